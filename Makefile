@@ -1,0 +1,99 @@
+# Strata build. `make` builds both architectures; `make ARCH=x86_64|arm64`
+# one. `make test` installs what is missing, builds everything and runs every
+# test layer; `make run` boots Strata under an emulator (QEMU for arm64,
+# Bochs for x86_64); `make bench` runs the benchmarks.
+
+ARCHES := x86_64 arm64
+TEST ?= 0
+AUDIT ?= $(TEST)
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+PYTHON ?= python3
+Q := $(if $(V),,@)
+
+.PHONY: all deps test run bench unit fuzz clean help
+
+ifeq ($(ARCH),)
+
+all:
+	$(Q)for a in $(ARCHES); do $(MAKE) --no-print-directory ARCH=$$a || exit 1; done
+
+run:
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 run
+
+else # ARCH given
+
+ifeq ($(ARCH),x86_64)
+ARCHDIR := x86
+else ifeq ($(ARCH),arm64)
+ARCHDIR := arm64
+else
+$(error ARCH must be x86_64 or arm64, not '$(ARCH)')
+endif
+
+BUILD := build/$(if $(filter 1,$(TEST)),test/)$(ARCH)
+
+CFLAGS := -std=c11 -ffreestanding -fno-stack-protector -fno-common \
+	-fno-strict-aliasing -O2 -g -Wall -Wextra -Werror -MMD -MP \
+	-Iinclude -Iarch/$(ARCHDIR)/include -DSTRATA_VERSION='"$(VERSION)"'
+ASFLAGS = $(CFLAGS) -D__ASSEMBLY__
+ifeq ($(TEST),1)
+CFLAGS += -DCONFIG_TEST
+endif
+ifeq ($(AUDIT),1)
+CFLAGS += -DCONFIG_MMU_AUDIT
+endif
+
+SRCS := $(wildcard lib/*.c mm/*.c vmm/*.c)
+
+# arch/<dir>/build.mk sets CROSS, ARCH_CFLAGS, ARCH_LDFLAGS, ARCH_SRCS,
+# ARCH_LIBS and the rules for the bootable outputs (ARCH_IMAGES).
+include arch/$(ARCHDIR)/build.mk
+
+CC := $(CROSS)gcc
+OBJCOPY := $(CROSS)objcopy
+CFLAGS += $(ARCH_CFLAGS)
+SRCS += $(ARCH_SRCS)
+OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(SRCS))
+
+all: $(BUILD)/strata.elf $(ARCH_IMAGES)
+
+$(BUILD)/linker.ld: linker.ld Makefile
+	@mkdir -p $(@D)
+	$(Q)$(CC) -E -P -x c -DARCH_$(ARCH) -D__ASSEMBLY__ $< -o $@
+
+$(BUILD)/strata.elf: $(OBJS) $(BUILD)/linker.ld $(ARCH_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) -nostdlib -static -T $(BUILD)/linker.ld $(ARCH_LDFLAGS) \
+		-o $@ $(OBJS) $(ARCH_LIBS) -lgcc
+
+$(BUILD)/obj/%.c.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.S.o: %.S
+	@mkdir -p $(@D)
+	@echo "  AS      $<"
+	$(Q)$(CC) $(ASFLAGS) -c $< -o $@
+
+-include $(OBJS:.o=.d)
+
+endif # ARCH
+
+# ---- host side: unit tests, fuzzers, benchmarks, the test runner ----------
+include tests/unit/unit.mk
+
+deps:
+	$(Q)./tools/install-deps.sh
+
+test: deps
+	$(Q)$(PYTHON) tests/run.py
+
+bench: deps
+	$(Q)$(PYTHON) tests/bench/run.py
+
+clean:
+	rm -rf build/x86_64 build/arm64 build/test build/host
+
+help:
+	@sed -n '1,5p' Makefile

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Hooks every architecture implements for the generic start-up code
+ * (vmm/main.c). Link-time functions, one implementation per architecture.
+ */
+#ifndef STRATA_CORE_ARCH_H
+#define STRATA_CORE_ARCH_H
+
+#include <types.h>
+
+/* "x86_64" or "arm64". */
+extern const char arch_name[];
+
+/* Print the CPU's virtualization features, one line each. */
+void arch_report_virt_features(void);
+
+/*
+ * Check that this CPU can run guests and enable virtualization. Returns 0, or
+ * -ENODEV after printing what is missing (for example no VMX under QEMU TCG).
+ */
+int arch_virt_init(void);
+
+/* Deliberately take an exception (test builds, `selftest=fault`). */
+void arch_selftest_fault(void);
+
+/*
+ * Stop for good. In test builds this ends the emulator run with @status
+ * (0 = success) where the emulator allows it; otherwise the CPU halts.
+ */
+void arch_stop(int status) __noreturn;
+
+#endif

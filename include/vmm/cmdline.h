@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hypervisor's own command line (multiboot2 command line on x86,
+ * /chosen/bootargs on arm64): space-separated `key=value` words.
+ *
+ *   loglevel=err|warn|info|debug   console verbosity (default info)
+ *   audit=on|off                   MMU audit after each operation (default on
+ *                                  in test builds)
+ *   config=NAME                    the bundle file with the VM configuration
+ *                                  (default strata.cfg)
+ *   selftest=fault                 take a deliberate exception (test builds)
+ *
+ * Unknown words and bad values are reported and ignored: a typo on the
+ * command line never stops the hypervisor.
+ */
+#ifndef STRATA_VMM_CMDLINE_H
+#define STRATA_VMM_CMDLINE_H
+
+#include <types.h>
+
+#define CMDLINE_VALUE_MAX	64
+
+struct hv_options {
+	int loglevel;
+	bool audit;
+	bool selftest_fault;
+	char config[CMDLINE_VALUE_MAX];
+	unsigned int nr_errors;		/* words reported and ignored */
+};
+
+/* Fill @o with defaults, then apply @s; returns the number of bad words. */
+unsigned int hv_parse_cmdline(const char *s, struct hv_options *o);
+
+#endif

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The generic start of Strata: report what the boot code found, set up the
+ * page allocator, check the CPU's virtualization support, then run.
+ */
+#include <core/arch.h>
+#include <core/platform.h>
+#include <lib/errno.h>
+#include <lib/printk.h>
+#include <mm/palloc.h>
+#include <vmm/cmdline.h>
+
+#ifndef STRATA_VERSION
+#define STRATA_VERSION "unknown"
+#endif
+
+struct hv_options hv_options;
+
+static void add_range(struct mem_range *arr, unsigned int *nr, paddr_t base,
+		      uint64_t size, const char *what)
+{
+	if (*nr == PLAT_MAX_RANGES) {
+		pr_warn("platform: too many ranges, dropping %s 0x%llx+0x%llx\n",
+			what, (unsigned long long)base,
+			(unsigned long long)size);
+		return;
+	}
+	arr[(*nr)++] = (struct mem_range){ base, size, what };
+}
+
+void platform_add_ram(struct platform *p, paddr_t base, uint64_t size)
+{
+	add_range(p->ram, &p->nr_ram, base, size, "usable");
+}
+
+void platform_add_reserved(struct platform *p, paddr_t base, uint64_t size,
+			   const char *what)
+{
+	add_range(p->reserved, &p->nr_reserved, base, size, what);
+}
+
+void platform_add_module(struct platform *p, paddr_t base, uint64_t size,
+			 const char *name)
+{
+	if (p->nr_modules == PLAT_MAX_MODULES) {
+		pr_warn("platform: too many modules, dropping '%s'\n", name);
+		return;
+	}
+	p->modules[p->nr_modules++] = (struct boot_module){ base, size, name };
+	platform_add_reserved(p, base, size, "module");
+}
+
+static void print_range(const struct mem_range *r)
+{
+	pr_info("  0x%016llx-0x%016llx %8llu KiB %s\n",
+		(unsigned long long)r->base,
+		(unsigned long long)(r->base + r->size - 1),
+		(unsigned long long)(r->size >> 10), r->what);
+}
+
+static void report_platform(const struct platform *p)
+{
+	pr_info("boot: %s\n", p->boot_protocol);
+	pr_info("command line: '%s'\n", p->cmdline);
+	pr_info("memory map:\n");
+	for (unsigned int i = 0; i < p->nr_ram; i++) {
+		print_range(&p->ram[i]);
+	}
+	pr_info("reserved:\n");
+	for (unsigned int i = 0; i < p->nr_reserved; i++) {
+		print_range(&p->reserved[i]);
+	}
+	pr_info("modules: %u\n", p->nr_modules);
+	for (unsigned int i = 0; i < p->nr_modules; i++) {
+		const struct boot_module *m = &p->modules[i];
+
+		pr_info("  module %u: 0x%016llx %llu bytes '%s'\n", i,
+			(unsigned long long)m->base,
+			(unsigned long long)m->size, m->name);
+	}
+}
+
+static int setup_palloc(const struct platform *p)
+{
+	int ret = 0;
+
+	palloc_reset();
+	for (unsigned int i = 0; i < p->nr_ram && !ret; i++) {
+		ret = palloc_add_ram(p->ram[i].base, p->ram[i].size);
+	}
+	for (unsigned int i = 0; i < p->nr_reserved && !ret; i++) {
+		ret = palloc_reserve(p->reserved[i].base, p->reserved[i].size);
+	}
+	if (!ret) {
+		ret = palloc_finalize();
+	}
+	if (ret) {
+		pr_err("page allocator: set-up failed (%d)\n", ret);
+		return ret;
+	}
+	palloc_dump();
+	return 0;
+}
+
+void strata_main(struct platform *p)
+{
+	hv_parse_cmdline(p->cmdline, &hv_options);
+	log_level = hv_options.loglevel;
+
+	pr_info("Strata %s (%s)\n", STRATA_VERSION, arch_name);
+	report_platform(p);
+	if (setup_palloc(p)) {
+		arch_stop(1);
+	}
+	arch_report_virt_features();
+
+	if (hv_options.selftest_fault) {
+		pr_info("selftest: taking a deliberate exception\n");
+		arch_selftest_fault();
+		pr_err("selftest: the exception returned\n");
+		arch_stop(1);
+	}
+	if (arch_virt_init()) {
+		pr_err("Strata: cannot run guests on this CPU; stopping\n");
+		arch_stop(2);
+	}
+	pr_info("Strata: virtualization ready\n");
+	pr_info("Strata: no VMs to run; stopping\n");
+	arch_stop(0);
+}
