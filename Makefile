@@ -43,7 +43,13 @@ ifeq ($(AUDIT),1)
 CFLAGS += -DCONFIG_MMU_AUDIT
 endif
 
-SRCS := $(wildcard lib/*.c mm/*.c vmm/*.c)
+SRCS := $(wildcard lib/*.c vmm/*.c) mm/palloc.c
+
+# mm/core.mk lists the stage-2 core's sources for each architecture
+# (CORE_SRCS-x86_64, CORE_SRCS-arm64): the generic mm/ files and the arch
+# encoders and flush executors.
+-include mm/core.mk
+SRCS += $(CORE_SRCS-$(ARCH))
 
 # arch/<dir>/build.mk sets CROSS, ARCH_CFLAGS, ARCH_LDFLAGS, ARCH_SRCS,
 # ARCH_LIBS and the rules for the bootable outputs (ARCH_IMAGES).

@@ -1,0 +1,28 @@
+# Host unit tests, built with the host compiler under ASan and UBSan.
+# Every tests/unit/test_<name>.c becomes build/host/unit/test_<name>, linked
+# with the harness and the generic pieces it may use. The stage-2 core's tests
+# come from the fragments tests/unit/core/core.mk and tests/unit/ref/ref.mk,
+# which add their binaries to UNIT_BINS.
+
+HOST_CC ?= gcc
+HOST_BUILD := build/host
+HOST_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -O1 -g -Wall -Wextra -Werror \
+	-fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer -Iinclude -Itests/unit -DHOST_TEST \
+	-DCONFIG_MMU_AUDIT
+HOST_LDFLAGS := -fsanitize=address,undefined
+HOST_COMMON := tests/unit/harness.c lib/printk.c lib/strlcpy.c mm/palloc.c vmm/cmdline.c
+
+UNIT_BINS := $(patsubst tests/unit/%.c,$(HOST_BUILD)/unit/%,\
+	$(wildcard tests/unit/test_*.c))
+
+-include tests/unit/core/core.mk
+-include tests/unit/ref/ref.mk
+
+unit: $(UNIT_BINS)
+
+$(HOST_BUILD)/unit/test_%: tests/unit/test_%.c $(HOST_COMMON) \
+		$(wildcard include/*/*.h include/*.h tests/unit/*.h)
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -o $@ $< $(HOST_COMMON) $(HOST_LDFLAGS)
