@@ -98,6 +98,10 @@ test: deps
 bench: deps
 	$(Q)$(PYTHON) tests/bench/run.py
 
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	$(Q)$(PYTHON) tests/fuzz/run.py --seconds $(FUZZ_SECONDS)
+
 clean:
 	rm -rf build/x86_64 build/arm64 build/test build/host
 
