@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The boot bundle: the guest images and `strata.cfg`. On x86 each file is a
+ * multiboot2 module named by its command line; on arm64 the files are in a
+ * cpio (newc) archive passed as the initrd. Both end up as a list of named
+ * files in memory.
+ *
+ * strata.cfg holds one section per VM:
+ *
+ *   # comment
+ *   [vm web]
+ *   kernel  = Image            # a file in the bundle (required)
+ *   initrd  = rootfs.cpio.gz   # optional
+ *   memory  = 256M             # K, M or G suffix; default 64M
+ *   cpus    = 2                # 1..VM_MAX_CPUS; default 1
+ *   load    = 0x80000          # raw binaries: guest-physical load address
+ *   cmdline = console=ttyAMA0 panic=-1
+ *
+ * A `#` after whitespace starts a comment, except in `cmdline`, whose value
+ * runs to the end of the line. Errors are reported as `FILE:LINE: reason`;
+ * a section with an error is dropped and the others are kept.
+ */
+#ifndef STRATA_VMM_BUNDLE_H
+#define STRATA_VMM_BUNDLE_H
+
+#include <types.h>
+
+#define BUNDLE_NAME_MAX		64
+#define BUNDLE_MAX_FILES	32
+#define VM_NAME_MAX		32
+#define VM_CMDLINE_MAX		256
+#define VM_MAX_CPUS		8
+#define VM_MAX_VMS		8
+#define VM_MIN_MEMORY		(1ULL << 20)
+#define VM_MAX_MEMORY		(64ULL << 30)
+#define VM_DEFAULT_MEMORY	(64ULL << 20)
+
+struct bundle_file {
+	char name[BUNDLE_NAME_MAX];
+	const void *data;
+	size_t size;
+};
+
+struct bundle {
+	unsigned int nr_files;
+	struct bundle_file files[BUNDLE_MAX_FILES];
+};
+
+struct vm_config {
+	char name[VM_NAME_MAX];
+	char kernel[BUNDLE_NAME_MAX];
+	char initrd[BUNDLE_NAME_MAX];	/* "" when none */
+	uint64_t memory;
+	unsigned int cpus;
+	uint64_t load_addr;
+	bool has_load_addr;
+	char cmdline[VM_CMDLINE_MAX];
+	unsigned int line;		/* where the section starts */
+};
+
+/*
+ * Read a cpio newc archive into @b (files only; "./" prefixes dropped).
+ * Returns 0, or -EINVAL after reporting where the archive is malformed
+ * (files read before the damage are kept), or -ENOSPC if it has too many
+ * files.
+ */
+int bundle_from_cpio(struct bundle *b, const void *archive, size_t size);
+
+/* Add one named file (x86 modules). -ENOSPC / -EINVAL on a bad name. */
+int bundle_add(struct bundle *b, const char *name, const void *data,
+	       size_t size);
+
+/* The file called @name, or NULL. */
+const struct bundle_file *bundle_find(const struct bundle *b,
+				      const char *name);
+
+/*
+ * Parse a strata.cfg text of @len bytes (need not be NUL terminated) named
+ * @file for messages. Good sections are stored in @vms (at most @max);
+ * returns how many, and counts the reported errors in *@errors. Files named
+ * by a section are checked against @b when it is not NULL.
+ */
+unsigned int vm_config_parse(const char *text, size_t len, const char *file,
+			     const struct bundle *b, struct vm_config *vms,
+			     unsigned int max, unsigned int *errors);
+
+#endif
