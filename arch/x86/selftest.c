@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Deliberate exceptions for the boot tests (`selftest=fault`). The kind is
+ * chosen with the x86-only word `x86_fault=` on the command line:
+ *   ud  invalid opcode (#UD, vector 6), the default
+ *   pf  read of an unmapped address (#PF, vector 14, CR2 = that address)
+ *   df  #UD with RSP on an unmapped address: delivering it faults, and so
+ *       does delivering that #PF, so the CPU raises #DF, which runs on its
+ *       own interrupt stack and still gives a dump
+ */
+#include <arch/x86.h>
+#include <core/arch.h>
+#include <lib/printk.h>
+#include <lib/string.h>
+
+/* Canonical, and far above any RAM the boot code maps. */
+#define SELFTEST_UNMAPPED_ADDR	0x00007f0000000000ULL
+
+enum fault_kind { FAULT_UD, FAULT_PF, FAULT_DF };
+
+static const char *const fault_names[] = {
+	[FAULT_UD] = "ud", [FAULT_PF] = "pf", [FAULT_DF] = "df",
+};
+
+static enum fault_kind fault_kind = FAULT_UD;
+
+static void apply_value(const char *v, size_t len)
+{
+	for (unsigned int i = 0; i < ARRAY_SIZE(fault_names); i++) {
+		if (strlen(fault_names[i]) == len &&
+		    !strncmp(v, fault_names[i], len)) {
+			fault_kind = (enum fault_kind)i;
+			return;
+		}
+	}
+	pr_warn("selftest: unknown x86_fault value '%.*s'\n", (int)len, v);
+}
+
+void x86_selftest_parse(const char *s)
+{
+	static const char key[] = "x86_fault=";
+
+	while (s && *s) {
+		size_t len = 0;
+
+		while (*s == ' ') {
+			s++;
+		}
+		while (s[len] && s[len] != ' ') {
+			len++;
+		}
+		if (len > sizeof(key) - 1 && !strncmp(s, key, sizeof(key) - 1)) {
+			apply_value(s + sizeof(key) - 1, len - (sizeof(key) - 1));
+		}
+		s += len;
+	}
+}
+
+void arch_selftest_fault(void)
+{
+	volatile uint64_t *bad = (volatile uint64_t *)SELFTEST_UNMAPPED_ADDR;
+
+	pr_info("selftest: x86_fault=%s\n", fault_names[fault_kind]);
+	switch (fault_kind) {
+	case FAULT_UD:
+		__asm__ volatile("ud2");
+		break;
+	case FAULT_PF:
+		(void)*bad;
+		break;
+	case FAULT_DF:
+		__asm__ volatile("mov %0, %%rsp\n\tud2"
+			     : : "r"(SELFTEST_UNMAPPED_ADDR) : "memory");
+		break;
+	}
+}

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Turning VMX on: check that the CPU has every VMX feature Strata needs,
+ * make CR0/CR4 acceptable to VMX, enable VMXON in IA32_FEATURE_CONTROL if
+ * the firmware left it unlocked, and execute VMXON on a fresh region.
+ */
+#include <arch/cpu.h>
+#include <arch/vmx.h>
+#include <core/arch.h>
+#include <lib/errno.h>
+#include <lib/printk.h>
+#include <mm/palloc.h>
+
+struct vmx_need {
+	const char *name;
+	bool (*has)(const struct vmx_caps *c);
+};
+
+static bool has_secondary(const struct vmx_caps *c)
+{
+	return c->proc_allowed1 & VMX_PROC_SECONDARY;
+}
+
+static bool has_ept(const struct vmx_caps *c)
+{
+	return vmx_has_proc2(c, VMX_PROC2_EPT) &&
+	       vmx_has_ept_cap(c, VMX_EPT_WALK_4) &&
+	       vmx_has_ept_cap(c, VMX_EPT_WB);
+}
+
+static bool has_vpid(const struct vmx_caps *c)
+{
+	return vmx_has_proc2(c, VMX_PROC2_VPID) &&
+	       vmx_has_ept_cap(c, VMX_VPID_INVVPID);
+}
+
+static bool has_unrestricted(const struct vmx_caps *c)
+{
+	return vmx_has_proc2(c, VMX_PROC2_UNRESTRICTED);
+}
+
+static bool has_invept_single(const struct vmx_caps *c)
+{
+	return vmx_has_ept_cap(c, VMX_EPT_INVEPT) &&
+	       vmx_has_ept_cap(c, VMX_EPT_INVEPT_SINGLE);
+}
+
+static const struct vmx_need vmx_needs[] = {
+	{ "secondary processor-based controls", has_secondary },
+	{ "EPT (4-level, write-back)", has_ept },
+	{ "VPID with INVVPID", has_vpid },
+	{ "unrestricted guest", has_unrestricted },
+	{ "INVEPT single-context", has_invept_single },
+};
+
+static int check_needs(const struct vmx_caps *c)
+{
+	int missing = 0;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(vmx_needs); i++) {
+		if (!vmx_needs[i].has(c)) {
+			pr_err("vmx: missing required feature: %s\n",
+			       vmx_needs[i].name);
+			missing++;
+		}
+	}
+	return missing ? -ENODEV : 0;
+}
+
+static int enable_feature_control(const struct vmx_caps *c)
+{
+	uint64_t fc = c->feature_control;
+
+	if (fc & FEATURE_CONTROL_LOCKED) {
+		if (!(fc & FEATURE_CONTROL_VMXON_OUTSIDE_SMX)) {
+			pr_err("vmx: disabled by the firmware (IA32_FEATURE_CONTROL 0x%llx locked)\n",
+			       (unsigned long long)fc);
+			return -ENODEV;
+		}
+		return 0;
+	}
+	wrmsr(MSR_IA32_FEATURE_CONTROL, fc | FEATURE_CONTROL_LOCKED |
+	      FEATURE_CONTROL_VMXON_OUTSIDE_SMX);
+	return 0;
+}
+
+/* Force the bits VMX fixes to 1 and clear those it fixes to 0. */
+static void fix_control_registers(void)
+{
+	uint64_t cr0 = read_cr0(), cr4 = read_cr4() | X86_CR4_VMXE;
+
+	cr0 |= rdmsr(MSR_IA32_VMX_CR0_FIXED0);
+	cr0 &= rdmsr(MSR_IA32_VMX_CR0_FIXED1);
+	cr4 |= rdmsr(MSR_IA32_VMX_CR4_FIXED0);
+	cr4 &= rdmsr(MSR_IA32_VMX_CR4_FIXED1);
+	write_cr0(cr0);
+	write_cr4(cr4);
+}
+
+/* VMXON; true on success (neither CF nor ZF set). */
+static bool vmxon(paddr_t region)
+{
+	bool fail;
+
+	__asm__ volatile("vmxon %1\n\t"
+		     "setna %0"
+		     : "=q"(fail) : "m"(region) : "cc", "memory");
+	return !fail;
+}
+
+static int enter_vmx_root(const struct vmx_caps *c)
+{
+	uint32_t rev = c->basic & VMX_BASIC_REVISION_MASK;
+	uint32_t *region = palloc_page_zeroed();
+	paddr_t pa = (paddr_t)(uintptr_t)region;
+
+	if (!region) {
+		pr_err("vmx: no memory for the VMXON region\n");
+		return -ENOMEM;
+	}
+	if ((c->basic & VMX_BASIC_PA_32BIT) && pa >= BIT(32)) {
+		pr_err("vmx: VMXON region 0x%llx above 4 GiB\n",
+		       (unsigned long long)pa);
+		palloc_free(pa, 1);
+		return -ENOMEM;
+	}
+	region[0] = rev;
+	fix_control_registers();
+	if (!vmxon(pa)) {
+		pr_err("vmx: VMXON failed (region 0x%llx)\n",
+		       (unsigned long long)pa);
+		write_cr4(read_cr4() & ~X86_CR4_VMXE);
+		palloc_free(pa, 1);
+		return -EIO;
+	}
+	pr_info("vmx: VMXON ok (revision 0x%x)\n", rev);
+	return 0;
+}
+
+int arch_virt_init(void)
+{
+	struct vmx_caps c;
+	int ret;
+
+	vmx_read_caps(&c);
+	if (!c.present) {
+		pr_err("vmx: this CPU has no VMX (Intel VT-x); Strata cannot run guests here\n");
+		return -ENODEV;
+	}
+	ret = check_needs(&c);
+	if (!ret) {
+		ret = enable_feature_control(&c);
+	}
+	if (!ret) {
+		ret = enter_vmx_root(&c);
+	}
+	return ret;
+}

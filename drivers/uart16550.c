@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The 16550 UART as the console: polled output only, no interrupts. The
+ * line is programmed to 115200 8N1 before the first byte (Bochs shows
+ * earlier bytes as 5-bit garbage).
+ */
+#include <arch/cpu.h>
+#include <core/console.h>
+#include <drivers/uart16550.h>
+
+#define UART_THR	0	/* transmit holding (DLAB = 0) */
+#define UART_DLL	0	/* divisor latch low (DLAB = 1) */
+#define UART_IER	1	/* interrupt enable (DLAB = 0) */
+#define UART_DLM	1	/* divisor latch high (DLAB = 1) */
+#define UART_FCR	2	/* FIFO control */
+#define UART_LCR	3	/* line control */
+#define UART_MCR	4	/* modem control */
+#define UART_LSR	5	/* line status */
+
+#define LCR_8N1		0x03
+#define LCR_DLAB	0x80
+#define FCR_ENABLE_CLEAR 0x07	/* enable FIFOs, clear both */
+#define MCR_DTR_RTS_OUT2 0x0b
+#define LSR_THRE	0x20	/* transmit holding register empty */
+
+#define UART_CLOCK	115200	/* the divisor base of a PC UART */
+#define TX_SPIN_MAX	100000	/* give up on a dead UART rather than hang */
+
+static uint16_t uart_base;
+
+static void uart16550_putc(char c)
+{
+	for (unsigned int i = 0; i < TX_SPIN_MAX; i++) {
+		if (inb(uart_base + UART_LSR) & LSR_THRE) {
+			break;
+		}
+		cpu_relax();
+	}
+	outb(uart_base + UART_THR, (uint8_t)c);
+}
+
+static const struct console uart16550_console = {
+	.name = "uart16550",
+	.putc = uart16550_putc,
+};
+
+void uart16550_console_init(uint16_t base)
+{
+	uint16_t div = UART_CLOCK / UART16550_BAUD;
+
+	uart_base = base;
+	outb(base + UART_IER, 0);
+	outb(base + UART_LCR, LCR_DLAB);
+	outb(base + UART_DLL, (uint8_t)div);
+	outb(base + UART_DLM, (uint8_t)(div >> 8));
+	outb(base + UART_LCR, LCR_8N1);
+	outb(base + UART_FCR, FCR_ENABLE_CLEAR);
+	outb(base + UART_MCR, MCR_DTR_RTS_OUT2);
+	console_register(&uart16550_console);
+}

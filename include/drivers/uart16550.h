@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/* The 16550 UART on I/O ports (COM1 on PCs), used as the x86 console. */
+#ifndef STRATA_DRIVERS_UART16550_H
+#define STRATA_DRIVERS_UART16550_H
+
+#include <types.h>
+
+#define UART16550_COM1		0x3f8
+#define UART16550_BAUD		115200
+
+/*
+ * Program the UART at I/O port @base for 115200 8N1 with FIFOs on, then make
+ * it the console. Nothing is written to it before this.
+ */
+void uart16550_console_init(uint16_t base);
+
+#endif
