@@ -1,0 +1,538 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The shared stage-2 core: one walker and one set of operations for Intel EPT
+ * and arm64 VMSAv8-64 stage-2 tables. Each architecture supplies only the
+ * descriptor encoding (arch/x86/ept.c, arch/arm64/stage2.c) and the TLB and
+ * cache maintenance executor (arch/x86/ept_flush.c, arch/arm64/stage2_flush.c)
+ * through the link-time functions declared at the end of this header.
+ *
+ * Levels count from the leaf: level 0 entries map 4 KiB, level 1 2 MiB,
+ * level 2 1 GiB, level 3 512 GiB (EPT PML4 / arm64 level 0). A "table at
+ * level L" is a table whose entries are level-L entries.
+ *
+ * Locking: the core is not reentrant for one table; the caller serializes
+ * every operation on a struct s2pt (one VM lock). Hardware walkers may run
+ * concurrently: entries are written with single release stores, changes of a
+ * valid translation follow break-before-make, and every operation returns only
+ * after the translations it removed or narrowed are invalidated.
+ *
+ * Entry counts: every table page carries the number of its entries that are
+ * not absent (valid leaves, tables, and invalid entries holding software
+ * data). The count of a table lives in bits of its PARENT table entry that the
+ * hardware ignores (S2_TABLE_COUNT_MASK of the format, see the arch header);
+ * the root's count lives in struct s2pt. A write that changes only those bits
+ * changes no translation.
+ */
+#ifndef STRATA_MM_S2PT_H
+#define STRATA_MM_S2PT_H
+
+#include <types.h>
+
+typedef uint64_t s2pte_t;
+
+#define S2_PTRS_PER_TABLE	512
+#define S2_MAX_LEVELS		4
+#define S2_MAX_ROOT_PAGES	16
+#define S2_LEVEL_SHIFT(l)	(PAGE_SHIFT + 9 * (l))
+#define S2_LEVEL_SIZE(l)	(1ULL << S2_LEVEL_SHIFT(l))
+
+/* Permissions and memory type of a mapping (the @prot of map/protect). */
+#define S2_PROT_R		BIT(0)
+#define S2_PROT_W		BIT(1)
+#define S2_PROT_X		BIT(2)
+#define S2_PROT_RWX		(S2_PROT_R | S2_PROT_W | S2_PROT_X)
+#define S2_PROT_DEVICE		BIT(3)	/* device memory (EPT UC, nGnRE) */
+#define S2_PROT_MASK		(S2_PROT_RWX | S2_PROT_DEVICE)
+
+/* Per-VM flags given to s2pt_init(). */
+#define S2PT_F_VE		BIT(0)	/* EPT: #VE on; SUPPRESS_VE on absent */
+#define S2PT_F_FWB		BIT(1)	/* arm64: HCR_EL2.FWB, FWB MemAttr */
+#define S2PT_F_TLBIRANGE	BIT(2)	/* arm64: CPU has FEAT_TLBIRANGE */
+#define S2PT_F_NO_FAST_UNMAP	BIT(3)	/* unmap clears leaf by leaf (bench) */
+#define S2PT_F_MASK		GENMASK(3, 0)
+
+/* Format capabilities (struct s2_format.caps). */
+#define S2_FMT_TLBI_IPA		BIT(0)	/* per-address invalidation exists */
+#define S2_FMT_CMO		BIT(1)	/* pages taken from a guest need a CMO
+					 * unless S2PT_F_FWB */
+
+/**
+ * struct s2_format - the geometry of a table format, as data.
+ * @name: "ept" or "stage2".
+ * @ia_bits: input (guest-physical) address bits, 32..48.
+ * @levels: number of levels; the root holds level @levels - 1 entries.
+ * @root_pages: concatenated root table pages (arm64: 1..16; EPT: 1).
+ * @root_entries: entries in the root (may be < 512 on arm64).
+ * @block_levels: bit L set when level L entries may be leaves (bit 0: pages).
+ * @caps: S2_FMT_* capabilities.
+ */
+struct s2_format {
+	const char *name;
+	unsigned int ia_bits;
+	unsigned int levels;
+	unsigned int root_pages;
+	unsigned int root_entries;
+	unsigned int block_levels;
+	unsigned int caps;
+};
+
+/**
+ * struct s2_counters - what the core did, asserted by tests as contracts.
+ * @tables_alloc: table pages taken from the provider (root excluded).
+ * @tables_freed: table pages returned to the provider (root excluded).
+ * @tables_in_use: @tables_alloc - @tables_freed.
+ * @flushes: flush plans executed (at most one per operation, plus one per
+ *	break-before-make replacement and per early flush of a full list).
+ * @tlbi_ipa: per-address invalidations (one per address in a plan).
+ * @tlbi_range: range invalidations (one per RANGE plan).
+ * @tlbi_range_insns: range instructions issued by the executor.
+ * @tlbi_vmid: whole-VMID / single-context invalidations (x86 INVEPT).
+ * @tlbi_walk: plans that also invalidated walk caches (tables cleared).
+ * @barriers: DSB-class barriers issued by the executor.
+ * @cmo_pages: 4 KiB pages cleaned+invalidated to PoC.
+ * @entries_written: writes of an entry that changed its translation state.
+ * @count_writes: writes that only updated a table entry's child count.
+ * @detaches: whole subtrees detached by the fast unmap.
+ * @early_flushes: flushes forced by a full deferred-free list.
+ */
+struct s2_counters {
+	uint64_t tables_alloc;
+	uint64_t tables_freed;
+	uint64_t tables_in_use;
+	uint64_t flushes;
+	uint64_t tlbi_ipa;
+	uint64_t tlbi_range;
+	uint64_t tlbi_range_insns;
+	uint64_t tlbi_vmid;
+	uint64_t tlbi_walk;
+	uint64_t barriers;
+	uint64_t cmo_pages;
+	uint64_t entries_written;
+	uint64_t count_writes;
+	uint64_t detaches;
+	uint64_t early_flushes;
+};
+
+/* Flush plan kinds. */
+enum s2_flush_kind {
+	S2_FLUSH_NONE,
+	S2_FLUSH_IPA,	/* invalidate each address in ipa[] */
+	S2_FLUSH_RANGE,	/* invalidate [start, end) (FEAT_TLBIRANGE) */
+	S2_FLUSH_ALL,	/* whole VMID / single-context INVEPT */
+};
+
+#define S2_FLUSH_MAX_IPA	32
+#define S2_LEVEL_ANY		0xff	/* no level hint (TTL) */
+
+/**
+ * struct s2_flush_plan - the invalidation an operation needs.
+ * @kind: what the executor does.
+ * @walk: table entries were cleared: walk-cache (non-leaf) entries for the
+ *	covered addresses must be invalidated too (no last-level-only TLBI).
+ * @start: start of the hull of every changed range.
+ * @end: end (exclusive) of that hull.
+ * @pages: 4 KiB granules an IPA-by-IPA invalidation would have to cover
+ *	(leaves count one each, a detached subtree its size in pages).
+ * @nr_ipa: entries used in @ipa (kind S2_FLUSH_IPA).
+ * @ipa: addresses to invalidate, each with the level of the leaf that was
+ *	changed there (S2_LEVEL_ANY when a table was cleared).
+ *
+ * After the executor returns, no TLB or walk-cache entry of the VM that
+ * translates an address the plan covers may survive: IPA covers each listed
+ * address (an entry for a block is removed by any address in it), RANGE covers
+ * [start, end), ALL covers the whole VMID (or EPTP context).
+ */
+struct s2_flush_plan {
+	enum s2_flush_kind kind;
+	bool walk;
+	gpa_t start;
+	gpa_t end;
+	uint64_t pages;
+	unsigned int nr_ipa;
+	struct {
+		gpa_t addr;
+		uint8_t level;
+	} ipa[S2_FLUSH_MAX_IPA];
+};
+
+/* A physical range whose cache lines are cleaned+invalidated to PoC. */
+struct s2_cmo_range {
+	paddr_t pa;
+	uint64_t size;
+};
+
+#define S2_CMO_MAX		32
+#define S2_DEFER_MAX		512
+
+/**
+ * struct s2pt - one stage-2 table (one per VM, or per root later).
+ * @fmt: its geometry.
+ * @root: physical address of the root (root_pages contiguous pages).
+ * @root_count: entries of the root that are not absent.
+ * @flags: S2PT_F_*.
+ * @vmid: VMID (arm64) / unused on EPT (the EPTP identifies the context).
+ * @counters: see struct s2_counters.
+ * @plan: the current operation's pending invalidation (internal).
+ * @cmo: pending cache maintenance, done after @plan (internal).
+ * @nr_cmo: used entries of @cmo.
+ * @defer: table pages to free once @plan is executed (internal); each entry
+ *	is the root of a detached subtree or an emptied table.
+ * @nr_defer: used entries of @defer.
+ * @table_sum: sum of a hash of every live table page address (audit).
+ */
+struct s2pt {
+	struct s2_format fmt;
+	paddr_t root;
+	unsigned int root_count;
+	unsigned int flags;
+	uint16_t vmid;
+	struct s2_counters counters;
+	struct s2_flush_plan plan;
+	struct s2_cmo_range cmo[S2_CMO_MAX];
+	unsigned int nr_cmo;
+	struct {
+		paddr_t pa;
+		uint8_t level;	/* level of the table's entries */
+		bool cmo;	/* walk its leaves for CMOs after the flush */
+	} defer[S2_DEFER_MAX];
+	unsigned int nr_defer;
+	uint64_t table_sum;
+};
+
+/**
+ * struct s2_translation - the answer of s2pt_lookup().
+ * @pa: output address of the looked-up address (offset included).
+ * @prot: S2_PROT_* of the leaf.
+ * @level: level of the leaf (0 page, 1 2 MiB block, 2 1 GiB block).
+ * @pte: the raw leaf entry.
+ */
+struct s2_translation {
+	paddr_t pa;
+	unsigned int prot;
+	unsigned int level;
+	s2pte_t pte;
+};
+
+/* Kinds of an entry (arch_s2_pte_kind()). */
+enum s2_pte_kind {
+	S2_PTE_ABSENT,		/* not present, no software data */
+	S2_PTE_INVALID_SW,	/* not usable by hardware, holds software data */
+	S2_PTE_LEAF,		/* valid page or block */
+	S2_PTE_TABLE,		/* valid table entry */
+};
+
+/* ---- Operations (mm/s2_*.c) -------------------------------------------- */
+
+/**
+ * s2pt_init() - set up an empty table.
+ * @pt: the table to initialize (all fields are overwritten).
+ * @ia_bits: guest-physical address bits: 32..48. EPT always uses a 4-level
+ *	walk (@ia_bits only limits the addresses accepted); stage-2 picks the
+ *	start level and number of concatenated roots like VTCR_EL2 allows.
+ * @flags: S2PT_F_* (unknown bits: -EINVAL).
+ * @vmid: VMID (arm64 TLB maintenance), ignored on EPT.
+ *
+ * Allocates the root with s2_root_alloc() and fills it with absent entries
+ * (on a #VE VM with SUPPRESS_VE set). No TLB maintenance.
+ * Return: 0, -EINVAL (bad @ia_bits or @flags), -ENOMEM.
+ */
+int s2pt_init(struct s2pt *pt, unsigned int ia_bits, unsigned int flags,
+	      uint16_t vmid);
+
+/**
+ * s2pt_destroy() - tear a table down.
+ * @pt: the table; unusable afterwards (s2pt_init() again to reuse).
+ *
+ * Detaches everything, invalidates the whole VMID (with walk caches) once,
+ * cleans+invalidates every normal-memory guest page when the format needs it
+ * and FWB is off (after the invalidation), then frees every table page and
+ * the root.
+ */
+void s2pt_destroy(struct s2pt *pt);
+
+/**
+ * s2pt_map() - map [@gpa, @gpa + @size) to [@pa, @pa + @size).
+ * @pt: the table.
+ * @gpa: guest-physical start, 4 KiB aligned.
+ * @pa: physical start, 4 KiB aligned.
+ * @size: bytes, a non-zero multiple of 4 KiB.
+ * @prot: S2_PROT_* (R/W/X and memory type); must be non-empty and valid for
+ *	the format (EPT refuses write or execute without read).
+ *
+ * Uses the largest block that the alignment of @gpa and @pa allows at every
+ * point. Only absent entries are filled: if any entry in the range is not
+ * absent (a leaf, a block, software data), nothing is written and -EEXIST is
+ * returned. Every table page needed is reserved before the first write.
+ * No TLB invalidation is needed (absent to valid).
+ * Return: 0; -EINVAL (misaligned, zero size, bad @prot); -ERANGE (beyond
+ * @ia_bits or the format's physical address width, or wrapping);
+ * -EEXIST; -ENOMEM. On any error the table is byte-for-byte unchanged.
+ */
+int s2pt_map(struct s2pt *pt, gpa_t gpa, paddr_t pa, uint64_t size,
+	     unsigned int prot);
+
+/**
+ * s2pt_unmap() - remove every translation in [@gpa, @gpa + @size).
+ * @pt: the table.
+ * @gpa: start, 4 KiB aligned.
+ * @size: bytes, a non-zero multiple of 4 KiB.
+ *
+ * A block straddling an end of the range is first split (pages reserved up
+ * front) so that addresses outside the range keep their translation. Fully
+ * covered tables are detached with one write each (fast block-level unmap);
+ * other leaves and software entries are cleared one by one. Tables emptied by
+ * the unmap are freed. All changes are invalidated by ONE plan: a range
+ * invalidation with S2PT_F_TLBIRANGE, else per-IPA or whole-VMID, whichever is
+ * cheaper by count (EPT: one single-context INVEPT). Without FWB, on formats
+ * with S2_FMT_CMO, the normal-memory pages removed are cleaned+invalidated
+ * AFTER the invalidation. Detached and emptied table pages are freed after
+ * both. Absent entries in the range are fine.
+ * Return: 0, -EINVAL, -ERANGE, -ENOMEM (a straddling block could not be
+ * split; table unchanged).
+ */
+int s2pt_unmap(struct s2pt *pt, gpa_t gpa, uint64_t size);
+
+/**
+ * s2pt_protect() - set the R/W/X permissions of every leaf in a range.
+ * @pt: the table.
+ * @gpa: start, 4 KiB aligned.
+ * @size: bytes, a non-zero multiple of 4 KiB.
+ * @prot: new R/W/X (non-empty, valid for the format); S2_PROT_DEVICE must be
+ *	clear: the memory type of each leaf is kept.
+ *
+ * Blocks straddling an end of the range are split first (pages reserved up
+ * front). Absent and software entries are left alone. Leaves whose
+ * permissions were narrowed (a right removed) are invalidated by one plan
+ * before return; widened-only changes need no invalidation.
+ * Return: 0, -EINVAL, -ERANGE, -ENOMEM (table unchanged).
+ */
+int s2pt_protect(struct s2pt *pt, gpa_t gpa, uint64_t size,
+		 unsigned int prot);
+
+/**
+ * s2pt_split() - replace blocks by tables of smaller leaves.
+ * @pt: the table.
+ * @gpa: start, 4 KiB aligned.
+ * @size: bytes, a non-zero multiple of 4 KiB.
+ * @level: target leaf level (0 = 4 KiB pages, 1 = 2 MiB blocks).
+ *
+ * Every block of a level above @level that overlaps the range is replaced
+ * (break-before-make: invalid, invalidate that block, then the table) by a
+ * table of the same translation, recursively down to @level. The translation
+ * of every address is unchanged. All pages needed are reserved first.
+ * Return: 0, -EINVAL, -ERANGE, -ENOMEM (table unchanged).
+ */
+int s2pt_split(struct s2pt *pt, gpa_t gpa, uint64_t size, unsigned int level);
+
+/**
+ * s2pt_collapse() - replace tables by blocks where the result is the same.
+ * @pt: the table.
+ * @gpa: start, 4 KiB aligned.
+ * @size: bytes, a non-zero multiple of 4 KiB.
+ *
+ * Every table entry at a block-capable level whose range lies inside
+ * [@gpa, @gpa + @size) and whose subtree maps its whole range contiguously
+ * (output aligned to the block size) with one prot is replaced by a block,
+ * largest first, through break-before-make (walk caches included); the
+ * subtree's pages are freed after the invalidation.
+ * Return: number of blocks made (>= 0), -EINVAL, -ERANGE.
+ */
+int s2pt_collapse(struct s2pt *pt, gpa_t gpa, uint64_t size);
+
+/**
+ * s2pt_lookup() - translate one address through the table.
+ * @pt: the table.
+ * @gpa: any guest-physical address.
+ * @out: filled on success.
+ * Return: 0, -ENOENT (absent or software entry), -ERANGE (beyond ia_bits).
+ */
+int s2pt_lookup(const struct s2pt *pt, gpa_t gpa, struct s2_translation *out);
+
+typedef void (*s2_dump_fn)(void *arg, const char *line);
+
+/**
+ * s2pt_dump() - canonical text of a table, one line per non-absent entry.
+ * @pt: the table.
+ * @emit: called with each line (no trailing newline).
+ * @arg: passed to @emit.
+ *
+ * First line: "<name> ia=<bits> levels=<n> roots=<n> flags=<hex>". Then, depth
+ * first in address order, indented two spaces per depth:
+ *   "L<l> <gpa>-<last> table n=<count>"
+ *   "L<l> <gpa>-<last> leaf pa=<pa> <rwx|-> <normal|device> pte=<raw>"
+ *   "L<l> <gpa>-<last> sw pte=<raw>"
+ * Addresses are 0x-prefixed 16-digit hex; table addresses are not printed so
+ * the text depends only on the mappings.
+ * Return: number of lines.
+ */
+int s2pt_dump(const struct s2pt *pt, s2_dump_fn emit, void *arg);
+
+/**
+ * s2pt_audit() - check the table's invariants (CONFIG_MMU_AUDIT runs it
+ * after every operation; an error is reported with pr_err).
+ * @pt: the table.
+ *
+ * Checks: every table's stored count equals its non-absent entries; the
+ * number and address hash of reachable tables equal those allocated (no table
+ * reachable twice, none leaked); every reachable table page is live for the
+ * provider (s2_table_page_live()); on a #VE VM every not-present EPT entry
+ * has SUPPRESS_VE; every leaf is at a block-capable level.
+ * Return: 0 or -EIO.
+ */
+int s2pt_audit(const struct s2pt *pt);
+
+/* The root descriptor for the hardware: EPTP (x86) or VTTBR_EL2 (arm64). */
+uint64_t s2pt_root_desc(const struct s2pt *pt);
+
+/* ---- The walker (mm/walk.c) -------------------------------------------- */
+
+enum s2_walk_visit {
+	S2_WALK_LEAF = BIT(0),		/* leaves, software and absent entries */
+	S2_WALK_TABLE_PRE = BIT(1),	/* table entries before their children */
+	S2_WALK_TABLE_POST = BIT(2),	/* table entries after their children */
+};
+
+/**
+ * struct s2_walk_ctx - what a walker callback sees.
+ * @pt: the table.
+ * @ptep: the entry.
+ * @old: snapshot of the entry (updated by s2_walk_set()).
+ * @addr: first address the entry maps (aligned to its level).
+ * @end: end of the walked range (exclusive).
+ * @level: level of the entry.
+ * @arg: the walker's argument.
+ * @delta: (internal) pending change of the containing table's count.
+ */
+struct s2_walk_ctx {
+	struct s2pt *pt;
+	s2pte_t *ptep;
+	s2pte_t old;
+	gpa_t addr;
+	gpa_t end;
+	unsigned int level;
+	void *arg;
+	int *delta;
+};
+
+typedef int (*s2_walker_fn)(struct s2_walk_ctx *ctx,
+			    enum s2_walk_visit visit);
+
+struct s2_walker {
+	s2_walker_fn cb;
+	void *arg;
+	unsigned int flags;	/* S2_WALK_* visits wanted */
+};
+
+/**
+ * s2pt_walk() - visit every entry overlapping [@addr, @addr + @size).
+ * @pt: the table.
+ * @addr: start (rounded down to 4 KiB).
+ * @size: bytes.
+ * @w: callback, argument and visits.
+ *
+ * For each entry in address order: a table entry gets TABLE_PRE, then (if it
+ * is still a table after the callback) its children are walked, the table's
+ * count is written back to the entry if it changed, and TABLE_POST is called.
+ * Any other entry gets LEAF; if the callback turned it into a table, the
+ * walker descends into the new table (and calls TABLE_POST). A callback that
+ * clears a table entry in TABLE_PRE (a detach) stops the descent: the walker
+ * never reads a detached table. A non-zero return stops the walk and is
+ * returned unchanged.
+ */
+int s2pt_walk(struct s2pt *pt, gpa_t addr, uint64_t size,
+	      const struct s2_walker *w);
+
+/**
+ * s2_walk_set() - THE function that writes entries (during a walk).
+ * @ctx: the entry's context; @ctx->old becomes @new.
+ * @new: the new value.
+ *
+ * Keeps the containing table's count, the counters and the observers up to
+ * date. The caller is responsible for break-before-make (s2_walk_replace()).
+ */
+void s2_walk_set(struct s2_walk_ctx *ctx, s2pte_t new);
+
+/**
+ * s2_walk_replace() - change an entry, with break-before-make when needed.
+ * @ctx: the entry's context.
+ * @new: the new value.
+ *
+ * When the old and new values are both valid and differ in output address,
+ * size or kind, writes absent, invalidates the old entry's range at once
+ * (walk caches too when it was a table) and then writes @new. Otherwise a
+ * plain s2_walk_set(); the caller adds the change to the operation's plan.
+ */
+void s2_walk_replace(struct s2_walk_ctx *ctx, s2pte_t new);
+
+/* ---- Helpers shared by the operations (mm/) ------------------------------ */
+
+static inline s2pte_t *s2_table_va(paddr_t pa)
+{
+	return (s2pte_t *)(uintptr_t)pa;	/* identity mapped */
+}
+
+static inline bool s2_level_has_blocks(const struct s2pt *pt,
+				       unsigned int level)
+{
+	return pt->fmt.block_levels & (1U << level);
+}
+
+/* ---- Table-page provider (hypervisor: mm/s2_pages.c; host: tests) ------- */
+
+/* One page for a table (contents undefined). 0 or -ENOMEM. */
+int s2_table_page_alloc(paddr_t *pa);
+/* Return a table page. Called only after any cleared entry pointing to it
+ * was invalidated. */
+void s2_table_page_free(paddr_t pa);
+/* @npages contiguous pages aligned to @npages pages for a root. */
+int s2_root_alloc(unsigned int npages, paddr_t *pa);
+void s2_root_free(paddr_t pa, unsigned int npages);
+/* True while @pa is an allocated table page (audit). */
+bool s2_table_page_live(paddr_t pa);
+/* Called by s2_walk_set() after every write (host: observer; else no-op). */
+void s2_pte_written(const s2pte_t *ptep, s2pte_t old, s2pte_t new);
+
+/* ---- Flush executor (ept_flush.c, stage2_flush.c; host: tests/unit/core) - */
+
+/*
+ * Execute @plan: after return no TLB or walk-cache entry it covers survives
+ * on any CPU. Adds to pt->counters.barriers and .tlbi_range_insns.
+ */
+void arch_s2_flush(struct s2pt *pt, const struct s2_flush_plan *plan);
+/* Clean+invalidate to PoC each range, then one barrier. */
+void arch_s2_cmo(struct s2pt *pt, const struct s2_cmo_range *r,
+		 unsigned int nr);
+/* S2PT_F_* this CPU supports and wants by default (FWB, TLBIRANGE). */
+unsigned int arch_s2_cpu_flags(void);
+
+/* ---- Encoding backend (arch/x86/ept.c, arch/arm64/stage2.c) ------------- */
+
+/* Fill @fmt for @ia_bits; -EINVAL if the format cannot have that size. */
+int arch_s2_format_init(struct s2_format *fmt, unsigned int ia_bits);
+/* Highest physical address bit + 1 the format can output. */
+unsigned int arch_s2_pa_bits(void);
+/* Whether @prot (S2_PROT_*) can be encoded in a leaf. */
+bool arch_s2_prot_valid(unsigned int prot);
+/* The absent value (EPT #VE VM: SUPPRESS_VE only). */
+s2pte_t arch_s2_pte_absent(const struct s2pt *pt);
+enum s2_pte_kind arch_s2_pte_kind(s2pte_t pte, unsigned int level);
+s2pte_t arch_s2_make_table(const struct s2pt *pt, paddr_t pa,
+			   unsigned int count);
+unsigned int arch_s2_table_count(s2pte_t pte);
+s2pte_t arch_s2_table_set_count(s2pte_t pte, unsigned int count);
+s2pte_t arch_s2_make_leaf(const struct s2pt *pt, paddr_t pa,
+			  unsigned int prot, unsigned int level);
+/* Output address of a leaf or table entry (block offset bits excluded). */
+paddr_t arch_s2_pte_pa(s2pte_t pte, unsigned int level);
+/* S2_PROT_* of a leaf (R/W/X and DEVICE from its memory type). */
+unsigned int arch_s2_pte_prot(const struct s2pt *pt, s2pte_t pte);
+/* An invalid entry holding @data (non-zero, < BIT(arch_s2_sw_bits())). */
+s2pte_t arch_s2_make_sw(const struct s2pt *pt, uint64_t data);
+uint64_t arch_s2_pte_sw(s2pte_t pte);
+unsigned int arch_s2_sw_bits(void);
+/* Whether an entry is allowed as not-present for this VM (audit: #VE). */
+bool arch_s2_absent_ok(const struct s2pt *pt, s2pte_t pte);
+/* EPTP (WB, 4 levels) or VTTBR_EL2 (root | VMID << 48). */
+uint64_t arch_s2_root_desc(const struct s2pt *pt);
+
+#endif
