@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest image loaders. Each copies an image from the bundle into guest RAM,
+ * given as a host view of the guest-physical range [ram_base, ram_base +
+ * ram_size). Nothing is written outside that view; a bad image is reported
+ * (with @name) and refused with -ENOEXEC (not this format / malformed) or
+ * -ERANGE (does not fit in the VM's memory).
+ */
+#ifndef STRATA_VMM_LOADER_H
+#define STRATA_VMM_LOADER_H
+
+#include <types.h>
+
+struct guest_ram {
+	gpa_t base;		/* guest-physical address of the first byte */
+	uint64_t size;
+	uint8_t *host;		/* where that memory is in the hypervisor */
+};
+
+struct loaded_image {
+	gpa_t entry;		/* where the vCPU starts */
+	gpa_t start, end;	/* guest-physical range the image occupies */
+	const char *format;	/* "elf64", "raw", "arm64-image" */
+};
+
+/* EM_X86_64 (62) or EM_AARCH64 (183): the machine an ELF must be for. */
+int load_elf64(const char *name, const void *img, size_t size,
+	       uint16_t machine, const struct guest_ram *ram,
+	       struct loaded_image *out);
+
+/* A raw binary copied to @load_addr and entered there. */
+int load_raw(const char *name, const void *img, size_t size, gpa_t load_addr,
+	     const struct guest_ram *ram, struct loaded_image *out);
+
+/*
+ * A Linux arm64 Image: placed at the lowest 2 MiB-aligned guest RAM address
+ * plus the header's text_offset, with image_size (which covers BSS) checked
+ * against guest RAM. -ENOEXEC if the magic is missing or the image is
+ * big-endian.
+ */
+int load_arm64_image(const char *name, const void *img, size_t size,
+		     const struct guest_ram *ram, struct loaded_image *out);
+
+/* True when @img starts like an ELF64 / an arm64 Image. */
+bool is_elf64(const void *img, size_t size);
+bool is_arm64_image(const void *img, size_t size);
+
+#endif
