@@ -22,21 +22,34 @@
 #define FCR_ENABLE_CLEAR 0x07	/* enable FIFOs, clear both */
 #define MCR_DTR_RTS_OUT2 0x0b
 #define LSR_THRE	0x20	/* transmit holding register empty */
+#define LSR_TEMT	0x40	/* transmitter (FIFO and shifter) empty */
 
 #define UART_CLOCK	115200	/* the divisor base of a PC UART */
 #define TX_SPIN_MAX	100000	/* give up on a dead UART rather than hang */
 
 static uint16_t uart_base;
 
-static void uart16550_putc(char c)
+static void wait_lsr(uint8_t bits)
 {
 	for (unsigned int i = 0; i < TX_SPIN_MAX; i++) {
-		if (inb(uart_base + UART_LSR) & LSR_THRE) {
-			break;
+		if ((inb(uart_base + UART_LSR) & bits) == bits) {
+			return;
 		}
 		cpu_relax();
 	}
+}
+
+static void uart16550_putc(char c)
+{
+	wait_lsr(LSR_THRE);
 	outb(uart_base + UART_THR, (uint8_t)c);
+}
+
+void uart16550_drain(void)
+{
+	if (uart_base) {
+		wait_lsr(LSR_TEMT);
+	}
 }
 
 static const struct console uart16550_console = {

@@ -9,6 +9,7 @@
 #include <arch/cpu.h>
 #include <arch/x86.h>
 #include <core/arch.h>
+#include <drivers/uart16550.h>
 #include <lib/printk.h>
 
 #define QEMU_DEBUG_EXIT_PORT	0xf4
@@ -28,6 +29,7 @@ static void bochs_shutdown(void)
 
 void x86_end_run(int status)
 {
+	uart16550_drain();
 	outb(QEMU_DEBUG_EXIT_PORT, (uint8_t)status);
 	if (status == 0) {
 		__asm__ volatile("xchg %%bx, %%bx" ::: "memory");

@@ -14,4 +14,7 @@
  */
 void uart16550_console_init(uint16_t base);
 
+/* Wait until every byte written so far has left the UART. */
+void uart16550_drain(void);
+
 #endif

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* Intel EPT entry layout (SDM Vol. 3C, "EPT translation mechanism"). */
+#ifndef STRATA_ARCH_X86_EPT_H
+#define STRATA_ARCH_X86_EPT_H
+
+#include <types.h>
+
+#define EPT_R			BIT(0)
+#define EPT_W			BIT(1)
+#define EPT_X			BIT(2)
+#define EPT_RWX			(EPT_R | EPT_W | EPT_X)
+#define EPT_MT_SHIFT		3
+#define EPT_MT_MASK		GENMASK(5, 3)
+#define EPT_MT_UC		0ULL
+#define EPT_MT_WB		6ULL
+#define EPT_IGNORE_PAT		BIT(6)
+#define EPT_LARGE		BIT(7)
+#define EPT_PA_MASK		GENMASK(51, 12)
+#define EPT_SUPPRESS_VE		BIT(63)
+/*
+ * A table entry's child count: bits 61:52 of a non-leaf entry are ignored by
+ * the processor (bits 57/58/60/61 only have meanings in leaves).
+ */
+#define EPT_COUNT_SHIFT		52
+#define EPT_COUNT_MASK		GENMASK(61, 52)
+/* Software data of an invalid entry: bits 62:3 (bits 2:0 stay 0). */
+#define EPT_SW_SHIFT		3
+#define EPT_SW_BITS		60
+
+#define EPT_LEVELS		4
+#define EPT_PA_BITS		52
+
+/* EPTP: memory type WB, page-walk length - 1 in bits 5:3. */
+#define EPTP_MT_WB		6ULL
+#define EPTP_WALK_SHIFT		3
+
+#endif

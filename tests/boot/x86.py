@@ -1,0 +1,447 @@
+#!/usr/bin/env python3
+"""Boot tests of the x86-64 hypervisor image (tests/run.py runs this file).
+
+The runner builds build/test/x86_64/ first (`make TEST=1 ARCH=x86_64`); this
+script builds nothing of Strata. From that strata.elf it makes its own GRUB
+ISOs, each with the command line (and modules) a test needs, in a temporary
+directory under build/test/, and boots them:
+
+  x86/bochs-boot          Bochs corei7_skylake_x: banner, memory map, VMX
+                          features, VMXON, a clean stop with status 0
+  x86/bochs-modules       two multiboot2 modules listed with names and sizes
+  x86/bochs-exception     selftest=fault: the #UD dump and the halt
+  x86/bochs-double-fault  a fault while delivering a fault: #DF on its own
+                          stack still gives a dump (no triple fault)
+  x86/qemu-no-vmx         QEMU TCG -cpu max: the clear no-VMX error, status 2
+  x86/qemu-high-ram       QEMU with RAM above 4 GiB: mapped and allocatable
+  x86/qemu-exception      selftest=fault: #UD (vector 6) at the ud2's RIP
+  x86/qemu-page-fault     x86_fault=pf: #PF (vector 14) with the right CR2
+
+Every verdict rests on lines found in the serial log; exit statuses are
+checked as well but never suffice. Set STRATA_KEEP=1 to keep the temporary
+directory.
+"""
+import concurrent.futures
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, "build", "test", "x86_64")
+ELF = os.path.join(BUILD, "strata.elf")
+ISO = os.path.join(BUILD, "strata.iso")
+
+BOCHS_TIMEOUT = 60
+QEMU_TIMEOUT = 30
+MKRESCUE_TIMEOUT = 60
+
+# Unmapped address the `pf` and `df` self-tests use (arch/x86/selftest.c).
+SELFTEST_UNMAPPED = 0x00007f0000000000
+# arch_stop() statuses seen through QEMU's isa-debug-exit: (status << 1) | 1.
+QEMU_EXIT_STOP_OK = (0 << 1) | 1
+QEMU_EXIT_NO_VMX = (2 << 1) | 1
+QEMU_EXIT_EXCEPTION = (3 << 1) | 1
+
+MODULES = [
+    # (file name, size, module command line)
+    ("alpha.bin", 5000, "alpha.bin role=first"),
+    ("beta.bin", 12345, "beta.bin"),
+]
+
+
+class Fail(Exception):
+    pass
+
+
+def tail(log, n=12):
+    lines = [l for l in log.splitlines() if l.strip()]
+    return " | ".join(lines[-n:]) if lines else "(empty serial log)"
+
+
+# ---- building ISOs ------------------------------------------------------
+
+def make_iso(tmp, name, cmdline, modules=()):
+    """An ISO booting strata.elf with @cmdline and @modules; returns path."""
+    root = os.path.join(tmp, name + ".d")
+    os.makedirs(os.path.join(root, "boot", "grub"))
+    shutil.copy(ELF, os.path.join(root, "boot", "strata.elf"))
+    cfg = ["set timeout=0", "set default=0", 'menuentry "Strata" {',
+           "  multiboot2 /boot/strata.elf " + cmdline]
+    for fname, size, mcmd in modules:
+        with open(os.path.join(root, "boot", fname), "wb") as f:
+            f.write(bytes((i * 7 + size) & 0xff for i in range(size)))
+        cfg.append("  module2 /boot/%s %s" % (fname, mcmd))
+    cfg += ["  boot", "}"]
+    with open(os.path.join(root, "boot", "grub", "grub.cfg"), "w") as f:
+        f.write("\n".join(cfg) + "\n")
+    iso = os.path.join(tmp, name + ".iso")
+    p = subprocess.run(["grub-mkrescue", "-o", iso, root],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, timeout=MKRESCUE_TIMEOUT)
+    if p.returncode != 0 or not os.path.exists(iso):
+        raise Fail("grub-mkrescue failed: " + p.stdout.strip()[-300:])
+    return iso
+
+
+# ---- running emulators --------------------------------------------------
+
+def read_log(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("ascii", errors="replace").replace(
+                "\r", "")
+    except FileNotFoundError:
+        return ""
+
+
+def run_bochs(tmp, name, iso):
+    """Boot @iso under Bochs; returns (exit status or None, serial log)."""
+    serial = os.path.join(tmp, name + ".serial")
+    rc = os.path.join(tmp, name + ".bochsrc")
+    cont = os.path.join(tmp, name + ".cont")
+    with open(cont, "w") as f:
+        f.write("c\nq\n")
+    with open(rc, "w") as f:
+        f.write("\n".join([
+            "megs: 256",
+            "cpu: model=corei7_skylake_x, reset_on_triple_fault=0",
+            "romimage: file=/usr/share/bochs/BIOS-bochs-latest",
+            "vgaromimage: file=/usr/share/vgabios/vgabios.bin",
+            'display_library: rfb, options="timeout=0"',
+            "ata0-master: type=cdrom, path=%s, status=inserted" % iso,
+            "boot: cdrom",
+            "com1: enabled=1, mode=file, dev=%s" % serial,
+            "port_e9_hack: enabled=1",
+            "magic_break: enabled=1",
+            "clock: sync=none, time0=local",
+            "speaker: enabled=0",
+            "sound: driver=dummy",
+            "log: %s" % os.path.join(tmp, name + ".bochs.log"),
+        ]) + "\n")
+    status = None
+    try:
+        p = subprocess.run(["bochs", "-f", rc, "-q", "-rc", cont],
+                           stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=BOCHS_TIMEOUT)
+        status = p.returncode
+    except subprocess.TimeoutExpired:
+        pass
+    return status, read_log(serial)
+
+
+def run_qemu(tmp, name, iso, mem="256"):
+    """Boot @iso under QEMU TCG; returns (exit status or None, serial log)."""
+    serial = os.path.join(tmp, name + ".serial")
+    argv = ["qemu-system-x86_64", "-machine", "pc", "-cpu", "max",
+            "-accel", "tcg", "-m", mem, "-cdrom", iso, "-boot", "d",
+            "-display", "none", "-serial", "file:" + serial,
+            "-monitor", "none", "-no-reboot",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+    status = None
+    try:
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=QEMU_TIMEOUT)
+        status = p.returncode
+    except subprocess.TimeoutExpired:
+        pass
+    return status, read_log(serial)
+
+
+# ---- checks on the serial log -------------------------------------------
+
+def need(log, pattern, what):
+    m = re.search(pattern, log, re.M)
+    if not m:
+        raise Fail("no %s" % what)
+    return m
+
+
+def need_line(log, line):
+    if line not in log.splitlines():
+        raise Fail("missing line '%s'" % line)
+
+
+def check_status(status, want, emulator):
+    if status is None:
+        raise Fail("%s timed out" % emulator)
+    if status != want:
+        raise Fail("%s exit status %d, expected %d" % (emulator, status, want))
+
+
+def check_boot(log, cmdline):
+    """Banner, boot protocol, command line, memory map, page allocator."""
+    need(log, r"^Strata \S+ \(x86_64\)$", "banner 'Strata <version> (x86_64)'")
+    need_line(log, "boot: multiboot2")
+    need_line(log, "command line: '%s'" % cmdline)
+    mm = need(log, r"^memory map:\n((?:  0x.*\n)+)", "memory map")
+    usable = re.findall(r"^  0x([0-9a-f]{16})-0x([0-9a-f]{16}) +(\d+) KiB "
+                        r"usable$", mm.group(1), re.M)
+    if not any(int(kib) > 0 for _, _, kib in usable):
+        raise Fail("memory map without a usable range")
+    m = need(log, r"^page allocator: (\d+) of (\d+) pages free",
+             "page allocator line")
+    if int(m.group(1)) == 0:
+        raise Fail("page allocator has no free pages")
+    return usable
+
+
+def check_no_exception(log):
+    if re.search(r"^error: exception", log, re.M):
+        raise Fail("unexpected exception dump")
+
+
+def check_vmx_ok(log):
+    need(log, r"^cpu: GenuineIntel ", "'cpu: GenuineIntel' line")
+    for line in ["vmx: EPT yes", "vmx: VPID yes", "vmx: unrestricted guest yes",
+                 "vmx: EPT-violation #VE yes",
+                 "vmx: INVEPT single-context yes all-context yes",
+                 "vmx: EPT 2M pages yes 1G pages yes", "vmx: EPT A/D yes",
+                 "vmx: execute-only yes"]:
+        need_line(log, line)
+    need(log, r"^vmx: VMXON ok \(revision 0x[0-9a-f]+\)$", "'vmx: VMXON ok'")
+    need_line(log, "Strata: virtualization ready")
+    need_line(log, "Strata: stopped (status 0)")
+
+
+def dump_value(log, reg):
+    m = need(log, r"^error:   (?:.* )?%s +([0-9a-f]{16})\b" % re.escape(reg),
+             "%s in the exception dump" % reg)
+    return int(m.group(1), 16)
+
+
+def check_exception(log, name, vector, error_code=0):
+    need(log, r"^error: exception: %s \(vector %d\), error code 0x%x$"
+         % (re.escape(name), vector, error_code),
+         "exception line for %s vector %d" % (name, vector))
+    for reg in ["RIP", "CS", "RFLAGS", "RSP", "CR2", "RAX", "RBX", "RCX",
+                "RDX", "RSI", "RDI", "RBP", "R8", "R9", "R10", "R11", "R12",
+                "R13", "R14", "R15"]:
+        need(log, r"^error:   .*\b%s +[0-9a-f]+\b" % reg, "%s in dump" % reg)
+    need_line(log, "error: Strata: CPU halted after exception")
+    if "inside the exception handler" in log:
+        raise Fail("nested exception in the handler")
+
+
+# ---- the ELF, to check a reported RIP -----------------------------------
+
+def elf_symbol(name):
+    """(address, size) of @name in strata.elf, from nm."""
+    out = subprocess.run(["nm", "-S", ELF], stdout=subprocess.PIPE,
+                         text=True, check=True).stdout
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) == 4 and f[3] == name:
+            return int(f[0], 16), int(f[1], 16)
+    raise Fail("symbol %s not in %s" % (name, ELF))
+
+
+def elf_bytes(addr, n):
+    """@n bytes at virtual address @addr of strata.elf's loaded image."""
+    with open(ELF, "rb") as f:
+        data = f.read()
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    for i in range(phnum):
+        ptype, _, off, vaddr, _, filesz = struct.unpack_from(
+            "<IIQQQQ", data, phoff + i * phentsize)
+        if ptype == 1 and vaddr <= addr and addr + n <= vaddr + filesz:
+            return data[off + addr - vaddr:off + addr - vaddr + n]
+    raise Fail("address 0x%x not in a loaded segment" % addr)
+
+
+def check_ud_rip(log):
+    rip = dump_value(log, "RIP")
+    start, size = elf_symbol("arch_selftest_fault")
+    if not start <= rip < start + size:
+        raise Fail("RIP 0x%x outside arch_selftest_fault" % rip)
+    if elf_bytes(rip, 2) != b"\x0f\x0b":
+        raise Fail("RIP 0x%x is not a ud2" % rip)
+
+
+# ---- the tests ----------------------------------------------------------
+
+BOOT_CMDLINE = "loglevel=info config=x86-boot-test.cfg"
+FAULT_CMDLINE = "selftest=fault"
+PF_CMDLINE = "selftest=fault x86_fault=pf"
+DF_CMDLINE = "selftest=fault x86_fault=df"
+MOD_CMDLINE = "loglevel=info"
+
+
+def t_bochs_boot(tmp, isos):
+    status, log = run_bochs(tmp, "bochs-boot", isos["boot"])
+    check_boot(log, BOOT_CMDLINE)
+    check_no_exception(log)
+    check_vmx_ok(log)
+    check_status(status, 0, "bochs")
+    return log
+
+
+def t_bochs_modules(tmp, isos):
+    status, log = run_bochs(tmp, "bochs-modules", isos["modules"])
+    check_boot(log, MOD_CMDLINE)
+    check_no_exception(log)
+    need_line(log, "modules: %d" % len(MODULES))
+    reserved = need(log, r"^reserved:\n((?:  0x.*\n)+)", "reserved list")
+    for i, (_, size, mcmd) in enumerate(MODULES):
+        m = need(log, r"^  module %d: 0x([0-9a-f]{16}) %d bytes '%s'$"
+                 % (i, size, re.escape(mcmd)),
+                 "module %d line with %d bytes '%s'" % (i, size, mcmd))
+        base = int(m.group(1), 16)
+        if base % 4096:
+            raise Fail("module %d at 0x%x is not page aligned" % (i, base))
+        if not re.search(r"^  0x%016x-0x%016x .* module$"
+                         % (base, base + size - 1), reserved.group(1), re.M):
+            raise Fail("module %d not in the reserved list" % i)
+    need_line(log, "Strata: stopped (status 0)")
+    check_status(status, 0, "bochs")
+    return log
+
+
+def t_bochs_exception(tmp, isos):
+    status, log = run_bochs(tmp, "bochs-exception", isos["fault"])
+    check_boot(log, FAULT_CMDLINE)
+    check_exception(log, "#UD invalid opcode", 6)
+    check_ud_rip(log)
+    check_status(status, 1, "bochs (Shutdown port)")
+    return log
+
+
+def t_bochs_double_fault(tmp, isos):
+    status, log = run_bochs(tmp, "bochs-double-fault", isos["df"])
+    check_boot(log, DF_CMDLINE)
+    need_line(log, "selftest: x86_fault=df")
+    check_exception(log, "#DF double fault", 8)
+    if dump_value(log, "RSP") != SELFTEST_UNMAPPED:
+        raise Fail("RSP in the #DF dump is not the broken stack 0x%x"
+                   % SELFTEST_UNMAPPED)
+    check_status(status, 1, "bochs (Shutdown port)")
+    return log
+
+
+def t_qemu_no_vmx(tmp, isos):
+    status, log = run_qemu(tmp, "qemu-no-vmx", isos["boot"])
+    check_boot(log, BOOT_CMDLINE)
+    need(log, r"^vmx: not present", "'vmx: not present' line")
+    need_line(log, "error: vmx: this CPU has no VMX (Intel VT-x); "
+              "Strata cannot run guests here")
+    need_line(log, "Strata: stopped (status 2)")
+    check_no_exception(log)
+    if "vmx: VMXON ok" in log:
+        raise Fail("VMXON reported without VMX")
+    check_status(status, QEMU_EXIT_NO_VMX, "qemu")
+    return log
+
+
+def t_qemu_high_ram(tmp, isos):
+    status, log = run_qemu(tmp, "qemu-high-ram", isos["boot"], mem="5G")
+    usable = check_boot(log, BOOT_CMDLINE)
+    if not any(int(b, 16) >= 1 << 32 for b, _, _ in usable):
+        raise Fail("no usable range above 4 GiB in the memory map")
+    # The allocator keeps each free range's bitmap at its start: a free
+    # range above 4 GiB means that memory was mapped and written.
+    need(log, r"^  free range 0x00000001[0-9a-f]{8}-", "free range above 4 GiB")
+    check_no_exception(log)
+    need_line(log, "Strata: stopped (status 2)")
+    check_status(status, QEMU_EXIT_NO_VMX, "qemu")
+    return log
+
+
+def t_qemu_exception(tmp, isos):
+    status, log = run_qemu(tmp, "qemu-exception", isos["fault"])
+    check_boot(log, FAULT_CMDLINE)
+    check_exception(log, "#UD invalid opcode", 6)
+    check_ud_rip(log)
+    check_status(status, QEMU_EXIT_EXCEPTION, "qemu")
+    return log
+
+
+def t_qemu_page_fault(tmp, isos):
+    status, log = run_qemu(tmp, "qemu-page-fault", isos["pf"])
+    check_boot(log, PF_CMDLINE)
+    need_line(log, "selftest: x86_fault=pf")
+    check_exception(log, "#PF page fault", 14)
+    if dump_value(log, "CR2") != SELFTEST_UNMAPPED:
+        raise Fail("CR2 is not the unmapped address 0x%x" % SELFTEST_UNMAPPED)
+    start, size = elf_symbol("arch_selftest_fault")
+    rip = dump_value(log, "RIP")
+    if not start <= rip < start + size:
+        raise Fail("RIP 0x%x outside arch_selftest_fault" % rip)
+    check_status(status, QEMU_EXIT_EXCEPTION, "qemu")
+    return log
+
+
+TESTS = [
+    ("x86/bochs-boot", t_bochs_boot),
+    ("x86/bochs-modules", t_bochs_modules),
+    ("x86/bochs-exception", t_bochs_exception),
+    ("x86/bochs-double-fault", t_bochs_double_fault),
+    ("x86/qemu-no-vmx", t_qemu_no_vmx),
+    ("x86/qemu-high-ram", t_qemu_high_ram),
+    ("x86/qemu-exception", t_qemu_exception),
+    ("x86/qemu-page-fault", t_qemu_page_fault),
+]
+
+ISOS = {
+    "boot": (BOOT_CMDLINE, ()),
+    "modules": (MOD_CMDLINE, MODULES),
+    "fault": (FAULT_CMDLINE, ()),
+    "pf": (PF_CMDLINE, ()),
+    "df": (DF_CMDLINE, ()),
+}
+
+
+def run_test(name, fn, tmp, isos):
+    try:
+        fn(tmp, isos)
+        return "PASS: %s" % name
+    except Fail as e:
+        log = read_log(os.path.join(tmp, name.split("/")[1] + ".serial"))
+        return "FAIL: %s: %s (serial: %s)" % (name, e, tail(log))
+    except Exception as e:  # a harness bug must still fail the test
+        return "FAIL: %s: harness error %r" % (name, e)
+
+
+def main():
+    if not os.path.exists(ISO) or not os.path.exists(ELF):
+        for name, _ in TESTS:
+            print("FAIL: %s: %s or %s missing; run 'make TEST=1 ARCH=x86_64'"
+                  % (name, ISO, ELF))
+        return 1
+    tmp = tempfile.mkdtemp(prefix="x86-boot-", dir=os.path.dirname(BUILD))
+    try:
+        with concurrent.futures.ThreadPoolExecutor(2) as ex:
+            futs = {k: ex.submit(make_iso, tmp, k, c, m)
+                    for k, (c, m) in ISOS.items()}
+            isos, errors = {}, []
+            for k, f in futs.items():
+                try:
+                    isos[k] = f.result()
+                except Exception as e:
+                    errors.append("%s: %s" % (k, e))
+            if errors:
+                for name, _ in TESTS:
+                    print("FAIL: %s: cannot make ISOs: %s"
+                          % (name, "; ".join(errors)))
+                return 1
+            results = [ex.submit(run_test, n, fn, tmp, isos)
+                       for n, fn in TESTS]
+            lines = [r.result() for r in results]
+        for line in lines:
+            print(line, flush=True)
+        return 1 if any(l.startswith("FAIL") for l in lines) else 0
+    finally:
+        if os.environ.get("STRATA_KEEP"):
+            print("kept %s" % tmp, file=sys.stderr)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
