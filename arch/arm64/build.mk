@@ -1,0 +1,59 @@
+# arm64 part of the build (included by the top-level Makefile with ARCH=arm64).
+# Cross gcc; the stage-2 encoder (arch/arm64/stage2*) belongs to the stage-2
+# core's list in mm/core.mk and is left out here.
+#
+# Strata is linked as a position-independent executable: U-Boot's booti may
+# run the Image at another 2 MiB-aligned address than the link address, and
+# boot/arm64/head.S applies the R_AARCH64_RELATIVE relocations itself before
+# any C code runs. Everything then runs identity mapped at the load address.
+#
+# -mgeneral-regs-only keeps Strata's own code off the FP/SIMD registers
+# (libfdt.a is prebuilt and does use them: head.S enables FP at EL2).
+# -mstrict-align: the early C code runs with the MMU off, where every data
+# access is Device memory and an unaligned access faults.
+
+# This file comes before the Makefile's `all` rule: keep `all` the default.
+.DEFAULT_GOAL := all
+
+CROSS := aarch64-linux-gnu-
+ARCH_CFLAGS := -fpie -mgeneral-regs-only -mstrict-align \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables
+ARCH_LDFLAGS := -Wl,-pie -Wl,--no-dynamic-linker -Wl,-z,notext \
+	-Wl,-z,max-page-size=0x1000 -Wl,--build-id=none -Wl,--hash-style=sysv \
+	-Wl,--no-warn-rwx-segments
+ARCH_SRCS := $(wildcard boot/arm64/*.S boot/arm64/*.c) \
+	$(filter-out arch/arm64/stage2%,\
+		$(wildcard arch/arm64/*.c arch/arm64/*.S)) \
+	drivers/pl011.c drivers/fdt.c
+
+LIBFDT_DIR := build/deps/arm64/usr
+ARCH_LIBS := $(LIBFDT_DIR)/lib/aarch64-linux-gnu/libfdt.a
+ARCH_IMAGES := $(BUILD)/strata.bin
+
+# Only the DTB reader sees libfdt's headers, with Strata's libfdt_env.h.
+$(BUILD)/obj/drivers/fdt.c.o: CFLAGS += -Iinclude/drivers/libfdt \
+	-I$(LIBFDT_DIR)/include
+
+$(ARCH_LIBS):
+	$(Q)./tools/install-deps.sh
+
+# The flat Image. Every dynamic relocation must be R_AARCH64_RELATIVE: that
+# is the only kind the early code knows how to apply.
+$(BUILD)/strata.bin: $(BUILD)/strata.elf arch/arm64/build.mk
+	@echo "  IMAGE   $@"
+	$(Q)if $(CROSS)readelf -rW $< | grep -q '^[0-9a-f]' && \
+		$(CROSS)readelf -rW $< | grep '^[0-9a-f]' | \
+		grep -vq R_AARCH64_RELATIVE; then \
+		echo "error: $< has relocations other than RELATIVE" >&2; \
+		$(CROSS)readelf -rW $< | grep -v R_AARCH64_RELATIVE >&2; \
+		exit 1; fi
+	$(Q)$(OBJCOPY) -O binary $< $@
+
+QEMU_ARM64 := qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 \
+	-cpu max,pauth-impdef=on -m 512M -nographic
+CMDLINE ?= loglevel=info
+
+# Boot the Image under QEMU virt at EL2 (Ctrl-A x quits).
+run: $(BUILD)/strata.bin
+	$(QEMU_ARM64) $(if $(filter 1,$(TEST)),-semihosting) \
+		-kernel $< -append '$(CMDLINE)'

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the arm64 boot code learned about the machine beyond struct platform:
+ * where the Image really runs and what the DTB says about the interrupt
+ * controller. Filled by boot/arm64/start.c before strata_main().
+ */
+#ifndef STRATA_ARCH_BOARD_H
+#define STRATA_ARCH_BOARD_H
+
+#include <types.h>
+
+struct arm64_board {
+	paddr_t load_addr;	/* where the loader put the Image */
+	paddr_t link_addr;	/* where it was linked */
+	paddr_t dtb;
+	unsigned int gic_version;	/* from the DTB: 3, 2, or 0 (none) */
+	paddr_t gic_dist;
+	paddr_t gic_redist;	/* GICv3: first redistributor region */
+};
+
+extern struct arm64_board arm64_board;
+
+#endif

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * arm64 system registers: accessors and the fields Strata uses at EL2
+ * (non-VHE, HCR_EL2.E2H = 0). Field positions are from the Arm ARM.
+ */
+#ifndef STRATA_ARCH_SYSREG_H
+#define STRATA_ARCH_SYSREG_H
+
+#ifndef __ASSEMBLY__
+#include <types.h>
+#endif
+
+/* ID registers by encoding: older assemblers lack some of the names. */
+#define SYS_ID_AA64PFR0_EL1	s3_0_c0_c4_0
+#define SYS_ID_AA64ISAR0_EL1	s3_0_c0_c6_0
+#define SYS_ID_AA64MMFR0_EL1	s3_0_c0_c7_0
+#define SYS_ID_AA64MMFR1_EL1	s3_0_c0_c7_1
+#define SYS_ID_AA64MMFR2_EL1	s3_0_c0_c7_2
+
+/* SCTLR_EL2 (E2H = 0): RES1 bits, then the controls we set. */
+#define SCTLR_EL2_RES1		0x30c50830
+#define SCTLR_EL2_M		(1 << 0)
+#define SCTLR_EL2_A		(1 << 1)
+#define SCTLR_EL2_C		(1 << 2)
+#define SCTLR_EL2_SA		(1 << 3)
+#define SCTLR_EL2_I		(1 << 12)
+
+/* HCR_EL2: only RW (EL1 is AArch64) until guests exist. */
+#define HCR_EL2_RW		0x80000000
+#define HCR_EL2_E2H		0x400000000
+
+/* CPTR_EL2 (E2H = 0): RES1 bits 13:12, 9:0 incl. TZ; TFP (10) clear. */
+#define CPTR_EL2_DEFAULT	0x33ff
+
+/* MAIR_EL2 attribute indexes. */
+#define MAIR_IDX_NORMAL		0	/* 0xff: inner/outer write-back RW-alloc */
+#define MAIR_IDX_DEVICE		1	/* 0x04: Device-nGnRE */
+#define MAIR_EL2_VALUE		0x04ff
+
+/* TCR_EL2 (E2H = 0). */
+#define TCR_EL2_RES1		0x80800000
+#define TCR_EL2_T0SZ(bits)	(64 - (bits))
+#define TCR_EL2_IRGN0_WBWA	(1 << 8)
+#define TCR_EL2_ORGN0_WBWA	(1 << 10)
+#define TCR_EL2_SH0_INNER	(3 << 12)
+#define TCR_EL2_TG0_4K		(0 << 14)
+#define TCR_EL2_PS_SHIFT	16
+
+#define ESR_EC_SHIFT		26
+#define ESR_EC_MASK		0x3f
+
+#ifndef __ASSEMBLY__
+
+#define __stringify_1(x)	#x
+#define __stringify(x)		__stringify_1(x)
+
+#define read_sysreg(r) ({						\
+	uint64_t __v;							\
+	__asm__ volatile("mrs %0, " __stringify(r) : "=r"(__v));	\
+	__v;								\
+})
+
+#define write_sysreg(v, r) do {						\
+	uint64_t __v = (uint64_t)(v);					\
+	__asm__ volatile("msr " __stringify(r) ", %0" : : "rZ"(__v));	\
+} while (0)
+
+#define isb()		__asm__ volatile("isb" : : : "memory")
+#define dsb(opt)	__asm__ volatile("dsb " #opt : : : "memory")
+
+/* A 4-bit ID register field. */
+static inline unsigned int id_field(uint64_t reg, unsigned int shift)
+{
+	return (unsigned int)((reg >> shift) & 0xf);
+}
+
+static inline unsigned int current_el(void)
+{
+	return (unsigned int)((read_sysreg(CurrentEL) >> 2) & 3);
+}
+
+/* Physical address bits for an ID_AA64MMFR0_EL1.PARange value, 0 if unknown. */
+static inline unsigned int parange_bits(unsigned int parange)
+{
+	static const unsigned char bits[] = { 32, 36, 40, 42, 44, 48, 52 };
+
+	return parange < ARRAY_SIZE(bits) ? bits[parange] : 0;
+}
+
+#endif /* !__ASSEMBLY__ */
+#endif

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The arm64 entry: the Linux Image header, then the EL2 start-up.
+ *
+ * A loader (QEMU -kernel, U-Boot booti) places the Image at a 2 MiB-aligned
+ * base and jumps to its first byte with x0 = DTB, MMU and D-cache off and
+ * interrupts masked. The base need not be the link address, so this code only
+ * uses PC-relative addressing until it has applied the RELATIVE relocations.
+ *
+ * Order: relocate, clear BSS, take the boot stack, refuse anything but EL2,
+ * put EL2 into a known state (SCTLR, HCR, CPTR, VBAR), build the EL2 stage-1
+ * tables in C (boot_early_mmu), turn on the MMU and caches, and call
+ * boot_main(dtb, load address, link address) which never returns.
+ */
+#include <arch/sysreg.h>
+
+#define R_AARCH64_RELATIVE	1027
+#define BOOT_STACK_SIZE		(16 * 1024)
+
+/* Image flags: little-endian (bit 0 = 0), 4 KiB pages (bits 2:1 = 1), any
+ * 2 MiB-aligned base (bit 3). */
+#define IMAGE_FLAGS		((1 << 1) | (1 << 3))
+
+	.section .head.text, "ax"
+	.globl	_start
+_start:
+	b	primary_entry			/* code0 */
+	.long	0				/* code1 */
+	.quad	0				/* text_offset */
+	.long	__strata_size_lo32		/* image_size, BSS included */
+	.long	__strata_size_hi32
+	.quad	IMAGE_FLAGS
+	.quad	0, 0, 0				/* res2, res3, res4 */
+	.ascii	"ARM\x64"			/* magic at 0x38 */
+	.long	0				/* res5 */
+
+	.section .text.boot, "ax"
+primary_entry:
+	mov	x19, x0				/* DTB */
+	adrp	x20, _start			/* where we really are */
+	add	x20, x20, :lo12:_start
+
+	/* delta = load address - link address */
+	ldr	w1, link_lo32
+	ldr	w2, link_hi32
+	orr	x1, x1, x2, lsl #32
+	sub	x21, x20, x1
+
+	adrp	x0, __rela_start
+	add	x0, x0, :lo12:__rela_start
+	adrp	x1, __rela_end
+	add	x1, x1, :lo12:__rela_end
+1:	cmp	x0, x1
+	b.hs	2f
+	ldp	x2, x3, [x0], #16		/* r_offset, r_info */
+	ldr	x4, [x0], #8			/* r_addend */
+	cmp	w3, #R_AARCH64_RELATIVE
+	b.ne	bad_reloc			/* the build rejects others */
+	add	x4, x4, x21
+	str	x4, [x2, x21]
+	b	1b
+
+2:	adrp	x0, __bss_start
+	add	x0, x0, :lo12:__bss_start
+	adrp	x1, __bss_end
+	add	x1, x1, :lo12:__bss_end
+3:	cmp	x0, x1
+	b.hs	4f
+	str	xzr, [x0], #8
+	b	3b
+
+4:	msr	spsel, #1			/* exceptions use this stack too */
+	adrp	x0, boot_stack_top
+	add	x0, x0, :lo12:boot_stack_top
+	mov	sp, x0
+
+	mrs	x0, CurrentEL
+	lsr	x0, x0, #2
+	and	x0, x0, #3
+	cmp	x0, #2
+	b.ne	boot_refuse_el			/* x0 = EL; does not return */
+
+	ldr	x0, =SCTLR_EL2_RES1		/* MMU, caches, alignment off */
+	msr	sctlr_el2, x0
+	mov	x0, #HCR_EL2_RW			/* E2H = 0, TGE = 0 */
+	msr	hcr_el2, x0
+	mov	x0, #CPTR_EL2_DEFAULT		/* FP/SIMD at EL2 (libfdt) */
+	msr	cptr_el2, x0
+	adrp	x0, el2_vectors
+	add	x0, x0, :lo12:el2_vectors
+	msr	vbar_el2, x0
+	msr	daifset, #0xf
+	isb
+
+	mov	x0, x19
+	mov	x1, x20
+	bl	boot_early_mmu			/* returns the TTBR0_EL2 value */
+	bl	el2_mmu_enable
+
+	mov	x0, x19
+	mov	x1, x20
+	sub	x2, x20, x21			/* link address */
+	bl	boot_main
+5:	wfi
+	b	5b
+
+/* A relocation we cannot apply: nothing can be trusted yet, so just stop. */
+bad_reloc:
+	wfe
+	b	bad_reloc
+
+	.balign	4
+link_lo32:
+	.long	__strata_link_lo32
+link_hi32:
+	.long	__strata_link_hi32
+
+/*
+ * el2_mmu_enable(ttbr0): load the EL2 translation regime built by
+ * boot_early_mmu() and turn on the MMU and both caches. Runs identity mapped,
+ * so the next instruction fetch is the same address either way.
+ */
+	.globl	el2_mmu_enable
+el2_mmu_enable:
+	ldr	x1, =MAIR_EL2_VALUE
+	msr	mair_el2, x1
+	mrs	x1, SYS_ID_AA64MMFR0_EL1
+	and	x1, x1, #0xf			/* PARange */
+	cmp	x1, #5				/* 48 bits at most with 4K/T0SZ 16 */
+	mov	x2, #5
+	csel	x1, x1, x2, ls
+	lsl	x1, x1, #TCR_EL2_PS_SHIFT
+	ldr	x2, =(TCR_EL2_RES1 | TCR_EL2_T0SZ(48) | TCR_EL2_IRGN0_WBWA | \
+		      TCR_EL2_ORGN0_WBWA | TCR_EL2_SH0_INNER | TCR_EL2_TG0_4K)
+	orr	x1, x1, x2
+	msr	tcr_el2, x1
+	msr	ttbr0_el2, x0
+	isb
+	tlbi	alle2
+	dsb	nsh
+	ic	iallu
+	dsb	nsh
+	isb
+	mrs	x0, sctlr_el2
+	ldr	x1, =(SCTLR_EL2_M | SCTLR_EL2_C | SCTLR_EL2_I | SCTLR_EL2_SA)
+	orr	x0, x0, x1
+	msr	sctlr_el2, x0
+	isb
+	ret
+	.ltorg
+
+	.section .bss.boot_stack, "aw", %nobits
+	.balign	16
+boot_stack:
+	.space	BOOT_STACK_SIZE
+	.globl	boot_stack_top
+boot_stack_top:

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The arm64 boot in C with the MMU on: read the DTB into a struct platform,
+ * map RAM and the devices Strata uses, switch to the DTB's UART, and hand
+ * over to strata_main().
+ */
+#include <arch/board.h>
+#include <arch/mmu.h>
+#include <arch/psci.h>
+#include <core/arch.h>
+#include <core/platform.h>
+#include <drivers/fdt.h>
+#include <drivers/pl011.h>
+#include <lib/errno.h>
+#include <lib/printk.h>
+
+#include "boot.h"
+
+extern char __image_start[], __image_end[];
+extern uintptr_t __stack_chk_guard;
+
+void boot_main(paddr_t dtb, paddr_t load, paddr_t link) __noreturn;
+
+struct arm64_board arm64_board;
+static struct platform boot_platform;
+
+/* RAM goes to the platform only if it could be mapped: the page allocator
+ * hands out identity-mapped pointers. */
+static void add_memory(void *arg, paddr_t base, uint64_t size,
+		       const char *what)
+{
+	struct platform *p = arg;
+	int ret = el2_map(base, size, EL2_MEM_NORMAL);
+
+	if (ret) {
+		pr_warn("boot: cannot map %s RAM 0x%llx+0x%llx (%d); not used\n",
+			what, (unsigned long long)base,
+			(unsigned long long)size, ret);
+		return;
+	}
+	platform_add_ram(p, base, size);
+}
+
+static void add_reserved(void *arg, paddr_t base, uint64_t size,
+			 const char *what)
+{
+	platform_add_reserved(arg, base, size, what);
+}
+
+static void map_device(const char *what, paddr_t base, uint64_t size)
+{
+	int ret = el2_map(base, size, EL2_MEM_DEVICE);
+
+	if (ret) {
+		pr_warn("boot: cannot map the %s at 0x%llx (%d)\n", what,
+			(unsigned long long)base, ret);
+	}
+}
+
+static void setup_console(const void *fdt)
+{
+	struct dtb_reg uart;
+
+	if (dtb_find_pl011(fdt, &uart) ||
+	    el2_map(uart.base, PL011_MMIO_SIZE, EL2_MEM_DEVICE)) {
+		boot_early_console();
+		pr_warn("boot: no usable PL011 in the DTB; using 0x%lx\n",
+			PL011_QEMU_VIRT_BASE);
+		return;
+	}
+	pl011_console_init(uart.base);
+}
+
+static void read_gic(const void *fdt)
+{
+	struct dtb_reg r0, r1;
+	unsigned int version;
+
+	if (dtb_find_gic(fdt, &version, &r0, &r1)) {
+		pr_warn("boot: no usable GIC node in the DTB\n");
+		return;
+	}
+	arm64_board.gic_version = version;
+	arm64_board.gic_dist = r0.base;
+	arm64_board.gic_redist = r1.base;
+	map_device("GIC distributor", r0.base, r0.size);
+	map_device(version == 3 ? "GIC redistributors" : "GIC CPU interface",
+		   r1.base, r1.size);
+}
+
+static void read_chosen(const void *fdt, struct platform *p)
+{
+	paddr_t start, end;
+	int ret;
+
+	if (dtb_bootargs(fdt, &p->cmdline)) {
+		pr_warn("boot: /chosen/bootargs is not a string; ignored\n");
+	}
+	ret = dtb_initrd(fdt, &start, &end);
+	if (!ret) {
+		platform_add_module(p, start, end - start, "initrd");
+	} else if (ret != -ENOENT) {
+		pr_warn("boot: bad linux,initrd-start/end in /chosen\n");
+	}
+}
+
+static void read_psci(const void *fdt)
+{
+	const char *method;
+
+	if (dtb_psci_method(fdt, &method)) {
+		pr_warn("boot: no PSCI in the DTB\n");
+		return;
+	}
+	if (psci_set_method(method)) {
+		pr_warn("boot: PSCI method '%s' unusable from EL2\n", method);
+	}
+}
+
+static void read_platform(const void *fdt, uint64_t dtb_size,
+			  struct platform *p)
+{
+	int n;
+
+	p->boot_protocol = "linux-image";
+	n = dtb_for_each_memory(fdt, add_memory, p);
+	if (n <= 0) {
+		pr_err("boot: no usable /memory in the DTB (%d); stopping\n", n);
+		arch_stop(1);
+	}
+	platform_add_reserved(p, arm64_board.load_addr,
+			      (uint64_t)(__image_end - __image_start),
+			      "image");
+	platform_add_reserved(p, arm64_board.dtb, dtb_size, "dtb");
+	n = dtb_for_each_reserved(fdt, add_reserved, p);
+	if (n < 0) {
+		pr_warn("boot: bad reserved memory in the DTB (%d)\n", n);
+	}
+	read_chosen(fdt, p);
+}
+
+static void seed_stack_guard(void)
+{
+	uint64_t cnt;
+
+	/* Before the first libfdt call: no frame holds the old value yet. */
+	__asm__ volatile("mrs %0, cntpct_el0" : "=r"(cnt));
+	__stack_chk_guard ^= cnt * 0x9e3779b97f4a7c15ULL;
+}
+
+void boot_main(paddr_t dtb, paddr_t load, paddr_t link)
+{
+	const void *fdt = (const void *)(uintptr_t)dtb;
+	uint64_t dtb_size;
+	int ret;
+
+	seed_stack_guard();
+	arm64_board.load_addr = load;
+	arm64_board.link_addr = link;
+	arm64_board.dtb = dtb;
+	ret = dtb_check(fdt, &dtb_size);
+	if (ret) {
+		boot_early_console();
+		pr_err("boot: no valid DTB at 0x%llx (x0 at entry); stopping\n",
+		       (unsigned long long)dtb);
+		arch_stop(1);
+	}
+	setup_console(fdt);
+	pr_info("arm64: EL2, image at 0x%llx (linked at 0x%llx), DTB at 0x%llx\n",
+		(unsigned long long)load,
+		(unsigned long long)arm64_board.link_addr,
+		(unsigned long long)dtb);
+	read_platform(fdt, dtb_size, &boot_platform);
+	read_gic(fdt);
+	read_psci(fdt);
+	strata_main(&boot_platform);
+}

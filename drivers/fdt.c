@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: MIT
+/* DTB access on top of libfdt (see drivers/fdt.h). */
+#include <drivers/fdt.h>
+#include <lib/errno.h>
+#include <lib/string.h>
+#include <libfdt.h>
+
+#define MAX_ADDR_CELLS	2	/* 64-bit addresses and sizes at most */
+
+int dtb_check(const void *fdt, uint64_t *size)
+{
+	if (!fdt || !IS_ALIGNED((uintptr_t)fdt, 8)) {
+		return -EINVAL;
+	}
+	if (fdt_check_header(fdt)) {
+		return -EINVAL;
+	}
+	if (fdt_totalsize(fdt) > DTB_MAX_SIZE) {
+		return -EINVAL;
+	}
+	*size = fdt_totalsize(fdt);
+	return 0;
+}
+
+const char *dtb_strerror(int fdt_err)
+{
+	return fdt_strerror(fdt_err);
+}
+
+static bool node_enabled(const void *fdt, int node)
+{
+	int len;
+	const char *status = fdt_getprop(fdt, node, "status", &len);
+
+	if (!status) {
+		return true;
+	}
+	return (len == 5 && !memcmp(status, "okay", 5)) ||
+	       (len == 3 && !memcmp(status, "ok", 3));
+}
+
+/* Addresses of @node's children are CPU addresses only if no bus between
+ * @node and the root translates them. */
+static int check_untranslated(const void *fdt, int node)
+{
+	while (node > 0) {
+		int len;
+
+		if (!fdt_getprop(fdt, node, "ranges", &len) || len != 0) {
+			return -ENOTSUP;
+		}
+		node = fdt_parent_offset(fdt, node);
+	}
+	return node < 0 ? -EINVAL : 0;
+}
+
+static uint64_t read_cells(const fdt32_t *p, int cells)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < cells; i++) {
+		v = (v << 32) | fdt32_ld(&p[i]);
+	}
+	return v;
+}
+
+/* The number of (address, size) entries in @node's reg, or -errno. */
+static int reg_count(const void *fdt, int node, int *ac, int *sc,
+		     const fdt32_t **cells)
+{
+	int parent = fdt_parent_offset(fdt, node);
+	int len, ret;
+
+	if (parent < 0) {
+		return -EINVAL;
+	}
+	ret = check_untranslated(fdt, parent);
+	if (ret) {
+		return ret;
+	}
+	*ac = fdt_address_cells(fdt, parent);
+	*sc = fdt_size_cells(fdt, parent);
+	if (*ac < 1 || *ac > MAX_ADDR_CELLS || *sc < 0 ||
+	    *sc > MAX_ADDR_CELLS) {
+		return -EINVAL;
+	}
+	*cells = fdt_getprop(fdt, node, "reg", &len);
+	if (!*cells) {
+		return -ENOENT;
+	}
+	if (len % ((*ac + *sc) * 4)) {
+		return -EINVAL;
+	}
+	return len / ((*ac + *sc) * 4);
+}
+
+static int read_reg(const void *fdt, int node, int idx, struct dtb_reg *reg)
+{
+	const fdt32_t *cells;
+	int ac, sc;
+	int n = reg_count(fdt, node, &ac, &sc, &cells);
+
+	if (n < 0) {
+		return n;
+	}
+	if (idx >= n) {
+		return -ENOENT;
+	}
+	cells += idx * (ac + sc);
+	reg->base = read_cells(cells, ac);
+	reg->size = read_cells(cells + ac, sc);
+	return 0;
+}
+
+static int for_each_reg(const void *fdt, int node, dtb_range_fn fn, void *arg,
+			const char *what)
+{
+	const fdt32_t *cells;
+	int ac, sc;
+	int n = reg_count(fdt, node, &ac, &sc, &cells);
+
+	for (int i = 0; i < n; i++, cells += ac + sc) {
+		fn(arg, read_cells(cells, ac), read_cells(cells + ac, sc),
+		   what);
+	}
+	return n;
+}
+
+int dtb_for_each_memory(const void *fdt, dtb_range_fn fn, void *arg)
+{
+	int node = -1, total = 0;
+
+	for (;;) {
+		int n;
+
+		node = fdt_node_offset_by_prop_value(fdt, node, "device_type",
+						     "memory", sizeof("memory"));
+		if (node < 0) {
+			break;
+		}
+		if (!node_enabled(fdt, node)) {
+			continue;
+		}
+		n = for_each_reg(fdt, node, fn, arg, "usable");
+		if (n < 0) {
+			return n;
+		}
+		total += n;
+	}
+	return node == -FDT_ERR_NOTFOUND ? total : -EINVAL;
+}
+
+static int for_each_memreserve(const void *fdt, dtb_range_fn fn, void *arg)
+{
+	int n = fdt_num_mem_rsv(fdt);
+
+	if (n < 0) {
+		return -EINVAL;
+	}
+	for (int i = 0; i < n; i++) {
+		uint64_t base, size;
+
+		if (fdt_get_mem_rsv(fdt, i, &base, &size)) {
+			return -EINVAL;
+		}
+		fn(arg, base, size, "memreserve");
+	}
+	return n;
+}
+
+int dtb_for_each_reserved(const void *fdt, dtb_range_fn fn, void *arg)
+{
+	int total = for_each_memreserve(fdt, fn, arg);
+	int parent, node;
+
+	if (total < 0) {
+		return total;
+	}
+	parent = fdt_path_offset(fdt, "/reserved-memory");
+	if (parent < 0) {
+		return total;
+	}
+	fdt_for_each_subnode(node, fdt, parent) {
+		int n;
+
+		if (!node_enabled(fdt, node)) {
+			continue;
+		}
+		/* Regions without reg are allocated dynamically by an OS. */
+		n = for_each_reg(fdt, node, fn, arg, "reserved-memory");
+		if (n == -ENOENT) {
+			continue;
+		}
+		if (n < 0) {
+			return n;
+		}
+		total += n;
+	}
+	return total;
+}
+
+int dtb_bootargs(const void *fdt, const char **args)
+{
+	int chosen = fdt_path_offset(fdt, "/chosen");
+	const char *s;
+	int len;
+
+	*args = "";
+	if (chosen < 0) {
+		return 0;
+	}
+	s = fdt_getprop(fdt, chosen, "bootargs", &len);
+	if (!s) {
+		return 0;
+	}
+	if (len < 1 || s[len - 1] != '\0') {
+		return -EINVAL;
+	}
+	*args = s;
+	return 0;
+}
+
+static int read_addr_prop(const void *fdt, int node, const char *name,
+			  paddr_t *val)
+{
+	const void *p;
+	int len;
+
+	p = fdt_getprop(fdt, node, name, &len);
+	if (!p) {
+		return -ENOENT;
+	}
+	if (len == 4) {
+		*val = fdt32_ld(p);
+	} else if (len == 8) {
+		*val = fdt64_ld(p);
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int dtb_initrd(const void *fdt, paddr_t *start, paddr_t *end)
+{
+	int chosen = fdt_path_offset(fdt, "/chosen");
+	int ret;
+
+	if (chosen < 0) {
+		return -ENOENT;
+	}
+	ret = read_addr_prop(fdt, chosen, "linux,initrd-start", start);
+	if (!ret) {
+		ret = read_addr_prop(fdt, chosen, "linux,initrd-end", end);
+	}
+	if (!ret && *end < *start) {
+		ret = -EINVAL;
+	}
+	return ret;
+}
+
+/* The node /chosen/stdout-path names (a path or an alias, then ":options"). */
+static int stdout_node(const void *fdt)
+{
+	int chosen = fdt_path_offset(fdt, "/chosen");
+	const char *path, *colon;
+	int len;
+
+	if (chosen < 0) {
+		return chosen;
+	}
+	path = fdt_getprop(fdt, chosen, "stdout-path", &len);
+	if (!path || len < 1 || path[len - 1] != '\0') {
+		return -FDT_ERR_NOTFOUND;
+	}
+	colon = strchr(path, ':');
+	return fdt_path_offset_namelen(fdt, path,
+				       colon ? (int)(colon - path) : len - 1);
+}
+
+int dtb_find_pl011(const void *fdt, struct dtb_reg *reg)
+{
+	int node = stdout_node(fdt);
+
+	if (node < 0 || fdt_node_check_compatible(fdt, node, "arm,pl011")) {
+		node = -1;
+		do {
+			node = fdt_node_offset_by_compatible(fdt, node,
+							     "arm,pl011");
+		} while (node >= 0 && !node_enabled(fdt, node));
+	}
+	if (node < 0) {
+		return -ENOENT;
+	}
+	return read_reg(fdt, node, 0, reg);
+}
+
+static int find_enabled_compatible(const void *fdt, const char *compat)
+{
+	int node = -1;
+
+	do {
+		node = fdt_node_offset_by_compatible(fdt, node, compat);
+	} while (node >= 0 && !node_enabled(fdt, node));
+	return node;
+}
+
+int dtb_find_gic(const void *fdt, unsigned int *version, struct dtb_reg *r0,
+		 struct dtb_reg *r1)
+{
+	static const char *const v2[] = { "arm,gic-400", "arm,cortex-a15-gic" };
+	int node = find_enabled_compatible(fdt, "arm,gic-v3");
+	int ret;
+
+	*version = 3;
+	for (unsigned int i = 0; node < 0 && i < ARRAY_SIZE(v2); i++) {
+		node = find_enabled_compatible(fdt, v2[i]);
+		*version = 2;
+	}
+	if (node < 0) {
+		*version = 0;
+		return -ENOENT;
+	}
+	ret = read_reg(fdt, node, 0, r0);
+	if (!ret) {
+		ret = read_reg(fdt, node, 1, r1);
+	}
+	return ret;
+}
+
+int dtb_psci_method(const void *fdt, const char **method)
+{
+	int node = fdt_path_offset(fdt, "/psci");
+	int len;
+
+	if (node < 0) {
+		return -ENOENT;
+	}
+	*method = fdt_getprop(fdt, node, "method", &len);
+	if (!*method || len < 1 || (*method)[len - 1] != '\0') {
+		*method = NULL;
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reading the flattened device tree the loader passed (arm64: x0 at entry),
+ * on top of libfdt. Every function checks what it reads against the blob's
+ * bounds and the node's #address-cells/#size-cells: a broken DTB gives an
+ * error return, never a wild access.
+ *
+ * Addresses are used as found in `reg`: a node whose parent buses translate
+ * addresses (a non-empty `ranges`) is refused with -ENOTSUP rather than
+ * misread.
+ */
+#ifndef STRATA_DRIVERS_FDT_H
+#define STRATA_DRIVERS_FDT_H
+
+#include <types.h>
+
+struct dtb_reg {
+	paddr_t base;
+	uint64_t size;
+};
+
+/* Largest DTB accepted (the Linux arm64 boot protocol's limit). */
+#define DTB_MAX_SIZE	SZ_2M
+
+/*
+ * Check the header of the blob at @fdt (libfdt's fdt_check_header and the
+ * size limit); on success store its total size in @size. -EINVAL otherwise.
+ */
+int dtb_check(const void *fdt, uint64_t *size);
+/* A short reason for the last dtb_check() failure. */
+const char *dtb_strerror(int fdt_err);
+
+typedef void (*dtb_range_fn)(void *arg, paddr_t base, uint64_t size,
+			     const char *what);
+
+/* Call @fn for every reg range of every enabled memory node. Returns the
+ * number of ranges, or -errno when a memory node is malformed. */
+int dtb_for_each_memory(const void *fdt, dtb_range_fn fn, void *arg);
+/* Call @fn for every /memreserve/ entry ("memreserve") and every static
+ * /reserved-memory region ("reserved-memory"). Returns the count or -errno. */
+int dtb_for_each_reserved(const void *fdt, dtb_range_fn fn, void *arg);
+
+/* /chosen/bootargs, or "" when absent; -EINVAL if not a proper string. */
+int dtb_bootargs(const void *fdt, const char **args);
+/* /chosen linux,initrd-start/end. -ENOENT if absent, -EINVAL if bad. */
+int dtb_initrd(const void *fdt, paddr_t *start, paddr_t *end);
+
+/* The console PL011: /chosen/stdout-path, else the first enabled
+ * "arm,pl011" node. -ENOENT when there is none. */
+int dtb_find_pl011(const void *fdt, struct dtb_reg *reg);
+
+/*
+ * The interrupt controller: version 3 (arm,gic-v3) with its distributor and
+ * first redistributor region, or version 2 (arm,cortex-a15-gic, arm,gic-400)
+ * with its distributor and CPU interface. -ENOENT if none.
+ */
+int dtb_find_gic(const void *fdt, unsigned int *version, struct dtb_reg *r0,
+		 struct dtb_reg *r1);
+
+/* /psci's method ("smc" or "hvc"). -ENOENT if there is no PSCI node. */
+int dtb_psci_method(const void *fdt, const char **method);
+
+#endif
