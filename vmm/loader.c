@@ -77,6 +77,17 @@ bool is_elf64(const void *img, size_t size)
 	       p[2] == 'L' && p[3] == 'F' && p[4] == ELFCLASS64;
 }
 
+bool is_elf64_for(const void *img, size_t size, uint16_t machine)
+{
+	struct elf64_ehdr eh;
+
+	if (!is_elf64(img, size) || size < sizeof(eh)) {
+		return false;
+	}
+	memcpy(&eh, img, sizeof(eh));
+	return eh.machine == machine;
+}
+
 bool is_arm64_image(const void *img, size_t size)
 {
 	struct arm64_image_hdr h;

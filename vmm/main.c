@@ -9,12 +9,15 @@
 #include <lib/printk.h>
 #include <mm/palloc.h>
 #include <vmm/cmdline.h>
+#include <vmm/vmm.h>
 
 #ifndef STRATA_VERSION
 #define STRATA_VERSION "unknown"
 #endif
 
 struct hv_options hv_options;
+static struct bundle bundle;
+static struct vm_config vm_configs[VM_MAX_VMS];
 
 static void add_range(struct mem_range *arr, unsigned int *nr, paddr_t base,
 		      uint64_t size, const char *what)
@@ -104,6 +107,8 @@ static int setup_palloc(const struct platform *p)
 
 void strata_main(struct platform *p)
 {
+	unsigned int nr_vms;
+
 	hv_parse_cmdline(p->cmdline, &hv_options);
 	log_level = hv_options.loglevel;
 
@@ -120,11 +125,18 @@ void strata_main(struct platform *p)
 		pr_err("selftest: the exception returned\n");
 		arch_stop(1);
 	}
+	nr_vms = vmm_read_config(p, hv_options.config, &bundle, vm_configs);
 	if (arch_virt_init()) {
 		pr_err("Strata: cannot run guests on this CPU; stopping\n");
 		arch_stop(2);
 	}
 	pr_info("Strata: virtualization ready\n");
-	pr_info("Strata: no VMs to run; stopping\n");
-	arch_stop(0);
+	if (!nr_vms) {
+		pr_info("Strata: no VMs to run; stopping\n");
+		arch_stop(0);
+	}
+	/* Entering guests comes with the VMX and EL2 run loops (issues 4, 5). */
+	pr_warn("Strata: %u VM%s configured, but this build cannot enter guests yet; stopping\n",
+		nr_vms, nr_vms == 1 ? "" : "s");
+	arch_stop(3);
 }

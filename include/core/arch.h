@@ -11,6 +11,9 @@
 /* "x86_64" or "arm64". */
 extern const char arch_name[];
 
+/* The ELF e_machine of guests of this architecture (EM_X86_64, EM_AARCH64). */
+extern const uint16_t arch_elf_machine;
+
 /* Print the CPU's virtualization features, one line each. */
 void arch_report_virt_features(void);
 

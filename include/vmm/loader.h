@@ -44,5 +44,7 @@ int load_arm64_image(const char *name, const void *img, size_t size,
 /* True when @img starts like an ELF64 / an arm64 Image. */
 bool is_elf64(const void *img, size_t size);
 bool is_arm64_image(const void *img, size_t size);
+/* True when @img is an ELF64 for @machine. */
+bool is_elf64_for(const void *img, size_t size, uint16_t machine);
 
 #endif
