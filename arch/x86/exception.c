@@ -42,6 +42,8 @@ static const char *const vector_names[X86_NR_EXCEPTIONS] = {
 
 static volatile int exception_depth;
 
+bool x86_selftest_fault_in_handler;
+
 static const char *vector_name(uint64_t vec)
 {
 	if (vec < X86_NR_EXCEPTIONS && vector_names[vec]) {
@@ -101,6 +103,11 @@ void x86_exception(struct x86_regs *r)
 	pr_err("exception: %s (vector %llu), error code 0x%llx\n",
 	       vector_name(r->vector), (unsigned long long)r->vector,
 	       (unsigned long long)r->error_code);
+#ifdef CONFIG_TEST
+	if (x86_selftest_fault_in_handler) {
+		__asm__ volatile("ud2");
+	}
+#endif
 	dump_regs(r);
 	stop_after_exception();
 }

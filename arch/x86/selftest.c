@@ -7,6 +7,7 @@
  *   df  #UD with RSP on an unmapped address: delivering it faults, and so
  *       does delivering that #PF, so the CPU raises #DF, which runs on its
  *       own interrupt stack and still gives a dump
+ *   nested  #UD, and (test builds) the handler faults while dumping it
  */
 #include <arch/x86.h>
 #include <core/arch.h>
@@ -16,10 +17,11 @@
 /* Canonical, and far above any RAM the boot code maps. */
 #define SELFTEST_UNMAPPED_ADDR	0x00007f0000000000ULL
 
-enum fault_kind { FAULT_UD, FAULT_PF, FAULT_DF };
+enum fault_kind { FAULT_UD, FAULT_PF, FAULT_DF, FAULT_NESTED };
 
 static const char *const fault_names[] = {
 	[FAULT_UD] = "ud", [FAULT_PF] = "pf", [FAULT_DF] = "df",
+	[FAULT_NESTED] = "nested",
 };
 
 static enum fault_kind fault_kind = FAULT_UD;
@@ -62,6 +64,10 @@ void arch_selftest_fault(void)
 
 	pr_info("selftest: x86_fault=%s\n", fault_names[fault_kind]);
 	switch (fault_kind) {
+	case FAULT_NESTED:
+		x86_selftest_fault_in_handler = true;
+		__asm__ volatile("ud2");
+		break;
 	case FAULT_UD:
 		__asm__ volatile("ud2");
 		break;

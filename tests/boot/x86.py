@@ -16,6 +16,8 @@ directory under build/test/, and boots them:
   x86/qemu-high-ram       QEMU with RAM above 4 GiB: mapped and allocatable
   x86/qemu-exception      selftest=fault: #UD (vector 6) at the ud2's RIP
   x86/qemu-page-fault     x86_fault=pf: #PF (vector 14) with the right CR2
+  x86/qemu-nested-fault   x86_fault=nested: the handler faults while dumping;
+                          a one-line notice and the halt, no loop
 
 Every verdict rests on lines found in the serial log; exit statuses are
 checked as well but never suffice. Set STRATA_KEEP=1 to keep the temporary
@@ -271,6 +273,7 @@ BOOT_CMDLINE = "loglevel=info config=x86-boot-test.cfg"
 FAULT_CMDLINE = "selftest=fault"
 PF_CMDLINE = "selftest=fault x86_fault=pf"
 DF_CMDLINE = "selftest=fault x86_fault=df"
+NESTED_CMDLINE = "selftest=fault x86_fault=nested"
 MOD_CMDLINE = "loglevel=info"
 
 
@@ -377,6 +380,29 @@ def t_qemu_page_fault(tmp, isos):
     return log
 
 
+def t_qemu_nested_fault(tmp, isos):
+    status, log = run_qemu(tmp, "qemu-nested-fault", isos["nested"])
+    check_boot(log, NESTED_CMDLINE)
+    need_line(log, "selftest: x86_fault=nested")
+    need_line(log, "error: exception: #UD invalid opcode (vector 6), "
+              "error code 0x0")
+    m = need(log, r"^error: exception: vector 6 at RIP ([0-9a-f]{16}) inside "
+             r"the exception handler$", "notice of the nested exception")
+    start, size = elf_symbol("x86_exception")
+    rip = int(m.group(1), 16)
+    if not start <= rip < start + size:
+        raise Fail("nested RIP 0x%x outside x86_exception" % rip)
+    if log.count("error: exception:") != 2:
+        raise Fail("expected exactly two exception lines, got %d"
+                   % log.count("error: exception:"))
+    if re.search(r"^error:   RIP", log, re.M):
+        raise Fail("register dump printed although the handler faulted")
+    if log.count("Strata: CPU halted after exception") != 1:
+        raise Fail("halt line not printed exactly once")
+    check_status(status, QEMU_EXIT_EXCEPTION, "qemu")
+    return log
+
+
 TESTS = [
     ("x86/bochs-boot", t_bochs_boot),
     ("x86/bochs-modules", t_bochs_modules),
@@ -386,6 +412,7 @@ TESTS = [
     ("x86/qemu-high-ram", t_qemu_high_ram),
     ("x86/qemu-exception", t_qemu_exception),
     ("x86/qemu-page-fault", t_qemu_page_fault),
+    ("x86/qemu-nested-fault", t_qemu_nested_fault),
 ]
 
 ISOS = {
@@ -394,6 +421,7 @@ ISOS = {
     "fault": (FAULT_CMDLINE, ()),
     "pf": (PF_CMDLINE, ()),
     "df": (DF_CMDLINE, ()),
+    "nested": (NESTED_CMDLINE, ()),
 }
 
 

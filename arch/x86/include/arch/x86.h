@@ -45,6 +45,13 @@ extern const uint64_t x86_exception_stubs[X86_NR_EXCEPTIONS];
  */
 int x86_idmap_range(paddr_t base, uint64_t size);
 
+/*
+ * Test builds: the exception handler itself takes a #UD after its first
+ * line (`x86_fault=nested`), to show that a fault in the handler ends in a
+ * one-line notice and a halt rather than a loop.
+ */
+extern bool x86_selftest_fault_in_handler;
+
 /* Choose which exception arch_selftest_fault() takes (`x86_fault=`). */
 void x86_selftest_parse(const char *cmdline);
 

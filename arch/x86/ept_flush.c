@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The x86 flush executor of the stage-2 core: EPT has no per-address
+ * invalidation, so every plan is one single-context INVEPT (by EPTP), which
+ * also drops the paging-structure (walk) caches of that context. x86 caches
+ * are coherent: no cache maintenance of guest pages is needed.
+ */
+#include <mm/s2pt.h>
+#include <arch/ept_flush.h>
+
+bool ept_invept_ready;
+
+struct invept_desc {
+	uint64_t eptp;
+	uint64_t reserved;
+};
+
+static void invept(uint64_t type, uint64_t eptp)
+{
+	struct invept_desc desc = { .eptp = eptp, .reserved = 0 };
+
+	__asm__ volatile("invept %0, %1"
+			 : : "m"(desc), "r"(type) : "cc", "memory");
+}
+
+void arch_s2_flush(struct s2pt *pt, const struct s2_flush_plan *plan)
+{
+	if (plan->kind == S2_FLUSH_NONE) {
+		return;
+	}
+	/* Entry stores are ordered before INVEPT (x86 TSO, "memory"). */
+	if (ept_invept_ready) {
+		invept(INVEPT_SINGLE_CONTEXT, s2pt_root_desc(pt));
+	}
+	pt->counters.barriers++;
+}
+
+void arch_s2_cmo(struct s2pt *pt, const struct s2_cmo_range *r,
+		 unsigned int nr)
+{
+	/* Never asked for: EPT does not set S2_FMT_CMO. */
+	(void)pt;
+	(void)r;
+	(void)nr;
+}
+
+unsigned int arch_s2_cpu_flags(void)
+{
+	return 0;
+}
