@@ -25,7 +25,8 @@
 #define LSR_TEMT	0x40	/* transmitter (FIFO and shifter) empty */
 
 #define UART_CLOCK	115200	/* the divisor base of a PC UART */
-#define TX_SPIN_MAX	100000	/* give up on a dead UART rather than hang */
+/* Give up on a dead UART rather than hang. */
+#define TX_SPIN_MAX	100000
 
 static uint16_t uart_base;
 

@@ -23,7 +23,8 @@ struct idt_ptr {
 	uint64_t base;
 } __packed;
 
-#define GATE_INTERRUPT_PRESENT	0x8e	/* P=1, DPL=0, 64-bit interrupt gate */
+/* P=1, DPL=0, 64-bit interrupt gate */
+#define GATE_INTERRUPT_PRESENT	0x8e
 
 static struct idt_gate idt[X86_NR_EXCEPTIONS] __aligned(16);
 

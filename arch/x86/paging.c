@@ -18,7 +18,7 @@
 #define PTES_PER_TABLE	512
 #define POOL_PAGES	16
 #define SZ_512G		(512ULL * SZ_1G)
-#define PHYS_LIMIT	BIT(46)	/* 64 TiB: far beyond any RAM we expect */
+#define PHYS_LIMIT	BIT(46)	/* 64 TiB, far beyond any RAM here */
 
 #define CPUID_EXT_FEATURES	0x80000001
 #define CPUID_EDX_PDPE1GB	BIT(26)

@@ -41,6 +41,7 @@ static void apply_value(const char *v, size_t len)
 void x86_selftest_parse(const char *s)
 {
 	static const char key[] = "x86_fault=";
+	const size_t klen = sizeof(key) - 1;
 
 	while (s && *s) {
 		size_t len = 0;
@@ -51,8 +52,8 @@ void x86_selftest_parse(const char *s)
 		while (s[len] && s[len] != ' ') {
 			len++;
 		}
-		if (len > sizeof(key) - 1 && !strncmp(s, key, sizeof(key) - 1)) {
-			apply_value(s + sizeof(key) - 1, len - (sizeof(key) - 1));
+		if (len > klen && !strncmp(s, key, klen)) {
+			apply_value(s + klen, len - klen);
 		}
 		s += len;
 	}

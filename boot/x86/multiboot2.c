@@ -117,7 +117,8 @@ int mb2_parse(paddr_t info, struct platform *p)
 		if (tag->type == MB2_TAG_END) {
 			return 0;
 		}
-		if (tag->size < sizeof(*tag) || tag->size > (size_t)(end - pos)) {
+		if (tag->size < sizeof(*tag) ||
+		    tag->size > (size_t)(end - pos)) {
 			pr_warn("multiboot2: tag %u has bad size %u; stopping\n",
 				tag->type, tag->size);
 			return 0;

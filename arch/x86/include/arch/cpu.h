@@ -47,21 +47,23 @@ static inline uint64_t rdmsr(uint32_t msr)
 static inline void wrmsr(uint32_t msr, uint64_t val)
 {
 	__asm__ volatile("wrmsr"
-		     : : "c"(msr), "a"((uint32_t)val), "d"((uint32_t)(val >> 32))
+		     : : "c"(msr), "a"((uint32_t)val),
+		       "d"((uint32_t)(val >> 32))
 		     : "memory");
 }
 
-#define DEFINE_CR_ACCESSORS(n)						\
-static inline uint64_t read_cr##n(void)					\
-{									\
-	uint64_t v;							\
-									\
-	__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));			\
-	return v;							\
-}									\
-static inline void write_cr##n(uint64_t v)				\
-{									\
-	__asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory");		\
+#define DEFINE_CR_ACCESSORS(n)					\
+static inline uint64_t read_cr##n(void)				\
+{								\
+	uint64_t v;						\
+								\
+	__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));	\
+	return v;						\
+}								\
+static inline void write_cr##n(uint64_t v)			\
+{								\
+	__asm__ volatile("mov %0, %%cr" #n : : "r"(v)		\
+			 : "memory");				\
 }
 
 DEFINE_CR_ACCESSORS(0)

@@ -41,7 +41,7 @@ struct vmx_caps {
 	bool present;			/* CPUID.1:ECX.VMX */
 	uint64_t basic;
 	uint64_t feature_control;
-	uint32_t proc_allowed1;		/* primary controls that may be 1 */
+	uint32_t proc_allowed1;		/* primary controls allowed 1 */
 	uint32_t proc2_allowed1;	/* secondary controls that may be 1 */
 	uint64_t ept_vpid;		/* 0 when neither EPT nor VPID */
 };
