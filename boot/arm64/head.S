@@ -69,7 +69,8 @@ primary_entry:
 	str	xzr, [x0], #8
 	b	3b
 
-4:	msr	spsel, #1			/* exceptions use this stack too */
+4:	bl	leave_loader_mmu
+	msr	spsel, #1			/* exceptions use this stack too */
 	adrp	x0, boot_stack_top
 	add	x0, x0, :lo12:boot_stack_top
 	mov	sp, x0
@@ -103,6 +104,45 @@ primary_entry:
 	bl	boot_main
 5:	wfi
 	b	5b
+
+/*
+ * The Image protocol wants the MMU and D-cache off at entry, but some loaders
+ * (U-Boot's `go`) jump with their own identity-mapped MMU and caches on. Then
+ * the relocations and the cleared BSS may still sit in dirty cache lines:
+ * clean them to the point of coherency and turn the MMU off, so that
+ * everything below runs as after a protocol-conforming loader. Only at EL2;
+ * at another level the refusal path copes either way. Clobbers x0-x4.
+ */
+leave_loader_mmu:
+	mrs	x0, CurrentEL
+	cmp	x0, #(2 << 2)
+	b.ne	2f
+	mrs	x0, sctlr_el2
+	mov	x1, #(SCTLR_EL2_M | SCTLR_EL2_C)
+	tst	x0, x1
+	b.eq	2f
+	mrs	x3, ctr_el0
+	ubfx	x3, x3, #16, #4			/* DminLine: log2(words) */
+	mov	x4, #4
+	lsl	x3, x4, x3			/* line size in bytes */
+	sub	x4, x3, #1
+	adrp	x1, __image_start
+	add	x1, x1, :lo12:__image_start
+	bic	x1, x1, x4
+	adrp	x2, __image_end
+	add	x2, x2, :lo12:__image_end
+1:	dc	civac, x1
+	add	x1, x1, x3
+	cmp	x1, x2
+	b.lo	1b
+	dsb	sy
+	ldr	x0, =SCTLR_EL2_RES1
+	msr	sctlr_el2, x0
+	isb
+	ic	iallu
+	dsb	nsh
+	isb
+2:	ret
 
 /* A relocation we cannot apply: nothing can be trusted yet, so just stop. */
 bad_reloc:
