@@ -162,7 +162,8 @@ struct s2_cmo_range {
 };
 
 #define S2_CMO_MAX		32
-#define S2_DEFER_MAX		512
+#define S2_DEFER_MAX		1024
+#define S2_DEFER_CMO		BIT(2)	/* clean its guest pages after the flush */
 
 /**
  * struct s2pt - one stage-2 table (one per VM, or per root later).
@@ -176,9 +177,11 @@ struct s2_cmo_range {
  * @cmo: pending cache maintenance, done after @plan (internal).
  * @nr_cmo: used entries of @cmo.
  * @defer: table pages to free once @plan is executed (internal); each entry
- *	is the root of a detached subtree or an emptied table.
+ *	is the root of a detached subtree or an emptied table: the page address
+ *	with the level of its entries in bits 1:0 and S2_DEFER_CMO.
  * @nr_defer: used entries of @defer.
  * @table_sum: sum of a hash of every live table page address (audit).
+ * @audit_failures: audits that failed (CONFIG_MMU_AUDIT); tests expect 0.
  */
 struct s2pt {
 	struct s2_format fmt;
@@ -190,13 +193,10 @@ struct s2pt {
 	struct s2_flush_plan plan;
 	struct s2_cmo_range cmo[S2_CMO_MAX];
 	unsigned int nr_cmo;
-	struct {
-		paddr_t pa;
-		uint8_t level;	/* level of the table's entries */
-		bool cmo;	/* walk its leaves for CMOs after the flush */
-	} defer[S2_DEFER_MAX];
+	paddr_t defer[S2_DEFER_MAX];
 	unsigned int nr_defer;
 	uint64_t table_sum;
+	unsigned int audit_failures;
 };
 
 /**

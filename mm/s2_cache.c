@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The per-operation page cache: every table page an operation may need is
+ * taken from the provider before the operation's first write, so running out
+ * of memory leaves the table as it was. Reserved pages are chained through
+ * their first word (they are not tables yet, nothing walks them).
+ */
+#include <lib/errno.h>
+#include <mm/s2pt.h>
+#include "s2_internal.h"
+
+uint64_t s2_table_hash(paddr_t pa)
+{
+	return (pa >> PAGE_SHIFT) * 0x9E3779B97F4A7C15ULL + 1;
+}
+
+void s2_table_account_new(struct s2pt *pt, paddr_t pa)
+{
+	pt->counters.tables_alloc++;
+	pt->counters.tables_in_use++;
+	pt->table_sum += s2_table_hash(pa);
+}
+
+void s2_table_free(struct s2pt *pt, paddr_t pa)
+{
+	pt->counters.tables_freed++;
+	pt->counters.tables_in_use--;
+	pt->table_sum -= s2_table_hash(pa);
+	s2_table_page_free(pa);
+}
+
+int s2_cache_reserve(struct s2pt *pt, struct s2_page_cache *c,
+		     unsigned long n)
+{
+	c->head = 0;
+	c->nr = 0;
+	while (c->nr < n) {
+		paddr_t pa;
+
+		if (s2_table_page_alloc(&pa)) {
+			s2_cache_release(pt, c);
+			return -ENOMEM;
+		}
+		*(paddr_t *)s2_table_va(pa) = c->head;
+		c->head = pa;
+		c->nr++;
+	}
+	return 0;
+}
+
+/* A page from the cache, filled with absent entries and accounted. */
+paddr_t s2_cache_take(struct s2pt *pt, struct s2_page_cache *c)
+{
+	paddr_t pa = c->head;
+	s2pte_t absent = arch_s2_pte_absent(pt);
+	s2pte_t *t = s2_table_va(pa);
+
+	c->head = *(paddr_t *)t;
+	c->nr--;
+	for (unsigned int i = 0; i < S2_PTRS_PER_TABLE; i++) {
+		t[i] = absent;
+	}
+	s2_table_account_new(pt, pa);
+	return pa;
+}
+
+void s2_cache_release(struct s2pt *pt, struct s2_page_cache *c)
+{
+	(void)pt;
+	while (c->nr) {
+		paddr_t pa = c->head;
+
+		c->head = *(paddr_t *)s2_table_va(pa);
+		c->nr--;
+		s2_table_page_free(pa);
+	}
+}

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+/* Creation and teardown of a stage-2 table, and the checks every op shares. */
+#include <lib/errno.h>
+#include <lib/printk.h>
+#include <lib/string.h>
+#include <mm/s2pt.h>
+#include "s2_internal.h"
+
+unsigned int s2_root_level(const struct s2pt *pt)
+{
+	return pt->fmt.levels - 1;
+}
+
+int s2pt_init(struct s2pt *pt, unsigned int ia_bits, unsigned int flags,
+	      uint16_t vmid)
+{
+	s2pte_t *root;
+	unsigned int n;
+	int ret;
+
+	memset(pt, 0, sizeof(*pt));
+	if (flags & ~S2PT_F_MASK) {
+		return -EINVAL;
+	}
+	ret = arch_s2_format_init(&pt->fmt, ia_bits);
+	if (ret) {
+		return ret;
+	}
+	pt->flags = flags;
+	pt->vmid = vmid;
+	ret = s2_root_alloc(pt->fmt.root_pages, &pt->root);
+	if (ret) {
+		return ret;
+	}
+	root = s2_table_va(pt->root);
+	n = pt->fmt.root_pages * S2_PTRS_PER_TABLE;
+	for (unsigned int i = 0; i < n; i++) {
+		root[i] = arch_s2_pte_absent(pt);
+	}
+	return 0;
+}
+
+/* Tables and leaves directly in the root, after the whole-VMID flush. */
+static void destroy_root_entries(struct s2pt *pt, bool cmo)
+{
+	s2pte_t *root = s2_table_va(pt->root);
+	unsigned int level = s2_root_level(pt);
+
+	for (unsigned int i = 0; i < pt->fmt.root_entries; i++) {
+		enum s2_pte_kind k = s2_kind(root[i], level);
+
+		if (k == S2_PTE_TABLE) {
+			s2_free_subtree(pt, s2_table_pa(root[i]), level - 1,
+					cmo);
+		} else if (k == S2_PTE_LEAF && cmo &&
+			   !(arch_s2_pte_prot(pt, root[i]) & S2_PROT_DEVICE)) {
+			s2_cmo_add(pt, arch_s2_pte_pa(root[i], level),
+				   S2_LEVEL_SIZE(level));
+		}
+	}
+}
+
+void s2pt_destroy(struct s2pt *pt)
+{
+	if (!pt->root) {
+		return;
+	}
+	if (pt->root_count) {
+		/* A whole-VMID flush, walk caches included, before any free. */
+		pt->plan.start = 0;
+		pt->plan.end = 1ULL << pt->fmt.ia_bits;
+		pt->plan.walk = true;
+		pt->plan.pages = ~0ULL;
+		pt->plan.nr_ipa = S2_FLUSH_MAX_IPA + 1;
+		pt->plan.kind = S2_FLUSH_ALL;
+		s2_plan_commit(pt);
+		destroy_root_entries(pt, s2_needs_cmo(pt));
+		s2_plan_commit(pt);
+	}
+	s2_root_free(pt->root, pt->fmt.root_pages);
+	pt->root = 0;
+	pt->root_count = 0;
+}
+
+uint64_t s2pt_root_desc(const struct s2pt *pt)
+{
+	return arch_s2_root_desc(pt);
+}
+
+int s2_check_range(const struct s2pt *pt, gpa_t gpa, uint64_t size)
+{
+	if (!pt->root) {
+		return -EINVAL;
+	}
+	if (!size || !IS_ALIGNED(gpa, PAGE_SIZE) ||
+	    !IS_ALIGNED(size, PAGE_SIZE)) {
+		return -EINVAL;
+	}
+	if (gpa + size < gpa || gpa + size > (1ULL << pt->fmt.ia_bits)) {
+		return -ERANGE;
+	}
+	return 0;
+}
+
+void s2_op_done(struct s2pt *pt, const char *op)
+{
+#ifdef CONFIG_MMU_AUDIT
+	if (s2pt_audit(pt)) {
+		pt->audit_failures++;
+		pr_err("s2pt: audit failed after %s\n", op);
+	}
+#else
+	(void)pt;
+	(void)op;
+#endif
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/* Private helpers shared by the stage-2 core's files (mm/s2_*.c, walk.c). */
+#ifndef STRATA_MM_S2_INTERNAL_H
+#define STRATA_MM_S2_INTERNAL_H
+
+#include <mm/s2pt.h>
+
+/* Pages reserved before an operation's first write (a linked list). */
+struct s2_page_cache {
+	paddr_t head;
+	unsigned long nr;
+};
+
+int s2_cache_reserve(struct s2pt *pt, struct s2_page_cache *c,
+		     unsigned long n);
+paddr_t s2_cache_take(struct s2pt *pt, struct s2_page_cache *c);
+void s2_cache_release(struct s2pt *pt, struct s2_page_cache *c);
+
+/* Table page accounting (alloc/free of pages that are or were tables). */
+void s2_table_account_new(struct s2pt *pt, paddr_t pa);
+void s2_table_free(struct s2pt *pt, paddr_t pa);
+uint64_t s2_table_hash(paddr_t pa);
+
+/* Entry helpers. */
+static inline enum s2_pte_kind s2_kind(s2pte_t pte, unsigned int level)
+{
+	return arch_s2_pte_kind(pte, level);
+}
+
+static inline bool s2_kind_valid(enum s2_pte_kind k)
+{
+	return k == S2_PTE_LEAF || k == S2_PTE_TABLE;
+}
+
+static inline paddr_t s2_table_pa(s2pte_t pte)
+{
+	return arch_s2_pte_pa(pte, 0);
+}
+
+static inline gpa_t s2_entry_end(const struct s2_walk_ctx *ctx)
+{
+	return ctx->addr + S2_LEVEL_SIZE(ctx->level);
+}
+
+/* The entry's whole range lies in [start, end). */
+static inline bool s2_entry_inside(const struct s2_walk_ctx *ctx, gpa_t start)
+{
+	return ctx->addr >= start && s2_entry_end(ctx) <= ctx->end;
+}
+
+static inline bool s2_needs_cmo(const struct s2pt *pt)
+{
+	return (pt->fmt.caps & S2_FMT_CMO) && !(pt->flags & S2PT_F_FWB);
+}
+
+unsigned int s2_root_level(const struct s2pt *pt);
+
+/* Argument checks shared by the operations. */
+int s2_check_range(const struct s2pt *pt, gpa_t gpa, uint64_t size);
+/* End of an operation: audit (CONFIG_MMU_AUDIT). */
+void s2_op_done(struct s2pt *pt, const char *op);
+
+/* Flush plan of the current operation (mm/s2_flush.c). */
+void s2_plan_leaf(struct s2pt *pt, gpa_t addr, unsigned int level);
+void s2_plan_empty_table(struct s2pt *pt, gpa_t addr, unsigned int level);
+void s2_plan_detached(struct s2pt *pt, gpa_t addr, unsigned int level);
+void s2_cmo_add(struct s2pt *pt, paddr_t pa, uint64_t size);
+void s2_defer_free(struct s2pt *pt, paddr_t table, unsigned int level,
+		   bool cmo);
+/* Execute the plan, then the CMOs, then free deferred tables. */
+void s2_plan_commit(struct s2pt *pt);
+/* Invalidate one entry's range now (break-before-make). */
+void s2_flush_now(struct s2pt *pt, gpa_t addr, unsigned int level,
+		  bool table);
+/* Free a detached subtree (entries at @level); CMO its normal leaves. */
+void s2_free_subtree(struct s2pt *pt, paddr_t table, unsigned int level,
+		     bool cmo);
+
+/* Split every block above @level overlapping a range (mm/s2_split.c). */
+int s2_split_count(struct s2pt *pt, gpa_t gpa, uint64_t size,
+		   unsigned int level, unsigned long *pages);
+int s2_split_commit(struct s2pt *pt, gpa_t gpa, uint64_t size,
+		    unsigned int level, struct s2_page_cache *c);
+/* Split the blocks straddling gpa and gpa + size; pages reserved first. */
+int s2_split_edges(struct s2pt *pt, gpa_t gpa, uint64_t size);
+
+#endif

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The one walker of the stage-2 core, and the one function that writes
+ * entries. See s2pt_walk() in include/mm/s2pt.h.
+ */
+#include <mm/s2pt.h>
+#include "s2_internal.h"
+
+struct walk_data {
+	struct s2pt *pt;
+	const struct s2_walker *w;
+	gpa_t start;
+	gpa_t end;
+};
+
+static int walk_table(struct walk_data *d, s2pte_t *table, unsigned int level,
+		      unsigned int nr, gpa_t base, int *delta);
+
+/*
+ * Every write of an entry goes through here: one release store (a table's
+ * contents are visible before the entry that links it) and the observer.
+ */
+static void s2_pte_write(s2pte_t *ptep, s2pte_t old, s2pte_t new)
+{
+	__atomic_store_n(ptep, new, __ATOMIC_RELEASE);
+	s2_pte_written(ptep, old, new);
+}
+
+void s2_walk_set(struct s2_walk_ctx *ctx, s2pte_t new)
+{
+	bool was = s2_kind(ctx->old, ctx->level) != S2_PTE_ABSENT;
+	bool is = s2_kind(new, ctx->level) != S2_PTE_ABSENT;
+
+	s2_pte_write(ctx->ptep, ctx->old, new);
+	ctx->pt->counters.entries_written++;
+	if (was != is) {
+		*ctx->delta += is ? 1 : -1;
+	}
+	ctx->old = new;
+}
+
+/* Break-before-make is needed when a translation's address or size changes. */
+static bool s2_needs_break(const struct s2pt *pt, s2pte_t old, s2pte_t new,
+			   unsigned int level)
+{
+	enum s2_pte_kind ko = s2_kind(old, level), kn = s2_kind(new, level);
+
+	if (!s2_kind_valid(ko) || !s2_kind_valid(kn)) {
+		return false;
+	}
+	if (ko != kn || arch_s2_pte_pa(old, level) != arch_s2_pte_pa(new, level)) {
+		return true;
+	}
+	return ko == S2_PTE_LEAF &&
+	       ((arch_s2_pte_prot(pt, old) ^ arch_s2_pte_prot(pt, new)) &
+		S2_PROT_DEVICE);
+}
+
+void s2_walk_replace(struct s2_walk_ctx *ctx, s2pte_t new)
+{
+	s2pte_t old = ctx->old;
+
+	if (s2_needs_break(ctx->pt, old, new, ctx->level)) {
+		bool table = s2_kind(old, ctx->level) == S2_PTE_TABLE;
+
+		s2_walk_set(ctx, arch_s2_pte_absent(ctx->pt));
+		s2_flush_now(ctx->pt, ctx->addr, ctx->level, table);
+	}
+	s2_walk_set(ctx, new);
+}
+
+/* Write a table entry's child count back after its children were walked. */
+static void walk_update_count(struct s2_walk_ctx *ctx, int delta)
+{
+	unsigned int count = arch_s2_table_count(ctx->old) + delta;
+	s2pte_t new = arch_s2_table_set_count(ctx->old, count);
+
+	s2_pte_write(ctx->ptep, ctx->old, new);
+	ctx->pt->counters.count_writes++;
+	ctx->old = new;
+}
+
+static int walk_descend(struct walk_data *d, struct s2_walk_ctx *ctx)
+{
+	s2pte_t *child = s2_table_va(s2_table_pa(ctx->old));
+	int delta = 0;
+	int ret;
+
+	ret = walk_table(d, child, ctx->level - 1, S2_PTRS_PER_TABLE,
+			 ctx->addr, &delta);
+	if (delta) {
+		walk_update_count(ctx, delta);
+	}
+	if (ret) {
+		return ret;
+	}
+	if (d->w->flags & S2_WALK_TABLE_POST) {
+		return d->w->cb(ctx, S2_WALK_TABLE_POST);
+	}
+	return 0;
+}
+
+static int walk_entry(struct walk_data *d, struct s2_walk_ctx *ctx)
+{
+	enum s2_walk_visit visit = S2_WALK_LEAF;
+	int ret;
+
+	if (s2_kind(ctx->old, ctx->level) == S2_PTE_TABLE) {
+		visit = S2_WALK_TABLE_PRE;
+	}
+	if (d->w->flags & visit) {
+		ret = d->w->cb(ctx, visit);
+		if (ret) {
+			return ret;
+		}
+	}
+	/* The callback may have detached a table or installed one. */
+	if (ctx->level == 0 || s2_kind(ctx->old, ctx->level) != S2_PTE_TABLE) {
+		return 0;
+	}
+	return walk_descend(d, ctx);
+}
+
+static int walk_table(struct walk_data *d, s2pte_t *table, unsigned int level,
+		      unsigned int nr, gpa_t base, int *delta)
+{
+	uint64_t size = S2_LEVEL_SIZE(level);
+	gpa_t from = MAX(d->start, base);
+	unsigned int i = (unsigned int)((from - base) >> S2_LEVEL_SHIFT(level));
+	int ret;
+
+	for (; i < nr; i++) {
+		struct s2_walk_ctx ctx = {
+			.pt = d->pt,
+			.ptep = &table[i],
+			.old = __atomic_load_n(&table[i], __ATOMIC_RELAXED),
+			.addr = base + i * size,
+			.end = d->end,
+			.level = level,
+			.arg = d->w->arg,
+			.delta = delta,
+		};
+
+		if (ctx.addr >= d->end) {
+			break;
+		}
+		ret = walk_entry(d, &ctx);
+		if (ret) {
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int s2pt_walk(struct s2pt *pt, gpa_t addr, uint64_t size,
+	      const struct s2_walker *w)
+{
+	struct walk_data d = {
+		.pt = pt,
+		.w = w,
+		.start = ALIGN_DOWN(addr, PAGE_SIZE),
+		.end = addr + size,
+	};
+	gpa_t limit = 1ULL << pt->fmt.ia_bits;
+	int delta = 0;
+	int ret;
+
+	if (d.end > limit || d.end < addr) {
+		d.end = limit;
+	}
+	ret = walk_table(&d, s2_table_va(pt->root), s2_root_level(pt),
+			 pt->fmt.root_entries, 0, &delta);
+	pt->root_count += delta;
+	return ret;
+}

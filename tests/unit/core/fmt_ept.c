@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+/* EPT-specific host tests of the stage-2 core (arch/x86/ept.c). */
+#include <string.h>
+
+#include <arch/ept.h>
+#include "core_util.h"
+
+const unsigned int fmt_ia_bits = 48;
+
+static struct s2pt pt;
+
+/* Leaves carry R/W/X in 2:0, WB or UC in 5:3, ignore-PAT, bit 7 if large. */
+static void ept_leaf_encoding(void)
+{
+	struct s2_translation t;
+
+	CHECK_EQ(core_setup(&pt, 48, 0), 0);
+	CHECK_EQ(s2pt_map(&pt, 0, TEST_PA(0), SZ_4K, S2_PROT_R | S2_PROT_X),
+		 0);
+	CHECK_EQ(s2pt_map(&pt, SZ_2M, TEST_PA(SZ_2M), SZ_2M,
+			  S2_PROT_RWX | S2_PROT_DEVICE), 0);
+	CHECK_EQ(s2pt_lookup(&pt, 0, &t), 0);
+	CHECK_EQ(t.pte, TEST_PA(0) | EPT_R | EPT_X | (6ULL << 3) |
+			EPT_IGNORE_PAT);
+	CHECK_EQ(s2pt_lookup(&pt, SZ_2M, &t), 0);
+	CHECK_EQ(t.pte, TEST_PA(SZ_2M) | EPT_RWX | EPT_IGNORE_PAT | EPT_LARGE);
+	CHECK_EQ(t.prot, S2_PROT_RWX | S2_PROT_DEVICE);
+	CHECK(core_teardown(&pt));
+}
+
+/* Write-only and execute-only would misconfigure: refused. */
+static void ept_refuses_prot_without_read(void)
+{
+	CHECK_EQ(core_setup(&pt, 48, 0), 0);
+	CHECK_EQ(s2pt_map(&pt, 0, 0, SZ_4K, S2_PROT_W), -EINVAL);
+	CHECK_EQ(s2pt_map(&pt, 0, 0, SZ_4K, S2_PROT_X), -EINVAL);
+	CHECK_EQ(s2pt_map(&pt, 0, 0, SZ_4K, S2_PROT_R), 0);
+	CHECK_EQ(s2pt_protect(&pt, 0, SZ_4K, S2_PROT_W | S2_PROT_X), -EINVAL);
+	CHECK(core_teardown(&pt));
+}
+
+static bool table_all_suppress_ve(paddr_t table, unsigned int level)
+{
+	const s2pte_t *t = s2_table_va(table);
+
+	for (unsigned int i = 0; i < S2_PTRS_PER_TABLE; i++) {
+		if (!(t[i] & EPT_RWX) && !(t[i] & EPT_SUPPRESS_VE)) {
+			return false;
+		}
+		if (level && arch_s2_pte_kind(t[i], level) == S2_PTE_TABLE &&
+		    !table_all_suppress_ve(t[i] & EPT_PA_MASK, level - 1)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* With #VE on, every not-present entry at every level has SUPPRESS_VE. */
+static void ept_ve_sets_suppress_ve_everywhere(void)
+{
+	CHECK_EQ(core_setup(&pt, 48, S2PT_F_VE), 0);
+	CHECK(table_all_suppress_ve(pt.root, 3));
+	CHECK_EQ(s2pt_map(&pt, SZ_1G + SZ_4K, TEST_PA(SZ_4K), 3 * SZ_2M,
+			  S2_PROT_RWX), 0);
+	CHECK_EQ(s2pt_split(&pt, 0, 4 * SZ_1G, 0), 0);
+	CHECK_EQ(s2pt_unmap(&pt, SZ_1G + SZ_2M, SZ_4K), 0);
+	CHECK(table_all_suppress_ve(pt.root, 3));
+	CHECK_EQ(pt.audit_failures, 0);
+	/* The audit sees a cleared bit. */
+	((s2pte_t *)s2_table_va(pt.root))[511] = 0;
+	CHECK_EQ(s2pt_audit(&pt), -EIO);
+	((s2pte_t *)s2_table_va(pt.root))[511] = EPT_SUPPRESS_VE;
+	CHECK_EQ(s2pt_audit(&pt), 0);
+	CHECK(core_teardown(&pt));
+}
+
+/* EPTP: WB, 4-level walk, root address. */
+static void ept_root_desc_is_eptp(void)
+{
+	CHECK_EQ(core_setup(&pt, 48, 0), 0);
+	CHECK_EQ(s2pt_root_desc(&pt), pt.root | 6 | (3 << 3));
+	CHECK_EQ(pt.fmt.levels, 4);
+	CHECK_EQ(pt.fmt.root_pages, 1);
+	CHECK(core_teardown(&pt));
+}
+
+/* Table entries keep the child count in ignored bits 61:52. */
+static void ept_table_count_in_ignored_bits(void)
+{
+	const s2pte_t *root;
+
+	CHECK_EQ(core_setup(&pt, 48, 0), 0);
+	CHECK_EQ(s2pt_map(&pt, 0, TEST_PA(0), 3 * SZ_4K, S2_PROT_R), 0);
+	root = s2_table_va(pt.root);
+	CHECK_EQ(root[0] & EPT_RWX, EPT_RWX);
+	CHECK_EQ((root[0] & EPT_COUNT_MASK) >> EPT_COUNT_SHIFT, 1);
+	CHECK_EQ(pt.root_count, 1);
+	CHECK(core_teardown(&pt));
+}
+
+void run_format_tests(void)
+{
+	RUN_TEST(ept_leaf_encoding);
+	RUN_TEST(ept_refuses_prot_without_read);
+	RUN_TEST(ept_ve_sets_suppress_ve_everywhere);
+	RUN_TEST(ept_root_desc_is_eptp);
+	RUN_TEST(ept_table_count_in_ignored_bits);
+}
