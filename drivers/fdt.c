@@ -133,8 +133,9 @@ int dtb_for_each_memory(const void *fdt, dtb_range_fn fn, void *arg)
 	for (;;) {
 		int n;
 
-		node = fdt_node_offset_by_prop_value(fdt, node, "device_type",
-						     "memory", sizeof("memory"));
+		node = fdt_node_offset_by_prop_value(fdt, node,
+						     "device_type", "memory",
+						     sizeof("memory"));
 		if (node < 0) {
 			break;
 		}

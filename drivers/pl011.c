@@ -8,7 +8,7 @@
 
 #define FR_TXFF		(1U << 5)	/* transmit FIFO full */
 
-#define TX_SPIN_MAX	100000	/* give up on a dead UART rather than hang */
+#define TX_SPIN_MAX	100000	/* a dead UART must not hang Strata */
 
 static paddr_t pl011_base;
 

@@ -12,13 +12,13 @@
 const char arch_name[] = "arm64";
 
 /* ID register fields (shift of each 4-bit field). */
-#define PFR0_EL1_SHIFT		4	/* 0: no EL1; 1: AArch64; 2: +AArch32 */
+#define PFR0_EL1_SHIFT		4	/* 0: no EL1; 1+: AArch64 */
 #define PFR0_EL2_SHIFT		8
-#define PFR0_GIC_SHIFT		24	/* 1: GICv3/4.0 system registers */
-#define ISAR0_TLB_SHIFT		56	/* 2: TLBI range and outer shareable */
+#define PFR0_GIC_SHIFT		24	/* 1+: GICv3 system regs */
+#define ISAR0_TLB_SHIFT		56	/* 2: TLBI range */
 #define MMFR0_PARANGE_SHIFT	0
 #define MMFR0_TGRAN4_SHIFT	28	/* 0: 4K stage 1; 0xf: none */
-#define MMFR0_TGRAN4_2_SHIFT	40	/* 0: as TGran4; 1: none; 2+: yes */
+#define MMFR0_TGRAN4_2_SHIFT	40	/* 0: as TGran4; 1: no; 2+ */
 #define MMFR1_VMIDBITS_SHIFT	4	/* 0: 8 bits; 2: 16 bits */
 #define MMFR1_VH_SHIFT		8
 #define MMFR2_FWB_SHIFT		40

@@ -88,7 +88,8 @@ static void early_map(paddr_t base, uint64_t size, enum el2_mem type,
 	int ret = el2_map(base, size, type);
 
 	if (ret) {
-		pl011_console_init(PL011_QEMU_VIRT_BASE);	/* MMU is off */
+		/* The MMU is off: no mapping needed. */
+		pl011_console_init(PL011_QEMU_VIRT_BASE);
 		pr_err("boot: cannot map the %s at 0x%llx (%d); stopping\n",
 		       what, (unsigned long long)base, ret);
 		arch_stop(1);

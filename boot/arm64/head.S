@@ -70,7 +70,7 @@ primary_entry:
 	b	3b
 
 4:	bl	leave_loader_mmu
-	msr	spsel, #1			/* exceptions use this stack too */
+	msr	spsel, #1		/* exceptions use this stack too */
 	adrp	x0, boot_stack_top
 	add	x0, x0, :lo12:boot_stack_top
 	mov	sp, x0
@@ -95,7 +95,7 @@ primary_entry:
 
 	mov	x0, x19
 	mov	x1, x20
-	bl	boot_early_mmu			/* returns the TTBR0_EL2 value */
+	bl	boot_early_mmu		/* returns the TTBR0_EL2 value */
 	bl	el2_mmu_enable
 
 	mov	x0, x19
@@ -166,12 +166,13 @@ el2_mmu_enable:
 	msr	mair_el2, x1
 	mrs	x1, SYS_ID_AA64MMFR0_EL1
 	and	x1, x1, #0xf			/* PARange */
-	cmp	x1, #5				/* 48 bits at most with 4K/T0SZ 16 */
+	cmp	x1, #5			/* PS: 48 bits at most */
 	mov	x2, #5
 	csel	x1, x1, x2, ls
 	lsl	x1, x1, #TCR_EL2_PS_SHIFT
-	ldr	x2, =(TCR_EL2_RES1 | TCR_EL2_T0SZ(48) | TCR_EL2_IRGN0_WBWA | \
-		      TCR_EL2_ORGN0_WBWA | TCR_EL2_SH0_INNER | TCR_EL2_TG0_4K)
+	ldr	x2, =(TCR_EL2_RES1 | TCR_EL2_T0SZ(48) | \
+		      TCR_EL2_IRGN0_WBWA | TCR_EL2_ORGN0_WBWA | \
+		      TCR_EL2_SH0_INNER | TCR_EL2_TG0_4K)
 	orr	x1, x1, x2
 	msr	tcr_el2, x1
 	msr	ttbr0_el2, x0

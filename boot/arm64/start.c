@@ -125,7 +125,8 @@ static void read_platform(const void *fdt, uint64_t dtb_size,
 	p->boot_protocol = "linux-image";
 	n = dtb_for_each_memory(fdt, add_memory, p);
 	if (n <= 0) {
-		pr_err("boot: no usable /memory in the DTB (%d); stopping\n", n);
+		pr_err("boot: no usable /memory in the DTB (%d); stopping\n",
+		       n);
 		arch_stop(1);
 	}
 	platform_add_reserved(p, arm64_board.load_addr,

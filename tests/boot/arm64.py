@@ -16,7 +16,8 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 IMAGE = os.path.join(ROOT, "build", "test", "arm64", "strata.bin")
 UBOOT = "/usr/lib/u-boot/qemu_arm64/u-boot.bin"
 QEMU = "qemu-system-aarch64"

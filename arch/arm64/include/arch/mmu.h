@@ -13,7 +13,7 @@
 
 enum el2_mem {
 	EL2_MEM_NORMAL,		/* RAM: write-back, inner shareable */
-	EL2_MEM_DEVICE,		/* MMIO: Device-nGnRE, never executable */
+	EL2_MEM_DEVICE,		/* MMIO: Device-nGnRE, not executable */
 };
 
 /* Highest address + 1 the identity map can cover (48-bit VA). */

@@ -33,7 +33,7 @@
 #define CPTR_EL2_DEFAULT	0x33ff
 
 /* MAIR_EL2 attribute indexes. */
-#define MAIR_IDX_NORMAL		0	/* 0xff: inner/outer write-back RW-alloc */
+#define MAIR_IDX_NORMAL		0	/* 0xff: write-back, RW-allocate */
 #define MAIR_IDX_DEVICE		1	/* 0x04: Device-nGnRE */
 #define MAIR_EL2_VALUE		0x04ff
 
