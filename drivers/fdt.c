@@ -64,8 +64,12 @@ static uint64_t read_cells(const fdt32_t *p, int cells)
 	return v;
 }
 
-/* The number of (address, size) entries in @node's reg, or -errno. */
-static int reg_count(const void *fdt, int node, int *ac, int *sc,
+/*
+ * The number of (address, size) entries in @node's reg, or -errno. Unless
+ * @raw (a reg that is no bus address, such as a CPU's MPIDR), the addresses
+ * must be CPU physical addresses.
+ */
+static int reg_count(const void *fdt, int node, bool raw, int *ac, int *sc,
 		     const fdt32_t **cells)
 {
 	int parent = fdt_parent_offset(fdt, node);
@@ -74,7 +78,7 @@ static int reg_count(const void *fdt, int node, int *ac, int *sc,
 	if (parent < 0) {
 		return -EINVAL;
 	}
-	ret = check_untranslated(fdt, parent);
+	ret = raw ? 0 : check_untranslated(fdt, parent);
 	if (ret) {
 		return ret;
 	}
@@ -94,11 +98,12 @@ static int reg_count(const void *fdt, int node, int *ac, int *sc,
 	return len / ((*ac + *sc) * 4);
 }
 
-static int read_reg(const void *fdt, int node, int idx, struct dtb_reg *reg)
+static int __read_reg(const void *fdt, int node, bool raw, int idx,
+		      struct dtb_reg *reg)
 {
 	const fdt32_t *cells;
 	int ac, sc;
-	int n = reg_count(fdt, node, &ac, &sc, &cells);
+	int n = reg_count(fdt, node, raw, &ac, &sc, &cells);
 
 	if (n < 0) {
 		return n;
@@ -112,12 +117,17 @@ static int read_reg(const void *fdt, int node, int idx, struct dtb_reg *reg)
 	return 0;
 }
 
+static int read_reg(const void *fdt, int node, int idx, struct dtb_reg *reg)
+{
+	return __read_reg(fdt, node, false, idx, reg);
+}
+
 static int for_each_reg(const void *fdt, int node, dtb_range_fn fn, void *arg,
 			const char *what)
 {
 	const fdt32_t *cells;
 	int ac, sc;
-	int n = reg_count(fdt, node, &ac, &sc, &cells);
+	int n = reg_count(fdt, node, false, &ac, &sc, &cells);
 
 	for (int i = 0; i < n; i++, cells += ac + sc) {
 		fn(arg, read_cells(cells, ac), read_cells(cells + ac, sc),
@@ -326,6 +336,43 @@ int dtb_find_gic(const void *fdt, unsigned int *version, struct dtb_reg *r0,
 		ret = read_reg(fdt, node, 1, r1);
 	}
 	return ret;
+}
+
+static bool is_psci_cpu(const void *fdt, int node)
+{
+	const char *type, *method;
+	int tlen, mlen;
+
+	type = fdt_getprop(fdt, node, "device_type", &tlen);
+	method = fdt_getprop(fdt, node, "enable-method", &mlen);
+	return type && tlen == sizeof("cpu") && !memcmp(type, "cpu", tlen) &&
+	       method && mlen == sizeof("psci") &&
+	       !memcmp(method, "psci", mlen) && node_enabled(fdt, node);
+}
+
+int dtb_for_each_psci_cpu(const void *fdt,
+			  void (*fn)(void *arg, uint64_t mpidr), void *arg)
+{
+	int cpus = fdt_path_offset(fdt, "/cpus");
+	int node, total = 0;
+
+	if (cpus < 0) {
+		return -ENOENT;
+	}
+	fdt_for_each_subnode(node, fdt, cpus) {
+		struct dtb_reg reg;
+
+		if (!is_psci_cpu(fdt, node)) {
+			continue;
+		}
+		/* A CPU's reg is its MPIDR, with #size-cells 0. */
+		if (__read_reg(fdt, node, true, 0, &reg)) {
+			return -EINVAL;
+		}
+		fn(arg, reg.base);
+		total++;
+	}
+	return total;
 }
 
 int dtb_psci_method(const void *fdt, const char **method)

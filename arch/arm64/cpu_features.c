@@ -4,6 +4,7 @@
  * and the check that EL2 can run guests.
  */
 #include <arch/board.h>
+#include <arch/smp.h>
 #include <arch/sysreg.h>
 #include <core/arch.h>
 #include <lib/errno.h>
@@ -103,10 +104,13 @@ int arch_virt_init(void)
 		pr_err("arm64: physical address range below 40 bits\n");
 		ret = -ENODEV;
 	}
-	if (!ret) {
-		pr_info("arm64: EL2 ready (HCR_EL2 0x%llx, SCTLR_EL2 0x%llx)\n",
-			(unsigned long long)read_sysreg(hcr_el2),
-			(unsigned long long)read_sysreg(sctlr_el2));
+	if (ret) {
+		return ret;
 	}
-	return ret;
+	pr_info("arm64: EL2 ready (HCR_EL2 0x%llx, SCTLR_EL2 0x%llx)\n",
+		(unsigned long long)read_sysreg(hcr_el2),
+		(unsigned long long)read_sysreg(sctlr_el2));
+	pr_info("arm64: %u of %u CPUs online\n", smp_start_secondaries(),
+		arm64_board.nr_cpus ? arm64_board.nr_cpus : 1);
+	return 0;
 }

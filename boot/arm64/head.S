@@ -12,6 +12,7 @@
  * tables in C (boot_early_mmu), turn on the MMU and caches, and call
  * boot_main(dtb, load address, link address) which never returns.
  */
+#include <arch/smp.h>
 #include <arch/sysreg.h>
 
 #define R_AARCH64_RELATIVE	1027
@@ -143,6 +144,40 @@ leave_loader_mmu:
 	dsb	nsh
 	isb
 2:	ret
+
+/*
+ * Secondary CPUs, started by PSCI CPU_ON (arch/arm64/smp.c) at EL2 with the
+ * MMU off and x0 = their struct secondary_boot (cleaned to PoC by the boot
+ * CPU): the same EL2 state as the boot CPU, its stack, the boot CPU's tables,
+ * then secondary_main(x0), which never returns.
+ */
+	.globl	secondary_entry
+secondary_entry:
+	mov	x19, x0
+	mrs	x1, CurrentEL
+	cmp	x1, #(2 << 2)
+	b.ne	secondary_park
+	ldr	x1, =SCTLR_EL2_RES1
+	msr	sctlr_el2, x1
+	mov	x1, #HCR_EL2_RW
+	msr	hcr_el2, x1
+	mov	x1, #CPTR_EL2_DEFAULT
+	msr	cptr_el2, x1
+	adrp	x1, el2_vectors
+	add	x1, x1, :lo12:el2_vectors
+	msr	vbar_el2, x1
+	msr	daifset, #0xf
+	msr	spsel, #1
+	ldr	x1, [x19, #SECONDARY_BOOT_STACK]
+	mov	sp, x1
+	isb
+	ldr	x0, [x19, #SECONDARY_BOOT_TTBR]
+	bl	el2_mmu_enable
+	mov	x0, x19
+	bl	secondary_main
+secondary_park:
+	wfi
+	b	secondary_park
 
 /* A relocation we cannot apply: nothing can be trusted yet, so just stop. */
 bad_reloc:

@@ -104,6 +104,18 @@ static void read_chosen(const void *fdt, struct platform *p)
 	}
 }
 
+static void add_cpu(void *arg, uint64_t mpidr)
+{
+	struct arm64_board *b = arg;
+
+	if (b->nr_cpus == ARM64_MAX_CPUS) {
+		pr_warn("boot: more than %u CPUs; MPIDR 0x%llx not used\n",
+			ARM64_MAX_CPUS, (unsigned long long)mpidr);
+		return;
+	}
+	b->cpu_mpidr[b->nr_cpus++] = mpidr;
+}
+
 static void read_psci(const void *fdt)
 {
 	const char *method;
@@ -114,6 +126,9 @@ static void read_psci(const void *fdt)
 	}
 	if (psci_set_method(method)) {
 		pr_warn("boot: PSCI method '%s' unusable from EL2\n", method);
+	}
+	if (dtb_for_each_psci_cpu(fdt, add_cpu, &arm64_board) < 0) {
+		pr_warn("boot: bad /cpus in the DTB\n");
 	}
 }
 

@@ -57,6 +57,11 @@ int dtb_find_pl011(const void *fdt, struct dtb_reg *reg);
 int dtb_find_gic(const void *fdt, unsigned int *version, struct dtb_reg *r0,
 		 struct dtb_reg *r1);
 
+/* Call @fn with the MPIDR (the reg value) of every enabled /cpus node whose
+ * enable-method is "psci". Returns the number of CPUs or -errno. */
+int dtb_for_each_psci_cpu(const void *fdt,
+			  void (*fn)(void *arg, uint64_t mpidr), void *arg);
+
 /* /psci's method ("smc" or "hvc"). -ENOENT if there is no PSCI node. */
 int dtb_psci_method(const void *fdt, const char **method);
 

@@ -166,6 +166,7 @@ def test_qemu_cortex_a57():
     c = Check(run)
     check_boot(c, False, LINK_ADDR)
     c.line(r"^arm64: VMID bits 8$", "8-bit VMIDs")
+    c.line(r"^arm64: 1 of 1 CPUs online$", "1 of 1 CPUs online")
     return c.report("arm64/qemu-cortex-a57")
 
 
@@ -220,6 +221,23 @@ def test_no_dtb():
     return c.report("arm64/no-dtb")
 
 
+def test_smp_psci():
+    # The secondaries come up through PSCI CPU_ON (SMC to QEMU's firmware).
+    run = run_qemu(qemu_cmd("virt,virtualization=on,gic-version=3",
+                            "max,pauth-impdef=on",
+                            ["-smp", "2", "-kernel", IMAGE, "-append",
+                             "loglevel=info"]))
+    c = Check(run)
+    c.line(r"^arm64: CPU 1 online at EL2 \(MPIDR 0x0000000080000001\)$",
+           "CPU 1 report with its MPIDR")
+    c.line(r"^arm64: 2 of 2 CPUs online$", "2 of 2 CPUs online")
+    c.line(r"^Strata: virtualization ready$", "virtualization ready")
+    c.line(r"^Strata: stopped \(status 0\)$", "clean stop")
+    c.no_line(r"^(error|warning): ", "error or warning line")
+    c.status(STOP_OK)
+    return c.report("arm64/smp-psci")
+
+
 def test_el1_refusal():
     run = run_qemu(qemu_cmd("virt,gic-version=3", "max,pauth-impdef=on",
                             ["-kernel", IMAGE]))
@@ -263,7 +281,7 @@ def test_exception_dump():
 
 
 TESTS = [test_qemu_kernel, test_qemu_cortex_a57, test_uboot_booti,
-         test_no_dtb, test_el1_refusal, test_exception_dump]
+         test_no_dtb, test_smp_psci, test_el1_refusal, test_exception_dump]
 
 
 def main():

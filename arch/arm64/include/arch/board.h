@@ -9,6 +9,8 @@
 
 #include <types.h>
 
+#define ARM64_MAX_CPUS	8
+
 struct arm64_board {
 	paddr_t load_addr;	/* where the loader put the Image */
 	paddr_t link_addr;	/* where it was linked */
@@ -16,6 +18,8 @@ struct arm64_board {
 	unsigned int gic_version;	/* from the DTB: 3, 2, or 0 (none) */
 	paddr_t gic_dist;
 	paddr_t gic_redist;	/* GICv3: first redistributor region */
+	unsigned int nr_cpus;	/* PSCI-enabled CPUs in the DTB */
+	uint64_t cpu_mpidr[ARM64_MAX_CPUS];
 };
 
 extern struct arm64_board arm64_board;
