@@ -13,3 +13,31 @@ $(HOST_BUILD)/unit/ref_model: $(REF_DIR)/test_ref.c $(REF_SRCS) $(REF_HDRS) \
 	@echo "  HOSTCC  $@"
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -I$(REF_DIR) -o $@ $< $(REF_SRCS) \
 		$(HOST_COMMON) $(HOST_LDFLAGS)
+
+# The randomized differential tests link the core exactly as the core's own
+# tests do (CORE_GENERIC from mm/core.mk, the host hooks) with the REAL
+# encoder of one format.
+ifdef CORE_GENERIC
+DIFF_SRCS := $(REF_DIR)/test_diff.c $(REF_SRCS) tests/unit/core/host_hooks.c \
+	$(CORE_GENERIC) $(HOST_COMMON)
+DIFF_DEPS := $(DIFF_SRCS) $(REF_HDRS) tests/unit/core/host_hooks.h \
+	$(wildcard include/mm/*.h mm/*.h)
+
+UNIT_BINS += $(HOST_BUILD)/unit/diff_ept $(HOST_BUILD)/unit/diff_stage2
+
+$(HOST_BUILD)/unit/diff_ept: $(DIFF_DEPS) arch/x86/ept.c \
+		$(wildcard arch/x86/include/arch/ept*.h)
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DDIFF_EPT -I$(REF_DIR) \
+		-Iarch/x86/include -o $@ $(DIFF_SRCS) arch/x86/ept.c \
+		$(HOST_LDFLAGS)
+
+$(HOST_BUILD)/unit/diff_stage2: $(DIFF_DEPS) arch/arm64/stage2.c \
+		$(wildcard arch/arm64/include/arch/stage2*.h)
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DDIFF_STAGE2 -I$(REF_DIR) \
+		-Iarch/arm64/include -o $@ $(DIFF_SRCS) arch/arm64/stage2.c \
+		$(HOST_LDFLAGS)
+endif
