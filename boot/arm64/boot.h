@@ -5,6 +5,12 @@
 
 #include <types.h>
 
+/*
+ * The DTB size boot_early_mmu() found in the header at x0 and mapped; 0 if x0
+ * held no DTB, which is then left unmapped and must not be read.
+ */
+extern uint64_t boot_dtb_size;
+
 /* Register the early PL011 (QEMU virt's) as the console, mapping it first. */
 void boot_early_console(void);
 

@@ -26,6 +26,8 @@ extern char __image_start[], __image_end[];
 void boot_refuse_el(unsigned long el) __noreturn;
 uint64_t boot_early_mmu(paddr_t dtb, paddr_t load);
 
+uint64_t boot_dtb_size;
+
 void boot_early_console(void)
 {
 	/* Needed with the MMU on, harmless before: only tables are written. */
@@ -109,6 +111,7 @@ uint64_t boot_early_mmu(paddr_t dtb, paddr_t load)
 	early_map(load, image_size, EL2_MEM_NORMAL, "image");
 	if (dtb_size) {
 		early_map(dtb, dtb_size, EL2_MEM_NORMAL, "DTB");
+		boot_dtb_size = dtb_size;
 	}
 	dcache_inval_range(load, load + image_size);
 	return el2_root();

@@ -174,8 +174,8 @@ void boot_main(paddr_t dtb, paddr_t load, paddr_t link)
 	arm64_board.load_addr = load;
 	arm64_board.link_addr = link;
 	arm64_board.dtb = dtb;
-	ret = dtb_check(fdt, &dtb_size);
-	if (ret) {
+	ret = boot_dtb_size ? dtb_check(fdt, &dtb_size) : -EINVAL;
+	if (ret || dtb_size != boot_dtb_size) {
 		boot_early_console();
 		pr_err("boot: no valid DTB at 0x%llx (x0 at entry); stopping\n",
 		       (unsigned long long)dtb);
