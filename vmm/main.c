@@ -9,6 +9,7 @@
 #include <lib/printk.h>
 #include <mm/palloc.h>
 #include <vmm/cmdline.h>
+#include <vmm/vm.h>
 #include <vmm/vmm.h>
 
 #ifndef STRATA_VERSION
@@ -18,6 +19,43 @@
 struct hv_options hv_options;
 static struct bundle bundle;
 static struct vm_config vm_configs[VM_MAX_VMS];
+static struct vm vms[VM_MAX_VMS];
+
+/* Build every configured VM's memory; returns how many were built. */
+static unsigned int build_vms(unsigned int nr)
+{
+	unsigned int built = 0;
+
+	for (unsigned int i = 0; i < nr; i++) {
+		if (vm_build(&vms[i], &vm_configs[i], &bundle, i + 1)) {
+			continue;
+		}
+		if (vm_s2_selftest(&vms[i])) {
+			vm_destroy(&vms[i]);
+			continue;
+		}
+		built++;
+	}
+	return built;
+}
+
+static void destroy_vms(unsigned int nr)
+{
+	for (unsigned int i = 0; i < nr; i++) {
+		struct s2_counters before = vms[i].s2.counters;
+
+		if (!vms[i].cfg || !vms[i].ram_pa) {
+			continue;
+		}
+		vm_destroy(&vms[i]);
+		pr_info("vm %s: torn down: %llu table pages freed, %llu whole-VMID invalidations\n",
+			vm_configs[i].name,
+			(unsigned long long)(vms[i].s2.counters.tables_freed -
+					     before.tables_freed),
+			(unsigned long long)(vms[i].s2.counters.tlbi_vmid -
+					     before.tlbi_vmid));
+	}
+}
 
 static void add_range(struct mem_range *arr, unsigned int *nr, paddr_t base,
 		      uint64_t size, const char *what)
@@ -107,7 +145,7 @@ static int setup_palloc(const struct platform *p)
 
 void strata_main(struct platform *p)
 {
-	unsigned int nr_vms;
+	unsigned int nr_vms, nr_built;
 
 	hv_parse_cmdline(p->cmdline, &hv_options);
 	log_level = hv_options.loglevel;
@@ -135,8 +173,12 @@ void strata_main(struct platform *p)
 		pr_info("Strata: no VMs to run; stopping\n");
 		arch_stop(0);
 	}
+	palloc_dump();
+	nr_built = build_vms(nr_vms);
 	/* Entering guests comes with the VMX and EL2 run loops (issues 4, 5). */
-	pr_warn("Strata: %u VM%s configured, but this build cannot enter guests yet; stopping\n",
-		nr_vms, nr_vms == 1 ? "" : "s");
+	pr_warn("Strata: %u of %u VM%s built, but this build cannot enter guests yet; stopping\n",
+		nr_built, nr_vms, nr_vms == 1 ? "" : "s");
+	destroy_vms(nr_vms);
+	palloc_dump();
 	arch_stop(3);
 }

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* What arm64 guest images look like. */
+/* What guests of this architecture look like to the generic VM code. */
 #include <core/arch.h>
 
 const uint16_t arch_elf_machine = 183;	/* EM_AARCH64 */
+const gpa_t arch_guest_ram_base = 0x40000000;
+const unsigned int arch_guest_ia_bits = 40;

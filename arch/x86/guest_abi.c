@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* What x86-64 guest images look like. */
+/* What guests of this architecture look like to the generic VM code. */
 #include <core/arch.h>
 
 const uint16_t arch_elf_machine = 62;	/* EM_X86_64 */
+const gpa_t arch_guest_ram_base = 0;
+const unsigned int arch_guest_ia_bits = 40;

@@ -13,6 +13,10 @@ extern const char arch_name[];
 
 /* The ELF e_machine of guests of this architecture (EM_X86_64, EM_AARCH64). */
 extern const uint16_t arch_elf_machine;
+/* Where guest RAM starts in guest-physical space (0 on x86, 1 GiB on arm64). */
+extern const gpa_t arch_guest_ram_base;
+/* Guest-physical address bits of a VM's second-stage table. */
+extern const unsigned int arch_guest_ia_bits;
 
 /* Print the CPU's virtualization features, one line each. */
 void arch_report_virt_features(void);
