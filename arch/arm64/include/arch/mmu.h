@@ -26,7 +26,9 @@ enum el2_mem {
  * mapped with the same type is accepted as is. Returns 0, -EINVAL for a range
  * beyond EL2_VA_LIMIT, -EEXIST when part of the range is mapped with another
  * type (that would need break-before-make on a live mapping), or -ENOMEM
- * when the table pool is exhausted.
+ * when the table pool is exhausted. After an error the part of the range
+ * before the failure may stay mapped (only boot code maps, and it stops or
+ * leaves the range unused).
  */
 int el2_map(paddr_t base, uint64_t size, enum el2_mem type);
 
