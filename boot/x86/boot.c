@@ -4,16 +4,39 @@
  * first 4 GiB identity mapped): console, CPU tables, platform discovery,
  * then the generic start.
  */
-#include <arch/multiboot2.h>
 #include <arch/x86.h>
 #include <core/arch.h>
 #include <core/platform.h>
 #include <drivers/uart16550.h>
 #include <lib/printk.h>
 
+#include "multiboot2.h"
+
 extern char __image_start[], __image_end[];
 
 static struct platform boot_platform;
+
+/*
+ * Identity-map the RAM above 4 GiB; a range that cannot be mapped is
+ * dropped from the platform so that the page allocator never sees it.
+ */
+static void map_ram(struct platform *p)
+{
+	unsigned int kept = 0;
+
+	for (unsigned int i = 0; i < p->nr_ram; i++) {
+		struct mem_range *r = &p->ram[i];
+
+		if (x86_idmap_range(r->base, r->size)) {
+			pr_warn("boot: cannot map RAM 0x%llx+0x%llx; unused\n",
+				(unsigned long long)r->base,
+				(unsigned long long)r->size);
+			continue;
+		}
+		p->ram[kept++] = *r;
+	}
+	p->nr_ram = kept;
+}
 
 void x86_boot_main(uint32_t magic, uint32_t info) __noreturn;
 
@@ -36,6 +59,7 @@ void x86_boot_main(uint32_t magic, uint32_t info)
 	if (mb2_parse(info, p)) {
 		arch_stop(1);
 	}
+	map_ram(p);
 	x86_selftest_parse(p->cmdline);
 	strata_main(p);
 }

@@ -3,11 +3,11 @@
  * Multiboot2 boot information to struct platform. Every length comes from
  * the loader, so each is checked against the block before it is used.
  */
-#include <arch/multiboot2.h>
-#include <arch/x86.h>
 #include <lib/errno.h>
 #include <lib/printk.h>
 #include <lib/string.h>
+
+#include "multiboot2.h"
 
 #define MB2_INFO_MAX	(16UL << 20)	/* sanity bound on total_size */
 
@@ -46,26 +46,14 @@ static void parse_module(const struct mb2_tag *tag, struct platform *p)
 	platform_add_module(p, m->mod_start, m->mod_end - m->mod_start, name);
 }
 
-static void add_ram(struct platform *p, uint64_t base, uint64_t len)
-{
-	if (!len || base + len < base) {
-		return;
-	}
-	if (x86_idmap_range(base, len)) {
-		pr_warn("multiboot2: cannot map RAM 0x%llx+0x%llx; unused\n",
-			(unsigned long long)base, (unsigned long long)len);
-		return;
-	}
-	platform_add_ram(p, base, len);
-}
-
 static void parse_mmap(const struct mb2_tag *tag, struct platform *p)
 {
 	const struct mb2_tag_mmap *mm = (const void *)tag;
 	const uint8_t *e, *end = (const uint8_t *)tag + tag->size;
 
 	if (tag->size < sizeof(*mm) ||
-	    mm->entry_size < sizeof(struct mb2_mmap_entry)) {
+	    mm->entry_size < sizeof(struct mb2_mmap_entry) ||
+	    !IS_ALIGNED(mm->entry_size, 8)) {
 		pr_warn("multiboot2: malformed memory map tag; ignored\n");
 		return;
 	}
@@ -73,8 +61,9 @@ static void parse_mmap(const struct mb2_tag *tag, struct platform *p)
 	     e + sizeof(struct mb2_mmap_entry) <= end; e += mm->entry_size) {
 		const struct mb2_mmap_entry *ent = (const void *)e;
 
-		if (ent->type == MB2_MEM_AVAILABLE) {
-			add_ram(p, ent->base, ent->len);
+		if (ent->type == MB2_MEM_AVAILABLE && ent->len &&
+		    ent->base + ent->len > ent->base) {
+			platform_add_ram(p, ent->base, ent->len);
 		}
 	}
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The multiboot2 boot information as the loader hands it over. */
-#ifndef STRATA_ARCH_MULTIBOOT2_H
-#define STRATA_ARCH_MULTIBOOT2_H
+#ifndef STRATA_BOOT_X86_MULTIBOOT2_H
+#define STRATA_BOOT_X86_MULTIBOOT2_H
 
 #include <core/platform.h>
 #include <types.h>
@@ -53,7 +53,8 @@ _Static_assert(sizeof(struct mb2_mmap_entry) == 24, "mmap entry layout");
  * Fill @p from the boot information at @info: usable RAM, the command line,
  * the modules, and the boot information itself as a reserved range.
  * Malformed tags are reported and skipped. 0, or -EINVAL if the block
- * itself is unusable.
+ * itself is unusable. Pure parsing (the host unit tests run it): mapping
+ * the RAM is the caller's business.
  */
 int mb2_parse(paddr_t info, struct platform *p);
 
