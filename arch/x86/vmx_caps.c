@@ -46,6 +46,7 @@ static void report_cpu(void)
 {
 	struct cpuid_regs r = cpuid(0, 0);
 	char vendor[13], brand[49] = "";
+	const char *b = brand;
 	uint32_t sig = cpuid(1, 0).eax;
 	unsigned int family = (sig >> 8) & 0xf, model = (sig >> 4) & 0xf;
 
@@ -66,8 +67,11 @@ static void report_cpu(void)
 		}
 		brand[48] = '\0';
 	}
+	while (*b == ' ') {
+		b++;
+	}
 	pr_info("cpu: %s family 0x%x model 0x%x stepping %u '%s'\n", vendor,
-		family, model, sig & 0xf, brand);
+		family, model, sig & 0xf, b);
 }
 
 static void report_no_vmx(void)

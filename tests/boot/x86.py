@@ -12,6 +12,10 @@ directory under build/test/, and boots them:
   x86/bochs-exception     selftest=fault: the #UD dump and the halt
   x86/bochs-double-fault  a fault while delivering a fault: #DF on its own
                           stack still gives a dump (no triple fault)
+  x86/bochs-sandy-bridge  an older VMX CPU: the feature lines follow the CPU
+                          (no #VE, no 1G EPT pages, no A/D), VMXON still ok
+  x86/bochs-no-ept        Core 2 (VMX without EPT): each missing feature
+                          named, a clean stop with status 2
   x86/qemu-no-vmx         QEMU TCG -cpu max: the clear no-VMX error, status 2
   x86/qemu-high-ram       QEMU with RAM above 4 GiB: mapped and allocatable
   x86/qemu-exception      selftest=fault: #UD (vector 6) at the ud2's RIP
@@ -38,8 +42,8 @@ BUILD = os.path.join(ROOT, "build", "test", "x86_64")
 ELF = os.path.join(BUILD, "strata.elf")
 ISO = os.path.join(BUILD, "strata.iso")
 
-BOCHS_TIMEOUT = 60
-QEMU_TIMEOUT = 30
+BOCHS_TIMEOUT = 90
+QEMU_TIMEOUT = 60
 MKRESCUE_TIMEOUT = 60
 
 # Unmapped address the `pf` and `df` self-tests use (arch/x86/selftest.c).
@@ -101,7 +105,7 @@ def read_log(path):
         return ""
 
 
-def run_bochs(tmp, name, iso):
+def run_bochs(tmp, name, iso, cpu="corei7_skylake_x"):
     """Boot @iso under Bochs; returns (exit status or None, serial log)."""
     serial = os.path.join(tmp, name + ".serial")
     rc = os.path.join(tmp, name + ".bochsrc")
@@ -111,7 +115,7 @@ def run_bochs(tmp, name, iso):
     with open(rc, "w") as f:
         f.write("\n".join([
             "megs: 256",
-            "cpu: model=corei7_skylake_x, reset_on_triple_fault=0",
+            "cpu: model=%s, reset_on_triple_fault=0" % cpu,
             "romimage: file=/usr/share/bochs/BIOS-bochs-latest",
             "vgaromimage: file=/usr/share/vgabios/vgabios.bin",
             'display_library: rfb, options="timeout=0"',
@@ -328,6 +332,39 @@ def t_bochs_double_fault(tmp, isos):
     return log
 
 
+def t_bochs_sandy_bridge(tmp, isos):
+    status, log = run_bochs(tmp, "bochs-sandy-bridge", isos["boot"],
+                            cpu="corei7_sandy_bridge_2600k")
+    check_boot(log, BOOT_CMDLINE)
+    check_no_exception(log)
+    need(log, r"^cpu: GenuineIntel family 0x6 model 0x2a .*2600K", "CPU line")
+    for line in ["vmx: EPT yes", "vmx: VPID yes", "vmx: unrestricted guest yes",
+                 "vmx: EPT-violation #VE no",
+                 "vmx: INVEPT single-context yes all-context yes",
+                 "vmx: EPT 2M pages yes 1G pages no", "vmx: EPT A/D no"]:
+        need_line(log, line)
+    need(log, r"^vmx: VMXON ok \(revision 0x[0-9a-f]+\)$", "'vmx: VMXON ok'")
+    need_line(log, "Strata: stopped (status 0)")
+    check_status(status, 0, "bochs")
+    return log
+
+
+def t_bochs_no_ept(tmp, isos):
+    status, log = run_bochs(tmp, "bochs-no-ept", isos["boot"],
+                            cpu="core2_penryn_t9600")
+    check_boot(log, BOOT_CMDLINE)
+    check_no_exception(log)
+    need_line(log, "vmx: EPT no")
+    for what in ["EPT (4-level, write-back)", "VPID with INVVPID",
+                 "unrestricted guest", "INVEPT single-context"]:
+        need_line(log, "error: vmx: missing required feature: " + what)
+    if "vmx: VMXON ok" in log or "Strata: virtualization ready" in log:
+        raise Fail("VMX enabled on a CPU without EPT")
+    need_line(log, "Strata: stopped (status 2)")
+    check_status(status, 1, "bochs (Shutdown port)")
+    return log
+
+
 def t_qemu_no_vmx(tmp, isos):
     status, log = run_qemu(tmp, "qemu-no-vmx", isos["boot"])
     check_boot(log, BOOT_CMDLINE)
@@ -408,6 +445,8 @@ TESTS = [
     ("x86/bochs-modules", t_bochs_modules),
     ("x86/bochs-exception", t_bochs_exception),
     ("x86/bochs-double-fault", t_bochs_double_fault),
+    ("x86/bochs-sandy-bridge", t_bochs_sandy_bridge),
+    ("x86/bochs-no-ept", t_bochs_no_ept),
     ("x86/qemu-no-vmx", t_qemu_no_vmx),
     ("x86/qemu-high-ram", t_qemu_high_ram),
     ("x86/qemu-exception", t_qemu_exception),
