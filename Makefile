@@ -11,6 +11,7 @@ PYTHON ?= python3
 Q := $(if $(V),,@)
 
 .PHONY: all deps test run bench unit fuzz clean help
+.DEFAULT_GOAL := all
 
 ifeq ($(ARCH),)
 
