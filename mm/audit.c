@@ -91,7 +91,8 @@ int s2pt_audit(const struct s2pt *pt)
 		audit_fail(&st, "root entry count mismatch", 0,
 			   s2_root_level(pt));
 	}
-	if (st.tables != pt->counters.tables_in_use || st.sum != pt->table_sum) {
+	if (st.tables != pt->counters.tables_in_use ||
+	    st.sum != pt->table_sum) {
 		audit_fail(&st, "reachable tables differ from those allocated",
 			   0, s2_root_level(pt));
 	}

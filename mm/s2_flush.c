@@ -42,7 +42,8 @@ void s2_plan_leaf(struct s2pt *pt, gpa_t addr, unsigned int level)
 
 /*
  * An empty table's entry was cleared: its leaves were already planned, only
- * the walk-cache entry for the table remains (non-leaf TLBI, any address in it).
+ * the walk-cache entry for the table remains (a non-leaf TLBI by any address
+ * in its range).
  */
 void s2_plan_empty_table(struct s2pt *pt, gpa_t addr, unsigned int level)
 {
@@ -122,10 +123,15 @@ static void cmo_flush(struct s2pt *pt)
 	pt->nr_cmo = 0;
 }
 
+static struct s2_cmo_range *cmo_last(struct s2pt *pt)
+{
+	return pt->nr_cmo ? &pt->cmo[pt->nr_cmo - 1] : NULL;
+}
+
 /* Queue a CMO; must only be executed after the plan covering it. */
 static void cmo_queue(struct s2pt *pt, paddr_t pa, uint64_t size)
 {
-	struct s2_cmo_range *last = pt->nr_cmo ? &pt->cmo[pt->nr_cmo - 1] : NULL;
+	struct s2_cmo_range *last = cmo_last(pt);
 
 	if (last && last->pa + last->size == pa) {
 		last->size += size;
@@ -149,7 +155,7 @@ static void commit_early(struct s2pt *pt)
 
 void s2_cmo_add(struct s2pt *pt, paddr_t pa, uint64_t size)
 {
-	struct s2_cmo_range *last = pt->nr_cmo ? &pt->cmo[pt->nr_cmo - 1] : NULL;
+	struct s2_cmo_range *last = cmo_last(pt);
 
 	if (pt->nr_cmo == S2_CMO_MAX && last->pa + last->size != pa) {
 		commit_early(pt);
@@ -169,7 +175,7 @@ void s2_defer_free(struct s2pt *pt, paddr_t table, unsigned int level,
 /* CMOs issued after the invalidation, in batches, while freeing a subtree. */
 static void subtree_cmo(struct s2pt *pt, paddr_t pa, uint64_t size)
 {
-	struct s2_cmo_range *last = pt->nr_cmo ? &pt->cmo[pt->nr_cmo - 1] : NULL;
+	struct s2_cmo_range *last = cmo_last(pt);
 
 	if (pt->nr_cmo == S2_CMO_MAX && last->pa + last->size != pa) {
 		cmo_flush(pt);

@@ -78,8 +78,10 @@ static int map_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 
 	(void)visit;
 	if (map_block_fits(pt, m, ctx->addr, ctx->level)) {
-		s2_walk_set(ctx, arch_s2_make_leaf(pt, m->pa + (ctx->addr - m->gpa),
-						   m->prot, ctx->level));
+		paddr_t pa = m->pa + (ctx->addr - m->gpa);
+		unsigned int level = ctx->level;
+
+		s2_walk_set(ctx, arch_s2_make_leaf(pt, pa, m->prot, level));
 		return 0;
 	}
 	/* The walker descends into the new table. */

@@ -138,7 +138,8 @@ static unsigned int split_edge_level(gpa_t b)
 {
 	unsigned int level = 0;
 
-	while (level < S2_MAX_LEVELS - 1 && IS_ALIGNED(b, S2_LEVEL_SIZE(level + 1))) {
+	while (level < S2_MAX_LEVELS - 1 &&
+	       IS_ALIGNED(b, S2_LEVEL_SIZE(level + 1))) {
 		level++;
 	}
 	return level;

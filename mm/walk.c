@@ -48,7 +48,8 @@ static bool s2_needs_break(const struct s2pt *pt, s2pte_t old, s2pte_t new,
 	if (!s2_kind_valid(ko) || !s2_kind_valid(kn)) {
 		return false;
 	}
-	if (ko != kn || arch_s2_pte_pa(old, level) != arch_s2_pte_pa(new, level)) {
+	if (ko != kn ||
+	    arch_s2_pte_pa(old, level) != arch_s2_pte_pa(new, level)) {
 		return true;
 	}
 	return ko == S2_PTE_LEAF &&

@@ -53,7 +53,8 @@ unsigned int stage2_tlbi_range_ops(uint64_t ipa, uint64_t pages,
 			continue;
 		}
 		/* NUM + 1 chunks of 2^shift pages, NUM encoded minus one. */
-		ops[n++] = TLBIR_TG_4K | ((uint64_t)scale << TLBIR_SCALE_SHIFT) |
+		ops[n++] = TLBIR_TG_4K |
+			   ((uint64_t)scale << TLBIR_SCALE_SHIFT) |
 			   ((num - 1) << TLBIR_NUM_SHIFT) |
 			   (page & TLBIR_BADDR_MASK);
 		page += num << shift;
@@ -127,8 +128,9 @@ void arch_s2_cmo(struct s2pt *pt, const struct s2_cmo_range *r,
 
 	for (unsigned int i = 0; i < nr; i++) {
 		uint64_t end = r[i].pa + r[i].size;
+		uint64_t a;
 
-		for (uint64_t a = ALIGN_DOWN(r[i].pa, line); a < end; a += line) {
+		for (a = ALIGN_DOWN(r[i].pa, line); a < end; a += line) {
 			__asm__ volatile("dc civac, %0" : : "r"(a) : "memory");
 		}
 	}

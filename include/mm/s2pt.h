@@ -163,7 +163,7 @@ struct s2_cmo_range {
 
 #define S2_CMO_MAX		32
 #define S2_DEFER_MAX		1024
-#define S2_DEFER_CMO		BIT(2)	/* clean its guest pages after the flush */
+#define S2_DEFER_CMO		BIT(2)	/* clean its guest pages after flush */
 
 /**
  * struct s2pt - one stage-2 table (one per VM, or per root later).
@@ -216,7 +216,7 @@ struct s2_translation {
 /* Kinds of an entry (arch_s2_pte_kind()). */
 enum s2_pte_kind {
 	S2_PTE_ABSENT,		/* not present, no software data */
-	S2_PTE_INVALID_SW,	/* not usable by hardware, holds software data */
+	S2_PTE_INVALID_SW,	/* unusable by hardware, holds software data */
 	S2_PTE_LEAF,		/* valid page or block */
 	S2_PTE_TABLE,		/* valid table entry */
 };
@@ -387,9 +387,9 @@ uint64_t s2pt_root_desc(const struct s2pt *pt);
 /* ---- The walker (mm/walk.c) -------------------------------------------- */
 
 enum s2_walk_visit {
-	S2_WALK_LEAF = BIT(0),		/* leaves, software and absent entries */
-	S2_WALK_TABLE_PRE = BIT(1),	/* table entries before their children */
-	S2_WALK_TABLE_POST = BIT(2),	/* table entries after their children */
+	S2_WALK_LEAF = BIT(0),		/* leaves, software and absent */
+	S2_WALK_TABLE_PRE = BIT(1),	/* tables before their children */
+	S2_WALK_TABLE_POST = BIT(2),	/* tables after their children */
 };
 
 /**

@@ -196,8 +196,10 @@ static void bench_fast_unmap(void)
 	for (int w = 0; w < 3; w++) {
 		report(names[w], "unmap-4K", best[w], pages, &c[w]);
 	}
-	printf("RATIO %s leaf-by-leaf/fast %.2f\n", bench_fmt, best[1] / best[0]);
-	printf("RATIO %s page-by-page/fast %.2f\n", bench_fmt, best[2] / best[0]);
+	printf("RATIO %s leaf-by-leaf/fast %.2f\n", bench_fmt,
+	       best[1] / best[0]);
+	printf("RATIO %s page-by-page/fast %.2f\n", bench_fmt,
+	       best[2] / best[0]);
 }
 
 int main(void)

@@ -26,7 +26,8 @@ static void map_1g_of_pages_uses_minimum_tables(void)
 	CHECK_EQ(core_setup(&pt, fmt_ia_bits, 0), 0);
 	CHECK_EQ(s2pt_map(&pt, SZ_1G, TEST_PA(SZ_4K), SZ_1G, S2_PROT_RWX), 0);
 	CHECK_EQ(pt.counters.tables_in_use, 512 + root_level() - 1);
-	CHECK_EQ(host_alloc_live, pt.counters.tables_in_use + pt.fmt.root_pages);
+	CHECK_EQ(host_alloc_live,
+		 pt.counters.tables_in_use + pt.fmt.root_pages);
 	CHECK_EQ(s2pt_lookup(&pt, SZ_1G + 0x12345, &t), 0);
 	CHECK_EQ(t.pa, TEST_PA(SZ_4K) + 0x12345);
 	CHECK_EQ(t.level, 0);
@@ -145,6 +146,29 @@ static void fast_unmap_detaches_in_one_write(void)
 	}
 	/* The neighbour's tables remain. */
 	CHECK_EQ(pt.counters.tables_in_use, root_level());
+	CHECK(core_teardown(&pt));
+}
+
+/*
+ * More detached and emptied tables than the deferred-free list holds: the
+ * plan is flushed early (counted) and nothing is freed before a flush.
+ */
+static void unmap_overflowing_defer_list_flushes_early_quirk(void)
+{
+	gpa_t end = 3 * SZ_1G - SZ_2M;
+
+	CHECK_EQ(core_setup(&pt, fmt_ia_bits, 0), 0);
+	CHECK_EQ(s2pt_map(&pt, SZ_2M, TEST_PA(SZ_4K), end - SZ_2M,
+			  S2_PROT_RWX), 0);
+	host_nr_events = 0;
+	CHECK_EQ(s2pt_unmap(&pt, SZ_2M, end - SZ_2M), 0);
+	/* 511 + 1 + 1 + 511 + 1 entries to free: one more than fit. */
+	CHECK_EQ(pt.counters.early_flushes, 1);
+	/* The early one, and one for what was cleared after it, if any. */
+	CHECK(pt.counters.flushes == 1 || pt.counters.flushes == 2);
+	CHECK(core_first_event(HOST_EV_FREE) > core_first_event(HOST_EV_FLUSH));
+	CHECK_EQ(pt.counters.tables_in_use, 0);
+	CHECK_EQ(pt.audit_failures, 0);
 	CHECK(core_teardown(&pt));
 }
 
@@ -598,6 +622,7 @@ int main(int argc, char **argv)
 	RUN_TEST(unmap_few_pages_is_per_ipa);
 	RUN_TEST(fast_unmap_detaches_in_one_write);
 	RUN_TEST(unmap_leaf_by_leaf_matches_fast);
+	RUN_TEST(unmap_overflowing_defer_list_flushes_early_quirk);
 	RUN_TEST(map_alloc_failure_leaves_table_unchanged);
 	RUN_TEST(split_alloc_failure_leaves_table_unchanged);
 	RUN_TEST(map_errors_leave_table_unchanged);
