@@ -9,6 +9,7 @@
 #include <lib/errno.h>
 #include <mm/s2pt.h>
 #include <arch/stage2.h>
+#include <arch/stage2_flush.h>
 
 _Static_assert(S2_COUNT_MASK >> S2_COUNT_SHIFT >= S2_PTRS_PER_TABLE,
 	       "stage-2 count field holds 0..512");
@@ -197,4 +198,38 @@ uint64_t stage2_vtcr(const struct s2pt *pt, unsigned int ps)
 	vtcr |= (uint64_t)(ps & 7) << 16;
 	vtcr |= BIT(31);
 	return vtcr;
+}
+
+/*
+ * Range invalidation operands (FEAT_TLBIRANGE): each covers (NUM + 1) <<
+ * (5 * SCALE + 1) pages, so an odd page count starts with one per-IPA TLBI
+ * and the rest is taken scale by scale, lowest first.
+ */
+unsigned int stage2_tlbi_range_ops(uint64_t ipa, uint64_t pages,
+				   uint64_t ops[5])
+{
+	unsigned int n = 0;
+	uint64_t page = ipa >> PAGE_SHIFT;
+
+	if (pages & 1) {
+		ops[n++] = BIT(63) | page;
+		page++;
+		pages--;
+	}
+	for (unsigned int scale = 0; scale < 4 && pages; scale++) {
+		unsigned int shift = 5 * scale + 1;
+		uint64_t num = (pages >> shift) & 31;
+
+		if (!num) {
+			continue;
+		}
+		/* NUM + 1 chunks of 2^shift pages, NUM encoded minus one. */
+		ops[n++] = TLBIR_TG_4K |
+			   ((uint64_t)scale << TLBIR_SCALE_SHIFT) |
+			   ((num - 1) << TLBIR_NUM_SHIFT) |
+			   (page & TLBIR_BADDR_MASK);
+		page += num << shift;
+		pages -= num << shift;
+	}
+	return n;
 }

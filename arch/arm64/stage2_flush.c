@@ -34,35 +34,6 @@ static bool stage2_cpu_has_range(void)
 	       ID_AA64ISAR0_TLB_RANGE;
 }
 
-unsigned int stage2_tlbi_range_ops(uint64_t ipa, uint64_t pages,
-				   uint64_t ops[5])
-{
-	unsigned int n = 0;
-	uint64_t page = ipa >> PAGE_SHIFT;
-
-	if (pages & 1) {
-		ops[n++] = BIT(63) | page;
-		page++;
-		pages--;
-	}
-	for (unsigned int scale = 0; scale < 4 && pages; scale++) {
-		unsigned int shift = 5 * scale + 1;
-		uint64_t num = (pages >> shift) & 31;
-
-		if (!num) {
-			continue;
-		}
-		/* NUM + 1 chunks of 2^shift pages, NUM encoded minus one. */
-		ops[n++] = TLBIR_TG_4K |
-			   ((uint64_t)scale << TLBIR_SCALE_SHIFT) |
-			   ((num - 1) << TLBIR_NUM_SHIFT) |
-			   (page & TLBIR_BADDR_MASK);
-		page += num << shift;
-		pages -= num << shift;
-	}
-	return n;
-}
-
 static void stage2_flush_range(struct s2pt *pt, const struct s2_flush_plan *p)
 {
 	uint64_t pages = (p->end - p->start) >> PAGE_SHIFT;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <arch/stage2.h>
+#include <arch/stage2_flush.h>
 #include "core_util.h"
 
 const unsigned int fmt_ia_bits = 40;
@@ -117,6 +118,38 @@ static void stage2_software_bits_in_invalid(void)
 	CHECK(core_teardown(&pt));
 }
 
+/* Decoded range operands cover exactly [ipa, ipa + pages) in order. */
+static void stage2_tlbi_range_ops_cover_exactly(void)
+{
+	for (unsigned int k = 0; k < 20000; k++) {
+		uint64_t ipa = (test_rand() % (1ULL << 28)) << PAGE_SHIFT;
+		uint64_t max = k & 1 ? 64 : TLBIR_MAX_PAGES;
+		uint64_t pages = 1 + test_rand() % max;
+		uint64_t next = ipa >> PAGE_SHIFT;
+		uint64_t ops[5];
+		unsigned int n = stage2_tlbi_range_ops(ipa, pages, ops);
+
+		CHECK(n >= 1 && n <= 5);
+		for (unsigned int i = 0; i < n; i++) {
+			uint64_t scale, num;
+
+			if (ops[i] & BIT(63)) {
+				CHECK_EQ(i, 0);
+				CHECK_EQ(ops[i] & ~BIT(63), next);
+				next++;
+				continue;
+			}
+			CHECK_EQ(ops[i] & GENMASK(47, 46), TLBIR_TG_4K);
+			CHECK_EQ(ops[i] & TLBIR_BADDR_MASK,
+				 next & TLBIR_BADDR_MASK);
+			scale = (ops[i] >> TLBIR_SCALE_SHIFT) & 3;
+			num = (ops[i] >> TLBIR_NUM_SHIFT) & 31;
+			next += (num + 1) << (5 * scale + 1);
+		}
+		CHECK_EQ(next, (ipa >> PAGE_SHIFT) + pages);
+	}
+}
+
 void run_format_tests(void)
 {
 	RUN_TEST(stage2_geometry_per_ipa_size);
@@ -124,4 +157,5 @@ void run_format_tests(void)
 	RUN_TEST(stage2_fwb_memattr);
 	RUN_TEST(stage2_cmo_only_normal_after_tlbi);
 	RUN_TEST(stage2_software_bits_in_invalid);
+	RUN_TEST(stage2_tlbi_range_ops_cover_exactly);
 }
