@@ -84,6 +84,9 @@ int s2pt_audit(const struct s2pt *pt)
 	struct audit_state st = { .pt = pt };
 	unsigned int used;
 
+	if (!pt->root) {
+		return 0;
+	}
 	used = audit_table(&st, s2_table_va(pt->root),
 			   pt->fmt.root_pages * S2_PTRS_PER_TABLE,
 			   s2_root_level(pt), 0);

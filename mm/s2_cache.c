@@ -6,6 +6,7 @@
  * their first word (they are not tables yet, nothing walks them).
  */
 #include <lib/errno.h>
+#include <lib/printk.h>
 #include <mm/s2pt.h>
 #include "s2_internal.h"
 
@@ -48,13 +49,21 @@ int s2_cache_reserve(struct s2pt *pt, struct s2_page_cache *c,
 	return 0;
 }
 
-/* A page from the cache, filled with absent entries and accounted. */
+/*
+ * A page from the cache, filled with absent entries and accounted; 0 if the
+ * reservation was too small (a core bug, reported; the caller fails).
+ */
 paddr_t s2_cache_take(struct s2pt *pt, struct s2_page_cache *c)
 {
 	paddr_t pa = c->head;
 	s2pte_t absent = arch_s2_pte_absent(pt);
-	s2pte_t *t = s2_table_va(pa);
+	s2pte_t *t;
 
+	if (!c->nr) {
+		pr_err("s2pt: page reservation exhausted (core bug)\n");
+		return 0;
+	}
+	t = s2_table_va(pa);
 	c->head = *(paddr_t *)t;
 	c->nr--;
 	for (unsigned int i = 0; i < S2_PTRS_PER_TABLE; i++) {

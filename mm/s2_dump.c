@@ -83,6 +83,9 @@ int s2pt_dump(const struct s2pt *pt, s2_dump_fn emit, void *arg)
 	struct dump_state st = { .pt = pt, .emit = emit, .arg = arg };
 	char line[96];
 
+	if (!pt->root) {
+		return 0;
+	}
 	ksnprintf(line, sizeof(line), "%s ia=%u levels=%u roots=%u flags=0x%x",
 		  pt->fmt.name, pt->fmt.ia_bits, pt->fmt.levels,
 		  pt->fmt.root_pages, pt->flags);

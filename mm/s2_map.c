@@ -86,6 +86,9 @@ static int map_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 	}
 	/* The walker descends into the new table. */
 	table = s2_cache_take(pt, &m->cache);
+	if (!table) {
+		return -EIO;
+	}
 	s2_walk_set(ctx, arch_s2_make_table(pt, table, 0));
 	return 0;
 }

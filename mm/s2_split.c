@@ -58,6 +58,9 @@ static paddr_t split_make_table(struct s2_walk_ctx *ctx,
 	paddr_t table = s2_cache_take(pt, c);
 	s2pte_t *t = s2_table_va(table);
 
+	if (!table) {
+		return 0;
+	}
 	/* Not linked yet: nothing can walk it, plain stores are enough. */
 	for (unsigned int i = 0; i < S2_PTRS_PER_TABLE; i++) {
 		t[i] = arch_s2_make_leaf(pt, pa + i * S2_LEVEL_SIZE(clevel),
@@ -77,6 +80,9 @@ static int split_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 		return 0;
 	}
 	table = split_make_table(ctx, s->cache);
+	if (!table) {
+		return -EIO;
+	}
 	/* Block to table: break-before-make; the walker then descends. */
 	s2_walk_replace(ctx, arch_s2_make_table(ctx->pt, table,
 						S2_PTRS_PER_TABLE));

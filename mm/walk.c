@@ -166,6 +166,9 @@ int s2pt_walk(struct s2pt *pt, gpa_t addr, uint64_t size,
 	int delta = 0;
 	int ret;
 
+	if (!pt->root) {
+		return -EINVAL;
+	}
 	if (d.end > limit || d.end < addr) {
 		d.end = limit;
 	}
