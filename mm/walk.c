@@ -3,6 +3,7 @@
  * The one walker of the stage-2 core, and the one function that writes
  * entries. See s2pt_walk() in include/mm/s2pt.h.
  */
+#include <lib/errno.h>
 #include <mm/s2pt.h>
 #include "s2_internal.h"
 
