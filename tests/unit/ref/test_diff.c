@@ -78,6 +78,13 @@ static struct op cur;
 static char fail_msg[2048];	/* first failure of the run */
 static unsigned long nr_ops_default = 100000;
 
+/* Coverage of a run, printed at its end. */
+static struct {
+	unsigned long ok[NR_OP_KINDS];
+	unsigned long err[NR_OP_KINDS];
+	unsigned long erange, injected, leaves[3], stale_max;
+} stats;
+
 #ifdef DIFF_EPT
 static struct ref_ept_opts eopts;
 #else
@@ -284,6 +291,9 @@ static void check_range(gpa_t a, gpa_t end)
 		}
 		span = x.leaf ? x.size : x.absent_span;
 		base = a & ~(span - 1);
+		if (x.leaf && span <= (1ull << 30)) {
+			stats.leaves[span == 4096 ? 0 : span == (1ull << 21) ? 1 : 2]++;
+		}
 		if (x.leaf && (base < win || base + span > win + WIN_SIZE)) {
 			fail("leaf 0x%llx size 0x%llx reaches outside the window",
 			     (unsigned long long)base,
@@ -411,8 +421,21 @@ static void on_flush(struct s2pt *p, const struct s2_flush_plan *plan)
 	flush_epoch++;
 	op_flushes++;
 #ifdef DIFF_EPT
+	if (plan->kind != S2_FLUSH_ALL) {
+		fail("EPT flush plan of kind %d (only single-context exists)",
+		     plan->kind);
+	}
 	sim_tlb_inv_tag(&tlb, tag);	/* INVEPT single-context */
 #else
+	if (plan->kind == S2_FLUSH_IPA &&
+	    (plan->nr_ipa > S2_FLUSH_MAX_IPA || (pt.flags & S2PT_F_TLBIRANGE))) {
+		fail("per-IPA plan of %u addresses%s", plan->nr_ipa,
+		     (pt.flags & S2PT_F_TLBIRANGE) ?
+		     " although FEAT_TLBIRANGE is there" : "");
+	}
+	if (plan->kind == S2_FLUSH_RANGE && !(pt.flags & S2PT_F_TLBIRANGE)) {
+		fail("range plan without FEAT_TLBIRANGE");
+	}
 	switch (plan->kind) {
 	case S2_FLUSH_IPA:
 		for (unsigned int i = 0; i < plan->nr_ipa; i++) {
@@ -696,13 +719,24 @@ static int run_op(const struct op *o)
 	}
 }
 
+static bool in_window(const struct op *o)
+{
+	return o->gpa >= win && o->gpa + o->size <= win + WIN_SIZE;
+}
+
 static int expected_ret(const struct op *o)
 {
+	if (o->gpa + o->size > (1ull << pt.fmt.ia_bits)) {
+		return -ERANGE;
+	}
 	switch (o->kind) {
 	case OP_MAP:
 	case OP_REMAP:
 		if (!arch_s2_prot_valid(o->prot)) {
 			return -EINVAL;
+		}
+		if (o->pa + o->size > (1ull << arch_s2_pa_bits())) {
+			return -ERANGE;
 		}
 		return model_any_mapped(o->gpa, o->size) ? -EEXIST : 0;
 	case OP_PROTECT:
@@ -798,10 +832,27 @@ static paddr_t gen_pa(const struct op *o)
 	       (rnd((PA_LIMIT >> 1) / align) * align);
 }
 
+/* An operation that crosses the top of the input address space. */
+static void gen_beyond(struct op *o)
+{
+	uint64_t top = 1ull << pt.fmt.ia_bits;
+
+	o->kind = rnd(2) ? OP_MAP : rnd(2) ? OP_UNMAP : OP_PROTECT;
+	o->size = (2 + rnd(64)) << 12;
+	o->gpa = top - ((1 + rnd((o->size >> 12) - 1)) << 12);
+	o->prot = gen_prot(false);
+	o->pa = rnd(PA_LIMIT >> 13) << 12;
+}
+
 static void gen_op(struct op *o)
 {
 	uint64_t r = rnd(100);
 
+	if (rnd(128) == 0) {
+		memset(o, 0, sizeof(*o));
+		gen_beyond(o);
+		return;
+	}
 	memset(o, 0, sizeof(*o));
 	o->kind = r < 35 ? OP_MAP : r < 50 ? OP_UNMAP : r < 62 ? OP_PROTECT :
 		  r < 72 ? OP_SPLIT : r < 81 ? OP_COLLAPSE :
@@ -843,8 +894,8 @@ static uint64_t hull_hi(const struct op *o)
 	return ALIGN_UP(o->gpa + o->size, 1ull << 30);
 }
 
-/* Say where two snapshots differ. */
-static void snap_diff(long nth, unsigned long n1, unsigned long n2)
+/* Say where two snapshots differ; @what says what failed. */
+static void snap_diff(const char *what, unsigned long n1, unsigned long n2)
 {
 	const uint64_t *a = (const uint64_t *)snap_root;
 	const uint64_t *b = (const uint64_t *)snap2_root;
@@ -853,8 +904,7 @@ static void snap_diff(long nth, unsigned long n1, unsigned long n2)
 	for (i = 0; i < pt.fmt.root_entries && a[i] == b[i]; i++) {
 	}
 	if (i < pt.fmt.root_entries) {
-		fail("-ENOMEM at allocation %ld changed root entry %lu: 0x%llx -> 0x%llx",
-		     nth, i, (unsigned long long)a[i],
+		fail("%s changed root entry %lu: 0x%llx -> 0x%llx", what, i, (unsigned long long)a[i],
 		     (unsigned long long)b[i]);
 		return;
 	}
@@ -863,13 +913,34 @@ static void snap_diff(long nth, unsigned long n1, unsigned long n2)
 	for (i = 0; i < MIN(n1, n2) * 512 && a[i] == b[i]; i++) {
 	}
 	if (n1 != n2 || i >= MIN(n1, n2) * 512) {
-		fail("-ENOMEM at allocation %ld changed the set of tables (%lu -> %lu)",
-		     nth, n1, n2);
+		fail("%s changed the set of tables (%lu -> %lu)", what, n1,
+		     n2);
 		return;
 	}
-	fail("-ENOMEM at allocation %ld changed entry %lu of table 0x%llx: 0x%llx -> 0x%llx",
-	     nth, i % 512, (unsigned long long)snap_pages[i / 512],
+	fail("%s changed entry %lu of table 0x%llx: 0x%llx -> 0x%llx",
+	     what, i % 512, (unsigned long long)snap_pages[i / 512],
 	     (unsigned long long)a[i], (unsigned long long)b[i]);
+}
+
+/* A failed operation must leave the table byte for byte as it was. */
+static void check_unchanged(const struct op *o, unsigned long nsnap, int ret)
+{
+	unsigned long n2 = snapshot(hull_lo(o), hull_hi(o), snap2_pages,
+				    snap2_copy, snap2_root);
+
+	if (n2 != nsnap || nsnap > SNAP_MAX ||
+	    memcmp(snap_root, snap2_root, 8ull * pt.fmt.root_entries) ||
+	    memcmp(snap_pages, snap2_pages, nsnap * sizeof(paddr_t)) ||
+	    memcmp(snap_copy, snap2_copy, nsnap * 4096ull)) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "failing with %d", ret);
+		snap_diff(what, nsnap, n2);
+	}
+	if (op_flushes || op_breaks) {
+		fail("failed with %d after writing entries or invalidating",
+		     ret);
+	}
 }
 
 /* Run @o failing each allocation in turn; returns the final result. */
@@ -881,6 +952,7 @@ static int run_with_injection(const struct op *o)
 
 	nsnap = snapshot(hull_lo(o), hull_hi(o), snap_pages, snap_copy,
 			 snap_root);
+	stats.injected++;
 	for (long n = 0;; n++) {
 		long nth = n < 16 ? n : 16 + (long)rnd(1024);
 
@@ -899,7 +971,11 @@ static int run_with_injection(const struct op *o)
 		    memcmp(snap_root, snap2_root, 8ull * pt.fmt.root_entries) ||
 		    memcmp(snap_pages, snap2_pages, nsnap * sizeof(paddr_t)) ||
 		    memcmp(snap_copy, snap2_copy, nsnap * 4096ull)) {
-			snap_diff(nth, nsnap, nsnap2);
+			char what[64];
+
+			snprintf(what, sizeof(what),
+				 "-ENOMEM at allocation %ld", nth);
+			snap_diff(what, nsnap, nsnap2);
 			return ret;
 		}
 		if (host_alloc_live != live ||
@@ -1007,7 +1083,8 @@ static void check_split(const struct op *o)
 
 static void do_step(const struct op *o, bool inject)
 {
-	bool unmap = o->kind == OP_UNMAP || o->kind == OP_FAST_UNMAP;
+	bool unmap = in_window(o) &&
+		     (o->kind == OP_UNMAP || o->kind == OP_FAST_UNMAP);
 	bool had = unmap && model_any_mapped(o->gpa, o->size);
 	uint64_t normal = unmap && (pt.fmt.caps & S2_FMT_CMO) &&
 			  !(pt.flags & S2PT_F_FWB) ?
@@ -1016,17 +1093,35 @@ static void do_step(const struct op *o, bool inject)
 	struct sim_stale_report rep;
 	int want = expected_ret(o), ret;
 
+	unsigned long nsnap = 0;
+
 	cur = *o;
+	if (want) {
+		nsnap = snapshot(hull_lo(o), hull_hi(o), snap_pages, snap_copy,
+				 snap_root);
+	}
 	begin_op();
-	ret = inject && injectable(o) ? run_with_injection(o) : run_op(o);
+	ret = inject && injectable(o) && !want ? run_with_injection(o) :
+	      run_op(o);
 	in_op = false;
 	if (fail_msg[0]) {
 		return;
 	}
-	if (o->kind == OP_COLLAPSE ? ret < 0 : ret != want) {
+	if (o->kind == OP_COLLAPSE && !want ? ret < 0 : ret != want) {
 		fail("returned %d, expected %d", ret, want);
 		return;
 	}
+	if (pt.audit_failures) {
+		fail("the core's audit failed");
+		return;
+	}
+	if (want) {
+		stats.err[o->kind]++;
+		stats.erange += want == -ERANGE;
+		check_unchanged(o, nsnap, ret);
+		return;
+	}
+	stats.ok[o->kind]++;
 	if (!ret || o->kind == OP_COLLAPSE) {
 		model_apply(o);
 	}
@@ -1146,6 +1241,18 @@ static void teardown_check(void)
 #endif
 }
 
+static void print_stats(unsigned long nr_ops)
+{
+	printf("# %lu operations checked:", nr_ops);
+	for (int k = 0; k < NR_OP_KINDS; k++) {
+		printf(" %s %lu/%lu", op_names[k], stats.ok[k], stats.err[k]);
+	}
+	printf(" (ok/error); %lu beyond the input size, %lu with failure injection;"
+	       " leaves checked 4K %lu 2M %lu 1G %lu\n", stats.erange,
+	       stats.injected, stats.leaves[0], stats.leaves[1],
+	       stats.leaves[2]);
+}
+
 static void report_failure(void)
 {
 	test_fail(__FILE__, __LINE__, "%s", fail_msg);
@@ -1158,6 +1265,7 @@ static void random_run(unsigned int flags, unsigned long nr_ops)
 
 	fail_msg[0] = 0;
 	step = 0;
+	memset(&stats, 0, sizeof(stats));
 	rng_state = (test_seed ^ (0x9E3779B97F4A7C15ull * (flags + 1))) | 1;
 	memset(&cur, 0, sizeof(cur));
 	if (!alloc_state()) {
@@ -1217,7 +1325,7 @@ static void random_run(unsigned int flags, unsigned long nr_ops)
 	if (fail_msg[0]) {
 		report_failure();
 	} else {
-		printf("# %lu operations checked\n", nr_ops);
+		print_stats(nr_ops);
 	}
 }
 
