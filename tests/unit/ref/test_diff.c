@@ -1258,15 +1258,20 @@ static void report_failure(void)
 	test_fail(__FILE__, __LINE__, "%s", fail_msg);
 }
 
-static void random_run(unsigned int flags, unsigned long nr_ops)
+/* @ia_bits 0: a random size. */
+static void random_run(unsigned int flags, unsigned int ia_bits,
+		       unsigned long nr_ops)
 {
-	unsigned int ia_bits = pick_ia_bits();
 	struct op o;
 
 	fail_msg[0] = 0;
 	step = 0;
 	memset(&stats, 0, sizeof(stats));
-	rng_state = (test_seed ^ (0x9E3779B97F4A7C15ull * (flags + 1))) | 1;
+	rng_state = (test_seed ^ (0x9E3779B97F4A7C15ull *
+				  (flags + 1 + 64 * ia_bits))) | 1;
+	if (!ia_bits) {
+		ia_bits = pick_ia_bits();
+	}
 	memset(&cur, 0, sizeof(cur));
 	if (!alloc_state()) {
 		test_fail(__FILE__, __LINE__, "out of host memory");
@@ -1329,6 +1334,111 @@ static void random_run(unsigned int flags, unsigned long nr_ops)
 	}
 }
 
+/* Map a page at @gpa to @pa and see the reference translate it. */
+static void map_and_translate(gpa_t gpa, paddr_t pa, uint64_t size)
+{
+	struct xl x;
+	int ret = s2pt_map(&pt, gpa, pa, size, S2_PROT_R | S2_PROT_W);
+
+	if (ret) {
+		fail("map 0x%llx size 0x%llx: %d", (unsigned long long)gpa,
+		     (unsigned long long)size, ret);
+		return;
+	}
+	ref_translate(gpa + size - 4096, &x);
+	if (x.bad || !x.leaf || x.pa_base + (gpa + size - 4096 - x.ia_base) !=
+	    pa + size - 4096 || x.prot != (S2_PROT_R | S2_PROT_W)) {
+		fail("gpa 0x%llx does not translate to 0x%llx (%s)",
+		     (unsigned long long)(gpa + size - 4096),
+		     (unsigned long long)(pa + size - 4096),
+		     x.bad ? x.why : "wrong output");
+	}
+}
+
+static void geometry_check_root(void)
+{
+#ifdef DIFF_STAGE2
+	int start;
+	unsigned int concat;
+
+	if (!ref_s2_geometry(scfg.vtcr, &start, &concat) ||
+	    start != 4 - (int)pt.fmt.levels || concat != pt.fmt.root_pages ||
+	    pt.fmt.root_entries != 1u << (pt.fmt.ia_bits -
+					  S2_LEVEL_SHIFT(pt.fmt.levels - 1))) {
+		fail("ia_bits %u: %u levels, %u root pages, %u root entries is not a VTCR_EL2 geometry",
+		     pt.fmt.ia_bits, pt.fmt.levels, pt.fmt.root_pages,
+		     pt.fmt.root_entries);
+	}
+#else
+	if (!ref_eptp_valid(tag, &eopts) || pt.fmt.levels != 4 ||
+	    pt.fmt.root_pages != 1) {
+		fail("ia_bits %u: EPTP 0x%llx, %u levels", pt.fmt.ia_bits,
+		     (unsigned long long)tag, pt.fmt.levels);
+	}
+#endif
+}
+
+/* One IPA size: root geometry, the first and last page, a top block. */
+static void geometry_one(unsigned int bits)
+{
+	uint64_t top = 1ull << bits;
+	int ret;
+
+	ret = s2pt_init(&pt, bits, 0, 1);
+	if (ret) {
+		fail("s2pt_init(%u) = %d", bits, ret);
+		return;
+	}
+	tag = s2pt_root_desc(&pt);
+	setup_ref();
+	geometry_check_root();
+	map_and_translate(0, 0x1000, 4096);
+	map_and_translate(top - 4096, 0x2000, 4096);
+	map_and_translate(top - (3ull << 21), 7ull << 21, 2ull << 21);
+	if (s2_level_has_blocks(&pt, 2) && pt.fmt.levels > 2) {
+		map_and_translate(top - (2ull << 30), 5ull << 30, 1ull << 30);
+	}
+	ret = s2pt_map(&pt, top, 0x3000, 4096, S2_PROT_R);
+	if (ret != -ERANGE) {
+		fail("map at 2^%u returned %d, not -ERANGE", bits, ret);
+	}
+	s2pt_destroy(&pt);
+	if (host_alloc_live) {
+		fail("ia_bits %u: %lu pages left after destroy", bits,
+		     host_alloc_live);
+	}
+}
+
+/*
+ * Every input size from 32 to 48 bits gives a root the reference walker
+ * accepts (stage-2: a consistent start level and concatenation), and the
+ * lowest and highest pages and blocks near the top translate.
+ */
+static void geometry_every_ipa_size(void)
+{
+	fail_msg[0] = 0;
+	memset(&cur, 0, sizeof(cur));
+	host_alloc_reset();
+	for (unsigned int bits = 32; bits <= 48 && !fail_msg[0]; bits++) {
+		geometry_one(bits);
+	}
+	if (!fail_msg[0] && (s2pt_init(&pt, 31, 0, 1) != -EINVAL ||
+			     s2pt_init(&pt, 49, 0, 1) != -EINVAL)) {
+		fail("s2pt_init accepts 31 or 49 bits");
+	}
+	host_alloc_fail_nth(0);
+	if (!fail_msg[0] && s2pt_init(&pt, 40, 0, 1) != -ENOMEM) {
+		fail("s2pt_init without memory did not return -ENOMEM");
+	}
+	host_alloc_fail_nth(-1);
+	if (!fail_msg[0] && host_alloc_live) {
+		fail("%lu pages left after the failed init", host_alloc_live);
+	}
+	if (fail_msg[0]) {
+		report_failure();
+	}
+}
+
 static unsigned long share(unsigned int percent)
 {
 	return nr_ops_default * percent / 100 * (test_long ? 10 : 1);
@@ -1338,19 +1448,19 @@ static unsigned long share(unsigned int percent)
 /* EPT without #VE: random operations checked after every step. */
 static void ept_random_ops(void)
 {
-	random_run(0, share(60));
+	random_run(0, 0, share(60));
 }
 
 /* EPT with #VE: also every not-present entry keeps SUPPRESS_VE. */
 static void ept_random_ops_ve(void)
 {
-	random_run(S2PT_F_VE, share(40));
+	random_run(S2PT_F_VE, 0, share(40));
 }
 #else
 /* Stage-2 with FEAT_TLBIRANGE and FWB. */
 static void stage2_random_ops_range_fwb(void)
 {
-	random_run(S2PT_F_TLBIRANGE | S2PT_F_FWB, share(34));
+	random_run(S2PT_F_TLBIRANGE | S2PT_F_FWB, 0, share(30));
 }
 
 /*
@@ -1359,13 +1469,24 @@ static void stage2_random_ops_range_fwb(void)
  */
 static void stage2_random_ops_norange_fwb(void)
 {
-	random_run(S2PT_F_FWB | S2PT_F_NO_FAST_UNMAP, share(33));
+	random_run(S2PT_F_FWB | S2PT_F_NO_FAST_UNMAP, 0, share(30));
 }
 
 /* Stage-2 without FWB: removed pages are cleaned after the invalidation. */
 static void stage2_random_ops_cmo(void)
 {
-	random_run(S2PT_F_TLBIRANGE, share(33));
+	random_run(S2PT_F_TLBIRANGE, 0, share(30));
+}
+
+/* Every IPA size the format allows, a shorter run each. */
+static void stage2_random_ops_each_ipa_size(void)
+{
+	static const unsigned int bits[] = { 32, 34, 36, 39, 40, 42, 44, 48 };
+
+	for (unsigned int i = 0; i < 8 && !test_cur_failed; i++) {
+		random_run(i & 1 ? S2PT_F_TLBIRANGE : S2PT_F_FWB, bits[i],
+			   share(10) / 8);
+	}
 }
 #endif
 
@@ -1378,13 +1499,16 @@ int main(int argc, char **argv)
 	}
 #ifdef DIFF_EPT
 	test_init(argc, argv, "diff_ept");
+	RUN_TEST(geometry_every_ipa_size);
 	RUN_TEST(ept_random_ops);
 	RUN_TEST(ept_random_ops_ve);
 #else
 	test_init(argc, argv, "diff_stage2");
+	RUN_TEST(geometry_every_ipa_size);
 	RUN_TEST(stage2_random_ops_range_fwb);
 	RUN_TEST(stage2_random_ops_norange_fwb);
 	RUN_TEST(stage2_random_ops_cmo);
+	RUN_TEST(stage2_random_ops_each_ipa_size);
 #endif
 	return test_done();
 }
