@@ -1378,13 +1378,57 @@ static void geometry_check_root(void)
 #endif
 }
 
+#ifdef DIFF_EPT
+/* #VE on: the hardware walks all 48 bits whatever the VM's size. */
+static unsigned int geometry_flags(void)
+{
+	return S2PT_F_VE;
+}
+
+/*
+ * Addresses at and beyond the VM's input size, and in between its maps,
+ * must exit (SUPPRESS_VE set on the not-present entry), not raise #VE.
+ */
+static void check_beyond(uint64_t top)
+{
+	static const uint64_t probe[] = { 0x5000, 1ull << 30, 1ull << 39,
+					  1ull << 47, (1ull << 48) - 4096 };
+	struct xl x;
+
+	for (unsigned int i = 0; i < 5 && !fail_msg[0]; i++) {
+		ref_translate(probe[i], &x);
+		if (x.bad || (x.leaf && probe[i] >= top)) {
+			fail("gpa 0x%llx: %s", (unsigned long long)probe[i],
+			     x.bad ? x.why : "translates beyond the VM");
+		}
+	}
+	if (top < (1ull << 48)) {
+		ref_translate(top, &x);
+		if (x.bad || x.leaf) {
+			fail("gpa 2^%u: %s", pt.fmt.ia_bits,
+			     x.bad ? x.why : "translates beyond the VM");
+		}
+	}
+}
+#else
+static unsigned int geometry_flags(void)
+{
+	return 0;
+}
+
+static void check_beyond(uint64_t top)
+{
+	(void)top;	/* stage-2 faults at level 0 beyond T0SZ */
+}
+#endif
+
 /* One IPA size: root geometry, the first and last page, a top block. */
 static void geometry_one(unsigned int bits)
 {
 	uint64_t top = 1ull << bits;
 	int ret;
 
-	ret = s2pt_init(&pt, bits, 0, 1);
+	ret = s2pt_init(&pt, bits, geometry_flags(), 1);
 	if (ret) {
 		fail("s2pt_init(%u) = %d", bits, ret);
 		return;
@@ -1402,6 +1446,7 @@ static void geometry_one(unsigned int bits)
 	if (ret != -ERANGE) {
 		fail("map at 2^%u returned %d, not -ERANGE", bits, ret);
 	}
+	check_beyond(top);
 	s2pt_destroy(&pt);
 	if (host_alloc_live) {
 		fail("ia_bits %u: %lu pages left after destroy", bits,
