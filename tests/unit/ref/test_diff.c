@@ -43,7 +43,7 @@
 #define WIN_PAGES	(WIN_SIZE >> 12)
 #define NR_2M		(WIN_SIZE >> 21)
 #define NR_1G		(WIN_SIZE >> 30)
-#define PA_LIMIT	(1ull << 39)
+#define PA_LIMIT	pa_limit
 #define SCAN_EVERY	512
 #define COLLAPSE_EVERY	2000
 
@@ -77,6 +77,7 @@ static uint64_t step;
 static struct op cur;
 static char fail_msg[2048];	/* first failure of the run */
 static unsigned long nr_ops_default = 100000;
+static uint64_t pa_limit;	/* 2^(output bits), at most 2^48 */
 
 /* Coverage of a run, printed at its end. */
 static struct {
@@ -828,8 +829,10 @@ static paddr_t gen_pa(const struct op *o)
 	} else {
 		align = 1ull << 12;
 	}
-	return (o->gpa & (align - 1)) +
-	       (rnd((PA_LIMIT >> 1) / align) * align);
+	/* Low PAs mostly, high ones (all address bits used) sometimes. */
+	uint64_t lim = rnd(4) ? 1ull << 36 : PA_LIMIT;
+
+	return (o->gpa & (align - 1)) + (rnd((lim >> 1) / align) * align);
 }
 
 /* An operation that crosses the top of the input address space. */
@@ -842,6 +845,12 @@ static void gen_beyond(struct op *o)
 	o->gpa = top - ((1 + rnd((o->size >> 12) - 1)) << 12);
 	o->prot = gen_prot(false);
 	o->pa = rnd(PA_LIMIT >> 13) << 12;
+	if (rnd(2)) {
+		/* In the window, but the output crosses the PA limit. */
+		o->kind = OP_MAP;
+		o->gpa = win + (rnd(WIN_SIZE - o->size) & ~0xfffull);
+		o->pa = (1ull << arch_s2_pa_bits()) - o->size + 4096;
+	}
 }
 
 static void gen_op(struct op *o)
@@ -1286,6 +1295,7 @@ static void random_run(unsigned int flags, unsigned int ia_bits,
 	}
 	tag = s2pt_root_desc(&pt);
 	setup_ref();
+	pa_limit = 1ull << MIN(arch_s2_pa_bits(), 48);
 	win = rnd(((1ull << ia_bits) - WIN_SIZE) >> 30) << 30;
 	printf("# ia_bits %u levels %u roots %u flags 0x%x window 0x%llx\n",
 	       ia_bits, pt.fmt.levels, pt.fmt.root_pages, flags,
