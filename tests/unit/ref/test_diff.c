@@ -1037,6 +1037,30 @@ static void check_costs(const struct op *o, bool had_mapping,
 #endif
 }
 
+/* s2pt_lookup() answers what the hardware (the reference) does. */
+static void check_lookup(uint64_t ia, const struct xl *x)
+{
+	struct s2_translation t;
+	int ret = s2pt_lookup(&pt, ia, &t);
+
+	if (!x->leaf) {
+		if (ret != -ENOENT) {
+			fail("lookup 0x%llx returned %d for a not-present address",
+			     (unsigned long long)ia, ret);
+		}
+		return;
+	}
+	if (ret || t.pa != x->pa_base + (ia - x->ia_base) ||
+	    t.prot != x->prot || S2_LEVEL_SIZE(t.level) != x->size) {
+		fail("lookup 0x%llx: %d pa 0x%llx prot %u level %u; hardware: pa 0x%llx prot %u size 0x%llx",
+		     (unsigned long long)ia, ret, (unsigned long long)t.pa,
+		     t.prot, t.level,
+		     (unsigned long long)(x->pa_base + (ia - x->ia_base)),
+		     x->prot, (unsigned long long)x->size);
+	}
+}
+
+/* Random guest accesses fill the TLB; each is also looked up. */
 static void guest_accesses(const struct op *o)
 {
 	for (int i = 0; i < 6; i++) {
@@ -1044,10 +1068,46 @@ static void guest_accesses(const struct op *o)
 			      win + (rnd(WIN_SIZE) & ~0xfffull);
 		struct xl x;
 
+		ia = in_window(o) || i >= 4 ? ia : win;
+		ia |= rnd(4096);
+		ref_translate(ia, &x);
+		check_lookup(ia, &x);
 		if (!sim_tlb_lookup(&tlb, tag, ia)) {
-			ref_translate(ia, &x);
 			sim_tlb_fill(&tlb, tag, &x.sx);
 		}
+	}
+}
+
+/*
+ * A map uses the largest block its alignment allows: no leaf inside the
+ * range could have been one level larger.
+ */
+static void check_largest(const struct op *o)
+{
+	gpa_t a = o->gpa, end = o->gpa + o->size;
+
+	while (a < end && !fail_msg[0]) {
+		struct xl x;
+		unsigned int l;
+		uint64_t big;
+		gpa_t base;
+
+		ref_translate(a, &x);
+		if (!x.leaf) {
+			return;		/* check_range reports it */
+		}
+		l = x.size == 4096 ? 0 : x.size == (1ull << 21) ? 1 : 2;
+		big = S2_LEVEL_SIZE(l + 1);
+		base = x.ia_base & ~(big - 1);
+		if (l + 1 < pt.fmt.levels && s2_level_has_blocks(&pt, l + 1) &&
+		    base >= o->gpa && base + big <= end &&
+		    !((o->pa + (base - o->gpa)) & (big - 1))) {
+			fail("map left a 0x%llx leaf at 0x%llx where a 0x%llx block fits",
+			     (unsigned long long)x.size,
+			     (unsigned long long)x.ia_base,
+			     (unsigned long long)big);
+		}
+		a = x.ia_base + x.size;
 	}
 }
 
@@ -1151,6 +1211,9 @@ static void do_step(const struct op *o, bool inject)
 	}
 	if (!ret && o->kind == OP_SPLIT) {
 		check_split(o);
+	}
+	if (!ret && (o->kind == OP_MAP || o->kind == OP_REMAP)) {
+		check_largest(o);
 	}
 	if (!fail_msg[0]) {
 		struct scan s = { .lo = hull_lo(o), .hi = hull_hi(o) };
