@@ -53,6 +53,12 @@ MUTANTS = [
      "\t\ts2_walk_set(ctx, arch_s2_pte_absent(ctx->pt));\n"
      "\t\ts2_flush_now(ctx->pt, ctx->addr, ctx->level, table);\n",
      "\t\t(void)table;\n"),
+    ("map_reserves_one_page_short", ("ept", "stage2"), "mm/s2_map.c",
+     "ret = s2_cache_reserve(pt, &m.cache, m.pages);",
+     "ret = s2_cache_reserve(pt, &m.cache, m.pages ? m.pages - 1 : 0);"),
+    ("enomem_leaks_reserved_pages", ("ept", "stage2"), "mm/s2_cache.c",
+     "\t\tif (s2_table_page_alloc(&pa)) {\n\t\t\ts2_cache_release(pt, c);",
+     "\t\tif (s2_table_page_alloc(&pa)) {\n\t\t\t(void)pt;"),
     ("free_before_flush", ("ept", "stage2"), "mm/s2_flush.c",
      "\tif (pt->plan.kind != S2_FLUSH_NONE) {\n"
      "\t\tplan_execute(pt, &pt->plan);\n\t}\n\tcmo_flush(pt);\n"
@@ -115,6 +121,7 @@ def main():
     ap.add_argument("--ops", type=int, default=6000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--only", help="run only mutants whose name has this")
     ap.add_argument("--worktree", action="store_true",
                     help="use the checkout's files instead of HEAD")
     args = ap.parse_args()
@@ -140,6 +147,8 @@ def main():
         else:
             print("PASS: mutants/unmutated_%s" % fmt)
     for name, fmts, path, old, new in MUTANTS:
+        if args.only and args.only not in name:
+            continue
         src = os.path.join(tree, path)
         with open(src) as f:
             text = f.read()

@@ -1411,7 +1411,11 @@ static void random_run(unsigned int flags, unsigned int ia_bits,
 static void map_and_translate(gpa_t gpa, paddr_t pa, uint64_t size)
 {
 	struct xl x;
-	int ret = s2pt_map(&pt, gpa, pa, size, S2_PROT_R | S2_PROT_W);
+	int ret;
+
+	cur = (struct op){ .kind = OP_MAP, .gpa = gpa, .size = size, .pa = pa,
+			   .prot = S2_PROT_R | S2_PROT_W };
+	ret = s2pt_map(&pt, gpa, pa, size, cur.prot);
 
 	if (ret) {
 		fail("map 0x%llx size 0x%llx: %d", (unsigned long long)gpa,
