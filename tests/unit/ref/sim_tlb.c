@@ -131,8 +131,8 @@ static bool overlaps(uint64_t a, uint64_t asize, uint64_t b, uint64_t bsize)
 	return a < b + bsize && b < a + asize;
 }
 
-void sim_tlb_inv_range(struct sim_tlb *t, uint64_t tag, uint64_t base,
-		       uint64_t npages, bool last_level_only)
+static void inv_range(struct sim_tlb *t, uint64_t tag, uint64_t base,
+		      uint64_t npages, bool last_level_only, uint64_t leaf_size)
 {
 	uint64_t size = npages * 4096;
 
@@ -140,7 +140,8 @@ void sim_tlb_inv_range(struct sim_tlb *t, uint64_t tag, uint64_t base,
 		struct sim_tlb_leaf *l = &t->leaf[i];
 
 		if (l->valid && l->tag == tag &&
-		    overlaps(l->ia_base, l->size, base, size)) {
+		    overlaps(l->ia_base, l->size, base, size) &&
+		    (!leaf_size || l->size == leaf_size)) {
 			l->valid = false;
 		}
 	}
@@ -157,10 +158,22 @@ void sim_tlb_inv_range(struct sim_tlb *t, uint64_t tag, uint64_t base,
 	}
 }
 
+void sim_tlb_inv_range(struct sim_tlb *t, uint64_t tag, uint64_t base,
+		       uint64_t npages, bool last_level_only)
+{
+	inv_range(t, tag, base, npages, last_level_only, 0);
+}
+
 void sim_tlb_inv_ipa(struct sim_tlb *t, uint64_t tag, uint64_t ia,
 		     bool last_level_only)
 {
-	sim_tlb_inv_range(t, tag, ia & ~4095ull, 1, last_level_only);
+	inv_range(t, tag, ia & ~4095ull, 1, last_level_only, 0);
+}
+
+void sim_tlb_inv_ipa_ttl(struct sim_tlb *t, uint64_t tag, uint64_t ia,
+			 bool last_level_only, uint64_t leaf_size)
+{
+	inv_range(t, tag, ia & ~4095ull, 1, last_level_only, leaf_size);
 }
 
 void sim_tlb_inv_tag(struct sim_tlb *t, uint64_t tag)

@@ -91,6 +91,13 @@ const struct sim_tlb_leaf *sim_tlb_lookup(const struct sim_tlb *t,
 /* TLBI IPAS2E1IS (last_level_only: IPAS2LE1IS): entries translating @ia. */
 void sim_tlb_inv_ipa(struct sim_tlb *t, uint64_t tag, uint64_t ia,
 		     bool last_level_only);
+/*
+ * TLBI IPAS2E1IS with a TTL hint (FEAT_TTL): the hint names the level of the
+ * leaf; a leaf entry of another size need not be invalidated, so it is kept.
+ * @leaf_size 0: no hint.
+ */
+void sim_tlb_inv_ipa_ttl(struct sim_tlb *t, uint64_t tag, uint64_t ia,
+			 bool last_level_only, uint64_t leaf_size);
 /* TLBI RIPAS2E1IS: entries for [base, base + npages * 4 KiB). */
 void sim_tlb_inv_range(struct sim_tlb *t, uint64_t tag, uint64_t base,
 		       uint64_t npages, bool last_level_only);

@@ -439,9 +439,15 @@ static void on_flush(struct s2pt *p, const struct s2_flush_plan *plan)
 	}
 	switch (plan->kind) {
 	case S2_FLUSH_IPA:
-		for (unsigned int i = 0; i < plan->nr_ipa; i++) {
-			sim_tlb_inv_ipa(&tlb, tag, plan->ipa[i].addr,
-					!plan->walk);
+		/* The level is the TTL hint: a wrong one misses the entry. */
+		for (unsigned int i = 0; i < plan->nr_ipa &&
+		     i < S2_FLUSH_MAX_IPA; i++) {
+			uint8_t l = plan->ipa[i].level;
+
+			sim_tlb_inv_ipa_ttl(&tlb, tag, plan->ipa[i].addr,
+					    !plan->walk,
+					    l == S2_LEVEL_ANY ? 0 :
+					    S2_LEVEL_SIZE(l));
 		}
 		break;
 	case S2_FLUSH_RANGE:

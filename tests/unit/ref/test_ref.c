@@ -894,6 +894,23 @@ static void tlb_block_split_then_changed(void)
 	sim_tlb_destroy(&tw.tlb);
 }
 
+/* A TTL hint naming the wrong level leaves the cached block in place. */
+static void tlb_ttl_hint_wrong_level_keeps_entry(void)
+{
+	struct tlb_world tw;
+
+	CHECK(tlb_world(&tw));
+	set(tw.l2, 1, 0x100200000ull | S2_BLOCK | S2_LEAF_RW);
+	tlb_touch(&tw, 0x234000);
+	set(tw.l2, 1, 0);
+	CHECK_EQ(sim_tlb_stale(&tw.tlb, NULL), 1);
+	sim_tlb_inv_ipa_ttl(&tw.tlb, 1, 0x234000, true, 4096);
+	CHECK_EQ(sim_tlb_stale(&tw.tlb, NULL), 1);
+	sim_tlb_inv_ipa_ttl(&tw.tlb, 1, 0x3ff000, true, 0x200000);
+	CHECK_EQ(sim_tlb_stale(&tw.tlb, NULL), 0);
+	sim_tlb_destroy(&tw.tlb);
+}
+
 /* A full TLB evicts rather than grows; lookups find what is cached. */
 static void tlb_capacity_and_lookup(void)
 {
@@ -983,6 +1000,7 @@ int main(int argc, char **argv)
 	RUN_TEST(tlb_freed_table_is_stale);
 	RUN_TEST(tlb_narrowed_perms_stale_widened_not);
 	RUN_TEST(tlb_block_split_then_changed);
+	RUN_TEST(tlb_ttl_hint_wrong_level_keeps_entry);
 	RUN_TEST(tlb_capacity_and_lookup);
 	RUN_TEST(tlb_ept_single_context);
 	free(arena);
