@@ -1019,13 +1019,17 @@ static void check_costs(const struct op *o, bool had_mapping,
 			uint64_t normal_pages, uint64_t early0)
 {
 	unsigned long early = pt.counters.early_flushes - early0;
+	unsigned long plans = o->kind == OP_SPLIT ? 0 : 1;
 
+	if ((o->kind == OP_MAP || o->kind == OP_REMAP) && op_flushes) {
+		fail("map of absent entries invalidated %lu times", op_flushes);
+	}
+	if (op_flushes > plans + op_bbm_makes + early) {
+		fail("%lu invalidations (%lu for break-before-make, %lu early)",
+		     op_flushes, op_bbm_makes, early);
+	}
 	if (o->kind != OP_UNMAP && o->kind != OP_FAST_UNMAP) {
 		return;
-	}
-	if (op_flushes > 1 + op_bbm_makes + early) {
-		fail("unmap used %lu invalidations (%lu for break-before-make, %lu early)",
-		     op_flushes, op_bbm_makes, early);
 	}
 	if (had_mapping && !op_flushes) {
 		fail("unmap removed translations without an invalidation");
