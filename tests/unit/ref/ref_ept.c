@@ -128,7 +128,8 @@ static void finish_violation(struct ref_ept_walk *out, unsigned int access,
 }
 
 static void set_leaf(struct ref_ept_walk *out, uint64_t e, int level,
-		     uint64_t gpa, unsigned int and_rwx, const struct ref_ept_opts *o)
+		     uint64_t gpa, unsigned int and_rwx,
+		     const struct ref_ept_opts *o)
 {
 	uint64_t size = 1ull << (12 + 9 * level);
 	uint64_t amask = mask_bits(EPT_ADDR_HI, 12 + 9 * level) &

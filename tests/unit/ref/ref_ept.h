@@ -25,7 +25,7 @@ typedef uint64_t (*ref_read64_fn)(void *ctx, uint64_t pa);
 struct ref_ept_opts {
 	bool ve;		/* secondary control "EPT-violation #VE" */
 	bool xonly;		/* execute-only translations supported */
-	bool no_1g;		/* 1 GiB pages NOT supported (bit 7 reserved) */
+	bool no_1g;		/* no 1 GiB pages (PDPTE bit 7 reserved) */
 	unsigned int maxphyaddr;	/* physical-address width, 36..52 */
 };
 
@@ -39,12 +39,12 @@ enum ref_ept_result {
 enum ref_ept_why {
 	REF_EPT_WHY_NONE,
 	REF_EPT_WHY_NOT_PRESENT,	/* violation: bits 2:0 == 0 */
-	REF_EPT_WHY_PERMISSION,		/* violation: access not allowed */
+	REF_EPT_WHY_PERMISSION,		/* violation: not allowed */
 	REF_EPT_WHY_WRITE_NO_READ,	/* misconfig: W=1 R=0 */
 	REF_EPT_WHY_XONLY,		/* misconfig: X-only not supported */
-	REF_EPT_WHY_MEMTYPE,		/* misconfig: leaf memory type 2/3/7 */
-	REF_EPT_WHY_LARGE_PML4,		/* misconfig: bit 7 set in a PML4E */
-	REF_EPT_WHY_ADDR_BITS,		/* misconfig: bits 51:MAXPHYADDR set */
+	REF_EPT_WHY_MEMTYPE,		/* misconfig: leaf type 2/3/7 */
+	REF_EPT_WHY_LARGE_PML4,		/* misconfig: bit 7 in a PML4E */
+	REF_EPT_WHY_ADDR_BITS,		/* misconfig: 51:MAXPHYADDR set */
 	REF_EPT_WHY_RSVD,		/* misconfig: other reserved bits */
 };
 
@@ -59,7 +59,7 @@ struct ref_ept_walk {
 	uint64_t leaf_pa_base;	/* output address of the leaf's start */
 	uint64_t leaf_gpa_base;	/* guest-physical start of the leaf */
 	int leaf_level;		/* 0 4 KiB, 1 2 MiB, 2 1 GiB */
-	unsigned int perms;	/* REF_READ|WRITE|FETCH ANDed over all levels */
+	unsigned int perms;	/* REF_READ|WRITE|FETCH ANDed over levels */
 	unsigned int memtype;	/* leaf bits 5:3 */
 	bool ipat;		/* leaf bit 6 */
 	/* On a fault: the entry that caused it and its level. */

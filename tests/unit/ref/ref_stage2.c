@@ -228,7 +228,7 @@ static uint64_t setup(const struct ref_s2_cfg *cfg, uint64_t ipa,
 	}
 	root_size = 4096ull * out->concat;
 	if (baddr & (root_size - 1)) {
-		out->bad_config = true;	/* misaligned root: RES0 bits set */
+		out->bad_config = true;	/* misaligned root: RES0 set */
 	}
 	baddr &= ~(root_size - 1);
 	if (baddr >> out->oa_bits) {
@@ -252,8 +252,8 @@ enum ref_s2_fault ref_s2_walk(const struct ref_s2_cfg *cfg, uint64_t ipa,
 	}
 	for (int l = out->start_arm_level; l <= 3; l++) {
 		unsigned int shift = 12 + 9 * (3 - l);
-		uint64_t nidx = l == out->start_arm_level ? 512ull * out->concat :
-				512;
+		uint64_t nidx = l == out->start_arm_level ?
+				512ull * out->concat : 512;
 		uint64_t idx = (ipa >> shift) & (nidx - 1);
 		uint64_t d = read64(ctx, table + 8 * idx);
 

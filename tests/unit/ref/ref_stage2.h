@@ -26,7 +26,7 @@ struct ref_s2_cfg {
 	uint64_t vttbr;		/* VTTBR_EL2 */
 	bool fwb;		/* HCR_EL2.FWB (FEAT_S2FWB) */
 	bool xnx;		/* FEAT_XNX: XN[0] (bit 53) is meaningful */
-	unsigned int parange_bits;	/* ID_AA64MMFR0_EL1.PARange, in bits */
+	unsigned int parange_bits;	/* ID_AA64MMFR0_EL1.PARange bits */
 };
 
 enum ref_s2_fault {
@@ -40,7 +40,7 @@ enum ref_s2_fault {
 enum ref_s2_memkind {
 	REF_S2_MEM_DEVICE,	/* device type in dev */
 	REF_S2_MEM_NORMAL,	/* inner/outer cacheability in inner/outer */
-	REF_S2_MEM_S1,		/* FWB 0b111: the stage-1 attributes apply */
+	REF_S2_MEM_S1,		/* FWB 0b111: stage-1 attributes apply */
 	REF_S2_MEM_RESERVED,	/* an encoding the Arm ARM reserves */
 };
 
@@ -54,7 +54,7 @@ struct ref_s2_memattr {
 	unsigned int dev;	/* 0 nGnRnE, 1 nGnRE, 2 nGRE, 3 GRE */
 	unsigned int inner;
 	unsigned int outer;
-	bool forced;		/* FWB: the stage-2 type overrides stage 1 */
+	bool forced;		/* FWB: stage-2 type overrides stage 1 */
 };
 
 #define REF_S2_MAX_TABLES	4

@@ -227,7 +227,8 @@ static void report(struct sim_stale_report *rep, const char *fmt,
 	}
 	len = strlen(rep->text);
 	if (len + 1 < sizeof(rep->text)) {
-		snprintf(rep->text + len, sizeof(rep->text) - len, fmt, a, b, c);
+		snprintf(rep->text + len, sizeof(rep->text) - len, fmt, a, b,
+			 c);
 	}
 }
 
@@ -339,7 +340,7 @@ void sim_xlate_from_s2(const struct ref_s2_walk *w, struct sim_xlate *x)
 		x->perms = w->perms;
 		x->attr = ((w->desc >> 2) & 0xf) | ((uint64_t)w->sh << 4);
 	}
-	/* The root comes from VTTBR_EL2; only the tables below it are cached. */
+	/* The root comes from VTTBR_EL2; tables below it are cached. */
 	for (unsigned int i = 1; i < w->nr_tables; i++) {
 		x->table[x->nr_tables] = w->tables[i];
 		x->table_level[x->nr_tables++] = 3 - w->table_arm_level[i];

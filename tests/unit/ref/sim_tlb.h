@@ -29,7 +29,7 @@ struct sim_xlate {
 	uint64_t size;		/* leaf size */
 	uint64_t pa_base;
 	unsigned int perms;
-	uint64_t attr;		/* format-specific attribute bits to compare */
+	uint64_t attr;		/* format-specific attributes */
 	/* Tables used below the root: address, level of its entries, span. */
 	unsigned int nr_tables;
 	uint64_t table[SIM_MAX_TABLES];

@@ -137,7 +137,7 @@ static uint64_t table_read64(void *ctx, uint64_t pa)
 
 /* What the reference translator says about one address, format-neutral. */
 struct xl {
-	bool leaf;		/* a usable translation (maybe no permission) */
+	bool leaf;		/* a translation (maybe without permission) */
 	bool bad;		/* misconfiguration or attribute error */
 	const char *why;
 	uint64_t ia_base, size, pa_base;
@@ -240,7 +240,7 @@ static bool tlb_freed(void *ctx, uint64_t pa)
 	return !host_page_live(pa);
 }
 
-/* ---- The model ------------------------------------------------------------ */
+/* ---- The model --------------------------------------------------------- */
 
 static uint64_t pidx(gpa_t gpa)
 {
@@ -293,7 +293,8 @@ static void check_range(gpa_t a, gpa_t end)
 		span = x.leaf ? x.size : x.absent_span;
 		base = a & ~(span - 1);
 		if (x.leaf && span <= (1ull << 30)) {
-			stats.leaves[span == 4096 ? 0 : span == (1ull << 21) ? 1 : 2]++;
+			stats.leaves[span == 4096 ? 0 :
+				     span == (1ull << 21) ? 1 : 2]++;
 		}
 		if (x.leaf && (base < win || base + span > win + WIN_SIZE)) {
 			fail("leaf 0x%llx size 0x%llx reaches outside the window",
@@ -327,7 +328,7 @@ static uint64_t model_normal_pages(gpa_t gpa, uint64_t size)
 	return n;
 }
 
-/* ---- Observers ------------------------------------------------------------- */
+/* ---- Observers --------------------------------------------------------- */
 
 #ifdef DIFF_EPT
 static bool hw_valid(s2pte_t e)
@@ -385,7 +386,8 @@ static void on_write(const s2pte_t *ptep, s2pte_t old, s2pte_t new)
 	if (!hw_valid(new)) {
 		if (hw_valid(old)) {
 			s = bbm_find(ptep);
-			*s = (struct bbm_slot){ ptep, bbm_gen, flush_epoch, old };
+			*s = (struct bbm_slot){ ptep, bbm_gen, flush_epoch,
+						old };
 			op_breaks++;
 		}
 		return;
@@ -399,11 +401,12 @@ static void on_write(const s2pte_t *ptep, s2pte_t old, s2pte_t new)
 		return;
 	}
 	if (!op_breaks) {
-		return;		/* nothing was broken in this operation */
+		return;		/* nothing was broken in this op */
 	}
 	s = bbm_find(ptep);
 	if (s->gen == bbm_gen && s->ptep == ptep) {
-		if (s->epoch == flush_epoch && bbm_sig(s->old) != bbm_sig(new)) {
+		if (s->epoch == flush_epoch &&
+		    bbm_sig(s->old) != bbm_sig(new)) {
 			fail("break-before-make: entry %p 0x%llx -> invalid -> 0x%llx without an invalidation",
 			     (const void *)ptep, (unsigned long long)s->old,
 			     (unsigned long long)new);
@@ -429,7 +432,8 @@ static void on_flush(struct s2pt *p, const struct s2_flush_plan *plan)
 	sim_tlb_inv_tag(&tlb, tag);	/* INVEPT single-context */
 #else
 	if (plan->kind == S2_FLUSH_IPA &&
-	    (plan->nr_ipa > S2_FLUSH_MAX_IPA || (pt.flags & S2PT_F_TLBIRANGE))) {
+	    (plan->nr_ipa > S2_FLUSH_MAX_IPA ||
+	     (pt.flags & S2PT_F_TLBIRANGE))) {
 		fail("per-IPA plan of %u addresses%s", plan->nr_ipa,
 		     (pt.flags & S2PT_F_TLBIRANGE) ?
 		     " although FEAT_TLBIRANGE is there" : "");
@@ -518,7 +522,7 @@ struct scan {
 	unsigned long nr;
 	paddr_t *pages;		/* when collecting */
 	unsigned long cap;
-	uint8_t *copy;		/* when snapshotting: cap pages of bytes */
+	uint8_t *copy;		/* snapshots: cap pages of bytes */
 	uint8_t *root_copy;	/* when snapshotting: the root's entries */
 	s2pte_t absent;
 };
@@ -706,7 +710,7 @@ static unsigned long snapshot(gpa_t lo, gpa_t hi, paddr_t *pages,
 	return s.nr;
 }
 
-/* ---- Operations ------------------------------------------------------------ */
+/* ---- Operations ---------------------------------------------------------- */
 
 static int run_op(const struct op *o)
 {
@@ -890,7 +894,7 @@ static void gen_op(struct op *o)
 	}
 }
 
-/* ---- One step ---------------------------------------------------------------- */
+/* ---- One step ------------------------------------------------------------ */
 
 static void begin_op(void)
 {
@@ -1233,7 +1237,7 @@ static void do_step(const struct op *o, bool inject)
 	guest_accesses(o);
 }
 
-/* ---- A whole run --------------------------------------------------------------- */
+/* ---- A whole run --------------------------------------------------------- */
 
 static void setup_observers(void)
 {
@@ -1403,7 +1407,7 @@ static void random_run(unsigned int flags, unsigned int ia_bits,
 	if (!fail_msg[0]) {
 		teardown_check();
 	} else {
-		s2pt_destroy(&pt);	/* release the pages for the next test */
+		s2pt_destroy(&pt);	/* free the pages for the next test */
 	}
 	sim_tlb_destroy(&tlb);
 	host_flush_observer = NULL;

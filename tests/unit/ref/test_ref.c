@@ -687,7 +687,8 @@ static void s2_address_size(void)
 	struct ref_s2_walk w;
 	uint64_t l2 = ARENA_BASE + 2 * 4096;
 
-	cfg.vtcr = (cfg.vtcr & ~(7ull << 16)) | (2ull << 16);	/* 40 bits */
+	/* PS = 40 bits */
+	cfg.vtcr = (cfg.vtcr & ~(7ull << 16)) | (2ull << 16);
 	set(l3, 0, (1ull << 40) | S2_PAGE | S2_LEAF_RW);
 	CHECK_EQ(ref_s2_walk(&cfg, 0, REF_READ, mem_read64, NULL, &w),
 		 REF_S2_ADDR_SIZE);
