@@ -1133,7 +1133,7 @@ static void check_largest(const struct op *o)
 static void check_touched(const struct op *o)
 {
 	gpa_t end = o->gpa + o->size;
-	uint64_t edge = rnd(16) ? 1ull << 21 : 1ull << 30;
+	uint64_t edge = rnd(16) && !op_bbm_makes ? 1ull << 21 : 1ull << 30;
 	gpa_t lo = o->gpa > win ? ALIGN_DOWN(o->gpa - 1, edge) : win;
 
 	if (o->size <= 2 * edge) {
