@@ -21,19 +21,11 @@ CFLAGS = ["-std=c11", "-D_DEFAULT_SOURCE", "-g", "-O1", "-DHOST_TEST",
           "-fno-sanitize-recover=all", "-Iinclude", "-Itests/unit"]
 
 
-def sources_of(path):
+def header_words(path, key):
+    """The words after `// KEY:` in a target's header comment."""
     with open(path) as f:
         for line in f:
-            m = re.match(r"^// FUZZ-SOURCES:(.*)$", line)
-            if m:
-                return m.group(1).split()
-    return []
-
-
-def extra_flags_of(path):
-    with open(path) as f:
-        for line in f:
-            m = re.match(r"^// FUZZ-CFLAGS:(.*)$", line)
+            m = re.match(r"^// %s:(.*)$" % key, line)
             if m:
                 return m.group(1).split()
     return []
@@ -53,8 +45,8 @@ def main():
     for name in names:
         src = os.path.join(FUZZ, f"fuzz_{name}.c")
         exe = os.path.join(OUT, f"fuzz_{name}")
-        cmd = (["clang"] + CFLAGS + extra_flags_of(src) + ["-o", exe, src]
-               + sources_of(src))
+        cmd = (["clang"] + CFLAGS + header_words(src, "FUZZ-CFLAGS") + ["-o", exe, src]
+               + header_words(src, "FUZZ-SOURCES"))
         p = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True)
         if p.returncode:
