@@ -214,3 +214,20 @@ int load_arm64_image(const char *name, const void *img, size_t size,
 	*out = (struct loaded_image){ at, at, at + span, "arm64-image" };
 	return 0;
 }
+
+int load_guest_kernel(const char *name, const void *img, size_t size,
+		      uint16_t machine, bool has_load_addr, gpa_t load_addr,
+		      const struct guest_ram *ram, struct loaded_image *out)
+{
+	if (is_elf64_for(img, size, machine)) {
+		return load_elf64(name, img, size, machine, ram, out);
+	}
+	if (machine == 183 && is_arm64_image(img, size)) {
+		return load_arm64_image(name, img, size, ram, out);
+	}
+	if (has_load_addr) {
+		return load_raw(name, img, size, load_addr, ram, out);
+	}
+	pr_err("%s: unknown image format\n", name);
+	return -ENOEXEC;
+}

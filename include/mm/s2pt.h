@@ -381,6 +381,36 @@ int s2pt_dump(const struct s2pt *pt, s2_dump_fn emit, void *arg);
  */
 int s2pt_audit(const struct s2pt *pt);
 
+/*
+ * MMIO SPTEs (DESIGN.md "Memslots and MMIO SPTEs"): a not-usable 4 KiB leaf
+ * entry that records that a guest-physical page is emulated, with the memslot
+ * generation at the time it was installed. On EPT it is an EPT
+ * misconfiguration entry (write without read, SUPPRESS_VE clear) so the next
+ * access exits as a misconfiguration; on arm64 an invalid descriptor whose
+ * ignored bits hold the marker.
+ */
+#define S2_MMIO_GEN_BITS	10
+
+/**
+ * s2pt_set_mmio() - install an MMIO SPTE for the page at @gpa.
+ * @pt: the table.
+ * @gpa: the page (4 KiB aligned).
+ * @gen: memslot generation; only its low S2_MMIO_GEN_BITS are stored.
+ *
+ * Allocates tables down to level 0 as needed (all reserved before the first
+ * write). Only an absent entry is replaced: a leaf, a block or another
+ * software entry there is -EEXIST. No TLB maintenance (absent to not-usable).
+ * Return: 0, -EINVAL, -ERANGE, -EEXIST, -ENOMEM (table unchanged).
+ */
+int s2pt_set_mmio(struct s2pt *pt, gpa_t gpa, uint64_t gen);
+
+/**
+ * s2pt_get_mmio() - read the MMIO SPTE covering @gpa.
+ * Return: 0 and *@gen (low S2_MMIO_GEN_BITS bits) when the entry for @gpa is
+ * an MMIO SPTE, -ENOENT otherwise, -ERANGE beyond ia_bits.
+ */
+int s2pt_get_mmio(const struct s2pt *pt, gpa_t gpa, uint64_t *gen);
+
 /* The root descriptor for the hardware: EPTP (x86) or VTTBR_EL2 (arm64). */
 uint64_t s2pt_root_desc(const struct s2pt *pt);
 

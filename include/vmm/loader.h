@@ -47,4 +47,14 @@ bool is_arm64_image(const void *img, size_t size);
 /* True when @img is an ELF64 for @machine. */
 bool is_elf64_for(const void *img, size_t size, uint16_t machine);
 
+/*
+ * Load a guest kernel of any format Strata knows for @machine (EM_X86_64 or
+ * EM_AARCH64): an ELF64 for that machine, an arm64 Image (arm64 only), or a
+ * raw binary when @has_load_addr says where it goes. Errors are printed with
+ * @name. Return: 0, -ENOEXEC (unknown format) or the loader's error.
+ */
+int load_guest_kernel(const char *name, const void *img, size_t size,
+		      uint16_t machine, bool has_load_addr, gpa_t load_addr,
+		      const struct guest_ram *ram, struct loaded_image *out);
+
 #endif

@@ -1,42 +1,294 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A VM: its RAM, its second-stage table (built only through the shared core,
- * include/mm/s2pt.h) and its loaded kernel.
+ * VMs and vCPUs, shared by both architectures.
+ *
+ * A VM is its memory (memslots backed by host RAM; the second-stage table is
+ * built only through the shared core, include/mm/s2pt.h, and filled lazily on
+ * faults), its emulated devices (an MMIO bus and, on x86, a port bus), its
+ * vCPUs and its console. The architecture supplies the world switch and the
+ * exit decoding (arch/<arch>/) through the hooks at the end of this header and
+ * calls back into the generic handlers declared here.
+ *
+ * Everything runs on one physical CPU: the run loop (vmm/run.c) time-slices
+ * every runnable vCPU of every VM. A VM ends when its guest powers it off or
+ * when Strata stops it for an error (vm_fail()); the others keep running.
  */
 #ifndef STRATA_VMM_VM_H
 #define STRATA_VMM_VM_H
 
+#include <arch/vcpu.h>
 #include <mm/s2pt.h>
 #include <vmm/bundle.h>
+#include <vmm/hypercall.h>
 #include <vmm/loader.h>
+
+#define VM_MAX_MEMSLOTS		8
+#define VM_MAX_DEVICES		8
+#define VM_CONSOLE_LINE		160
+
+/* Memslot flags. */
+#define MEMSLOT_RO		BIT(0)
+
+/**
+ * struct memslot - guest-physical range backed by host memory.
+ * @gpa: guest-physical start (4 KiB aligned).
+ * @size: bytes (multiple of 4 KiB).
+ * @pa: host-physical start of the backing.
+ * @flags: MEMSLOT_*.
+ */
+struct memslot {
+	gpa_t gpa;
+	uint64_t size;
+	paddr_t pa;
+	unsigned int flags;
+};
+
+/* Access kinds of a fault (bit mask). */
+#define VM_ACC_R		BIT(0)
+#define VM_ACC_W		BIT(1)
+#define VM_ACC_X		BIT(2)
+
+struct vcpu;
+struct vm;
+
+/* Address spaces of the device bus. */
+enum io_space {
+	IO_MMIO,
+	IO_PIO,		/* x86 I/O ports */
+};
+
+struct io_device;
+
+/*
+ * Device callbacks. @off is the offset inside the device, @size 1, 2, 4 or
+ * 8. A read fills *@val (zero-extended, the caller sign-extends); a write
+ * gets the value truncated to @size bytes. Return 0, or a negative error when
+ * the device refuses the access (then it is handled like an unclaimed one).
+ */
+struct io_device_ops {
+	int (*read)(struct vcpu *v, struct io_device *d, uint64_t off,
+		    unsigned int size, uint64_t *val);
+	int (*write)(struct vcpu *v, struct io_device *d, uint64_t off,
+		     unsigned int size, uint64_t val);
+};
+
+struct io_device {
+	const char *name;
+	enum io_space space;
+	uint64_t base;
+	uint64_t size;
+	const struct io_device_ops *ops;
+	void *priv;
+};
+
+enum vcpu_state {
+	VCPU_OFF,		/* not started (arm64: until PSCI CPU_ON) */
+	VCPU_RUNNABLE,
+	VCPU_STOPPED,		/* powered off (PSCI CPU_OFF) or VM ended */
+};
+
+/**
+ * struct vcpu - one virtual CPU.
+ * @vm: its VM.
+ * @id: index in the VM (arm64 MPIDR Aff0, x86 APIC ID).
+ * @state: see enum vcpu_state.
+ * @slices: time slices it ran.
+ * @arch: the architecture's register state (arch/<arch>/include/arch/vcpu.h).
+ */
+struct vcpu {
+	struct vm *vm;
+	unsigned int id;
+	enum vcpu_state state;
+	uint64_t slices;
+	struct arch_vcpu arch;
+};
+
+enum vm_state {
+	VM_UNUSED,
+	VM_RUNNING,
+	VM_ENDED_OK,		/* powered off by its guest with status 0 */
+	VM_ENDED_ERROR,		/* powered off with an error, or stopped */
+};
 
 struct vm {
 	const struct vm_config *cfg;
+	const char *name;
+	unsigned int index;		/* 0-based slot; VMID = index + 1 */
+	enum vm_state state;
+	char end_reason[96];
+
+	/* Memory. */
 	struct s2pt s2;
 	bool s2_live;
-	paddr_t ram_pa;		/* host-physical base of guest RAM */
-	gpa_t ram_gpa;		/* guest-physical base of guest RAM */
+	paddr_t ram_pa;			/* host-physical base of guest RAM */
+	gpa_t ram_gpa;			/* guest-physical base of guest RAM */
 	uint64_t ram_size;
+	unsigned int nr_memslots;
+	struct memslot memslots[VM_MAX_MEMSLOTS];
+	uint64_t memslot_gen;		/* changes on every memslot update */
 	struct loaded_image image;
+	gpa_t initrd_gpa;		/* 0 when none */
+	uint64_t initrd_size;
+
+	/* Devices. */
+	unsigned int nr_devices;
+	struct io_device devices[VM_MAX_DEVICES];
+
+	/* vCPUs. */
+	unsigned int nr_vcpus;
+	struct vcpu vcpus[VM_MAX_CPUS];
+
+	/* Console: guest output is printed a line at a time as "[name] ...". */
+	unsigned int con_len;
+	char con_line[VM_CONSOLE_LINE];
+
+	/* STRATA_CTR_* values kept by the VMM (the core ones live in s2). */
+	uint64_t ctr[STRATA_CTR_NR];
+
+	struct arch_vm arch;
 };
 
-/*
- * Allocate the VM's RAM, map it through the stage-2 core with the largest
- * blocks possible, load its kernel and check the translation of its entry
- * point. On error everything taken is given back and the reason printed.
- * Return: 0, -ENOMEM, -ENOEXEC, -ERANGE, or the core's error.
- */
-int vm_build(struct vm *vm, const struct vm_config *cfg,
-	     const struct bundle *b, uint16_t vmid);
+/* ---- Building and ending VMs (vmm/vm.c) --------------------------------- */
 
 /*
- * Exercise the VM's table on this CPU the way a zap and a dirty-log pass do:
- * unmap and re-map a 2 MiB block and write-protect a page, checking each
- * translation and the invalidation counts. Returns 0 or a negative error.
+ * Allocate the VM's RAM (aligned to 1 GiB when it is that big, else 2 MiB, so
+ * that faults can map the largest blocks), register it as a memslot, set up
+ * an empty stage-2 table, load the kernel and initrd, then call
+ * arch_vm_init() and create the vCPUs (vCPU 0 runnable at the entry point).
+ * On error everything taken is given back and the reason printed.
+ * Return: 0, -ENOMEM, -ENOEXEC, -ERANGE, or the core's / arch's error.
+ */
+int vm_build(struct vm *vm, const struct vm_config *cfg,
+	     const struct bundle *b, unsigned int index);
+
+/*
+ * Exercise the VM's table on this CPU the way a zap and a dirty-log pass do
+ * (map, unmap and re-map a 2 MiB block, write-protect a page, checking each
+ * translation and the invalidation counts), then unmap it again so the guest
+ * starts with an empty table. Returns 0 or a negative error.
  */
 int vm_s2_selftest(struct vm *vm);
 
-/* Tear the table down (one whole-VMID invalidation) and free the RAM. */
+/* Tear the vCPUs, devices, table (one whole-VMID invalidation) and RAM down. */
 void vm_destroy(struct vm *vm);
+
+/*
+ * Find a free, @align-aligned guest-physical range of @size bytes inside RAM
+ * that overlaps neither the kernel image nor the initrd, preferring the top
+ * of RAM. Return: its GPA, or 0 when there is none.
+ */
+gpa_t vm_place(const struct vm *vm, uint64_t size, uint64_t align);
+
+/* Host pointer to [@gpa, @gpa + @len) when a memslot backs all of it. */
+void *vm_gpa_to_host(struct vm *vm, gpa_t gpa, uint64_t len);
+
+/* The memslot backing @gpa, or NULL. */
+const struct memslot *vm_find_memslot(const struct vm *vm, gpa_t gpa);
+
+/*
+ * The guest ended the VM itself (PSCI SYSTEM_OFF / STRATA_HC_POWER_OFF):
+ * @status 0 is a good end. Every vCPU stops; the run loop reports it.
+ */
+void vm_power_off(struct vm *vm, long status);
+
+/*
+ * Stop the VM for an error of its guest (triple fault, undecodable MMIO
+ * that cannot be refused any other way, invalid state): prints
+ * "vm NAME: stopped: REASON", every vCPU stops, the others VMs go on.
+ */
+void vm_fail(struct vm *vm, const char *fmt, ...) __printf(2, 3);
+
+static inline bool vm_running(const struct vm *vm)
+{
+	return vm->state == VM_RUNNING;
+}
+
+/* ---- Guest console (vmm/vconsole.c) ------------------------------------- */
+
+/* One byte of guest console output; printed per line, prefixed "[name] ". */
+void vm_console_putc(struct vm *vm, char c);
+/* Print what is buffered (at VM end). */
+void vm_console_flush(struct vm *vm);
+
+/* ---- Stage-2 faults and MMIO (vmm/fault.c, vmm/iobus.c) ----------------- */
+
+enum vm_fault_result {
+	VM_FAULT_FIXED,		/* memory mapped: re-execute the access */
+	VM_FAULT_MMIO,		/* emulate the access (vm_io_access()) */
+	VM_FAULT_STOPPED,	/* the VM was stopped (message printed) */
+};
+
+/*
+ * Handle a stage-2 fault (EPT violation, arm64 translation/permission fault)
+ * at @gpa for an access of @acc (VM_ACC_*). A GPA a memslot backs is mapped
+ * with the largest block that the memslot and the alignment allow (1 GiB,
+ * 2 MiB, 4 KiB; smaller when part of the block is still mapped); a write to
+ * a write-protected page of a writable memslot makes it writable again. An
+ * unbacked GPA gets an MMIO SPTE (so the next access is recognised without a
+ * memslot lookup) and VM_FAULT_MMIO; so does an access through an MMIO SPTE
+ * of the current memslot generation. Instruction fetches from unbacked
+ * addresses stop the VM.
+ */
+enum vm_fault_result vm_handle_s2_fault(struct vcpu *v, gpa_t gpa,
+					unsigned int acc);
+
+/*
+ * Register a device. Overlapping ranges or a full table: -EBUSY / -ENOSPC.
+ */
+int vm_add_device(struct vm *vm, const struct io_device *d);
+
+/*
+ * Perform an emulated access at @addr of space @space: @size 1, 2, 4 or 8;
+ * a read fills *@val zero-extended. An access no device claims (or that the
+ * device refuses) reads as zero and ignores writes; it is counted
+ * (STRATA_CTR_MMIO_UNCLAIMED) and the first few per VM are reported on the
+ * console. Return: 0 when a device handled it, -ENODEV when unclaimed.
+ */
+int vm_io_access(struct vcpu *v, enum io_space space, uint64_t addr,
+		 unsigned int size, bool write, uint64_t *val);
+
+/* ---- Hypercalls (vmm/hypercall.c) --------------------------------------- */
+
+/*
+ * A Strata hypercall (include/vmm/hypercall.h) from @v: function @fn,
+ * arguments @a[0..2]. Returns the status; *@value gets the value register.
+ * STRATA_HC_POWER_OFF ends the VM (check vm_running() afterwards).
+ * Returns STRATA_HC_NOT_SUPPORTED for IDs outside the Strata range.
+ */
+long vm_hypercall(struct vcpu *v, uint64_t fn, const uint64_t a[3],
+		  uint64_t *value);
+
+/* ---- The run loop (vmm/run.c) ------------------------------------------- */
+
+/*
+ * Run every VM in @vms that is VM_RUNNING until all have ended, time-slicing
+ * their runnable vCPUs round robin on this CPU. Reports each VM's end and a
+ * summary. Return: 0 when every VM ended well, 1 otherwise.
+ */
+int vmm_run(struct vm *vms, unsigned int nr);
+
+/* ---- Architecture hooks (arch/<arch>/) ---------------------------------- */
+
+/*
+ * Per-VM architecture set-up after RAM, kernel and initrd are in place and
+ * before the vCPUs exist: emulated console and test device on the bus, guest
+ * DTB (arm64) or boot page tables / multiboot info (x86). Errors are printed.
+ */
+int arch_vm_init(struct vm *vm);
+void arch_vm_destroy(struct vm *vm);
+
+/*
+ * Initialise @v (vm, id set) so that, when made VCPU_RUNNABLE, it starts as
+ * the architecture's boot protocol says (vCPU 0 at vm->image.entry).
+ */
+int arch_vcpu_init(struct vcpu *v);
+void arch_vcpu_destroy(struct vcpu *v);
+
+/*
+ * Enter @v and handle its exits until its time slice ends (preemption timer,
+ * EL2 timer), it blocks (WFI, HLT) or stops, or its VM ends. Never returns
+ * with the VM in an inconsistent state: a guest error ends in vm_fail().
+ */
+void arch_vcpu_run(struct vcpu *v);
 
 #endif

@@ -17,8 +17,7 @@ HOST_COMMON := tests/unit/harness.c lib/printk.c lib/strlcpy.c mm/palloc.c \
 UNIT_BINS := $(patsubst tests/unit/%.c,$(HOST_BUILD)/unit/%,\
 	$(wildcard tests/unit/test_*.c))
 
--include tests/unit/core/core.mk
--include tests/unit/ref/ref.mk
+-include $(sort $(wildcard tests/unit/*/*.mk))
 
 unit: $(UNIT_BINS)
 
