@@ -27,7 +27,7 @@ static unsigned int build_vms(unsigned int nr)
 	unsigned int built = 0;
 
 	for (unsigned int i = 0; i < nr; i++) {
-		if (vm_build(&vms[i], &vm_configs[i], &bundle, i + 1)) {
+		if (vm_build(&vms[i], &vm_configs[i], &bundle, i)) {
 			continue;
 		}
 		if (vm_s2_selftest(&vms[i])) {

@@ -55,7 +55,7 @@ static int check_translation(struct vm *vm, gpa_t gpa, unsigned int prot)
 }
 
 int vm_build(struct vm *vm, const struct vm_config *cfg,
-	     const struct bundle *b, uint16_t vmid)
+	     const struct bundle *b, unsigned int index)
 {
 	const struct bundle_file *k = bundle_find(b, cfg->kernel);
 	int ret;
@@ -70,7 +70,7 @@ int vm_build(struct vm *vm, const struct vm_config *cfg,
 		return ret;
 	}
 	memset((void *)(uintptr_t)vm->ram_pa, 0, vm->ram_size);
-	ret = s2pt_init(&vm->s2, arch_guest_ia_bits, arch_s2_cpu_flags(), vmid);
+	ret = s2pt_init(&vm->s2, arch_guest_ia_bits, arch_s2_cpu_flags(), index + 1);
 	if (!ret) {
 		vm->s2_live = true;
 		ret = s2pt_map(&vm->s2, vm->ram_gpa, vm->ram_pa, vm->ram_size,
