@@ -150,6 +150,15 @@ static void set_key(struct cfg_parser *p, const char *key, const char *val)
 		}
 		vm->load_addr = v;
 		vm->has_load_addr = true;
+	} else if (!strcmp(key, "ve")) {
+		if (!strcmp(val, "on") || !strcmp(val, "yes")) {
+			vm->ve = true;
+		} else if (!strcmp(val, "off") || !strcmp(val, "no")) {
+			vm->ve = false;
+		} else {
+			cfg_error(p, "bad ve '%s' (on or off)", val);
+			return;
+		}
 	} else {
 		cfg_error(p, "unknown key '%s'", key);
 	}

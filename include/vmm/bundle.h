@@ -14,6 +14,7 @@
  *   memory  = 256M             # K, M or G suffix; default 64M
  *   cpus    = 2                # 1..VM_MAX_CPUS; default 1
  *   load    = 0x80000          # raw binaries: guest-physical load address
+ *   ve      = on               # x86: the guest may take EPT-violation #VE
  *   cmdline = console=ttyAMA0 panic=-1
  *
  * A `#` after whitespace starts a comment, except in `cmdline`, whose value
@@ -54,6 +55,7 @@ struct vm_config {
 	unsigned int cpus;
 	uint64_t load_addr;
 	bool has_load_addr;
+	bool ve;			/* x86: EPT-violation #VE enabled */
 	char cmdline[VM_CMDLINE_MAX];
 	unsigned int line;		/* where the section starts */
 };

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The guest-physical memory map of an arm64 VM (close to QEMU virt's, so
+ * guests written for virt find their devices where they expect them).
+ */
+#ifndef STRATA_ARCH_ARM64_GUEST_LAYOUT_H
+#define STRATA_ARCH_ARM64_GUEST_LAYOUT_H
+
+#define GUEST_GICD_BASE		0x08000000UL	/* GICv3 distributor (64 KiB) */
+#define GUEST_GICR_BASE		0x080a0000UL	/* redistributors, 128 KiB each */
+#define GUEST_PL011_BASE	0x09000000UL	/* emulated PL011 (4 KiB) */
+#define GUEST_TESTDEV_BASE	0x0a000000UL	/* MMIO test device (4 KiB) */
+#define GUEST_RAM_BASE		0x40000000UL	/* RAM (arch_guest_ram_base) */
+
+#endif
