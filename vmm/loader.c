@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Guest image loaders: ELF64, raw binaries and Linux arm64 Images. Every
+ * Guest image loaders: ELF64, raw binaries, Linux arm64 Images and multiboot
+ * (v1) kernels, the latter as ELF32 or with the a.out kludge. Every
  * offset and size from the image is checked before it is used, and every
  * write goes through guest_copy(), the one place that writes guest RAM.
  */
@@ -215,6 +216,243 @@ int load_arm64_image(const char *name, const void *img, size_t size,
 	return 0;
 }
 
+/* ---- Multiboot v1 ------------------------------------------------------ */
+
+#define MB1_MAGIC		0x1BADB002u
+#define MB1_SEARCH		8192
+#define MB1_PAGE_ALIGN		BIT(0)	/* modules on 4 KiB: none here */
+#define MB1_MEMORY_INFO		BIT(1)	/* mem_lower/upper, mmap: given */
+#define MB1_VIDEO_MODE		BIT(2)	/* not provided */
+#define MB1_AOUT_KLUDGE		BIT(16)
+#define MB1_REQUIRED_OK		(MB1_PAGE_ALIGN | MB1_MEMORY_INFO)
+
+struct mb1_header {
+	uint32_t magic, flags, checksum;
+	/* valid with MB1_AOUT_KLUDGE */
+	uint32_t header_addr, load_addr, load_end_addr, bss_end_addr;
+	uint32_t entry_addr;
+};
+
+#define ELFCLASS32	1
+#define EM_386		3
+
+struct elf32_ehdr {
+	uint8_t ident[EI_NIDENT];
+	uint16_t type, machine;
+	uint32_t version, entry, phoff, shoff, flags;
+	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+
+struct elf32_phdr {
+	uint32_t type, offset, vaddr, paddr, filesz, memsz, flags, align;
+};
+
+_Static_assert(sizeof(struct mb1_header) == 32, "multiboot header is 32 bytes");
+_Static_assert(sizeof(struct elf32_ehdr) == 52, "ELF32 header is 52 bytes");
+_Static_assert(sizeof(struct elf32_phdr) == 32, "ELF32 phdr is 32 bytes");
+
+/* Offset of the first 4-byte aligned magic in the first 8 KiB, or -1. */
+static long mb1_find(const void *img, size_t size)
+{
+	const uint8_t *p = img;
+	size_t end = MIN(size, (size_t)MB1_SEARCH);
+
+	for (size_t off = 0; off + 12 <= end; off += 4) {
+		uint32_t magic;
+
+		memcpy(&magic, p + off, 4);
+		if (magic == MB1_MAGIC) {
+			return (long)off;
+		}
+	}
+	return -1;
+}
+
+bool is_multiboot(const void *img, size_t size)
+{
+	return mb1_find(img, size) >= 0;
+}
+
+/* The a.out kludge: the header's addresses place the file's bytes. */
+static int mb1_load_kludge(const char *name, const uint8_t *img, size_t size,
+			   size_t hoff, const struct mb1_header *h,
+			   const struct guest_ram *ram,
+			   struct loaded_image *out)
+{
+	uint64_t file_off, load_len, end, bss_end;
+
+	if (hoff + sizeof(*h) > MIN(size, (size_t)MB1_SEARCH)) {
+		return refuse(name, -ENOEXEC,
+			      "multiboot header address fields run past the first 8 KiB");
+	}
+	if (h->load_addr > h->header_addr ||
+	    h->header_addr - h->load_addr > hoff) {
+		return refuse(name, -ENOEXEC,
+			      "multiboot load_addr does not lie before the header in the file");
+	}
+	file_off = hoff - (h->header_addr - h->load_addr);
+	if (h->load_end_addr) {
+		if (h->load_end_addr <= h->load_addr) {
+			return refuse(name, -ENOEXEC,
+				      "multiboot load_end_addr is not above load_addr");
+		}
+		load_len = h->load_end_addr - h->load_addr;
+		if (load_len > size - file_off) {
+			return refuse(name, -ENOEXEC,
+				      "multiboot load range runs past the file");
+		}
+	} else {
+		load_len = size - file_off;
+	}
+	end = (uint64_t)h->load_addr + load_len;
+	bss_end = h->bss_end_addr ? h->bss_end_addr : end;
+	if (bss_end < end) {
+		return refuse(name, -ENOEXEC,
+			      "multiboot bss_end_addr is below the loaded end");
+	}
+	if (!load_len || h->entry_addr < h->load_addr || h->entry_addr >= end) {
+		return refuse(name, -ENOEXEC,
+			      "multiboot entry_addr is outside the loaded image");
+	}
+	if (!range_in_ram(ram, h->load_addr, bss_end - h->load_addr)) {
+		return refuse(name, -ERANGE,
+			      "multiboot image lies outside the VM's memory");
+	}
+	guest_copy(ram, h->load_addr, img + file_off, load_len);
+	guest_copy(ram, end, NULL, bss_end - end);
+	*out = (struct loaded_image){ h->entry_addr, h->load_addr, bss_end,
+				      "multiboot" };
+	return 0;
+}
+
+static int check_phdr32(const char *name, const struct elf32_phdr *ph,
+			size_t size, const struct guest_ram *ram)
+{
+	if (ph->filesz > ph->memsz) {
+		return refuse(name, -ENOEXEC, "ELF segment file size exceeds memory size");
+	}
+	if (ph->offset > size || ph->filesz > size - ph->offset) {
+		return refuse(name, -ENOEXEC, "ELF segment runs past the file");
+	}
+	if (!range_in_ram(ram, ph->paddr, ph->memsz)) {
+		return refuse(name, -ERANGE, "ELF segment lies outside the VM's memory");
+	}
+	return 0;
+}
+
+/*
+ * Translate an ELF entry point that lies in a segment's virtual range to
+ * its physical address (as GRUB does); false when it lies in none.
+ */
+static bool elf32_entry_pa(const struct elf32_phdr *ph, uint32_t entry,
+			   gpa_t *pa)
+{
+	if (entry >= ph->paddr && entry - ph->paddr < ph->memsz) {
+		*pa = entry;
+		return true;
+	}
+	if (entry >= ph->vaddr && entry - ph->vaddr < ph->memsz) {
+		*pa = (gpa_t)ph->paddr + (entry - ph->vaddr);
+		return true;
+	}
+	return false;
+}
+
+/* An ELF32 multiboot kernel: PT_LOAD segments at their physical addresses. */
+static int mb1_load_elf32(const char *name, const uint8_t *img, size_t size,
+			  const struct guest_ram *ram,
+			  struct loaded_image *out)
+{
+	struct elf32_ehdr eh;
+	gpa_t lo = UINT64_MAX, hi = 0, entry = 0;
+	bool have_entry = false;
+	int ret;
+
+	if (size < sizeof(eh) || img[0] != 0x7f || img[1] != 'E' ||
+	    img[2] != 'L' || img[3] != 'F' || img[4] != ELFCLASS32) {
+		return refuse(name, -ENOEXEC,
+			      "multiboot kernel is neither ELF32 nor has load addresses (flag 16)");
+	}
+	memcpy(&eh, img, sizeof(eh));
+	if (eh.ident[5] != ELFDATA2LSB || eh.type != ET_EXEC ||
+	    eh.machine != EM_386) {
+		return refuse(name, -ENOEXEC,
+			      "multiboot ELF is not a little-endian i386 executable");
+	}
+	if (eh.phentsize != sizeof(struct elf32_phdr) || eh.phnum == 0 ||
+	    eh.phoff > size ||
+	    eh.phnum > (size - eh.phoff) / sizeof(struct elf32_phdr)) {
+		return refuse(name, -ENOEXEC, "bad ELF program header table");
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned int i = 0; i < eh.phnum; i++) {
+			struct elf32_phdr ph;
+
+			memcpy(&ph, img + eh.phoff + i * sizeof(ph), sizeof(ph));
+			if (ph.type != PT_LOAD || ph.memsz == 0) {
+				continue;
+			}
+			if (pass == 1) {
+				guest_copy(ram, ph.paddr, img + ph.offset,
+					   ph.filesz);
+				guest_copy(ram, (gpa_t)ph.paddr + ph.filesz,
+					   NULL, ph.memsz - ph.filesz);
+				continue;
+			}
+			ret = check_phdr32(name, &ph, size, ram);
+			if (ret) {
+				return ret;
+			}
+			lo = MIN(lo, (gpa_t)ph.paddr);
+			hi = MAX(hi, (gpa_t)ph.paddr + ph.memsz);
+			if (!have_entry) {
+				have_entry = elf32_entry_pa(&ph, eh.entry,
+							    &entry);
+			}
+		}
+		if (pass == 0 && lo == UINT64_MAX) {
+			return refuse(name, -ENOEXEC, "ELF has no loadable segment");
+		}
+		if (pass == 0 && !have_entry) {
+			return refuse(name, -ENOEXEC,
+				      "ELF entry point is outside its segments");
+		}
+	}
+	*out = (struct loaded_image){ entry, lo, hi, "multiboot" };
+	return 0;
+}
+
+int load_multiboot(const char *name, const void *img, size_t size,
+		   const struct guest_ram *ram, struct loaded_image *out)
+{
+	long hoff = mb1_find(img, size);
+	struct mb1_header h = { 0 };
+
+	if (hoff < 0) {
+		return refuse(name, -ENOEXEC,
+			      "no multiboot header in the first 8 KiB");
+	}
+	memcpy(&h, (const uint8_t *)img + hoff, 12);
+	if ((uint32_t)(h.magic + h.flags + h.checksum) != 0) {
+		return refuse(name, -ENOEXEC, "bad multiboot header checksum");
+	}
+	if (h.flags & MB1_VIDEO_MODE) {
+		return refuse(name, -ENOEXEC,
+			      "multiboot kernel asks for a video mode, which Strata does not set");
+	}
+	if (h.flags & 0xffff & ~MB1_REQUIRED_OK) {
+		return refuse(name, -ENOEXEC,
+			      "multiboot kernel requires unknown features (flags 3-15)");
+	}
+	if (h.flags & MB1_AOUT_KLUDGE) {
+		if ((size_t)hoff + sizeof(h) <= size) {
+			memcpy(&h, (const uint8_t *)img + hoff, sizeof(h));
+		}
+		return mb1_load_kludge(name, img, size, hoff, &h, ram, out);
+	}
+	return mb1_load_elf32(name, img, size, ram, out);
+}
+
 int load_guest_kernel(const char *name, const void *img, size_t size,
 		      uint16_t machine, bool has_load_addr, gpa_t load_addr,
 		      const struct guest_ram *ram, struct loaded_image *out)
@@ -224,6 +462,9 @@ int load_guest_kernel(const char *name, const void *img, size_t size,
 	}
 	if (machine == 183 && is_arm64_image(img, size)) {
 		return load_arm64_image(name, img, size, ram, out);
+	}
+	if (machine == 62 && is_multiboot(img, size)) {
+		return load_multiboot(name, img, size, ram, out);
 	}
 	if (has_load_addr) {
 		return load_raw(name, img, size, load_addr, ram, out);

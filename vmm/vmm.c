@@ -34,6 +34,9 @@ static const char *image_format(const struct vm_config *vm,
 	if (arch_elf_machine == 183 && is_arm64_image(f->data, f->size)) {
 		return "arm64-image";
 	}
+	if (arch_elf_machine == 62 && is_multiboot(f->data, f->size)) {
+		return "multiboot";
+	}
 	if (vm->has_load_addr) {
 		return "raw";
 	}

@@ -20,7 +20,7 @@ struct guest_ram {
 struct loaded_image {
 	gpa_t entry;		/* where the vCPU starts */
 	gpa_t start, end;	/* guest-physical range the image occupies */
-	const char *format;	/* "elf64", "raw", "arm64-image" */
+	const char *format;	/* "elf64", "raw", "arm64-image", "multiboot" */
 };
 
 /* EM_X86_64 (62) or EM_AARCH64 (183): the machine an ELF must be for. */
@@ -41,6 +41,24 @@ int load_raw(const char *name, const void *img, size_t size, gpa_t load_addr,
 int load_arm64_image(const char *name, const void *img, size_t size,
 		     const struct guest_ram *ram, struct loaded_image *out);
 
+/*
+ * A multiboot (version 1) kernel, x86: the header (magic 0x1BADB002, flags,
+ * checksum) must lie 4-byte aligned in the first 8 KiB. With header flag 16
+ * (the "a.out kludge") the header's load_addr, load_end_addr, bss_end_addr
+ * and entry_addr say where the file goes; otherwise the image must be an
+ * ELF32 executable for EM_386 whose PT_LOAD segments are loaded at their
+ * physical addresses. Flags asking for what Strata does not give (a video
+ * mode, unknown required bits 2-15) are refused. The guest is entered in
+ * 32-bit protected mode as a multiboot loader would (the architecture's
+ * job); format is "multiboot". -ENOEXEC for a bad header or ELF, -ERANGE
+ * when it does not fit in guest RAM.
+ */
+int load_multiboot(const char *name, const void *img, size_t size,
+		   const struct guest_ram *ram, struct loaded_image *out);
+
+/* True when @img has the multiboot v1 magic where a header may be. */
+bool is_multiboot(const void *img, size_t size);
+
 /* True when @img starts like an ELF64 / an arm64 Image. */
 bool is_elf64(const void *img, size_t size);
 bool is_arm64_image(const void *img, size_t size);
@@ -49,8 +67,9 @@ bool is_elf64_for(const void *img, size_t size, uint16_t machine);
 
 /*
  * Load a guest kernel of any format Strata knows for @machine (EM_X86_64 or
- * EM_AARCH64): an ELF64 for that machine, an arm64 Image (arm64 only), or a
- * raw binary when @has_load_addr says where it goes. Errors are printed with
+ * EM_AARCH64): an ELF64 for that machine, an arm64 Image (arm64 only), a
+ * multiboot v1 kernel (x86 only), or a raw binary when @has_load_addr says
+ * where it goes. Errors are printed with
  * @name. Return: 0, -ENOEXEC (unknown format) or the loader's error.
  */
 int load_guest_kernel(const char *name, const void *img, size_t size,

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // FUZZ-SOURCES: vmm/loader.c lib/printk.c lib/strlcpy.c
 /*
- * libFuzzer target: the ELF64, raw and arm64 Image loaders must never write
- * outside guest RAM nor read outside the image, whatever the bytes are.
+ * libFuzzer target: the ELF64, raw, arm64 Image and multiboot loaders must
+ * never write outside guest RAM nor read outside the image, whatever the
+ * bytes are.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	load_elf64("f", img, size, 183, &ram, &li);
 	load_arm64_image("f", img, size, &ram, &li);
+	ram.base = 0;
+	if (!load_multiboot("f", img, size, &ram, &li) &&
+	    (li.entry < li.start || li.entry >= li.end)) {
+		abort();
+	}
+	ram.base = 0x40000000;
 	if (size >= 8) {
 		uint64_t at;
 
