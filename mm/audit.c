@@ -3,8 +3,10 @@
  * The table audit (CONFIG_MMU_AUDIT runs it after every operation): stored
  * entry counts, reachable tables against those allocated (number and address
  * hash: a table reachable twice or leaked changes both), liveness of every
- * reachable table page, SUPPRESS_VE on the not-present entries of #VE VMs,
- * leaves only at levels that may hold them.
+ * reachable table page, SUPPRESS_VE on the not-present entries of #VE VMs
+ * (an MMIO SPTE is a misconfiguration, not a violation: it needs none),
+ * leaves only at levels that may hold them, MMIO SPTEs only at level 0 and
+ * holding their own GPA.
  */
 #include <lib/errno.h>
 #include <lib/printk.h>
@@ -31,6 +33,17 @@ static unsigned int audit_table(struct audit_state *st, const s2pte_t *t,
 				unsigned int nr, unsigned int level,
 				gpa_t base);
 
+/* An MMIO SPTE is a 4 KiB entry that names its own page. */
+static void audit_mmio(struct audit_state *st, s2pte_t pte, gpa_t addr,
+		       unsigned int level)
+{
+	if (level != 0) {
+		audit_fail(st, "MMIO SPTE above the last level", addr, level);
+	} else if (arch_s2_mmio_gpa(pte) != addr) {
+		audit_fail(st, "MMIO SPTE holds another GPA", addr, level);
+	}
+}
+
 static void audit_entry(struct audit_state *st, s2pte_t pte, gpa_t addr,
 			unsigned int level)
 {
@@ -44,6 +57,9 @@ static void audit_entry(struct audit_state *st, s2pte_t pte, gpa_t addr,
 	}
 	if (k == S2_PTE_LEAF && !s2_level_has_blocks(pt, level)) {
 		audit_fail(st, "leaf at a level without blocks", addr, level);
+	}
+	if (k == S2_PTE_INVALID_SW && s2pt_is_mmio(pt, pte)) {
+		audit_mmio(st, pte, addr, level);
 	}
 	if (k != S2_PTE_TABLE || level == 0) {
 		return;

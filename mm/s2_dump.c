@@ -51,6 +51,13 @@ static void dump_entry(struct dump_state *st, s2pte_t pte, gpa_t addr,
 			  "device" : "normal", (unsigned long long)pte);
 		break;
 	default:
+		if (s2pt_is_mmio(pt, pte)) {
+			ksnprintf(line + n, sizeof(line) - n,
+				  "mmio gen=%llu pte=0x%016llx",
+				  (unsigned long long)arch_s2_mmio_gen(pte),
+				  (unsigned long long)pte);
+			break;
+		}
 		ksnprintf(line + n, sizeof(line) - n, "sw pte=0x%016llx",
 			  (unsigned long long)pte);
 		break;

@@ -16,6 +16,20 @@ _Static_assert(S2_COUNT_MASK >> S2_COUNT_SHIFT >= S2_PTRS_PER_TABLE,
 _Static_assert((S2_COUNT_MASK & (S2_PA_MASK | S2_DESC_TYPE_MASK)) == 0,
 	       "stage-2 count bits overlap the address or the type");
 
+/* MMIO SPTE layout facts. */
+_Static_assert((S2_MMIO_VALUE & ~S2_MMIO_MASK) == 0,
+	       "stage-2 MMIO value lies inside the mask");
+_Static_assert((S2_MMIO_MASK & (S2_MMIO_GPA_MASK | S2_MMIO_GEN_MASK)) == 0,
+	       "stage-2 MMIO mask overlaps the IPA or generation bits");
+_Static_assert((S2_MMIO_GPA_MASK & S2_MMIO_GEN_MASK) == 0,
+	       "stage-2 MMIO IPA and generation bits overlap");
+_Static_assert(S2_MMIO_GEN_MASK >> S2_MMIO_GEN_SHIFT == S2_MMIO_GEN_MAX,
+	       "stage-2 MMIO generation field is S2_MMIO_GEN_BITS wide");
+_Static_assert((S2_MMIO_VALUE & S2_DESC_VALID) == 0 && S2_MMIO_VALUE != 0,
+	       "stage-2 MMIO value is a non-zero invalid descriptor");
+_Static_assert(S2_MMIO_GPA_MASK == GENMASK(S2_PA_BITS - 1, PAGE_SHIFT),
+	       "stage-2 MMIO IPA field holds any 4 KiB page below 2^48");
+
 /*
  * The fewest levels for @ia_bits when up to 16 tables may be concatenated at
  * the start level (Linux's stage2_pgtable_levels()).
@@ -177,6 +191,38 @@ bool arch_s2_absent_ok(const struct s2pt *pt, s2pte_t pte)
 	(void)pt;
 	(void)pte;
 	return true;
+}
+
+s2pte_t arch_s2_mmio_mask(void)
+{
+	return S2_MMIO_MASK;
+}
+
+s2pte_t arch_s2_mmio_value(const struct s2pt *pt)
+{
+	(void)pt;
+	return S2_MMIO_VALUE;
+}
+
+s2pte_t arch_s2_mmio_data_bits(void)
+{
+	return S2_MMIO_GPA_MASK | S2_MMIO_GEN_MASK;
+}
+
+s2pte_t arch_s2_make_mmio(const struct s2pt *pt, gpa_t gpa, uint64_t gen)
+{
+	return arch_s2_mmio_value(pt) | (gpa & S2_MMIO_GPA_MASK) |
+	       ((gen << S2_MMIO_GEN_SHIFT) & S2_MMIO_GEN_MASK);
+}
+
+uint64_t arch_s2_mmio_gen(s2pte_t pte)
+{
+	return (pte & S2_MMIO_GEN_MASK) >> S2_MMIO_GEN_SHIFT;
+}
+
+gpa_t arch_s2_mmio_gpa(s2pte_t pte)
+{
+	return pte & S2_MMIO_GPA_MASK;
 }
 
 uint64_t arch_s2_root_desc(const struct s2pt *pt)

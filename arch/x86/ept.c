@@ -16,6 +16,22 @@ _Static_assert((EPT_COUNT_MASK & (EPT_PA_MASK | EPT_SUPPRESS_VE)) == 0,
 _Static_assert(EPT_SW_SHIFT + EPT_SW_BITS == 63,
 	       "EPT software data stops below SUPPRESS_VE");
 
+/* MMIO SPTE layout facts. */
+_Static_assert((EPT_MMIO_VALUE & ~EPT_MMIO_MASK) == 0,
+	       "EPT MMIO value lies inside the mask");
+_Static_assert((EPT_MMIO_MASK & (EPT_MMIO_GPA_MASK | EPT_MMIO_GEN_MASK)) == 0,
+	       "EPT MMIO mask overlaps the GPA or generation bits");
+_Static_assert((EPT_MMIO_GPA_MASK & EPT_MMIO_GEN_MASK) == 0,
+	       "EPT MMIO GPA and generation bits overlap");
+_Static_assert(EPT_MMIO_GEN_MASK >> EPT_MMIO_GEN_SHIFT == S2_MMIO_GEN_MAX,
+	       "EPT MMIO generation field is S2_MMIO_GEN_BITS wide");
+_Static_assert((EPT_MMIO_VALUE & EPT_R) == 0 && (EPT_MMIO_VALUE & EPT_W),
+	       "EPT MMIO value is write without read: a misconfiguration");
+_Static_assert((EPT_MMIO_VALUE & EPT_SUPPRESS_VE) == 0,
+	       "EPT MMIO value leaves SUPPRESS_VE clear");
+_Static_assert(EPT_MMIO_GPA_MASK == GENMASK(EPT_PA_BITS - 1, PAGE_SHIFT),
+	       "EPT MMIO GPA field holds any 4 KiB page below 2^52");
+
 int arch_s2_format_init(struct s2_format *fmt, unsigned int ia_bits)
 {
 	if (ia_bits < 32 || ia_bits > 48) {
@@ -160,6 +176,39 @@ bool arch_s2_absent_ok(const struct s2pt *pt, s2pte_t pte)
 		return true;
 	}
 	return (pte & EPT_SUPPRESS_VE) != 0;
+}
+
+s2pte_t arch_s2_mmio_mask(void)
+{
+	return EPT_MMIO_MASK;
+}
+
+/* Every VM type so far takes a misconfiguration exit on an MMIO SPTE. */
+s2pte_t arch_s2_mmio_value(const struct s2pt *pt)
+{
+	(void)pt;
+	return EPT_MMIO_VALUE;
+}
+
+s2pte_t arch_s2_mmio_data_bits(void)
+{
+	return EPT_MMIO_GPA_MASK | EPT_MMIO_GEN_MASK;
+}
+
+s2pte_t arch_s2_make_mmio(const struct s2pt *pt, gpa_t gpa, uint64_t gen)
+{
+	return arch_s2_mmio_value(pt) | (gpa & EPT_MMIO_GPA_MASK) |
+	       ((gen << EPT_MMIO_GEN_SHIFT) & EPT_MMIO_GEN_MASK);
+}
+
+uint64_t arch_s2_mmio_gen(s2pte_t pte)
+{
+	return (pte & EPT_MMIO_GEN_MASK) >> EPT_MMIO_GEN_SHIFT;
+}
+
+gpa_t arch_s2_mmio_gpa(s2pte_t pte)
+{
+	return pte & EPT_MMIO_GPA_MASK;
 }
 
 uint64_t arch_s2_root_desc(const struct s2pt *pt)

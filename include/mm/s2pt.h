@@ -411,6 +411,61 @@ int s2pt_set_mmio(struct s2pt *pt, gpa_t gpa, uint64_t gen);
  */
 int s2pt_get_mmio(const struct s2pt *pt, gpa_t gpa, uint64_t *gen);
 
+/*
+ * An MMIO SPTE is an entry of kind S2_PTE_INVALID_SW (software data the
+ * hardware never uses): map over it is -EEXIST, unmap clears it without TLB
+ * maintenance (nothing caches it), protect/split/collapse leave it alone
+ * (a table holding one never collapses), lookup says -ENOENT, the audit
+ * counts it and checks it sits at level 0 with its own GPA. s2pt_dump()
+ * prints it as
+ *   "L0 <gpa>-<last> mmio gen=<gen> pte=<raw>"
+ *
+ * Layout (both formats; pinned by static_assert in the arch files): the
+ * recognition mask is bits 2:0 and 63, the value of an ordinary VM 0b110
+ * (EPT: write without read, a misconfiguration, SUPPRESS_VE clear so no #VE;
+ * arm64: bit 0 clear, an invalid descriptor), the GPA in the output-address
+ * bits 47/51:12, the generation in bits 61:52. The generation may reuse the
+ * bits a TABLE entry keeps its child count in, because the value has bit 0
+ * clear and an MMIO SPTE is never a table.
+ */
+#define S2_MMIO_GEN_MAX		(BIT(S2_MMIO_GEN_BITS) - 1)
+
+/**
+ * s2pt_is_mmio() - whether @pte is an MMIO SPTE of @pt's VM type.
+ * @pt: the table (its VM type selects the value).
+ * @pte: any entry.
+ * Return: (@pte & arch_s2_mmio_mask()) == arch_s2_mmio_value(@pt).
+ */
+bool s2pt_is_mmio(const struct s2pt *pt, s2pte_t pte);
+
+/**
+ * s2pt_mmio_value_valid() - check an MMIO mask/value pair for a VM type.
+ * @pt: a table of that VM type (its flags and format).
+ * @mask: the recognition mask.
+ * @value: the value (pte & @mask) == @value identifies an MMIO SPTE.
+ *
+ * Refuses a value outside the mask, a mask overlapping the generation or
+ * GPA bits, and a value whose entries the core could take for absent or the
+ * hardware for a usable translation, or that the VM's absent entry matches.
+ * Return: true when the pair is usable.
+ */
+bool s2pt_mmio_value_valid(const struct s2pt *pt, s2pte_t mask,
+			   s2pte_t value);
+
+/* ---- MMIO SPTE encoding backend (arch/x86/ept.c, arch/arm64/stage2.c) --- */
+
+/* The recognition mask, the same for every VM. */
+s2pte_t arch_s2_mmio_mask(void);
+/* The value for @pt's VM type. */
+s2pte_t arch_s2_mmio_value(const struct s2pt *pt);
+/* The bits holding the generation and the GPA (never in the mask). */
+s2pte_t arch_s2_mmio_data_bits(void);
+/* A level-0 MMIO SPTE for the page @gpa with generation @gen (truncated). */
+s2pte_t arch_s2_make_mmio(const struct s2pt *pt, gpa_t gpa, uint64_t gen);
+/* The generation and page address an MMIO SPTE holds. */
+uint64_t arch_s2_mmio_gen(s2pte_t pte);
+gpa_t arch_s2_mmio_gpa(s2pte_t pte);
+
 /* The root descriptor for the hardware: EPTP (x86) or VTTBR_EL2 (arm64). */
 uint64_t s2pt_root_desc(const struct s2pt *pt);
 

@@ -5,8 +5,8 @@
 include mm/core.mk
 
 CORE_T := tests/unit/core
-CORE_TEST_SRCS := $(CORE_T)/test_core.c $(CORE_T)/core_util.c \
-	$(CORE_T)/host_hooks.c
+CORE_TEST_SRCS := $(CORE_T)/test_core.c $(CORE_T)/test_mmio.c \
+	$(CORE_T)/core_util.c $(CORE_T)/host_hooks.c
 CORE_DEPS := $(CORE_GENERIC) $(CORE_TEST_SRCS) $(wildcard $(CORE_T)/*.h) \
 	$(wildcard include/mm/*.h mm/*.h) $(HOST_COMMON) tests/unit/harness.h
 CORE_GOLDEN := -DGOLDEN_DIR='"$(CORE_T)/golden"'

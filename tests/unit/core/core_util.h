@@ -14,6 +14,8 @@
 extern const unsigned int fmt_ia_bits;
 /* Format-specific tests (fmt_ept.c / fmt_stage2.c). */
 void run_format_tests(void);
+/* MMIO SPTE tests (test_mmio.c). */
+void run_mmio_tests(void);
 
 /* A fresh table; resets the host hooks. Returns 0 or the error. */
 int core_setup(struct s2pt *pt, unsigned int ia_bits, unsigned int flags);

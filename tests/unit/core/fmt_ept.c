@@ -98,6 +98,37 @@ static void ept_table_count_in_ignored_bits(void)
 	CHECK(core_teardown(&pt));
 }
 
+/*
+ * On a #VE VM an MMIO SPTE is write-without-read with SUPPRESS_VE clear: a
+ * misconfiguration exit, never a #VE, and the audit accepts it.
+ */
+static void ept_mmio_spte_is_misconfiguration(void)
+{
+	const s2pte_t *t;
+
+	CHECK_EQ(core_setup(&pt, 48, S2PT_F_VE), 0);
+	CHECK_EQ(s2pt_set_mmio(&pt, SZ_4K, 3), 0);
+	t = s2_table_va(pt.root);
+	for (unsigned int level = 3; level > 0; level--) {
+		t = s2_table_va(t[0] & EPT_PA_MASK);
+	}
+	CHECK_EQ(t[1] & EPT_RWX, EPT_W | EPT_X);
+	CHECK_EQ(t[1] & EPT_SUPPRESS_VE, 0);
+	CHECK_EQ(t[1] & EPT_PA_MASK, SZ_4K);
+	/* Its neighbours are still absent with SUPPRESS_VE. */
+	CHECK_EQ(t[0], EPT_SUPPRESS_VE);
+	CHECK_EQ(t[2], EPT_SUPPRESS_VE);
+	CHECK(arch_s2_absent_ok(&pt, t[1]));
+	CHECK(table_all_suppress_ve(pt.root, 3));
+	CHECK_EQ(s2pt_audit(&pt), 0);
+	/* Unmapped, it becomes absent with SUPPRESS_VE again. */
+	CHECK_EQ(s2pt_set_mmio(&pt, 2 * SZ_4K, 3), 0);
+	CHECK_EQ(s2pt_unmap(&pt, SZ_4K, SZ_4K), 0);
+	CHECK_EQ(t[1], EPT_SUPPRESS_VE);
+	CHECK_EQ(pt.audit_failures, 0);
+	CHECK(core_teardown(&pt));
+}
+
 void run_format_tests(void)
 {
 	RUN_TEST(ept_leaf_encoding);
@@ -105,4 +136,5 @@ void run_format_tests(void)
 	RUN_TEST(ept_ve_sets_suppress_ve_everywhere);
 	RUN_TEST(ept_root_desc_is_eptp);
 	RUN_TEST(ept_table_count_in_ignored_bits);
+	RUN_TEST(ept_mmio_spte_is_misconfiguration);
 }

@@ -150,6 +150,24 @@ static void stage2_tlbi_range_ops_cover_exactly(void)
 	}
 }
 
+/* An MMIO SPTE is an invalid descriptor, also after a 52-bit generation. */
+static void stage2_mmio_spte_is_invalid_descriptor(void)
+{
+	const s2pte_t *t;
+
+	CHECK_EQ(core_setup(&pt, 40, 0), 0);
+	CHECK_EQ(s2pt_set_mmio(&pt, 0xfffff000, 0x3ff), 0);
+	t = s2_table_va(pt.root);
+	t = s2_table_va(t[3] & S2_PA_MASK);
+	t = s2_table_va(t[511] & S2_PA_MASK);
+	CHECK_EQ(t[511] & S2_DESC_VALID, 0);
+	CHECK_EQ(t[511], 0x3ff00000fffff006ULL);
+	/* Other software data keeps clear of the marker. */
+	CHECK(!s2pt_is_mmio(&pt, arch_s2_make_sw(&pt, 0x2aaaaaaaaaaaaaaaULL)));
+	CHECK_EQ(pt.audit_failures, 0);
+	CHECK(core_teardown(&pt));
+}
+
 void run_format_tests(void)
 {
 	RUN_TEST(stage2_geometry_per_ipa_size);
@@ -157,5 +175,6 @@ void run_format_tests(void)
 	RUN_TEST(stage2_fwb_memattr);
 	RUN_TEST(stage2_cmo_only_normal_after_tlbi);
 	RUN_TEST(stage2_software_bits_in_invalid);
+	RUN_TEST(stage2_mmio_spte_is_invalid_descriptor);
 	RUN_TEST(stage2_tlbi_range_ops_cover_exactly);
 }

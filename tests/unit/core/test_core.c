@@ -635,6 +635,7 @@ int main(int argc, char **argv)
 	RUN_TEST(dump_matches_golden);
 	RUN_TEST(random_ops_match_flat_model);
 	RUN_TEST(destroy_flushes_before_freeing);
+	run_mmio_tests();
 	run_format_tests();
 	return test_done();
 }

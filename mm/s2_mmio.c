@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+/*
+ * MMIO SPTEs (DESIGN.md "Memslots and MMIO SPTEs", seed 004): a level-0
+ * entry the hardware cannot use, holding the page's GPA and the memslot
+ * generation, recognised as (pte & mask) == value. s2pt_set_mmio() installs
+ * one like s2pt_map() installs a page: a counting walk checks the entry is
+ * absent and counts the tables needed, they are reserved, a second walk
+ * writes.
+ */
+#include <lib/errno.h>
+#include <mm/s2pt.h>
+#include "s2_internal.h"
+
+struct mmio_data {
+	gpa_t gpa;
+	uint64_t gen;
+	unsigned long pages;		/* counting walk: tables needed */
+	struct s2_page_cache cache;	/* writing walk */
+};
+
+bool s2pt_is_mmio(const struct s2pt *pt, s2pte_t pte)
+{
+	return (pte & arch_s2_mmio_mask()) == arch_s2_mmio_value(pt);
+}
+
+/*
+ * An MMIO SPTE must stay a software entry whatever GPA and generation it
+ * holds: never absent (the core would count it wrong and map over it), never
+ * a usable translation, and never equal to the VM's absent entry.
+ */
+static bool mmio_probe_ok(const struct s2pt *pt, s2pte_t pte)
+{
+	return arch_s2_pte_kind(pte, 0) == S2_PTE_INVALID_SW &&
+	       pte != arch_s2_pte_absent(pt);
+}
+
+bool s2pt_mmio_value_valid(const struct s2pt *pt, s2pte_t mask,
+			   s2pte_t value)
+{
+	s2pte_t data = arch_s2_mmio_data_bits();
+
+	if (!mask || (value & ~mask) || (mask & data)) {
+		return false;
+	}
+	if ((arch_s2_pte_absent(pt) & mask) == value) {
+		return false;
+	}
+	/* The emptiest and the fullest entry of this value. */
+	return mmio_probe_ok(pt, value) && mmio_probe_ok(pt, value | data);
+}
+
+static int mmio_count_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
+{
+	struct mmio_data *m = ctx->arg;
+
+	(void)visit;
+	if (s2_kind(ctx->old, ctx->level) != S2_PTE_ABSENT) {
+		return -EEXIST;
+	}
+	/* One new table for each level between this entry and the page. */
+	m->pages += ctx->level;
+	return 0;
+}
+
+static int mmio_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
+{
+	struct mmio_data *m = ctx->arg;
+	struct s2pt *pt = ctx->pt;
+	paddr_t table;
+
+	(void)visit;
+	if (ctx->level == 0) {
+		s2_walk_set(ctx, arch_s2_make_mmio(pt, m->gpa, m->gen));
+		return 0;
+	}
+	/* The walker descends into the new table. */
+	table = s2_cache_take(pt, &m->cache);
+	if (!table) {
+		return -EIO;
+	}
+	s2_walk_set(ctx, arch_s2_make_table(pt, table, 0));
+	return 0;
+}
+
+int s2pt_set_mmio(struct s2pt *pt, gpa_t gpa, uint64_t gen)
+{
+	struct mmio_data m = { .gpa = gpa, .gen = gen & S2_MMIO_GEN_MAX };
+	struct s2_walker count = {
+		.cb = mmio_count_walker, .arg = &m, .flags = S2_WALK_LEAF,
+	};
+	struct s2_walker write = {
+		.cb = mmio_walker, .arg = &m, .flags = S2_WALK_LEAF,
+	};
+	int ret;
+
+	ret = s2_check_range(pt, gpa, PAGE_SIZE);
+	if (ret) {
+		return ret;
+	}
+	ret = s2pt_walk(pt, gpa, PAGE_SIZE, &count);
+	if (ret) {
+		return ret;
+	}
+	ret = s2_cache_reserve(pt, &m.cache, m.pages);
+	if (ret) {
+		return ret;
+	}
+	ret = s2pt_walk(pt, gpa, PAGE_SIZE, &write);
+	s2_cache_release(pt, &m.cache);
+	s2_op_done(pt, "set_mmio");
+	return ret;
+}
+
+int s2pt_get_mmio(const struct s2pt *pt, gpa_t gpa, uint64_t *gen)
+{
+	unsigned int level = s2_root_level(pt);
+	const s2pte_t *table = s2_table_va(pt->root);
+	uint64_t idx;
+
+	if (!pt->root || gpa >= (1ULL << pt->fmt.ia_bits)) {
+		return -ERANGE;
+	}
+	idx = gpa >> S2_LEVEL_SHIFT(level);
+	for (;;) {
+		s2pte_t pte = __atomic_load_n(&table[idx], __ATOMIC_RELAXED);
+
+		if (level == 0) {
+			if (!s2pt_is_mmio(pt, pte)) {
+				return -ENOENT;
+			}
+			*gen = arch_s2_mmio_gen(pte);
+			return 0;
+		}
+		if (s2_kind(pte, level) != S2_PTE_TABLE) {
+			return -ENOENT;
+		}
+		table = s2_table_va(s2_table_pa(pte));
+		level--;
+		idx = (gpa >> S2_LEVEL_SHIFT(level)) & (S2_PTRS_PER_TABLE - 1);
+	}
+}

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Host tests of MMIO SPTEs in the stage-2 core (mm/s2_mmio.c), built once per
+ * format with the real encoder: set/get, generation truncation, refusal over
+ * any entry, every other operation treating one as a software entry, no
+ * partial update under allocation failure, the audit, the dump line and the
+ * validation of a mask/value pair.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core_util.h"
+
+static struct s2pt pt;
+
+/* Tables below the root that one isolated 4 KiB entry needs. */
+static unsigned int tables_for_one_page(void)
+{
+	return pt.fmt.levels - 1;
+}
+
+/* A set MMIO SPTE reads back with its generation; nothing else does. */
+static void mmio_set_then_get_returns_generation(void)
+{
+	struct s2_translation t;
+	uint64_t gen = 99;
+
+	CHECK_EQ(core_setup(&pt, fmt_ia_bits, 0), 0);
+	CHECK_EQ(s2pt_get_mmio(&pt, 0x40003000, &gen), -ENOENT);
+	CHECK_EQ(gen, 99);
+	CHECK_EQ(s2pt_set_mmio(&pt, 0x40003000, 7), 0);
+	CHECK_EQ(s2pt_get_mmio(&pt, 0x40003000, &gen), 0);
+	CHECK_EQ(gen, 7);
+	/* Any address inside the page finds it; the neighbours do not. */
+	CHECK_EQ(s2pt_get_mmio(&pt, 0x40003ffc, &gen), 0);
+	CHECK_EQ(s2pt_get_mmio(&pt, 0x40002000, &gen), -ENOENT);
+	CHECK_EQ(s2pt_get_mmio(&pt, 0x40004000, &gen), -ENOENT);
+	/* Not a translation. */
+	CHECK_EQ(s2pt_lookup(&pt, 0x40003000, &t), -ENOENT);
+	CHECK_EQ(pt.counters.tables_in_use, tables_for_one_page());
+	CHECK_EQ(pt.counters.flushes, 0);
+	CHECK_EQ(pt.audit_failures, 0);
+	CHECK(core_teardown(&pt));
+}
+
+/* The raw entry is (pte & mask) == value with the GPA and generation. */
+static void mmio_entry_layout(void)
+{
+	s2pte_t mask, pte;
+
+	CHECK_EQ(core_setup(&pt, fmt_ia_bits, 0), 0);
+	mask = arch_s2_mmio_mask();
+	pte = arch_s2_make_mmio(&pt, 0x123456789000ULL, 0x3ff);
+	/* Both formats: mask bits 2:0 and 63, value 0b110. */
+	CHECK_EQ(mask, 0x8000000000000007ULL);
+	CHECK_EQ(arch_s2_mmio_value(&pt), 6);
+	CHECK_EQ(pte, 0x3ff0123456789006ULL);
+	CHECK(s2pt_is_mmio(&pt, pte));
+	CHECK_EQ(arch_s2_mmio_gpa(pte), 0x123456789000ULL);
+	CHECK_EQ(arch_s2_mmio_gen(pte), 0x3ff);
+	CHECK_EQ(arch_s2_pte_kind(pte, 0), S2_PTE_INVALID_SW);
+	/* No valid leaf or table is ever taken for an MMIO SPTE. */
+	CHECK(!s2pt_is_mmio(&pt, arch_s2_make_leaf(&pt, TEST_PA(0),
+						   S2_PROT_RWX, 0)));
+	CHECK(!s2pt_is_mmio(&pt, arch_s2_make_leaf(&pt, TEST_PA(0),
+						   S2_PROT_R, 1)));
+	CHECK(!s2pt_is_mmio(&pt, arch_s2_make_table(&pt, TEST_PA(0), 6)));
+	CHECK(!s2pt_is_mmio(&pt, arch_s2_pte_absent(&pt)));
+	CHECK(core_teardown(&pt));
+}
+
+/* Only the low S2_MMIO_GEN_BITS of the generation are kept. */
+static void mmio_generation_is_truncated(void)
+{
+	uint64_t gen;
+
+	CHECK_EQ(core_setup(&pt, fmt_ia_bits, 0), 0);
+	CHECK_EQ(s2pt_set_mmio(&pt, 0, (1ULL << S2_MMIO_GEN_BITS) + 5), 0);
+	CHECK_EQ(s2pt_get_mmio(&pt, 0, &gen), 0);
+	CHECK_EQ(gen, 5);
+	CHECK_EQ(s2pt_set_mmio(&pt, SZ_4K, ~0ULL), 0);
+	CHECK_EQ(s2pt_get_mmio(&pt, SZ_4K, &gen), 0);
+	CHECK_EQ(gen, S2_MMIO_GEN_MAX);
+	/* The GPA bits are untouched by a wide generation. */
+	CHECK_EQ(s2pt_audit(&pt), 0);
+	CHECK(core_teardown(&pt));
+}
+
+/* Over a page, inside a block or over another MMIO SPTE: -EEXIST. */
+static void mmio_set_over_any_entry_is_eexist(void)
+{
+	uint64_t writes;
+	char *before, *after;
+
+	CHECK_EQ(core_setup(&pt, fmt_ia_bits, 0), 0);
+	CHECK_EQ(s2pt_map(&pt, 0, TEST_PA(0), SZ_4K, S2_PROT_R), 0);
+	CHECK_EQ(s2pt_map(&pt, SZ_2M, TEST_PA(SZ_2M), SZ_2M, S2_PROT_R), 0);
+	CHECK_EQ(s2pt_set_mmio(&pt, 2 * SZ_4K, 1), 0);
+	before = core_dump(&pt);
+	writes = pt.counters.entries_written;
+	CHECK_EQ(s2pt_set_mmio(&pt, 0, 1), -EEXIST);
+	CHECK_EQ(s2pt_set_mmio(&pt, SZ_2M + 5 * SZ_4K, 1), -EEXIST);
+	CHECK_EQ(s2pt_set_mmio(&pt, 2 * SZ_4K, 2), -EEXIST);
+	after = core_dump(&pt);
+	CHECK(strcmp(before, after) == 0);
+	CHECK_EQ(pt.counters.entries_written, writes);
+	free(before);
+	free(after);
+	CHECK(core_teardown(&pt));
+}
+
+/* A map overlapping an MMIO SPTE writes nothing; beside it, it works. */
+static void mmio_map_over_is_eexist(void)
+{
+	uint64_t gen;
+	char *before, *after;
+
+	CHECK_EQ(core_setup(&pt, fmt_ia_bits, 0), 0);
+	CHECK_EQ(s2pt_set_mmio(&pt, SZ_2M + SZ_4K, 3), 0);
+	before = core_dump(&pt);
+	CHECK_EQ(s2pt_map(&pt, SZ_2M, TEST_PA(0), 4 * SZ_4K, S2_PROT_R),
+		 -EEXIST);
+	CHECK_EQ(s2pt_map(&pt, 0, TEST_PA(0), SZ_1G, S2_PROT_R), -EEXIST);
+	after = core_dump(&pt);
+	CHECK(strcmp(before, after) == 0);
+	free(before);
+	free(after);
+	CHECK_EQ(s2pt_map(&pt, SZ_2M, TEST_PA(0), SZ_4K, S2_PROT_R), 0);
+	CHECK_EQ(s2pt_get_mmio(&pt, SZ_2M + SZ_4K, &gen), 0);
+	CHECK_EQ(gen, 3);
+	CHECK(core_teardown(&pt));
+}
+
+/* Unmapping an MMIO SPTE clears it with no TLB maintenance. */
+static void mmio_unmap_clears_without_flush(void)
+{
+	uint64_t gen;
+
+	CHECK_EQ(core_setup(&pt, fmt_ia_bits, 0), 0);
+	CHECK_EQ(s2pt_set_mmio(&pt, SZ_1G, 1), 0);
+	CHECK_EQ(s2pt_set_mmio(&pt, SZ_1G + SZ_4K, 1), 0);
+	CHECK_EQ(s2pt_unmap(&pt, SZ_1G, SZ_4K), 0);
+	CHECK_EQ(s2pt_get_mmio(&pt, SZ_1G, &gen), -ENOENT);
+	CHECK_EQ(s2pt_get_mmio(&pt, SZ_1G + SZ_4K, &gen), 0);
+	CHECK_EQ(pt.counters.flushes, 0);
+	CHECK_EQ(pt.counters.tlbi_ipa + pt.counters.tlbi_range +
+		 pt.counters.tlbi_vmid, 0);
+	/* The last one empties its table, which is freed. */
+	CHECK_EQ(s2pt_unmap(&pt, SZ_1G + SZ_4K, SZ_4K), 0);
+	CHECK_EQ(s2pt_get_mmio(&pt, SZ_1G + SZ_4K, &gen), -ENOENT);
+	CHECK_EQ(pt.counters.tables_in_use, 0);
+	CHECK_EQ(pt.audit_failures, 0);
+	CHECK(core_teardown(&pt));
+}
+
+/* A detached subtree of MMIO SPTEs has no guest page to clean. */
+static void mmio_fast_unmap_cleans_nothing(void)
+{
+	uint64_t gen;
+
+	CHECK_EQ(core_setup(&pt, fmt_ia_bits, 0), 0);
+	for (unsigned int i = 0; i < 8; i++) {
+		CHECK_EQ(s2pt_set_mmio(&pt, SZ_1G + i * SZ_2M, i), 0);
+	}
+	CHECK_EQ(s2pt_unmap(&pt, SZ_1G, SZ_1G), 0);
+	CHECK_EQ(pt.counters.detaches, 1);
+	CHECK_EQ(pt.counters.cmo_pages, 0);
+	CHECK_EQ(s2pt_get_mmio(&pt, SZ_1G, &gen), -ENOENT);
+	CHECK_EQ(pt.counters.tables_in_use, 0);
+	CHECK_EQ(pt.audit_failures, 0);
+	CHECK(core_teardown(&pt));
+}
+
+/* Protect, split and collapse leave an MMIO SPTE as it was. */
+static void mmio_survives_protect_split_collapse(void)
+{
+	uint64_t gen;
+
+	CHECK_EQ(core_setup(&pt, fmt_ia_bits, 0), 0);
+	/* A 2 MiB range of pages, one of them MMIO: never a block. */
+	CHECK_EQ(s2pt_map(&pt, SZ_2M, TEST_PA(SZ_2M), 17 * SZ_4K,
+			  S2_PROT_RWX), 0);
+	CHECK_EQ(s2pt_set_mmio(&pt, SZ_2M + 17 * SZ_4K, 4), 0);
+	CHECK_EQ(s2pt_map(&pt, SZ_2M + 18 * SZ_4K, TEST_PA(SZ_2M + 18 * SZ_4K),
+			  SZ_2M - 18 * SZ_4K, S2_PROT_RWX), 0);
+	CHECK_EQ(s2pt_protect(&pt, SZ_2M, SZ_2M, S2_PROT_R), 0);
+	CHECK_EQ(s2pt_get_mmio(&pt, SZ_2M + 17 * SZ_4K, &gen), 0);
+	CHECK_EQ(gen, 4);
+	CHECK_EQ(s2pt_collapse(&pt, 0, SZ_1G), 0);
+	CHECK_EQ(s2pt_split(&pt, 0, SZ_1G, 0), 0);
+	CHECK_EQ(s2pt_get_mmio(&pt, SZ_2M + 17 * SZ_4K, &gen), 0);
+	CHECK_EQ(gen, 4);
+	/* Once it is gone the range collapses. */
+	CHECK_EQ(s2pt_unmap(&pt, SZ_2M + 17 * SZ_4K, SZ_4K), 0);
+	CHECK_EQ(s2pt_map(&pt, SZ_2M + 17 * SZ_4K, TEST_PA(SZ_2M + 17 * SZ_4K),
+			  SZ_4K, S2_PROT_R), 0);
+	CHECK_EQ(s2pt_collapse(&pt, 0, SZ_1G), 1);
+	CHECK_EQ(pt.audit_failures, 0);
+	CHECK(core_teardown(&pt));
+}
+
+/* An allocation failure at any point leaves the table byte-identical. */
+static void mmio_alloc_failure_leaves_table_unchanged(void)
+{
+	int ret = -ENOMEM;
+	uint64_t gen;
+	long n;
+
+	CHECK_EQ(core_setup(&pt, fmt_ia_bits, 0), 0);
+	CHECK_EQ(s2pt_map(&pt, 0, TEST_PA(0), SZ_4K, S2_PROT_R), 0);
+	for (n = 0; ret == -ENOMEM; n++) {
+		char *before = core_dump(&pt);
+		unsigned long live = host_alloc_live;
+		uint64_t writes = pt.counters.entries_written;
+		char *after;
+
+		host_alloc_fail_nth(n);
+		ret = s2pt_set_mmio(&pt, (1ULL << fmt_ia_bits) - SZ_4K, 9);
+		host_alloc_fail_nth(-1);
+		after = core_dump(&pt);
+		if (ret == -ENOMEM) {
+			CHECK(strcmp(before, after) == 0);
+			CHECK_EQ(host_alloc_live, live);
+			CHECK_EQ(pt.counters.entries_written, writes);
+		}
+		free(before);
+		free(after);
+	}
+	CHECK_EQ(ret, 0);
+	/* Failed at each of its tables, then made exactly that many. */
+	CHECK_EQ(n - 1, tables_for_one_page());
+	CHECK_EQ(s2pt_get_mmio(&pt, (1ULL << fmt_ia_bits) - SZ_4K, &gen), 0);
+	CHECK_EQ(gen, 9);
+	CHECK_EQ(pt.audit_failures, 0);
+	CHECK(core_teardown(&pt));
+}
+
+/* Misaligned and out-of-range addresses: errors, nothing written. */
+static void mmio_bad_arguments_are_refused(void)
+{
+	uint64_t top = 1ULL << fmt_ia_bits;
+	uint64_t gen;
+	char *before, *after;
+
+	CHECK_EQ(core_setup(&pt, fmt_ia_bits, 0), 0);
+	before = core_dump(&pt);
+	CHECK_EQ(s2pt_set_mmio(&pt, 0x1800, 1), -EINVAL);
+	CHECK_EQ(s2pt_set_mmio(&pt, top, 1), -ERANGE);
+	CHECK_EQ(s2pt_set_mmio(&pt, ~0ULL << 12, 1), -ERANGE);
+	CHECK_EQ(s2pt_get_mmio(&pt, top, &gen), -ERANGE);
+	after = core_dump(&pt);
+	CHECK(strcmp(before, after) == 0);
+	CHECK_EQ(pt.counters.tables_alloc, 0);
+	free(before);
+	free(after);
+	CHECK(core_teardown(&pt));
+}
+
+/* The audit accepts MMIO SPTEs and catches one naming another page. */
+static void mmio_audit_checks_gpa(void)
+{
+	s2pte_t *ptep = NULL;
+	const s2pte_t *t;
+	s2pte_t saved;
+
+	CHECK_EQ(core_setup(&pt, fmt_ia_bits, 0), 0);
+	CHECK_EQ(s2pt_set_mmio(&pt, 5 * SZ_4K, 2), 0);
+	CHECK_EQ(s2pt_audit(&pt), 0);
+	/* Find the level-0 entry of page 5 (every table index is 0 above). */
+	t = s2_table_va(pt.root);
+	for (unsigned int level = pt.fmt.levels - 1; level > 0; level--) {
+		t = s2_table_va(arch_s2_pte_pa(t[0], 0));
+	}
+	ptep = (s2pte_t *)&t[5];
+	CHECK(s2pt_is_mmio(&pt, *ptep));
+	saved = *ptep;
+	*ptep = arch_s2_make_mmio(&pt, 6 * SZ_4K, 2);
+	CHECK_EQ(s2pt_audit(&pt), -EIO);
+	*ptep = saved;
+	CHECK_EQ(s2pt_audit(&pt), 0);
+	CHECK(core_teardown(&pt));
+}
+
+/* The dump prints an MMIO SPTE with its generation and raw value. */
+static void mmio_dump_line(void)
+{
+	unsigned int depth;
+	char want[160];
+	char *text;
+
+	CHECK_EQ(core_setup(&pt, fmt_ia_bits, 0), 0);
+	depth = pt.fmt.levels - 1;
+	CHECK_EQ(s2pt_set_mmio(&pt, 0x40003000, 5), 0);
+	snprintf(want, sizeof(want),
+		 "\n%*sL0 0x0000000040003000-0x0000000040003fff mmio gen=5 "
+		 "pte=0x0050000040003006\n", (int)depth * 2, "");
+	text = core_dump(&pt);
+	CHECK(strstr(text, want) != NULL);
+	/* The last line of the dump. */
+	CHECK(strcmp(text + strlen(text) - strlen(want) + 1, want + 1) == 0);
+	free(text);
+	CHECK(core_teardown(&pt));
+}
+
+/* A mask/value pair is refused unless MMIO SPTEs stay software entries. */
+static void mmio_value_validation(void)
+{
+	s2pte_t mask = arch_s2_mmio_mask();
+	s2pte_t value;
+
+	CHECK_EQ(core_setup(&pt, fmt_ia_bits, 0), 0);
+	value = arch_s2_mmio_value(&pt);
+	CHECK(s2pt_mmio_value_valid(&pt, mask, value));
+	/* Value outside the mask. */
+	CHECK(!s2pt_mmio_value_valid(&pt, mask, value | BIT(3)));
+	/* Mask overlapping the GPA or generation bits. */
+	CHECK(!s2pt_mmio_value_valid(&pt, mask | BIT(12), value));
+	CHECK(!s2pt_mmio_value_valid(&pt, mask | BIT(55), value));
+	CHECK(!s2pt_mmio_value_valid(&pt, 0, 0));
+	/* Value 0: the SPTE of page 0, generation 0 would be absent. */
+	CHECK(!s2pt_mmio_value_valid(&pt, mask, 0));
+	/* All of bits 2:0: a usable page on both formats. */
+	CHECK(!s2pt_mmio_value_valid(&pt, mask, 7));
+	CHECK(core_teardown(&pt));
+}
+
+void run_mmio_tests(void)
+{
+	RUN_TEST(mmio_set_then_get_returns_generation);
+	RUN_TEST(mmio_entry_layout);
+	RUN_TEST(mmio_generation_is_truncated);
+	RUN_TEST(mmio_set_over_any_entry_is_eexist);
+	RUN_TEST(mmio_map_over_is_eexist);
+	RUN_TEST(mmio_unmap_clears_without_flush);
+	RUN_TEST(mmio_fast_unmap_cleans_nothing);
+	RUN_TEST(mmio_survives_protect_split_collapse);
+	RUN_TEST(mmio_alloc_failure_leaves_table_unchanged);
+	RUN_TEST(mmio_bad_arguments_are_refused);
+	RUN_TEST(mmio_audit_checks_gpa);
+	RUN_TEST(mmio_dump_line);
+	RUN_TEST(mmio_value_validation);
+}
