@@ -262,14 +262,16 @@ void console_write(const char *s, size_t n)
 
 void vprintk(int level, const char *fmt, va_list ap)
 {
-	static const char *const prefix[] = { "error: ", "warning: ", "", "" };
+	static const char *const prefix[] = { "", "error: ", "warning: ", "",
+					      "" };
 	char buf[512];
 	int n;
 
 	if (level > log_level) {
 		return;
 	}
-	n = ksnprintf(buf, sizeof(buf), "%s", prefix[level < 0 ? 0 : level > 3 ? 3 : level]);
+	n = ksnprintf(buf, sizeof(buf), "%s", prefix[level < LOG_OUT ? 0 :
+		level > LOG_DEBUG ? LOG_DEBUG + 1 : level + 1]);
 	n += kvsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
 	console_write(buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }

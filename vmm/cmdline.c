@@ -58,10 +58,13 @@ static bool apply_word(const char *w, size_t len, struct hv_options *o)
 	} else if (word_is(w, klen, "config")) {
 		strlcpy(o->config, val, sizeof(o->config));
 	} else if (word_is(w, klen, "selftest")) {
-		if (strcmp(val, "fault")) {
+		if (!strcmp(val, "fault")) {
+			o->selftest_fault = true;
+		} else if (!strcmp(val, "s2")) {
+			o->selftest_s2 = true;
+		} else {
 			return false;
 		}
-		o->selftest_fault = true;
 	} else {
 		return false;
 	}

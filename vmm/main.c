@@ -21,20 +21,15 @@ static struct bundle bundle;
 static struct vm_config vm_configs[VM_MAX_VMS];
 static struct vm vms[VM_MAX_VMS];
 
-/* Build every configured VM's memory; returns how many were built. */
+/* Build every configured VM; returns how many were built. */
 static unsigned int build_vms(unsigned int nr)
 {
 	unsigned int built = 0;
 
 	for (unsigned int i = 0; i < nr; i++) {
-		if (vm_build(&vms[i], &vm_configs[i], &bundle, i)) {
-			continue;
+		if (!vm_build(&vms[i], &vm_configs[i], &bundle, i)) {
+			built++;
 		}
-		if (vm_s2_selftest(&vms[i])) {
-			vm_destroy(&vms[i]);
-			continue;
-		}
-		built++;
 	}
 	return built;
 }
@@ -44,7 +39,7 @@ static void destroy_vms(unsigned int nr)
 	for (unsigned int i = 0; i < nr; i++) {
 		struct s2_counters before = vms[i].s2.counters;
 
-		if (!vms[i].cfg || !vms[i].ram_pa) {
+		if (!vms[i].s2_live) {
 			continue;
 		}
 		vm_destroy(&vms[i]);
@@ -55,6 +50,19 @@ static void destroy_vms(unsigned int nr)
 			(unsigned long long)(vms[i].s2.counters.tlbi_vmid -
 					     before.tlbi_vmid));
 	}
+}
+
+/* `selftest=s2`: exercise every VM's table, tear them down, stop. */
+static void __noreturn s2_selftest_and_stop(unsigned int nr)
+{
+	for (unsigned int i = 0; i < nr; i++) {
+		if (vms[i].s2_live) {
+			vm_s2_selftest(&vms[i]);
+		}
+	}
+	destroy_vms(nr);
+	palloc_dump();
+	arch_stop(3);
 }
 
 static void add_range(struct mem_range *arr, unsigned int *nr, paddr_t base,
@@ -146,6 +154,7 @@ static int setup_palloc(const struct platform *p)
 void strata_main(struct platform *p)
 {
 	unsigned int nr_vms, nr_built;
+	int status;
 
 	hv_parse_cmdline(p->cmdline, &hv_options);
 	log_level = hv_options.loglevel;
@@ -175,10 +184,23 @@ void strata_main(struct platform *p)
 	}
 	palloc_dump();
 	nr_built = build_vms(nr_vms);
-	/* Entering guests comes with the VMX and EL2 run loops (issues 4, 5). */
-	pr_warn("Strata: %u of %u VM%s built, but this build cannot enter guests yet; stopping\n",
-		nr_built, nr_vms, nr_vms == 1 ? "" : "s");
+	if (hv_options.selftest_s2) {
+		s2_selftest_and_stop(nr_vms);
+	}
+	if (!vmm_arch_ready()) {
+		pr_warn("Strata: %u of %u VM%s built, but this build cannot enter %s guests yet; stopping\n",
+			nr_built, nr_vms, nr_vms == 1 ? "" : "s", arch_name);
+		destroy_vms(nr_vms);
+		palloc_dump();
+		arch_stop(3);
+	}
+	if (!nr_built) {
+		pr_err("Strata: none of the %u VM%s could be built; stopping\n",
+		       nr_vms, nr_vms == 1 ? "" : "s");
+		arch_stop(1);
+	}
+	status = vmm_run(vms, nr_vms);
 	destroy_vms(nr_vms);
 	palloc_dump();
-	arch_stop(3);
+	arch_stop(status);
 }

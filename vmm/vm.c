@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* Building a VM's memory: RAM, the stage-2 table through the core, the kernel. */
+/*
+ * Building a VM: its RAM (one memslot), an empty stage-2 table through the
+ * core (guest memory is mapped on faults, vmm/fault.c), the kernel and initrd,
+ * the architecture's devices and boot data, and its vCPUs.
+ */
 #include <core/arch.h>
 #include <lib/errno.h>
 #include <lib/printk.h>
@@ -15,20 +19,114 @@ static int load_kernel(struct vm *vm, const struct bundle_file *k)
 		.host = (uint8_t *)(uintptr_t)vm->ram_pa,
 	};
 
-	if (is_elf64_for(k->data, k->size, arch_elf_machine)) {
-		return load_elf64(k->name, k->data, k->size, arch_elf_machine,
-				  &ram, &vm->image);
+	return load_guest_kernel(k->name, k->data, k->size, arch_elf_machine,
+				 vm->cfg->has_load_addr, vm->cfg->load_addr,
+				 &ram, &vm->image);
+}
+
+static bool range_overlaps(gpa_t a, uint64_t alen, gpa_t b, uint64_t blen)
+{
+	return alen && blen && a < b + blen && b < a + alen;
+}
+
+/* Whether [@gpa, @gpa + @size) overlaps a used range; *@start is its start. */
+static bool find_overlap(const struct vm *vm, gpa_t gpa, uint64_t size,
+			 gpa_t *start)
+{
+	if (range_overlaps(gpa, size, vm->image.start,
+			   vm->image.end - vm->image.start)) {
+		*start = vm->image.start;
+		return true;
 	}
-	if (arch_elf_machine == 183 && is_arm64_image(k->data, k->size)) {
-		return load_arm64_image(k->name, k->data, k->size, &ram,
-					&vm->image);
+	if (range_overlaps(gpa, size, vm->initrd_gpa, vm->initrd_size)) {
+		*start = vm->initrd_gpa;
+		return true;
 	}
-	if (vm->cfg->has_load_addr) {
-		return load_raw(k->name, k->data, k->size,
-				vm->cfg->load_addr, &ram, &vm->image);
+	for (unsigned int i = 0; i < vm->nr_placed; i++) {
+		if (range_overlaps(gpa, size, vm->placed[i].gpa,
+				   vm->placed[i].size)) {
+			*start = vm->placed[i].gpa;
+			return true;
+		}
 	}
-	pr_err("%s: unknown image format\n", k->name);
-	return -ENOEXEC;
+	return false;
+}
+
+gpa_t vm_place(struct vm *vm, uint64_t size, uint64_t align)
+{
+	gpa_t lo = vm->ram_gpa, hi = vm->ram_gpa + vm->ram_size;
+	gpa_t gpa, used;
+
+	if (!size || size > vm->ram_size || vm->nr_placed == VM_MAX_PLACED ||
+	    !align || (align & (align - 1))) {
+		return 0;
+	}
+	gpa = ALIGN_DOWN(hi - size, align);
+	while (gpa >= lo && find_overlap(vm, gpa, size, &used)) {
+		if (used < lo + size) {
+			return 0;
+		}
+		gpa = ALIGN_DOWN(used - size, align);
+	}
+	if (gpa < lo || !gpa) {
+		return 0;
+	}
+	vm->placed[vm->nr_placed].gpa = gpa;
+	vm->placed[vm->nr_placed].size = size;
+	vm->nr_placed++;
+	return gpa;
+}
+
+static int load_initrd(struct vm *vm, const struct bundle *b)
+{
+	const struct bundle_file *f;
+	gpa_t gpa;
+
+	if (!vm->cfg->initrd[0]) {
+		return 0;
+	}
+	f = bundle_find(b, vm->cfg->initrd);
+	if (!f) {
+		pr_err("vm %s: initrd '%s' is not in the bundle\n", vm->name,
+		       vm->cfg->initrd);
+		return -ENOENT;
+	}
+	gpa = vm_place(vm, ALIGN_UP(f->size ? f->size : 1, PAGE_SIZE),
+		       PAGE_SIZE);
+	if (!gpa) {
+		pr_err("vm %s: initrd '%s' (%zu bytes) does not fit in RAM beside the kernel\n",
+		       vm->name, f->name, f->size);
+		return -ERANGE;
+	}
+	memcpy(vm_gpa_to_host(vm, gpa, ALIGN_UP(f->size ? f->size : 1,
+						PAGE_SIZE)),
+	       f->data, f->size);
+	/* vm_place() reserved it; the initrd fields keep it known by name. */
+	vm->nr_placed--;
+	vm->initrd_gpa = gpa;
+	vm->initrd_size = f->size;
+	pr_info("vm %s: initrd %s at 0x%llx, %zu bytes\n", vm->name, f->name,
+		(unsigned long long)gpa, f->size);
+	return 0;
+}
+
+static int alloc_ram(struct vm *vm)
+{
+	uint64_t pages = vm->ram_size >> PAGE_SHIFT;
+	int ret = -ENOMEM;
+
+	/* 1 GiB alignment lets faults map 1 GiB blocks; 2 MiB otherwise. */
+	if (vm->ram_size >= SZ_1G) {
+		ret = palloc_alloc(pages, SZ_1G >> PAGE_SHIFT, &vm->ram_pa);
+	}
+	if (ret) {
+		ret = palloc_alloc(pages, SZ_2M >> PAGE_SHIFT, &vm->ram_pa);
+	}
+	if (ret) {
+		pr_err("vm %s: not enough free memory for %llu MiB\n",
+		       vm->name, (unsigned long long)(vm->ram_size >> 20));
+	}
+	return ret;
 }
 
 /* The core must translate @gpa to where the RAM really is. */
@@ -39,13 +137,13 @@ static int check_translation(struct vm *vm, gpa_t gpa, unsigned int prot)
 
 	if (ret) {
 		pr_err("vm %s: GPA 0x%llx has no translation (%d)\n",
-		       vm->cfg->name, (unsigned long long)gpa, ret);
+		       vm->name, (unsigned long long)gpa, ret);
 		return -EFAULT;
 	}
 	if (t.pa != vm->ram_pa + (gpa - vm->ram_gpa) ||
 	    (t.prot & S2_PROT_RWX) != prot) {
 		pr_err("vm %s: GPA 0x%llx -> 0x%llx prot %u, expected 0x%llx prot %u\n",
-		       vm->cfg->name, (unsigned long long)gpa,
+		       vm->name, (unsigned long long)gpa,
 		       (unsigned long long)t.pa, t.prot,
 		       (unsigned long long)(vm->ram_pa + (gpa - vm->ram_gpa)),
 		       prot);
@@ -54,68 +152,27 @@ static int check_translation(struct vm *vm, gpa_t gpa, unsigned int prot)
 	return 0;
 }
 
-int vm_build(struct vm *vm, const struct vm_config *cfg,
-	     const struct bundle *b, unsigned int index)
-{
-	const struct bundle_file *k = bundle_find(b, cfg->kernel);
-	int ret;
-
-	*vm = (struct vm){ .cfg = cfg, .ram_gpa = arch_guest_ram_base,
-			   .ram_size = cfg->memory };
-	ret = palloc_alloc(cfg->memory >> PAGE_SHIFT, SZ_2M >> PAGE_SHIFT,
-			   &vm->ram_pa);
-	if (ret) {
-		pr_err("vm %s: not enough free memory for %llu MiB\n",
-		       cfg->name, (unsigned long long)(cfg->memory >> 20));
-		return ret;
-	}
-	memset((void *)(uintptr_t)vm->ram_pa, 0, vm->ram_size);
-	ret = s2pt_init(&vm->s2, arch_guest_ia_bits, arch_s2_cpu_flags(), index + 1);
-	if (!ret) {
-		vm->s2_live = true;
-		ret = s2pt_map(&vm->s2, vm->ram_gpa, vm->ram_pa, vm->ram_size,
-			       S2_PROT_RWX);
-	}
-	if (!ret) {
-		ret = k ? load_kernel(vm, k) : -ENOENT;
-	}
-	if (!ret) {
-		ret = check_translation(vm, vm->image.entry, S2_PROT_RWX);
-	}
-	if (ret) {
-		pr_err("vm %s: cannot be built (%d)\n", cfg->name, ret);
-		vm_destroy(vm);
-		return ret;
-	}
-	pr_info("vm %s: %llu MiB at GPA 0x%llx -> PA 0x%llx, stage-2 %llu table pages\n",
-		cfg->name, (unsigned long long)(vm->ram_size >> 20),
-		(unsigned long long)vm->ram_gpa,
-		(unsigned long long)vm->ram_pa,
-		(unsigned long long)vm->s2.counters.tables_in_use);
-	pr_info("vm %s: %s kernel at 0x%llx-0x%llx, entry 0x%llx\n", cfg->name,
-		vm->image.format, (unsigned long long)vm->image.start,
-		(unsigned long long)vm->image.end,
-		(unsigned long long)vm->image.entry);
-	return 0;
-}
-
 int vm_s2_selftest(struct vm *vm)
 {
-	struct s2_counters before = vm->s2.counters;
 	gpa_t blk = vm->ram_gpa + (vm->ram_size >= 2 * SZ_2M ? SZ_2M : 0);
 	uint64_t len = MIN(SZ_2M, vm->ram_size);
+	paddr_t pa = vm->ram_pa + (blk - vm->ram_gpa);
+	struct s2_counters before;
 	struct s2_translation t;
 	int ret;
 
-	ret = s2pt_unmap(&vm->s2, blk, len);
+	ret = s2pt_map(&vm->s2, blk, pa, len, S2_PROT_RWX);
+	before = vm->s2.counters;
+	if (!ret) {
+		ret = s2pt_unmap(&vm->s2, blk, len);
+	}
 	if (!ret && s2pt_lookup(&vm->s2, blk, &t) != -ENOENT) {
 		pr_err("vm %s: GPA 0x%llx still translates after unmap\n",
-		       vm->cfg->name, (unsigned long long)blk);
+		       vm->name, (unsigned long long)blk);
 		ret = -EFAULT;
 	}
 	if (!ret) {
-		ret = s2pt_map(&vm->s2, blk, vm->ram_pa + (blk - vm->ram_gpa),
-			       len, S2_PROT_RWX);
+		ret = s2pt_map(&vm->s2, blk, pa, len, S2_PROT_RWX);
 	}
 	if (!ret) {
 		ret = s2pt_protect(&vm->s2, blk, PAGE_SIZE,
@@ -131,7 +188,7 @@ int vm_s2_selftest(struct vm *vm)
 		ret = -EFAULT;
 	}
 	pr_info("vm %s: stage-2 self-test %s: %llu flushes (%llu per-address, %llu range with %llu instructions, %llu whole-VMID), %llu barriers, %llu CMO pages\n",
-		vm->cfg->name, ret ? "FAILED" : "passed",
+		vm->name, ret ? "FAILED" : "passed",
 		(unsigned long long)(vm->s2.counters.flushes - before.flushes),
 		(unsigned long long)(vm->s2.counters.tlbi_ipa - before.tlbi_ipa),
 		(unsigned long long)(vm->s2.counters.tlbi_range - before.tlbi_range),
@@ -145,6 +202,14 @@ int vm_s2_selftest(struct vm *vm)
 
 void vm_destroy(struct vm *vm)
 {
+	for (unsigned int i = 0; i < vm->nr_vcpus && vmm_arch_ready(); i++) {
+		arch_vcpu_destroy(&vm->vcpus[i]);
+	}
+	vm->nr_vcpus = 0;
+	if (vm->arch_live) {
+		arch_vm_destroy(vm);
+		vm->arch_live = false;
+	}
 	if (vm->s2_live) {
 		s2pt_destroy(&vm->s2);
 		vm->s2_live = false;
@@ -153,4 +218,80 @@ void vm_destroy(struct vm *vm)
 		palloc_free(vm->ram_pa, vm->ram_size >> PAGE_SHIFT);
 		vm->ram_pa = 0;
 	}
+	vm->nr_devices = 0;
+}
+
+static int create_vcpus(struct vm *vm)
+{
+	vm->nr_vcpus = vm->cfg->cpus ? vm->cfg->cpus : 1;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		int ret;
+
+		*v = (struct vcpu){ .vm = vm, .id = i, .state = VCPU_OFF };
+		ret = arch_vcpu_init(v);
+		if (ret) {
+			pr_err("vm %s: vCPU %u cannot be set up (%d)\n",
+			       vm->name, i, ret);
+			vm->nr_vcpus = i;
+			return ret;
+		}
+	}
+	vm->vcpus[0].state = VCPU_RUNNABLE;
+	return 0;
+}
+
+int vm_build(struct vm *vm, const struct vm_config *cfg,
+	     const struct bundle *b, unsigned int index)
+{
+	const struct bundle_file *k = bundle_find(b, cfg->kernel);
+	unsigned int flags = arch_s2_cpu_flags() | (cfg->ve ? S2PT_F_VE : 0);
+	int ret;
+
+	*vm = (struct vm){ .cfg = cfg, .name = cfg->name, .index = index,
+			   .ram_gpa = arch_guest_ram_base,
+			   .ram_size = cfg->memory };
+	ret = alloc_ram(vm);
+	if (ret) {
+		return ret;
+	}
+	memset((void *)(uintptr_t)vm->ram_pa, 0, vm->ram_size);
+	vm->memslots[0] = (struct memslot){ .gpa = vm->ram_gpa,
+					    .size = vm->ram_size,
+					    .pa = vm->ram_pa };
+	vm->nr_memslots = 1;
+	vm->memslot_gen = 1;
+	ret = s2pt_init(&vm->s2, arch_guest_ia_bits, flags, index + 1);
+	if (!ret) {
+		vm->s2_live = true;
+		ret = k ? load_kernel(vm, k) : -ENOENT;
+	}
+	if (!ret) {
+		ret = load_initrd(vm, b);
+	}
+	if (!ret && vmm_arch_ready()) {
+		ret = arch_vm_init(vm);
+		vm->arch_live = !ret;
+		if (!ret) {
+			ret = create_vcpus(vm);
+		}
+	}
+	if (ret) {
+		pr_err("vm %s: cannot be built (%d)\n", cfg->name, ret);
+		vm_destroy(vm);
+		return ret;
+	}
+	vm->state = VM_RUNNING;
+	pr_info("vm %s: %llu MiB at GPA 0x%llx -> PA 0x%llx, stage-2 %llu table pages\n",
+		cfg->name, (unsigned long long)(vm->ram_size >> 20),
+		(unsigned long long)vm->ram_gpa,
+		(unsigned long long)vm->ram_pa,
+		(unsigned long long)vm->s2.counters.tables_in_use);
+	pr_info("vm %s: %s kernel at 0x%llx-0x%llx, entry 0x%llx, %u vCPU%s\n",
+		cfg->name, vm->image.format,
+		(unsigned long long)vm->image.start,
+		(unsigned long long)vm->image.end,
+		(unsigned long long)vm->image.entry, vm->nr_vcpus,
+		vm->nr_vcpus == 1 ? "" : "s");
+	return 0;
 }

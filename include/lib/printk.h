@@ -11,6 +11,7 @@
 #include <types.h>
 
 enum log_level {
+	LOG_OUT = -1,	/* always printed, no prefix (guest console output) */
 	LOG_ERR,
 	LOG_WARN,
 	LOG_INFO,

@@ -9,6 +9,9 @@
  *   config=NAME                    the bundle file with the VM configuration
  *                                  (default strata.cfg)
  *   selftest=fault                 take a deliberate exception (test builds)
+ *   selftest=s2                    build the VMs, exercise their stage-2
+ *                                  tables on this CPU, tear them down and
+ *                                  stop (status 3) instead of running them
  *
  * Unknown words and bad values are reported and ignored: a typo on the
  * command line never stops the hypervisor.
@@ -24,6 +27,7 @@ struct hv_options {
 	int loglevel;
 	bool audit;
 	bool selftest_fault;
+	bool selftest_s2;
 	char config[CMDLINE_VALUE_MAX];
 	unsigned int nr_errors;		/* words reported and ignored */
 };

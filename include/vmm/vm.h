@@ -25,6 +25,7 @@
 #define VM_MAX_MEMSLOTS		8
 #define VM_MAX_DEVICES		8
 #define VM_CONSOLE_LINE		160
+#define VM_MAX_PLACED		8
 
 /* Memslot flags. */
 #define MEMSLOT_RO		BIT(0)
@@ -129,6 +130,11 @@ struct vm {
 	struct loaded_image image;
 	gpa_t initrd_gpa;		/* 0 when none */
 	uint64_t initrd_size;
+	unsigned int nr_placed;		/* ranges given out by vm_place() */
+	struct {
+		gpa_t gpa;
+		uint64_t size;
+	} placed[VM_MAX_PLACED];
 
 	/* Devices. */
 	unsigned int nr_devices;
@@ -145,6 +151,7 @@ struct vm {
 	/* STRATA_CTR_* values kept by the VMM (the core ones live in s2). */
 	uint64_t ctr[STRATA_CTR_NR];
 
+	bool arch_live;			/* arch_vm_init() succeeded */
 	struct arch_vm arch;
 };
 
@@ -164,8 +171,8 @@ int vm_build(struct vm *vm, const struct vm_config *cfg,
 /*
  * Exercise the VM's table on this CPU the way a zap and a dirty-log pass do
  * (map, unmap and re-map a 2 MiB block, write-protect a page, checking each
- * translation and the invalidation counts), then unmap it again so the guest
- * starts with an empty table. Returns 0 or a negative error.
+ * translation and printing the invalidation counts). For `selftest=s2`: the
+ * VM is torn down afterwards, never run. Returns 0 or a negative error.
  */
 int vm_s2_selftest(struct vm *vm);
 
@@ -174,10 +181,11 @@ void vm_destroy(struct vm *vm);
 
 /*
  * Find a free, @align-aligned guest-physical range of @size bytes inside RAM
- * that overlaps neither the kernel image nor the initrd, preferring the top
- * of RAM. Return: its GPA, or 0 when there is none.
+ * that overlaps neither the kernel image, nor the initrd, nor a range an
+ * earlier vm_place() returned, preferring the top of RAM, and reserve it.
+ * Return: its GPA, or 0 when there is none (or VM_MAX_PLACED are taken).
  */
-gpa_t vm_place(const struct vm *vm, uint64_t size, uint64_t align);
+gpa_t vm_place(struct vm *vm, uint64_t size, uint64_t align);
 
 /* Host pointer to [@gpa, @gpa + @len) when a memslot backs all of it. */
 void *vm_gpa_to_host(struct vm *vm, gpa_t gpa, uint64_t len);
@@ -253,7 +261,10 @@ int vm_io_access(struct vcpu *v, enum io_space space, uint64_t addr,
  * A Strata hypercall (include/vmm/hypercall.h) from @v: function @fn,
  * arguments @a[0..2]. Returns the status; *@value gets the value register.
  * STRATA_HC_POWER_OFF ends the VM (check vm_running() afterwards).
- * Returns STRATA_HC_NOT_SUPPORTED for IDs outside the Strata range.
+ * Every call is counted in STRATA_CTR_HYPERCALLS; unknown IDs (anything that
+ * is not a Strata call) also in STRATA_CTR_HC_UNKNOWN and return
+ * STRATA_HC_NOT_SUPPORTED. The arch code counts the calls it serves itself
+ * (PSCI) in STRATA_CTR_HYPERCALLS.
  */
 long vm_hypercall(struct vcpu *v, uint64_t fn, const uint64_t a[3],
 		  uint64_t *value);
@@ -270,25 +281,39 @@ int vmm_run(struct vm *vms, unsigned int nr);
 /* ---- Architecture hooks (arch/<arch>/) ---------------------------------- */
 
 /*
+ * The hooks are weak references while the run loops of the two
+ * architectures land one after the other (issues 4 and 5): vmm_arch_ready()
+ * says whether this architecture provides all of them. An architecture
+ * without them builds VMs but says it cannot enter guests.
+ */
+#define __vm_arch_hook	__attribute__((weak))
+
+/*
  * Per-VM architecture set-up after RAM, kernel and initrd are in place and
  * before the vCPUs exist: emulated console and test device on the bus, guest
  * DTB (arm64) or boot page tables / multiboot info (x86). Errors are printed.
  */
-int arch_vm_init(struct vm *vm);
-void arch_vm_destroy(struct vm *vm);
+int arch_vm_init(struct vm *vm) __vm_arch_hook;
+void arch_vm_destroy(struct vm *vm) __vm_arch_hook;
 
 /*
  * Initialise @v (vm, id set) so that, when made VCPU_RUNNABLE, it starts as
  * the architecture's boot protocol says (vCPU 0 at vm->image.entry).
  */
-int arch_vcpu_init(struct vcpu *v);
-void arch_vcpu_destroy(struct vcpu *v);
+int arch_vcpu_init(struct vcpu *v) __vm_arch_hook;
+void arch_vcpu_destroy(struct vcpu *v) __vm_arch_hook;
 
 /*
  * Enter @v and handle its exits until its time slice ends (preemption timer,
  * EL2 timer), it blocks (WFI, HLT) or stops, or its VM ends. Never returns
  * with the VM in an inconsistent state: a guest error ends in vm_fail().
  */
-void arch_vcpu_run(struct vcpu *v);
+void arch_vcpu_run(struct vcpu *v) __vm_arch_hook;
+
+static inline bool vmm_arch_ready(void)
+{
+	return arch_vm_init && arch_vm_destroy && arch_vcpu_init &&
+	       arch_vcpu_destroy && arch_vcpu_run;
+}
 
 #endif

@@ -85,7 +85,7 @@ def run_arm64(tmp, cpu):
             ["qemu-system-aarch64", "-M", "virt,virtualization=on,"
              "gic-version=3", "-cpu", cpu, "-m", "512M", "-nographic",
              "-semihosting", "-kernel", ARM_BIN, "-initrd", cpio,
-             "-append", "loglevel=info"], stdin=subprocess.DEVNULL,
+             "-append", "loglevel=info selftest=s2"], stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
         return p.stdout.decode(errors="replace").replace("\r", "")
     except subprocess.TimeoutExpired as e:
@@ -121,7 +121,7 @@ def t_x86_bochs(tmp):
         f.write(CFG % ("hello.elf", "16M", "hello.elf"))
     with open(os.path.join(root, "boot/grub/grub.cfg"), "w") as f:
         f.write("set timeout=0\nmenuentry \"Strata\" {\n"
-                "  multiboot2 /boot/strata.elf loglevel=info\n"
+                "  multiboot2 /boot/strata.elf loglevel=info selftest=s2\n"
                 "  module2 /boot/strata.cfg strata.cfg\n"
                 "  module2 /boot/hello.elf hello.elf\n  boot\n}\n")
     iso = os.path.join(tmp, "vm.iso")

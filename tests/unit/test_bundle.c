@@ -122,6 +122,7 @@ static void config_example(void)
 		"\n"
 		"[vm db]\n"
 		"kernel = db.elf\n"
+		"ve = on\n"
 		"load = 0x80000\n";
 
 	CHECK_EQ(parse(text, vms, &errors), 2);
@@ -137,6 +138,8 @@ static void config_example(void)
 	CHECK_EQ(vms[1].cpus, 1);
 	CHECK(vms[1].has_load_addr);
 	CHECK_EQ(vms[1].load_addr, 0x80000);
+	CHECK(!vms[0].ve);
+	CHECK(vms[1].ve);
 }
 
 /* A bad section is dropped with an error; the good one is kept. */
@@ -150,12 +153,13 @@ static void config_bad_section_dropped(void)
 		"[vm nokernel]\ncpus = 1\n"
 		"[vm good]\nkernel = z\n"
 		"[vm toomany]\nkernel = k\ncpus = 99\n"
-		"[vm x]\nkernel = k\ncolour = blue\n";
+		"[vm x]\nkernel = k\ncolour = blue\n"
+		"[vm y]\nkernel = k\nve = maybe\n";
 
 	cap_len = 0;
 	console_register(&capture_console);
 	CHECK_EQ(parse(text, vms, &errors), 1);
-	CHECK_EQ(errors, 5);
+	CHECK_EQ(errors, 6);
 	CHECK_EQ(vms[0].line, 4);
 	/* line numbers stay right after an error about an earlier header */
 	CHECK(strstr(captured, "strata.cfg:6: VM 'nokernel' has no kernel"));
@@ -210,6 +214,11 @@ static void cmdline_words(void)
 		 4);
 	CHECK_EQ(o.loglevel, LOG_INFO);
 	CHECK(!strcmp(o.config, "strata.cfg"));
+	CHECK(!o.selftest_s2 && !o.selftest_fault);
+	CHECK_EQ(hv_parse_cmdline("selftest=s2", &o), 0);
+	CHECK(o.selftest_s2 && !o.selftest_fault);
+	CHECK_EQ(hv_parse_cmdline("selftest=fault selftest=nope", &o), 1);
+	CHECK(o.selftest_fault && !o.selftest_s2);
 }
 
 int main(int argc, char **argv)

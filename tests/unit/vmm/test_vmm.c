@@ -1,0 +1,546 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Host tests of the generic VMM: lazy stage-2 faults with the largest block,
+ * write-protect faults, MMIO SPTEs and their generation, the device bus and
+ * its unclaimed-access semantics, the MMIO test device, the hypercalls, the
+ * run loop's ending rules, vm_place() and vm_build(). The stage-2 core and
+ * the EPT encoder are the real ones; the architecture is a scripted fake.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <lib/errno.h>
+#include <mm/palloc.h>
+#include <vmm/devices.h>
+#include <vmm/vm.h>
+
+#include "harness.h"
+#include "host_hooks.h"
+
+const uint16_t arch_elf_machine = 62;
+const gpa_t arch_guest_ram_base = 0;
+const unsigned int arch_guest_ia_bits = 40;
+
+/* ---- The fake architecture ---------------------------------------------- */
+
+/* What arch_vcpu_run() does for the VM with that index, slice by slice. */
+enum fake_script {
+	FAKE_SPIN,		/* never ends by itself */
+	FAKE_OFF_AFTER_3,	/* powers off with status 0 in its 3rd slice */
+	FAKE_FAIL_AFTER_2,	/* is stopped for an error in its 2nd slice */
+	FAKE_CPU_OFF,		/* its only vCPU turns itself off */
+};
+
+static enum fake_script fake_script[VM_MAX_VMS];
+static unsigned int fake_vm_inits, fake_vm_destroys;
+static unsigned int fake_vcpu_inits, fake_vcpu_destroys;
+
+int arch_vm_init(struct vm *vm)
+{
+	fake_vm_inits++;
+	return dev_testdev_add(vm, IO_MMIO, 0xfe000000);
+}
+
+void arch_vm_destroy(struct vm *vm)
+{
+	(void)vm;
+	fake_vm_destroys++;
+}
+
+int arch_vcpu_init(struct vcpu *v)
+{
+	(void)v;
+	fake_vcpu_inits++;
+	return 0;
+}
+
+void arch_vcpu_destroy(struct vcpu *v)
+{
+	(void)v;
+	fake_vcpu_destroys++;
+}
+
+void arch_vcpu_run(struct vcpu *v)
+{
+	switch (fake_script[v->vm->index]) {
+	case FAKE_SPIN:
+		break;
+	case FAKE_OFF_AFTER_3:
+		if (v->slices == 3) {
+			vm_power_off(v->vm, 0);
+		}
+		break;
+	case FAKE_FAIL_AFTER_2:
+		if (v->slices == 2) {
+			vm_fail(v->vm, "scripted failure");
+		}
+		break;
+	case FAKE_CPU_OFF:
+		v->state = VCPU_STOPPED;
+		break;
+	}
+}
+
+/* ---- Helpers -------------------------------------------------------------- */
+
+static struct vm vm;
+static struct vm_config cfg = { .name = "t", .cpus = 1 };
+
+/* A VM with one memslot [@gpa, +@size) backed at the (fake) @pa. */
+static bool setup_vm(gpa_t gpa, uint64_t size, paddr_t pa)
+{
+	memset(&vm, 0, sizeof(vm));
+	host_alloc_reset();
+	vm.cfg = &cfg;
+	vm.name = "t";
+	vm.state = VM_RUNNING;
+	vm.memslots[0] = (struct memslot){ .gpa = gpa, .size = size, .pa = pa };
+	vm.nr_memslots = 1;
+	vm.memslot_gen = 1;
+	vm.nr_vcpus = 1;
+	vm.vcpus[0] = (struct vcpu){ .vm = &vm, .state = VCPU_RUNNABLE };
+	if (s2pt_init(&vm.s2, 40, 0, 1)) {
+		return false;
+	}
+	vm.s2_live = true;
+	return true;
+}
+
+static void teardown_vm(void)
+{
+	s2pt_destroy(&vm.s2);
+	vm.s2_live = false;
+}
+
+static struct vcpu *vcpu0(void)
+{
+	return &vm.vcpus[0];
+}
+
+static long hc(uint64_t fn, uint64_t a0, uint64_t a1, uint64_t *value)
+{
+	uint64_t a[3] = { a0, a1, 0 }, v;
+
+	return vm_hypercall(vcpu0(), fn, a, value ? value : &v);
+}
+
+static unsigned int leaf_level(gpa_t gpa)
+{
+	struct s2_translation t;
+
+	if (s2pt_lookup(&vm.s2, gpa, &t)) {
+		return 99;
+	}
+	return t.level;
+}
+
+/* ---- Faults ------------------------------------------------------------- */
+
+static void fault_maps_1g_block_when_aligned(void)
+{
+	CHECK(setup_vm(SZ_1G, SZ_1G, 0x80000000ULL));
+	CHECK_EQ(vm_handle_s2_fault(vcpu0(), SZ_1G + 0x1234, VM_ACC_R),
+		 VM_FAULT_FIXED);
+	CHECK_EQ(leaf_level(SZ_1G), 2);
+	CHECK_EQ(vm.ctr[STRATA_CTR_S2_FAULTS], 1);
+	CHECK_EQ(vm.ctr[STRATA_CTR_MAPS_1G], 1);
+	teardown_vm();
+}
+
+static void fault_maps_2m_or_4k_as_alignment_allows(void)
+{
+	/* 64 MiB, PA 2 MiB aligned: 2 MiB blocks. */
+	CHECK(setup_vm(0, 64 * SZ_2M / 2, 0x40000000ULL));
+	CHECK_EQ(vm_handle_s2_fault(vcpu0(), 0x345678, VM_ACC_W),
+		 VM_FAULT_FIXED);
+	CHECK_EQ(leaf_level(0x345678), 1);
+	CHECK_EQ(vm.ctr[STRATA_CTR_MAPS_2M], 1);
+	teardown_vm();
+	/* PA only 4 KiB aligned: pages. */
+	CHECK(setup_vm(0, 16 * SZ_2M, 0x40001000ULL));
+	CHECK_EQ(vm_handle_s2_fault(vcpu0(), 0x345678, VM_ACC_R),
+		 VM_FAULT_FIXED);
+	CHECK_EQ(leaf_level(0x345678), 0);
+	CHECK_EQ(vm.ctr[STRATA_CTR_MAPS_4K], 1);
+	teardown_vm();
+}
+
+static void refault_after_zap_maps_only_what_is_free(void)
+{
+	CHECK(setup_vm(0, 16 * SZ_2M, 0x40000000ULL));
+	CHECK_EQ(vm_handle_s2_fault(vcpu0(), SZ_2M, VM_ACC_R), VM_FAULT_FIXED);
+	/* Zap one page of the block: the rest stays mapped. */
+	CHECK_EQ(hc(STRATA_HC_ZAP, SZ_2M + 0x5000, PAGE_SIZE, NULL),
+		 STRATA_HC_OK);
+	CHECK_EQ(leaf_level(SZ_2M + 0x5000), 99);
+	CHECK_EQ(leaf_level(SZ_2M + 0x6000), 0);
+	CHECK_EQ(vm_handle_s2_fault(vcpu0(), SZ_2M + 0x5010, VM_ACC_R),
+		 VM_FAULT_FIXED);
+	CHECK_EQ(leaf_level(SZ_2M + 0x5000), 0);
+	CHECK_EQ(vm.ctr[STRATA_CTR_S2_FAULTS], 2);
+	CHECK_EQ(vm.ctr[STRATA_CTR_MAPS_4K], 1);
+	/* Zap the whole block and more: the next fault maps 2 MiB again. */
+	CHECK_EQ(hc(STRATA_HC_ZAP, 0, 4 * SZ_2M, NULL), STRATA_HC_OK);
+	CHECK_EQ(vm_handle_s2_fault(vcpu0(), SZ_2M + 0x5010, VM_ACC_R),
+		 VM_FAULT_FIXED);
+	CHECK_EQ(leaf_level(SZ_2M), 1);
+	CHECK_EQ(vm.s2.audit_failures, 0);
+	teardown_vm();
+}
+
+static void write_to_protected_page_unprotects_it(void)
+{
+	struct s2_translation t;
+
+	CHECK(setup_vm(0, 16 * SZ_2M, 0x40000000ULL));
+	CHECK_EQ(vm_handle_s2_fault(vcpu0(), 0x1000, VM_ACC_R), VM_FAULT_FIXED);
+	CHECK_EQ(hc(STRATA_HC_WRPROTECT, 0x3000, 2 * PAGE_SIZE, NULL),
+		 STRATA_HC_OK);
+	CHECK_EQ(s2pt_lookup(&vm.s2, 0x3000, &t), 0);
+	CHECK(!(t.prot & S2_PROT_W));
+	/* A read fault there changes nothing. */
+	CHECK_EQ(vm_handle_s2_fault(vcpu0(), 0x3008, VM_ACC_R), VM_FAULT_FIXED);
+	CHECK_EQ(vm.ctr[STRATA_CTR_WP_FAULTS], 0);
+	CHECK_EQ(vm_handle_s2_fault(vcpu0(), 0x3008, VM_ACC_W), VM_FAULT_FIXED);
+	CHECK_EQ(vm.ctr[STRATA_CTR_WP_FAULTS], 1);
+	CHECK_EQ(s2pt_lookup(&vm.s2, 0x3000, &t), 0);
+	CHECK(t.prot & S2_PROT_W);
+	/* Only that page: its neighbour is still protected. */
+	CHECK_EQ(s2pt_lookup(&vm.s2, 0x4000, &t), 0);
+	CHECK(!(t.prot & S2_PROT_W));
+	CHECK_EQ(vm.ctr[STRATA_CTR_S2_FAULTS], 1);
+	teardown_vm();
+}
+
+static void unbacked_access_is_mmio_through_an_spte(void)
+{
+	uint64_t gen;
+
+	CHECK(setup_vm(0, 16 * SZ_2M, 0x40000000ULL));
+	CHECK_EQ(vm_handle_s2_fault(vcpu0(), 0xfe000010, VM_ACC_R),
+		 VM_FAULT_MMIO);
+	CHECK_EQ(vm.ctr[STRATA_CTR_MMIO_SPTE_HITS], 0);
+	CHECK_EQ(s2pt_get_mmio(&vm.s2, 0xfe000000, &gen), 0);
+	CHECK_EQ(gen, 1);
+	CHECK_EQ(vm_handle_s2_fault(vcpu0(), 0xfe000018, VM_ACC_W),
+		 VM_FAULT_MMIO);
+	CHECK_EQ(vm.ctr[STRATA_CTR_MMIO_SPTE_HITS], 1);
+	/* A new memslot generation makes the SPTE stale: re-installed. */
+	vm.memslot_gen = 2;
+	CHECK_EQ(vm_handle_s2_fault(vcpu0(), 0xfe000018, VM_ACC_R),
+		 VM_FAULT_MMIO);
+	CHECK_EQ(vm.ctr[STRATA_CTR_MMIO_SPTE_HITS], 1);
+	CHECK_EQ(s2pt_get_mmio(&vm.s2, 0xfe000000, &gen), 0);
+	CHECK_EQ(gen, 2);
+	CHECK_EQ(vm.ctr[STRATA_CTR_S2_FAULTS], 0);
+	CHECK(vm_running(&vm));
+	teardown_vm();
+}
+
+static void fetch_from_unbacked_stops_only_that_vm(void)
+{
+	CHECK(setup_vm(0, 16 * SZ_2M, 0x40000000ULL));
+	CHECK_EQ(vm_handle_s2_fault(vcpu0(), 0x7000000000ULL, VM_ACC_X),
+		 VM_FAULT_STOPPED);
+	CHECK_EQ(vm.state, VM_ENDED_ERROR);
+	CHECK_EQ(vcpu0()->state, VCPU_STOPPED);
+	CHECK(strstr(vm.end_reason, "instruction fetch") != NULL);
+	teardown_vm();
+}
+
+/* ---- Device bus and test device ----------------------------------------- */
+
+static void testdev_every_size_and_last_register(void)
+{
+	static const unsigned int sizes[] = { 1, 2, 4, 8 };
+	uint64_t val;
+
+	CHECK(setup_vm(0, 16 * SZ_2M, 0x40000000ULL));
+	CHECK_EQ(dev_testdev_add(&vm, IO_MMIO, 0xfe000000), 0);
+	for (unsigned int i = 0; i < 4; i++) {
+		unsigned int s = sizes[i];
+		uint64_t off = 0x40 + 8 * i;
+
+		val = 0x8877665544332211ULL;
+		CHECK_EQ(vm_io_access(vcpu0(), IO_MMIO, 0xfe000000 + off, s,
+				      true, &val), 0);
+		CHECK_EQ(vm_io_access(vcpu0(), IO_MMIO,
+				      0xfe000000 + TESTDEV_WVAL, 8, false,
+				      &val), 0);
+		CHECK_EQ(val, s == 8 ? 0x8877665544332211ULL :
+			      0x8877665544332211ULL & (BIT(8 * s) - 1));
+		CHECK_EQ(vm_io_access(vcpu0(), IO_MMIO, 0xfe000000 + off, s,
+				      false, &val), 0);
+		CHECK_EQ(val, s == 8 ? 0x8877665544332211ULL :
+			      0x8877665544332211ULL & (BIT(8 * s) - 1));
+		CHECK_EQ(vm_io_access(vcpu0(), IO_MMIO,
+				      0xfe000000 + TESTDEV_LAST, 8, false,
+				      &val), 0);
+		CHECK_EQ(val & 0xffffffff, s | (off << 16));
+		CHECK_EQ(val >> 32, 2 * (i + 1));
+	}
+	CHECK_EQ(vm.ctr[STRATA_CTR_MMIO], 16);
+	CHECK_EQ(vm.ctr[STRATA_CTR_MMIO_UNCLAIMED], 0);
+	teardown_vm();
+}
+
+static void unclaimed_accesses_read_as_empty_bus(void)
+{
+	struct io_device d = { .name = "x", .space = IO_MMIO,
+			       .base = 0xfe000800, .size = 0x1000 };
+	uint64_t val = 0x1234;
+
+	CHECK(setup_vm(0, 16 * SZ_2M, 0x40000000ULL));
+	CHECK_EQ(dev_testdev_add(&vm, IO_MMIO, 0xfe000000), 0);
+	/* Overlapping registration is refused. */
+	CHECK_EQ(vm_add_device(&vm, &d), -EBUSY);
+	/* Misaligned: the device refuses, reads as zero. */
+	CHECK_EQ(vm_io_access(vcpu0(), IO_MMIO, 0xfe000003, 4, false, &val),
+		 -ENODEV);
+	CHECK_EQ(val, 0);
+	/* Nothing there at all. */
+	val = 5;
+	CHECK_EQ(vm_io_access(vcpu0(), IO_MMIO, 0x12340000, 8, true, &val),
+		 -ENODEV);
+	/* Ports: all ones. */
+	CHECK_EQ(vm_io_access(vcpu0(), IO_PIO, 0x80, 2, false, &val), -ENODEV);
+	CHECK_EQ(val, 0xffff);
+	/* A bad size is refused too, not passed to a device. */
+	CHECK_EQ(vm_io_access(vcpu0(), IO_MMIO, 0xfe000000, 3, false, &val),
+		 -ENODEV);
+	CHECK_EQ(vm.ctr[STRATA_CTR_MMIO_UNCLAIMED], 4);
+	CHECK(vm_running(&vm));
+	teardown_vm();
+}
+
+/* ---- Hypercalls ---------------------------------------------------------- */
+
+static void hypercall_arguments_are_checked(void)
+{
+	uint64_t value = 7;
+
+	CHECK(setup_vm(0, 16 * SZ_2M, 0x40000000ULL));
+	CHECK_EQ(hc(STRATA_HC_ZAP, 0x1001, PAGE_SIZE, NULL), STRATA_HC_EINVAL);
+	CHECK_EQ(hc(STRATA_HC_ZAP, 0x1000, 0, NULL), STRATA_HC_EINVAL);
+	CHECK_EQ(hc(STRATA_HC_ZAP, 0x1000, 0x800, NULL), STRATA_HC_EINVAL);
+	CHECK_EQ(hc(STRATA_HC_ZAP, BIT(40) - PAGE_SIZE, 2 * PAGE_SIZE, NULL),
+		 STRATA_HC_ERANGE);
+	CHECK_EQ(hc(STRATA_HC_ZAP, -PAGE_SIZE, 2 * PAGE_SIZE, NULL),
+		 STRATA_HC_ERANGE);
+	CHECK_EQ(hc(STRATA_HC_WRPROTECT, 0x1000, 0x10, NULL),
+		 STRATA_HC_EINVAL);
+	CHECK_EQ(hc(STRATA_HC_COUNTER, STRATA_CTR_NR, 0, &value),
+		 STRATA_HC_EINVAL);
+	CHECK_EQ(hc(0xC6000077, 1, 2, &value), STRATA_HC_NOT_SUPPORTED);
+	CHECK_EQ(value, 0);
+	CHECK_EQ(hc(0, 0, 0, NULL), STRATA_HC_NOT_SUPPORTED);
+	CHECK_EQ(hc(STRATA_HC_CONSOLE_WRITE, 0x7000000000ULL, 4, NULL),
+		 STRATA_HC_ERANGE);
+	CHECK_EQ(hc(STRATA_HC_CONSOLE_WRITE, 0, 4097, NULL), STRATA_HC_EINVAL);
+	CHECK_EQ(hc(STRATA_HC_COUNTER, STRATA_CTR_HC_UNKNOWN, 0, &value),
+		 STRATA_HC_OK);
+	CHECK_EQ(value, 2);
+	CHECK_EQ(hc(STRATA_HC_COUNTER, STRATA_CTR_HYPERCALLS, 0, &value),
+		 STRATA_HC_OK);
+	CHECK_EQ(value, 13);
+	CHECK(vm_running(&vm));
+	teardown_vm();
+}
+
+static void zap_counters_come_from_the_core(void)
+{
+	uint64_t flushes, vmid, detaches;
+
+	CHECK(setup_vm(0, 16 * SZ_2M, 0x40000000ULL));
+	CHECK_EQ(vm_handle_s2_fault(vcpu0(), 0, VM_ACC_R), VM_FAULT_FIXED);
+	CHECK_EQ(vm_handle_s2_fault(vcpu0(), SZ_2M, VM_ACC_R), VM_FAULT_FIXED);
+	CHECK_EQ(hc(STRATA_HC_ZAP, 0, 2 * SZ_2M, NULL), STRATA_HC_OK);
+	CHECK_EQ(hc(STRATA_HC_COUNTER, STRATA_CTR_FLUSHES, 0, &flushes),
+		 STRATA_HC_OK);
+	CHECK_EQ(hc(STRATA_HC_COUNTER, STRATA_CTR_TLBI_VMID, 0, &vmid),
+		 STRATA_HC_OK);
+	CHECK_EQ(hc(STRATA_HC_COUNTER, STRATA_CTR_DETACHES, 0, &detaches),
+		 STRATA_HC_OK);
+	/* EPT: the zap is one single-context INVEPT. */
+	CHECK_EQ(flushes, vm.s2.counters.flushes);
+	CHECK_EQ(flushes, 1);
+	CHECK_EQ(vmid, 1);
+	CHECK_EQ(leaf_level(0), 99);
+	CHECK_EQ(leaf_level(SZ_2M), 99);
+	teardown_vm();
+}
+
+static char console_buf[SZ_4K];
+
+static void console_write_and_power_off(void)
+{
+	CHECK(setup_vm(0x10000, PAGE_SIZE,
+		       (paddr_t)(uintptr_t)console_buf));
+	strcpy(console_buf, "hello\nworld");
+	CHECK_EQ(hc(STRATA_HC_CONSOLE_WRITE, 0x10000, 11, NULL), STRATA_HC_OK);
+	/* "hello" went out; "world" waits for its newline. */
+	CHECK_EQ(vm.con_len, 5);
+	CHECK(!memcmp(vm.con_line, "world", 5));
+	CHECK_EQ(hc(STRATA_HC_CONSOLE_WRITE, 0x10800, 0x1000, NULL),
+		 STRATA_HC_ERANGE);
+	CHECK_EQ(hc(STRATA_HC_POWER_OFF, 3, 0, NULL), STRATA_HC_OK);
+	CHECK_EQ(vm.state, VM_ENDED_ERROR);
+	CHECK(strstr(vm.end_reason, "status 3") != NULL);
+	CHECK_EQ(vm.con_len, 0);
+	teardown_vm();
+}
+
+/* ---- Run loop, vm_place, vm_build ---------------------------------------- */
+
+static struct vm run_vms[3];
+
+static void run_loop_ends_each_vm_and_reports(void)
+{
+	static struct vm_config c[3] = {
+		{ .name = "a", .cpus = 1 }, { .name = "b", .cpus = 1 },
+		{ .name = "c", .cpus = 1 },
+	};
+
+	memset(run_vms, 0, sizeof(run_vms));
+	for (unsigned int i = 0; i < 3; i++) {
+		run_vms[i].cfg = &c[i];
+		run_vms[i].name = c[i].name;
+		run_vms[i].index = i;
+		run_vms[i].state = VM_RUNNING;
+		run_vms[i].nr_vcpus = 1;
+		run_vms[i].vcpus[0] = (struct vcpu){ .vm = &run_vms[i],
+						     .state = VCPU_RUNNABLE };
+	}
+	fake_script[0] = FAKE_OFF_AFTER_3;
+	fake_script[1] = FAKE_CPU_OFF;
+	fake_script[2] = FAKE_OFF_AFTER_3;
+	CHECK_EQ(vmm_run(run_vms, 3), 0);
+	CHECK_EQ(run_vms[0].state, VM_ENDED_OK);
+	CHECK_EQ(run_vms[0].vcpus[0].slices, 3);
+	CHECK_EQ(run_vms[1].state, VM_ENDED_OK);
+	CHECK(strstr(run_vms[1].end_reason, "all vCPUs off") != NULL);
+
+	/* One failure: the others still run to their end; status 1. */
+	for (unsigned int i = 0; i < 3; i++) {
+		run_vms[i].state = VM_RUNNING;
+		run_vms[i].vcpus[0].state = VCPU_RUNNABLE;
+		run_vms[i].vcpus[0].slices = 0;
+	}
+	fake_script[0] = FAKE_FAIL_AFTER_2;
+	fake_script[1] = FAKE_OFF_AFTER_3;
+	fake_script[2] = FAKE_OFF_AFTER_3;
+	CHECK_EQ(vmm_run(run_vms, 3), 1);
+	CHECK_EQ(run_vms[0].state, VM_ENDED_ERROR);
+	CHECK_EQ(run_vms[0].vcpus[0].slices, 2);
+	CHECK(strstr(run_vms[0].end_reason, "stopped: scripted") != NULL);
+	CHECK_EQ(run_vms[1].state, VM_ENDED_OK);
+	CHECK_EQ(run_vms[2].vcpus[0].slices, 3);
+	/* A second end does not overwrite the first. */
+	vm_power_off(&run_vms[0], 0);
+	CHECK_EQ(run_vms[0].state, VM_ENDED_ERROR);
+}
+
+static void place_avoids_image_initrd_and_earlier_places(void)
+{
+	gpa_t a, b, c;
+
+	memset(&vm, 0, sizeof(vm));
+	vm.ram_gpa = SZ_1G;
+	vm.ram_size = 16 * SZ_2M;
+	vm.image.start = SZ_1G + 0x80000;
+	vm.image.end = SZ_1G + 0x300000;
+	vm.initrd_gpa = SZ_1G + 15 * SZ_2M;
+	vm.initrd_size = 0x1000;
+	a = vm_place(&vm, SZ_2M, SZ_2M);
+	CHECK_EQ(a, SZ_1G + 14 * SZ_2M);
+	b = vm_place(&vm, SZ_2M, SZ_2M);
+	CHECK_EQ(b, SZ_1G + 13 * SZ_2M);
+	c = vm_place(&vm, PAGE_SIZE, PAGE_SIZE);
+	CHECK_EQ(c, SZ_1G + 15 * SZ_2M + SZ_2M - PAGE_SIZE);
+	/* Too big to fit below the image: refused. */
+	CHECK_EQ(vm_place(&vm, 12 * SZ_2M, SZ_2M), 0);
+	/* Bad alignment. */
+	CHECK_EQ(vm_place(&vm, PAGE_SIZE, 3), 0);
+	/* Below the page placed last, at its own alignment. */
+	CHECK_EQ(vm_place(&vm, 0x80000, 0x80000), SZ_1G + 31 * 0x100000);
+}
+
+static uint8_t *host_ram;
+
+static void build_loads_kernel_initrd_and_sets_up_vcpus(void)
+{
+	static const char raw[] = "\xf4\xeb\xfd";	/* hlt; jmp . */
+	static struct bundle b;
+	static struct vm_config bc = {
+		.name = "b", .kernel = "k", .initrd = "i", .memory = 8 * SZ_2M,
+		.cpus = 2, .load_addr = 0x100000, .has_load_addr = true,
+	};
+	struct palloc_stats before, after;
+	uint8_t *p;
+
+	host_ram = aligned_alloc(SZ_2M, 32 * SZ_2M);
+	CHECK(host_ram != NULL);
+	palloc_reset();
+	CHECK_EQ(palloc_add_ram((paddr_t)(uintptr_t)host_ram, 32 * SZ_2M), 0);
+	CHECK_EQ(palloc_finalize(), 0);
+	palloc_get_stats(&before);
+	memset(&b, 0, sizeof(b));
+	CHECK_EQ(bundle_add(&b, "k", raw, 3), 0);
+	CHECK_EQ(bundle_add(&b, "i", "INITRD", 6), 0);
+	host_alloc_reset();
+	fake_vm_inits = fake_vcpu_inits = 0;
+	fake_vm_destroys = fake_vcpu_destroys = 0;
+	CHECK_EQ(vm_build(&vm, &bc, &b, 2), 0);
+	CHECK_EQ(vm.state, VM_RUNNING);
+	CHECK_EQ(vm.s2.vmid, 3);
+	CHECK_EQ(vm.nr_vcpus, 2);
+	CHECK_EQ(vm.vcpus[0].state, VCPU_RUNNABLE);
+	CHECK_EQ(vm.vcpus[1].state, VCPU_OFF);
+	CHECK_EQ(fake_vm_inits, 1);
+	CHECK_EQ(fake_vcpu_inits, 2);
+	CHECK_EQ(vm.image.entry, 0x100000);
+	p = vm_gpa_to_host(&vm, 0x100000, 3);
+	CHECK(p && !memcmp(p, raw, 3));
+	CHECK(vm.initrd_gpa >= vm.image.end);
+	p = vm_gpa_to_host(&vm, vm.initrd_gpa, 6);
+	CHECK(p && !memcmp(p, "INITRD", 6));
+	/* Lazy: nothing mapped until the guest touches it. */
+	CHECK_EQ(vm.s2.counters.tables_in_use, 0);
+	CHECK_EQ(leaf_level(0x100000), 99);
+	vm_destroy(&vm);
+	CHECK_EQ(fake_vm_destroys, 1);
+	CHECK_EQ(fake_vcpu_destroys, 2);
+	palloc_get_stats(&after);
+	CHECK_EQ(after.free_pages, before.free_pages);
+	/* A VM bigger than the free memory is refused, nothing leaks. */
+	bc.memory = 64 * SZ_2M;
+	CHECK_EQ(vm_build(&vm, &bc, &b, 2), -ENOMEM);
+	bc.memory = 8 * SZ_2M;
+	/* A missing initrd is refused, nothing leaks. */
+	strcpy(bc.initrd, "nope");
+	CHECK(vm_build(&vm, &bc, &b, 2) < 0);
+	strcpy(bc.initrd, "i");
+	palloc_get_stats(&after);
+	CHECK_EQ(after.free_pages, before.free_pages);
+	free(host_ram);
+}
+
+int main(int argc, char **argv)
+{
+	test_init(argc, argv, "vmm");
+	RUN_TEST(fault_maps_1g_block_when_aligned);
+	RUN_TEST(fault_maps_2m_or_4k_as_alignment_allows);
+	RUN_TEST(refault_after_zap_maps_only_what_is_free);
+	RUN_TEST(write_to_protected_page_unprotects_it);
+	RUN_TEST(unbacked_access_is_mmio_through_an_spte);
+	RUN_TEST(fetch_from_unbacked_stops_only_that_vm);
+	RUN_TEST(testdev_every_size_and_last_register);
+	RUN_TEST(unclaimed_accesses_read_as_empty_bus);
+	RUN_TEST(hypercall_arguments_are_checked);
+	RUN_TEST(zap_counters_come_from_the_core);
+	RUN_TEST(console_write_and_power_off);
+	RUN_TEST(run_loop_ends_each_vm_and_reports);
+	RUN_TEST(place_avoids_image_initrd_and_earlier_places);
+	RUN_TEST(build_loads_kernel_initrd_and_sets_up_vcpus);
+	return test_done();
+}

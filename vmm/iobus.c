@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A VM's device bus: MMIO ranges and (x86) I/O ports, each claimed by one
+ * emulated device.
+ *
+ * Semantics of an access no device claims (or that the claiming device
+ * refuses): an MMIO read returns 0 and an I/O port read returns all ones (what
+ * an empty bus gives on real machines); writes are dropped. The access is
+ * counted in STRATA_CTR_MMIO_UNCLAIMED and the first VM_UNCLAIMED_REPORTS of
+ * each VM are printed. The guest keeps running: a wild access never stops the
+ * hypervisor or the VM.
+ */
+#include <lib/errno.h>
+#include <lib/printk.h>
+#include <vmm/vm.h>
+
+#define VM_UNCLAIMED_REPORTS	8
+
+static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+int vm_add_device(struct vm *vm, const struct io_device *d)
+{
+	if (!d->size || d->base + d->size < d->base) {
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < vm->nr_devices; i++) {
+		const struct io_device *o = &vm->devices[i];
+
+		if (o->space == d->space &&
+		    overlaps(o->base, o->size, d->base, d->size)) {
+			pr_err("vm %s: device %s at 0x%llx overlaps %s\n",
+			       vm->name, d->name, (unsigned long long)d->base,
+			       o->name);
+			return -EBUSY;
+		}
+	}
+	if (vm->nr_devices == VM_MAX_DEVICES) {
+		pr_err("vm %s: no room for device %s\n", vm->name, d->name);
+		return -ENOSPC;
+	}
+	vm->devices[vm->nr_devices++] = *d;
+	return 0;
+}
+
+static struct io_device *find_device(struct vm *vm, enum io_space space,
+				     uint64_t addr, unsigned int size)
+{
+	for (unsigned int i = 0; i < vm->nr_devices; i++) {
+		struct io_device *d = &vm->devices[i];
+
+		if (d->space == space && addr >= d->base &&
+		    addr - d->base < d->size &&
+		    d->size - (addr - d->base) >= size) {
+			return d;
+		}
+	}
+	return NULL;
+}
+
+int vm_io_access(struct vcpu *v, enum io_space space, uint64_t addr,
+		 unsigned int size, bool write, uint64_t *val)
+{
+	struct vm *vm = v->vm;
+	struct io_device *d;
+	bool good_size = size == 1 || size == 2 || size == 4 || size == 8;
+	uint64_t mask = !good_size ? 0 : size == 8 ? ~0ULL : BIT(size * 8) - 1;
+	int ret = -ENODEV;
+
+	if (space == IO_MMIO) {
+		vm->ctr[STRATA_CTR_MMIO]++;
+	}
+	d = good_size ? find_device(vm, space, addr, size) : NULL;
+	if (d && write && d->ops->write) {
+		ret = d->ops->write(v, d, addr - d->base, size, *val & mask);
+	} else if (d && !write && d->ops->read) {
+		ret = d->ops->read(v, d, addr - d->base, size, val);
+		*val &= mask;
+	}
+	if (!ret) {
+		return 0;
+	}
+	if (!write) {
+		*val = space == IO_PIO ? mask : 0;
+	}
+	if (vm->ctr[STRATA_CTR_MMIO_UNCLAIMED]++ < VM_UNCLAIMED_REPORTS) {
+		pr_warn("vm %s: unclaimed %s %s of %u bytes at 0x%llx%s\n",
+			vm->name, space == IO_PIO ? "port" : "MMIO",
+			write ? "write" : "read", size,
+			(unsigned long long)addr,
+			vm->ctr[STRATA_CTR_MMIO_UNCLAIMED] ==
+				VM_UNCLAIMED_REPORTS ? " (further ones not shown)" : "");
+	}
+	return -ENODEV;
+}

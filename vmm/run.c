@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The run loop: every runnable vCPU of every running VM gets a time slice in
+ * turn on this CPU (the architecture ends a slice with its timer: the VMX
+ * preemption timer, the EL2 physical timer). A VM ends when its guest powers
+ * it off or Strata stops it for an error; the others keep running. When all
+ * have ended the loop reports how many ended well.
+ */
+#include <lib/printk.h>
+#include <vmm/vm.h>
+
+static void end_vm(struct vm *vm, enum vm_state state, const char *fmt,
+		   va_list ap)
+{
+	if (vm->state != VM_RUNNING) {
+		return;		/* the first end wins */
+	}
+	vm_console_flush(vm);
+	vm->state = state;
+	kvsnprintf(vm->end_reason, sizeof(vm->end_reason), fmt, ap);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		vm->vcpus[i].state = VCPU_STOPPED;
+	}
+	printk(LOG_OUT, "vm %s: ended: %s\n",
+	       vm->name, vm->end_reason);
+}
+
+static void end_vmf(struct vm *vm, enum vm_state state, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	end_vm(vm, state, fmt, ap);
+	va_end(ap);
+}
+
+void vm_power_off(struct vm *vm, long status)
+{
+	end_vmf(vm, status ? VM_ENDED_ERROR : VM_ENDED_OK,
+		"powered off (status %ld)", status);
+}
+
+void vm_fail(struct vm *vm, const char *fmt, ...)
+{
+	char reason[80];
+	va_list ap;
+
+	va_start(ap, fmt);
+	kvsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	end_vmf(vm, VM_ENDED_ERROR, "stopped: %s", reason);
+}
+
+/* Give each runnable vCPU of @vm one slice; false when it has none left. */
+static bool run_vm_once(struct vm *vm)
+{
+	bool any = false;
+
+	for (unsigned int i = 0; i < vm->nr_vcpus && vm_running(vm); i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (v->state != VCPU_RUNNABLE) {
+			continue;
+		}
+		any = true;
+		v->slices++;
+		arch_vcpu_run(v);
+	}
+	return any;
+}
+
+int vmm_run(struct vm *vms, unsigned int nr)
+{
+	unsigned int running, total = 0, ok = 0;
+
+	for (unsigned int i = 0; i < nr; i++) {
+		total += vms[i].state == VM_RUNNING;
+	}
+	pr_info("Strata: running %u VM%s\n", total, total == 1 ? "" : "s");
+	do {
+		running = 0;
+		for (unsigned int i = 0; i < nr; i++) {
+			struct vm *vm = &vms[i];
+
+			if (!vm_running(vm)) {
+				continue;
+			}
+			if (!run_vm_once(vm) && vm_running(vm)) {
+				/* PSCI CPU_OFF on its last vCPU. */
+				end_vmf(vm, VM_ENDED_OK,
+					"powered off (all vCPUs off)");
+			}
+			running += vm_running(vm);
+		}
+	} while (running);
+
+	for (unsigned int i = 0; i < nr; i++) {
+		ok += vms[i].state == VM_ENDED_OK;
+	}
+	printk(LOG_OUT, "Strata: all %u VMs ended: %u ok, %u failed\n", total, ok,
+		total - ok);
+	return ok == total ? 0 : 1;
+}
