@@ -134,9 +134,13 @@ enum vm_fault_result vm_handle_s2_fault(struct vcpu *v, gpa_t gpa,
 		}
 		ret = s2pt_set_mmio(&vm->s2, page, vm->memslot_gen);
 		if (ret && ret != -EEXIST) {
-			/* Still emulated, just without the fast path. */
-			pr_warn("vm %s: no MMIO SPTE for 0x%llx (%d)\n",
-				vm->name, (unsigned long long)gpa, ret);
+			/*
+			 * Still emulated, just without the fast path (beyond
+			 * the IPA size, or no page for a table). Not a warning:
+			 * a guest could repeat it at will.
+			 */
+			pr_debug("vm %s: no MMIO SPTE for 0x%llx (%d)\n",
+				 vm->name, (unsigned long long)gpa, ret);
 		}
 		return VM_FAULT_MMIO;
 	}
