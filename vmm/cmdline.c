@@ -37,6 +37,11 @@ static bool apply_word(const char *w, size_t len, struct hv_options *o)
 	}
 	klen = (size_t)(eq - w);
 	vlen = len - klen - 1;
+	/* Architecture words (x86_fault=...) belong to the arch code. */
+	if ((klen > 4 && !memcmp(w, "x86_", 4)) ||
+	    (klen > 6 && !memcmp(w, "arm64_", 6))) {
+		return true;
+	}
 	if (vlen == 0 || vlen >= sizeof(val)) {
 		return false;
 	}

@@ -13,6 +13,9 @@
  *                                  tables on this CPU, tear them down and
  *                                  stop (status 3) instead of running them
  *
+ * Words whose key starts with `x86_` or `arm64_` belong to that
+ * architecture's code (for example `x86_fault=`) and are left to it here.
+ *
  * Unknown words and bad values are reported and ignored: a typo on the
  * command line never stops the hypervisor.
  */

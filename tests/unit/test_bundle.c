@@ -219,6 +219,7 @@ static void cmdline_words(void)
 	CHECK(o.selftest_s2 && !o.selftest_fault);
 	CHECK_EQ(hv_parse_cmdline("selftest=fault selftest=nope", &o), 1);
 	CHECK(o.selftest_fault && !o.selftest_s2);
+	CHECK_EQ(hv_parse_cmdline("x86_fault=ud arm64_x=1 x86_ x86_=1", &o), 2);
 }
 
 int main(int argc, char **argv)
