@@ -28,9 +28,30 @@ $(BUILD)/strata.iso: $(BUILD)/strata.elf arch/x86/build.mk
 	$(Q)grub-mkrescue -o $@ $(BUILD)/isodir >$(BUILD)/grub-mkrescue.log 2>&1 || \
 		{ cat $(BUILD)/grub-mkrescue.log >&2; exit 1; }
 
-# Boot the ISO under Bochs with a VMX-capable CPU; COM1 goes to stdout.
-# Bochs stops at its debugger prompt first: a continue file answers it.
-run: $(BUILD)/strata.iso
+# `make run`: Strata with a demo guest under Bochs with a VMX-capable CPU.
+# The hello guest (tests/guests/x86/) and a strata.cfg naming it travel as
+# multiboot2 modules on their own ISO. COM1 goes to $(BUILD)/serial.log,
+# shown as it grows; Bochs' own output is in $(BUILD)/bochs.out. Bochs
+# stops at its debugger prompt first: a continue file answers it.
+GUEST_DIR := build/guests/x86
+RUN_DIR := $(BUILD)/run
+RUN_CFG := [vm hello]\nkernel = hello.elf\nmemory = 16M\n
+
+$(GUEST_DIR)/hello.elf: FORCE
+	$(Q)$(MAKE) --no-print-directory -f tests/guests/x86/Makefile \
+		$(CURDIR)/$(GUEST_DIR)/hello.elf O=$(CURDIR)/$(GUEST_DIR)
+
+$(BUILD)/run.iso: $(BUILD)/strata.elf $(GUEST_DIR)/hello.elf arch/x86/build.mk
+	@echo "  ISO     $@"
+	$(Q)rm -rf $(RUN_DIR) && mkdir -p $(RUN_DIR)/boot/grub
+	$(Q)cp $(BUILD)/strata.elf $(GUEST_DIR)/hello.elf $(RUN_DIR)/boot/
+	$(Q)printf '$(RUN_CFG)' > $(RUN_DIR)/boot/strata.cfg
+	$(Q)printf 'set timeout=0\nset default=0\nmenuentry "Strata" {\n  multiboot2 /boot/strata.elf %s\n  module2 /boot/strata.cfg strata.cfg\n  module2 /boot/hello.elf hello.elf\n  boot\n}\n' \
+		'$(CMDLINE)' > $(RUN_DIR)/boot/grub/grub.cfg
+	$(Q)grub-mkrescue -o $@ $(RUN_DIR) >$(BUILD)/grub-mkrescue.log 2>&1 || \
+		{ cat $(BUILD)/grub-mkrescue.log >&2; exit 1; }
+
+run: $(BUILD)/run.iso
 	$(Q)printf 'c\nq\n' > $(BUILD)/bochs.cont
 	$(Q)printf '%s\n' \
 		'megs: 256' \
@@ -38,9 +59,9 @@ run: $(BUILD)/strata.iso
 		'romimage: file=/usr/share/bochs/BIOS-bochs-latest' \
 		'vgaromimage: file=/usr/share/vgabios/vgabios.bin' \
 		'display_library: rfb, options="timeout=0"' \
-		'ata0-master: type=cdrom, path=$(BUILD)/strata.iso, status=inserted' \
+		'ata0-master: type=cdrom, path=$(BUILD)/run.iso, status=inserted' \
 		'boot: cdrom' \
-		'com1: enabled=1, mode=file, dev=/dev/stdout' \
+		'com1: enabled=1, mode=file, dev=$(BUILD)/serial.log' \
 		'port_e9_hack: enabled=1' \
 		'magic_break: enabled=1' \
 		'clock: sync=none, time0=local' \
@@ -48,4 +69,11 @@ run: $(BUILD)/strata.iso
 		'sound: driver=dummy' \
 		'log: $(BUILD)/bochs.log' \
 		> $(BUILD)/bochsrc
-	bochs -f $(BUILD)/bochsrc -q -rc $(BUILD)/bochs.cont </dev/null
+	$(Q): > $(BUILD)/serial.log
+	$(Q)tail -f $(BUILD)/serial.log & tailpid=$$!; \
+		bochs -f $(BUILD)/bochsrc -q -rc $(BUILD)/bochs.cont \
+			</dev/null >$(BUILD)/bochs.out 2>&1; st=$$?; \
+		sleep 1; kill $$tailpid; exit $$st
+
+.PHONY: FORCE
+FORCE:
