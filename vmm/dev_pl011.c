@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: MIT
+/*
+ * An emulated ARM PL011 UART (PrimeCell r1p5), one per VM, on its MMIO bus.
+ *
+ * What a guest driver sees: transmitted bytes go to the VM's console
+ * (vm_console_putc(), printed a line at a time as "[name] ..."); the
+ * transmitter is always idle and empty and there is never anything to
+ * receive. The configuration registers (baud divisors, line control,
+ * control, FIFO levels, interrupt mask, DMA control) keep what the guest
+ * writes, the raw interrupt status shows "transmit done" once a byte was
+ * written until the guest clears it through UARTICR, and the identification
+ * registers hold the PL011's real values, which Linux's AMBA bus checks
+ * before it binds the pl011 driver. No interrupt is ever raised.
+ *
+ * Registers are 32 bits wide (only the low 16 bits are used). Byte and
+ * halfword accesses inside one register are allowed (early consoles write
+ * UARTDR with strb); 8-byte and register-straddling accesses, offsets that
+ * are not registers, and writes to read-only registers are refused, which
+ * the bus turns into its unclaimed-access semantics.
+ */
+#include <lib/errno.h>
+#include <vmm/devices.h>
+
+#define PL011_SIZE	0x1000
+
+#define UARTDR		0x000	/* data */
+#define UARTRSR		0x004	/* receive status / error clear */
+#define UARTFR		0x018	/* flags (read-only) */
+#define UARTILPR	0x020	/* IrDA low-power counter */
+#define UARTIBRD	0x024	/* integer baud divisor */
+#define UARTFBRD	0x028	/* fractional baud divisor */
+#define UARTLCR_H	0x02c	/* line control */
+#define UARTCR		0x030	/* control */
+#define UARTIFLS	0x034	/* FIFO interrupt levels */
+#define UARTIMSC	0x038	/* interrupt mask */
+#define UARTRIS		0x03c	/* raw interrupt status (read-only) */
+#define UARTMIS		0x040	/* masked interrupt status (read-only) */
+#define UARTICR		0x044	/* interrupt clear (write-only) */
+#define UARTDMACR	0x048	/* DMA control */
+#define UARTPERIPHID0	0xfe0	/* 0xfe0..0xffc: PeriphID0-3, PCellID0-3 */
+
+#define FR_RXFE		BIT(4)	/* receive FIFO empty */
+#define FR_TXFE		BIT(7)	/* transmit FIFO empty */
+#define INT_TX		BIT(5)	/* transmit interrupt */
+#define INT_ALL		GENMASK(10, 0)
+
+/* Reset values (PL011 TRM, "Register descriptions"). */
+#define CR_RESET	0x300	/* TXE | RXE */
+#define IFLS_RESET	0x12	/* both FIFOs at half */
+
+/* PeriphID0-3 (part 0x011, designer ARM, revision r1p5) then PrimeCellID0-3. */
+static const uint8_t pl011_id[8] = {
+	0x11, 0x10, 0x34, 0x00, 0x0d, 0xf0, 0x05, 0xb1,
+};
+
+struct pl011 {
+	uint16_t ilpr, ibrd, fbrd, lcr_h, cr, ifls, imsc, dmacr;
+	uint16_t ris;
+};
+
+static struct pl011 pl011_state[VM_MAX_VMS];
+
+/* The register at @reg (4-byte aligned) for a read; false if it is none. */
+static bool pl011_reg_read(const struct pl011 *u, uint64_t reg, uint32_t *v)
+{
+	if (reg >= UARTPERIPHID0 && reg < PL011_SIZE) {
+		*v = pl011_id[(reg - UARTPERIPHID0) / 4];
+		return true;
+	}
+	switch (reg) {
+	case UARTDR:		/* nothing received: reads as 0 */
+	case UARTRSR:		/* no receive errors */
+		*v = 0;
+		return true;
+	case UARTFR:
+		*v = FR_TXFE | FR_RXFE;
+		return true;
+	case UARTILPR:
+		*v = u->ilpr;
+		return true;
+	case UARTIBRD:
+		*v = u->ibrd;
+		return true;
+	case UARTFBRD:
+		*v = u->fbrd;
+		return true;
+	case UARTLCR_H:
+		*v = u->lcr_h;
+		return true;
+	case UARTCR:
+		*v = u->cr;
+		return true;
+	case UARTIFLS:
+		*v = u->ifls;
+		return true;
+	case UARTIMSC:
+		*v = u->imsc;
+		return true;
+	case UARTRIS:
+		*v = u->ris;
+		return true;
+	case UARTMIS:
+		*v = u->ris & u->imsc;
+		return true;
+	case UARTDMACR:
+		*v = u->dmacr;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Write @v to the register at @reg, sending a UARTDR byte through @vm.
+ * Returns false for read-only registers and offsets that are no register.
+ */
+static bool pl011_reg_write(struct vm *vm, struct pl011 *u, uint64_t reg,
+			    uint32_t v)
+{
+	switch (reg) {
+	case UARTDR:
+		vm_console_putc(vm, (char)(v & 0xff));
+		u->ris |= INT_TX;
+		return true;
+	case UARTRSR:		/* error clear: there are no errors */
+		return true;
+	case UARTILPR:
+		u->ilpr = v & 0xff;
+		return true;
+	case UARTIBRD:
+		u->ibrd = v & 0xffff;
+		return true;
+	case UARTFBRD:
+		u->fbrd = v & 0x3f;
+		return true;
+	case UARTLCR_H:
+		u->lcr_h = v & 0xff;
+		return true;
+	case UARTCR:
+		u->cr = v & 0xff87;	/* bits 6:3 are reserved */
+		return true;
+	case UARTIFLS:
+		u->ifls = v & 0x3f;
+		return true;
+	case UARTIMSC:
+		u->imsc = v & INT_ALL;
+		return true;
+	case UARTICR:
+		u->ris &= ~(v & INT_ALL);
+		return true;
+	case UARTDMACR:
+		u->dmacr = v & 0x7;
+		return true;
+	}
+	return false;
+}
+
+/* An access must stay inside one 32-bit register and be naturally aligned. */
+static bool pl011_access_ok(uint64_t off, unsigned int size)
+{
+	return (size == 1 || size == 2 || size == 4) && off < PL011_SIZE &&
+	       IS_ALIGNED(off, size);
+}
+
+static int pl011_read(struct vcpu *v, struct io_device *d, uint64_t off,
+		      unsigned int size, uint64_t *val)
+{
+	uint64_t reg = ALIGN_DOWN(off, 4);
+	unsigned int shift = (off - reg) * 8;
+	uint32_t r;
+
+	(void)v;
+	if (!pl011_access_ok(off, size) ||
+	    !pl011_reg_read(d->priv, reg, &r)) {
+		return -EINVAL;
+	}
+	r >>= shift;
+	*val = size == 4 ? r : r & ((1U << (size * 8)) - 1);
+	return 0;
+}
+
+static int pl011_write(struct vcpu *v, struct io_device *d, uint64_t off,
+		       unsigned int size, uint64_t val)
+{
+	uint64_t reg = ALIGN_DOWN(off, 4);
+	uint32_t r;
+
+	if (!pl011_access_ok(off, size)) {
+		return -EINVAL;
+	}
+	if (size != 4 && reg != UARTDR) {
+		/* A narrow write changes only its bytes of the register. */
+		unsigned int shift = (off - reg) * 8;
+		uint32_t mask = ((1U << (size * 8)) - 1) << shift;
+
+		if (reg == UARTICR) {
+			r = 0;		/* write-only: clear only these bits */
+		} else if (!pl011_reg_read(d->priv, reg, &r)) {
+			return -EINVAL;
+		}
+		val = (r & ~mask) | (((uint32_t)val << shift) & mask);
+	} else if (reg == UARTDR && off != UARTDR) {
+		/* The data byte is bits 7:0; the rest of UARTDR is status. */
+		return 0;
+	}
+	return pl011_reg_write(v->vm, d->priv, reg, (uint32_t)val) ? 0 : -EINVAL;
+}
+
+static const struct io_device_ops pl011_ops = {
+	.read = pl011_read,
+	.write = pl011_write,
+};
+
+int dev_pl011_add(struct vm *vm, gpa_t base)
+{
+	struct pl011 *u;
+	struct io_device d = {
+		.name = "pl011",
+		.space = IO_MMIO,
+		.base = base,
+		.size = PL011_SIZE,
+		.ops = &pl011_ops,
+	};
+
+	if (vm->index >= VM_MAX_VMS) {
+		return -EINVAL;
+	}
+	u = &pl011_state[vm->index];
+	*u = (struct pl011){ .cr = CR_RESET, .ifls = IFLS_RESET };
+	d.priv = u;
+	return vm_add_device(vm, &d);
+}
