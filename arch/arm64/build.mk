@@ -30,9 +30,11 @@ LIBFDT_DIR := build/deps/arm64/usr
 ARCH_LIBS := $(LIBFDT_DIR)/lib/aarch64-linux-gnu/libfdt.a
 ARCH_IMAGES := $(BUILD)/strata.bin
 
-# Only the DTB reader sees libfdt's headers, with Strata's libfdt_env.h.
-$(BUILD)/obj/drivers/fdt.c.o: CFLAGS += -Iinclude/drivers/libfdt \
-	-I$(LIBFDT_DIR)/include
+# Only the DTB reader and the guest DTB writer see libfdt's headers, with
+# Strata's libfdt_env.h.
+LIBFDT_CFLAGS := -Iinclude/drivers/libfdt -I$(LIBFDT_DIR)/include
+$(BUILD)/obj/drivers/fdt.c.o: CFLAGS += $(LIBFDT_CFLAGS)
+$(BUILD)/obj/arch/arm64/guest_dtb.c.o: CFLAGS += $(LIBFDT_CFLAGS)
 
 $(ARCH_LIBS):
 	$(Q)./tools/install-deps.sh
