@@ -55,7 +55,27 @@ QEMU_ARM64 := qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 \
 	-cpu max,pauth-impdef=on -m 512M -nographic
 CMDLINE ?= loglevel=info
 
-# Boot the Image under QEMU virt at EL2 (Ctrl-A x quits).
-run: $(BUILD)/strata.bin
+# The demo bundle of `make run`: one VM running the hello test guest
+# (tests/guests/arm64/hello.c), which prints what its device tree says and
+# powers off. The guests' own Makefile decides what needs rebuilding.
+DEMO_DIR := $(BUILD)/demo
+GUEST_OUT := build/guests/arm64
+.PHONY: FORCE
+FORCE:
+$(GUEST_OUT)/hello.elf: FORCE
+	$(Q)$(MAKE) --no-print-directory -C tests/guests/arm64 \
+		$(abspath $(GUEST_OUT))/hello.elf
+$(BUILD)/demo.cpio: $(GUEST_OUT)/hello.elf arch/arm64/build.mk
+	@echo "  BUNDLE  $@"
+	$(Q)rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
+	$(Q)cp $< $(DEMO_DIR)/hello.elf
+	$(Q)printf '[vm demo]\nkernel = hello.elf\nmemory = 64M\ncmdline = console=ttyAMA0 demo\n' \
+		> $(DEMO_DIR)/strata.cfg
+	$(Q)cd $(DEMO_DIR) && printf 'strata.cfg\nhello.elf\n' | \
+		cpio --quiet -o -H newc > $(abspath $@)
+
+# Boot the Image under QEMU virt at EL2 with the demo guest. Strata powers
+# the machine off when the guest has ended (Ctrl-A x quits earlier).
+run: $(BUILD)/strata.bin $(BUILD)/demo.cpio
 	$(QEMU_ARM64) $(if $(filter 1,$(TEST)),-semihosting) \
-		-kernel $< -append '$(CMDLINE)'
+		-kernel $< -initrd $(BUILD)/demo.cpio -append '$(CMDLINE)'

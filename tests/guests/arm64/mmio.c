@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mmio: every load/store form a guest can use on the MMIO test device
+ * (include/vmm/devices.h), each trapped to EL2 and emulated from the
+ * syndrome: LDRB/LDRH/LDR w/LDR x, the sign-extending LDRSB/LDRSH into w
+ * and x and LDRSW, STRB/STRH/STR w/STR x, and stores of XZR/WZR, with
+ * several destination registers. Each access is checked three ways: the
+ * value the guest got, the register's untouched/zeroed upper bits, and the
+ * device's own view (LAST: size, direction, offset, running count; WVAL:
+ * the value as the device received it). Ends with refused accesses (an
+ * offset outside the device's registers, a write to read-only LAST), which
+ * read as zero and change nothing.
+ */
+#include "guest.h"
+
+#define TD(off)		(GUEST_TESTDEV_BASE + (off))
+#define GARBAGE		0xdeadbeefcafef00dUL
+
+static uint64_t count;		/* scratch accesses the device has seen */
+static unsigned int tests;
+
+static uint64_t last(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("ldr %x0, [%1]" : "=r"(v) : "r"(TD(TESTDEV_LAST)));
+	return v;
+}
+
+static uint64_t wval(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("ldr %x0, [%1]" : "=r"(v) : "r"(TD(TESTDEV_WVAL)));
+	return v;
+}
+
+/* The device's LAST must describe the access just made. */
+static void check_last(const char *what, unsigned int off, unsigned int size,
+		       bool write)
+{
+	uint64_t want = size | (write ? 1UL << 8 : 0) | (uint64_t)off << 16 |
+			++count << 32;
+	uint64_t got = last();
+
+	check(got == want, "mmio: %s: LAST 0x%lx, want 0x%lx", what, got, want);
+}
+
+static void check_val(const char *what, uint64_t got, uint64_t want)
+{
+	tests++;
+	check(got == want, "mmio: %s: got 0x%lx, want 0x%lx", what, got, want);
+}
+
+/* A store of @insn (register operand %0 or a zero register) to @off. */
+#define STORE(insn, operand, off, size, val, want)			\
+	do {								\
+		uint64_t __v = (val);					\
+									\
+		__asm__ volatile(insn " " operand ", [%1]"		\
+				 : : "r"(__v), "r"(TD(off)) : "memory");\
+		check_last(insn " " operand, off, size, true);		\
+		check_val(insn " " operand " (WVAL)", wval(), want);	\
+	} while (0)
+
+/* A load of @insn through register @reg, which starts as garbage. */
+#define LOAD(insn, wx, reg, off, size, want)				\
+	do {								\
+		register uint64_t __r __asm__(reg) = GARBAGE;		\
+									\
+		__asm__ volatile(insn " %" wx "0, [%1]"			\
+				 : "+r"(__r) : "r"(TD(off)) : "memory");\
+		check_val(insn " " wx " " reg, __r, want);		\
+		check_last(insn " " reg, off, size, false);		\
+	} while (0)
+
+static void set_scratch(unsigned int off, uint64_t v)
+{
+	STORE("str", "%x0", off, 8, v, v);
+}
+
+static void test_stores(void)
+{
+	set_scratch(0x00, 0);
+	STORE("strb", "%w0", 0x01, 1, 0x1122334455667788UL, 0x88);
+	STORE("strh", "%w0", 0x02, 2, 0x1122334455667788UL, 0x7788);
+	STORE("str", "%w0", 0x04, 4, 0x1122334455667788UL, 0x55667788);
+	LOAD("ldr", "x", "x9", 0x00, 8, 0x5566778877888800UL);
+	STORE("str", "%x0", 0x08, 8, 0x0102030405060708UL,
+	      0x0102030405060708UL);
+	LOAD("ldr", "x", "x17", 0x08, 8, 0x0102030405060708UL);
+
+	/* The zero registers: SRT = 31 stores zero, not SP. */
+	set_scratch(0x10, ~0UL);
+	STORE("strb", "wzr", 0x10, 1, 0, 0);
+	STORE("strh", "wzr", 0x12, 2, 0, 0);
+	STORE("str", "wzr", 0x14, 4, 0, 0);
+	LOAD("ldr", "x", "x0", 0x10, 8, 0x00000000ffff00ffUL);
+	set_scratch(0x18, ~0UL);
+	STORE("str", "xzr", 0x18, 8, 0, 0);
+	LOAD("ldr", "x", "x28", 0x18, 8, 0);
+}
+
+static void test_loads(void)
+{
+	/* Bytes 0x20..0x27: 81 80 01 80 01 00 00 80 (little-endian). */
+	set_scratch(0x20, 0x8000000180018081UL);
+	LOAD("ldrb", "w", "x0", 0x20, 1, 0x81);
+	LOAD("ldrb", "w", "x9", 0x21, 1, 0x80);
+	LOAD("ldrh", "w", "x17", 0x22, 2, 0x8001);
+	LOAD("ldr", "w", "x28", 0x24, 4, 0x80000001);
+	LOAD("ldr", "x", "x1", 0x20, 8, 0x8000000180018081UL);
+	/* Sign extension into w leaves bits 63:32 zero; into x it fills. */
+	LOAD("ldrsb", "w", "x0", 0x21, 1, 0xffffff80UL);
+	LOAD("ldrsb", "x", "x9", 0x21, 1, 0xffffffffffffff80UL);
+	LOAD("ldrsh", "w", "x17", 0x22, 2, 0xffff8001UL);
+	LOAD("ldrsh", "x", "x28", 0x22, 2, 0xffffffffffff8001UL);
+	LOAD("ldrsw", "x", "x1", 0x24, 4, 0xffffffff80000001UL);
+	/* Positive values stay positive. */
+	set_scratch(0x28, 0x7fffffff7fff7f7fUL);
+	LOAD("ldrsb", "w", "x2", 0x28, 1, 0x7f);
+	LOAD("ldrsb", "x", "x3", 0x29, 1, 0x7f);
+	LOAD("ldrsh", "w", "x4", 0x2a, 2, 0x7fff);
+	LOAD("ldrsh", "x", "x5", 0x2a, 2, 0x7fff);
+	LOAD("ldrsw", "x", "x6", 0x2c, 4, 0x7fffffff);
+	/* The last scratch bytes. */
+	set_scratch(0xf8, 0xa5a5a5a5a5a5a5a5UL);
+	LOAD("ldrb", "w", "x7", 0xff, 1, 0xa5);
+}
+
+/* Refused accesses read as zero, write nothing and leave LAST alone. */
+static void test_refused(void)
+{
+	uint64_t before = last(), unclaimed = counter(STRATA_CTR_MMIO_UNCLAIMED);
+	uint64_t v;
+
+	__asm__ volatile("ldr %w0, [%1]" : "=r"(v) : "r"(TD(0x200)) : "memory");
+	check_val("ldr w at 0x200 (no register)", v, 0);
+	__asm__ volatile("str %x0, [%1]" : : "r"(GARBAGE),
+			 "r"(TD(TESTDEV_LAST)) : "memory");
+	check_val("LAST after a write to it", last(), before);
+	__asm__ volatile("ldr %w0, [%1]" : "=r"(v) : "r"(TD(TESTDEV_LAST))
+			 : "memory");
+	check_val("ldr w of LAST (must be 8 bytes)", v, 0);
+	check_val("unclaimed accesses counted",
+		  counter(STRATA_CTR_MMIO_UNCLAIMED) - unclaimed, 3);
+}
+
+int guest_main(void *dtb)
+{
+	uint64_t mmio = counter(STRATA_CTR_MMIO);
+	uint64_t hits = counter(STRATA_CTR_MMIO_SPTE_HITS);
+	uint32_t len;
+	const void *reg = dt_prop(dtb, "/testdev", "reg", &len);
+
+	check(reg && len == 16 && dt_u64(reg) == GUEST_TESTDEV_BASE,
+	      "mmio: /testdev in the DTB does not say 0x%lx",
+	      GUEST_TESTDEV_BASE);
+	count = last() >> 32;
+	test_stores();
+	test_loads();
+	printf("mmio: %u checks of %lu scratch accesses done; %lu MMIO exits, %lu through MMIO SPTEs\n",
+	       tests, count, counter(STRATA_CTR_MMIO) - mmio,
+	       counter(STRATA_CTR_MMIO_SPTE_HITS) - hits);
+	test_refused();
+	if (failures) {
+		printf("mmio: %u failures\n", failures);
+		return 1;
+	}
+	puts("mmio: PASS\n");
+	return 0;
+}
