@@ -1,0 +1,360 @@
+#!/usr/bin/env python3
+"""Tests of the host launcher tools/strata (tests/run.py runs this file).
+
+  launcher/usage-errors       bad arguments: exit 2 and the reason on stderr,
+                              before any emulator starts
+  launcher/image-arm64        the image directory: bundle.cpio parsed back
+                              (strata.cfg text exact, guest files identical),
+                              strata.bin, boot.scr a valid U-Boot script image
+                              of boot.cmd, and the .tar.gz form
+  launcher/image-x86          the GRUB ISO: ISO 9660, the multiboot2 and
+                              module2 lines and strata.cfg inside
+  launcher/run-timeout        an image that never prints: exit 3, message
+  launcher/run-emulator-fails QEMU refuses the CPU model: exit 4, its reason
+  launcher/run-arm64          a real run (make, QEMU arm64) of a guest: exit 0
+                              and the guest's output once the arm64 run loop
+                              is on main; until then Strata's refusal to enter
+                              guests, reported as exit 1 with its reason
+  launcher/run-x86-bochs      the same under Bochs with an x86 test guest
+
+Every verdict rests on the launcher's exit status AND its output.
+"""
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zlib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+STRATA = os.path.join(ROOT, "tools", "strata")
+ARM_BIN = os.path.join(ROOT, "build", "test", "arm64", "strata.bin")
+X86_ELF = os.path.join(ROOT, "build", "test", "x86_64", "strata.elf")
+ARM_GUESTS = os.path.join(ROOT, "tests", "guests", "arm64")
+X86_GUESTS = os.path.join(ROOT, "tests", "guests", "x86")
+NOT_READY = r"this build cannot enter (?:\S+ )?guests yet"
+
+
+class Fail(Exception):
+    pass
+
+
+class Skip(Exception):
+    pass
+
+
+def launch(argv, timeout=150):
+    p = subprocess.run([sys.executable, STRATA] + argv, cwd=ROOT,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, errors="replace",
+                       timeout=timeout)
+    return p.returncode, p.stdout, p.stderr
+
+
+def expect(rc, out, err, want_rc, pattern, what):
+    if rc != want_rc:
+        raise Fail("%s: exit %d, expected %d (stderr: %s)" %
+                   (what, rc, want_rc, err.strip()[-300:]))
+    if not re.search(pattern, err, re.M):
+        raise Fail("%s: stderr lacks /%s/: %s" % (what, pattern,
+                                                  err.strip()[-300:]))
+
+
+def write(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def parse_newc(data):
+    """{name: bytes} of a cpio newc archive; Fail if malformed."""
+    files, off = {}, 0
+    while True:
+        if data[off:off + 6] != b"070701":
+            raise Fail("cpio: no newc magic at offset %d" % off)
+        f = [int(data[off + 6 + 8 * i:off + 14 + 8 * i], 16)
+             for i in range(13)]
+        mode, size, namesize = f[1], f[6], f[11]
+        name = data[off + 110:off + 110 + namesize - 1].decode()
+        doff = (off + 110 + namesize + 3) & ~3
+        if name == "TRAILER!!!":
+            return files
+        if mode & 0o170000 != 0o100000:
+            raise Fail("cpio: %s is not a regular file" % name)
+        files[name] = data[doff:doff + size]
+        off = (doff + size + 3) & ~3
+
+
+# ---- tests -----------------------------------------------------------------
+
+def t_usage_errors(tmp):
+    k = write(os.path.join(tmp, "k.bin"), b"kernel")
+    cases = [
+        ([], r"give a command"),
+        (["run"], r"give at least one --vm"),
+        (["run", "--vm", "kernel=%s,colour=red" % k],
+         r"--vm #1: unknown key 'colour'"),
+        (["run", "--vm", "kernel=/nonexistent/Image"],
+         r"kernel file '/nonexistent/Image' not found"),
+        (["run", "--vm", "kernel=%s,initrd=%s.nope" % (k, k)],
+         r"initrd file '.*\.nope' not found"),
+        (["run", "--vm", "kernel=%s,memory=12Q" % k],
+         r"bad memory size '12Q'"),
+        (["run", "--vm", "kernel=%s,memory=65G" % k],
+         r"bad memory size '65G' \(1M\.\.64G"),
+        (["run", "--vm", "kernel=%s,cpus=9" % k], r"bad cpus '9' \(1\.\.8\)"),
+        (["run", "--vm", "cmdline=quiet,kernel=%s" % k],
+         r"no kernel=PATH \(cmdline= must be the last key"),
+        (["run", "--vm", "kernel=%s" % k, "--vm", "kernel=%s,memory" % k],
+         r"--vm #2: 'memory' is not KEY=VALUE"),
+        (["run", "--arch", "arm64", "--emulator", "bochs", "--vm",
+          "kernel=" + k], r"--emulator bochs cannot run --arch arm64"),
+        (["run", "--arch", "arm64", "--emulator", "kvm", "--vm",
+          "kernel=" + k], r"kvm needs a aarch64 host|/dev/kvm"),
+        (["run", "--arch", "mips", "--vm", "kernel=" + k],
+         r"invalid choice: 'mips'"),
+        (["image", "--vm", "kernel=" + k], r"-o/--output"),
+    ]
+    for argv, pattern in cases:
+        rc, out, err = launch(argv, timeout=30)
+        expect(rc, out, err, 2, r"^strata: error: .*" + pattern,
+               "strata " + " ".join(argv))
+        if out or re.search(r"^strata: \S+ (qemu|bochs|kvm): ", err, re.M):
+            raise Fail("strata %s started something: %s" %
+                       (" ".join(argv), (out + err)[-200:]))
+
+
+CFG_WANT = """\
+# strata.cfg written by tools/strata
+[vm web]
+kernel = Image
+initrd = rootfs.cpio.gz
+memory = 128M
+cpus = 2
+cmdline = console=ttyAMA0,115200 panic=-1 # not a comment
+[vm Image]
+kernel = Image-2
+memory = 1536M
+ve = on
+"""
+
+
+def image_arm64_files(tmp):
+    """Three guest files, two of them called Image; returns paths."""
+    os.makedirs(os.path.join(tmp, "a"))
+    os.makedirs(os.path.join(tmp, "b"))
+    k1 = write(os.path.join(tmp, "a", "Image"), os.urandom(5000))
+    k2 = write(os.path.join(tmp, "b", "Image"), os.urandom(777))
+    rd = write(os.path.join(tmp, "rootfs.cpio.gz"), os.urandom(333))
+    return k1, k2, rd
+
+
+def image_arm64_argv(k1, k2, rd, out):
+    return ["image", "--arch", "arm64", "--strata", ARM_BIN,
+            "--hv-cmdline", "loglevel=debug",
+            "--vm", "kernel=%s,initrd=%s,name=web,memory=128M,cpus=2,"
+            "cmdline=console=ttyAMA0,115200 panic=-1 # not a comment"
+            % (k1, rd),
+            "--vm", "kernel=%s,memory=1536M,ve=on" % k2, "-o", out]
+
+
+def check_arm64_dir(d, k1, k2, rd):
+    names = sorted(os.listdir(d))
+    want = ["README.txt", "boot.cmd", "boot.scr", "bundle.cpio", "strata.bin"]
+    if names != want:
+        raise Fail("image directory holds %s, expected %s" % (names, want))
+    files = parse_newc(read(os.path.join(d, "bundle.cpio")))
+    if sorted(files) != ["Image", "Image-2", "rootfs.cpio.gz", "strata.cfg"]:
+        raise Fail("bundle holds %s" % sorted(files))
+    if files["strata.cfg"].decode() != CFG_WANT:
+        raise Fail("strata.cfg differs:\n" + files["strata.cfg"].decode())
+    for name, path in (("Image", k1), ("Image-2", k2),
+                       ("rootfs.cpio.gz", rd)):
+        if files[name] != read(path):
+            raise Fail("bundle file %s differs from %s" % (name, path))
+    if read(os.path.join(d, "strata.bin")) != read(ARM_BIN):
+        raise Fail("strata.bin is not the given image")
+    check_boot_scr(read(os.path.join(d, "boot.scr")),
+                   read(os.path.join(d, "boot.cmd")))
+
+
+def check_boot_scr(scr, cmd):
+    """A legacy U-Boot image of type script holding @cmd, CRCs right."""
+    (magic, hcrc, _, size, _, _, dcrc, os_, arch, typ, comp,
+     _) = struct.unpack(">7I4B32s", scr[:64])
+    hdr = scr[:4] + b"\0\0\0\0" + scr[8:64]
+    data = scr[64:]
+    if magic != 0x27051956 or typ != 6 or arch != 22 or comp != 0:
+        raise Fail("boot.scr header: magic 0x%x type %d arch %d comp %d" %
+                   (magic, typ, arch, comp))
+    if zlib.crc32(hdr) != hcrc or zlib.crc32(data) != dcrc or \
+            size != len(data):
+        raise Fail("boot.scr CRC or size wrong")
+    length, zero = struct.unpack(">II", data[:8])
+    if zero != 0 or data[8:8 + length] != cmd:
+        raise Fail("boot.scr does not hold boot.cmd")
+    text = cmd.decode()
+    for line in ['setenv bootargs "loglevel=debug"',
+                 "booti ${kernel_addr_r} ${ramdisk_addr_r}:${filesize} "
+                 "${fdtcontroladdr}"]:
+        if line not in text.splitlines():
+            raise Fail("boot.cmd lacks '%s'" % line)
+
+
+def t_image_arm64(tmp):
+    if not os.path.exists(ARM_BIN):
+        raise Fail("%s is missing (make TEST=1 ARCH=arm64)" % ARM_BIN)
+    k1, k2, rd = image_arm64_files(tmp)
+    out = os.path.join(tmp, "img")
+    rc, _, err = launch(image_arm64_argv(k1, k2, rd, out), timeout=60)
+    expect(rc, "", err, 0, r"^strata: wrote ", "image arm64")
+    check_arm64_dir(out, k1, k2, rd)
+    tgz = os.path.join(tmp, "img.tar.gz")
+    rc, _, err = launch(image_arm64_argv(k1, k2, rd, tgz), timeout=60)
+    expect(rc, "", err, 0, r"^strata: wrote ", "image arm64 .tar.gz")
+    with tarfile.open(tgz) as t:
+        t.extractall(os.path.join(tmp, "x"))
+    check_arm64_dir(os.path.join(tmp, "x", "strata"), k1, k2, rd)
+
+
+def t_image_x86(tmp):
+    if not os.path.exists(X86_ELF):
+        raise Fail("%s is missing (make TEST=1 ARCH=x86_64)" % X86_ELF)
+    k = write(os.path.join(tmp, "guest.elf"), b"\x7fELF" + os.urandom(3000))
+    iso = os.path.join(tmp, "out.iso")
+    rc, _, err = launch(["image", "--arch", "x86_64", "--strata", X86_ELF,
+                         "--hv-cmdline", "loglevel=debug", "--vm",
+                         "kernel=%s,name=g1,cmdline=a, b" % k, "-o", iso],
+                        timeout=120)
+    expect(rc, "", err, 0, r"^strata: wrote ", "image x86_64")
+    data = read(iso)
+    if data[0x8001:0x8006] != b"CD001":
+        raise Fail("not an ISO 9660 image")
+    for needle in [b"multiboot2 /boot/strata.elf loglevel=debug\n",
+                   b"module2 /boot/strata/strata.cfg strata.cfg\n",
+                   b"module2 /boot/strata/guest.elf guest.elf\n",
+                   b"[vm g1]\nkernel = guest.elf\ncmdline = a, b\n",
+                   read(k), read(X86_ELF)[:4096]]:
+        if needle not in data:
+            raise Fail("ISO lacks %r" % needle[:60])
+
+
+def t_run_timeout(tmp):
+    # Zeros are not code: Strata never prints, the launcher must give up.
+    img = write(os.path.join(tmp, "zeros.bin"), bytes(65536))
+    k = write(os.path.join(tmp, "k.bin"), b"k")
+    rc, out, err = launch(["run", "--strata", img, "--timeout", "3", "--vm",
+                           "kernel=%s,name=stuck" % k], timeout=60)
+    expect(rc, out, err, 3, r"^strata: timed out after 3 s; still running: "
+           r"stuck$", "run with a silent image")
+
+
+def t_run_emulator_fails(tmp):
+    # QEMU refuses an unknown CPU model: the launcher passes on its reason.
+    k = write(os.path.join(tmp, "k.bin"), b"k")
+    rc, out, err = launch(["run", "--strata", ARM_BIN, "--cpu", "nosuchcpu",
+                           "--timeout", "30", "--vm", "kernel=" + k],
+                          timeout=60)
+    expect(rc, out, err, 4, r"^strata: the emulator ended \(status 1\) "
+           r"before Strata finished: .*nosuchcpu", "run with a bad CPU")
+
+
+def build_guests(d, what):
+    p = subprocess.run(["make", "-s", "-C", d], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, errors="replace")
+    if p.returncode:
+        raise Fail("building %s failed: %s" % (what, p.stdout[-400:]))
+
+
+def check_run(rc, out, err, guest, marker, what):
+    """A run of one guest VM called @guest: its output and exit 0, or, while
+    the architecture cannot enter guests yet, Strata's refusal as exit 1."""
+    if re.search(NOT_READY, out):
+        expect(rc, out, err, 1, r"^strata: Strata stopped \(status 3\) "
+               r"without running the VMs: .*" + NOT_READY, what)
+        if not re.search(r"^vm %s: \S+ kernel at 0x" % guest, out, re.M):
+            raise Fail("%s: the guest was not loaded" % what)
+        raise Skip("Strata cannot enter guests on this architecture yet; "
+                   "its refusal was reported as exit 1")
+    expect(rc, out, err, 0, r"^strata: all 1 VMs ended normally$", what)
+    for pattern in [r"^\[%s\] .*%s" % (guest, marker),
+                    r"^vm %s: ended: powered off \(status 0\)$" % guest,
+                    r"^Strata: all 1 VMs ended: 1 ok, 0 failed$"]:
+        if not re.search(pattern, out, re.M):
+            raise Fail("%s: console lacks /%s/" % (what, pattern))
+
+
+def t_run_arm64(tmp):
+    mk = os.path.join(ARM_GUESTS, "Makefile")
+    if os.path.exists(mk):
+        build_guests(ARM_GUESTS, "the arm64 guests")
+        guest = os.path.join(ROOT, "build", "guests", "arm64", "hello.bin")
+        marker = "[Hh]ello"
+    else:
+        # No arm64 test guest yet: a Linux arm64 Image of the right shape
+        # (Strata's own image) is loaded; it cannot run before the run loop.
+        guest = os.path.join(tmp, "hello.bin")
+        shutil.copy(os.path.join(ROOT, "build", "test", "arm64",
+                                 "strata.bin"), guest)
+        marker = "Strata"
+    if not os.path.exists(guest):
+        raise Fail("no arm64 guest at %s" % guest)
+    rc, out, err = launch(["run", "--timeout", "90", "--vm",
+                           "kernel=%s,name=hello,memory=32M" % guest])
+    if not re.search(r"^Strata \S+ \(arm64\)$", out, re.M):
+        raise Fail("no Strata banner on the console: " + err[-300:])
+    check_run(rc, out, err, "hello", marker, "run arm64")
+
+
+def t_run_x86_bochs(tmp):
+    build_guests(X86_GUESTS, "the x86 guests")
+    guest = os.path.join(ROOT, "build", "guests", "x86", "hello.elf")
+    rc, out, err = launch(["run", "--arch", "x86_64", "--timeout", "120",
+                           "--vm", "kernel=%s,name=hello,memory=16M" % guest])
+    if not re.search(r"^Strata \S+ \(x86_64\)$", out, re.M):
+        raise Fail("no Strata banner on the console: " + err[-300:])
+    check_run(rc, out, err, "hello", "[Hh]ello", "run x86_64 bochs")
+
+
+TESTS = [("launcher/usage-errors", t_usage_errors),
+         ("launcher/image-arm64", t_image_arm64),
+         ("launcher/image-x86", t_image_x86),
+         ("launcher/run-timeout", t_run_timeout),
+         ("launcher/run-emulator-fails", t_run_emulator_fails),
+         ("launcher/run-arm64", t_run_arm64),
+         ("launcher/run-x86-bochs", t_run_x86_bochs)]
+
+
+def main():
+    failed = 0
+    only = sys.argv[1:]
+    base = os.path.join(ROOT, "build", "test")
+    os.makedirs(base, exist_ok=True)
+    for name, fn in TESTS:
+        if only and name.split("/")[1] not in only:
+            continue
+        tmp = tempfile.mkdtemp(prefix="launcher-", dir=base)
+        try:
+            fn(tmp)
+            print("PASS: %s" % name, flush=True)
+        except Skip as e:
+            print("SKIP: %s: %s" % (name, e), flush=True)
+        except (Fail, subprocess.TimeoutExpired) as e:
+            failed += 1
+            print("FAIL: %s: %s" % (name, e), flush=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
