@@ -4,6 +4,7 @@
  * and the check that EL2 can run guests.
  */
 #include <arch/board.h>
+#include <arch/guest.h>
 #include <arch/smp.h>
 #include <arch/sysreg.h>
 #include <core/arch.h>
@@ -103,6 +104,9 @@ int arch_virt_init(void)
 	if (parange_bits(id_field(mmfr0, MMFR0_PARANGE_SHIFT)) < 40) {
 		pr_err("arm64: physical address range below 40 bits\n");
 		ret = -ENODEV;
+	}
+	if (!ret) {
+		ret = gic_init();
 	}
 	if (ret) {
 		return ret;

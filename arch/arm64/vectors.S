@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The EL2 exception vectors. No exception is expected yet (there are no
- * guests): every entry saves the registers in a frame on the current stack
- * and hands it to el2_unexpected_exception(), which reports and stops.
+ * The EL2 exception vectors. Exceptions from a lower EL are guest exits:
+ * those entries push the guest's x0 and x1 and go to guest_exit
+ * (guest_entry.S) with the vector number. Nothing at EL2 itself takes
+ * exceptions on purpose: those entries save the registers in a frame on the
+ * current stack and hand it to el2_unexpected_exception(), which reports and
+ * stops.
  */
 #include <arch/traps.h>
 
@@ -12,6 +15,13 @@
 	stp	x0, x1, [sp, #FRAME_X(0)]
 	mov	x1, #\kind
 	b	el2_vector_common
+.endm
+
+.macro	gentry	kind
+	.balign	128
+	stp	x0, x1, [sp, #-16]!
+	mov	x1, #\kind
+	b	guest_exit
 .endm
 
 	.text
@@ -26,14 +36,14 @@ el2_vectors:
 	ventry	5
 	ventry	6
 	ventry	7
-	ventry	8	/* lower EL, AArch64 */
-	ventry	9
-	ventry	10
-	ventry	11
-	ventry	12	/* lower EL, AArch32 */
-	ventry	13
-	ventry	14
-	ventry	15
+	gentry	8	/* lower EL, AArch64: guest exits */
+	gentry	9
+	gentry	10
+	gentry	11
+	gentry	12	/* lower EL, AArch32 (guest EL0) */
+	gentry	13
+	gentry	14
+	gentry	15
 
 el2_vector_common:
 	stp	x2, x3, [sp, #FRAME_X(2)]

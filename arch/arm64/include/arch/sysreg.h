@@ -25,9 +25,41 @@
 #define SCTLR_EL2_SA		(1 << 3)
 #define SCTLR_EL2_I		(1 << 12)
 
-/* HCR_EL2: only RW (EL1 is AArch64) until guests exist. */
+/* HCR_EL2 (boot: only RW; guests: see arch/arm64/vcpu.c). */
+#define HCR_EL2_VM		(1 << 0)
+#define HCR_EL2_SWIO		(1 << 1)
+#define HCR_EL2_FMO		(1 << 3)
+#define HCR_EL2_IMO		(1 << 4)
+#define HCR_EL2_AMO		(1 << 5)
+#define HCR_EL2_TWI		(1 << 13)
+#define HCR_EL2_TWE		(1 << 14)
+#define HCR_EL2_TSC		(1 << 19)
 #define HCR_EL2_RW		0x80000000
 #define HCR_EL2_E2H		0x400000000
+#define HCR_EL2_FWB		0x400000000000
+
+/* CNTHCTL_EL2 (E2H = 0): EL1 may read the physical counter / use the timer. */
+#define CNTHCTL_EL1PCTEN	(1 << 0)
+#define CNTHCTL_EL1PCEN		(1 << 1)
+
+/* CNT*_CTL: enable, interrupt masked, condition met. */
+#define CNT_CTL_ENABLE		(1 << 0)
+#define CNT_CTL_IMASK		(1 << 1)
+#define CNT_CTL_ISTATUS		(1 << 2)
+
+/* EL2 timer and GICv3 CPU interface registers, by encoding. */
+#define SYS_CNTHP_TVAL_EL2	s3_4_c14_c2_0
+#define SYS_CNTHP_CTL_EL2	s3_4_c14_c2_1
+#define SYS_ICC_PMR_EL1		s3_0_c4_c6_0
+#define SYS_ICC_IAR1_EL1	s3_0_c12_c12_0
+#define SYS_ICC_EOIR1_EL1	s3_0_c12_c12_1
+#define SYS_ICC_BPR1_EL1	s3_0_c12_c12_3
+#define SYS_ICC_CTLR_EL1	s3_0_c12_c12_4
+#define SYS_ICC_IGRPEN1_EL1	s3_0_c12_c12_7
+#define SYS_ICC_IAR0_EL1	s3_0_c12_c8_0
+#define SYS_ICC_EOIR0_EL1	s3_0_c12_c8_1
+#define SYS_ICC_SRE_EL2		s3_4_c12_c9_5
+#define SYS_ICH_HCR_EL2		s3_4_c12_c11_0
 
 /* CPTR_EL2 (E2H = 0): RES1 bits 13:12, 9:0 incl. TZ; TFP (10) clear. */
 #define CPTR_EL2_DEFAULT	0x33ff
@@ -62,7 +94,7 @@
 
 #define write_sysreg(v, r) do {						\
 	uint64_t __v = (uint64_t)(v);					\
-	__asm__ volatile("msr " __stringify(r) ", %0" : : "rZ"(__v));	\
+	__asm__ volatile("msr " __stringify(r) ", %x0" : : "rZ"(__v));	\
 } while (0)
 
 #define isb()		__asm__ volatile("isb" : : : "memory")

@@ -1,21 +1,123 @@
 /* SPDX-License-Identifier: MIT */
-/* The arm64 part of a vCPU and a VM (embedded in include/vmm/vm.h). */
+/*
+ * The arm64 part of a vCPU and a VM (embedded in include/vmm/vm.h): the guest
+ * state Strata keeps while a vCPU is not on the CPU, and what the world
+ * switch (arch/arm64/guest_entry.S) leaves there when the guest exits.
+ *
+ * The first fields are read and written by assembly: their offsets are the
+ * VCPU_* constants below, checked against the C layout.
+ */
 #ifndef STRATA_ARCH_ARM64_VCPU_H
 #define STRATA_ARCH_ARM64_VCPU_H
 
+#define VCPU_X(n)	((n) * 8)
+#define VCPU_PC		(31 * 8)
+#define VCPU_PSTATE	(32 * 8)
+#define VCPU_ESR	(33 * 8)
+#define VCPU_FAR	(34 * 8)
+#define VCPU_HPFAR	(35 * 8)
+#define VCPU_FP		(36 * 8)	/* struct arch_fpsimd, 16-byte aligned */
+#define FPSIMD_FPSR	(32 * 16)
+#define FPSIMD_FPCR	(32 * 16 + 8)
+
+#ifndef __ASSEMBLY__
 #include <types.h>
 
-/* Guest state saved while the vCPU is not running. */
-struct arch_vcpu {
-	uint64_t x[31];		/* general registers */
+/* FP/SIMD registers: q0-q31 as (low, high) pairs, then FPSR and FPCR. */
+struct arch_fpsimd {
+	uint64_t q[32][2];
+	uint64_t fpsr;
+	uint64_t fpcr;
+};
+
+/* EL1 (and EL0) system registers that belong to the guest. */
+struct arch_el1_regs {
+	uint64_t sctlr;
+	uint64_t ttbr0;
+	uint64_t ttbr1;
+	uint64_t tcr;
+	uint64_t mair;
+	uint64_t amair;
+	uint64_t vbar;
+	uint64_t contextidr;
+	uint64_t tpidr_el0;
+	uint64_t tpidr_el1;
+	uint64_t tpidrro_el0;
+	uint64_t sp_el0;
 	uint64_t sp_el1;
-	uint64_t elr_el2;	/* guest PC */
-	uint64_t spsr_el2;	/* guest PSTATE */
+	uint64_t elr;
+	uint64_t spsr;
+	uint64_t esr;
+	uint64_t far;
+	uint64_t afsr0;
+	uint64_t afsr1;
+	uint64_t par;
+	uint64_t cpacr;
+	uint64_t cntkctl;
+	uint64_t csselr;
+	uint64_t mdscr;
+	uint64_t cntv_ctl;
+	uint64_t cntv_cval;
 };
 
+/**
+ * struct arch_vcpu - one vCPU's guest state.
+ * @x: x0-x30.
+ * @pc: where the guest resumes (ELR_EL2).
+ * @pstate: its PSTATE (SPSR_EL2).
+ * @esr: ESR_EL2 of the last exit (synchronous exits only).
+ * @far: FAR_EL2 of the last exit.
+ * @hpfar: HPFAR_EL2 of the last exit.
+ * @fp: FP/SIMD state.
+ * @el1: EL1 system registers.
+ * @mpidr: what the guest reads in MPIDR_EL1 (VMPIDR_EL2).
+ * @inject_pc: where the last injected exception sent the guest (to spot a
+ *	vector that itself faults).
+ * @nested_injects: injections in a row at @inject_pc.
+ */
+struct arch_vcpu {
+	uint64_t x[31];
+	uint64_t pc;
+	uint64_t pstate;
+	uint64_t esr;
+	uint64_t far;
+	uint64_t hpfar;
+	struct arch_fpsimd fp __attribute__((aligned(16)));
+	struct arch_el1_regs el1;
+	uint64_t mpidr;
+	uint64_t inject_pc;
+	unsigned int nested_injects;
+};
+
+_Static_assert(__builtin_offsetof(struct arch_vcpu, pc) == VCPU_PC,
+	       "arch_vcpu layout");
+_Static_assert(__builtin_offsetof(struct arch_vcpu, pstate) == VCPU_PSTATE,
+	       "arch_vcpu layout");
+_Static_assert(__builtin_offsetof(struct arch_vcpu, esr) == VCPU_ESR,
+	       "arch_vcpu layout");
+_Static_assert(__builtin_offsetof(struct arch_vcpu, hpfar) == VCPU_HPFAR,
+	       "arch_vcpu layout");
+_Static_assert(__builtin_offsetof(struct arch_vcpu, fp) == VCPU_FP,
+	       "arch_vcpu layout");
+_Static_assert(__builtin_offsetof(struct arch_fpsimd, fpsr) == FPSIMD_FPSR,
+	       "arch_fpsimd layout");
+_Static_assert(__builtin_offsetof(struct arch_fpsimd, fpcr) == FPSIMD_FPCR,
+	       "arch_fpsimd layout");
+
+/**
+ * struct arch_vm - the arm64 part of a VM.
+ * @dtb_gpa: the generated DTB, passed in x0 (arch/arm64/guest_dtb.c).
+ * @dtb_size: its size.
+ * @cntvoff: CNTVOFF_EL2 of every vCPU (the guest's virtual counter is the
+ *	physical counter minus this).
+ * @entered: a vCPU of the VM ran (the EL2 controls were reported).
+ */
 struct arch_vm {
-	gpa_t dtb_gpa;		/* the generated DTB, passed in x0 */
+	gpa_t dtb_gpa;
 	uint64_t dtb_size;
+	uint64_t cntvoff;
+	bool entered;
 };
 
+#endif /* !__ASSEMBLY__ */
 #endif

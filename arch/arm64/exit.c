@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Guest exits on arm64: decode ESR_EL2 and hand each exit to the generic
+ * handlers (stage-2 faults, MMIO, hypercalls) or deal with it here (WFI/WFE,
+ * the slice timer, injected exceptions). What the guest sees when an access
+ * or an instruction cannot be emulated is described in arch/guest.h.
+ */
+#include <arch/guest.h>
+#include <arch/sysreg.h>
+#include <lib/printk.h>
+#include <vmm/vm.h>
+
+static unsigned int exit_ec(const struct arch_vcpu *a)
+{
+	return (unsigned int)(a->esr >> ESR_EC_SHIFT) & ESR_EC_MASK;
+}
+
+/* Step over the trapped instruction (2 bytes for a 16-bit T32 one). */
+static void skip_insn(struct arch_vcpu *a)
+{
+	a->pc += (a->esr & ESR_IL) ? 4 : 2;
+}
+
+/*
+ * The IPA of a stage-2 abort. HPFAR_EL2 holds it for translation and access
+ * flag faults and for faults on a stage-1 walk; for a permission fault it
+ * may be UNKNOWN (Arm ARM D17.2.61), so translate FAR_EL2 through the
+ * guest's stage 1 (live in the CPU) with AT S1E1R, keeping its PAR_EL1.
+ * False when that translation fails (the guest then simply retries).
+ */
+static bool abort_ipa(const struct arch_vcpu *a, gpa_t *ipa)
+{
+	unsigned int fsc = (unsigned int)a->esr & ESR_FSC_TYPE_MASK;
+	uint64_t par, saved;
+
+	if (fsc != ESR_FSC_PERM || (a->esr & ESR_ABT_S1PTW)) {
+		*ipa = ((a->hpfar & GENMASK(43, 4)) << 8) | (a->far & 0xfff);
+		return true;
+	}
+	saved = read_sysreg(par_el1);
+	__asm__ volatile("at s1e1r, %0" : : "r"(a->far));
+	isb();
+	par = read_sysreg(par_el1);
+	write_sysreg(saved, par_el1);
+	if (par & 1) {
+		return false;
+	}
+	*ipa = (par & GENMASK(47, 12)) | (a->far & 0xfff);
+	return true;
+}
+
+static void set_reg(struct arch_vcpu *a, unsigned int r, uint64_t val)
+{
+	if (r < 31) {
+		a->x[r] = val;
+	}
+}
+
+/* Emulate the load or store the syndrome describes (ISV = 1). */
+static enum exit_action emulate_mmio(struct vcpu *v, gpa_t ipa)
+{
+	struct arch_vcpu *a = &v->arch;
+	unsigned int size = 1U << ((a->esr >> ESR_DABT_SAS_SHIFT) & 3);
+	unsigned int srt = (unsigned int)(a->esr >> ESR_DABT_SRT_SHIFT) & 31;
+	bool write = a->esr & ESR_DABT_WNR;
+	uint64_t val = 0;
+
+	if (write) {
+		val = srt == 31 ? 0 : a->x[srt];	/* 31 is XZR here */
+		if (size < 8) {
+			val &= BIT(size * 8) - 1;
+		}
+		vm_io_access(v, IO_MMIO, ipa, size, true, &val);
+	} else {
+		vm_io_access(v, IO_MMIO, ipa, size, false, &val);
+		if ((a->esr & ESR_DABT_SSE) && size < 8 &&
+		    (val & BIT(size * 8 - 1))) {
+			val |= ~(BIT(size * 8) - 1);
+		}
+		if (!(a->esr & ESR_DABT_SF)) {
+			val &= 0xffffffff;	/* a W register */
+		}
+		set_reg(a, srt, val);
+	}
+	if (!vm_running(v->vm)) {
+		return EXIT_YIELD;
+	}
+	skip_insn(a);
+	return EXIT_RESUME;
+}
+
+static enum exit_action handle_abort(struct vcpu *v, bool data)
+{
+	struct arch_vcpu *a = &v->arch;
+	struct vm *vm = v->vm;
+	unsigned int fsc = (unsigned int)a->esr & ESR_FSC_TYPE_MASK;
+	unsigned int acc;
+	gpa_t ipa;
+
+	if (fsc != ESR_FSC_TRANS && fsc != ESR_FSC_ACCESS &&
+	    fsc != ESR_FSC_PERM) {
+		/* External aborts, address size, TLB conflicts: refuse. */
+		inject_abort(v);
+		return vm_running(vm) ? EXIT_RESUME : EXIT_YIELD;
+	}
+	if (!abort_ipa(a, &ipa)) {
+		return EXIT_RESUME;
+	}
+	if (ipa >= BIT(vm->s2.fmt.ia_bits)) {
+		inject_abort(v);
+		return vm_running(vm) ? EXIT_RESUME : EXIT_YIELD;
+	}
+	if (!data) {
+		acc = VM_ACC_X;
+	} else if (a->esr & ESR_ABT_S1PTW) {
+		acc = VM_ACC_R;	/* a stage-1 walk reads descriptors */
+	} else {
+		acc = (a->esr & ESR_DABT_WNR) ? VM_ACC_W : VM_ACC_R;
+	}
+	switch (vm_handle_s2_fault(v, ipa, acc)) {
+	case VM_FAULT_FIXED:
+		return EXIT_RESUME;
+	case VM_FAULT_STOPPED:
+		return EXIT_YIELD;
+	case VM_FAULT_MMIO:
+		break;
+	}
+	if (!data || (a->esr & ESR_ABT_S1PTW) ||
+	    !(a->esr & ESR_DABT_ISV)) {
+		/* Fetch from, walk through, or undescribed access to MMIO. */
+		inject_abort(v);
+		return vm_running(vm) ? EXIT_RESUME : EXIT_YIELD;
+	}
+	if (a->esr & ESR_DABT_CM) {
+		/* Cache maintenance by VA on an emulated page: nothing to do. */
+		skip_insn(a);
+		return EXIT_RESUME;
+	}
+	return emulate_mmio(v, ipa);
+}
+
+static enum exit_action handle_sync(struct vcpu *v)
+{
+	struct arch_vcpu *a = &v->arch;
+	unsigned int ec = exit_ec(a);
+
+	switch (ec) {
+	case ESR_EC_DABT_LOW:
+		return handle_abort(v, true);
+	case ESR_EC_IABT_LOW:
+		return handle_abort(v, false);
+	case ESR_EC_HVC64:
+		/* ELR_EL2 already points after the HVC. */
+		return arm64_handle_call(v);
+	case ESR_EC_SMC64:
+		/* Trapped by HCR_EL2.TSC before it executed: step over it. */
+		skip_insn(a);
+		return arm64_handle_call(v);
+	case ESR_EC_WFX:
+		skip_insn(a);
+		return EXIT_YIELD;
+	case ESR_EC_SERROR:
+		vm_fail(v->vm, "SError (ESR 0x%llx) at PC 0x%llx",
+			(unsigned long long)a->esr,
+			(unsigned long long)a->pc);
+		return EXIT_YIELD;
+	case ESR_EC_UNKNOWN:
+	case ESR_EC_SYS64:
+	case ESR_EC_HVC32:
+	case ESR_EC_SMC32:
+	case 0x03:	/* MCR/MRC CP15 (AArch32 EL0) */
+	case 0x04:	/* MCRR/MRRC CP15 */
+	case 0x05:	/* MCR/MRC CP14 */
+	case 0x06:	/* LDC/STC CP14 */
+	case 0x07:	/* FP/SIMD (not trapped by Strata) */
+	case 0x09:	/* pointer authentication */
+	case 0x0c:	/* MRRC CP14 */
+	case 0x19:	/* SVE */
+	case 0x1d:	/* SME */
+		inject_undef(v);
+		return vm_running(v->vm) ? EXIT_RESUME : EXIT_YIELD;
+	default:
+		vm_fail(v->vm, "unexpected exit: EC 0x%02x, ESR 0x%llx at PC 0x%llx",
+			ec, (unsigned long long)a->esr,
+			(unsigned long long)a->pc);
+		return EXIT_YIELD;
+	}
+}
+
+enum exit_action arm64_handle_exit(struct vcpu *v, unsigned int vec)
+{
+	struct arch_vcpu *a = &v->arch;
+
+	switch (vec & ~EXIT_AA32) {
+	case EXIT_SYNC:
+		return handle_sync(v);
+	case EXIT_IRQ:
+		return gic_handle_irq(false) ? EXIT_YIELD : EXIT_RESUME;
+	case EXIT_FIQ:
+		return gic_handle_irq(true) ? EXIT_YIELD : EXIT_RESUME;
+	default:
+		vm_fail(v->vm, "SError at PC 0x%llx (ESR 0x%llx)",
+			(unsigned long long)a->pc,
+			(unsigned long long)a->esr);
+		return EXIT_YIELD;
+	}
+}

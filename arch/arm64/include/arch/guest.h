@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Running EL1 guests at EL2: the world switch (guest_entry.S), the exit
+ * handlers (exit.c, vpsci.c), exception injection (inject.c) and the EL2
+ * timer that ends time slices (gic.c). Private to arch/arm64/.
+ *
+ * What a guest sees when it does something Strata cannot or will not
+ * emulate ("Guest faults" in the README):
+ *
+ * - A data abort whose syndrome does not describe the access (ISV = 0: load
+ *   or store pair, writeback, SIMD, atomics... on an emulated address), an
+ *   access beyond the VM's guest-physical space, or a stage-1 table walk that
+ *   reaches emulated memory, gets a synchronous external abort at its EL1:
+ *   ESR_EL1 EC 0x25 (from EL1) or 0x24 (from EL0), DFSC 0x10, WnR as the
+ *   access, IL set, FAR_EL1 the faulting virtual address, ELR_EL1 the
+ *   faulting instruction, SPSR_EL1 the PSTATE it ran with; the guest
+ *   continues at VBAR_EL1 + 0x000 / 0x200 (from EL1 with SP_EL0 / SP_EL1),
+ *   + 0x400 (from AArch64 EL0) or + 0x600 (from AArch32 EL0), with PSTATE
+ *   EL1h and D, A, I, F masked. The same for an instruction abort (EC 0x21 /
+ *   0x20, IFSC 0x10).
+ * - A trapped instruction Strata does not emulate (system registers such as
+ *   the EL1 physical timer, ICC_SGI1R_EL1, pointer authentication, SVE, SME,
+ *   AArch32 HVC/SMC) gets an Undefined Instruction exception (EC 0x00) in
+ *   the same way, at the trapped instruction.
+ * - Every injection is counted in STRATA_CTR_INJECTED. If the first
+ *   instruction of the vector an injection sent the guest to faults again
+ *   and again (ARM64_MAX_NESTED_INJECTS times in a row, the arm64 triple
+ *   fault), the VM is stopped: "exception storm at its vector".
+ * - An SError from the guest, an exit Strata does not know, or an exit from
+ *   an EL1 that is not AArch64 stops the VM with the reason (vm_fail()).
+ * None of these stops the hypervisor or another VM.
+ */
+#ifndef STRATA_ARCH_ARM64_GUEST_H
+#define STRATA_ARCH_ARM64_GUEST_H
+
+#include <types.h>
+
+struct vcpu;
+struct arch_vcpu;
+struct arch_fpsimd;
+
+/* ESR_ELx fields (Arm ARM D17.2.37). */
+#define ESR_IL			BIT(25)
+#define ESR_ISS_MASK		GENMASK(24, 0)
+#define ESR_EC_UNKNOWN		0x00
+#define ESR_EC_WFX		0x01
+#define ESR_EC_HVC32		0x12
+#define ESR_EC_SMC32		0x13
+#define ESR_EC_HVC64		0x16
+#define ESR_EC_SMC64		0x17
+#define ESR_EC_SYS64		0x18
+#define ESR_EC_IABT_LOW		0x20
+#define ESR_EC_IABT_CUR		0x21
+#define ESR_EC_DABT_LOW		0x24
+#define ESR_EC_DABT_CUR		0x25
+#define ESR_EC_SERROR		0x2f
+
+/* Data/instruction abort ISS. */
+#define ESR_DABT_ISV		BIT(24)
+#define ESR_DABT_SAS_SHIFT	22
+#define ESR_DABT_SSE		BIT(21)
+#define ESR_DABT_SRT_SHIFT	16
+#define ESR_DABT_SF		BIT(15)
+#define ESR_DABT_CM		BIT(8)
+#define ESR_ABT_S1PTW		BIT(7)
+#define ESR_DABT_WNR		BIT(6)
+#define ESR_FSC_MASK		0x3f
+#define ESR_FSC_TYPE_MASK	0x3c
+#define ESR_FSC_TRANS		0x04
+#define ESR_FSC_ACCESS		0x08
+#define ESR_FSC_PERM		0x0c
+#define ESR_FSC_EXTABT		0x10
+
+/* PSTATE / SPSR. */
+#define PSR_MODE_MASK		0x1f	/* M[4] (AArch32) and M[3:0] */
+#define PSR_MODE_EL0T		0x0
+#define PSR_MODE_EL1T		0x4
+#define PSR_MODE_EL1H		0x5
+#define PSR_AA32		BIT(4)
+#define PSR_DAIF		(0xfULL << 6)
+#define PSR_PAN			BIT(22)
+#define PSR_DIT			BIT(24)
+
+/* SCTLR_EL1: the RES1 bits of ARMv8.0 (MMU, caches off). */
+#define SCTLR_EL1_RES1		0x30d00800ULL
+#define SCTLR_EL1_SPAN		BIT(23)
+
+/* Vectors of lower-EL exits (index in the EL2 vector table). */
+#define EXIT_SYNC		8
+#define EXIT_IRQ		9
+#define EXIT_FIQ		10
+#define EXIT_SERROR		11
+#define EXIT_AA32		4	/* added for exits from AArch32 EL0 */
+
+/* The arm64 "triple fault": see the comment at the top. */
+#define ARM64_MAX_NESTED_INJECTS	8
+
+/* Time slice of a vCPU, in microseconds of the EL2 physical timer. */
+#define ARM64_SLICE_US		10000
+
+/* ---- guest_entry.S ---- */
+
+/*
+ * Enter the guest whose state is @ctx (x0-x30, PC, PSTATE; everything else
+ * already loaded) and return at its next exit with the exit vector
+ * (EXIT_*, + EXIT_AA32) after saving x0-x30, PC, PSTATE, ESR, FAR, HPFAR.
+ */
+unsigned int guest_enter(struct arch_vcpu *ctx);
+void fpsimd_save(struct arch_fpsimd *fp);
+void fpsimd_load(const struct arch_fpsimd *fp);
+
+/* ---- exit.c ---- */
+
+enum exit_action {
+	EXIT_RESUME,	/* enter the guest again */
+	EXIT_YIELD,	/* end the time slice (WFI, timer, vCPU or VM stop) */
+};
+
+enum exit_action arm64_handle_exit(struct vcpu *v, unsigned int vec);
+
+/* ---- inject.c ---- */
+
+/* Undefined Instruction at the guest's current PC. */
+void inject_undef(struct vcpu *v);
+/* Synchronous external abort for the data/instruction abort in v->arch. */
+void inject_abort(struct vcpu *v);
+
+/* ---- vpsci.c ---- */
+
+/* HVC #imm or trapped SMC: PSCI, SMCCC and Strata calls. */
+enum exit_action arm64_handle_call(struct vcpu *v);
+/* Reset @v to start at @entry with x0 = @arg (boot and PSCI CPU_ON). */
+void arm64_vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t arg);
+
+/* ---- gic.c ---- */
+
+/*
+ * Set up the GICv3 distributor, this CPU's redistributor and CPU interface
+ * so that the EL2 physical timer (PPI 26) interrupts. 0, or -ENODEV when
+ * there is no GICv3 (then guests cannot be time-sliced and are not run).
+ */
+int gic_init(void);
+/* Arm the EL2 timer to fire after @us microseconds. */
+void slice_timer_start(uint64_t us);
+void slice_timer_stop(void);
+/*
+ * Acknowledge a physical interrupt taken from the guest (@fiq for group 0).
+ * Returns true when it was the slice timer (the slice is over).
+ */
+bool gic_handle_irq(bool fiq);
+
+#endif

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: MIT
+/*
+ * arm64 vCPUs: their reset state, and one time slice of a vCPU on this CPU.
+ *
+ * A slice loads everything of the guest that Strata does not use itself
+ * (EL1 system registers, FP/SIMD, the virtual timer, the stage-2 context and
+ * the EL2 controls) once, then enters the guest and handles its exits until
+ * the EL2 physical timer ends the slice, the guest waits (WFI/WFE), or the
+ * vCPU or its VM stops; then it saves that state back. Exits are handled
+ * with the guest's EL1 registers live in the CPU (exception injection and
+ * AT S1E1R rely on this); Strata at EL2 with HCR_EL2.E2H = 0 never touches
+ * them, and the core's TLB maintenance (stage2_flush.c) puts VTTBR_EL2 back
+ * after switching to another VM's.
+ */
+#include <arch/guest.h>
+#include <arch/stage2.h>
+#include <arch/sysreg.h>
+#include <lib/printk.h>
+#include <vmm/vm.h>
+
+#define HCR_GUEST	(HCR_EL2_VM | HCR_EL2_SWIO | HCR_EL2_FMO | \
+			 HCR_EL2_IMO | HCR_EL2_AMO | HCR_EL2_TWI | \
+			 HCR_EL2_TWE | HCR_EL2_TSC | HCR_EL2_RW)
+#define HCR_HOST	HCR_EL2_RW
+
+#define VMPIDR_RES1	BIT(31)
+
+/*
+ * Every HCR_EL2 bit a guest runs with, set in full on each entry: stage 2 on,
+ * set/way invalidation upgraded to clean+invalidate, physical interrupts and
+ * SErrors to EL2, WFI/WFE and SMC trapped, EL1 is AArch64; FWB when the VM's
+ * table uses the FWB encoding. Nothing is kept from the loader.
+ */
+static uint64_t guest_hcr(const struct vm *vm)
+{
+	return HCR_GUEST | ((vm->s2.flags & S2PT_F_FWB) ? HCR_EL2_FWB : 0);
+}
+
+static uint64_t guest_vtcr(const struct vm *vm)
+{
+	unsigned int ps = id_field(read_sysreg(SYS_ID_AA64MMFR0_EL1), 0);
+
+	/* The table never outputs above 48 bits (52 needs LPA2 formats). */
+	return stage2_vtcr(&vm->s2, MIN(ps, 5U));
+}
+
+static void el1_load(const struct arch_el1_regs *r)
+{
+	write_sysreg(r->sctlr, sctlr_el1);
+	write_sysreg(r->ttbr0, ttbr0_el1);
+	write_sysreg(r->ttbr1, ttbr1_el1);
+	write_sysreg(r->tcr, tcr_el1);
+	write_sysreg(r->mair, mair_el1);
+	write_sysreg(r->amair, amair_el1);
+	write_sysreg(r->vbar, vbar_el1);
+	write_sysreg(r->contextidr, contextidr_el1);
+	write_sysreg(r->tpidr_el0, tpidr_el0);
+	write_sysreg(r->tpidr_el1, tpidr_el1);
+	write_sysreg(r->tpidrro_el0, tpidrro_el0);
+	write_sysreg(r->sp_el0, sp_el0);
+	write_sysreg(r->sp_el1, sp_el1);
+	write_sysreg(r->elr, elr_el1);
+	write_sysreg(r->spsr, spsr_el1);
+	write_sysreg(r->esr, esr_el1);
+	write_sysreg(r->far, far_el1);
+	write_sysreg(r->afsr0, afsr0_el1);
+	write_sysreg(r->afsr1, afsr1_el1);
+	write_sysreg(r->par, par_el1);
+	write_sysreg(r->cpacr, cpacr_el1);
+	write_sysreg(r->cntkctl, cntkctl_el1);
+	write_sysreg(r->csselr, csselr_el1);
+	write_sysreg(r->mdscr, mdscr_el1);
+	write_sysreg(r->cntv_cval, cntv_cval_el0);
+	write_sysreg(r->cntv_ctl, cntv_ctl_el0);
+}
+
+static void el1_save(struct arch_el1_regs *r)
+{
+	r->sctlr = read_sysreg(sctlr_el1);
+	r->ttbr0 = read_sysreg(ttbr0_el1);
+	r->ttbr1 = read_sysreg(ttbr1_el1);
+	r->tcr = read_sysreg(tcr_el1);
+	r->mair = read_sysreg(mair_el1);
+	r->amair = read_sysreg(amair_el1);
+	r->vbar = read_sysreg(vbar_el1);
+	r->contextidr = read_sysreg(contextidr_el1);
+	r->tpidr_el0 = read_sysreg(tpidr_el0);
+	r->tpidr_el1 = read_sysreg(tpidr_el1);
+	r->tpidrro_el0 = read_sysreg(tpidrro_el0);
+	r->sp_el0 = read_sysreg(sp_el0);
+	r->sp_el1 = read_sysreg(sp_el1);
+	r->elr = read_sysreg(elr_el1);
+	r->spsr = read_sysreg(spsr_el1);
+	r->esr = read_sysreg(esr_el1);
+	r->far = read_sysreg(far_el1);
+	r->afsr0 = read_sysreg(afsr0_el1);
+	r->afsr1 = read_sysreg(afsr1_el1);
+	r->par = read_sysreg(par_el1);
+	r->cpacr = read_sysreg(cpacr_el1);
+	r->cntkctl = read_sysreg(cntkctl_el1);
+	r->csselr = read_sysreg(csselr_el1);
+	r->mdscr = read_sysreg(mdscr_el1);
+	r->cntv_ctl = read_sysreg(cntv_ctl_el0);
+	r->cntv_cval = read_sysreg(cntv_cval_el0);
+}
+
+/* Load @v's state; false (VM stopped) when the CPU refuses a control. */
+static bool vcpu_load(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	uint64_t hcr = guest_hcr(vm);
+
+	write_sysreg(hcr, hcr_el2);
+	write_sysreg(guest_vtcr(vm), vtcr_el2);
+	write_sysreg(s2pt_root_desc(&vm->s2), vttbr_el2);
+	write_sysreg(read_sysreg(midr_el1), vpidr_el2);
+	write_sysreg(v->arch.mpidr | VMPIDR_RES1, vmpidr_el2);
+	/* EL1 reads the counter; its physical timer traps (not emulated). */
+	write_sysreg(CNTHCTL_EL1PCTEN, cnthctl_el2);
+	write_sysreg(vm->arch.cntvoff, cntvoff_el2);
+	el1_load(&v->arch.el1);
+	fpsimd_load(&v->arch.fp);
+	isb();
+	if (read_sysreg(hcr_el2) != hcr) {
+		/* FWB is RES0 without FEAT_S2FWB: the encoding would be wrong. */
+		write_sysreg(HCR_HOST, hcr_el2);
+		isb();
+		vm_fail(vm, "the CPU refused HCR_EL2 0x%llx",
+			(unsigned long long)hcr);
+		return false;
+	}
+	if (!vm->arch.entered) {
+		vm->arch.entered = true;
+		pr_info("vm %s: EL2 controls: HCR_EL2 0x%llx VTCR_EL2 0x%llx VTTBR_EL2 0x%llx\n",
+			vm->name, (unsigned long long)hcr,
+			(unsigned long long)read_sysreg(vtcr_el2),
+			(unsigned long long)read_sysreg(vttbr_el2));
+	}
+	return true;
+}
+
+static void vcpu_put(struct vcpu *v)
+{
+	el1_save(&v->arch.el1);
+	fpsimd_save(&v->arch.fp);
+	/* The guest's timer must not fire while others run. */
+	write_sysreg(0, cntv_ctl_el0);
+	write_sysreg(HCR_HOST, hcr_el2);
+	isb();
+}
+
+int arch_vcpu_init(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	v->arch.mpidr = v->id;
+	if (v->id == 0) {
+		arm64_vcpu_reset(v, vm->image.entry, vm->arch.dtb_gpa);
+	} else {
+		arm64_vcpu_reset(v, 0, 0);	/* until PSCI CPU_ON */
+	}
+	return 0;
+}
+
+void arch_vcpu_destroy(struct vcpu *v)
+{
+	(void)v;	/* nothing beyond struct vcpu */
+}
+
+void arch_vcpu_run(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	if (!vcpu_load(v)) {
+		return;
+	}
+	slice_timer_start(ARM64_SLICE_US);
+	while (vm_running(vm) && v->state == VCPU_RUNNABLE) {
+		unsigned int vec = guest_enter(&v->arch);
+
+		vm->ctr[STRATA_CTR_EXITS]++;
+		if (arm64_handle_exit(v, vec) == EXIT_YIELD) {
+			break;
+		}
+	}
+	slice_timer_stop();
+	vcpu_put(v);
+}
