@@ -7,10 +7,18 @@ test boots the real Image, reads the serial console and passes only on the
 expected lines: an exit status alone never passes a test. Test builds end the
 run with semihosting SYS_EXIT, so QEMU's exit status is Strata's stop status.
 Prints one line per test (PASS/FAIL) and exits 1 if any test failed.
+
+The guest tests build small EL1 programs (GUEST_SRC, with the cross
+compiler) and boot them as VMs from a bundle: exceptions Strata injects,
+PSCI and unknown calls, a second vCPU, FP/SIMD state across other VMs'
+slices, a write-protect fault, an exception storm and a reset request that
+stop only their own VM, and a guest spinning with no exits that must not
+keep another VM from finishing (time slicing by the EL2 timer).
 """
 import os
 import re
 import selectors
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,6 +32,8 @@ QEMU = "qemu-system-aarch64"
 TIMEOUT = 30            # seconds per QEMU run
 LINK_ADDR = 0x40200000
 UBOOT_ADDR = 0x40400000  # booti address: not the link address
+
+CROSS_CC = "aarch64-linux-gnu-gcc"
 
 # Strata's stop statuses (arch/arm64): 0 clean, 3 exception, 4 wrong EL.
 STOP_OK, STOP_EXCEPTION, STOP_WRONG_EL = 0, 3, 4
@@ -280,8 +290,465 @@ def test_exception_dump():
     return c.report("arm64/exception-dump")
 
 
+# ---- guests ----------------------------------------------------------------
+
+GUEST_SRC = r"""
+/*
+ * The guests of tests/boot/arm64.py, one source built once per MODE. They
+ * run at EL1 with the MMU off, print over the PL011 and end with
+ * STRATA_HC_POWER_OFF, whose status is a bit mask of the failed checks.
+ */
+#include <stdint.h>
+
+#define PL011		0x09000000UL
+#define TESTDEV		0x0a000000UL
+#define HC_WRPROTECT	0xc6000003UL
+#define HC_COUNTER	0xc6000004UL
+#define HC_POWER_OFF	0xc6000005UL
+#define CTR_WP_FAULTS	5
+#define CTR_HYPERCALLS	9
+#define CTR_HC_UNKNOWN	10
+#define CTR_INJECTED	11
+#define PSCI_VERSION	0x84000000UL
+#define PSCI_CPU_OFF	0x84000002UL
+#define PSCI_CPU_ON	0xc4000003UL
+#define PSCI_AFF_INFO	0xc4000004UL
+#define PSCI_SYS_RESET	0x84000009UL
+#define PSCI_FEATURES	0x8400000aUL
+
+struct res {
+	long x0;
+	uint64_t x1;
+};
+
+int main(void);
+void exc_c(void);
+void secondary_c(uint64_t ctx);
+
+__asm__(".section .text.start, \"ax\"\n"
+	".global _start\n_start:\n"
+	"	adrp x1, stack_top\n	add x1, x1, :lo12:stack_top\n	mov sp, x1\n"
+	"	adrp x1, vectors\n	add x1, x1, :lo12:vectors\n"
+	"	msr vbar_el1, x1\n	isb\n"
+	"	bl main\n	mov x1, x0\n"
+	"	movz x0, #0x0005\n	movk x0, #0xc600, lsl #16\n	hvc #0\n"
+	"1:	b 1b\n"
+	"secondary:\n"
+	"	adrp x1, sec_stack_top\n	add x1, x1, :lo12:sec_stack_top\n"
+	"	mov sp, x1\n	bl secondary_c\n"
+	"2:	b 2b\n"
+	".text\n.balign 2048\nvectors:\n"
+	".rept 16\n.balign 128\n	b exc_entry\n.endr\n"
+	"exc_entry:\n"
+	"	stp x0, x1, [sp, #-176]!\n	stp x2, x3, [sp, #16]\n"
+	"	stp x4, x5, [sp, #32]\n	stp x6, x7, [sp, #48]\n"
+	"	stp x8, x9, [sp, #64]\n	stp x10, x11, [sp, #80]\n"
+	"	stp x12, x13, [sp, #96]\n	stp x14, x15, [sp, #112]\n"
+	"	stp x16, x17, [sp, #128]\n	stp x18, x29, [sp, #144]\n"
+	"	str x30, [sp, #160]\n	bl exc_c\n"
+	"	ldp x2, x3, [sp, #16]\n	ldp x4, x5, [sp, #32]\n"
+	"	ldp x6, x7, [sp, #48]\n	ldp x8, x9, [sp, #64]\n"
+	"	ldp x10, x11, [sp, #80]\n	ldp x12, x13, [sp, #96]\n"
+	"	ldp x14, x15, [sp, #112]\n	ldp x16, x17, [sp, #128]\n"
+	"	ldp x18, x29, [sp, #144]\n	ldr x30, [sp, #160]\n"
+	"	ldp x0, x1, [sp], #176\n	eret\n"
+	".balign 4096\nbad_vectors:\n"
+	".rept 512\n	mrs x0, cntp_ctl_el0\n.endr\n"
+	".bss\n.balign 16\n.space 8192\nstack_top:\n"
+	".space 4096\nsec_stack_top:\n.text\n");
+
+extern char secondary[], bad_vectors[];
+static volatile uint64_t exc_esr, exc_far, exc_elr, exc_count, sec_ctx;
+static volatile uint64_t wp_page[512] __attribute__((aligned(4096)));
+
+#define sysreg(r) ({ uint64_t __v; __asm__ volatile("mrs %0, " #r : "=r"(__v)); __v; })
+
+static void putc(char c)
+{
+	*(volatile uint32_t *)PL011 = (uint32_t)c;
+}
+
+static void puts(const char *s)
+{
+	while (*s) {
+		putc(*s++);
+	}
+}
+
+static void puthex(uint64_t v)
+{
+	puts("0x");
+	for (int i = 60; i >= 0; i -= 4) {
+		putc("0123456789abcdef"[(v >> i) & 0xf]);
+	}
+}
+
+static struct res call(int smc, uint64_t fn, uint64_t a1, uint64_t a2,
+		       uint64_t a3)
+{
+	register uint64_t x0 __asm__("x0") = fn;
+	register uint64_t x1 __asm__("x1") = a1;
+	register uint64_t x2 __asm__("x2") = a2;
+	register uint64_t x3 __asm__("x3") = a3;
+
+	if (smc) {
+		__asm__ volatile("smc #0" : "+r"(x0), "+r"(x1), "+r"(x2),
+				 "+r"(x3) : : "memory");
+	} else {
+		__asm__ volatile("hvc #0" : "+r"(x0), "+r"(x1), "+r"(x2),
+				 "+r"(x3) : : "memory");
+	}
+	return (struct res){ (long)x0, x1 };
+}
+
+static uint64_t counter(unsigned int id)
+{
+	return call(0, HC_COUNTER, id, 0, 0).x1;
+}
+
+/* Every exception: record it and step over the instruction. */
+void exc_c(void)
+{
+	uint64_t elr = sysreg(elr_el1);
+
+	exc_esr = sysreg(esr_el1);
+	exc_far = sysreg(far_el1);
+	exc_elr = elr;
+	exc_count++;
+	__asm__ volatile("msr elr_el1, %0" : : "r"(elr + 4));
+}
+
+void secondary_c(uint64_t ctx)
+{
+	sec_ctx = ctx;
+	call(0, PSCI_CPU_OFF, 0, 0, 0);
+}
+
+static unsigned int failed;
+
+static void check(unsigned int bit, int ok, const char *what)
+{
+	if (!ok) {
+		failed |= 1U << bit;
+		puts("FAIL: ");
+		puts(what);
+		puts(" ESR ");
+		puthex(exc_esr);
+		puts("\n");
+	}
+}
+
+/* Loads/stores the syndrome cannot describe, and trapped registers. */
+static void check_injected(void)
+{
+	uint64_t inj = counter(CTR_INJECTED), a, b;
+	uint64_t n = exc_count;
+
+	__asm__ volatile("ldp %0, %1, [%2]" : "=r"(a), "=r"(b)
+			 : "r"(TESTDEV) : "memory");
+	check(0, exc_count == n + 1 && (exc_esr >> 26) == 0x25 &&
+	      (exc_esr & 0x3f) == 0x10 && (exc_esr & (1 << 25)) &&
+	      !(exc_esr & (1 << 6)) && exc_far == TESTDEV,
+	      "ldp on MMIO: no external abort");
+	__asm__ volatile("stp xzr, xzr, [%0]" : : "r"(TESTDEV + 16)
+			 : "memory");
+	check(1, exc_count == n + 2 && (exc_esr >> 26) == 0x25 &&
+	      (exc_esr & (1 << 6)) && exc_far == TESTDEV + 16,
+	      "stp on MMIO: no external abort with WnR");
+	__asm__ volatile("mrs %0, cntp_ctl_el0" : "=r"(a));
+	check(2, exc_count == n + 3 && (exc_esr >> 26) == 0,
+	      "CNTP_CTL_EL0: no undefined instruction");
+	__asm__ volatile("ldr %0, [%1]" : "=r"(a) : "r"(1UL << 41)
+			 : "memory");
+	check(3, exc_count == n + 4 && (exc_esr >> 26) == 0x25 &&
+	      exc_far == 1UL << 41, "beyond the IPA space: no abort");
+	check(4, counter(CTR_INJECTED) - inj == 4, "INJECTED counter");
+}
+
+static void check_calls(void)
+{
+	uint64_t hcs = counter(CTR_HYPERCALLS), unk = counter(CTR_HC_UNKNOWN);
+
+	check(5, call(0, 0x12345, 0, 0, 0).x0 == -1, "unknown HVC");
+	check(6, call(1, 0xc2000000, 0, 0, 0).x0 == -1, "unknown SMC");
+	check(7, call(1, PSCI_VERSION, 0, 0, 0).x0 == 0x10000,
+	      "PSCI_VERSION by SMC");
+	check(8, call(0, PSCI_FEATURES, PSCI_CPU_ON, 0, 0).x0 == 0 &&
+	      call(0, PSCI_FEATURES, 0xc4000001, 0, 0).x0 == -1,
+	      "PSCI_FEATURES");
+	check(9, call(0, 0x8400001f, 0, 0, 0).x0 == -1, "unknown PSCI");
+	/* 6 calls above and 3 counter reads after hcs */
+	check(10, counter(CTR_HC_UNKNOWN) - unk == 3, "HC_UNKNOWN counter");
+	check(10, counter(CTR_HYPERCALLS) - hcs == 9, "HYPERCALLS counter");
+}
+
+static void check_cpu_on(void)
+{
+	uint64_t entry = (uint64_t)secondary;
+
+	check(11, call(0, PSCI_AFF_INFO, 1, 0, 0).x0 == 1 &&
+	      call(0, PSCI_CPU_ON, 7, entry, 1).x0 == -2 &&
+	      call(0, PSCI_CPU_ON, 1, 0x1000, 1).x0 == -9 &&
+	      call(0, PSCI_CPU_ON, 0, entry, 1).x0 == -4,
+	      "PSCI CPU_ON / AFFINITY_INFO errors");
+	check(12, call(0, PSCI_CPU_ON, 1, entry, 0x5eed).x0 == 0,
+	      "PSCI CPU_ON");
+	for (int i = 0; i < 1000000 &&
+	     call(0, PSCI_AFF_INFO, 1, 0, 0).x0 != 1; i++) {
+	}
+	check(12, sec_ctx == 0x5eed, "the secondary vCPU did not run");
+}
+
+static void fp_fill(uint64_t seed)
+{
+	__asm__ volatile(".arch_extension fp\n.arch_extension simd\n"
+			 "mrs x1, cpacr_el1\norr x1, x1, #(3 << 20)\n"
+			 "msr cpacr_el1, x1\nisb\n"
+			 "dup v0.2d, %0\nadd x2, %0, #1\ndup v7.2d, x2\n"
+			 "add x2, %0, #2\ndup v31.2d, x2\nmsr fpcr, %1\n"
+			 : : "r"(seed), "r"(0x3000000UL)
+			 : "x1", "x2", "memory");
+}
+
+static int fp_same(uint64_t seed)
+{
+	uint64_t a, b, c, d, fpcr;
+
+	__asm__ volatile(".arch_extension fp\n.arch_extension simd\n"
+			 "mov %0, v0.d[0]\nmov %1, v0.d[1]\nmov %2, v7.d[1]\n"
+			 "mov %3, v31.d[0]\nmrs %4, fpcr\n"
+			 : "=r"(a), "=r"(b), "=r"(c), "=r"(d), "=r"(fpcr));
+	return a == seed && b == seed && c == seed + 1 && d == seed + 2 &&
+	       fpcr == 0x3000000;
+}
+
+/* FP/SIMD registers survive exits and the other VMs' slices. */
+static void check_fp(uint64_t seed)
+{
+	int ok = 1;
+
+	fp_fill(seed);
+	for (int i = 0; i < 40 && ok; i++) {
+		uint64_t end = sysreg(cntvct_el0) + sysreg(cntfrq_el0) / 100;
+
+		call(0, PSCI_VERSION, 0, 0, 0);
+		while (sysreg(cntvct_el0) < end) {
+		}
+		ok = fp_same(seed);
+	}
+	check(13, ok, "FP/SIMD registers changed");
+}
+
+static void check_wfi_and_wp(void)
+{
+	uint64_t wp;
+
+	__asm__ volatile("wfi");
+	wp_page[0] = 1;
+	wp = counter(CTR_WP_FAULTS);
+	check(14, call(0, HC_WRPROTECT, (uint64_t)wp_page, 4096, 0).x0 == 0,
+	      "WRPROTECT");
+	wp_page[1] = 2;
+	check(14, counter(CTR_WP_FAULTS) - wp == 1 && wp_page[0] == 1 &&
+	      wp_page[1] == 2, "write to a protected page");
+}
+
+int main(void)
+{
+#if MODE == 1 || MODE == 2	/* faults: all the checks */
+	puts("faults: start\n");
+	check_injected();
+	check_calls();
+	check_cpu_on();
+	check_fp(MODE == 1 ? 0xaaaa5555aaaa0000UL : 0x5555aaaa55550000UL);
+	check_wfi_and_wp();
+	puts("faults: failed mask ");
+	puthex(failed);
+	puts("\n");
+	return (int)failed;
+#elif MODE == 3		/* spin: 2 s of the virtual counter, no exits */
+	uint64_t end = sysreg(cntvct_el0) + 2 * sysreg(cntfrq_el0);
+
+	puts("spin: start\n");
+	while (sysreg(cntvct_el0) < end) {
+	}
+	puts("spin: done\n");
+	return 0;
+#elif MODE == 4		/* talk */
+	puts("talk: hello\n");
+	return 0;
+#elif MODE == 5		/* storm: its vector faults into EL2 itself */
+	puts("storm: start\n");
+	__asm__ volatile("msr vbar_el1, %0\nisb\nmrs x0, cntp_ctl_el0"
+			 : : "r"(bad_vectors) : "x0");
+	puts("storm: survived\n");
+	return 1;
+#elif MODE == 6		/* reset */
+	puts("reset: start\n");
+	call(0, PSCI_SYS_RESET, 0, 0, 0);
+	puts("reset: returned\n");
+	return 1;
+#endif
+}
+"""
+
+GUEST_MODES = {"faults_a": 1, "faults_b": 2, "spin": 3, "talk": 4,
+               "storm": 5, "reset": 6}
+GUEST_CFLAGS = ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror",
+                "-Wno-unused-function", "-ffreestanding", "-fno-builtin",
+                "-fno-stack-protector", "-fno-pie", "-fno-common",
+                "-mgeneral-regs-only", "-mstrict-align", "-nostdlib",
+                "-static", "-no-pie", "-Wl,--build-id=none",
+                "-Wl,-Ttext=0x40080000", "-Wl,--no-warn-rwx-segments"]
+# HCR_EL2 a guest must run with: VM, SWIO, FMO, IMO, AMO, TWI, TWE, TSC, RW
+# (and FWB, bit 46, where the CPU has FEAT_S2FWB).
+HCR_GUEST = 0x8008603b
+HCR_FWB = 1 << 46
+
+
+def build_guests(tmp):
+    """Compile every guest mode into @tmp; returns {name: path}."""
+    src = os.path.join(tmp, "guest.c")
+    with open(src, "w") as f:
+        f.write(GUEST_SRC)
+    out = {}
+    for name, mode in GUEST_MODES.items():
+        elf = os.path.join(tmp, name + ".elf")
+        p = subprocess.run([CROSS_CC] + GUEST_CFLAGS +
+                           ["-DMODE=%d" % mode, "-o", elf, src, "-lgcc"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if p.returncode:
+            raise RuntimeError("guest %s does not build: %s"
+                               % (name, p.stdout.decode(errors="replace")))
+        out[name] = elf
+    return out
+
+
+def make_bundle(tmp, name, cfg, files):
+    """A cpio (newc) bundle with strata.cfg and @files; returns its path."""
+    d = os.path.join(tmp, name)
+    os.makedirs(d)
+    with open(os.path.join(d, "strata.cfg"), "w") as f:
+        f.write(cfg)
+    names = ["strata.cfg"]
+    for path in files:
+        shutil.copy(path, d)
+        names.append(os.path.basename(path))
+    cpio = d + ".cpio"
+    with open(cpio, "wb") as out:
+        subprocess.run(["cpio", "-o", "-H", "newc"], cwd=d, check=True,
+                       input=("\n".join(names) + "\n").encode(),
+                       stdout=out, stderr=subprocess.DEVNULL)
+    return cpio
+
+
+def run_guests(name, cpu, cfg, guests):
+    """Boot Strata with VMs from @cfg, whose kernels are @guests."""
+    base = os.path.join(ROOT, "build", "test")
+    os.makedirs(base, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix="arm64-guests-", dir=base)
+    try:
+        elves = build_guests(tmp)
+        cpio = make_bundle(tmp, name, cfg, [elves[g] for g in guests])
+        return run_qemu(qemu_cmd("virt,virtualization=on,gic-version=3",
+                                 cpu, ["-kernel", IMAGE, "-initrd", cpio,
+                                       "-append", "loglevel=info"]))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def check_el2_controls(c, vm, vmid, fwb):
+    m = c.line(r"^vm %s: EL2 controls: HCR_EL2 (0x[0-9a-f]+) VTCR_EL2 "
+               r"(0x[0-9a-f]+) VTTBR_EL2 (0x[0-9a-f]+)$" % vm,
+               "EL2 controls of vm %s" % vm)
+    if not m:
+        return
+    hcr, vttbr = int(m.group(1), 16), int(m.group(3), 16)
+    want = HCR_GUEST | (HCR_FWB if fwb else 0)
+    if hcr != want:
+        c.errors.append("vm %s: HCR_EL2 0x%x, expected 0x%x"
+                        % (vm, hcr, want))
+    if vttbr >> 48 != vmid:
+        c.errors.append("vm %s: VMID %d in VTTBR_EL2, expected %d"
+                        % (vm, vttbr >> 48, vmid))
+
+
+FAULTS_CFG = """[vm fa]
+kernel = faults_a.elf
+memory = 16M
+cpus = 2
+[vm fb]
+kernel = faults_b.elf
+memory = 16M
+cpus = 2
+[vm storm]
+kernel = storm.elf
+memory = 16M
+[vm reset]
+kernel = reset.elf
+memory = 16M
+"""
+
+
+def guest_faults(name, cpu, fwb):
+    run = run_guests(name, cpu, FAULTS_CFG,
+                     ["faults_a", "faults_b", "storm", "reset"])
+    c = Check(run)
+    for vm, vmid in (("fa", 1), ("fb", 2)):
+        check_el2_controls(c, vm, vmid, fwb)
+        c.line(r"^\[%s\] faults: start$" % vm, "vm %s started" % vm)
+        c.line(r"^\[%s\] faults: failed mask 0x0{16}$" % vm,
+               "vm %s: every check passed" % vm)
+        c.line(r"^vm %s: ended: powered off \(status 0\)$" % vm,
+               "vm %s powered off well" % vm)
+    c.line(r"^\[storm\] storm: start$", "storm guest started")
+    c.line(r"^vm storm: ended: stopped: exception storm at its vector "
+           r"0x[0-9a-f]+ \(ESR 0x2000000\)$", "storm stopped")
+    c.no_line(r"^\[storm\] storm: survived$", "storm guest survived")
+    c.line(r"^\[reset\] reset: start$", "reset guest started")
+    c.line(r"^vm reset: ended: stopped: guest asked for a reset \(PSCI "
+           r"SYSTEM_RESET\); Strata does not restart VMs$", "reset refused")
+    c.no_line(r"^\[reset\] reset: returned$", "reset guest continued")
+    c.line(r"^Strata: all 4 VMs ended: 2 ok, 2 failed$", "summary")
+    c.no_line(r"EL2 exception", "hypervisor exception")
+    c.status(1)
+    return c.report(name)
+
+
+def test_guest_faults_max():
+    return guest_faults("arm64/guest-faults-max", "max,pauth-impdef=on",
+                        True)
+
+
+def test_guest_faults_cortex_a57():
+    return guest_faults("arm64/guest-faults-cortex-a57", "cortex-a57",
+                        False)
+
+
+def test_time_slicing():
+    # spin runs first and never exits for 2 s: talk must end before it.
+    cfg = ("[vm spin]\nkernel = spin.elf\nmemory = 16M\n"
+           "[vm talk]\nkernel = talk.elf\nmemory = 16M\n")
+    run = run_guests("slicing", "cortex-a57", cfg, ["spin", "talk"])
+    c = Check(run)
+    start = c.line(r"^\[spin\] spin: start$", "spin start")
+    talk = c.line(r"^vm talk: ended: powered off \(status 0\)$",
+                  "talk powered off")
+    done = c.line(r"^\[spin\] spin: done$", "spin done")
+    c.line(r"^vm spin: ended: powered off \(status 0\)$",
+           "spin powered off")
+    if start and talk and done and not (start.start() < talk.start() <
+                                        done.start()):
+        c.errors.append("talk did not end while spin was spinning")
+    c.line(r"^Strata: all 2 VMs ended: 2 ok, 0 failed$", "summary")
+    c.status(STOP_OK)
+    return c.report("arm64/time-slicing")
+
+
 TESTS = [test_qemu_kernel, test_qemu_cortex_a57, test_uboot_booti,
-         test_no_dtb, test_smp_psci, test_el1_refusal, test_exception_dump]
+         test_no_dtb, test_smp_psci, test_el1_refusal, test_exception_dump,
+         test_guest_faults_max, test_guest_faults_cortex_a57,
+         test_time_slicing]
 
 
 def main():
@@ -293,7 +760,12 @@ def main():
         return 1
     ok = True
     for t in TESTS:
-        ok = t() and ok
+        try:
+            ok = t() and ok
+        except (OSError, RuntimeError, subprocess.SubprocessError) as e:
+            print("FAIL: arm64/%s: %s"
+                  % (t.__name__[5:].replace("_", "-"), e))
+            ok = False
     return 0 if ok else 1
 
 
