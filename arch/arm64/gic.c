@@ -16,6 +16,9 @@
 
 #define GICD_CTLR		0x0000
 #define GICD_CTLR_RWP		BIT(31)
+#define GICD_TYPER		0x0004
+#define GICD_TYPER_LINES	0x1f
+#define GICD_ICENABLER		0x0180
 #define GICD_CTLR_ARE		BIT(4)
 #define GICD_CTLR_GRP1		BIT(1)
 
@@ -115,6 +118,7 @@ int gic_init(void)
 {
 	uintptr_t dist = (uintptr_t)arm64_board.gic_dist;
 	uintptr_t rd, sgi;
+	unsigned int lines;
 
 	if (arm64_board.gic_version != 3 || !dist ||
 	    !arm64_board.gic_redist) {
@@ -138,7 +142,13 @@ int gic_init(void)
 		pr_err("arm64: GIC redistributor does not wake up\n");
 		return -ENODEV;
 	}
+	/* Nothing a loader enabled may interrupt guests but the slice timer. */
+	lines = (mmio_read32(dist + GICD_TYPER) & GICD_TYPER_LINES) + 1;
+	for (unsigned int i = 1; i < lines; i++) {
+		mmio_write32(dist + GICD_ICENABLER + 4 * i, ~0U);
+	}
 	sgi = rd + GICR_SGI_BASE;
+	mmio_write32(sgi + GICR_ICENABLER0, ~(uint32_t)BIT(INTID_HYP_TIMER));
 	mmio_write32(sgi + GICR_IGROUPR0, mmio_read32(sgi + GICR_IGROUPR0) |
 		     BIT(INTID_HYP_TIMER));
 	mmio_write8(sgi + GICR_IPRIORITYR + INTID_HYP_TIMER, TIMER_PRIORITY);
@@ -167,6 +177,19 @@ void slice_timer_stop(void)
 	isb();
 }
 
+/* An interrupt Strata has no use for: report it and switch it off. */
+static void gic_disable(uint64_t intid)
+{
+	pr_warn("arm64: unexpected physical interrupt %llu; disabled\n",
+		(unsigned long long)intid);
+	if (intid < 32 && gicr_sgi) {
+		mmio_write32(gicr_sgi + GICR_ICENABLER0, (uint32_t)BIT(intid));
+	} else if (intid < 1020) {
+		mmio_write32((uintptr_t)arm64_board.gic_dist + GICD_ICENABLER +
+			     4 * (intid / 32), (uint32_t)BIT(intid % 32));
+	}
+}
+
 bool gic_handle_irq(bool fiq)
 {
 	uint64_t intid;
@@ -181,12 +204,7 @@ bool gic_handle_irq(bool fiq)
 		/* The level interrupt must drop before its deactivation. */
 		slice_timer_stop();
 	} else {
-		pr_warn("arm64: unexpected physical interrupt %llu; disabled\n",
-			(unsigned long long)intid);
-		if (intid < 32 && gicr_sgi) {
-			mmio_write32(gicr_sgi + GICR_ICENABLER0,
-				     (uint32_t)BIT(intid));
-		}
+		gic_disable(intid);
 	}
 	if (fiq) {
 		write_sysreg(intid, SYS_ICC_EOIR0_EL1);

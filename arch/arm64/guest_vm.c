@@ -5,9 +5,30 @@
  */
 #include <arch/guest_dtb.h>
 #include <arch/guest_layout.h>
+#include <arch/sysreg.h>
 #include <lib/printk.h>
 #include <vmm/devices.h>
 #include <vmm/vm.h>
+
+/*
+ * Strata wrote the guest's RAM (zeroes, kernel, initrd, DTB) through its
+ * cacheable mapping, but a guest starts with its MMU and caches off: without
+ * FWB forcing its accesses cacheable, clean those lines to the point of
+ * coherency so that it reads what was written, and drop stale instructions.
+ */
+static void ram_clean_to_poc(const struct vm *vm)
+{
+	uint64_t line = 4ULL << ((read_sysreg(ctr_el0) >> 16) & 0xf);
+	uint64_t end = vm->ram_pa + vm->ram_size;
+
+	for (uint64_t a = ALIGN_DOWN(vm->ram_pa, line); a < end; a += line) {
+		__asm__ volatile("dc cvac, %0" : : "r"(a) : "memory");
+	}
+	dsb(ish);
+	__asm__ volatile("ic ialluis" : : : "memory");
+	dsb(ish);
+	isb();
+}
 
 int arch_vm_init(struct vm *vm)
 {
@@ -23,7 +44,11 @@ int arch_vm_init(struct vm *vm)
 	}
 	/* The virtual counter starts at the physical one (CNTVOFF_EL2 0). */
 	vm->arch.cntvoff = 0;
-	return guest_dtb_build(vm);
+	ret = guest_dtb_build(vm);
+	if (!ret && !(vm->s2.flags & S2PT_F_FWB)) {
+		ram_clean_to_poc(vm);
+	}
+	return ret;
 }
 
 void arch_vm_destroy(struct vm *vm)

@@ -25,15 +25,83 @@
 
 #define VMPIDR_RES1	BIT(31)
 
+/* FEAT_PAuth in any form: guests may use their own keys. */
+static bool cpu_has_pauth(void)
+{
+	static int has = -1;
+	uint64_t isar1, isar2;
+
+	if (has < 0) {
+		isar1 = read_sysreg(SYS_ID_AA64ISAR1_EL1);
+		isar2 = read_sysreg(SYS_ID_AA64ISAR2_EL1);
+		has = id_field(isar1, 4) || id_field(isar1, 8) ||
+		      id_field(isar1, 24) || id_field(isar1, 28) ||
+		      id_field(isar2, 8) || id_field(isar2, 12);
+	}
+	return has;
+}
+
 /*
  * Every HCR_EL2 bit a guest runs with, set in full on each entry: stage 2 on,
  * set/way invalidation upgraded to clean+invalidate, physical interrupts and
  * SErrors to EL2, WFI/WFE and SMC trapped, EL1 is AArch64; FWB when the VM's
- * table uses the FWB encoding. Nothing is kept from the loader.
+ * table uses the FWB encoding; pointer authentication untrapped where the
+ * CPU has it (its keys are switched with the vCPU). Nothing is kept from the
+ * loader.
  */
 static uint64_t guest_hcr(const struct vm *vm)
 {
-	return HCR_GUEST | ((vm->s2.flags & S2PT_F_FWB) ? HCR_EL2_FWB : 0);
+	uint64_t hcr = HCR_GUEST;
+
+	if (vm->s2.flags & S2PT_F_FWB) {
+		hcr |= HCR_EL2_FWB;
+	}
+	if (cpu_has_pauth()) {
+		hcr |= HCR_EL2_API | HCR_EL2_APK;
+	}
+	return hcr;
+}
+
+/*
+ * MDCR_EL2: the guest owns the PMU counters and its debug registers are not
+ * trapped (MDSCR_EL1 is switched); nothing is routed to EL2.
+ */
+static uint64_t guest_mdcr(void)
+{
+	unsigned int pmu = id_field(read_sysreg(SYS_ID_AA64DFR0_EL1), 8);
+
+	if (!pmu || pmu == 0xf) {
+		return 0;
+	}
+	return (read_sysreg(pmcr_el0) >> 11) & 0x1f;	/* HPMN = PMCR.N */
+}
+
+static void pac_keys_load(const uint64_t *k)
+{
+	write_sysreg(k[0], SYS_APIAKEYLO_EL1);
+	write_sysreg(k[1], SYS_APIAKEYHI_EL1);
+	write_sysreg(k[2], SYS_APIBKEYLO_EL1);
+	write_sysreg(k[3], SYS_APIBKEYHI_EL1);
+	write_sysreg(k[4], SYS_APDAKEYLO_EL1);
+	write_sysreg(k[5], SYS_APDAKEYHI_EL1);
+	write_sysreg(k[6], SYS_APDBKEYLO_EL1);
+	write_sysreg(k[7], SYS_APDBKEYHI_EL1);
+	write_sysreg(k[8], SYS_APGAKEYLO_EL1);
+	write_sysreg(k[9], SYS_APGAKEYHI_EL1);
+}
+
+static void pac_keys_save(uint64_t *k)
+{
+	k[0] = read_sysreg(SYS_APIAKEYLO_EL1);
+	k[1] = read_sysreg(SYS_APIAKEYHI_EL1);
+	k[2] = read_sysreg(SYS_APIBKEYLO_EL1);
+	k[3] = read_sysreg(SYS_APIBKEYHI_EL1);
+	k[4] = read_sysreg(SYS_APDAKEYLO_EL1);
+	k[5] = read_sysreg(SYS_APDAKEYHI_EL1);
+	k[6] = read_sysreg(SYS_APDBKEYLO_EL1);
+	k[7] = read_sysreg(SYS_APDBKEYHI_EL1);
+	k[8] = read_sysreg(SYS_APGAKEYLO_EL1);
+	k[9] = read_sysreg(SYS_APGAKEYHI_EL1);
 }
 
 static uint64_t guest_vtcr(const struct vm *vm)
@@ -72,6 +140,10 @@ static void el1_load(const struct arch_el1_regs *r)
 	write_sysreg(r->mdscr, mdscr_el1);
 	write_sysreg(r->cntv_cval, cntv_cval_el0);
 	write_sysreg(r->cntv_ctl, cntv_ctl_el0);
+	write_sysreg(r->ich_vmcr, SYS_ICH_VMCR_EL2);
+	if (cpu_has_pauth()) {
+		pac_keys_load(r->pac_keys);
+	}
 }
 
 static void el1_save(struct arch_el1_regs *r)
@@ -102,6 +174,10 @@ static void el1_save(struct arch_el1_regs *r)
 	r->mdscr = read_sysreg(mdscr_el1);
 	r->cntv_ctl = read_sysreg(cntv_ctl_el0);
 	r->cntv_cval = read_sysreg(cntv_cval_el0);
+	r->ich_vmcr = read_sysreg(SYS_ICH_VMCR_EL2);
+	if (cpu_has_pauth()) {
+		pac_keys_save(r->pac_keys);
+	}
 }
 
 /* Load @v's state; false (VM stopped) when the CPU refuses a control. */
@@ -111,6 +187,8 @@ static bool vcpu_load(struct vcpu *v)
 	uint64_t hcr = guest_hcr(vm);
 
 	write_sysreg(hcr, hcr_el2);
+	write_sysreg(guest_mdcr(), mdcr_el2);
+	write_sysreg(0, hstr_el2);	/* no AArch32 CP15 traps */
 	write_sysreg(guest_vtcr(vm), vtcr_el2);
 	write_sysreg(s2pt_root_desc(&vm->s2), vttbr_el2);
 	write_sysreg(read_sysreg(midr_el1), vpidr_el2);

@@ -522,12 +522,40 @@ static int fp_same(uint64_t seed)
 	       fpcr == 0x3000000;
 }
 
-/* FP/SIMD registers survive exits and the other VMs' slices. */
+/* PACGA x0, x1, x2 with the generic key (FEAT_PAuth), or 0 without. */
+static uint64_t pacga(uint64_t v, uint64_t mod)
+{
+	register uint64_t x0 __asm__("x0");
+	register uint64_t x1 __asm__("x1") = v;
+	register uint64_t x2 __asm__("x2") = mod;
+
+	if (!((sysreg(id_aa64isar1_el1) >> 24) & 0xff)) {
+		return 0;
+	}
+	__asm__ volatile(".inst 0x9ac23020" : "=r"(x0) : "r"(x1), "r"(x2));
+	return x0;
+}
+
+static void pac_key(uint64_t seed)
+{
+	if ((sysreg(id_aa64isar1_el1) >> 24) & 0xff) {
+		__asm__ volatile("msr s3_0_c2_c3_0, %0\nmsr s3_0_c2_c3_1, %1\n"
+				 "isb" : : "r"(seed), "r"(~seed));
+	}
+}
+
+/*
+ * FP/SIMD registers and the pointer authentication key survive exits and
+ * the other VMs' slices (the other VM uses other values).
+ */
 static void check_fp(uint64_t seed)
 {
+	uint64_t mac;
 	int ok = 1;
 
 	fp_fill(seed);
+	pac_key(seed);
+	mac = pacga(seed, 42);
 	for (int i = 0; i < 40 && ok; i++) {
 		uint64_t end = sysreg(cntvct_el0) + sysreg(cntfrq_el0) / 100;
 
@@ -535,6 +563,7 @@ static void check_fp(uint64_t seed)
 		while (sysreg(cntvct_el0) < end) {
 		}
 		ok = fp_same(seed);
+		check(15, pacga(seed, 42) == mac, "PACGA changed");
 	}
 	check(13, ok, "FP/SIMD registers changed");
 }
@@ -600,10 +629,10 @@ GUEST_CFLAGS = ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror",
                 "-mgeneral-regs-only", "-mstrict-align", "-nostdlib",
                 "-static", "-no-pie", "-Wl,--build-id=none",
                 "-Wl,-Ttext=0x40080000", "-Wl,--no-warn-rwx-segments"]
-# HCR_EL2 a guest must run with: VM, SWIO, FMO, IMO, AMO, TWI, TWE, TSC, RW
-# (and FWB, bit 46, where the CPU has FEAT_S2FWB).
+# HCR_EL2 a guest must run with: VM, SWIO, FMO, IMO, AMO, TWI, TWE, TSC, RW;
+# on -cpu max also FWB (46) and APK/API (40, 41), absent on cortex-a57.
 HCR_GUEST = 0x8008603b
-HCR_FWB = 1 << 46
+HCR_MAX_ONLY = (1 << 46) | (1 << 41) | (1 << 40)
 
 
 def build_guests(tmp):
@@ -657,14 +686,14 @@ def run_guests(name, cpu, cfg, guests):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def check_el2_controls(c, vm, vmid, fwb):
+def check_el2_controls(c, vm, vmid, cpu_max):
     m = c.line(r"^vm %s: EL2 controls: HCR_EL2 (0x[0-9a-f]+) VTCR_EL2 "
                r"(0x[0-9a-f]+) VTTBR_EL2 (0x[0-9a-f]+)$" % vm,
                "EL2 controls of vm %s" % vm)
     if not m:
         return
     hcr, vttbr = int(m.group(1), 16), int(m.group(3), 16)
-    want = HCR_GUEST | (HCR_FWB if fwb else 0)
+    want = HCR_GUEST | (HCR_MAX_ONLY if cpu_max else 0)
     if hcr != want:
         c.errors.append("vm %s: HCR_EL2 0x%x, expected 0x%x"
                         % (vm, hcr, want))
@@ -690,12 +719,12 @@ memory = 16M
 """
 
 
-def guest_faults(name, cpu, fwb):
+def guest_faults(name, cpu, cpu_max):
     run = run_guests(name, cpu, FAULTS_CFG,
                      ["faults_a", "faults_b", "storm", "reset"])
     c = Check(run)
     for vm, vmid in (("fa", 1), ("fb", 2)):
-        check_el2_controls(c, vm, vmid, fwb)
+        check_el2_controls(c, vm, vmid, cpu_max)
         c.line(r"^\[%s\] faults: start$" % vm, "vm %s started" % vm)
         c.line(r"^\[%s\] faults: failed mask 0x0{16}$" % vm,
                "vm %s: every check passed" % vm)

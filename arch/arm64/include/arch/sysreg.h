@@ -13,6 +13,9 @@
 /* ID registers by encoding: older assemblers lack some of the names. */
 #define SYS_ID_AA64PFR0_EL1	s3_0_c0_c4_0
 #define SYS_ID_AA64ISAR0_EL1	s3_0_c0_c6_0
+#define SYS_ID_AA64ISAR1_EL1	s3_0_c0_c6_1
+#define SYS_ID_AA64ISAR2_EL1	s3_0_c0_c6_2
+#define SYS_ID_AA64DFR0_EL1	s3_0_c0_c5_0
 #define SYS_ID_AA64MMFR0_EL1	s3_0_c0_c7_0
 #define SYS_ID_AA64MMFR1_EL1	s3_0_c0_c7_1
 #define SYS_ID_AA64MMFR2_EL1	s3_0_c0_c7_2
@@ -36,6 +39,8 @@
 #define HCR_EL2_TSC		(1 << 19)
 #define HCR_EL2_RW		0x80000000
 #define HCR_EL2_E2H		0x400000000
+#define HCR_EL2_APK		0x10000000000
+#define HCR_EL2_API		0x20000000000
 #define HCR_EL2_FWB		0x400000000000
 
 /* CNTHCTL_EL2 (E2H = 0): EL1 may read the physical counter / use the timer. */
@@ -60,6 +65,19 @@
 #define SYS_ICC_EOIR0_EL1	s3_0_c12_c8_1
 #define SYS_ICC_SRE_EL2		s3_4_c12_c9_5
 #define SYS_ICH_HCR_EL2		s3_4_c12_c11_0
+#define SYS_ICH_VMCR_EL2	s3_4_c12_c11_7
+
+/* Pointer authentication keys (FEAT_PAuth), by encoding. */
+#define SYS_APIAKEYLO_EL1	s3_0_c2_c1_0
+#define SYS_APIAKEYHI_EL1	s3_0_c2_c1_1
+#define SYS_APIBKEYLO_EL1	s3_0_c2_c1_2
+#define SYS_APIBKEYHI_EL1	s3_0_c2_c1_3
+#define SYS_APDAKEYLO_EL1	s3_0_c2_c2_0
+#define SYS_APDAKEYHI_EL1	s3_0_c2_c2_1
+#define SYS_APDBKEYLO_EL1	s3_0_c2_c2_2
+#define SYS_APDBKEYHI_EL1	s3_0_c2_c2_3
+#define SYS_APGAKEYLO_EL1	s3_0_c2_c3_0
+#define SYS_APGAKEYHI_EL1	s3_0_c2_c3_1
 
 /* CPTR_EL2 (E2H = 0): RES1 bits 13:12, 9:0 incl. TZ; TFP (10) clear. */
 #define CPTR_EL2_DEFAULT	0x33ff

@@ -58,6 +58,8 @@ struct arch_el1_regs {
 	uint64_t mdscr;
 	uint64_t cntv_ctl;
 	uint64_t cntv_cval;
+	uint64_t ich_vmcr;	/* the guest's GIC CPU interface controls */
+	uint64_t pac_keys[10];	/* FEAT_PAuth: APIA, APIB, APDA, APDB, APGA */
 };
 
 /**
