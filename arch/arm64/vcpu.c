@@ -186,6 +186,13 @@ static bool vcpu_load(struct vcpu *v)
 	struct vm *vm = v->vm;
 	uint64_t hcr = guest_hcr(vm);
 
+#ifdef CONFIG_MMU_AUDIT
+	if (vm->s2.audit_failures) {
+		vm_fail(vm, "its stage-2 table failed the audit %u times",
+			vm->s2.audit_failures);
+		return false;
+	}
+#endif
 	write_sysreg(hcr, hcr_el2);
 	write_sysreg(guest_mdcr(), mdcr_el2);
 	write_sysreg(0, hstr_el2);	/* no AArch32 CP15 traps */
