@@ -32,6 +32,7 @@ QEMU = "qemu-system-aarch64"
 TIMEOUT = 30            # seconds per QEMU run
 LINK_ADDR = 0x40200000
 UBOOT_ADDR = 0x40400000  # booti address: not the link address
+UBOOT_INITRD = 0x46000000  # where the guest bundle waits for booti
 
 CROSS_CC = "aarch64-linux-gnu-gcc"
 
@@ -361,7 +362,11 @@ extern char secondary[], bad_vectors[];
 static volatile uint64_t exc_esr, exc_far, exc_elr, exc_count, sec_ctx;
 static volatile uint64_t wp_page[512] __attribute__((aligned(4096)));
 
-#define sysreg(r) ({ uint64_t __v; __asm__ volatile("mrs %0, " #r : "=r"(__v)); __v; })
+#define sysreg(r) ({						\
+	uint64_t __v;							\
+	__asm__ volatile("mrs %0, " #r : "=r"(__v));			\
+	__v;								\
+})
 
 static void putc(char c)
 {
@@ -754,6 +759,53 @@ def test_guest_faults_cortex_a57():
                         False)
 
 
+def test_uboot_guests():
+    # The board path: U-Boot's booti with the bundle as its initrd.
+    if not os.path.exists(UBOOT):
+        print("FAIL: arm64/uboot-guests: %s missing (u-boot-qemu)" % UBOOT)
+        return False
+    cfg = ("[vm fa]\nkernel = faults_a.elf\nmemory = 16M\ncpus = 2\n"
+           "[vm talk]\nkernel = talk.elf\nmemory = 16M\n")
+    base = os.path.join(ROOT, "build", "test")
+    os.makedirs(base, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix="arm64-guests-", dir=base)
+    try:
+        elves = build_guests(tmp)
+        cpio = make_bundle(tmp, "uboot", cfg,
+                           [elves["faults_a"], elves["talk"]])
+        size = os.path.getsize(cpio)
+        state = {"step": 0}
+        command = ("setenv bootargs loglevel=info; booti 0x%x 0x%x:0x%x "
+                   "${fdtcontroladdr}" % (UBOOT_ADDR, UBOOT_INITRD, size))
+
+        def feed(text):
+            if state["step"] == 0 and ("autoboot" in text or "=>" in text):
+                state["step"] = 1
+                return b" "
+            if state["step"] == 1 and text.rstrip().endswith("=>"):
+                state["step"] = 2
+                return (command + "\n").encode()
+            return None
+        run = run_qemu(qemu_cmd("virt,virtualization=on,gic-version=3",
+                                "max,pauth-impdef=on",
+                                ["-bios", UBOOT, "-device",
+                                 "loader,file=%s,addr=0x%x,force-raw=on"
+                                 % (IMAGE, UBOOT_ADDR), "-device",
+                                 "loader,file=%s,addr=0x%x,force-raw=on"
+                                 % (cpio, UBOOT_INITRD)]), feed)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    c = Check(run)
+    c.line(r"^arm64: EL2, image at 0x%x " % UBOOT_ADDR, "U-Boot load address")
+    check_el2_controls(c, "fa", 1, True)
+    c.line(r"^\[fa\] faults: failed mask 0x0{16}$",
+           "vm fa: every check passed")
+    c.line(r"^\[talk\] talk: hello$", "talk's line")
+    c.line(r"^Strata: all 2 VMs ended: 2 ok, 0 failed$", "summary")
+    c.status(STOP_OK)
+    return c.report("arm64/uboot-guests")
+
+
 def test_time_slicing():
     # spin runs first and never exits for 2 s: talk must end before it.
     cfg = ("[vm spin]\nkernel = spin.elf\nmemory = 16M\n"
@@ -777,7 +829,7 @@ def test_time_slicing():
 TESTS = [test_qemu_kernel, test_qemu_cortex_a57, test_uboot_booti,
          test_no_dtb, test_smp_psci, test_el1_refusal, test_exception_dump,
          test_guest_faults_max, test_guest_faults_cortex_a57,
-         test_time_slicing]
+         test_time_slicing, test_uboot_guests]
 
 
 def main():
