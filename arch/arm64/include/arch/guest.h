@@ -16,8 +16,9 @@
  *   faulting instruction, SPSR_EL1 the PSTATE it ran with; the guest
  *   continues at VBAR_EL1 + 0x000 / 0x200 (from EL1 with SP_EL0 / SP_EL1),
  *   + 0x400 (from AArch64 EL0) or + 0x600 (from AArch32 EL0), with PSTATE
- *   EL1h and D, A, I, F masked. The same for an instruction abort (EC 0x21 /
- *   0x20, IFSC 0x10).
+ *   EL1h and D, A, I, F masked. The same for an instruction fetch beyond
+ *   the guest-physical space (EC 0x21 / 0x20, IFSC 0x10); a fetch from an
+ *   address no memory backs stops the VM (vm_handle_s2_fault()).
  * - A trapped instruction Strata does not emulate (system registers such as
  *   the EL1 physical timer, ICC_SGI1R_EL1, pointer authentication, SVE, SME,
  *   AArch32 HVC/SMC) gets an Undefined Instruction exception (EC 0x00) in
