@@ -13,8 +13,9 @@
 /*
  * Strata wrote the guest's RAM (zeroes, kernel, initrd, DTB) through its
  * cacheable mapping, but a guest starts with its MMU and caches off: without
- * FWB forcing its accesses cacheable, clean those lines to the point of
- * coherency so that it reads what was written, and drop stale instructions.
+ * FWB forcing its accesses cacheable, clean and invalidate those lines to
+ * the point of coherency so that it reads what was written (and no line Strata
+ * holds hides what it writes), and drop stale instructions.
  */
 static void ram_clean_to_poc(const struct vm *vm)
 {
@@ -22,7 +23,7 @@ static void ram_clean_to_poc(const struct vm *vm)
 	uint64_t end = vm->ram_pa + vm->ram_size;
 
 	for (uint64_t a = ALIGN_DOWN(vm->ram_pa, line); a < end; a += line) {
-		__asm__ volatile("dc cvac, %0" : : "r"(a) : "memory");
+		__asm__ volatile("dc civac, %0" : : "r"(a) : "memory");
 	}
 	dsb(ish);
 	__asm__ volatile("ic ialluis" : : : "memory");
