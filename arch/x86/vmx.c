@@ -3,13 +3,18 @@
  * Turning VMX on: check that the CPU has every VMX feature Strata needs,
  * make CR0/CR4 acceptable to VMX, enable VMXON in IA32_FEATURE_CONTROL if
  * the firmware left it unlocked, and execute VMXON on a fresh region.
+ * After VMXON the EPT flush executor may issue INVEPT.
  */
 #include <arch/cpu.h>
+#include <arch/ept_flush.h>
+#include <arch/vmcs.h>
 #include <arch/vmx.h>
 #include <core/arch.h>
 #include <lib/errno.h>
 #include <lib/printk.h>
 #include <mm/palloc.h>
+
+struct vmx_caps vmx_caps;
 
 struct vmx_need {
 	const char *name;
@@ -45,12 +50,38 @@ static bool has_invept_single(const struct vmx_caps *c)
 	       vmx_has_ept_cap(c, VMX_EPT_INVEPT_SINGLE);
 }
 
+static bool allows1(uint64_t cap, uint32_t bits)
+{
+	return ((cap >> 32) & bits) == bits;
+}
+
+static bool has_preempt_timer(const struct vmx_caps *c)
+{
+	return allows1(c->pin, PIN_PREEMPT_TIMER) &&
+	       allows1(c->exit, EXIT_SAVE_PREEMPT_TIMER);
+}
+
+static bool has_efer_switch(const struct vmx_caps *c)
+{
+	return allows1(c->exit, EXIT_SAVE_EFER | EXIT_LOAD_EFER) &&
+	       allows1(c->entry, ENTRY_LOAD_EFER);
+}
+
+static bool has_msr_bitmap(const struct vmx_caps *c)
+{
+	return allows1(c->proc, PROC_MSR_BITMAP | PROC_IO_EXITING |
+			       PROC_HLT_EXITING);
+}
+
 static const struct vmx_need vmx_needs[] = {
 	{ "secondary processor-based controls", has_secondary },
 	{ "EPT (4-level, write-back)", has_ept },
 	{ "VPID with INVVPID", has_vpid },
 	{ "unrestricted guest", has_unrestricted },
 	{ "INVEPT single-context", has_invept_single },
+	{ "VMX-preemption timer (with save)", has_preempt_timer },
+	{ "IA32_EFER load/save", has_efer_switch },
+	{ "MSR bitmaps, I/O and HLT exiting", has_msr_bitmap },
 };
 
 static int check_needs(const struct vmx_caps *c)
@@ -65,6 +96,21 @@ static int check_needs(const struct vmx_caps *c)
 		}
 	}
 	return missing ? -ENODEV : 0;
+}
+
+int vmx_adjust_controls(const char *what, uint64_t cap, uint32_t want,
+			uint32_t optional, uint32_t *out)
+{
+	uint32_t allowed0 = (uint32_t)cap, allowed1 = cap >> 32;
+	uint32_t missing = want & ~allowed1;
+
+	if (missing) {
+		pr_err("vmx: %s controls 0x%x not supported (allowed 0x%x)\n",
+		       what, missing, allowed1);
+		return -ENODEV;
+	}
+	*out = (want | (optional & allowed1) | allowed0) & allowed1;
+	return 0;
 }
 
 static int enable_feature_control(const struct vmx_caps *c)
@@ -84,10 +130,14 @@ static int enable_feature_control(const struct vmx_caps *c)
 	return 0;
 }
 
-/* Force the bits VMX fixes to 1 and clear those it fixes to 0. */
+/*
+ * Force the bits VMX fixes to 1 and clear those it fixes to 0. OSFXSR lets
+ * the run loop keep each guest's SSE registers with FXSAVE / FXRSTOR.
+ */
 static void fix_control_registers(void)
 {
-	uint64_t cr0 = read_cr0(), cr4 = read_cr4() | X86_CR4_VMXE;
+	uint64_t cr0 = read_cr0(), cr4 = read_cr4() | X86_CR4_VMXE |
+					 X86_CR4_OSFXSR;
 
 	cr0 |= rdmsr(MSR_IA32_VMX_CR0_FIXED0);
 	cr0 &= rdmsr(MSR_IA32_VMX_CR0_FIXED1);
@@ -134,7 +184,19 @@ static int enter_vmx_root(const struct vmx_caps *c)
 		return -EIO;
 	}
 	pr_info("vmx: VMXON ok (revision 0x%x)\n", rev);
-	return 0;
+	ept_invept_ready = true;
+	return vmx_msr_bitmap_init();
+}
+
+/*
+ * Guests run with external-interrupt exiting and Strata has no interrupt
+ * handlers: mask the legacy PICs the BIOS programmed so that their timer
+ * does not keep interrupting guests.
+ */
+static void mask_legacy_pic(void)
+{
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
 }
 
 int arch_virt_init(void)
@@ -147,12 +209,16 @@ int arch_virt_init(void)
 		pr_err("vmx: this CPU has no VMX (Intel VT-x); Strata cannot run guests here\n");
 		return -ENODEV;
 	}
+	vmx_caps = c;
 	ret = check_needs(&c);
 	if (!ret) {
 		ret = enable_feature_control(&c);
 	}
 	if (!ret) {
 		ret = enter_vmx_root(&c);
+	}
+	if (!ret) {
+		mask_legacy_pic();
 	}
 	return ret;
 }

@@ -15,7 +15,7 @@
 
 void vmx_read_caps(struct vmx_caps *c)
 {
-	uint32_t proc_msr;
+	bool true_ctls;
 
 	memset(c, 0, sizeof(*c));
 	c->present = cpuid(1, 0).ecx & CPUID_1_ECX_VMX;
@@ -24,14 +24,26 @@ void vmx_read_caps(struct vmx_caps *c)
 	}
 	c->basic = rdmsr(MSR_IA32_VMX_BASIC);
 	c->feature_control = rdmsr(MSR_IA32_FEATURE_CONTROL);
-	proc_msr = (c->basic & VMX_BASIC_TRUE_CTLS) ?
-		   MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
-		   MSR_IA32_VMX_PROCBASED_CTLS;
-	c->proc_allowed1 = rdmsr(proc_msr) >> 32;
+	true_ctls = c->basic & VMX_BASIC_TRUE_CTLS;
+	c->pin = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS :
+			MSR_IA32_VMX_PINBASED_CTLS);
+	c->proc = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
+			 MSR_IA32_VMX_PROCBASED_CTLS);
+	c->exit = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS :
+			 MSR_IA32_VMX_EXIT_CTLS);
+	c->entry = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS :
+			  MSR_IA32_VMX_ENTRY_CTLS);
+	c->misc = rdmsr(MSR_IA32_VMX_MISC);
+	c->cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
+	c->cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
+	c->cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
+	c->cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
+	c->proc_allowed1 = c->proc >> 32;
 	if (!(c->proc_allowed1 & VMX_PROC_SECONDARY)) {
 		return;
 	}
-	c->proc2_allowed1 = rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2) >> 32;
+	c->proc2 = rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2);
+	c->proc2_allowed1 = c->proc2 >> 32;
 	if (c->proc2_allowed1 & (VMX_PROC2_EPT | VMX_PROC2_VPID)) {
 		c->ept_vpid = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
 	}

@@ -6,21 +6,67 @@
 #include <types.h>
 
 #define X86_CR0_PE	BIT(0)
+#define X86_CR0_MP	BIT(1)
+#define X86_CR0_EM	BIT(2)
+#define X86_CR0_TS	BIT(3)
+#define X86_CR0_ET	BIT(4)
 #define X86_CR0_NE	BIT(5)
+#define X86_CR0_WP	BIT(16)
+#define X86_CR0_AM	BIT(18)
+#define X86_CR0_NW	BIT(29)
+#define X86_CR0_CD	BIT(30)
 #define X86_CR0_PG	BIT(31)
+#define X86_CR4_PSE	BIT(4)
 #define X86_CR4_PAE	BIT(5)
+#define X86_CR4_OSFXSR	BIT(9)
+#define X86_CR4_OSXMMEXCPT BIT(10)
+#define X86_CR4_LA57	BIT(12)
 #define X86_CR4_VMXE	BIT(13)
+#define X86_CR4_SMXE	BIT(14)
+#define X86_CR4_OSXSAVE	BIT(18)
 
+#define X86_EFER_SCE	BIT(0)
+#define X86_EFER_LME	BIT(8)
+#define X86_EFER_LMA	BIT(10)
+#define X86_EFER_NXE	BIT(11)
+
+#define X86_RFLAGS_FIXED BIT(1)
+#define X86_RFLAGS_IF	BIT(9)
+
+/* Exception vectors Strata injects into guests. */
+#define X86_VEC_UD	6
+#define X86_VEC_GP	13
+
+#define MSR_IA32_TSC			0x10
 #define MSR_IA32_FEATURE_CONTROL	0x3a
+#define MSR_IA32_SYSENTER_CS		0x174
+#define MSR_IA32_SYSENTER_ESP		0x175
+#define MSR_IA32_SYSENTER_EIP		0x176
+#define MSR_IA32_PAT			0x277
 #define MSR_IA32_VMX_BASIC		0x480
+#define MSR_IA32_VMX_PINBASED_CTLS	0x481
 #define MSR_IA32_VMX_PROCBASED_CTLS	0x482
+#define MSR_IA32_VMX_EXIT_CTLS		0x483
+#define MSR_IA32_VMX_ENTRY_CTLS		0x484
+#define MSR_IA32_VMX_MISC		0x485
 #define MSR_IA32_VMX_CR0_FIXED0		0x486
 #define MSR_IA32_VMX_CR0_FIXED1		0x487
 #define MSR_IA32_VMX_CR4_FIXED0		0x488
 #define MSR_IA32_VMX_CR4_FIXED1		0x489
 #define MSR_IA32_VMX_PROCBASED_CTLS2	0x48b
 #define MSR_IA32_VMX_EPT_VPID_CAP	0x48c
+#define MSR_IA32_VMX_TRUE_PINBASED_CTLS	0x48d
 #define MSR_IA32_VMX_TRUE_PROCBASED_CTLS 0x48e
+#define MSR_IA32_VMX_TRUE_EXIT_CTLS	0x48f
+#define MSR_IA32_VMX_TRUE_ENTRY_CTLS	0x490
+#define MSR_EFER			0xc0000080
+#define MSR_STAR			0xc0000081
+#define MSR_LSTAR			0xc0000082
+#define MSR_CSTAR			0xc0000083
+#define MSR_SFMASK			0xc0000084
+#define MSR_FS_BASE			0xc0000100
+#define MSR_GS_BASE			0xc0000101
+#define MSR_KERNEL_GS_BASE		0xc0000102
 
 struct cpuid_regs {
 	uint32_t eax, ebx, ecx, edx;
@@ -82,6 +128,45 @@ static inline uint8_t inb(uint16_t port)
 
 	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
 	return v;
+}
+
+static inline uint16_t read_tr(void)
+{
+	uint16_t sel;
+
+	__asm__ volatile("str %0" : "=r"(sel));
+	return sel;
+}
+
+/* Base address of the GDT / IDT this CPU uses. */
+static inline uint64_t read_gdt_base(void)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __packed d;
+
+	__asm__ volatile("sgdt %0" : "=m"(d));
+	return d.base;
+}
+
+static inline uint64_t read_idt_base(void)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __packed d;
+
+	__asm__ volatile("sidt %0" : "=m"(d));
+	return d.base;
+}
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
 }
 
 static inline void cpu_relax(void)

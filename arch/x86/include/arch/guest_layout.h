@@ -1,10 +1,48 @@
 /* SPDX-License-Identifier: MIT */
-/* The guest-physical and port map of an x86-64 VM. */
+/*
+ * The guest-physical and port map of an x86-64 VM, and the machine state a
+ * guest starts in (arch/x86/guest_boot.c, arch/x86/vmcs.c).
+ *
+ * ELF64 and raw images start in 64-bit long mode at CPL 0 at their entry
+ * point (a raw image at its load address):
+ *   CR0 = PE|MP|ET|NE|WP|PG, CR4 = PAE|OSFXSR|OSXMMEXCPT, EFER = LME|LMA;
+ *   CR3 = identity page tables Strata built in guest RAM (2 MiB pages,
+ *   read/write/execute, covering [0, max(4 GiB, end of RAM)), so the MMIO
+ *   test device and unbacked addresses are mapped too);
+ *   GDTR = a GDT in the same area: 0x08 64-bit code, 0x10 flat data;
+ *   CS = 0x08, DS/ES/SS/FS/GS = 0x10; IDTR limit 0 (install an IDT before
+ *   taking exceptions, or a fault ends the VM as a triple fault);
+ *   RFLAGS = 0x2 (interrupts off); RSP = top of a 16 KiB stack Strata set
+ *   aside; RDI = the size of RAM in bytes; RSI = the GPA of the #VE
+ *   information page when the VM has `ve = on`, else 0; RDX and RCX = the
+ *   GPA and size of the area Strata set aside (page tables, GDT, stack, #VE
+ *   page): a memory test must leave [RDX, RDX + RCX) alone.
+ * 32-bit multiboot (v1) images start as a multiboot loader leaves them:
+ *   protected mode, paging off, CS = 0x08 flat 32-bit code, other segments
+ *   0x10 flat data, EAX = 0x2BADB002, EBX = GPA of a multiboot information
+ *   structure (mem_lower/mem_upper, a memory map in which Strata's area is
+ *   reserved, the VM's cmdline, boot loader name "Strata").
+ *
+ * What Strata does with what a guest does (arch/x86/vmx_exit.c):
+ *   - an MMIO instruction it cannot decode gets #UD injected;
+ *   - RDMSR/WRMSR outside the allow-list, string or REP port I/O, and
+ *     CR0/CR4 values VMX cannot run get #GP(0) injected;
+ *   - VMX instructions, GETSEC, MONITOR/MWAIT get #UD;
+ *   - HLT with RFLAGS.IF set ends the time slice (nothing is ever injected
+ *     that could wake it, so it continues after the HLT at its next slice);
+ *     HLT with IF clear can never be woken: the VM is stopped as failed;
+ *   - a triple fault or state VM entry refuses stops the VM as failed.
+ */
 #ifndef STRATA_ARCH_X86_GUEST_LAYOUT_H
 #define STRATA_ARCH_X86_GUEST_LAYOUT_H
 
 #define GUEST_RAM_BASE		0x00000000UL	/* RAM (arch_guest_ram_base) */
 #define GUEST_TESTDEV_BASE	0xfe000000UL	/* MMIO test device (4 KiB) */
 #define GUEST_COM1_PORT		0x3f8		/* emulated 16550 */
+
+#define GUEST_SEL_CODE		0x08
+#define GUEST_SEL_DATA		0x10
+#define GUEST_STACK_SIZE	0x4000
+#define MULTIBOOT_BOOTLOADER_MAGIC 0x2BADB002
 
 #endif

@@ -36,7 +36,21 @@
 #define VMX_EPT_INVEPT_SINGLE		BIT(25)
 #define VMX_EPT_INVEPT_ALL		BIT(26)
 #define VMX_VPID_INVVPID		BIT(32)
+#define VMX_VPID_INVVPID_SINGLE		BIT(41)
+#define VMX_VPID_INVVPID_ALL		BIT(42)
 
+#define INVVPID_SINGLE_CONTEXT		1
+#define INVVPID_ALL_CONTEXTS		2
+
+/* IA32_VMX_MISC */
+#define VMX_MISC_PREEMPT_SHIFT_MASK	GENMASK(4, 0)
+
+/*
+ * The control MSRs (@pin, @proc, @proc2, @exit, @entry) are the raw values
+ * of the TRUE capability MSRs where the CPU has them: bits 31:0 are the
+ * allowed-0 settings (a 1 there means the control must be 1), bits 63:32
+ * the allowed-1 settings (a 0 there means it must be 0).
+ */
 struct vmx_caps {
 	bool present;			/* CPUID.1:ECX.VMX */
 	uint64_t basic;
@@ -44,13 +58,30 @@ struct vmx_caps {
 	uint32_t proc_allowed1;		/* primary controls allowed 1 */
 	uint32_t proc2_allowed1;	/* secondary controls that may be 1 */
 	uint64_t ept_vpid;		/* 0 when neither EPT nor VPID */
+	uint64_t pin, proc, proc2, exit, entry;
+	uint64_t misc;
+	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 };
+
+/* The capabilities of this CPU, filled by arch_virt_init(). */
+extern struct vmx_caps vmx_caps;
 
 /*
  * Read the capability MSRs, touching only those that exist on this CPU
  * (RDMSR of an absent one faults).
  */
 void vmx_read_caps(struct vmx_caps *c);
+
+/*
+ * A control field's value from the capability MSR @cap: every bit of @want
+ * (the error names @what when one cannot be 1), the bits of @optional that
+ * the CPU allows, and the bits the CPU forces to 1. Return: 0 or -ENODEV.
+ */
+int vmx_adjust_controls(const char *what, uint64_t cap, uint32_t want,
+			uint32_t optional, uint32_t *out);
+
+/* Allocate the MSR bitmap every VMCS shares (after VMXON). 0 or -ENOMEM. */
+int vmx_msr_bitmap_init(void);
 
 static inline bool vmx_has_proc2(const struct vmx_caps *c, uint32_t bit)
 {

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: MIT
+/*
+ * What an x86 guest finds when it starts (arch/guest_layout.h): the emulated
+ * COM1 and MMIO test device on its buses, and an area of guest RAM that
+ * Strata sets aside for the boot state: identity page tables for 64-bit
+ * guests, a GDT, a stack, the #VE information page, and the multiboot
+ * information structure for 32-bit multiboot guests.
+ */
+#include <arch/guest_layout.h>
+#include <arch/vmx_run.h>
+#include <lib/errno.h>
+#include <lib/printk.h>
+#include <lib/string.h>
+#include <vmm/devices.h>
+#include <vmm/vm.h>
+
+#define PTE_P		BIT(0)
+#define PTE_RW		BIT(1)
+#define PTE_PS		BIT(7)
+#define PTES		512
+#define MAX_PDS		512	/* one PDPT: 512 GiB */
+
+#define GDT_CODE64	0x00af9a000000ffffULL
+#define GDT_CODE32	0x00cf9a000000ffffULL
+#define GDT_DATA	0x00cf92000000ffffULL
+
+/* Multiboot v1 information (the part Strata fills). */
+#define MB1_INFO_MEM		BIT(0)
+#define MB1_INFO_CMDLINE	BIT(2)
+#define MB1_INFO_MMAP		BIT(6)
+#define MB1_INFO_LOADER_NAME	BIT(9)
+#define MB1_MMAP_AVAILABLE	1
+#define MB1_MMAP_RESERVED	2
+#define SZ_1M			0x100000ULL
+
+struct mb1_info {
+	uint32_t flags;
+	uint32_t mem_lower, mem_upper;
+	uint32_t boot_device;
+	uint32_t cmdline;
+	uint32_t mods_count, mods_addr;
+	uint32_t syms[4];
+	uint32_t mmap_length, mmap_addr;
+	uint32_t drives_length, drives_addr;
+	uint32_t config_table;
+	uint32_t boot_loader_name;
+} __packed;
+
+struct mb1_mmap {
+	uint32_t size;
+	uint64_t addr, len;
+	uint32_t type;
+} __packed;
+
+_Static_assert(sizeof(struct mb1_info) == 68, "multiboot info layout");
+_Static_assert(sizeof(struct mb1_mmap) == 24, "multiboot mmap entry layout");
+
+/* Offsets inside the multiboot information page. */
+#define MBI_MMAP_OFF	128
+#define MBI_NAME_OFF	256
+#define MBI_CMDLINE_OFF	512
+
+bool vmx_guest_is_64bit(const struct vm *vm)
+{
+	return !vm->image.format || strcmp(vm->image.format, "multiboot");
+}
+
+/* Number of page directories mapping [0, max(4 GiB, end of RAM)). */
+static unsigned int nr_page_dirs(const struct vm *vm)
+{
+	uint64_t end = MAX(4 * SZ_1G, vm->ram_gpa + vm->ram_size);
+
+	return MIN(ALIGN_UP(end, SZ_1G) / SZ_1G, MAX_PDS);
+}
+
+static void build_page_tables(uint64_t *t, gpa_t base, unsigned int nr_pd)
+{
+	uint64_t *pml4 = t, *pdpt = t + PTES, *pd = t + 2 * PTES;
+
+	pml4[0] = (base + PAGE_SIZE) | PTE_P | PTE_RW;
+	for (unsigned int i = 0; i < nr_pd; i++) {
+		pdpt[i] = (base + (2 + i) * PAGE_SIZE) | PTE_P | PTE_RW;
+		for (unsigned int j = 0; j < PTES; j++) {
+			pd[i * PTES + j] = ((uint64_t)i * SZ_1G +
+					    (uint64_t)j * SZ_2M) |
+					   PTE_P | PTE_RW | PTE_PS;
+		}
+	}
+}
+
+static void build_mbi(struct vm *vm, uint8_t *page, gpa_t gpa)
+{
+	struct mb1_info *mbi = (struct mb1_info *)page;
+	struct mb1_mmap *mm = (struct mb1_mmap *)(page + MBI_MMAP_OFF);
+	gpa_t area_end = vm->arch.boot_info + vm->arch.boot_size;
+	uint64_t ram_end = vm->ram_gpa + vm->ram_size;
+	unsigned int n = 0;
+
+	mbi->flags = MB1_INFO_MEM | MB1_INFO_CMDLINE | MB1_INFO_MMAP |
+		     MB1_INFO_LOADER_NAME;
+	mbi->mem_lower = MIN(vm->ram_size, 640 * 1024ULL) >> 10;
+	mbi->mem_upper = ram_end > SZ_1M ? (ram_end - SZ_1M) >> 10 : 0;
+	mm[n++] = (struct mb1_mmap){ 20, vm->ram_gpa,
+				     vm->arch.boot_info - vm->ram_gpa,
+				     MB1_MMAP_AVAILABLE };
+	mm[n++] = (struct mb1_mmap){ 20, vm->arch.boot_info,
+				     vm->arch.boot_size, MB1_MMAP_RESERVED };
+	if (area_end < ram_end) {
+		mm[n++] = (struct mb1_mmap){ 20, area_end, ram_end - area_end,
+					     MB1_MMAP_AVAILABLE };
+	}
+	mbi->mmap_addr = gpa + MBI_MMAP_OFF;
+	mbi->mmap_length = n * sizeof(*mm);
+	strlcpy((char *)page + MBI_NAME_OFF, "Strata",
+		MBI_CMDLINE_OFF - MBI_NAME_OFF);
+	mbi->boot_loader_name = gpa + MBI_NAME_OFF;
+	strlcpy((char *)page + MBI_CMDLINE_OFF, vm->cfg->cmdline,
+		PAGE_SIZE - MBI_CMDLINE_OFF);
+	mbi->cmdline = gpa + MBI_CMDLINE_OFF;
+}
+
+/*
+ * Lay the boot area out, lowest address first: page tables (64-bit), the
+ * GDT page, the #VE page (ve = on), the stack, the multiboot information
+ * (multiboot). Every page is zeroed first.
+ */
+static int build_boot_area(struct vm *vm)
+{
+	bool lm = vmx_guest_is_64bit(vm);
+	unsigned int nr_pd = lm ? nr_page_dirs(vm) : 0;
+	unsigned int tables = lm ? 2 + nr_pd : 0;
+	unsigned int pages = tables + 1 + (vm->cfg->ve ? 1 : 0) +
+			     GUEST_STACK_SIZE / PAGE_SIZE + (lm ? 0 : 1);
+	uint64_t size = (uint64_t)pages * PAGE_SIZE;
+	gpa_t base = vm_place(vm, size, PAGE_SIZE), next;
+	uint8_t *host;
+
+	if (!base || (!lm && base + size > 4 * SZ_1G)) {
+		pr_err("vm %s: no room in guest RAM for %llu KiB of boot state\n",
+		       vm->name, (unsigned long long)(size >> 10));
+		return -ENOMEM;
+	}
+	host = vm_gpa_to_host(vm, base, size);
+	if (!host) {
+		pr_err("vm %s: boot area 0x%llx is not RAM\n", vm->name,
+		       (unsigned long long)base);
+		return -EFAULT;
+	}
+	memset(host, 0, size);
+	vm->arch.boot_info = base;
+	vm->arch.boot_size = size;
+	if (lm) {
+		build_page_tables((uint64_t *)host, base, nr_pd);
+		vm->arch.cr3 = base;
+	}
+	next = base + (uint64_t)tables * PAGE_SIZE;
+	vm->arch.gdt = next;
+	((uint64_t *)(host + (next - base)))[1] = lm ? GDT_CODE64 : GDT_CODE32;
+	((uint64_t *)(host + (next - base)))[2] = GDT_DATA;
+	next += PAGE_SIZE;
+	if (vm->cfg->ve) {
+		vm->arch.ve_info = next;
+		next += PAGE_SIZE;
+	}
+	next += GUEST_STACK_SIZE;
+	vm->arch.stack_top = next;
+	if (!lm) {
+		vm->arch.mbi = next;
+		build_mbi(vm, host + (next - base), next);
+	}
+	return 0;
+}
+
+int arch_vm_init(struct vm *vm)
+{
+	int ret;
+
+	if (vm->cfg->ve && !vmx_has_proc2(&vmx_caps, VMX_PROC2_EPT_VE)) {
+		pr_err("vm %s: ve = on, but this CPU has no EPT-violation #VE\n",
+		       vm->name);
+		return -ENODEV;
+	}
+	ret = dev_uart16550_add(vm, GUEST_COM1_PORT);
+	if (!ret) {
+		ret = dev_testdev_add(vm, IO_MMIO, GUEST_TESTDEV_BASE);
+	}
+	if (ret) {
+		pr_err("vm %s: cannot add its devices (%d)\n", vm->name, ret);
+		return ret;
+	}
+	ret = build_boot_area(vm);
+	if (ret) {
+		return ret;
+	}
+	pr_info("vm %s: %s guest, boot state at 0x%llx-0x%llx%s\n", vm->name,
+		vmx_guest_is_64bit(vm) ? "64-bit" : "32-bit multiboot",
+		(unsigned long long)vm->arch.boot_info,
+		(unsigned long long)(vm->arch.boot_info +
+				     vm->arch.boot_size - 1),
+		vm->cfg->ve ? ", #VE on" : "");
+	return 0;
+}
+
+void arch_vm_destroy(struct vm *vm)
+{
+	/* Everything lives in guest RAM, which the generic code frees. */
+	(void)vm;
+}
+
+/* The x87/SSE state after FNINIT, as an FXSAVE image. */
+static void init_fxsave(uint8_t *fx)
+{
+	uint16_t fcw = 0x037f;
+	uint32_t mxcsr = 0x1f80;
+
+	memset(fx, 0, 512);
+	memcpy(fx, &fcw, sizeof(fcw));
+	memcpy(fx + 24, &mxcsr, sizeof(mxcsr));
+}
+
+int arch_vcpu_init(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	uint64_t *r = v->arch.gprs;
+
+	memset(r, 0, sizeof(v->arch.gprs));
+	memset(v->arch.msrs, 0, sizeof(v->arch.msrs));
+	v->arch.cr8 = 0;
+	init_fxsave(v->arch.fxsave);
+	r[X86_REG_RSP] = vm->arch.stack_top;
+	if (vmx_guest_is_64bit(vm)) {
+		r[X86_REG_RDI] = vm->ram_size;
+		r[X86_REG_RSI] = vm->arch.ve_info;
+		r[X86_REG_RDX] = vm->arch.boot_info;
+		r[X86_REG_RCX] = vm->arch.boot_size;
+	} else {
+		r[X86_REG_RAX] = MULTIBOOT_BOOTLOADER_MAGIC;
+		r[X86_REG_RBX] = vm->arch.mbi;
+	}
+	return vmx_vcpu_setup(v);
+}
+
+void arch_vcpu_destroy(struct vcpu *v)
+{
+	vmx_vcpu_teardown(v);
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private interfaces of the VMX run loop (arch/x86/vmcs.c, vmx_run.c,
+ * vmx_exit.c, vmx_mmio.c, guest_boot.c).
+ */
+#ifndef STRATA_ARCH_X86_VMX_RUN_H
+#define STRATA_ARCH_X86_VMX_RUN_H
+
+#include <arch/cpu.h>
+#include <arch/vmx.h>
+#include <types.h>
+
+struct vcpu;
+struct vm;
+
+/* Register numbers in struct arch_vcpu.gprs (encoding order). */
+#define X86_REG_RAX	0
+#define X86_REG_RCX	1
+#define X86_REG_RDX	2
+#define X86_REG_RBX	3
+#define X86_REG_RSP	4
+#define X86_REG_RBP	5
+#define X86_REG_RSI	6
+#define X86_REG_RDI	7
+
+/* vmx_entry.S: 0 after a VM exit, 1 when VMLAUNCH/VMRESUME failed. */
+int vmx_enter(uint64_t *gprs, int launched);
+
+/* True when @vm's guest starts in 64-bit mode (ELF64 and raw images). */
+bool vmx_guest_is_64bit(const struct vm *vm);
+
+/*
+ * CR0/CR4 bits the guest may not own: those VMX fixes (CR0.PE and PG are
+ * the guest's with unrestricted guest), and CR4.OSXSAVE / SMXE whose
+ * features Strata hides. Writes that change them exit.
+ */
+static inline uint64_t vmx_cr0_mask(void)
+{
+	return (vmx_caps.cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG)) |
+	       (~vmx_caps.cr0_fixed1 & 0xffffffffULL);
+}
+
+static inline uint64_t vmx_cr4_mask(void)
+{
+	return vmx_caps.cr4_fixed0 | ~vmx_caps.cr4_fixed1 | X86_CR4_OSXSAVE |
+	       X86_CR4_SMXE;
+}
+
+/* The CR0 / CR4 the CPU runs with for a guest that set @val. */
+static inline uint64_t vmx_guest_cr0(uint64_t val)
+{
+	return (val | (vmx_caps.cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG))) &
+	       vmx_caps.cr0_fixed1;
+}
+
+static inline uint64_t vmx_guest_cr4(uint64_t val)
+{
+	return (val | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1;
+}
+
+/* vmcs.c: create / load / destroy a vCPU's VMCS. */
+int vmx_vcpu_setup(struct vcpu *v);
+int vmx_load_vmcs(struct vcpu *v);
+void vmx_vcpu_teardown(struct vcpu *v);
+
+/*
+ * vmx_exit.c: handle the exit that just happened. Return: true to enter
+ * the guest again, false to end the time slice (the timer expired, HLT,
+ * or the VM ended).
+ */
+bool vmx_handle_exit(struct vcpu *v);
+
+/* Queue exception @vector (with error code @err if @has_err) for entry. */
+void vmx_inject(struct vcpu *v, unsigned int vector, bool has_err,
+		uint32_t err);
+
+/* Move the guest to @rip after an emulated instruction. */
+void vmx_set_rip(uint64_t rip);
+
+/* Skip the instruction that exited. */
+void vmx_skip_insn(struct vcpu *v);
+
+/*
+ * Print a refusal of @v's guest ("vm NAME: ...") for the first few per VM,
+ * so a misbehaving guest cannot flood the console.
+ */
+void vmx_report(struct vcpu *v, const char *fmt, ...) __printf(2, 3);
+
+/* vmx_mmio.c: the EPT violation / misconfiguration exits. */
+bool vmx_handle_ept(struct vcpu *v, bool misconfig);
+
+#endif

@@ -1,0 +1,635 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The VMX exit dispatcher: one handler per exit reason Strata expects, each
+ * either emulating the instruction and skipping it, refusing it by injecting
+ * the exception hardware would raise (counted in STRATA_CTR_INJECTED), or
+ * ending the VM with vm_fail() and a reason. Nothing a guest does reaches a
+ * hypervisor panic: an exit reason nobody expects stops only that VM.
+ */
+#include <arch/cpu.h>
+#include <arch/vmcs.h>
+#include <arch/vmx_run.h>
+#include <lib/printk.h>
+#include <lib/string.h>
+#include <vmm/hypercall.h>
+#include <vmm/vm.h>
+
+#define CPUID_1_ECX_MONITOR	BIT(3)
+#define CPUID_1_ECX_VMX		BIT(5)
+#define CPUID_1_ECX_SMX		BIT(6)
+#define CPUID_1_ECX_FMA		BIT(12)
+#define CPUID_1_ECX_PCID	BIT(17)
+#define CPUID_1_ECX_X2APIC	BIT(21)
+#define CPUID_1_ECX_TSC_DEADLINE BIT(24)
+#define CPUID_1_ECX_XSAVE	BIT(26)
+#define CPUID_1_ECX_OSXSAVE	BIT(27)
+#define CPUID_1_ECX_AVX		BIT(28)
+#define CPUID_1_ECX_F16C	BIT(29)
+#define CPUID_1_ECX_HYPERVISOR	BIT(31)
+#define CPUID_1_EDX_APIC	BIT(9)
+/* Leaf 7 EBX features that need nothing Strata hides or refuses. */
+#define CPUID_7_EBX_ALLOWED	(BIT(0) | BIT(3) | BIT(7) | BIT(8) | \
+				 BIT(9) | BIT(19) | BIT(20) | BIT(23) | \
+				 BIT(24))
+#define CPUID_EXT_EDX_RDTSCP	BIT(27)
+
+#define CPUID_HV_BASE		0x40000000
+#define CPUID_HV_FEATURES	0x40000001
+#define CPUID_HV_LAST		0x4fffffff
+
+/* "StrataStrata" in EBX, ECX, EDX. */
+#define STRATA_SIG_EBX		0x61727453	/* "Stra" */
+#define STRATA_SIG_ECX		0x74536174	/* "taSt" */
+#define STRATA_SIG_EDX		0x61746172	/* "rata" */
+
+#define FEATURE_CONTROL_GUEST	BIT(0)	/* locked, VMX off */
+
+#define CR_QUAL_NUM(q)		((q) & 0xf)
+#define CR_QUAL_TYPE(q)		(((q) >> 4) & 3)
+#define CR_QUAL_REG(q)		(((q) >> 8) & 0xf)
+#define CR_QUAL_LMSW_SRC(q)	(((q) >> 16) & 0xffff)
+#define CR_MOV_TO		0
+#define CR_MOV_FROM		1
+#define CR_CLTS			2
+#define CR_LMSW			3
+
+#define IO_QUAL_SIZE(q)		(((q) & 7) + 1)
+#define IO_QUAL_IN		BIT(3)
+#define IO_QUAL_STRING		BIT(4)
+#define IO_QUAL_PORT(q)		(((q) >> 16) & 0xffff)
+
+#define PIC1_CMD		0x20
+#define PIC2_CMD		0xa0
+#define PIC_EOI			0x20
+
+static uint64_t *gpr(struct vcpu *v, unsigned int n)
+{
+	return &v->arch.gprs[n];
+}
+
+static void inject_gp(struct vcpu *v)
+{
+	vmx_inject(v, X86_VEC_GP, true, 0);
+}
+
+static void inject_ud(struct vcpu *v)
+{
+	vmx_inject(v, X86_VEC_UD, false, 0);
+}
+
+static bool is_canonical(uint64_t va)
+{
+	return (uint64_t)((int64_t)(va << 16) >> 16) == va;
+}
+
+static bool guest_in_64bit_mode(void)
+{
+	return (vmread(VMCS_GUEST_EFER) & X86_EFER_LMA) &&
+	       (vmread(VMCS_GUEST_CS_AR) & AR_L);
+}
+
+/* ---- CPUID ------------------------------------------------------------- */
+
+static struct cpuid_regs cpuid_hypervisor(struct vcpu *v, uint32_t leaf)
+{
+	struct cpuid_regs r = { 0, 0, 0, 0 };
+
+	if (leaf == CPUID_HV_BASE) {
+		r = (struct cpuid_regs){ CPUID_HV_FEATURES, STRATA_SIG_EBX,
+					 STRATA_SIG_ECX, STRATA_SIG_EDX };
+	} else if (leaf == CPUID_HV_FEATURES) {
+		/* Hypercall base, vCPU id, VM slot. */
+		r = (struct cpuid_regs){ (uint32_t)STRATA_HC_BASE, v->id,
+					 v->vm->index, 0 };
+	}
+	return r;
+}
+
+static void cpuid_filter(struct vcpu *v, uint32_t leaf, uint32_t sub,
+			 struct cpuid_regs *r)
+{
+	switch (leaf) {
+	case 1:
+		r->ecx &= ~(CPUID_1_ECX_MONITOR | CPUID_1_ECX_VMX |
+			    CPUID_1_ECX_SMX | CPUID_1_ECX_FMA |
+			    CPUID_1_ECX_PCID | CPUID_1_ECX_X2APIC |
+			    CPUID_1_ECX_TSC_DEADLINE | CPUID_1_ECX_XSAVE |
+			    CPUID_1_ECX_OSXSAVE | CPUID_1_ECX_AVX |
+			    CPUID_1_ECX_F16C);
+		r->ecx |= CPUID_1_ECX_HYPERVISOR;
+		r->edx &= ~CPUID_1_EDX_APIC;
+		r->ebx = (r->ebx & 0xffff) | (v->vm->nr_vcpus << 16) |
+			 (v->id << 24);
+		break;
+	case 5:		/* MONITOR/MWAIT: refused */
+	case 0xa:	/* performance monitoring: RDPMC refused */
+	case 0xd:	/* XSAVE: hidden */
+		*r = (struct cpuid_regs){ 0, 0, 0, 0 };
+		break;
+	case 7:
+		r->ebx = sub ? 0 : r->ebx & CPUID_7_EBX_ALLOWED;
+		r->eax = r->ecx = r->edx = 0;
+		break;
+	case 0x80000001:
+		r->edx &= ~CPUID_EXT_EDX_RDTSCP;
+		break;
+	}
+}
+
+static bool handle_cpuid(struct vcpu *v)
+{
+	uint32_t leaf = (uint32_t)*gpr(v, X86_REG_RAX);
+	uint32_t sub = (uint32_t)*gpr(v, X86_REG_RCX);
+	struct cpuid_regs r;
+
+	if (leaf >= CPUID_HV_BASE && leaf <= CPUID_HV_LAST) {
+		r = cpuid_hypervisor(v, leaf);
+	} else {
+		r = cpuid(leaf, sub);
+		cpuid_filter(v, leaf, sub, &r);
+	}
+	*gpr(v, X86_REG_RAX) = r.eax;
+	*gpr(v, X86_REG_RBX) = r.ebx;
+	*gpr(v, X86_REG_RCX) = r.ecx;
+	*gpr(v, X86_REG_RDX) = r.edx;
+	vmx_skip_insn(v);
+	return true;
+}
+
+/* ---- MSRs -------------------------------------------------------------- */
+
+static int guest_msr_slot(uint32_t msr)
+{
+	switch (msr) {
+	case MSR_STAR:
+		return GUEST_MSR_STAR;
+	case MSR_LSTAR:
+		return GUEST_MSR_LSTAR;
+	case MSR_CSTAR:
+		return GUEST_MSR_CSTAR;
+	case MSR_SFMASK:
+		return GUEST_MSR_SFMASK;
+	case MSR_KERNEL_GS_BASE:
+		return GUEST_MSR_KERNEL_GS_BASE;
+	}
+	return -1;
+}
+
+/* The VMCS field holding MSR @msr for the guest, or 0. */
+static uint64_t msr_vmcs_field(uint32_t msr)
+{
+	switch (msr) {
+	case MSR_EFER:
+		return VMCS_GUEST_EFER;
+	case MSR_IA32_PAT:
+		return VMCS_GUEST_PAT;
+	case MSR_IA32_SYSENTER_CS:
+		return VMCS_GUEST_SYSENTER_CS;
+	case MSR_IA32_SYSENTER_ESP:
+		return VMCS_GUEST_SYSENTER_ESP;
+	case MSR_IA32_SYSENTER_EIP:
+		return VMCS_GUEST_SYSENTER_EIP;
+	case MSR_FS_BASE:
+		return VMCS_GUEST_FS_BASE;
+	case MSR_GS_BASE:
+		return VMCS_GUEST_GS_BASE;
+	}
+	return 0;
+}
+
+/* The allow-list for reads. Return: false to refuse (#GP). */
+static bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	uint64_t field = msr_vmcs_field(msr);
+	int slot = guest_msr_slot(msr);
+
+	if (field) {
+		*val = vmread(field);
+	} else if (msr == MSR_KERNEL_GS_BASE) {
+		*val = rdmsr(MSR_KERNEL_GS_BASE);	/* the guest's, live */
+	} else if (slot >= 0) {
+		*val = v->arch.msrs[slot];
+	} else if (msr == MSR_IA32_TSC) {
+		*val = rdtsc();
+	} else if (msr == MSR_IA32_FEATURE_CONTROL) {
+		*val = FEATURE_CONTROL_GUEST;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static bool pat_valid(uint64_t pat)
+{
+	for (unsigned int i = 0; i < 8; i++) {
+		uint8_t t = pat >> (8 * i);
+
+		if (t == 2 || t == 3 || t > 7) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool efer_write(uint64_t val)
+{
+	uint64_t cur = vmread(VMCS_GUEST_EFER);
+	uint64_t cr0 = vmread(VMCS_GUEST_CR0);
+
+	if (val & ~(X86_EFER_SCE | X86_EFER_LME | X86_EFER_LMA |
+		    X86_EFER_NXE)) {
+		return false;
+	}
+	if ((cr0 & X86_CR0_PG) && ((val ^ cur) & X86_EFER_LME)) {
+		return false;
+	}
+	/* LMA is the CPU's to set (on CR0.PG with LME). */
+	vmwrite(VMCS_GUEST_EFER, (val & ~X86_EFER_LMA) | (cur & X86_EFER_LMA));
+	return true;
+}
+
+/* The allow-list for writes. Return: false to refuse (#GP). */
+static bool msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	int slot = guest_msr_slot(msr);
+
+	switch (msr) {
+	case MSR_EFER:
+		return efer_write(val);
+	case MSR_IA32_PAT:
+		if (!pat_valid(val)) {
+			return false;
+		}
+		vmwrite(VMCS_GUEST_PAT, val);
+		return true;
+	case MSR_IA32_SYSENTER_CS:
+		vmwrite(VMCS_GUEST_SYSENTER_CS, val & 0xffffffff);
+		return true;
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+		if (!is_canonical(val)) {
+			return false;
+		}
+		vmwrite(msr_vmcs_field(msr), val);
+		return true;
+	case MSR_SFMASK:
+		if (val >> 32) {
+			return false;
+		}
+		break;
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+	case MSR_KERNEL_GS_BASE:
+		if (!is_canonical(val)) {
+			return false;
+		}
+		break;
+	case MSR_STAR:
+		break;
+	default:
+		return false;
+	}
+	/* Loaded into the CPU for the rest of this vCPU's slice. */
+	v->arch.msrs[slot] = val;
+	wrmsr(msr, val);
+	return true;
+}
+
+static bool handle_msr(struct vcpu *v, bool write)
+{
+	uint32_t msr = (uint32_t)*gpr(v, X86_REG_RCX);
+	uint64_t val = 0;
+	bool ok;
+
+	if (write) {
+		val = (*gpr(v, X86_REG_RDX) << 32) |
+		      (uint32_t)*gpr(v, X86_REG_RAX);
+		ok = msr_write(v, msr, val);
+	} else {
+		ok = msr_read(v, msr, &val);
+	}
+	if (!ok) {
+		vmx_report(v, "%s of MSR 0x%x refused: #GP injected",
+			   write ? "WRMSR" : "RDMSR", msr);
+		inject_gp(v);
+		return true;
+	}
+	if (!write) {
+		*gpr(v, X86_REG_RAX) = (uint32_t)val;
+		*gpr(v, X86_REG_RDX) = val >> 32;
+	}
+	vmx_skip_insn(v);
+	return true;
+}
+
+/* ---- Control registers ------------------------------------------------- */
+
+/* The CR0 the guest believes it has. */
+static uint64_t guest_visible_cr0(void)
+{
+	uint64_t mask = vmx_cr0_mask();
+
+	return (vmread(VMCS_GUEST_CR0) & ~mask) |
+	       (vmread(VMCS_CR0_SHADOW) & mask);
+}
+
+static bool cr0_write(struct vcpu *v, uint64_t val)
+{
+	uint64_t old = guest_visible_cr0();
+	uint64_t efer = vmread(VMCS_GUEST_EFER);
+	uint64_t entry = vmread(VMCS_ENTRY_CONTROLS);
+
+	if ((val >> 32) || ((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
+	    ((val & X86_CR0_NW) && !(val & X86_CR0_CD))) {
+		return false;
+	}
+	if ((val & X86_CR0_PG) && !(old & X86_CR0_PG) &&
+	    (efer & X86_EFER_LME)) {
+		if (!(vmread(VMCS_GUEST_CR4) & X86_CR4_PAE)) {
+			return false;
+		}
+		efer |= X86_EFER_LMA;
+		entry |= ENTRY_GUEST_64BIT;
+	} else if (!(val & X86_CR0_PG) && (old & X86_CR0_PG) &&
+		   (efer & X86_EFER_LMA)) {
+		efer &= ~X86_EFER_LMA;
+		entry &= ~ENTRY_GUEST_64BIT;
+	}
+	vmwrite(VMCS_GUEST_EFER, efer);
+	vmwrite(VMCS_ENTRY_CONTROLS, entry);
+	vmwrite(VMCS_CR0_SHADOW, val);
+	vmwrite(VMCS_GUEST_CR0, vmx_guest_cr0(val));
+	(void)v;
+	return true;
+}
+
+static bool cr4_write(uint64_t val)
+{
+	if (val & (X86_CR4_VMXE | X86_CR4_SMXE | X86_CR4_OSXSAVE |
+		   ~vmx_caps.cr4_fixed1)) {
+		return false;
+	}
+	if ((vmread(VMCS_GUEST_EFER) & X86_EFER_LMA) && !(val & X86_CR4_PAE)) {
+		return false;
+	}
+	vmwrite(VMCS_CR4_SHADOW, val);
+	vmwrite(VMCS_GUEST_CR4, vmx_guest_cr4(val));
+	return true;
+}
+
+static bool handle_cr(struct vcpu *v)
+{
+	uint64_t q = vmread(VMCS_EXIT_QUALIFICATION);
+	unsigned int cr = CR_QUAL_NUM(q), reg = CR_QUAL_REG(q);
+	uint64_t val = *gpr(v, reg);
+	bool ok;
+
+	switch (CR_QUAL_TYPE(q)) {
+	case CR_MOV_TO:
+		if (cr == 0) {
+			ok = cr0_write(v, val);
+		} else if (cr == 4) {
+			ok = cr4_write(val);
+		} else if (cr == 8) {
+			ok = val <= 0xf;
+			v->arch.cr8 = ok ? val : v->arch.cr8;
+		} else {
+			goto unexpected;
+		}
+		break;
+	case CR_MOV_FROM:
+		if (cr != 8) {
+			goto unexpected;
+		}
+		*gpr(v, reg) = v->arch.cr8;
+		ok = true;
+		break;
+	case CR_CLTS:
+		ok = cr0_write(v, guest_visible_cr0() & ~X86_CR0_TS);
+		break;
+	default: /* LMSW: may set PE, never clears it */
+		val = guest_visible_cr0();
+		ok = cr0_write(v, (val & ~0xfULL) | (val & X86_CR0_PE) |
+			       (CR_QUAL_LMSW_SRC(q) & 0xf));
+		break;
+	}
+	if (!ok) {
+		vmx_report(v, "MOV to CR%u of 0x%llx refused: #GP injected", cr,
+			   (unsigned long long)val);
+		inject_gp(v);
+		return true;
+	}
+	vmx_skip_insn(v);
+	return true;
+
+unexpected:
+	vm_fail(v->vm, "unexpected CR access exit (qualification 0x%llx) at RIP 0x%llx",
+		(unsigned long long)q,
+		(unsigned long long)vmread(VMCS_GUEST_RIP));
+	return false;
+}
+
+/* ---- I/O, HLT, VMCALL -------------------------------------------------- */
+
+static bool handle_io(struct vcpu *v)
+{
+	uint64_t q = vmread(VMCS_EXIT_QUALIFICATION);
+	unsigned int size = IO_QUAL_SIZE(q), port = IO_QUAL_PORT(q);
+	uint64_t mask = size == 4 ? 0xffffffffULL : (1ULL << (8 * size)) - 1;
+	uint64_t *rax = gpr(v, X86_REG_RAX);
+	uint64_t val = 0;
+
+	if (q & IO_QUAL_STRING) {
+		vmx_report(v, "string port I/O (INS/OUTS) on port 0x%x refused: #GP injected",
+			   port);
+		inject_gp(v);
+		return true;
+	}
+	if (q & IO_QUAL_IN) {
+		vm_io_access(v, IO_PIO, port, size, false, &val);
+		/* IN EAX clears RAX[63:32]; IN AL/AX keep the rest. */
+		*rax = size == 4 ? (uint32_t)val :
+				   (*rax & ~mask) | (val & mask);
+	} else {
+		val = *rax & mask;
+		vm_io_access(v, IO_PIO, port, size, true, &val);
+	}
+	vmx_skip_insn(v);
+	return vm_running(v->vm);
+}
+
+static bool handle_hlt(struct vcpu *v)
+{
+	uint64_t rip = vmread(VMCS_GUEST_RIP);
+
+	vmx_skip_insn(v);
+	if (vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF) {
+		return false;
+	}
+	vm_fail(v->vm, "vCPU %u executed HLT with interrupts disabled at RIP 0x%llx: nothing can wake it",
+		v->id, (unsigned long long)rip);
+	return false;
+}
+
+static bool handle_vmcall(struct vcpu *v)
+{
+	bool wide = guest_in_64bit_mode();
+	uint64_t mask = wide ? ~0ULL : 0xffffffffULL;
+	unsigned int cpl = (vmread(VMCS_GUEST_SS_AR) >> AR_DPL_SHIFT) & 3;
+	uint64_t a[3], value = *gpr(v, X86_REG_RBX);
+	long status;
+
+	vmx_skip_insn(v);
+	if (cpl) {
+		*gpr(v, X86_REG_RAX) = (uint64_t)(long)STRATA_HC_DENIED & mask;
+		return true;
+	}
+	a[0] = *gpr(v, X86_REG_RBX) & mask;
+	a[1] = *gpr(v, X86_REG_RCX) & mask;
+	a[2] = *gpr(v, X86_REG_RDX) & mask;
+	status = vm_hypercall(v, *gpr(v, X86_REG_RAX) & mask, a, &value);
+	*gpr(v, X86_REG_RAX) = (uint64_t)status & mask;
+	*gpr(v, X86_REG_RBX) = value & mask;
+	return vm_running(v->vm);
+}
+
+/* ---- The dispatcher ---------------------------------------------------- */
+
+/*
+ * An exit that interrupted the delivery of an event (an EPT violation on
+ * the guest's IDT or stack, say) must deliver it again at the next entry.
+ */
+static void reinject_vectoring_event(void)
+{
+	uint64_t info = vmread(VMCS_IDT_VECTORING_INFO);
+
+	if (!(info & INTR_INFO_VALID)) {
+		return;
+	}
+	if (info & INTR_INFO_ERROR_CODE) {
+		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR,
+			vmread(VMCS_IDT_VECTORING_ERROR));
+	}
+	vmwrite(VMCS_ENTRY_INSN_LEN, vmread(VMCS_EXIT_INSN_LEN));
+	vmwrite(VMCS_ENTRY_INTR_INFO, info & (INTR_INFO_VALID |
+					      INTR_INFO_ERROR_CODE |
+					      INTR_INFO_TYPE_MASK |
+					      INTR_INFO_VECTOR_MASK));
+}
+
+static bool entry_failure(struct vcpu *v, uint32_t reason)
+{
+	const char *why = "unknown reason";
+
+	switch (reason & 0xffff) {
+	case EXIT_REASON_INVALID_STATE:
+		why = "invalid guest state";
+		break;
+	case EXIT_REASON_MSR_LOADING:
+		why = "MSR loading";
+		break;
+	case EXIT_REASON_MACHINE_CHECK:
+		why = "machine check";
+		break;
+	}
+	vm_fail(v->vm, "VM entry failed: %s (exit reason %u, qualification %llu, vCPU %u, RIP 0x%llx)",
+		why, reason & 0xffff,
+		(unsigned long long)vmread(VMCS_EXIT_QUALIFICATION), v->id,
+		(unsigned long long)vmread(VMCS_GUEST_RIP));
+	return false;
+}
+
+static bool handle_exception_nmi(struct vcpu *v)
+{
+	uint64_t info = vmread(VMCS_EXIT_INTR_INFO);
+	unsigned int type;
+
+	type = (info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
+	/* A host NMI: nothing to do for the guest. */
+	if (type == INTR_TYPE_NMI) {
+		return true;
+	}
+	vm_fail(v->vm, "unexpected exception exit: vector %llu at RIP 0x%llx",
+		(unsigned long long)(info & INTR_INFO_VECTOR_MASK),
+		(unsigned long long)vmread(VMCS_GUEST_RIP));
+	return false;
+}
+
+static bool refuse_ud(struct vcpu *v, const char *what)
+{
+	vmx_report(v, "%s at RIP 0x%llx refused: #UD injected", what,
+		   (unsigned long long)vmread(VMCS_GUEST_RIP));
+	inject_ud(v);
+	return true;
+}
+
+bool vmx_handle_exit(struct vcpu *v)
+{
+	uint32_t reason = vmread(VMCS_EXIT_REASON);
+
+	if (reason & EXIT_REASON_ENTRY_FAILED) {
+		return entry_failure(v, reason);
+	}
+	reinject_vectoring_event();
+	switch (reason & 0xffff) {
+	case EXIT_REASON_EXCEPTION_NMI:
+		return handle_exception_nmi(v);
+	case EXIT_REASON_EXTERNAL_INTERRUPT:
+		/* Acknowledged on exit; the PICs are masked, but be sure. */
+		outb(PIC2_CMD, PIC_EOI);
+		outb(PIC1_CMD, PIC_EOI);
+		return true;
+	case EXIT_REASON_TRIPLE_FAULT:
+		vm_fail(v->vm, "triple fault (vCPU %u, RIP 0x%llx)", v->id,
+			(unsigned long long)vmread(VMCS_GUEST_RIP));
+		return false;
+	case EXIT_REASON_CPUID:
+		return handle_cpuid(v);
+	case EXIT_REASON_HLT:
+		return handle_hlt(v);
+	case EXIT_REASON_INVD:
+	case EXIT_REASON_WBINVD:
+		/* Caches are coherent: nothing to write back. */
+		vmx_skip_insn(v);
+		return true;
+	case EXIT_REASON_VMCALL:
+		return handle_vmcall(v);
+	case EXIT_REASON_CR_ACCESS:
+		return handle_cr(v);
+	case EXIT_REASON_IO:
+		return handle_io(v);
+	case EXIT_REASON_RDMSR:
+		return handle_msr(v, false);
+	case EXIT_REASON_WRMSR:
+		return handle_msr(v, true);
+	case EXIT_REASON_EPT_VIOLATION:
+		return vmx_handle_ept(v, false);
+	case EXIT_REASON_EPT_MISCONFIG:
+		return vmx_handle_ept(v, true);
+	case EXIT_REASON_PREEMPT_TIMER:
+		return false;
+	case EXIT_REASON_GETSEC:
+		return refuse_ud(v, "GETSEC");
+	case EXIT_REASON_VMCLEAR ... EXIT_REASON_VMXON:
+	case EXIT_REASON_INVEPT:
+	case EXIT_REASON_INVVPID:
+		return refuse_ud(v, "VMX instruction");
+	case EXIT_REASON_MONITOR:
+	case EXIT_REASON_MWAIT:
+		return refuse_ud(v, "MONITOR/MWAIT");
+	case EXIT_REASON_RDPMC:
+	case EXIT_REASON_XSETBV:
+		vmx_report(v, "%s at RIP 0x%llx refused: #GP injected",
+			   (reason & 0xffff) == EXIT_REASON_RDPMC ? "RDPMC" :
+			   "XSETBV", (unsigned long long)vmread(VMCS_GUEST_RIP));
+		inject_gp(v);
+		return true;
+	}
+	vm_fail(v->vm, "unexpected VM exit: reason %u (qualification 0x%llx) at RIP 0x%llx",
+		reason & 0xffff,
+		(unsigned long long)vmread(VMCS_EXIT_QUALIFICATION),
+		(unsigned long long)vmread(VMCS_GUEST_RIP));
+	return false;
+}

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The VMX run loop: one time slice of one vCPU. The slice is measured by the
+ * VMX-preemption timer, armed once per slice and saved at every exit, so a
+ * guest that exits often still gives the CPU up on time. Around the slice
+ * the vCPU's own x87/SSE registers and the MSRs VMX does not switch
+ * (SYSCALL targets, KERNEL_GS_BASE) are loaded and saved, so no VM sees
+ * another's values.
+ */
+#include <arch/cpu.h>
+#include <arch/vmcs.h>
+#include <arch/vmx_run.h>
+#include <lib/printk.h>
+#include <vmm/vm.h>
+
+/* TSC cycles per slice: about 2 million instructions under Bochs. */
+#define VMX_SLICE_TSC		(1ULL << 21)
+#define VMX_REPORTS_MAX		8
+
+static const uint32_t guest_msr_index[GUEST_MSR_NR] = {
+	[GUEST_MSR_STAR] = MSR_STAR,
+	[GUEST_MSR_LSTAR] = MSR_LSTAR,
+	[GUEST_MSR_CSTAR] = MSR_CSTAR,
+	[GUEST_MSR_SFMASK] = MSR_SFMASK,
+	[GUEST_MSR_KERNEL_GS_BASE] = MSR_KERNEL_GS_BASE,
+};
+
+static void load_guest_state(struct vcpu *v)
+{
+	for (unsigned int i = 0; i < GUEST_MSR_NR; i++) {
+		wrmsr(guest_msr_index[i], v->arch.msrs[i]);
+	}
+	__asm__ volatile("fxrstor64 %0" : : "m"(v->arch.fxsave) : "memory");
+}
+
+static void save_guest_state(struct vcpu *v)
+{
+	__asm__ volatile("fxsave64 %0" : "=m"(v->arch.fxsave) : : "memory");
+	/* SWAPGS changes KERNEL_GS_BASE without an exit. */
+	v->arch.msrs[GUEST_MSR_KERNEL_GS_BASE] = rdmsr(MSR_KERNEL_GS_BASE);
+}
+
+void vmx_report(struct vcpu *v, const char *fmt, ...)
+{
+	struct vm *vm = v->vm;
+	char buf[160];
+	va_list ap;
+
+	if (vm->arch.refusals > VMX_REPORTS_MAX) {
+		return;
+	}
+	if (vm->arch.refusals++ == VMX_REPORTS_MAX) {
+		pr_info("vm %s: further refusals are not reported\n", vm->name);
+		return;
+	}
+	va_start(ap, fmt);
+	kvsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	pr_info("vm %s: %s\n", vm->name, buf);
+}
+
+void vmx_inject(struct vcpu *v, unsigned int vector, bool has_err,
+		uint32_t err)
+{
+	uint32_t info = vector | INTR_INFO_VALID |
+			(INTR_TYPE_HW_EXCEPTION << INTR_INFO_TYPE_SHIFT);
+
+	if (vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) {
+		vm_fail(v->vm, "exception %u raised while the guest's own event was being delivered",
+			vector);
+		return;
+	}
+	if (has_err) {
+		info |= INTR_INFO_ERROR_CODE;
+		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, err);
+	}
+	vmwrite(VMCS_ENTRY_INTR_INFO, info);
+	v->vm->ctr[STRATA_CTR_INJECTED]++;
+}
+
+void vmx_set_rip(uint64_t rip)
+{
+	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+	uint64_t blocking = INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS;
+
+	vmwrite(VMCS_GUEST_RIP, rip);
+	/* The instruction completed: its STI / MOV SS shadow is over. */
+	if (intr & blocking) {
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr & ~blocking);
+	}
+}
+
+void vmx_skip_insn(struct vcpu *v)
+{
+	(void)v;
+	vmx_set_rip(vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSN_LEN));
+}
+
+/* VMLAUNCH / VMRESUME did not enter the guest at all. */
+static void entry_failed(struct vcpu *v)
+{
+	vm_fail(v->vm, "VM entry failed: VM-instruction error %llu (vCPU %u, RIP 0x%llx)",
+		(unsigned long long)vmread(VMCS_INSN_ERROR), v->id,
+		(unsigned long long)vmread(VMCS_GUEST_RIP));
+}
+
+static uint32_t slice_ticks(void)
+{
+	unsigned int shift = vmx_caps.misc & VMX_MISC_PREEMPT_SHIFT_MASK;
+
+	return (uint32_t)(VMX_SLICE_TSC >> shift);
+}
+
+void arch_vcpu_run(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	if (vmx_load_vmcs(v)) {
+		vm_fail(vm, "cannot load the VMCS of vCPU %u", v->id);
+		return;
+	}
+	load_guest_state(v);
+	vmwrite(VMCS_PREEMPT_TIMER, slice_ticks());
+	for (;;) {
+		vmwrite(VMCS_GUEST_RSP, v->arch.gprs[X86_REG_RSP]);
+		if (vmx_enter(v->arch.gprs, v->arch.launched)) {
+			entry_failed(v);
+			break;
+		}
+		v->arch.launched = true;
+		v->arch.gprs[X86_REG_RSP] = vmread(VMCS_GUEST_RSP);
+		vm->ctr[STRATA_CTR_EXITS]++;
+		if (!vmx_handle_exit(v)) {
+			break;
+		}
+		if (!vm_running(vm) || v->state != VCPU_RUNNABLE) {
+			break;
+		}
+	}
+	save_guest_state(v);
+}
