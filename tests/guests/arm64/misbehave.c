@@ -179,10 +179,12 @@ static void exception_storm(void)
 /* Masked interrupts do not stop Strata's time slicing. */
 static void hog(void)
 {
-	uint64_t exits = counter(STRATA_CTR_EXITS);
+	uint64_t exits;
 
 	__asm__ volatile("msr daifset, #0xf; wfi" ::: "memory");
+	exits = counter(STRATA_CTR_EXITS);
 	udelay(300000);
+	/* The exits in between are Strata's time slices ending. */
 	printf("misbehave: spun 300 ms with interrupts masked (%lu exits meanwhile)\n",
 	       counter(STRATA_CTR_EXITS) - exits - 1);
 }

@@ -95,7 +95,7 @@ static void test_stores(void)
 	STORE("strb", "wzr", 0x10, 1, 0, 0);
 	STORE("strh", "wzr", 0x12, 2, 0, 0);
 	STORE("str", "wzr", 0x14, 4, 0, 0);
-	LOAD("ldr", "x", "x0", 0x10, 8, 0x00000000ffff00ffUL);
+	LOAD("ldr", "x", "x0", 0x10, 8, 0x000000000000ff00UL);
 	set_scratch(0x18, ~0UL);
 	STORE("str", "xzr", 0x18, 8, 0, 0);
 	LOAD("ldr", "x", "x28", 0x18, 8, 0);

@@ -63,7 +63,10 @@ static uint64_t faults(void)
 	return counter(STRATA_CTR_S2_FAULTS);
 }
 
-/* One access at @a after a zap must fault exactly once and read its mark. */
+/*
+ * One access at @a (a marked word) after a zap must fault exactly once and
+ * read its mark.
+ */
 static void touch_faults(const char *what, uint64_t a)
 {
 	uint64_t f = faults(), v = rd(a);
@@ -91,7 +94,7 @@ static void zap_4k(void)
 	mark(p - PAGE, p + 2 * PAGE);
 	rd(p);
 	do_zap("4K", p, PAGE);
-	touch_faults("4K", p + 0x10);
+	touch_faults("4K", p + PAGE - 8);
 	f = faults();
 	rd(p - PAGE);
 	rd(p + PAGE);
@@ -110,7 +113,7 @@ static void zap_2m(void)
 	mark(b, b + SZ_2M);
 	rd(b + 0x1000);
 	do_zap("2M", b, SZ_2M);
-	touch_faults("2M", b + 0x12340);
+	touch_faults("2M", b + 0x12000);
 	f = faults();
 	marks_intact("2M", b, b + SZ_2M);
 	printf("zap 2M: done, the rest of the block took %lu more faults, %lu 2M maps\n",
@@ -169,7 +172,7 @@ static void zap_1g(void)
 	do_zap("1G", g, SZ_1G);
 	check(counter(STRATA_CTR_DETACHES) > det,
 	      "zap 1G: no fast block-level detach for a whole GiB");
-	touch_faults("1G", g + SZ_1G / 2 + 0x48);
+	touch_faults("1G", g + SZ_1G / 2 + PAGE - 8);
 	marks_intact("1G", g, g + SZ_1G);
 	printf("zap 1G: done, %lu detaches, %lu 1G maps\n",
 	       counter(STRATA_CTR_DETACHES) - det,
