@@ -11,9 +11,10 @@ passed as the initrd, and boots the test Image (build/test/arm64/strata.bin,
 - `-cpu cortex-a57`: neither, so zaps must use the per-IPA / whole-VMID
   fallback and clean the unmapped pages to the point of coherency.
 
-One boot per CPU runs seven VMs at once: zap (2 GiB, for its 1 GiB case),
-hello, memtest, mmio, misbehave and two tickers (well-behaved guests that
-must finish beside misbehave, and whose lines must interleave). A third
+One boot per CPU runs eight VMs at once: zap (2 GiB, for its 1 GiB case),
+hello, memtest, mmio, misbehave, two tickers (well-behaved guests that
+must finish beside misbehave, and whose lines must interleave) and smp
+(four vCPUs started and stopped through PSCI). A third
 boot (-cpu max) runs a guest that jumps to an unbacked address beside hello:
 Strata must stop that VM only, finish hello, and exit with a failure status.
 
@@ -39,17 +40,18 @@ CPUS = [("max", "max,pauth-impdef=on"), ("cortex-a57", "cortex-a57")]
 # The VMs of the main boot: name, ELF, memory, cmdline. zap comes first so
 # that its 2 GiB (1 GiB aligned) is taken before smaller VMs split memory.
 MAIN_VMS = [
-    ("zap", "zap.elf", "2G", "zap"),
-    ("hello", "hello.elf", "64M", "console=ttyAMA0 strata-demo=42"),
-    ("memtest", "memtest.elf", "48M", "memtest"),
-    ("mmio", "mmio.elf", "16M", "mmio"),
-    ("misbehave", "misbehave.elf", "16M", "misbehave"),
-    ("ticka", "ticker.elf", "16M", "A"),
-    ("tickb", "ticker.elf", "16M", "B"),
+    ("zap", "zap.elf", "2G", 1, "zap"),
+    ("hello", "hello.elf", "64M", 1, "console=ttyAMA0 strata-demo=42"),
+    ("memtest", "memtest.elf", "48M", 1, "memtest"),
+    ("mmio", "mmio.elf", "16M", 1, "mmio"),
+    ("misbehave", "misbehave.elf", "16M", 1, "misbehave"),
+    ("ticka", "ticker.elf", "16M", 1, "A"),
+    ("tickb", "ticker.elf", "16M", 1, "B"),
+    ("smp", "smp.elf", "16M", 4, "smp"),
 ]
 WILD_VMS = [
-    ("wild", "wild.elf", "16M", "wild"),
-    ("hello", "hello.elf", "32M", "hello beside wild"),
+    ("wild", "wild.elf", "16M", 1, "wild"),
+    ("hello", "hello.elf", "32M", 1, "hello beside wild"),
 ]
 
 
@@ -79,9 +81,9 @@ def newc(files):
 def bundle(path, vms):
     cfg = ""
     files = {}
-    for name, elf, mem, cmdline in vms:
+    for name, elf, mem, cpus, cmdline in vms:
         cfg += (f"[vm {name}]\nkernel = {elf}\nmemory = {mem}\n"
-                f"cmdline = {cmdline}\n")
+                f"cpus = {cpus}\ncmdline = {cmdline}\n")
         with open(os.path.join(GUESTS, elf), "rb") as f:
             files[elf] = f.read()
     with open(path, "wb") as f:
@@ -259,6 +261,17 @@ def t_tickers(run, cpu):
                    "no time slicing between VMs")
 
 
+def t_smp(run, cpu):
+    lines = ended_ok(run, "smp")
+    need(lines, r"^smp: 4 vCPUs in the device tree$", "4 vCPUs in the DTB")
+    need(lines, r"^smp: vCPUs 1-3 came up with their own MPIDR$",
+         "the secondaries started by CPU_ON")
+    need(lines, r"^smp: vCPUs 1-3 are OFF after CPU_OFF$",
+         "AFFINITY_INFO OFF after CPU_OFF")
+    need(lines, r"^smp: vCPU 1 started again after CPU_OFF$",
+         "a second CPU_ON of vCPU 1")
+
+
 def t_summary(run, cpu, n):
     if not re.search(rf"^Strata: all {n} VMs ended: {n} ok, 0 failed$",
                      run.out, re.M):
@@ -317,7 +330,8 @@ def main():
             for name, fn in [("hello", t_hello), ("memtest", t_memtest),
                              ("mmio", t_mmio), ("zap", t_zap),
                              ("misbehave", t_misbehave),
-                             ("two-vms-at-once", t_tickers)]:
+                             ("two-vms-at-once", t_tickers),
+                             ("smp-psci", t_smp)]:
                 ok &= report(f"guests-arm64/{tag}/{name}", fn, run, tag)
             ok &= report(f"guests-arm64/{tag}/all-ended", t_summary, run,
                          tag, len(MAIN_VMS))

@@ -61,6 +61,16 @@ void power_off(long status) __attribute__((noreturn));
 /* End the VM through PSCI SYSTEM_OFF. */
 void psci_system_off(void) __attribute__((noreturn));
 
+/* ---- secondary vCPUs ---- */
+/* What secondary_start gets as its PSCI context ID. */
+struct cpu_boot {
+	uint64_t sp;		/* stack top (16-byte aligned) */
+	uint64_t id;		/* what the starter calls this vCPU */
+};
+/* The PSCI CPU_ON entry point: stack from @boot->sp, then secondary_main. */
+extern char secondary_start[];
+void secondary_main(struct cpu_boot *boot);
+
 /* ---- checks ---- */
 extern unsigned int failures;
 /* Count and print "FAIL: what" when !ok; returns ok. */

@@ -207,6 +207,13 @@ void udelay(uint64_t us)
 	}
 }
 
+/* A guest that starts no secondary vCPU has nothing for them to do. */
+__attribute__((weak)) void secondary_main(struct cpu_boot *boot)
+{
+	(void)boot;
+	hvc(PSCI_CPU_OFF, 0, 0, 0);
+}
+
 /* ---- exceptions ---- */
 
 __attribute__((weak)) bool exception_hook(struct exc_frame *f)

@@ -30,6 +30,22 @@ _start:
 3:	wfi
 	b	3b
 
+/*
+ * Secondary vCPUs (PSCI CPU_ON with this entry): x0 = the context ID, the
+ * address of a struct cpu_boot whose first word is the vCPU's stack top.
+ */
+	.global	secondary_start
+secondary_start:
+	ldr	x1, [x0]
+	mov	sp, x1
+	adrp	x1, vectors
+	add	x1, x1, :lo12:vectors
+	msr	vbar_el1, x1
+	isb
+	bl	secondary_main
+4:	wfi
+	b	4b
+
 	.macro	ventry off
 	.balign	0x80
 	sub	sp, sp, #FRAME_SIZE
