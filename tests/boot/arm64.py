@@ -12,8 +12,10 @@ The guest tests build small EL1 programs (GUEST_SRC, with the cross
 compiler) and boot them as VMs from a bundle: exceptions Strata injects,
 PSCI and unknown calls, a second vCPU, FP/SIMD state across other VMs'
 slices, a write-protect fault, an exception storm and a reset request that
-stop only their own VM, and a guest spinning with no exits that must not
-keep another VM from finishing (time slicing by the EL2 timer).
+stop only their own VM, a guest spinning with no exits that must not keep
+another VM from finishing (time slicing by the EL2 timer), and guests
+running tens of thousands of stray instructions (seeded, so a failure
+replays) that must neither stop Strata nor the VM beside them.
 """
 import os
 import re
@@ -306,7 +308,10 @@ GUEST_SRC = r"""
 #define HC_WRPROTECT	0xc6000003UL
 #define HC_COUNTER	0xc6000004UL
 #define HC_POWER_OFF	0xc6000005UL
+#define BIT32(n)	((uint32_t)1 << (n))
+#define CTR_EXITS	0
 #define CTR_WP_FAULTS	5
+#define CTR_MMIO	6
 #define CTR_HYPERCALLS	9
 #define CTR_HC_UNKNOWN	10
 #define CTR_INJECTED	11
@@ -355,10 +360,27 @@ __asm__(".section .text.start, \"ax\"\n"
 	"	ldp x0, x1, [sp], #176\n	eret\n"
 	".balign 4096\nbad_vectors:\n"
 	".rept 512\n	mrs x0, cntp_ctl_el0\n.endr\n"
+	/* run_junk(base, sp): one instruction at junk_slot, at EL1t. */
+	".global run_junk\nrun_junk:\n"
+	"	stp x29, x30, [sp, #-96]!\n	stp x19, x20, [sp, #16]\n"
+	"	stp x21, x22, [sp, #32]\n	stp x23, x24, [sp, #48]\n"
+	"	stp x25, x26, [sp, #64]\n	stp x27, x28, [sp, #80]\n"
+	"	msr spsel, #0\n	mov sp, x1\n"
+	"	.irp n, 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,"
+	"21,22,23,24,25,26,27,28,29,30\n"
+	"	add x\\n, x0, #(\\n * 64)\n	.endr\n"
+	"	b junk_slot\n"
+	".balign 16\n.global junk_slot\njunk_slot:\n	nop\n	b junk_back\n"
+	"junk_back:\n	msr spsel, #1\n"
+	"	ldp x19, x20, [sp, #16]\n	ldp x21, x22, [sp, #32]\n"
+	"	ldp x23, x24, [sp, #48]\n	ldp x25, x26, [sp, #64]\n"
+	"	ldp x27, x28, [sp, #80]\n	ldp x29, x30, [sp], #96\n"
+	"	ret\n"
 	".bss\n.balign 16\n.space 8192\nstack_top:\n"
 	".space 4096\nsec_stack_top:\n.text\n");
 
-extern char secondary[], bad_vectors[];
+extern char secondary[], bad_vectors[], junk_slot[];
+void run_junk(uint64_t base, uint64_t sp);
 static volatile uint64_t exc_esr, exc_far, exc_elr, exc_count, sec_ctx;
 static volatile uint64_t wp_page[512] __attribute__((aligned(4096)));
 
@@ -587,6 +609,71 @@ static void check_wfi_and_wp(void)
 	      wp_page[1] == 2, "write to a protected page");
 }
 
+/*
+ * Whether @w may run as one stray instruction: no branches (it must fall
+ * through to junk_back), no writes to system registers or PSTATE (they
+ * could take the guest's own exception handling away), no HLT (semihosting
+ * would end QEMU). Everything else goes, loads and stores with registers
+ * pointing at scratch memory, HVC/SMC with junk IDs, WFI, cache and TLB
+ * maintenance, system register reads, undefined encodings.
+ */
+static int junk_ok(uint32_t w)
+{
+	if ((w & 0x7c000000) == 0x14000000 || (w & 0xff000010) == 0x54000000 ||
+	    (w & 0x7e000000) == 0x34000000 || (w & 0x7e000000) == 0x36000000 ||
+	    (w & 0xfe000000) == 0xd6000000 || (w & 0xffe00000) == 0xd4400000) {
+		return 0;
+	}
+	if ((w >> 24) == 0xd5) {
+		return (w & 0xfffff01f) == 0xd503201f ||	/* hints */
+		       (w & 0xfffff01f) == 0xd503301f ||	/* barriers */
+		       (w & 0xfff80000) == 0xd5080000 ||	/* SYS */
+		       (w & 0xfff00000) == 0xd5300000;		/* MRS */
+	}
+	return 1;
+}
+
+/*
+ * Run @n stray instructions from @seed; Strata must survive them all. Half
+ * are forced into the load/store class, and every other one runs with its
+ * registers pointing at the test device instead of RAM, so that many reach
+ * Strata's MMIO decoding (and its injected aborts for ISV = 0).
+ */
+static void chaos(uint64_t seed, unsigned int n)
+{
+	uint64_t scratch = 0x40800000UL, s = seed;
+	uint64_t exits = counter(CTR_EXITS), inj = counter(CTR_INJECTED);
+	uint64_t mmio = counter(CTR_MMIO), unk = counter(CTR_HC_UNKNOWN);
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint32_t w;
+
+		do {
+			s ^= s << 13;
+			s ^= s >> 7;
+			s ^= s << 17;
+			w = (uint32_t)(s >> 16);
+			if (s & 1) {
+				w = (w | BIT32(27)) & ~BIT32(25);
+			}
+		} while (!junk_ok(w));
+		*(volatile uint32_t *)junk_slot = w;
+		__asm__ volatile("dsb sy\nic iallu\ndsb sy\nisb" : : : "memory");
+		run_junk(i & 1 ? TESTDEV : scratch, scratch + 0x8000);
+	}
+	puts("chaos: done: exits ");
+	puthex(counter(CTR_EXITS) - exits);
+	puts(" injected ");
+	puthex(counter(CTR_INJECTED) - inj);
+	puts(" mmio ");
+	puthex(counter(CTR_MMIO) - mmio);
+	puts(" unknown calls ");
+	puthex(counter(CTR_HC_UNKNOWN) - unk);
+	puts(" EL1 exceptions ");
+	puthex(exc_count);
+	puts("\n");
+}
+
 int main(void)
 {
 #if MODE == 1 || MODE == 2	/* faults: all the checks */
@@ -622,12 +709,16 @@ int main(void)
 	call(0, PSCI_SYS_RESET, 0, 0, 0);
 	puts("reset: returned\n");
 	return 1;
+#elif MODE == 7 || MODE == 8	/* chaos: stray instructions */
+	puts("chaos: start\n");
+	chaos(MODE == 7 ? 0x9e3779b97f4a7c15UL : 0xd1b54a32d192ed03UL, 50000);
+	return 0;
 #endif
 }
 """
 
 GUEST_MODES = {"faults_a": 1, "faults_b": 2, "spin": 3, "talk": 4,
-               "storm": 5, "reset": 6}
+               "storm": 5, "reset": 6, "chaos_a": 7, "chaos_b": 8}
 GUEST_CFLAGS = ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror",
                 "-Wno-unused-function", "-ffreestanding", "-fno-builtin",
                 "-fno-stack-protector", "-fno-pie", "-fno-common",
@@ -759,6 +850,48 @@ def test_guest_faults_cortex_a57():
                         False)
 
 
+CHAOS_CFG = """[vm ca]
+kernel = chaos_a.elf
+memory = 16M
+[vm cb]
+kernel = chaos_b.elf
+memory = 16M
+[vm talk]
+kernel = talk.elf
+memory = 16M
+"""
+
+
+def chaos(name, cpu):
+    # 50000 stray EL1 instructions per chaos VM beside a well-behaved one.
+    run = run_guests(name, cpu, CHAOS_CFG, ["chaos_a", "chaos_b", "talk"])
+    c = Check(run)
+    for vm in ("ca", "cb"):
+        m = c.line(r"^\[%s\] chaos: done: exits (0x[0-9a-f]+) injected "
+                   r"(0x[0-9a-f]+) mmio (0x[0-9a-f]+) unknown calls "
+                   r"0x[0-9a-f]+ EL1 exceptions 0x[0-9a-f]+$" % vm,
+                   "vm %s's summary" % vm)
+        if m and not all(int(x, 16) > 0 for x in m.groups()):
+            c.errors.append("vm %s reached too little of Strata: %s"
+                            % (vm, m.group(0)))
+        c.line(r"^vm %s: ended: powered off \(status 0\)$" % vm,
+               "vm %s powered off well" % vm)
+    c.line(r"^\[talk\] talk: hello$", "talk's line")
+    c.line(r"^vm talk: ended: powered off \(status 0\)$", "talk ended")
+    c.line(r"^Strata: all 3 VMs ended: 3 ok, 0 failed$", "summary")
+    c.no_line(r"EL2 exception", "hypervisor exception")
+    c.status(STOP_OK)
+    return c.report(name)
+
+
+def test_chaos_max():
+    return chaos("arm64/chaos-max", "max,pauth-impdef=on")
+
+
+def test_chaos_cortex_a57():
+    return chaos("arm64/chaos-cortex-a57", "cortex-a57")
+
+
 def test_uboot_guests():
     # The board path: U-Boot's booti with the bundle as its initrd.
     if not os.path.exists(UBOOT):
@@ -829,7 +962,8 @@ def test_time_slicing():
 TESTS = [test_qemu_kernel, test_qemu_cortex_a57, test_uboot_booti,
          test_no_dtb, test_smp_psci, test_el1_refusal, test_exception_dump,
          test_guest_faults_max, test_guest_faults_cortex_a57,
-         test_time_slicing, test_uboot_guests]
+         test_time_slicing, test_uboot_guests, test_chaos_max,
+         test_chaos_cortex_a57]
 
 
 def main():
