@@ -78,12 +78,21 @@ def newc(files):
     return bytes(out)
 
 
-def bundle(path, vms):
+# Initrds: the hello VM of the main boot gets one, found through its DTB.
+INITRD_TEXT = b"strata-initrd: the hello guest reads this first line\n"
+INITRDS = {"hello": ("hello.initrd", INITRD_TEXT * 100)}
+
+
+def bundle(path, vms, initrds=None):
     cfg = ""
     files = {}
     for name, elf, mem, cpus, cmdline in vms:
         cfg += (f"[vm {name}]\nkernel = {elf}\nmemory = {mem}\n"
-                f"cpus = {cpus}\ncmdline = {cmdline}\n")
+                f"cpus = {cpus}\n")
+        if initrds and name in initrds:
+            cfg += f"initrd = {initrds[name][0]}\n"
+            files[initrds[name][0]] = initrds[name][1]
+        cfg += f"cmdline = {cmdline}\n"
         with open(os.path.join(GUESTS, elf), "rb") as f:
             files[elf] = f.read()
     with open(path, "wb") as f:
@@ -107,9 +116,9 @@ class Run:
                 if l.startswith(pre)]
 
 
-def boot(tmp, tag, cpu, vms, mem="3G"):
+def boot(tmp, tag, cpu, vms, mem="3G", initrds=None):
     cpio = os.path.join(tmp, tag + ".cpio")
-    bundle(cpio, vms)
+    bundle(cpio, vms, initrds)
     cmd = ["qemu-system-aarch64", "-M", "virt,virtualization=on,"
            "gic-version=3", "-cpu", cpu, "-m", mem, "-nographic",
            "-semihosting", "-no-reboot", "-kernel", IMAGE, "-initrd", cpio,
@@ -155,6 +164,13 @@ def t_hello(run, cpu):
     need(lines, r"^hello: bootargs 'console=ttyAMA0 strata-demo=42'$",
          "the cmdline as /chosen/bootargs")
     need(lines, r"^hello: PSCI version 1\.\d+$", "PSCI 1.x")
+    m = need(lines, r"^hello: initrd 0x([0-9a-f]+)-0x([0-9a-f]+) \((\d+) "
+             r"bytes\) starts '(.*)'$", "the initrd from /chosen")
+    if int(m.group(3)) != len(INITRDS["hello"][1]):
+        raise Fail(f"initrd of {m.group(3)} bytes, want "
+                   f"{len(INITRDS['hello'][1])}")
+    if m.group(4) != INITRD_TEXT[:32].decode():
+        raise Fail(f"the initrd starts '{m.group(4)}', not with its file")
 
 
 def t_memtest(run, cpu):
@@ -321,7 +337,7 @@ def main():
     ok = True
     with tempfile.TemporaryDirectory(prefix="guests-arm64-") as tmp:
         for tag, cpu in CPUS:
-            run = boot(tmp, tag, cpu, MAIN_VMS)
+            run = boot(tmp, tag, cpu, MAIN_VMS, initrds=INITRDS)
             if run.status is None:
                 print(f"FAIL: guests-arm64/{tag}/boot: timed out after "
                       f"{TIMEOUT} s ({run.tail()})")

@@ -7,6 +7,40 @@
  */
 #include "guest.h"
 
+static bool overlaps(uint64_t a, uint64_t a_end, uint64_t b, uint64_t b_end)
+{
+	return a < b_end && b < a_end;
+}
+
+/* An initrd, when the VM has one: where /chosen says, clear of the rest. */
+static void check_initrd(void *dtb)
+{
+	const void *s = dt_prop(dtb, "/chosen", "linux,initrd-start", NULL);
+	const void *e = dt_prop(dtb, "/chosen", "linux,initrd-end", NULL);
+	uint64_t start, end, d = (uint64_t)dtb;
+	char head[33];
+
+	if (!s || !e) {
+		puts("hello: no initrd\n");
+		return;
+	}
+	start = dt_u64(s);
+	end = dt_u64(e);
+	memcpy(head, (const void *)start, 32);
+	head[end - start < 32 ? end - start : 32] = 0;
+	for (unsigned int i = 0; head[i]; i++) {
+		if (head[i] < ' ' || head[i] > '~') {
+			head[i] = '.';
+		}
+	}
+	printf("hello: initrd 0x%lx-0x%lx (%lu bytes) starts '%s'\n", start,
+	       end, end - start, head);
+	check(!overlaps(start, end, (uint64_t)_start, (uint64_t)_end),
+	      "the initrd overlaps the image");
+	check(!overlaps(start, end, d, d + dt_size(dtb)),
+	      "the initrd overlaps the DTB");
+}
+
 int guest_main(void *dtb)
 {
 	uint64_t base = 0, size = 0, dtb_at = (uint64_t)dtb;
@@ -32,6 +66,7 @@ int guest_main(void *dtb)
 	check(dt_prop(dtb, "/psci", "method", NULL) &&
 	      !strcmp(dt_prop(dtb, "/psci", "method", NULL), "hvc"),
 	      "/psci/method is not hvc");
+	check_initrd(dtb);
 	r = hvc(PSCI_VERSION, 0, 0, 0);
 	printf("hello: PSCI version %lu.%lu\n", (uint64_t)r.status >> 16,
 	       (uint64_t)r.status & 0xffff);
