@@ -7,6 +7,9 @@
                               (strata.cfg text exact, guest files identical),
                               strata.bin, boot.scr a valid U-Boot script image
                               of boot.cmd, and the .tar.gz form
+  launcher/image-arm64-uboot  the .img disk (MBR + FAT) booted by QEMU's
+                              U-Boot: distro boot runs boot.scr, Strata
+                              starts with its bootargs and the bundle
   launcher/image-x86          the GRUB ISO: ISO 9660, the multiboot2 and
                               module2 lines and strata.cfg inside
   launcher/run-timeout        an image that never prints: exit 3, message
@@ -36,6 +39,7 @@ ARM_BIN = os.path.join(ROOT, "build", "test", "arm64", "strata.bin")
 X86_ELF = os.path.join(ROOT, "build", "test", "x86_64", "strata.elf")
 ARM_GUESTS = os.path.join(ROOT, "tests", "guests", "arm64")
 X86_GUESTS = os.path.join(ROOT, "tests", "guests", "x86")
+UBOOT = "/usr/lib/u-boot/qemu_arm64/u-boot.bin"
 NOT_READY = r"this build cannot enter (?:\S+ )?guests yet"
 
 
@@ -226,6 +230,48 @@ def t_image_arm64(tmp):
     check_arm64_dir(os.path.join(tmp, "x", "strata"), k1, k2, rd)
 
 
+def t_image_arm64_uboot(tmp):
+    """The .img disk boots on QEMU's U-Boot: distro boot finds boot.scr,
+    which loads Strata and the bundle and starts them with booti."""
+    build_guests(ARM_GUESTS, "the arm64 guests")
+    guest = os.path.join(ROOT, "build", "guests", "arm64", "hello.elf")
+    disk = os.path.join(tmp, "sd.img")
+    rc, _, err = launch(["image", "--arch", "arm64", "--strata", ARM_BIN,
+                         "--hv-cmdline", "loglevel=info", "--vm",
+                         "kernel=%s,name=hello,memory=32M" % guest,
+                         "-o", disk], timeout=60)
+    expect(rc, "", err, 0, r"^strata: wrote ", "image arm64 .img")
+    if read(disk)[510:512] != b"\x55\xaa":
+        raise Fail("sd.img has no MBR signature")
+    try:
+        p = subprocess.run(
+            ["qemu-system-aarch64", "-M", "virt,virtualization=on,"
+             "gic-version=3", "-cpu", "max,pauth-impdef=on", "-m", "512M",
+             "-display", "none", "-monitor", "none", "-serial", "stdio",
+             "-semihosting", "-nic", "none", "-bios", UBOOT,
+             "-drive", "if=none,file=%s,format=raw,id=d0" % disk,
+             "-device", "virtio-blk-device,drive=d0"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, timeout=90)
+    except subprocess.TimeoutExpired as e:
+        raise Fail("U-Boot boot timed out: " + (e.stdout or b"").decode(
+            errors="replace")[-400:])
+    log = p.stdout.decode(errors="replace").replace("\r", "")
+    for pattern in [r"^Found U-Boot script /boot\.scr$",
+                    r"^Strata \S+ \(arm64\)$",
+                    r"^command line: 'loglevel=info'$",
+                    r"^bundle: 2 files$",
+                    r"^vm hello: kernel hello\.elf \(elf64, %d bytes\), "
+                    r"memory 32 MiB" % os.path.getsize(guest),
+                    r"^Strata: stopped \(status \d+\)$"]:
+        if not re.search(pattern, log, re.M):
+            raise Fail("U-Boot boot: console lacks /%s/ (%s)" %
+                       (pattern, log[-300:]))
+    if not re.search(NOT_READY, log) and not re.search(
+            r"^\[hello\] hello: PASS$", log, re.M):
+        raise Fail("U-Boot boot: the hello guest did not pass")
+
+
 def t_image_x86(tmp):
     if not os.path.exists(X86_ELF):
         raise Fail("%s is missing (make TEST=1 ARCH=x86_64)" % X86_ELF)
@@ -322,6 +368,7 @@ def t_run_x86_bochs(tmp):
 
 TESTS = [("launcher/usage-errors", t_usage_errors),
          ("launcher/image-arm64", t_image_arm64),
+         ("launcher/image-arm64-uboot", t_image_arm64_uboot),
          ("launcher/image-x86", t_image_x86),
          ("launcher/run-timeout", t_run_timeout),
          ("launcher/run-emulator-fails", t_run_emulator_fails),
