@@ -18,7 +18,9 @@
                               and the guest's output once the arm64 run loop
                               is on main; until then Strata's refusal to enter
                               guests, reported as exit 1 with its reason
-  launcher/run-x86-bochs      the same under Bochs with an x86 test guest
+  launcher/run-arm64-failures hello beside a guest Strata stops and an image
+                              it refuses: exit 1 naming both with reasons
+  launcher/run-x86-bochs      a real run of the x86 hello guest under Bochs
 
 Every verdict rests on the launcher's exit status AND its output.
 """
@@ -354,6 +356,29 @@ def t_run_arm64(tmp):
               "run arm64")
 
 
+def t_run_arm64_failures(tmp):
+    """Three VMs: hello ends well, wild is stopped by Strata, junk is not an
+    image and never runs. Exit 1 naming both, hello's output intact."""
+    build_guests(ARM_GUESTS, "the arm64 guests")
+    g = os.path.join(ROOT, "build", "guests", "arm64")
+    junk = write(os.path.join(tmp, "junk.bin"), b"\x5a" * 3000)
+    rc, out, err = launch(["run", "--timeout", "90",
+                           "--vm", "kernel=%s/hello.elf" % g,
+                           "--vm", "kernel=%s/wild.elf,memory=16M" % g,
+                           "--vm", "kernel=%s" % junk])
+    if re.search(NOT_READY, out):
+        raise Skip("Strata cannot enter arm64 guests yet")
+    expect(rc, out, err, 1, r"^strata: 2 of 3 VMs did not end normally: "
+           r"wild stopped: [^;]+; junk never ran \(error: strata\.cfg:\d+: "
+           r"VM 'junk': .*\)$", "run hello, wild and junk")
+    for pattern in [r"^\[hello\] hello: PASS$",
+                    r"^vm hello: ended: powered off \(status 0\)$",
+                    r"^vm wild: ended: stopped: ",
+                    r"^Strata: all 2 VMs ended: 1 ok, 1 failed$"]:
+        if not re.search(pattern, out, re.M):
+            raise Fail("console lacks /%s/" % pattern)
+
+
 def t_run_x86_bochs(tmp):
     build_guests(X86_GUESTS, "the x86 guests")
     guest = os.path.join(ROOT, "build", "guests", "x86", "hello.elf")
@@ -373,6 +398,7 @@ TESTS = [("launcher/usage-errors", t_usage_errors),
          ("launcher/run-timeout", t_run_timeout),
          ("launcher/run-emulator-fails", t_run_emulator_fails),
          ("launcher/run-arm64", t_run_arm64),
+         ("launcher/run-arm64-failures", t_run_arm64_failures),
          ("launcher/run-x86-bochs", t_run_x86_bochs)]
 
 
