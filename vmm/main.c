@@ -187,13 +187,6 @@ void strata_main(struct platform *p)
 	if (hv_options.selftest_s2) {
 		s2_selftest_and_stop(nr_vms);
 	}
-	if (!vmm_arch_ready()) {
-		pr_warn("Strata: %u of %u VM%s built, but this build cannot enter %s guests yet; stopping\n",
-			nr_built, nr_vms, nr_vms == 1 ? "" : "s", arch_name);
-		destroy_vms(nr_vms);
-		palloc_dump();
-		arch_stop(3);
-	}
 	if (!nr_built) {
 		pr_err("Strata: none of the %u VM%s could be built; stopping\n",
 		       nr_vms, nr_vms == 1 ? "" : "s");

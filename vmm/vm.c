@@ -202,7 +202,7 @@ int vm_s2_selftest(struct vm *vm)
 
 void vm_destroy(struct vm *vm)
 {
-	for (unsigned int i = 0; i < vm->nr_vcpus && vmm_arch_ready(); i++) {
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		arch_vcpu_destroy(&vm->vcpus[i]);
 	}
 	vm->nr_vcpus = 0;
@@ -269,7 +269,7 @@ int vm_build(struct vm *vm, const struct vm_config *cfg,
 	if (!ret) {
 		ret = load_initrd(vm, b);
 	}
-	if (!ret && vmm_arch_ready()) {
+	if (!ret) {
 		ret = arch_vm_init(vm);
 		vm->arch_live = !ret;
 		if (!ret) {

@@ -281,39 +281,25 @@ int vmm_run(struct vm *vms, unsigned int nr);
 /* ---- Architecture hooks (arch/<arch>/) ---------------------------------- */
 
 /*
- * The hooks are weak references while the run loops of the two
- * architectures land one after the other (issues 4 and 5): vmm_arch_ready()
- * says whether this architecture provides all of them. An architecture
- * without them builds VMs but says it cannot enter guests.
- */
-#define __vm_arch_hook	__attribute__((weak))
-
-/*
  * Per-VM architecture set-up after RAM, kernel and initrd are in place and
  * before the vCPUs exist: emulated console and test device on the bus, guest
  * DTB (arm64) or boot page tables / multiboot info (x86). Errors are printed.
  */
-int arch_vm_init(struct vm *vm) __vm_arch_hook;
-void arch_vm_destroy(struct vm *vm) __vm_arch_hook;
+int arch_vm_init(struct vm *vm);
+void arch_vm_destroy(struct vm *vm);
 
 /*
  * Initialise @v (vm, id set) so that, when made VCPU_RUNNABLE, it starts as
  * the architecture's boot protocol says (vCPU 0 at vm->image.entry).
  */
-int arch_vcpu_init(struct vcpu *v) __vm_arch_hook;
-void arch_vcpu_destroy(struct vcpu *v) __vm_arch_hook;
+int arch_vcpu_init(struct vcpu *v);
+void arch_vcpu_destroy(struct vcpu *v);
 
 /*
  * Enter @v and handle its exits until its time slice ends (preemption timer,
  * EL2 timer), it blocks (WFI, HLT) or stops, or its VM ends. Never returns
  * with the VM in an inconsistent state: a guest error ends in vm_fail().
  */
-void arch_vcpu_run(struct vcpu *v) __vm_arch_hook;
-
-static inline bool vmm_arch_ready(void)
-{
-	return arch_vm_init && arch_vm_destroy && arch_vcpu_init &&
-	       arch_vcpu_destroy && arch_vcpu_run;
-}
+void arch_vcpu_run(struct vcpu *v);
 
 #endif
