@@ -425,7 +425,7 @@ static bool handle_cr(struct vcpu *v)
 	return true;
 
 unexpected:
-	vm_fail(v->vm, "unexpected CR access exit (qualification 0x%llx) at RIP 0x%llx",
+	vm_fail(v->vm, "unexpected CR access (qual 0x%llx) at RIP 0x%llx",
 		(unsigned long long)q,
 		(unsigned long long)vmread(VMCS_GUEST_RIP));
 	return false;
@@ -468,7 +468,7 @@ static bool handle_hlt(struct vcpu *v)
 	if (vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF) {
 		return false;
 	}
-	vm_fail(v->vm, "vCPU %u executed HLT with interrupts disabled at RIP 0x%llx: nothing can wake it",
+	vm_fail(v->vm, "vCPU %u halted with interrupts off at RIP 0x%llx: nothing can wake it",
 		v->id, (unsigned long long)rip);
 	return false;
 }
@@ -534,9 +534,9 @@ static bool entry_failure(struct vcpu *v, uint32_t reason)
 		why = "machine check";
 		break;
 	}
-	vm_fail(v->vm, "VM entry failed: %s (exit reason %u, qualification %llu, vCPU %u, RIP 0x%llx)",
+	vm_fail(v->vm, "VM entry failed: %s (reason %u, qual %llu, RIP 0x%llx)",
 		why, reason & 0xffff,
-		(unsigned long long)vmread(VMCS_EXIT_QUALIFICATION), v->id,
+		(unsigned long long)vmread(VMCS_EXIT_QUALIFICATION),
 		(unsigned long long)vmread(VMCS_GUEST_RIP));
 	return false;
 }
@@ -627,7 +627,7 @@ bool vmx_handle_exit(struct vcpu *v)
 		inject_gp(v);
 		return true;
 	}
-	vm_fail(v->vm, "unexpected VM exit: reason %u (qualification 0x%llx) at RIP 0x%llx",
+	vm_fail(v->vm, "unexpected VM exit %u (qual 0x%llx) at RIP 0x%llx",
 		reason & 0xffff,
 		(unsigned long long)vmread(VMCS_EXIT_QUALIFICATION),
 		(unsigned long long)vmread(VMCS_GUEST_RIP));

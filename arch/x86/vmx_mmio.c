@@ -196,8 +196,8 @@ static bool emulate_mmio(struct vcpu *v, gpa_t gpa, unsigned int acc)
 	}
 	n = fetch_insn(vm, la, bytes, sizeof(bytes));
 	if (!n) {
-		vm_fail(vm, "cannot read the instruction at RIP 0x%llx that accessed MMIO at GPA 0x%llx",
-			(unsigned long long)rip, (unsigned long long)gpa);
+		vm_fail(vm, "MMIO at GPA 0x%llx from unreadable code at RIP 0x%llx",
+			(unsigned long long)gpa, (unsigned long long)rip);
 		return false;
 	}
 	if (x86_decode_mmio(bytes, n, mode, &insn) ||

@@ -66,7 +66,7 @@ void vmx_inject(struct vcpu *v, unsigned int vector, bool has_err,
 			(INTR_TYPE_HW_EXCEPTION << INTR_INFO_TYPE_SHIFT);
 
 	if (vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) {
-		vm_fail(v->vm, "exception %u raised while the guest's own event was being delivered",
+		vm_fail(v->vm, "exception %u raised while delivering the guest's own event",
 			vector);
 		return;
 	}
