@@ -22,6 +22,12 @@ directory under build/test/, and boots them:
   x86/qemu-page-fault     x86_fault=pf: #PF (vector 14) with the right CR2
   x86/qemu-nested-fault   x86_fault=nested: the handler faults while dumping;
                           a one-line notice and the halt, no loop
+  x86/bochs-vmx-exits     three VMs of tests/guests/x86/vmxexits.c: CPUID
+                          leaves, the MSR allow-list, CR writes, refused
+                          instructions with the exception each must get,
+                          every injection counted; two power off well while
+                          their ticks interleave (time slices), the third
+                          halts with interrupts off and is stopped
 
 Every verdict rests on lines found in the serial log; exit statuses are
 checked as well but never suffice. Set STRATA_KEEP=1 to keep the temporary
@@ -52,6 +58,18 @@ SELFTEST_UNMAPPED = 0x00007f0000000000
 QEMU_EXIT_STOP_OK = (0 << 1) | 1
 QEMU_EXIT_NO_VMX = (2 << 1) | 1
 QEMU_EXIT_EXCEPTION = (3 << 1) | 1
+
+VMX_CFG = """# two well-behaved copies and one that ends in CLI; HLT (6 MiB)
+[vm one]
+kernel = vmxexits.elf
+memory = 8M
+[vm two]
+kernel = vmxexits.elf
+memory = 8M
+[vm halts]
+kernel = vmxexits.elf
+memory = 6M
+"""
 
 MODULES = [
     # (file name, size, module command line)
@@ -92,6 +110,46 @@ def make_iso(tmp, name, cmdline, modules=()):
     if p.returncode != 0 or not os.path.exists(iso):
         raise Fail("grub-mkrescue failed: " + p.stdout.strip()[-300:])
     return iso
+
+
+def make_vm_iso(tmp, name, cfg, kernels):
+    """An ISO booting strata.elf with strata.cfg @cfg and guest @kernels."""
+    root = os.path.join(tmp, name + ".d")
+    boot = os.path.join(root, "boot")
+    os.makedirs(os.path.join(boot, "grub"))
+    shutil.copy(ELF, os.path.join(boot, "strata.elf"))
+    with open(os.path.join(boot, "strata.cfg"), "w") as f:
+        f.write(cfg)
+    lines = ["set timeout=0", "set default=0", 'menuentry "Strata" {',
+             "  multiboot2 /boot/strata.elf loglevel=info",
+             "  module2 /boot/strata.cfg strata.cfg"]
+    for k in kernels:
+        shutil.copy(k, boot)
+        lines.append("  module2 /boot/%s %s" % ((os.path.basename(k),) * 2))
+    lines += ["  boot", "}"]
+    with open(os.path.join(boot, "grub", "grub.cfg"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    iso = os.path.join(tmp, name + ".iso")
+    p = subprocess.run(["grub-mkrescue", "-o", iso, root],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, timeout=MKRESCUE_TIMEOUT)
+    if p.returncode != 0:
+        raise Fail("grub-mkrescue failed: " + p.stdout.strip()[-300:])
+    return iso
+
+
+def build_guest(tmp, name):
+    """Build guest @name of tests/guests/x86/ into @tmp (not shared with
+    the other boot scripts running at the same time); returns its path."""
+    out = os.path.join(tmp, "guests")
+    elf = os.path.join(out, name + ".elf")
+    p = subprocess.run(["make", "-s", "-f", os.path.join(
+        ROOT, "tests", "guests", "x86", "Makefile"), "O=" + out, elf],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        timeout=MKRESCUE_TIMEOUT)
+    if p.returncode != 0 or not os.path.exists(elf):
+        raise Fail("guest build failed: " + p.stdout.strip()[-300:])
+    return elf
 
 
 # ---- running emulators --------------------------------------------------
@@ -440,6 +498,52 @@ def t_qemu_nested_fault(tmp, isos):
     return log
 
 
+def line_index(log, line):
+    lines = log.splitlines()
+    if line not in lines:
+        raise Fail("missing line '%s'" % line)
+    return lines.index(line)
+
+
+def t_bochs_vmx_exits(tmp, isos):
+    iso = make_vm_iso(tmp, "bochs-vmx-exits", VMX_CFG,
+                      [build_guest(tmp, "vmxexits")])
+    status, log = run_bochs(tmp, "bochs-vmx-exits", iso)
+    check_no_exception(log)
+    for vm in ["one", "two", "halts"]:
+        for what in ["WRMSR of MSR 0xc0000080", "WRMSR of MSR 0xc0000082",
+                     "WRMSR of MSR 0x277", "string port I/O (INS/OUTS) "
+                     "on port 0x3f8"]:
+            need_line(log, "vm %s: %s refused: #GP injected" % (vm, what))
+        need(log, r"^vm %s: MOV to CR4 of 0x[0-9a-f]+ refused: #GP injected$"
+             % vm, "refused CR4 write of %s" % vm)
+        need(log, r"^vm %s: VMX instruction at RIP 0x[0-9a-f]+ refused: "
+             r"#UD injected$" % vm, "refused VMXOFF of %s" % vm)
+        need_line(log, "[%s] vmxexits: 7 exceptions injected" % vm)
+        need_line(log, "[%s] vmxexits: tick 6" % vm)
+        if re.search(r"^\[%s\] FAIL" % vm, log, re.M):
+            raise Fail("VM %s reported a failed check" % vm)
+    for vm in ["one", "two"]:
+        need(log, r"^\[%s\] vmxexits: RESULT: PASS \(\d+ checks\)$" % vm,
+             "PASS result of VM %s" % vm)
+        need_line(log, "vm %s: ended: powered off (status 0)" % vm)
+    # Time slices: each VM ticked before the other one finished.
+    for a, b in [("one", "two"), ("two", "one")]:
+        if line_index(log, "[%s] vmxexits: tick 1" % a) > \
+                line_index(log, "[%s] vmxexits: tick 6" % b):
+            raise Fail("VM %s started ticking after %s finished: "
+                       "no time slicing" % (a, b))
+    need_line(log, "[halts] vmxexits: RESULT: PASS; now HLT with "
+              "interrupts off")
+    need(log, r"^vm halts: ended: stopped: vCPU 0 halted with interrupts off "
+         r"at RIP 0x[0-9a-f]+: nothing can wake it$", "stop of VM halts")
+    if "[halts] vmxexits: HLT returned" in log:
+        raise Fail("HLT with interrupts off returned")
+    need_line(log, "Strata: all 3 VMs ended: 2 ok, 1 failed")
+    check_status(status, 1, "bochs (Shutdown port)")
+    return log
+
+
 TESTS = [
     ("x86/bochs-boot", t_bochs_boot),
     ("x86/bochs-modules", t_bochs_modules),
@@ -452,6 +556,7 @@ TESTS = [
     ("x86/qemu-exception", t_qemu_exception),
     ("x86/qemu-page-fault", t_qemu_page_fault),
     ("x86/qemu-nested-fault", t_qemu_nested_fault),
+    ("x86/bochs-vmx-exits", t_bochs_vmx_exits),
 ]
 
 ISOS = {

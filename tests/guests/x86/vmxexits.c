@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vmxexits: what Strata's VMX exit handlers do with the instructions a
+ * kernel executes (arch/x86/vmx_exit.c, arch/guest_layout.h). It checks the
+ * hypervisor CPUID leaves and the features Strata hides, the MSR allow-list
+ * (allowed MSRs keep what is written, refused values fault), CR0/CR4/CR8
+ * writes (VMXE and OSXSAVE refused, NE under the guest's control as it
+ * sees it), string port I/O and VMX instructions refused with the right
+ * exception, INVD and HLT with interrupts on continuing, and that every
+ * exception it provoked was counted as injected. Then it spins, printing
+ * ticks, so that two copies of it side by side show time slicing on the
+ * console. A VM given exactly 6 MiB of RAM ends with CLI; HLT instead of
+ * powering off, which Strata must report as a stopped VM.
+ */
+#include "guest.h"
+
+#define HLT_RAM_SIZE	(6UL << 20)
+#define TICKS		6
+#define TICK_LOOPS	400000UL
+
+#define MSR_EFER	0xc0000080
+#define MSR_LSTAR	0xc0000082
+#define MSR_FS_BASE	0xc0000100
+#define MSR_KGS_BASE	0xc0000102
+#define MSR_PAT		0x277
+#define EFER_NXE	(1UL << 11)
+#define EFER_LME	(1UL << 8)
+#define EFER_LMA	(1UL << 10)
+#define CR0_NE		(1UL << 5)
+#define CR4_VMXE	(1UL << 13)
+#define CR4_OSXSAVE	(1UL << 18)
+
+static unsigned long injected;	/* exceptions this guest provoked */
+
+static void cpuid(uint32_t leaf, uint32_t r[4])
+{
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]),
+			 "=d"(r[3]) : "a"(leaf), "c"(0));
+}
+
+static uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v),
+			 "d"((uint32_t)(v >> 32)) : "memory");
+}
+
+/* WRMSR that must raise #GP (the 2-byte instruction is skipped). */
+static bool wrmsr_faults(uint32_t msr, uint64_t v)
+{
+	unsigned long gp = exc_count[13];
+
+	exc_skip = 2;
+	wrmsr(msr, v);
+	exc_skip = 0;
+	injected++;
+	return exc_count[13] == gp + 1;
+}
+
+static void check_cpuid(void)
+{
+	static const char want[] = "StrataStrata";
+	uint32_t r[4];
+	char sig[13];
+	bool same = true;
+
+	cpuid(0x40000000, r);
+	for (unsigned int i = 0; i < 12; i++) {
+		sig[i] = (char)(r[1 + i / 4] >> (8 * (i % 4)));
+		same = same && sig[i] == want[i];
+	}
+	sig[12] = '\0';
+	EXPECT(r[0] >= 0x40000001, "cpuid 0x40000000: max leaf 0x%x", r[0]);
+	EXPECT(same, "cpuid 0x40000000: signature '%s'", sig);
+	cpuid(0x40000001, r);
+	EXPECT(r[0] == STRATA_HC_BASE, "cpuid 0x40000001: eax 0x%x", r[0]);
+	cpuid(1, r);
+	EXPECT(!(r[2] & (1u << 26 | 1u << 27 | 1u << 28)),
+	       "cpuid 1: XSAVE/OSXSAVE/AVX visible (ecx 0x%x)", r[2]);
+	cpuid(0xd, r);
+	EXPECT(!r[0] && !r[1] && !r[2] && !r[3], "cpuid 0xd: XSAVE leaf shown");
+}
+
+static void check_msrs(void)
+{
+	uint64_t efer = rdmsr(MSR_EFER);
+	uint64_t pat = rdmsr(MSR_PAT);
+
+	EXPECT((efer & (EFER_LME | EFER_LMA)) == (EFER_LME | EFER_LMA),
+	       "EFER 0x%lx without LME|LMA", (unsigned long)efer);
+	wrmsr(MSR_EFER, efer | EFER_NXE);
+	EXPECT(rdmsr(MSR_EFER) & EFER_NXE, "EFER.NXE did not stick");
+	EXPECT(wrmsr_faults(MSR_EFER, efer | (1UL << 20)),
+	       "EFER reserved bit accepted");
+	wrmsr(MSR_LSTAR, 0xffffffff81000000UL);
+	EXPECT(rdmsr(MSR_LSTAR) == 0xffffffff81000000UL, "LSTAR not kept");
+	EXPECT(wrmsr_faults(MSR_LSTAR, 0x0000800000000000UL),
+	       "non-canonical LSTAR accepted");
+	wrmsr(MSR_KGS_BASE, 0x123456789000UL);
+	EXPECT(rdmsr(MSR_KGS_BASE) == 0x123456789000UL,
+	       "KERNEL_GS_BASE not kept");
+	wrmsr(MSR_FS_BASE, 0x5000UL);
+	EXPECT(rdmsr(MSR_FS_BASE) == 0x5000UL, "FS base not kept");
+	wrmsr(MSR_FS_BASE, 0);
+	wrmsr(MSR_PAT, 0x0007010600070106UL);
+	EXPECT(rdmsr(MSR_PAT) == 0x0007010600070106UL, "PAT not kept");
+	EXPECT(wrmsr_faults(MSR_PAT, 0x0000000000000002UL),
+	       "PAT with reserved type 2 accepted");
+	wrmsr(MSR_PAT, pat);
+}
+
+static uint64_t read_cr(int n)
+{
+	uint64_t v = 0;
+
+	if (n == 0) {
+		__asm__ volatile("mov %%cr0, %0" : "=r"(v));
+	} else if (n == 4) {
+		__asm__ volatile("mov %%cr4, %0" : "=r"(v));
+	} else {
+		__asm__ volatile("mov %%cr8, %0" : "=r"(v));
+	}
+	return v;
+}
+
+/* MOV to CR4 / CR8 that must raise #GP (3- or 4-byte instruction). */
+static bool mov_cr4_faults(uint64_t v)
+{
+	unsigned long gp = exc_count[13];
+
+	exc_skip = 3;
+	__asm__ volatile("mov %0, %%cr4" : : "a"(v) : "memory");
+	exc_skip = 0;
+	injected++;
+	return exc_count[13] == gp + 1;
+}
+
+static void check_crs(void)
+{
+	uint64_t cr0 = read_cr(0), cr4 = read_cr(4);
+
+	EXPECT(!(cr4 & CR4_VMXE), "CR4 shows VMXE (0x%lx)", (unsigned long)cr4);
+	EXPECT(mov_cr4_faults(cr4 | CR4_VMXE), "CR4.VMXE accepted");
+	EXPECT(mov_cr4_faults(cr4 | CR4_OSXSAVE), "CR4.OSXSAVE accepted");
+	EXPECT(read_cr(4) == cr4, "CR4 changed by refused writes");
+	__asm__ volatile("mov %0, %%cr0" : : "r"(cr0 & ~CR0_NE) : "memory");
+	EXPECT(!(read_cr(0) & CR0_NE), "CR0.NE clear did not show");
+	__asm__ volatile("mov %0, %%cr0" : : "r"(cr0) : "memory");
+	EXPECT(read_cr(0) == cr0, "CR0 not restored");
+	__asm__ volatile("mov %0, %%cr8" : : "r"(5UL) : "memory");
+	EXPECT(read_cr(8) == 5, "CR8 not kept");
+	__asm__ volatile("mov %0, %%cr8" : : "r"(0UL) : "memory");
+}
+
+static void check_refused_insns(void)
+{
+	unsigned long gp = exc_count[13], ud = exc_count[6];
+	static const char buf[4] = "abc";
+
+	exc_skip = 2;	/* rep outsb */
+	__asm__ volatile("rep outsb" : : "S"(buf), "c"(3UL), "d"(0x3f8)
+			 : "memory");
+	EXPECT(exc_count[13] == gp + 1, "rep outsb did not raise #GP");
+	exc_skip = 3;	/* vmxoff */
+	__asm__ volatile(".byte 0x0f, 0x01, 0xc4" ::: "memory");
+	EXPECT(exc_count[6] == ud + 1, "VMXOFF did not raise #UD");
+	exc_skip = 0;
+	injected += 2;
+	__asm__ volatile("invd" ::: "memory");
+	__asm__ volatile("sti; hlt; cli" ::: "memory");
+	EXPECT(exc_count[13] == gp + 1 && exc_count[6] == ud + 1,
+	       "INVD or HLT raised an exception");
+}
+
+/* Busy ticks: two copies of this guest interleave on the console. */
+static void spin(void)
+{
+	for (unsigned int t = 1; t <= TICKS; t++) {
+		for (volatile unsigned long i = 0; i < TICK_LOOPS; i++) {
+		}
+		gprintf("vmxexits: tick %u\n", t);
+	}
+}
+
+int guest_main(void)
+{
+	unsigned long inj0 = counter(STRATA_CTR_INJECTED);
+	unsigned long exits0 = counter(STRATA_CTR_EXITS), n;
+
+	idt_init();
+	check_cpuid();
+	check_msrs();
+	check_crs();
+	check_refused_insns();
+	n = counter(STRATA_CTR_INJECTED) - inj0;
+	EXPECT(n == injected, "%lu exceptions injected, expected %lu", n,
+	       injected);
+	EXPECT(counter(STRATA_CTR_EXITS) > exits0 + 20, "exits not counted");
+	gprintf("vmxexits: %lu exceptions injected\n", n);
+	spin();
+	if (boot_info.ram_size == HLT_RAM_SIZE) {
+		gprintf("vmxexits: RESULT: %s; now HLT with interrupts off\n",
+			checks_failed ? "FAIL" : "PASS");
+		__asm__ volatile("cli; hlt" ::: "memory");
+		gprintf("vmxexits: HLT returned\n");
+	}
+	return checks_result("vmxexits");
+}
