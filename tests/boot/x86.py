@@ -28,6 +28,9 @@ directory under build/test/, and boots them:
                           every injection counted; two power off well while
                           their ticks interleave (time slices), the third
                           halts with interrupts off and is stopped
+  x86/bochs-ve-refused    Sandy Bridge (no EPT-violation #VE): a VM with
+                          `ve = on` is refused with the reason, the other
+                          VM runs to its end
 
 Every verdict rests on lines found in the serial log; exit statuses are
 checked as well but never suffice. Set STRATA_KEEP=1 to keep the temporary
@@ -69,6 +72,16 @@ memory = 8M
 [vm halts]
 kernel = vmxexits.elf
 memory = 6M
+"""
+
+VE_CFG = """# ve = on cannot be honoured without the #VE control
+[vm wantsve]
+kernel = vmxexits.elf
+memory = 8M
+ve = on
+[vm other]
+kernel = vmxexits.elf
+memory = 8M
 """
 
 MODULES = [
@@ -544,6 +557,25 @@ def t_bochs_vmx_exits(tmp, isos):
     return log
 
 
+def t_bochs_ve_refused(tmp, isos):
+    iso = make_vm_iso(tmp, "bochs-ve-refused", VE_CFG,
+                      [build_guest(tmp, "vmxexits")])
+    status, log = run_bochs(tmp, "bochs-ve-refused", iso,
+                            cpu="corei7_sandy_bridge_2600k")
+    check_no_exception(log)
+    need_line(log, "vmx: EPT-violation #VE no")
+    need_line(log, "error: vm wantsve: ve = on, but this CPU has no "
+              "EPT-violation #VE")
+    need(log, r"^error: vm wantsve: cannot be built \(-\d+\)$",
+         "build failure of VM wantsve")
+    if re.search(r"^\[wantsve\]", log, re.M):
+        raise Fail("the refused VM ran")
+    need(log, r"^\[other\] vmxexits: RESULT: PASS \(\d+ checks\)$",
+         "PASS result of VM other")
+    need_line(log, "vm other: ended: powered off (status 0)")
+    return log
+
+
 TESTS = [
     ("x86/bochs-boot", t_bochs_boot),
     ("x86/bochs-modules", t_bochs_modules),
@@ -557,6 +589,7 @@ TESTS = [
     ("x86/qemu-page-fault", t_qemu_page_fault),
     ("x86/qemu-nested-fault", t_qemu_nested_fault),
     ("x86/bochs-vmx-exits", t_bochs_vmx_exits),
+    ("x86/bochs-ve-refused", t_bochs_ve_refused),
 ]
 
 ISOS = {
