@@ -140,9 +140,36 @@ static inline uint64_t read_cntfrq(void)
 /* Busy-wait @us microseconds of the virtual counter. */
 void udelay(uint64_t us);
 
+/*
+ * Device accesses in the one form Strata can emulate from the syndrome
+ * (a plain [Xn] address): left to itself, the compiler may pick a
+ * post-indexed or pair form, which has no syndrome (ISV=0) and comes back
+ * as an external abort.
+ */
 static inline uint64_t mmio_read64(uint64_t addr)
 {
-	return *(volatile uint64_t *)addr;
+	uint64_t v;
+
+	__asm__ volatile("ldr %x0, [%1]" : "=r"(v) : "r"(addr) : "memory");
+	return v;
+}
+
+static inline uint32_t mmio_read32(uint64_t addr)
+{
+	uint32_t v;
+
+	__asm__ volatile("ldr %w0, [%1]" : "=r"(v) : "r"(addr) : "memory");
+	return v;
+}
+
+static inline void mmio_write64(uint64_t addr, uint64_t v)
+{
+	__asm__ volatile("str %x0, [%1]" : : "r"(v), "r"(addr) : "memory");
+}
+
+static inline void mmio_write32(uint64_t addr, uint32_t v)
+{
+	__asm__ volatile("str %w0, [%1]" : : "r"(v), "r"(addr) : "memory");
 }
 
 #endif

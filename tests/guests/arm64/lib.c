@@ -12,11 +12,9 @@ unsigned int failures;
 
 void putc(char c)
 {
-	volatile uint32_t *uart = (volatile uint32_t *)GUEST_PL011_BASE;
-
-	while (uart[UARTFR / 4] & FR_TXFF) {
+	while (mmio_read32(GUEST_PL011_BASE + UARTFR) & FR_TXFF) {
 	}
-	uart[UARTDR / 4] = (uint8_t)c;
+	mmio_write32(GUEST_PL011_BASE + UARTDR, (uint8_t)c);
 }
 
 void puts(const char *s)

@@ -51,11 +51,10 @@ static void wild_addresses(void)
 	unsigned int n = 0;
 
 	for (unsigned int i = 0; i < sizeof(wild) / sizeof(wild[0]); i++) {
-		volatile uint64_t *p = (volatile uint64_t *)wild[i];
 		uint64_t v;
 
-		*p = 0x1122334455667788UL;
-		v = *p;
+		mmio_write64(wild[i], 0x1122334455667788UL);
+		v = mmio_read64(wild[i]);
 		n += 2;
 		check(v == 0, "wild: 0x%lx read 0x%lx after a write, want 0",
 		      wild[i], v);
@@ -75,7 +74,7 @@ static void beyond_ipa(void)
 	uint64_t v;
 
 	dabts = 0;
-	v = *(volatile uint64_t *)a;
+	v = mmio_read64(a);
 	printf("misbehave: read at 0x%lx gave 0x%lx, %u aborts (ESR 0x%lx)\n",
 	       a, v, dabts, dabts ? dabt_esr : 0);
 }

@@ -4,12 +4,15 @@
  * (include/vmm/devices.h), each trapped to EL2 and emulated from the
  * syndrome: LDRB/LDRH/LDR w/LDR x, the sign-extending LDRSB/LDRSH into w
  * and x and LDRSW, STRB/STRH/STR w/STR x, and stores of XZR/WZR, with
- * several destination registers. Each access is checked three ways: the
+ * several destination registers, then other addressing forms (unscaled
+ * offsets, register offsets with shift and extension, load-acquire and
+ * store-release). Each access is checked three ways: the
  * value the guest got, the register's untouched/zeroed upper bits, and the
  * device's own view (LAST: size, direction, offset, running count; WVAL:
  * the value as the device received it). Ends with refused accesses (an
  * offset outside the device's registers, a write to read-only LAST), which
- * read as zero and change nothing.
+ * read as zero and change nothing, and the emulated PL011's registers as a
+ * driver probes them.
  */
 #include "guest.h"
 
@@ -128,6 +131,67 @@ static void test_loads(void)
 	LOAD("ldrb", "w", "x7", 0xff, 1, 0xa5);
 }
 
+/* Addressing forms other than [Xn]: all describe the access in ESR_EL2. */
+static void test_addressing(void)
+{
+	uint64_t base = TD(0), v;
+	uint64_t idx = 0x30;
+
+	set_scratch(0x30, 0);
+	__asm__ volatile("stur %x0, [%1, #-8]" : : "r"(0x1111222233334444UL),
+			 "r"(TD(0x38)) : "memory");
+	check_last("stur x, [xn, #-8]", 0x30, 8, true);
+	check_val("stur x (WVAL)", wval(), 0x1111222233334444UL);
+	__asm__ volatile("ldur %w0, [%1, #-4]" : "=r"(v) : "r"(TD(0x38))
+			 : "memory");
+	check_val("ldur w, [xn, #-4]", v, 0x11112222);
+	check_last("ldur w", 0x34, 4, false);
+	__asm__ volatile("ldr %x0, [%1, %2]" : "=r"(v) : "r"(base), "r"(idx)
+			 : "memory");
+	check_val("ldr x, [xn, xm]", v, 0x1111222233334444UL);
+	check_last("ldr x, [xn, xm]", 0x30, 8, false);
+	__asm__ volatile("ldrsh %x0, [%1, %2, lsl #1]" : "=r"(v)
+			 : "r"(base), "r"(idx / 2 + 3) : "memory");
+	check_val("ldrsh x, [xn, xm, lsl #1]", v, 0x1111);
+	check_last("ldrsh x, [xn, xm, lsl #1]", 0x36, 2, false);
+	__asm__ volatile("strb %w0, [%1, %w2, uxtw]" : : "r"(0xeeU), "r"(base),
+			 "r"((uint32_t)idx + 7) : "memory");
+	check_last("strb w, [xn, wm, uxtw]", 0x37, 1, true);
+	check_val("strb w, [xn, wm, uxtw] (WVAL)", wval(), 0xee);
+	__asm__ volatile("stlr %w0, [%1]" : : "r"(0xabcdef01U), "r"(TD(0x30))
+			 : "memory");
+	check_last("stlr w", 0x30, 4, true);
+	check_val("stlr w (WVAL)", wval(), 0xabcdef01);
+	__asm__ volatile("ldar %x0, [%1]" : "=r"(v) : "r"(TD(0x30)) : "memory");
+	check_val("ldar x", v, 0xee112222abcdef01UL);
+	check_last("ldar x", 0x30, 8, false);
+}
+
+/*
+ * The emulated PL011 seen from the guest: the identification registers
+ * Linux's AMBA bus reads, the flags, a configuration register's state, and
+ * a refused 8-byte access.
+ */
+static void test_pl011(void)
+{
+	static const uint8_t id[8] = { 0x11, 0x10, 0x34, 0x00,
+				       0x0d, 0xf0, 0x05, 0xb1 };
+	uint64_t u = GUEST_PL011_BASE;
+	uint64_t unclaimed = counter(STRATA_CTR_MMIO_UNCLAIMED);
+
+	for (unsigned int i = 0; i < 8; i++) {
+		check_val("PL011 ID register", mmio_read32(u + 0xfe0 + 4 * i),
+			  id[i]);
+	}
+	check_val("PL011 UARTFR", mmio_read32(u + 0x018), 0x90);
+	check_val("PL011 UARTCR after reset", mmio_read32(u + 0x030), 0x300);
+	mmio_write32(u + 0x024, 13);
+	check_val("PL011 UARTIBRD kept", mmio_read32(u + 0x024), 13);
+	check_val("PL011 8-byte read (refused)", mmio_read64(u + 0x018), 0);
+	check_val("PL011 refusals counted",
+		  counter(STRATA_CTR_MMIO_UNCLAIMED) - unclaimed, 1);
+}
+
 /* Refused accesses read as zero, write nothing and leave LAST alone. */
 static void test_refused(void)
 {
@@ -159,10 +223,12 @@ int guest_main(void *dtb)
 	count = last() >> 32;
 	test_stores();
 	test_loads();
+	test_addressing();
 	printf("mmio: %u checks of %lu scratch accesses done; %lu MMIO exits, %lu through MMIO SPTEs\n",
 	       tests, count, counter(STRATA_CTR_MMIO) - mmio,
 	       counter(STRATA_CTR_MMIO_SPTE_HITS) - hits);
 	test_refused();
+	test_pl011();
 	if (failures) {
 		printf("mmio: %u failures\n", failures);
 		return 1;
