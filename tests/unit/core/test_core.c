@@ -510,13 +510,17 @@ static void dump_matches_golden(void)
 	CHECK(core_teardown(&pt));
 }
 
-/* Random operations against a flat model of a small window, audited. */
+/*
+ * Random operations, MMIO SPTEs included, against a flat model of a small
+ * window, audited.
+ */
 #define WIN_PAGES	2048	/* 8 MiB window at 1 GiB - 4 MiB */
 #define WIN_BASE	(SZ_1G - 4 * SZ_2M / 2)
 
 struct model_page {
 	paddr_t pa;
 	unsigned int prot;	/* 0 = unmapped */
+	int mmio;		/* MMIO SPTE generation, -1 = none */
 };
 
 static struct model_page model[WIN_PAGES];
@@ -531,12 +535,15 @@ static void random_op(void)
 	paddr_t pa = TEST_PA((test_rand() % 64) * SZ_2M + (test_rand() % 2) *
 			     first * SZ_4K);
 	uint64_t i;
+	int gen;
 
-	switch (test_rand() % 5) {
+	switch (test_rand() % 6) {
 	case 0:
 	case 1:
 		if (s2pt_map(&pt, gpa, pa, n * SZ_4K, prot) == 0) {
 			for (i = 0; i < n; i++) {
+				/* Never over an MMIO SPTE. */
+				CHECK(model[first + i].mmio < 0);
 				model[first + i].pa = pa + i * SZ_4K;
 				model[first + i].prot = prot;
 			}
@@ -546,7 +553,18 @@ static void random_op(void)
 		if (s2pt_unmap(&pt, gpa, n * SZ_4K) == 0) {
 			for (i = 0; i < n; i++) {
 				model[first + i].prot = 0;
+				model[first + i].mmio = -1;
 			}
+		}
+		break;
+	case 5:
+		/* Succeeds exactly on pages with neither mapping nor SPTE. */
+		gen = (int)(test_rand() % (S2_MMIO_GEN_MAX + 1));
+		if (model[first].prot || model[first].mmio >= 0) {
+			CHECK_EQ(s2pt_set_mmio(&pt, gpa, gen), -EEXIST);
+		} else {
+			CHECK_EQ(s2pt_set_mmio(&pt, gpa, gen), 0);
+			model[first].mmio = gen;
 		}
 		break;
 	case 3:
@@ -572,19 +590,34 @@ static void random_ops_match_flat_model(void)
 {
 	unsigned int ops = test_long ? 200000 : 5000;
 	struct s2_translation t;
+	uint64_t gen;
 
 	memset(model, 0, sizeof(model));
+	for (unsigned int p = 0; p < WIN_PAGES; p++) {
+		model[p].mmio = -1;
+	}
 	CHECK_EQ(core_setup(&pt, fmt_ia_bits, 0), 0);
 	for (unsigned int k = 0; k < ops; k++) {
 		random_op();
+		if (test_cur_failed) {
+			return;
+		}
 		for (unsigned int j = 0; j < 8; j++) {
 			uint64_t p = test_rand() % WIN_PAGES;
-			int ret = s2pt_lookup(&pt, WIN_BASE + p * SZ_4K, &t);
+			gpa_t a = WIN_BASE + p * SZ_4K;
+			int ret = s2pt_lookup(&pt, a, &t);
 
 			if (model[p].prot) {
 				CHECK_EQ(ret, 0);
 				CHECK_EQ(t.pa, model[p].pa);
 				CHECK_EQ(t.prot, model[p].prot);
+			} else {
+				CHECK_EQ(ret, -ENOENT);
+			}
+			ret = s2pt_get_mmio(&pt, a, &gen);
+			if (model[p].mmio >= 0) {
+				CHECK_EQ(ret, 0);
+				CHECK_EQ(gen, model[p].mmio);
 			} else {
 				CHECK_EQ(ret, -ENOENT);
 			}
