@@ -130,6 +130,16 @@ def t_usage_errors(tmp):
          r"invalid choice: 'mips'"),
         (["image", "--vm", "kernel=" + k], r"-o/--output"),
     ]
+    with open("/proc/cpuinfo") as f:
+        vmx = any(l.startswith("flags") and " vmx" in l for l in f)
+    if not vmx and os.path.exists("/dev/kvm"):
+        cases.append((["run", "--arch", "x86_64", "--emulator", "kvm",
+                       "--vm", "kernel=" + k],
+                      r"--emulator kvm: this host's CPU shows no VMX"))
+    elif not os.path.exists("/dev/kvm"):
+        cases.append((["run", "--arch", "x86_64", "--emulator", "kvm",
+                       "--vm", "kernel=" + k],
+                      r"--emulator kvm: /dev/kvm does not exist"))
     for argv, pattern in cases:
         rc, out, err = launch(argv, timeout=30)
         expect(rc, out, err, 2, r"^strata: error: .*" + pattern,
