@@ -16,6 +16,8 @@
 
 #define PTE_P		BIT(0)
 #define PTE_RW		BIT(1)
+#define PTE_US		BIT(2)
+#define PTE_TABLE	(PTE_P | PTE_RW | PTE_US)
 #define PTE_PS		BIT(7)
 #define PTES		512
 #define MAX_PDS		512	/* one PDPT: 512 GiB */
@@ -77,13 +79,13 @@ static void build_page_tables(uint64_t *t, gpa_t base, unsigned int nr_pd)
 {
 	uint64_t *pml4 = t, *pdpt = t + PTES, *pd = t + 2 * PTES;
 
-	pml4[0] = (base + PAGE_SIZE) | PTE_P | PTE_RW;
+	pml4[0] = (base + PAGE_SIZE) | PTE_TABLE;
 	for (unsigned int i = 0; i < nr_pd; i++) {
-		pdpt[i] = (base + (2 + i) * PAGE_SIZE) | PTE_P | PTE_RW;
+		pdpt[i] = (base + (2 + i) * PAGE_SIZE) | PTE_TABLE;
 		for (unsigned int j = 0; j < PTES; j++) {
 			pd[i * PTES + j] = ((uint64_t)i * SZ_1G +
 					    (uint64_t)j * SZ_2M) |
-					   PTE_P | PTE_RW | PTE_PS;
+					   PTE_TABLE | PTE_PS;
 		}
 	}
 }

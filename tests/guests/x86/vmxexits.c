@@ -6,11 +6,13 @@
  * (allowed MSRs keep what is written, refused values fault), CR0/CR4/CR8
  * writes (VMXE and OSXSAVE refused, NE under the guest's control as it
  * sees it), string port I/O and VMX instructions refused with the right
- * exception, INVD and HLT with interrupts on continuing, and that every
- * exception it provoked was counted as injected. Then it spins, printing
- * ticks, so that two copies of it side by side show time slicing on the
- * console. A VM given exactly 6 MiB of RAM ends with CLI; HLT instead of
- * powering off, which Strata must report as a stopped VM.
+ * exception, INVD and HLT with interrupts on continuing, VMCALL from CPL 3
+ * (reached with SYSRET, left with SYSCALL through the LSTAR it set)
+ * denied, and that every exception it provoked was counted as injected.
+ * Then it spins, printing ticks, so that two copies of it side by side
+ * show time slicing on the console. A VM given exactly 6 MiB of RAM ends
+ * with CLI; HLT instead of powering off, which Strata must report as a
+ * stopped VM.
  */
 #include "guest.h"
 
@@ -19,10 +21,13 @@
 #define TICK_LOOPS	400000UL
 
 #define MSR_EFER	0xc0000080
+#define MSR_STAR	0xc0000081
 #define MSR_LSTAR	0xc0000082
+#define MSR_SFMASK	0xc0000084
 #define MSR_FS_BASE	0xc0000100
 #define MSR_KGS_BASE	0xc0000102
 #define MSR_PAT		0x277
+#define EFER_SCE	(1UL << 0)
 #define EFER_NXE	(1UL << 11)
 #define EFER_LME	(1UL << 8)
 #define EFER_LMA	(1UL << 10)
@@ -179,6 +184,67 @@ static void check_refused_insns(void)
 	       "INVD or HLT raised an exception");
 }
 
+/*
+ * user_vmcall(): drop to CPL 3 with SYSRET (user CS 0x2b, SS 0x23 from
+ * STAR), make a COUNTER hypercall there, come back with SYSCALL to
+ * syscall_entry (LSTAR) and return the hypercall's status.
+ */
+long user_vmcall(void);
+void syscall_entry(void);
+__asm__(".text\n"
+	"user_vmcall:\n"
+	"	push %rbx\n"
+	"	push %rbp\n"
+	"	mov %rsp, user_saved_rsp(%rip)\n"
+	"	lea 1f(%rip), %rcx\n"
+	"	pushfq\n"
+	"	pop %r11\n"
+	"	sysretq\n"
+	"1:	mov $0xC6000004, %eax\n"
+	"	xor %ebx, %ebx\n"
+	"	vmcall\n"
+	"	mov %rax, %rdi\n"
+	"	syscall\n"
+	"syscall_entry:\n"
+	"	mov user_saved_rsp(%rip), %rsp\n"
+	"	mov %rdi, %rax\n"
+	"	pop %rbp\n"
+	"	pop %rbx\n"
+	"	ret\n");
+uint64_t user_saved_rsp;
+
+/* GDT: kernel code/data as Strata's, then SYSRET's user data and code. */
+static const uint64_t user_gdt[6] __attribute__((aligned(16))) = {
+	0,
+	0x00af9a000000ffffULL,	/* 0x08 kernel code, 64-bit */
+	0x00cf92000000ffffULL,	/* 0x10 kernel data */
+	0,			/* 0x18 (SYSRET's 32-bit code) */
+	0x00cff2000000ffffULL,	/* 0x20 user data, DPL 3 */
+	0x00affa000000ffffULL,	/* 0x28 user code, 64-bit, DPL 3 */
+};
+
+static void check_user_vmcall(void)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) gdtr = { sizeof(user_gdt) - 1,
+					   (uint64_t)(uintptr_t)user_gdt };
+	unsigned long hc = counter(STRATA_CTR_HYPERCALLS);
+	long st;
+
+	__asm__ volatile("lgdt %0" : : "m"(gdtr) : "memory");
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+	wrmsr(MSR_STAR, (0x18ULL << 48) | (0x08ULL << 32));
+	wrmsr(MSR_SFMASK, 0);
+	wrmsr(MSR_LSTAR, (uint64_t)(uintptr_t)syscall_entry);
+	st = user_vmcall();
+	EXPECT(st == STRATA_HC_DENIED, "VMCALL at CPL 3 returned %ld", st);
+	/* Only the first COUNTER call of this check reached the VMM. */
+	EXPECT(counter(STRATA_CTR_HYPERCALLS) == hc + 1,
+	       "VMCALL at CPL 3 reached the hypercall handler");
+}
+
 /* Busy ticks: two copies of this guest interleave on the console. */
 static void spin(void)
 {
@@ -199,6 +265,7 @@ int guest_main(void)
 	check_msrs();
 	check_crs();
 	check_refused_insns();
+	check_user_vmcall();
 	n = counter(STRATA_CTR_INJECTED) - inj0;
 	EXPECT(n == injected, "%lu exceptions injected, expected %lu", n,
 	       injected);

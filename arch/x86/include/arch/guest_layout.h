@@ -7,8 +7,8 @@
  * point (a raw image at its load address):
  *   CR0 = PE|MP|ET|NE|WP|PG, CR4 = PAE|OSFXSR|OSXMMEXCPT, EFER = LME|LMA;
  *   CR3 = identity page tables Strata built in guest RAM (2 MiB pages,
- *   read/write/execute, covering [0, max(4 GiB, end of RAM)), so the MMIO
- *   test device and unbacked addresses are mapped too);
+ *   read/write/execute, user-accessible, covering [0, max(4 GiB, end of
+ *   RAM)), so the MMIO test device and unbacked addresses are mapped too);
  *   GDTR = a GDT in the same area: 0x08 64-bit code, 0x10 flat data;
  *   CS = 0x08, DS/ES/SS/FS/GS = 0x10; IDTR limit 0 (install an IDT before
  *   taking exceptions, or a fault ends the VM as a triple fault);
