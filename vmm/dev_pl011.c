@@ -33,11 +33,11 @@
 #define UARTCR		0x030	/* control */
 #define UARTIFLS	0x034	/* FIFO interrupt levels */
 #define UARTIMSC	0x038	/* interrupt mask */
-#define UARTRIS		0x03c	/* raw interrupt status (read-only) */
-#define UARTMIS		0x040	/* masked interrupt status (read-only) */
+#define UARTRIS		0x03c	/* raw interrupt status (RO) */
+#define UARTMIS		0x040	/* masked interrupt status (RO) */
 #define UARTICR		0x044	/* interrupt clear (write-only) */
 #define UARTDMACR	0x048	/* DMA control */
-#define UARTPERIPHID0	0xfe0	/* 0xfe0..0xffc: PeriphID0-3, PCellID0-3 */
+#define UARTPERIPHID0	0xfe0	/* to 0xffc: PeriphID0-3, PCellID0-3 */
 
 #define FR_RXFE		BIT(4)	/* receive FIFO empty */
 #define FR_TXFE		BIT(7)	/* transmit FIFO empty */
@@ -193,7 +193,7 @@ static int pl011_write(struct vcpu *v, struct io_device *d, uint64_t off,
 		uint32_t mask = ((1U << (size * 8)) - 1) << shift;
 
 		if (reg == UARTICR) {
-			r = 0;		/* write-only: clear only these bits */
+			r = 0;	/* write-only: clear just these bits */
 		} else if (!pl011_reg_read(d->priv, reg, &r)) {
 			return -EINVAL;
 		}
@@ -202,7 +202,10 @@ static int pl011_write(struct vcpu *v, struct io_device *d, uint64_t off,
 		/* The data byte is bits 7:0; the rest of UARTDR is status. */
 		return 0;
 	}
-	return pl011_reg_write(v->vm, d->priv, reg, (uint32_t)val) ? 0 : -EINVAL;
+	if (!pl011_reg_write(v->vm, d->priv, reg, (uint32_t)val)) {
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static const struct io_device_ops pl011_ops = {

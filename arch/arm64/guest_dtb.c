@@ -279,8 +279,8 @@ int guest_dtb_build(struct vm *vm)
 	}
 	size = guest_dtb_write(buf, sizeof(buf), &d);
 	if (size < 0) {
-		pr_err("vm %s: cannot write its device tree: %s\n", vm->cfg->name,
-		       fdt_strerror(size));
+		pr_err("vm %s: cannot write its device tree: %s\n",
+		       vm->cfg->name, fdt_strerror(size));
 		return -EINVAL;
 	}
 	gpa = vm_place(vm, ALIGN_UP(size, PAGE_SIZE), PAGE_SIZE);

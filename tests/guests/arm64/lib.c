@@ -84,7 +84,8 @@ static void vprintf(const char *fmt, va_list ap)
 			break;
 		case 'u':
 		case 'x':
-			u = longs ? va_arg(ap, uint64_t) : va_arg(ap, unsigned int);
+			u = longs ? va_arg(ap, uint64_t) :
+				    va_arg(ap, unsigned int);
 			put_num(u, *fmt == 'u' ? 10 : 16, width, pad, false);
 			break;
 		case '%':
@@ -358,7 +359,7 @@ static bool find_prop_node(struct dt_walk *w, unsigned int depth,
 	struct find_prop *f = (struct find_prop *)w;
 
 	if (f->matched >= depth) {
-		f->matched = depth - 1;		/* left the matched subtree */
+		f->matched = depth - 1;	/* left the matched subtree */
 	}
 	if (f->matched == depth - 1 && depth <= f->n &&
 	    name_matches(name, f->comps[depth - 1], f->lens[depth - 1])) {

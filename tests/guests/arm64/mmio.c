@@ -195,7 +195,8 @@ static void test_pl011(void)
 /* Refused accesses read as zero, write nothing and leave LAST alone. */
 static void test_refused(void)
 {
-	uint64_t before = last(), unclaimed = counter(STRATA_CTR_MMIO_UNCLAIMED);
+	uint64_t unclaimed = counter(STRATA_CTR_MMIO_UNCLAIMED);
+	uint64_t before = last();
 	uint64_t v;
 
 	__asm__ volatile("ldr %w0, [%1]" : "=r"(v) : "r"(TD(0x200)) : "memory");

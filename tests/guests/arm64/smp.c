@@ -116,7 +116,8 @@ static void refusals(unsigned int n)
 	      n, st);
 	st = hvc(PSCI_FEATURES, PSCI_CPU_ON, 0, 0).status;
 	check(st == 0, "smp: FEATURES(CPU_ON) returned %ld", st);
-	st = hvc(PSCI_FEATURES, 0xC4000001UL, 0, 0).status;	/* CPU_SUSPEND */
+	/* CPU_SUSPEND is not offered */
+	st = hvc(PSCI_FEATURES, 0xC4000001UL, 0, 0).status;
 	check(st == -1, "smp: FEATURES(CPU_SUSPEND) returned %ld", st);
 }
 

@@ -96,7 +96,7 @@ static void test_data_to_console(void)
 	CHECK_EQ(wr(0x000, 4, 0x148), 0);	/* bits above 7:0 dropped */
 	CHECK_EQ(wr(0x000, 1, 'i'), 0);
 	CHECK_EQ(wr(0x000, 2, '\n'), 0);
-	CHECK_EQ(wr(0x001, 1, 'X'), 0);		/* not the data byte: ignored */
+	CHECK_EQ(wr(0x001, 1, 'X'), 0);	/* not the data byte: ignored */
 	CHECK(strcmp(console, "Hi\n") == 0);
 }
 
@@ -120,7 +120,7 @@ static void test_config_registers_keep_state(void)
 	CHECK_EQ(wr(0x030, 4, 0x301), 0);
 	CHECK_EQ(rd(0x030, 2, &v), 0);
 	CHECK_EQ(v, 0x301);
-	CHECK_EQ(wr(0x031, 1, 0x0), 0);		/* high byte of CR only */
+	CHECK_EQ(wr(0x031, 1, 0x0), 0);	/* high byte of CR only */
 	CHECK_EQ(rd(0x030, 4, &v), 0);
 	CHECK_EQ(v, 0x001);
 	CHECK_EQ(rd(0x030, 1, &v), 0);
