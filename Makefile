@@ -104,7 +104,7 @@ fuzz: deps
 	$(Q)$(PYTHON) tests/fuzz/run.py --seconds $(FUZZ_SECONDS)
 
 clean:
-	rm -rf build/x86_64 build/arm64 build/test build/host
+	rm -rf build/x86_64 build/arm64 build/test build/host build/guests
 
 help:
 	@sed -n '1,5p' Makefile
