@@ -164,8 +164,17 @@ static enum exit_action handle_sync(struct vcpu *v)
 			(unsigned long long)a->esr,
 			(unsigned long long)a->pc);
 		return EXIT_YIELD;
-	case ESR_EC_UNKNOWN:
 	case ESR_EC_SYS64:
+		if (vgic_is_sgi_reg(a->esr)) {
+			unsigned int rt = (unsigned int)(a->esr >> 5) & 31;
+
+			vgic_send_sgi(v, rt == 31 ? 0 : a->x[rt]);
+			skip_insn(a);
+			return EXIT_RESUME;
+		}
+		inject_undef(v);
+		return vm_running(v->vm) ? EXIT_RESUME : EXIT_YIELD;
+	case ESR_EC_UNKNOWN:
 	case ESR_EC_HVC32:
 	case ESR_EC_SMC32:
 	case 0x03:	/* MCR/MRC CP15 (AArch32 EL0) */
@@ -195,9 +204,9 @@ enum exit_action arm64_handle_exit(struct vcpu *v, unsigned int vec)
 	case EXIT_SYNC:
 		return handle_sync(v);
 	case EXIT_IRQ:
-		return gic_handle_irq(false) ? EXIT_YIELD : EXIT_RESUME;
+		return gic_handle_irq(false) ? EXIT_TIMER : EXIT_RESUME;
 	case EXIT_FIQ:
-		return gic_handle_irq(true) ? EXIT_YIELD : EXIT_RESUME;
+		return gic_handle_irq(true) ? EXIT_TIMER : EXIT_RESUME;
 	default:
 		vm_fail(v->vm, "SError at PC 0x%llx (ESR 0x%llx)",
 			(unsigned long long)a->pc,

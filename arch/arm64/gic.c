@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * The least GICv3 that time slicing needs: the EL2 physical timer (CNTHP,
- * PPI 26) enabled as a group 1 interrupt in the distributor and this CPU's
- * redistributor, the CPU interface used through its system registers at
- * EL2, acknowledge and end of interrupt. Guests get no virtual interrupts
- * from this (no vGIC yet): HCR_EL2.IMO/FMO send every physical interrupt
- * that arrives while a guest runs to EL2, where it ends the guest's slice.
+ * The least physical GICv3 that time slicing needs: the EL2 physical timer
+ * (CNTHP, PPI 26) enabled as a group 1 interrupt in the distributor and
+ * this CPU's redistributor, the CPU interface used through its system
+ * registers at EL2, acknowledge and end of interrupt; every other interrupt
+ * is disabled. HCR_EL2.IMO/FMO send a physical interrupt that arrives while
+ * a guest runs to EL2. Guests' own interrupts are virtual (vgic.c).
  * Addresses come from the host DTB (arm64_board).
  */
 #include <arch/board.h>
@@ -162,11 +162,9 @@ int gic_init(void)
 	return 0;
 }
 
-void slice_timer_start(uint64_t us)
+void slice_timer_arm(uint64_t cval)
 {
-	uint64_t ticks = read_sysreg(cntfrq_el0) / 1000000 * us;
-
-	write_sysreg(ticks ? ticks : 1, SYS_CNTHP_TVAL_EL2);
+	write_sysreg(cval, SYS_CNTHP_CVAL_EL2);
 	write_sysreg(CNT_CTL_ENABLE, SYS_CNTHP_CTL_EL2);
 	isb();
 }

@@ -3,6 +3,7 @@
  * The arm64 part of a VM: its emulated devices where the guest memory map
  * (arch/guest_layout.h) puts them, and the DTB its vCPU 0 finds in x0.
  */
+#include <arch/guest.h>
 #include <arch/guest_dtb.h>
 #include <arch/guest_layout.h>
 #include <arch/sysreg.h>
@@ -38,6 +39,9 @@ int arch_vm_init(struct vm *vm)
 	ret = dev_pl011_add(vm, GUEST_PL011_BASE);
 	if (!ret) {
 		ret = dev_testdev_add(vm, IO_MMIO, GUEST_TESTDEV_BASE);
+	}
+	if (!ret) {
+		ret = vgic_init(vm);
 	}
 	if (ret) {
 		pr_err("vm %s: cannot add its devices (%d)\n", vm->name, ret);

@@ -205,6 +205,7 @@ static bool vcpu_load(struct vcpu *v)
 	write_sysreg(vm->arch.cntvoff, cntvoff_el2);
 	el1_load(&v->arch.el1);
 	fpsimd_load(&v->arch.fp);
+	vgic_load(v);
 	isb();
 	if (read_sysreg(hcr_el2) != hcr) {
 		/* FWB is RES0 without FEAT_S2FWB: the encoding would be wrong. */
@@ -226,6 +227,7 @@ static bool vcpu_load(struct vcpu *v)
 
 static void vcpu_put(struct vcpu *v)
 {
+	vgic_put(v);
 	el1_save(&v->arch.el1);
 	fpsimd_save(&v->arch.fp);
 	/* The guest's timer must not fire while others run. */
@@ -239,6 +241,7 @@ int arch_vcpu_init(struct vcpu *v)
 	struct vm *vm = v->vm;
 
 	v->arch.mpidr = v->id;
+	vgic_vcpu_init(v);
 	if (v->id == 0) {
 		arm64_vcpu_reset(v, vm->image.entry, vm->arch.dtb_gpa);
 	} else {
@@ -252,19 +255,36 @@ void arch_vcpu_destroy(struct vcpu *v)
 	(void)v;	/* nothing beyond struct vcpu */
 }
 
+static uint64_t cntpct(void)
+{
+	isb();
+	return read_sysreg(cntpct_el0);
+}
+
+/*
+ * The slice ends ARM64_SLICE_US after it starts; the EL2 timer fires then,
+ * or earlier when the guest's virtual timer is due, so that its interrupt
+ * is delivered on time even if the guest never exits by itself.
+ */
 void arch_vcpu_run(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
+	uint64_t end;
 
 	if (!vcpu_load(v)) {
 		return;
 	}
-	slice_timer_start(ARM64_SLICE_US);
+	end = cntpct() + read_sysreg(cntfrq_el0) / 1000000 * ARM64_SLICE_US;
 	while (vm_running(vm) && v->state == VCPU_RUNNABLE) {
-		unsigned int vec = guest_enter(&v->arch);
+		enum exit_action act;
+		unsigned int vec;
 
+		vgic_flush(v);
+		slice_timer_arm(MIN(end, vgic_vtimer_deadline(v)));
+		vec = guest_enter(&v->arch);
 		vm->ctr[STRATA_CTR_EXITS]++;
-		if (arm64_handle_exit(v, vec) == EXIT_YIELD) {
+		act = arm64_handle_exit(v, vec);
+		if (act == EXIT_YIELD || (act == EXIT_TIMER && cntpct() >= end)) {
 			break;
 		}
 	}

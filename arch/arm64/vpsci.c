@@ -182,10 +182,15 @@ enum exit_action arm64_handle_call(struct vcpu *v)
 void arm64_vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t arg)
 {
 	struct arch_vcpu *a = &v->arch;
+	struct vgic_cpu vgic = a->vgic;	/* the redistributor stays */
 	uint64_t mpidr = a->mpidr;
 
 	memset(a, 0, sizeof(*a));
 	a->mpidr = mpidr;
+	a->vgic = vgic;
+	memset(a->vgic.lr, 0, sizeof(a->vgic.lr));
+	a->vgic.ap0r0 = 0;
+	a->vgic.ap1r0 = 0;
 	a->x[0] = arg;
 	a->pc = entry;
 	a->pstate = PSR_MODE_EL1H | PSR_DAIF;

@@ -13,9 +13,10 @@ compiler) and boot them as VMs from a bundle: exceptions Strata injects,
 PSCI and unknown calls, a second vCPU, FP/SIMD state across other VMs'
 slices, a write-protect fault, an exception storm and a reset request that
 stop only their own VM, a guest spinning with no exits that must not keep
-another VM from finishing (time slicing by the EL2 timer), and guests
-running tens of thousands of stray instructions (seeded, so a failure
-replays) that must neither stop Strata nor the VM beside them.
+another VM from finishing (time slicing by the EL2 timer), guests running
+tens of thousands of stray instructions (seeded, so a failure replays)
+that must neither stop Strata nor the VM beside them, and virtual timer
+interrupts and an SGI through the virtual GIC.
 """
 import os
 import re
@@ -328,7 +329,7 @@ struct res {
 };
 
 int main(void);
-void exc_c(void);
+void exc_c(uint64_t kind);
 void secondary_c(uint64_t ctx);
 
 __asm__(".section .text.start, \"ax\"\n"
@@ -340,13 +341,17 @@ __asm__(".section .text.start, \"ax\"\n"
 	"	movz x0, #0x0005\n	movk x0, #0xc600, lsl #16\n	hvc #0\n"
 	"1:	b 1b\n"
 	"secondary:\n"
+	"	adrp x1, vectors\n	add x1, x1, :lo12:vectors\n"
+	"	msr vbar_el1, x1\n	isb\n"
 	"	adrp x1, sec_stack_top\n	add x1, x1, :lo12:sec_stack_top\n"
 	"	mov sp, x1\n	bl secondary_c\n"
 	"2:	b 2b\n"
 	".text\n.balign 2048\nvectors:\n"
-	".rept 16\n.balign 128\n	b exc_entry\n.endr\n"
+	".irp k, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
+	".balign 128\n	sub sp, sp, #176\n	stp x0, x1, [sp]\n"
+	"	mov x0, #\\k\n	b exc_entry\n.endr\n"
 	"exc_entry:\n"
-	"	stp x0, x1, [sp, #-176]!\n	stp x2, x3, [sp, #16]\n"
+	"	stp x2, x3, [sp, #16]\n"
 	"	stp x4, x5, [sp, #32]\n	stp x6, x7, [sp, #48]\n"
 	"	stp x8, x9, [sp, #64]\n	stp x10, x11, [sp, #80]\n"
 	"	stp x12, x13, [sp, #96]\n	stp x14, x15, [sp, #112]\n"
@@ -433,11 +438,41 @@ static uint64_t counter(unsigned int id)
 	return call(0, HC_COUNTER, id, 0, 0).x1;
 }
 
+static volatile uint64_t irq_count, irq_id, irq_late_max, sgi_count;
+static volatile uint64_t spurious, sec_ready;
+
+/* IRQs: acknowledge, note, quiet the timer, end. */
+static void irq_c(void)
+{
+	uint64_t iar = sysreg(s3_0_c12_c12_0);	/* ICC_IAR1_EL1 */
+	uint64_t id = iar & 0xffffff, late;
+
+	if (id == 27) {
+		late = sysreg(cntvct_el0) - sysreg(cntv_cval_el0);
+		if (late > irq_late_max) {
+			irq_late_max = late;
+		}
+		__asm__ volatile("msr cntv_ctl_el0, xzr\nisb");
+		irq_count++;
+	} else if (id < 16) {
+		sgi_count++;
+	} else if (id >= 1020) {
+		spurious++;
+		return;
+	}
+	irq_id = id;
+	__asm__ volatile("msr s3_0_c12_c12_1, %0\nisb" : : "r"(iar));
+}
+
 /* Every exception: record it and step over the instruction. */
-void exc_c(void)
+void exc_c(uint64_t kind)
 {
 	uint64_t elr = sysreg(elr_el1);
 
+	if ((kind & 3) == 1) {
+		irq_c();
+		return;
+	}
 	exc_esr = sysreg(esr_el1);
 	exc_far = sysreg(far_el1);
 	exc_elr = elr;
@@ -445,9 +480,46 @@ void exc_c(void)
 	__asm__ volatile("msr elr_el1, %0" : : "r"(elr + 4));
 }
 
+#define GICD		0x08000000UL
+#define GICR(cpu)	(0x080a0000UL + (cpu) * 0x20000UL)
+#define REG32(a)	(*(volatile uint32_t *)(a))
+
+/* This vCPU's side of the virtual GIC: group 1, the timer and SGI 1. */
+static int gic_setup(unsigned int cpu)
+{
+	uint64_t rd = GICR(cpu), sgi = rd + 0x10000;
+	int ok = REG32(GICD + 0xffe8) == 0x3b && REG32(rd + 0xffe8) == 0x3b &&
+		 (REG32(rd + 0x8) & 0xffff00) == cpu << 8;
+
+	REG32(GICD) = 2;				/* EnableGrp1 */
+	REG32(rd + 0x14) = 0;				/* awake */
+	ok = ok && !(REG32(rd + 0x14) & 4);
+	REG32(sgi + 0x80) = ~0U;			/* group 1 */
+	*(volatile uint8_t *)(sgi + 0x400 + 27) = 0xa0;
+	*(volatile uint8_t *)(sgi + 0x400 + 1) = 0x90;
+	REG32(sgi + 0x100) = (1U << 27) | (1U << 1);	/* enable */
+	ok = ok && REG32(sgi + 0x100) == ((1U << 27) | (1U << 1)) &&
+	     (REG32(sgi + 0x418) >> 24) == 0xa0;
+	__asm__ volatile("mrs x0, s3_0_c12_c12_5\norr x0, x0, #1\n"
+			 "msr s3_0_c12_c12_5, x0\nisb\n"	/* SRE */
+			 "mov x0, #0xff\nmsr s3_0_c4_c6_0, x0\n"	/* PMR */
+			 "mov x0, #1\nmsr s3_0_c12_c12_7, x0\nisb"	/* IGRPEN1 */
+			 : : : "x0");
+	return ok;
+}
+
 void secondary_c(uint64_t ctx)
 {
 	sec_ctx = ctx;
+#if MODE == 9
+	gic_setup(1);
+	__asm__ volatile("msr daifclr, #2");
+	sec_ready = 1;
+	while (!sgi_count) {
+		__asm__ volatile("wfi");
+	}
+	__asm__ volatile("msr daifset, #2");
+#endif
 	call(0, PSCI_CPU_OFF, 0, 0, 0);
 }
 
@@ -674,6 +746,77 @@ static void chaos(uint64_t seed, unsigned int n)
 	puts("\n");
 }
 
+/* Arm the virtual timer @us from now and wait for its interrupt. */
+static void timer_round(uint64_t us, int use_wfi)
+{
+	uint64_t want = irq_count + 1;
+	uint64_t end = sysreg(cntvct_el0) + sysreg(cntfrq_el0);
+
+	__asm__ volatile("msr cntv_tval_el0, %0\nmov x0, #1\n"
+			 "msr cntv_ctl_el0, x0\nisb\nmsr daifclr, #2"
+			 : : "r"(sysreg(cntfrq_el0) / 1000000 * us) : "x0");
+	while (irq_count < want && sysreg(cntvct_el0) < end) {
+		if (use_wfi) {
+			__asm__ volatile("wfi");
+		}
+	}
+	__asm__ volatile("msr daifset, #2");
+}
+
+/*
+ * The virtual timer through the virtual GIC, waiting in WFI and spinning,
+ * a masked timer that must stay quiet, and an SGI to the second vCPU.
+ */
+static void check_timer(void)
+{
+	uint64_t freq = sysreg(cntfrq_el0), n, end, late;
+
+	check(16, gic_setup(0), "virtual GIC registers");
+	for (int i = 0; i < 3; i++) {
+		timer_round(5000, 1);
+	}
+	for (int i = 0; i < 3; i++) {
+		timer_round(5000, 0);
+	}
+	check(17, irq_count == 6 && irq_id == 27, "timer interrupts");
+	late = irq_late_max;
+	/* IMASK set: condition met, no interrupt; cleared: at once. */
+	n = irq_count;
+	__asm__ volatile("msr cntv_tval_el0, xzr\nmov x0, #3\n"
+			 "msr cntv_ctl_el0, x0\nisb\nmsr daifclr, #2" : : : "x0");
+	for (end = sysreg(cntvct_el0) + freq / 200; sysreg(cntvct_el0) < end;) {
+	}
+	check(18, irq_count == n, "a masked timer interrupted");
+	__asm__ volatile("mov x0, #1\nmsr cntv_ctl_el0, x0\nisb" : : : "x0");
+	for (end = sysreg(cntvct_el0) + freq; irq_count == n &&
+	     sysreg(cntvct_el0) < end;) {
+	}
+	__asm__ volatile("msr daifset, #2");
+	check(18, irq_count == n + 1, "the unmasked timer did not interrupt");
+	/* SGI 1 to vCPU 1, which waits for it in WFI. */
+	check(19, call(0, PSCI_CPU_ON, 1, (uint64_t)secondary, 0).x0 == 0,
+	      "CPU_ON");
+	for (end = sysreg(cntvct_el0) + freq; !sec_ready &&
+	     sysreg(cntvct_el0) < end;) {
+	}
+	__asm__ volatile("msr s3_0_c12_c11_5, %0\nisb"	/* ICC_SGI1R_EL1 */
+			 : : "r"((1UL << 24) | (1UL << 1)));
+	for (end = sysreg(cntvct_el0) + freq;
+	     call(0, PSCI_AFF_INFO, 1, 0, 0).x0 != 1 &&
+	     sysreg(cntvct_el0) < end;) {
+	}
+	check(19, sgi_count == 1 && irq_id == 1, "SGI 1 to vCPU 1");
+	puts("timer: irqs ");
+	puthex(irq_count);
+	puts(" sgis ");
+	puthex(sgi_count);
+	puts(" spurious ");
+	puthex(spurious);
+	puts(" late max (us) ");
+	puthex(late * 1000000 / freq);
+	puts("\n");
+}
+
 int main(void)
 {
 #if MODE == 1 || MODE == 2	/* faults: all the checks */
@@ -713,12 +856,20 @@ int main(void)
 	puts("chaos: start\n");
 	chaos(MODE == 7 ? 0x9e3779b97f4a7c15UL : 0xd1b54a32d192ed03UL, 50000);
 	return 0;
+#elif MODE == 9		/* timer: interrupts through the virtual GIC */
+	puts("timer: start\n");
+	check_timer();
+	puts("timer: failed mask ");
+	puthex(failed);
+	puts("\n");
+	return (int)failed;
 #endif
 }
 """
 
 GUEST_MODES = {"faults_a": 1, "faults_b": 2, "spin": 3, "talk": 4,
-               "storm": 5, "reset": 6, "chaos_a": 7, "chaos_b": 8}
+               "storm": 5, "reset": 6, "chaos_a": 7, "chaos_b": 8,
+               "timer": 9}
 GUEST_CFLAGS = ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror",
                 "-Wno-unused-function", "-ffreestanding", "-fno-builtin",
                 "-fno-stack-protector", "-fno-pie", "-fno-common",
@@ -892,6 +1043,25 @@ def test_chaos_cortex_a57():
     return chaos("arm64/chaos-cortex-a57", "cortex-a57")
 
 
+def test_virtual_timer():
+    # Virtual timer interrupts and an SGI through the virtual GIC, while
+    # another VM spins without exits.
+    cfg = ("[vm tm]\nkernel = timer.elf\nmemory = 16M\ncpus = 2\n"
+           "[vm spin]\nkernel = spin.elf\nmemory = 16M\n")
+    run = run_guests("vtimer", "max,pauth-impdef=on", cfg, ["timer", "spin"])
+    c = Check(run)
+    c.line(r"^\[tm\] timer: irqs 0x0{15}7 sgis 0x0{15}1 spurious 0x0{16} "
+           r"late max \(us\) 0x[0-9a-f]{16}$",
+           "7 timer interrupts and one SGI")
+    c.line(r"^\[tm\] timer: failed mask 0x0{16}$", "every timer check passed")
+    c.line(r"^vm tm: ended: powered off \(status 0\)$", "tm powered off")
+    c.line(r"^vm spin: ended: powered off \(status 0\)$",
+           "spin powered off")
+    c.line(r"^Strata: all 2 VMs ended: 2 ok, 0 failed$", "summary")
+    c.status(STOP_OK)
+    return c.report("arm64/virtual-timer")
+
+
 def test_uboot_guests():
     # The board path: U-Boot's booti with the bundle as its initrd.
     if not os.path.exists(UBOOT):
@@ -963,7 +1133,7 @@ TESTS = [test_qemu_kernel, test_qemu_cortex_a57, test_uboot_booti,
          test_no_dtb, test_smp_psci, test_el1_refusal, test_exception_dump,
          test_guest_faults_max, test_guest_faults_cortex_a57,
          test_time_slicing, test_uboot_guests, test_chaos_max,
-         test_chaos_cortex_a57]
+         test_chaos_cortex_a57, test_virtual_timer]
 
 
 def main():

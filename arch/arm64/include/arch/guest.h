@@ -20,9 +20,10 @@
  *   the guest-physical space (EC 0x21 / 0x20, IFSC 0x10); a fetch from an
  *   address no memory backs stops the VM (vm_handle_s2_fault()).
  * - A trapped instruction Strata does not emulate (system registers such as
- *   the EL1 physical timer, ICC_SGI1R_EL1, pointer authentication, SVE, SME,
- *   AArch32 HVC/SMC) gets an Undefined Instruction exception (EC 0x00) in
- *   the same way, at the trapped instruction.
+ *   the EL1 physical timer, SVE, SME, AArch32 HVC/SMC and coprocessor
+ *   accesses) gets an Undefined Instruction exception (EC 0x00) in the same
+ *   way, at the trapped instruction. (ICC_SGI1R_EL1 and friends are
+ *   emulated by the virtual GIC, arch/vgic.h.)
  * - Every injection is counted in STRATA_CTR_INJECTED. If the first
  *   instruction of the vector an injection sent the guest to faults again
  *   and again (ARM64_MAX_NESTED_INJECTS times in a row, the arm64 triple
@@ -36,6 +37,7 @@
 
 #include <types.h>
 
+struct vm;
 struct vcpu;
 struct arch_vcpu;
 struct arch_fpsimd;
@@ -114,7 +116,8 @@ void fpsimd_load(const struct arch_fpsimd *fp);
 
 enum exit_action {
 	EXIT_RESUME,	/* enter the guest again */
-	EXIT_YIELD,	/* end the time slice (WFI, timer, vCPU or VM stop) */
+	EXIT_YIELD,	/* end the time slice (WFI, vCPU or VM stop) */
+	EXIT_TIMER,	/* the EL2 timer fired: slice end or guest timer */
 };
 
 enum exit_action arm64_handle_exit(struct vcpu *v, unsigned int vec);
@@ -141,13 +144,29 @@ void arm64_vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t arg);
  * there is no GICv3 (then guests cannot be time-sliced and are not run).
  */
 int gic_init(void);
-/* Arm the EL2 timer to fire after @us microseconds. */
-void slice_timer_start(uint64_t us);
+/* Arm the EL2 timer to fire when the physical count reaches @cval. */
+void slice_timer_arm(uint64_t cval);
 void slice_timer_stop(void);
 /*
  * Acknowledge a physical interrupt taken from the guest (@fiq for group 0).
  * Returns true when it was the slice timer (the slice is over).
  */
 bool gic_handle_irq(bool fiq);
+
+/* ---- vgic.c (arch/vgic.h) ---- */
+
+/* Register the VM's distributor and redistributors on its bus. */
+int vgic_init(struct vm *vm);
+void vgic_vcpu_init(struct vcpu *v);
+/* Load / save @v's list registers (the vCPU's other state is loaded). */
+void vgic_load(struct vcpu *v);
+void vgic_put(struct vcpu *v);
+/* Before an entry: put what is pending and enabled in list registers. */
+void vgic_flush(struct vcpu *v);
+/* Physical count at which @v's virtual timer fires, ~0 if it will not. */
+uint64_t vgic_vtimer_deadline(struct vcpu *v);
+/* A trapped ICC_SGI1R/ASGI1R/SGI0R_EL1 write, from its ESR_EL2. */
+bool vgic_is_sgi_reg(uint64_t esr);
+void vgic_send_sgi(struct vcpu *v, uint64_t val);
 
 #endif

@@ -55,6 +55,7 @@
 /* EL2 timer and GICv3 CPU interface registers, by encoding. */
 #define SYS_CNTHP_TVAL_EL2	s3_4_c14_c2_0
 #define SYS_CNTHP_CTL_EL2	s3_4_c14_c2_1
+#define SYS_CNTHP_CVAL_EL2	s3_4_c14_c2_2
 #define SYS_ICC_PMR_EL1		s3_0_c4_c6_0
 #define SYS_ICC_IAR1_EL1	s3_0_c12_c12_0
 #define SYS_ICC_EOIR1_EL1	s3_0_c12_c12_1

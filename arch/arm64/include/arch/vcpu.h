@@ -22,6 +22,7 @@
 
 #ifndef __ASSEMBLY__
 #include <types.h>
+#include <arch/vgic.h>
 
 /* FP/SIMD registers: q0-q31 as (low, high) pairs, then FPSR and FPCR. */
 struct arch_fpsimd {
@@ -76,6 +77,7 @@ struct arch_el1_regs {
  * @inject_pc: where the last injected exception sent the guest (to spot a
  *	vector that itself faults).
  * @nested_injects: injections in a row at @inject_pc.
+ * @vgic: its redistributor and list registers (arch/vgic.h).
  */
 struct arch_vcpu {
 	uint64_t x[31];
@@ -89,6 +91,7 @@ struct arch_vcpu {
 	uint64_t mpidr;
 	uint64_t inject_pc;
 	unsigned int nested_injects;
+	struct vgic_cpu vgic;
 };
 
 _Static_assert(__builtin_offsetof(struct arch_vcpu, pc) == VCPU_PC,
@@ -113,12 +116,14 @@ _Static_assert(__builtin_offsetof(struct arch_fpsimd, fpcr) == FPSIMD_FPCR,
  * @cntvoff: CNTVOFF_EL2 of every vCPU (the guest's virtual counter is the
  *	physical counter minus this).
  * @entered: a vCPU of the VM ran (the EL2 controls were reported).
+ * @vgic: its virtual GIC distributor.
  */
 struct arch_vm {
 	gpa_t dtb_gpa;
 	uint64_t dtb_size;
 	uint64_t cntvoff;
 	bool entered;
+	struct vgic_dist vgic;
 };
 
 #endif /* !__ASSEMBLY__ */

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A small virtual GICv3 per VM (arch/arm64/vgic.c): the distributor and
+ * redistributors are emulated MMIO at the addresses of the guest DTB
+ * (arch/guest_layout.h), and interrupts reach the guest through the CPU's
+ * virtual CPU interface (ICH_LR<n>_EL2), which the guest drives with its
+ * own ICC_* registers without exits.
+ *
+ * What is there: SGIs (ICC_SGI1R_EL1 / ICC_SGI0R_EL1 / ICC_ASGI1R_EL1
+ * writes, trapped and emulated) and PPIs per vCPU, the virtual timer as
+ * PPI 27 (level: pending while CNTV_CTL_EL0 says ENABLE, not IMASK,
+ * ISTATUS), 32 SPIs whose registers hold what the guest writes (no device
+ * raises them yet), group, enable, pending, priority and configuration
+ * registers, affinity routing only (GICD_CTLR.ARE reads as one), no LPIs,
+ * no ITS. Active state lives in the list registers only.
+ */
+#ifndef STRATA_ARCH_ARM64_VGIC_H
+#define STRATA_ARCH_ARM64_VGIC_H
+
+#include <types.h>
+
+#define VGIC_NR_LRS		4	/* list registers Strata uses at most */
+#define VGIC_NR_SPIS		32
+#define VGIC_INTID_VTIMER	27
+#define VGIC_GICR_FRAME		0x20000	/* RD_base + SGI_base per vCPU */
+
+/**
+ * struct vgic_cpu - one vCPU's redistributor and virtual CPU interface.
+ * @group: IGROUPR0 (1 = group 1).
+ * @enabled: ISENABLER0.
+ * @pending: SGIs and PPIs pending and not yet in a list register.
+ * @icfgr1: ICFGR1 (PPI trigger modes; SGIs are edge).
+ * @prio: IPRIORITYR bytes of INTIDs 0-31.
+ * @sleep: GICR_WAKER.ProcessorSleep.
+ * @lr: ICH_LR<n>_EL2 while the vCPU is not on the CPU.
+ * @ap0r0: ICH_AP0R0_EL2.
+ * @ap1r0: ICH_AP1R0_EL2.
+ */
+struct vgic_cpu {
+	uint32_t group;
+	uint32_t enabled;
+	uint32_t pending;
+	uint32_t icfgr1;
+	uint8_t prio[32];
+	bool sleep;
+	uint64_t lr[VGIC_NR_LRS];
+	uint64_t ap0r0;
+	uint64_t ap1r0;
+};
+
+/**
+ * struct vgic_dist - a VM's distributor.
+ * @ctlr: GICD_CTLR enable bits (EnableGrp0, EnableGrp1).
+ * @group: IGROUPR1 (SPIs 32-63).
+ * @enabled: ISENABLER1.
+ * @pending: ISPENDR1.
+ * @icfgr: ICFGR2 and ICFGR3.
+ * @prio: IPRIORITYR bytes of SPIs 32-63.
+ * @irouter: GICD_IROUTER<n> of SPIs 32-63.
+ */
+struct vgic_dist {
+	uint32_t ctlr;
+	uint32_t group;
+	uint32_t enabled;
+	uint32_t pending;
+	uint32_t icfgr[2];
+	uint8_t prio[VGIC_NR_SPIS];
+	uint64_t irouter[VGIC_NR_SPIS];
+};
+
+#endif
