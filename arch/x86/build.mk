@@ -70,6 +70,8 @@ run: $(BUILD)/run.iso
 		'log: $(BUILD)/bochs.log' \
 		> $(BUILD)/bochsrc
 	$(Q): > $(BUILD)/serial.log
+	@echo "Bochs $(BOCHS_CPU), COM1 below. Strata halts when its VMs have ended"
+	@echo "(only test builds, TEST=1, end the emulator): Ctrl-C leaves Bochs."
 	$(Q)tail -f $(BUILD)/serial.log & tailpid=$$!; \
 		bochs -f $(BUILD)/bochsrc -q -rc $(BUILD)/bochs.cont \
 			</dev/null >$(BUILD)/bochs.out 2>&1; st=$$?; \
