@@ -4,6 +4,7 @@
 
 #include <arch/ept.h>
 #include "core_util.h"
+#include "ref_ept.h"
 
 const unsigned int fmt_ia_bits = 48;
 
@@ -129,6 +130,49 @@ static void ept_mmio_spte_is_misconfiguration(void)
 	CHECK(core_teardown(&pt));
 }
 
+static uint64_t ref_read(void *ctx, uint64_t pa)
+{
+	(void)ctx;
+	return *(const uint64_t *)(uintptr_t)pa;
+}
+
+/*
+ * The reference EPT walker (written from the SDM, not from our encoder)
+ * takes every access to an MMIO SPTE as a misconfiguration, with or without
+ * #VE, while an absent neighbour is a violation.
+ */
+static void ept_mmio_spte_misconfigures_in_reference(void)
+{
+	static const unsigned int access[] = { REF_READ, REF_WRITE, REF_FETCH };
+	unsigned int flags[] = { 0, S2PT_F_VE };
+	struct ref_ept_walk w;
+
+	for (unsigned int f = 0; f < ARRAY_SIZE(flags); f++) {
+		struct ref_ept_opts o = {
+			.ve = flags[f] & S2PT_F_VE, .maxphyaddr = 52,
+		};
+		uint64_t eptp;
+
+		CHECK_EQ(core_setup(&pt, 48, flags[f]), 0);
+		CHECK_EQ(s2pt_set_mmio(&pt, 0x12345000, 0x2a5), 0);
+		eptp = s2pt_root_desc(&pt);
+		for (unsigned int a = 0; a < ARRAY_SIZE(access); a++) {
+			ref_ept_walk(eptp, 0x12345678, access[a], &o, ref_read,
+				     NULL, &w);
+			CHECK_EQ(w.result, REF_EPT_MISCONFIG);
+			CHECK_EQ(w.why, REF_EPT_WHY_WRITE_NO_READ);
+			CHECK_EQ(w.fault_level, 0);
+			CHECK(!w.ve);
+		}
+		ref_ept_walk(eptp, 0x12346000, REF_READ, &o, ref_read, NULL,
+			     &w);
+		/* Absent entries carry SUPPRESS_VE: an exit, never a #VE. */
+		CHECK_EQ(w.result, REF_EPT_VIOLATION);
+		CHECK(!w.ve);
+		CHECK(core_teardown(&pt));
+	}
+}
+
 void run_format_tests(void)
 {
 	RUN_TEST(ept_leaf_encoding);
@@ -137,4 +181,5 @@ void run_format_tests(void)
 	RUN_TEST(ept_root_desc_is_eptp);
 	RUN_TEST(ept_table_count_in_ignored_bits);
 	RUN_TEST(ept_mmio_spte_is_misconfiguration);
+	RUN_TEST(ept_mmio_spte_misconfigures_in_reference);
 }

@@ -5,6 +5,7 @@
 #include <arch/stage2.h>
 #include <arch/stage2_flush.h>
 #include "core_util.h"
+#include "ref_stage2.h"
 
 const unsigned int fmt_ia_bits = 40;
 
@@ -168,6 +169,43 @@ static void stage2_mmio_spte_is_invalid_descriptor(void)
 	CHECK(core_teardown(&pt));
 }
 
+static uint64_t ref_read(void *ctx, uint64_t pa)
+{
+	(void)ctx;
+	return *(const uint64_t *)(uintptr_t)pa;
+}
+
+/*
+ * The reference stage-2 walker (written from the Arm ARM) takes every
+ * access to an MMIO SPTE as a level 3 translation fault, like an absent
+ * entry: the exit carries the faulting IPA for the emulation.
+ */
+static void stage2_mmio_spte_faults_in_reference(void)
+{
+	static const unsigned int access[] = { REF_READ, REF_WRITE, REF_FETCH };
+	struct ref_s2_walk w;
+	struct ref_s2_cfg cfg;
+
+	CHECK_EQ(core_setup(&pt, 40, 0), 0);
+	CHECK_EQ(s2pt_map(&pt, 0x40000000, TEST_PA(0), SZ_4K, S2_PROT_RWX), 0);
+	CHECK_EQ(s2pt_set_mmio(&pt, 0x40001000, 0x3ff), 0);
+	cfg = (struct ref_s2_cfg){
+		.vtcr = stage2_vtcr(&pt, 5),
+		.vttbr = s2pt_root_desc(&pt),
+		.parange_bits = 48,
+	};
+	for (unsigned int a = 0; a < ARRAY_SIZE(access); a++) {
+		ref_s2_walk(&cfg, 0x40001ff8, access[a], ref_read, NULL, &w);
+		CHECK_EQ(w.fault, REF_S2_TRANSLATION);
+		CHECK_EQ(w.fault_arm_level, 3);
+	}
+	/* The page beside it, in the same table, translates. */
+	CHECK_EQ(ref_s2_walk(&cfg, 0x40000008, REF_WRITE, ref_read, NULL, &w),
+		 REF_S2_OK);
+	CHECK_EQ(w.pa, TEST_PA(8));
+	CHECK(core_teardown(&pt));
+}
+
 void run_format_tests(void)
 {
 	RUN_TEST(stage2_geometry_per_ipa_size);
@@ -176,5 +214,6 @@ void run_format_tests(void)
 	RUN_TEST(stage2_cmo_only_normal_after_tlbi);
 	RUN_TEST(stage2_software_bits_in_invalid);
 	RUN_TEST(stage2_mmio_spte_is_invalid_descriptor);
+	RUN_TEST(stage2_mmio_spte_faults_in_reference);
 	RUN_TEST(stage2_tlbi_range_ops_cover_exactly);
 }
