@@ -354,15 +354,23 @@ def check_run(rc, out, err, guest, markers, what):
 def t_run_arm64(tmp):
     build_guests(ARM_GUESTS, "the arm64 guests")
     guest = os.path.join(ROOT, "build", "guests", "arm64", "hello.elf")
-    # Strata is built by the launcher (make); the cmdline keeps its commas.
+    rd = write(os.path.join(tmp, "rd.bin"),
+               b"STRATA-LAUNCHER-INITRD-0123456789" + bytes(4967))
+    # Strata is built by the launcher (make); every key reaches the guest,
+    # the cmdline with its commas.
     rc, out, err = launch(["run", "--timeout", "90", "--vm",
-                           "kernel=%s,name=hello,memory=32M,"
-                           "cmdline=quiet,x=1 y" % guest])
+                           "kernel=%s,initrd=%s,name=hello,memory=48M,"
+                           "cpus=2,cmdline=quiet,x=1 y" % (guest, rd)])
     if not re.search(r"^Strata \S+ \(arm64\)$", out, re.M):
         raise Fail("no Strata banner on the console: " + err[-300:])
     check_run(rc, out, err, "hello",
               [r"Hello from a Strata arm64 guest at EL1",
-               r"hello: bootargs 'quiet,x=1 y'", r"hello: PASS"],
+               r"hello: memory 0x[0-9a-f]+-0x[0-9a-f]+ \(48 MiB\), 2 vCPUs,"
+               r" .*",
+               r"hello: bootargs 'quiet,x=1 y'",
+               r"hello: initrd 0x[0-9a-f]+-0x[0-9a-f]+ \(5000 bytes\) "
+               r"starts 'STRATA-LAUNCHER-INITRD-012345678'",
+               r"hello: PASS"],
               "run arm64")
 
 
