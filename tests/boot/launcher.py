@@ -245,8 +245,7 @@ def t_image_arm64(tmp):
 def t_image_arm64_uboot(tmp):
     """The .img disk boots on QEMU's U-Boot: distro boot finds boot.scr,
     which loads Strata and the bundle and starts them with booti."""
-    build_guests(ARM_GUESTS, "the arm64 guests")
-    guest = os.path.join(ROOT, "build", "guests", "arm64", "hello.elf")
+    guest, = build_guests(tmp, "arm64", ["hello"])
     disk = os.path.join(tmp, "sd.img")
     rc, _, err = launch(["image", "--arch", "arm64", "--strata", ARM_BIN,
                          "--hv-cmdline", "loglevel=info", "--vm",
@@ -326,11 +325,23 @@ def t_run_emulator_fails(tmp):
            r"before Strata finished: .*nosuchcpu", "run with a bad CPU")
 
 
-def build_guests(d, what):
-    p = subprocess.run(["make", "-s", "-C", d], stdout=subprocess.PIPE,
+def build_guests(tmp, arch, names):
+    """Build the test guests @names of @arch into @tmp (a private output
+    directory: other boot scripts build the same guests at the same time);
+    returns their paths."""
+    out = os.path.join(tmp, "guests")
+    paths = [os.path.join(out, n + ".elf") for n in names]
+    if arch == "arm64":
+        argv = ["make", "-s", "-C", ARM_GUESTS, "OUT=" + out] + paths
+    else:
+        argv = ["make", "-s", "-f", os.path.join(X86_GUESTS, "Makefile"),
+                "O=" + out] + paths
+    p = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True, errors="replace")
     if p.returncode:
-        raise Fail("building %s failed: %s" % (what, p.stdout[-400:]))
+        raise Fail("building the %s guests failed: %s" %
+                   (arch, p.stdout[-400:]))
+    return paths
 
 
 def check_run(rc, out, err, guest, markers, what):
@@ -352,8 +363,7 @@ def check_run(rc, out, err, guest, markers, what):
 
 
 def t_run_arm64(tmp):
-    build_guests(ARM_GUESTS, "the arm64 guests")
-    guest = os.path.join(ROOT, "build", "guests", "arm64", "hello.elf")
+    guest, = build_guests(tmp, "arm64", ["hello"])
     rd = write(os.path.join(tmp, "rd.bin"),
                b"STRATA-LAUNCHER-INITRD-0123456789" + bytes(4967))
     # Strata is built by the launcher (make); every key reaches the guest,
@@ -377,12 +387,11 @@ def t_run_arm64(tmp):
 def t_run_arm64_failures(tmp):
     """Three VMs: hello ends well, wild is stopped by Strata, junk is not an
     image and never runs. Exit 1 naming both, hello's output intact."""
-    build_guests(ARM_GUESTS, "the arm64 guests")
-    g = os.path.join(ROOT, "build", "guests", "arm64")
+    hello, wild = build_guests(tmp, "arm64", ["hello", "wild"])
     junk = write(os.path.join(tmp, "junk.bin"), b"\x5a" * 3000)
     rc, out, err = launch(["run", "--timeout", "90",
-                           "--vm", "kernel=%s/hello.elf" % g,
-                           "--vm", "kernel=%s/wild.elf,memory=16M" % g,
+                           "--vm", "kernel=%s" % hello,
+                           "--vm", "kernel=%s,memory=16M" % wild,
                            "--vm", "kernel=%s" % junk])
     if re.search(NOT_READY, out):
         raise Skip("Strata cannot enter arm64 guests yet")
@@ -398,8 +407,7 @@ def t_run_arm64_failures(tmp):
 
 
 def t_run_x86_bochs(tmp):
-    build_guests(X86_GUESTS, "the x86 guests")
-    guest = os.path.join(ROOT, "build", "guests", "x86", "hello.elf")
+    guest, = build_guests(tmp, "x86_64", ["hello"])
     rc, out, err = launch(["run", "--arch", "x86_64", "--timeout", "120",
                            "--vm", "kernel=%s,name=hello,memory=16M" % guest])
     if not re.search(r"^Strata \S+ \(x86_64\)$", out, re.M):
