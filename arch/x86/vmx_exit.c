@@ -367,8 +367,7 @@ static bool cr0_write(struct vcpu *v, uint64_t val)
 
 static bool cr4_write(uint64_t val)
 {
-	if (val & (X86_CR4_VMXE | X86_CR4_SMXE | X86_CR4_OSXSAVE |
-		   ~vmx_caps.cr4_fixed1)) {
+	if (val & ~vmx_cr4_allowed()) {
 		return false;
 	}
 	if ((vmread(VMCS_GUEST_EFER) & X86_EFER_LMA) && !(val & X86_CR4_PAE)) {

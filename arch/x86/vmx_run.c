@@ -3,9 +3,10 @@
  * The VMX run loop: one time slice of one vCPU. The slice is measured by the
  * VMX-preemption timer, armed once per slice and saved at every exit, so a
  * guest that exits often still gives the CPU up on time. Around the slice
- * the vCPU's own x87/SSE registers and the MSRs VMX does not switch
- * (SYSCALL targets, KERNEL_GS_BASE) are loaded and saved, so no VM sees
- * another's values.
+ * the vCPU's own registers that VMX does not switch are loaded and saved:
+ * CR2, DR0-DR3, DR6, x87/SSE, the SYSCALL MSRs and KERNEL_GS_BASE. So no
+ * VM sees another's values, and a page fault address survives a slice
+ * ending between the fault and the guest's read of CR2.
  */
 #include <arch/cpu.h>
 #include <arch/vmcs.h>
@@ -25,19 +26,54 @@ static const uint32_t guest_msr_index[GUEST_MSR_NR] = {
 	[GUEST_MSR_KERNEL_GS_BASE] = MSR_KERNEL_GS_BASE,
 };
 
+#define DEFINE_DR_ACCESSORS(n)					\
+static inline uint64_t read_dr##n(void)				\
+{								\
+	uint64_t v;						\
+								\
+	__asm__ volatile("mov %%db" #n ", %0" : "=r"(v));	\
+	return v;						\
+}								\
+static inline void write_dr##n(uint64_t v)			\
+{								\
+	__asm__ volatile("mov %0, %%db" #n : : "r"(v));		\
+}
+
+DEFINE_DR_ACCESSORS(0)
+DEFINE_DR_ACCESSORS(1)
+DEFINE_DR_ACCESSORS(2)
+DEFINE_DR_ACCESSORS(3)
+DEFINE_DR_ACCESSORS(6)
+
 static void load_guest_state(struct vcpu *v)
 {
+	struct arch_vcpu *a = &v->arch;
+
 	for (unsigned int i = 0; i < GUEST_MSR_NR; i++) {
-		wrmsr(guest_msr_index[i], v->arch.msrs[i]);
+		wrmsr(guest_msr_index[i], a->msrs[i]);
 	}
-	__asm__ volatile("fxrstor64 %0" : : "m"(v->arch.fxsave) : "memory");
+	write_cr2(a->cr2);
+	write_dr0(a->dr[0]);
+	write_dr1(a->dr[1]);
+	write_dr2(a->dr[2]);
+	write_dr3(a->dr[3]);
+	write_dr6(a->dr6);
+	__asm__ volatile("fxrstor64 %0" : : "m"(a->fxsave) : "memory");
 }
 
 static void save_guest_state(struct vcpu *v)
 {
-	__asm__ volatile("fxsave64 %0" : "=m"(v->arch.fxsave) : : "memory");
+	struct arch_vcpu *a = &v->arch;
+
+	__asm__ volatile("fxsave64 %0" : "=m"(a->fxsave) : : "memory");
+	a->cr2 = read_cr2();
+	a->dr[0] = read_dr0();
+	a->dr[1] = read_dr1();
+	a->dr[2] = read_dr2();
+	a->dr[3] = read_dr3();
+	a->dr6 = read_dr6();
 	/* SWAPGS changes KERNEL_GS_BASE without an exit. */
-	v->arch.msrs[GUEST_MSR_KERNEL_GS_BASE] = rdmsr(MSR_KERNEL_GS_BASE);
+	a->msrs[GUEST_MSR_KERNEL_GS_BASE] = rdmsr(MSR_KERNEL_GS_BASE);
 }
 
 void vmx_report(struct vcpu *v, const char *fmt, ...)
@@ -70,7 +106,8 @@ void vmx_inject(struct vcpu *v, unsigned int vector, bool has_err,
 			vector);
 		return;
 	}
-	if (has_err) {
+	/* Real mode (unrestricted guest, CR0.PE clear) pushes no code. */
+	if (has_err && (vmread(VMCS_GUEST_CR0) & X86_CR0_PE)) {
 		info |= INTR_INFO_ERROR_CODE;
 		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, err);
 	}
@@ -108,7 +145,7 @@ static uint32_t slice_ticks(void)
 {
 	unsigned int shift = vmx_caps.misc & VMX_MISC_PREEMPT_SHIFT_MASK;
 
-	return (uint32_t)(VMX_SLICE_TSC >> shift);
+	return (uint32_t)MAX(VMX_SLICE_TSC >> shift, 1);
 }
 
 void arch_vcpu_run(struct vcpu *v)

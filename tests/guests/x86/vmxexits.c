@@ -10,7 +10,9 @@
  * (reached with SYSRET, left with SYSCALL through the LSTAR it set)
  * denied, and that every exception it provoked was counted as injected.
  * Then it spins, printing ticks, so that two copies of it side by side
- * show time slicing on the console. A VM given exactly 6 MiB of RAM ends
+ * show time slicing on the console, and checks that CR2, DR0 and LSTAR,
+ * which VMX does not switch, kept values unique to its VM across the
+ * slices of the others. A VM given exactly 6 MiB of RAM ends
  * with CLI; HLT instead of powering off, which Strata must report as a
  * stopped VM.
  */
@@ -245,14 +247,30 @@ static void check_user_vmcall(void)
 	       "VMCALL at CPL 3 reached the hypercall handler");
 }
 
-/* Busy ticks: two copies of this guest interleave on the console. */
+/*
+ * Busy ticks: copies of this guest interleave on the console. Registers
+ * VMX leaves to the hypervisor hold values unique to this VM meanwhile.
+ */
 static void spin(void)
 {
+	uint32_t r[4];
+	uint64_t mine, cr2, dr0;
+
+	cpuid(0x40000001, r);
+	mine = 0x5000UL * (r[2] + 1) + 0xabc;	/* ECX: the VM's slot */
+	__asm__ volatile("mov %0, %%cr2; mov %0, %%db0" : : "r"(mine));
+	wrmsr(MSR_LSTAR, mine);
 	for (unsigned int t = 1; t <= TICKS; t++) {
 		for (volatile unsigned long i = 0; i < TICK_LOOPS; i++) {
 		}
 		gprintf("vmxexits: tick %u\n", t);
 	}
+	__asm__ volatile("mov %%cr2, %0; mov %%db0, %1"
+			 : "=r"(cr2), "=r"(dr0));
+	EXPECT(cr2 == mine && dr0 == mine && rdmsr(MSR_LSTAR) == mine,
+	       "CR2 0x%lx DR0 0x%lx LSTAR 0x%lx after the ticks, not 0x%lx",
+	       (unsigned long)cr2, (unsigned long)dr0,
+	       (unsigned long)rdmsr(MSR_LSTAR), (unsigned long)mine);
 }
 
 int guest_main(void)

@@ -23,7 +23,11 @@
 #define X86_CR4_LA57	BIT(12)
 #define X86_CR4_VMXE	BIT(13)
 #define X86_CR4_SMXE	BIT(14)
+#define X86_CR4_FSGSBASE BIT(16)
+#define X86_CR4_PCIDE	BIT(17)
 #define X86_CR4_OSXSAVE	BIT(18)
+#define X86_CR4_SMEP	BIT(20)
+#define X86_CR4_SMAP	BIT(21)
 
 #define X86_EFER_SCE	BIT(0)
 #define X86_EFER_LME	BIT(8)

@@ -18,13 +18,18 @@ enum x86_guest_msr {
 /*
  * Guest general registers in encoding order (RAX=0 ... R15=15, see
  * arch/x86_decode.h); RSP (4) mirrors the VMCS guest RSP around exits.
- * @fxsave: the guest's x87/SSE state (FXSAVE image) between slices.
+ * Between slices the registers VMX does not switch are kept here: CR2,
+ * DR0-DR3 and DR6, the MSRs of enum x86_guest_msr, and the x87/SSE state
+ * (@fxsave, an FXSAVE image).
  */
 struct arch_vcpu {
 	uint64_t gprs[16];
 	paddr_t vmcs;		/* this vCPU's VMCS page (0 before init) */
 	bool launched;		/* VMLAUNCH done since the last VMCLEAR */
 	uint64_t cr8;		/* the guest's TPR (CR8 accesses exit) */
+	uint64_t cr2;
+	uint64_t dr[4];
+	uint64_t dr6;
 	uint64_t msrs[GUEST_MSR_NR];
 	uint8_t fxsave[512] __aligned(16);
 };

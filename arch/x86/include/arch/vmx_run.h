@@ -30,9 +30,18 @@ int vmx_enter(uint64_t *gprs, int launched);
 bool vmx_guest_is_64bit(const struct vm *vm);
 
 /*
- * CR0/CR4 bits the guest may not own: those VMX fixes (CR0.PE and PG are
- * the guest's with unrestricted guest), and CR4.OSXSAVE / SMXE whose
- * features Strata hides. Writes that change them exit.
+ * CR4 bits a guest may set: none that turns on state VMX does not switch
+ * between VMs (OSXSAVE's XCR0, PKE's PKRU, CET) or a feature Strata hides
+ * (VMXE, SMXE, LA57).
+ */
+#define VMX_CR4_GUEST_BITS	(GENMASK(11, 0) & ~X86_CR4_LA57)	|	\
+				X86_CR4_FSGSBASE | X86_CR4_PCIDE |	\
+				X86_CR4_SMEP | X86_CR4_SMAP
+
+/*
+ * CR0/CR4 bits the guest does not own: those VMX fixes (CR0.PE and PG are
+ * the guest's with unrestricted guest) and the CR4 bits it may not set.
+ * Writes that change them exit.
  */
 static inline uint64_t vmx_cr0_mask(void)
 {
@@ -40,10 +49,15 @@ static inline uint64_t vmx_cr0_mask(void)
 	       (~vmx_caps.cr0_fixed1 & 0xffffffffULL);
 }
 
+static inline uint64_t vmx_cr4_allowed(void)
+{
+	return (VMX_CR4_GUEST_BITS) & vmx_caps.cr4_fixed1 &
+	       ~vmx_caps.cr4_fixed0;
+}
+
 static inline uint64_t vmx_cr4_mask(void)
 {
-	return vmx_caps.cr4_fixed0 | ~vmx_caps.cr4_fixed1 | X86_CR4_OSXSAVE |
-	       X86_CR4_SMXE;
+	return ~vmx_cr4_allowed();
 }
 
 /* The CR0 / CR4 the CPU runs with for a guest that set @val. */
