@@ -23,6 +23,8 @@
 #define EPT_QUAL_READ		BIT(0)
 #define EPT_QUAL_WRITE		BIT(1)
 #define EPT_QUAL_FETCH		BIT(2)
+#define EPT_QUAL_GLA_VALID	BIT(7)
+#define EPT_QUAL_GLA_FINAL	BIT(8)	/* not a paging-structure access */
 
 /* Read a guest page-table entry of @size bytes at @gpa. */
 static int read_pte(struct vm *vm, gpa_t gpa, unsigned int size,
@@ -221,6 +223,7 @@ bool vmx_handle_ept(struct vcpu *v, bool misconfig)
 {
 	gpa_t gpa = vmread(VMCS_GUEST_PHYS_ADDR);
 	unsigned int acc = VM_ACC_R;
+	bool walk = false;
 
 	if (!misconfig) {
 		uint64_t q = vmread(VMCS_EXIT_QUALIFICATION);
@@ -228,13 +231,21 @@ bool vmx_handle_ept(struct vcpu *v, bool misconfig)
 		acc = ((q & EPT_QUAL_READ) ? VM_ACC_R : 0) |
 		      ((q & EPT_QUAL_WRITE) ? VM_ACC_W : 0) |
 		      ((q & EPT_QUAL_FETCH) ? VM_ACC_X : 0);
+		walk = (q & EPT_QUAL_GLA_VALID) && !(q & EPT_QUAL_GLA_FINAL);
 	}
 	switch (vm_handle_s2_fault(v, gpa, acc)) {
 	case VM_FAULT_FIXED:
 		return true;
 	case VM_FAULT_MMIO:
-		return emulate_mmio(v, gpa, acc);
+		break;
 	default:
 		return false;
 	}
+	/* The CPU walking the guest's page tables is not an instruction. */
+	if (walk) {
+		vm_fail(v->vm, "guest page tables in unbacked memory at GPA 0x%llx",
+			(unsigned long long)gpa);
+		return false;
+	}
+	return emulate_mmio(v, gpa, acc);
 }

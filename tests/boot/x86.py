@@ -22,12 +22,14 @@ directory under build/test/, and boots them:
   x86/qemu-page-fault     x86_fault=pf: #PF (vector 14) with the right CR2
   x86/qemu-nested-fault   x86_fault=nested: the handler faults while dumping;
                           a one-line notice and the halt, no loop
-  x86/bochs-vmx-exits     three VMs of tests/guests/x86/vmxexits.c: CPUID
+  x86/bochs-vmx-exits     four VMs of tests/guests/x86/vmxexits.c: CPUID
                           leaves, the MSR allow-list, CR writes, refused
                           instructions with the exception each must get,
-                          every injection counted; two power off well while
+                          CPL 3 VMCALL denied, every injection counted, CR2,
+                          DR0 and LSTAR kept per VM; two power off well while
                           their ticks interleave (time slices), the third
-                          halts with interrupts off and is stopped
+                          halts with interrupts off, the fourth points its
+                          page tables at unbacked memory: both are stopped
   x86/bochs-ve-refused    Sandy Bridge (no EPT-violation #VE): a VM with
                           `ve = on` is refused with the reason, the other
                           VM runs to its end
@@ -62,7 +64,8 @@ QEMU_EXIT_STOP_OK = (0 << 1) | 1
 QEMU_EXIT_NO_VMX = (2 << 1) | 1
 QEMU_EXIT_EXCEPTION = (3 << 1) | 1
 
-VMX_CFG = """# two well-behaved copies and one that ends in CLI; HLT (6 MiB)
+VMX_CFG = """# two well-behaved copies, one that ends in CLI; HLT (6 MiB) and
+# one whose page tables end in unbacked memory (5 MiB)
 [vm one]
 kernel = vmxexits.elf
 memory = 8M
@@ -72,6 +75,9 @@ memory = 8M
 [vm halts]
 kernel = vmxexits.elf
 memory = 6M
+[vm badpt]
+kernel = vmxexits.elf
+memory = 5M
 """
 
 VE_CFG = """# ve = on cannot be honoured without the #VE control
@@ -523,7 +529,7 @@ def t_bochs_vmx_exits(tmp, isos):
                       [build_guest(tmp, "vmxexits")])
     status, log = run_bochs(tmp, "bochs-vmx-exits", iso)
     check_no_exception(log)
-    for vm in ["one", "two", "halts"]:
+    for vm in ["one", "two", "halts", "badpt"]:
         for what in ["WRMSR of MSR 0xc0000080", "WRMSR of MSR 0xc0000082",
                      "WRMSR of MSR 0x277", "string port I/O (INS/OUTS) "
                      "on port 0x3f8"]:
@@ -552,7 +558,13 @@ def t_bochs_vmx_exits(tmp, isos):
          r"at RIP 0x[0-9a-f]+: nothing can wake it$", "stop of VM halts")
     if "[halts] vmxexits: HLT returned" in log:
         raise Fail("HLT with interrupts off returned")
-    need_line(log, "Strata: all 3 VMs ended: 2 ok, 1 failed")
+    need_line(log, "[badpt] vmxexits: RESULT: PASS; now page tables in "
+              "unbacked memory")
+    need_line(log, "vm badpt: ended: stopped: guest page tables in unbacked "
+              "memory at GPA 0xd0000000")
+    if "[badpt] vmxexits: the walk through unbacked memory returned" in log:
+        raise Fail("an access through unbacked page tables completed")
+    need_line(log, "Strata: all 4 VMs ended: 2 ok, 2 failed")
     check_status(status, 1, "bochs (Shutdown port)")
     return log
 

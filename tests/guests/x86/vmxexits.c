@@ -12,13 +12,17 @@
  * Then it spins, printing ticks, so that two copies of it side by side
  * show time slicing on the console, and checks that CR2, DR0 and LSTAR,
  * which VMX does not switch, kept values unique to its VM across the
- * slices of the others. A VM given exactly 6 MiB of RAM ends
- * with CLI; HLT instead of powering off, which Strata must report as a
- * stopped VM.
+ * slices of the others. A VM given exactly 6 MiB of RAM ends with CLI; HLT
+ * instead of powering off, one given 5 MiB by pointing its page tables at
+ * unbacked memory and touching an address they map; Strata must report
+ * both as stopped VMs.
  */
 #include "guest.h"
 
 #define HLT_RAM_SIZE	(6UL << 20)
+#define BADPT_RAM_SIZE	(5UL << 20)
+#define BADPT_TABLE	0xd0000000UL	/* unbacked */
+#define BADPT_ADDR	(512UL << 30)	/* what PML4 entry 1 maps */
 #define TICKS		6
 #define TICK_LOOPS	400000UL
 
@@ -295,6 +299,17 @@ int guest_main(void)
 			checks_failed ? "FAIL" : "PASS");
 		__asm__ volatile("cli; hlt" ::: "memory");
 		gprintf("vmxexits: HLT returned\n");
+	}
+	if (boot_info.ram_size == BADPT_RAM_SIZE) {
+		uint64_t cr3, *pml4;
+
+		gprintf("vmxexits: RESULT: %s; now page tables in unbacked memory\n",
+			checks_failed ? "FAIL" : "PASS");
+		__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+		pml4 = (uint64_t *)(uintptr_t)(cr3 & ~0xfffUL);
+		pml4[1] = BADPT_TABLE | 3;
+		(void)*(volatile uint64_t *)BADPT_ADDR;
+		gprintf("vmxexits: the walk through unbacked memory returned\n");
 	}
 	return checks_result("vmxexits");
 }

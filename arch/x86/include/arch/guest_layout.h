@@ -23,6 +23,9 @@
  *   structure (mem_lower/mem_upper, a memory map in which Strata's area is
  *   reserved, the VM's cmdline, boot loader name "Strata").
  *
+ * Only vCPU 0 runs: there is no local APIC to start the others with
+ * INIT/SIPI, so `cpus = N` gives N - 1 vCPUs that never leave reset.
+ *
  * What Strata does with what a guest does (arch/x86/vmx_exit.c):
  *   - an MMIO instruction it cannot decode gets #UD injected;
  *   - RDMSR/WRMSR outside the allow-list, string or REP port I/O, and
@@ -31,7 +34,8 @@
  *   - HLT with RFLAGS.IF set ends the time slice (nothing is ever injected
  *     that could wake it, so it continues after the HLT at its next slice);
  *     HLT with IF clear can never be woken: the VM is stopped as failed;
- *   - a triple fault or state VM entry refuses stops the VM as failed.
+ *   - a triple fault, a state VM entry refuses, or guest page tables the
+ *     CPU finds in unbacked memory stop the VM as failed.
  */
 #ifndef STRATA_ARCH_X86_GUEST_LAYOUT_H
 #define STRATA_ARCH_X86_GUEST_LAYOUT_H
