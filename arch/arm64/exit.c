@@ -165,6 +165,9 @@ static enum exit_action handle_sync(struct vcpu *v)
 			(unsigned long long)a->pc);
 		return EXIT_YIELD;
 	case ESR_EC_SYS64:
+		if (arm64_emulate_id_reg(v)) {
+			return EXIT_RESUME;
+		}
 		if (vgic_is_sgi_reg(a->esr)) {
 			unsigned int rt = (unsigned int)(a->esr >> 5) & 31;
 

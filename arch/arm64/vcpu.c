@@ -20,7 +20,7 @@
 
 #define HCR_GUEST	(HCR_EL2_VM | HCR_EL2_SWIO | HCR_EL2_FMO | \
 			 HCR_EL2_IMO | HCR_EL2_AMO | HCR_EL2_TWI | \
-			 HCR_EL2_TWE | HCR_EL2_TSC | HCR_EL2_RW)
+			 HCR_EL2_TWE | HCR_EL2_TID3 | HCR_EL2_TSC | HCR_EL2_RW)
 #define HCR_HOST	HCR_EL2_RW
 
 #define VMPIDR_RES1	BIT(31)
@@ -44,7 +44,8 @@ static bool cpu_has_pauth(void)
 /*
  * Every HCR_EL2 bit a guest runs with, set in full on each entry: stage 2 on,
  * set/way invalidation upgraded to clean+invalidate, physical interrupts and
- * SErrors to EL2, WFI/WFE and SMC trapped, EL1 is AArch64; FWB when the VM's
+ * SErrors to EL2, WFI/WFE and SMC trapped, ID register reads trapped (to
+ * hide what guests cannot use, idregs.c), EL1 is AArch64; FWB when the VM's
  * table uses the FWB encoding; pointer authentication untrapped where the
  * CPU has it (its keys are switched with the vCPU). Nothing is kept from the
  * loader.

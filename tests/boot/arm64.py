@@ -52,13 +52,13 @@ class Run:
         self.timed_out = timed_out
 
 
-def qemu_cmd(machine, cpu, extra):
-    return ["timeout", "-k", "5", str(TIMEOUT + 5), QEMU,
-            "-M", machine, "-cpu", cpu, "-m", "512M", "-nographic",
+def qemu_cmd(machine, cpu, extra, timeout=TIMEOUT, mem="512M"):
+    return ["timeout", "-k", "5", str(timeout + 5), QEMU,
+            "-M", machine, "-cpu", cpu, "-m", mem, "-nographic",
             "-semihosting", "-no-reboot"] + extra
 
 
-def run_qemu(cmd, on_output=None):
+def run_qemu(cmd, on_output=None, timeout=TIMEOUT):
     """Run @cmd, feeding its stdin through on_output(text_so_far) -> bytes."""
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -66,7 +66,7 @@ def run_qemu(cmd, on_output=None):
     sel.register(proc.stdout, selectors.EVENT_READ)
     os.set_blocking(proc.stdout.fileno(), False)
     buf = b""
-    deadline = time.monotonic() + TIMEOUT
+    deadline = time.monotonic() + timeout
     timed_out = False
     while True:
         left = deadline - time.monotonic()
@@ -117,7 +117,7 @@ class Check:
 
     def status(self, expected):
         if self.run.timed_out:
-            self.errors.append("timed out after %d s" % TIMEOUT)
+            self.errors.append("timed out")
         elif self.run.status != expected:
             self.errors.append("exit status %s, expected %d"
                                % (self.run.status, expected))
@@ -564,6 +564,18 @@ static void check_injected(void)
 	check(4, counter(CTR_INJECTED) - inj == 4, "INJECTED counter");
 }
 
+/* Feature ID registers: SVE and SME are hidden (their state is not
+ * switched), the rest is the CPU's. */
+static void check_id_regs(void)
+{
+	uint64_t pfr0 = sysreg(id_aa64pfr0_el1), pfr1 = sysreg(id_aa64pfr1_el1);
+	uint64_t zfr0 = sysreg(s3_0_c0_c4_4), smfr0 = sysreg(s3_0_c0_c4_5);
+
+	check(20, !((pfr0 >> 32) & 0xf) && !((pfr1 >> 24) & 0xf) && !zfr0 &&
+	      !smfr0 && ((pfr0 >> 4) & 0xf) != 0 && exc_count == 0,
+	      "ID registers");
+}
+
 static void check_calls(void)
 {
 	uint64_t hcs = counter(CTR_HYPERCALLS), unk = counter(CTR_HC_UNKNOWN);
@@ -821,6 +833,7 @@ int main(void)
 {
 #if MODE == 1 || MODE == 2	/* faults: all the checks */
 	puts("faults: start\n");
+	check_id_regs();
 	check_injected();
 	check_calls();
 	check_cpu_on();
@@ -876,9 +889,10 @@ GUEST_CFLAGS = ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror",
                 "-mgeneral-regs-only", "-mstrict-align", "-nostdlib",
                 "-static", "-no-pie", "-Wl,--build-id=none",
                 "-Wl,-Ttext=0x40080000", "-Wl,--no-warn-rwx-segments"]
-# HCR_EL2 a guest must run with: VM, SWIO, FMO, IMO, AMO, TWI, TWE, TSC, RW;
-# on -cpu max also FWB (46) and APK/API (40, 41), absent on cortex-a57.
-HCR_GUEST = 0x8008603b
+# HCR_EL2 a guest must run with: VM, SWIO, FMO, IMO, AMO, TWI, TWE, TID3,
+# TSC, RW; on -cpu max also FWB (46) and APK/API (40, 41), absent on
+# cortex-a57.
+HCR_GUEST = 0x800c603b
 HCR_MAX_ONLY = (1 << 46) | (1 << 41) | (1 << 40)
 
 

@@ -122,6 +122,11 @@ enum exit_action {
 
 enum exit_action arm64_handle_exit(struct vcpu *v, unsigned int vec);
 
+/* ---- idregs.c ---- */
+
+/* A trapped read of a feature ID register: answered and stepped over. */
+bool arm64_emulate_id_reg(struct vcpu *v);
+
 /* ---- inject.c ---- */
 
 /* Undefined Instruction at the guest's current PC. */

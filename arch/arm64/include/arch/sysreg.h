@@ -36,6 +36,7 @@
 #define HCR_EL2_AMO		(1 << 5)
 #define HCR_EL2_TWI		(1 << 13)
 #define HCR_EL2_TWE		(1 << 14)
+#define HCR_EL2_TID3		(1 << 18)
 #define HCR_EL2_TSC		(1 << 19)
 #define HCR_EL2_RW		0x80000000
 #define HCR_EL2_E2H		0x400000000
