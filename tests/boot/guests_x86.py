@@ -8,7 +8,8 @@ multiboot2 modules with a strata.cfg, two boots running at once:
   boot "guests"  six VMs at once: hello (COM1, 16550 probing, CPUID),
                  memtest (all of its RAM), mmio (every decoded form against
                  the test device), zap (stale translations through the
-                 counters), mb32 (a 32-bit multiboot v1 ELF32 guest) and
+                 counters), mb32 (a 32-bit multiboot v1 ELF32 guest, with
+                 MMIO from 32-bit and 16-bit code) and
                  mb32k (the same as a flat binary with the a.out kludge);
   boot "unruly"  ve (`ve = on`: over 10,000 touches of unbacked and zapped
                  memory, no #VE), misbehave (wild addresses, undecodable
@@ -237,7 +238,9 @@ def c_mb32(log, status):
          "greeting of the 32-bit guest")
     need(log, r"^\[mb32\] mb32: cmdline 'mb32 says hello'$",
          "the cmdline in the multiboot information")
-    result(log, "mb32", "mb32", 10)
+    need(log, r"^\[mb32\] mb32: 16-bit code: MMIO ok$",
+         "MMIO from 16-bit code")
+    result(log, "mb32", "mb32", 19)
     ended_ok(log, "mb32")
 
 
@@ -248,7 +251,7 @@ def c_mb32k(log, status):
          "the a.out-kludge load line for mb32k (0x100000-0x%x)" % end)
     need(log, r"^\[mb32k\] mb32: hello from a 32-bit multiboot guest$",
          "greeting of the flat 32-bit guest")
-    result(log, "mb32k", "mb32", 10)
+    result(log, "mb32k", "mb32", 19)
     ended_ok(log, "mb32k")
 
 

@@ -4,7 +4,8 @@
  * promises (EAX magic, the information structure with memory sizes and the
  * command line), greets over COM1, and runs MMIO forms in 32-bit code
  * (paging off) against the test device: 4-byte moffs, 66-prefixed and
- * byte stores including AH, MOVZX/MOVSX loads.
+ * byte stores including AH, MOVZX/MOVSX loads; then the same from 16-bit
+ * code in a segment whose base is not 0 (mb32/code16.S).
  */
 #include "guest.h"
 
@@ -65,6 +66,32 @@ static void mmio32(void)
 	EXPECT(r == 0x12346666, "movw 8(%%reg),%%r16: 0x%x", r);
 }
 
+/* mb32/code16.S */
+void run16(void);
+extern volatile uint32_t res16[5];
+
+/* The same device from 16-bit code (operand size 16, 67 for addresses). */
+static void mmio16(void)
+{
+	run16();
+	EXPECT(res16[0] == 0xaaaa5678, "16-bit: mov (%%edi),%%bx: 0x%x",
+	       res16[0]);
+	EXPECT(res16[1] == 0x12345678, "16-bit: mov 4(%%edi),%%ecx: 0x%x",
+	       res16[1]);
+	EXPECT(res16[2] == 0xbbbb0056, "16-bit: movzbw 8(%%edi),%%dx: 0x%x",
+	       res16[2]);
+	EXPECT(res16[3] == 0x1616, "16-bit: movswl 10(%%edi),%%esi: 0x%x",
+	       res16[3]);
+	EXPECT(res16[4] == 0xcccc5678, "16-bit: mov moffs32,%%ax: 0x%x",
+	       res16[4]);
+	EXPECT(ld32(0xc0) == 0x5678, "16-bit: mov %%ax,(%%edi) stored 0x%x",
+	       ld32(0xc0));
+	EXPECT(ld32(0xc8) == 0x16160056,
+	       "16-bit: mov %%ah / movw $imm16 stored 0x%x", ld32(0xc8));
+	gprintf("mb32: 16-bit code: MMIO %s\n",
+		checks_failed ? "FAILED" : "ok");
+}
+
 int mb_main(uint32_t magic, const struct mb_info *info)
 {
 	gprintf("mb32: hello from a 32-bit multiboot guest\n");
@@ -82,5 +109,6 @@ int mb_main(uint32_t magic, const struct mb_info *info)
 		}
 	}
 	mmio32();
+	mmio16();
 	return checks_result("mb32");
 }
