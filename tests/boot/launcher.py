@@ -18,6 +18,8 @@
                               and the guest's output once the arm64 run loop
                               is on main; until then Strata's refusal to enter
                               guests, reported as exit 1 with its reason
+  launcher/run-arm64-uboot    run --uboot: QEMU's U-Boot boots the .img
+                              disk, boot.scr starts Strata, hello passes
   launcher/run-arm64-failures hello beside a guest Strata stops and an image
                               it refuses: exit 1 naming both with reasons
   launcher/run-x86-bochs      a real run of the x86 hello guest under Bochs
@@ -126,6 +128,8 @@ def t_usage_errors(tmp):
           "kernel=" + k], r"--emulator bochs cannot run --arch arm64"),
         (["run", "--arch", "arm64", "--emulator", "kvm", "--vm",
           "kernel=" + k], r"kvm needs a aarch64 host|/dev/kvm"),
+        (["run", "--arch", "x86_64", "--uboot", "--vm", "kernel=" + k],
+         r"--uboot is for --arch arm64"),
         (["run", "--arch", "mips", "--vm", "kernel=" + k],
          r"invalid choice: 'mips'"),
         (["image", "--vm", "kernel=" + k], r"-o/--output"),
@@ -384,6 +388,20 @@ def t_run_arm64(tmp):
               "run arm64")
 
 
+def t_run_arm64_uboot(tmp):
+    """run --uboot: the board path, U-Boot's distro boot from the .img."""
+    guest, = build_guests(tmp, "arm64", ["hello"])
+    rc, out, err = launch(["run", "--uboot", "--timeout", "90",
+                           "--hv-cmdline", "loglevel=info", "--vm",
+                           "kernel=%s,name=hello,cmdline=via,u-boot" % guest])
+    if not re.search(r"^Found U-Boot script /boot\.scr$", out, re.M):
+        raise Fail("U-Boot did not run boot.scr: " + out[-300:])
+    if not re.search(r"^command line: 'loglevel=info'$", out, re.M):
+        raise Fail("Strata did not get boot.scr's bootargs")
+    check_run(rc, out, err, "hello", [r"hello: bootargs 'via,u-boot'",
+                                      r"hello: PASS"], "run arm64 --uboot")
+
+
 def t_run_arm64_failures(tmp):
     """Three VMs: hello ends well, wild is stopped by Strata, junk is not an
     image and never runs. Exit 1 naming both, hello's output intact."""
@@ -424,6 +442,7 @@ TESTS = [("launcher/usage-errors", t_usage_errors),
          ("launcher/run-timeout", t_run_timeout),
          ("launcher/run-emulator-fails", t_run_emulator_fails),
          ("launcher/run-arm64", t_run_arm64),
+         ("launcher/run-arm64-uboot", t_run_arm64_uboot),
          ("launcher/run-arm64-failures", t_run_arm64_failures),
          ("launcher/run-x86-bochs", t_run_x86_bochs)]
 
