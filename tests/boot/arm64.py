@@ -18,6 +18,7 @@ tens of thousands of stray instructions (seeded, so a failure replays)
 that must neither stop Strata nor the VM beside them, and virtual timer
 interrupts and an SGI through the virtual GIC.
 """
+import gzip
 import os
 import re
 import selectors
@@ -33,6 +34,7 @@ IMAGE = os.path.join(ROOT, "build", "test", "arm64", "strata.bin")
 UBOOT = "/usr/lib/u-boot/qemu_arm64/u-boot.bin"
 QEMU = "qemu-system-aarch64"
 TIMEOUT = 30            # seconds per QEMU run
+LINUX_TIMEOUT = 120     # ... booting Linux (about 6-10 s when idle)
 LINK_ADDR = 0x40200000
 UBOOT_ADDR = 0x40400000  # booti address: not the link address
 UBOOT_INITRD = 0x46000000  # where the guest bundle waits for booti
@@ -1076,6 +1078,138 @@ def test_virtual_timer():
     return c.report("arm64/virtual-timer")
 
 
+# ---- a real Linux guest -----------------------------------------------------
+
+LINUX_DEPS = os.path.join(ROOT, "build", "deps", "linux-arm64")
+LINUX_INIT = """#!/bin/busybox sh
+/bin/busybox echo "STRATA-LINUX-$((6 * 7)) on $(/bin/busybox uname -m)"
+/bin/busybox poweroff -f
+"""
+
+
+def apt_unpack(pkg, dest):
+    """apt-get download @pkg and unpack it into @dest; error text or None."""
+    tmp = tempfile.mkdtemp(prefix="apt-", dir=os.path.dirname(dest))
+    try:
+        p = subprocess.run(["apt-get", "download", "-q", pkg], cwd=tmp,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        debs = [f for f in os.listdir(tmp) if f.endswith(".deb")]
+        if p.returncode or not debs:
+            return "apt-get download %s failed: %s" % (
+                pkg, p.stdout.decode(errors="replace").strip()[-200:])
+        subprocess.run(["dpkg-deb", "-x", os.path.join(tmp, debs[0]), dest],
+                       check=True)
+        return None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def linux_deps():
+    """Debian's arm64 kernel Image and busybox, fetched once into
+    build/deps/linux-arm64/. Returns (Image, busybox) or an error text."""
+    image = os.path.join(LINUX_DEPS, "Image")
+    busybox = os.path.join(LINUX_DEPS, "busybox")
+    if os.path.exists(image) and os.path.exists(busybox):
+        return image, busybox
+    os.makedirs(LINUX_DEPS, exist_ok=True)
+    p = subprocess.run(["apt-cache", "depends", "linux-image-arm64:arm64"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    m = re.search(r"Depends: (linux-image-\S+-arm64)",
+                  p.stdout.decode(errors="replace"))
+    if not m:
+        return "no linux-image-arm64:arm64 in apt (dpkg --add-architecture " \
+            "arm64 && apt-get update)"
+    unpacked = os.path.join(LINUX_DEPS, "pkgs")
+    for pkg in (m.group(1) + ":arm64", "busybox-static:arm64"):
+        err = apt_unpack(pkg, unpacked)
+        if err:
+            return err
+    boot = os.path.join(unpacked, "boot")
+    kernels = [f for f in os.listdir(boot) if f.startswith("vmlinuz-")]
+    if not kernels:
+        return "no vmlinuz in " + m.group(1)
+    shutil.copy(os.path.join(boot, kernels[0]), image + ".tmp")
+    shutil.copy(os.path.join(unpacked, "bin", "busybox"), busybox)
+    os.rename(image + ".tmp", image)
+    shutil.rmtree(unpacked, ignore_errors=True)
+    return image, busybox
+
+
+def make_initramfs(tmp, busybox):
+    """A gzipped cpio (newc) whose /init prints the marker and powers off."""
+    root = os.path.join(tmp, "initramfs")
+    os.makedirs(os.path.join(root, "bin"))
+    shutil.copy(busybox, os.path.join(root, "bin", "busybox"))
+    with open(os.path.join(root, "init"), "w") as f:
+        f.write(LINUX_INIT)
+    os.chmod(os.path.join(root, "init"), 0o755)
+    os.chmod(os.path.join(root, "bin", "busybox"), 0o755)
+    out = os.path.join(tmp, "initrd.gz")
+    p = subprocess.run(["cpio", "-o", "-H", "newc"], cwd=root,
+                       input=b".\ninit\nbin\nbin/busybox\n",
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                       check=True)
+    with gzip.open(out, "wb") as f:
+        f.write(p.stdout)
+    return out
+
+
+def linux_guest(name, cpu):
+    # Unmodified Debian Linux with a busybox initramfs, beside a small
+    # guest: it must boot to its /init, print the marker and power off.
+    try:
+        deps = linux_deps()
+    except (OSError, subprocess.SubprocessError) as e:
+        deps = "cannot fetch the kernel: %s" % e
+    if isinstance(deps, str):
+        print("SKIP: %s: %s" % (name, deps))
+        return True
+    image, busybox = deps
+    base = os.path.join(ROOT, "build", "test")
+    tmp = tempfile.mkdtemp(prefix="arm64-linux-", dir=base)
+    try:
+        elves = build_guests(tmp)
+        initrd = make_initramfs(tmp, busybox)
+        cfg = ("[vm linux]\nkernel = Image\ninitrd = initrd.gz\n"
+               "memory = 256M\ncmdline = console=ttyAMA0 panic=-1\n"
+               "[vm talk]\nkernel = talk.elf\nmemory = 16M\n")
+        cpio = make_bundle(tmp, "linux", cfg,
+                           [image, initrd, elves["talk"]])
+        run = run_qemu(qemu_cmd("virt,virtualization=on,gic-version=3",
+                                cpu, ["-kernel", IMAGE, "-initrd", cpio,
+                                      "-append", "loglevel=info"],
+                                timeout=LINUX_TIMEOUT, mem="1G"),
+                       timeout=LINUX_TIMEOUT)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    c = Check(run)
+    c.line(r"^\[linux\] \[ *[0-9.]+\] Booting Linux on physical CPU",
+           "Linux's first line")
+    c.line(r"^\[linux\] \[ *[0-9.]+\] GICv3: CPU0: found redistributor 0",
+           "Linux found the virtual GIC")
+    c.line(r"^\[linux\] \[ *[0-9.]+\] arch_timer: cp15 timer\(s\) running "
+           r"at [0-9.]+MHz \(virt\)", "Linux uses the virtual timer")
+    c.line(r"^\[linux\] \[ *[0-9.]+\] Run /init as init process$",
+           "Linux ran /init")
+    c.line(r"^\[linux\] STRATA-LINUX-42 on aarch64$", "the marker of /init")
+    c.line(r"^vm linux: ended: powered off \(status 0\)$",
+           "Linux powered off through PSCI")
+    c.line(r"^vm talk: ended: powered off \(status 0\)$", "talk ended")
+    c.line(r"^Strata: all 2 VMs ended: 2 ok, 0 failed$", "summary")
+    c.no_line(r"Internal error|Kernel panic|Unable to handle",
+              "a Linux oops or panic")
+    c.status(STOP_OK)
+    return c.report(name)
+
+
+def test_linux_max():
+    return linux_guest("arm64/linux-max", "max,pauth-impdef=on")
+
+
+def test_linux_cortex_a57():
+    return linux_guest("arm64/linux-cortex-a57", "cortex-a57")
+
+
 def test_uboot_guests():
     # The board path: U-Boot's booti with the bundle as its initrd.
     if not os.path.exists(UBOOT):
@@ -1147,7 +1281,8 @@ TESTS = [test_qemu_kernel, test_qemu_cortex_a57, test_uboot_booti,
          test_no_dtb, test_smp_psci, test_el1_refusal, test_exception_dump,
          test_guest_faults_max, test_guest_faults_cortex_a57,
          test_time_slicing, test_uboot_guests, test_chaos_max,
-         test_chaos_cortex_a57, test_virtual_timer]
+         test_chaos_cortex_a57, test_virtual_timer, test_linux_cortex_a57,
+         test_linux_max]
 
 
 def main():
