@@ -8,6 +8,11 @@
  *       does delivering that #PF, so the CPU raises #DF, which runs on its
  *       own interrupt stack and still gives a dump
  *   nested  #UD, and (test builds) the handler faults while dumping it
+ *
+ * Test builds also take `x86_vmx_break=state:NAME` or `control:NAME`: the
+ * VMCS of VM NAME gets an invalid guest state (CR0.PG without PE) or an
+ * invalid control (too many CR3 targets), so that its first VM entry fails
+ * and the boot tests can see that only that VM is stopped.
  */
 #include <arch/x86.h>
 #include <core/arch.h>
@@ -26,6 +31,31 @@ static const char *const fault_names[] = {
 
 static enum fault_kind fault_kind = FAULT_UD;
 
+#ifdef CONFIG_TEST
+char x86_vmx_break_vm[X86_VMX_BREAK_NR][32];
+
+static void apply_vmx_break(const char *v, size_t len)
+{
+	static const char *const kinds[] = {
+		[X86_VMX_BREAK_STATE] = "state:",
+		[X86_VMX_BREAK_CONTROL] = "control:",
+	};
+
+	for (unsigned int i = 0; i < X86_VMX_BREAK_NR; i++) {
+		size_t klen = strlen(kinds[i]);
+		char *name = x86_vmx_break_vm[i];
+
+		if (len > klen && !strncmp(v, kinds[i], klen) &&
+		    len - klen < sizeof(x86_vmx_break_vm[i])) {
+			memcpy(name, v + klen, len - klen);
+			name[len - klen] = '\0';
+			return;
+		}
+	}
+	pr_warn("selftest: bad x86_vmx_break value '%.*s'\n", (int)len, v);
+}
+#endif
+
 static void apply_value(const char *v, size_t len)
 {
 	for (unsigned int i = 0; i < ARRAY_SIZE(fault_names); i++) {
@@ -42,6 +72,10 @@ void x86_selftest_parse(const char *s)
 {
 	static const char key[] = "x86_fault=";
 	const size_t klen = sizeof(key) - 1;
+#ifdef CONFIG_TEST
+	static const char vkey[] = "x86_vmx_break=";
+	const size_t vklen = sizeof(vkey) - 1;
+#endif
 
 	while (s && *s) {
 		size_t len = 0;
@@ -55,6 +89,11 @@ void x86_selftest_parse(const char *s)
 		if (len > klen && !strncmp(s, key, klen)) {
 			apply_value(s + klen, len - klen);
 		}
+#ifdef CONFIG_TEST
+		if (len > vklen && !strncmp(s, vkey, vklen)) {
+			apply_vmx_break(s + vklen, len - vklen);
+		}
+#endif
 		s += len;
 	}
 }

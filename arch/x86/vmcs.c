@@ -289,6 +289,30 @@ static void setup_guest(struct vcpu *v, struct vmcs_writer *wr)
 	w(wr, VMCS_GUEST_ACTIVITY, 0);
 }
 
+#ifdef CONFIG_TEST
+/* Break @v's VMCS as `x86_vmx_break=` asks (boot tests of entry failure). */
+static void apply_test_break(struct vcpu *v, struct vmcs_writer *wr)
+{
+	const char *name = v->vm->name;
+
+	if (!strcmp(x86_vmx_break_vm[X86_VMX_BREAK_STATE], name)) {
+		pr_info("vm %s: test: breaking the guest state\n", name);
+		w(wr, VMCS_GUEST_CR0, (vmread(VMCS_GUEST_CR0) | X86_CR0_PG) &
+		  ~X86_CR0_PE);
+	}
+	if (!strcmp(x86_vmx_break_vm[X86_VMX_BREAK_CONTROL], name)) {
+		pr_info("vm %s: test: breaking the controls\n", name);
+		w(wr, VMCS_CR3_TARGET_COUNT, 1000);
+	}
+}
+#else
+static void apply_test_break(struct vcpu *v, struct vmcs_writer *wr)
+{
+	(void)v;
+	(void)wr;
+}
+#endif
+
 int vmx_vcpu_setup(struct vcpu *v)
 {
 	struct vmx_caps *c = &vmx_caps;
@@ -316,6 +340,7 @@ int vmx_vcpu_setup(struct vcpu *v)
 	ret = setup_controls(v, &wr);
 	if (!ret) {
 		setup_guest(v, &wr);
+		apply_test_break(v, &wr);
 	}
 	if (!ret && !wr.ok) {
 		pr_err("vm %s: VMWRITE of field 0x%llx refused (error %llu)\n",

@@ -30,6 +30,10 @@ directory under build/test/, and boots them:
                           their ticks interleave (time slices), the third
                           halts with interrupts off, the fourth points its
                           page tables at unbacked memory: both are stopped
+  x86/bochs-entry-failure x86_vmx_break= (test builds) gives one VM an
+                          invalid guest state and one an invalid control:
+                          each is stopped with the reason its VM entry
+                          failed, the third VM runs to its end
   x86/bochs-ve-refused    Sandy Bridge (no EPT-violation #VE): a VM with
                           `ve = on` is refused with the reason, the other
                           VM runs to its end
@@ -90,6 +94,18 @@ kernel = vmxexits.elf
 memory = 8M
 """
 
+BREAK_CFG = """# two VMs whose VMCS the test build breaks, one left alone
+[vm badstate]
+kernel = vmxexits.elf
+memory = 8M
+[vm badctl]
+kernel = vmxexits.elf
+memory = 8M
+[vm good]
+kernel = vmxexits.elf
+memory = 8M
+"""
+
 MODULES = [
     # (file name, size, module command line)
     ("alpha.bin", 5000, "alpha.bin role=first"),
@@ -131,8 +147,9 @@ def make_iso(tmp, name, cmdline, modules=()):
     return iso
 
 
-def make_vm_iso(tmp, name, cfg, kernels):
-    """An ISO booting strata.elf with strata.cfg @cfg and guest @kernels."""
+def make_vm_iso(tmp, name, cfg, kernels, cmdline="loglevel=info"):
+    """An ISO booting strata.elf (@cmdline) with strata.cfg @cfg and guest
+    @kernels."""
     root = os.path.join(tmp, name + ".d")
     boot = os.path.join(root, "boot")
     os.makedirs(os.path.join(boot, "grub"))
@@ -140,7 +157,7 @@ def make_vm_iso(tmp, name, cfg, kernels):
     with open(os.path.join(boot, "strata.cfg"), "w") as f:
         f.write(cfg)
     lines = ["set timeout=0", "set default=0", 'menuentry "Strata" {',
-             "  multiboot2 /boot/strata.elf loglevel=info",
+             "  multiboot2 /boot/strata.elf " + cmdline,
              "  module2 /boot/strata.cfg strata.cfg"]
     for k in kernels:
         shutil.copy(k, boot)
@@ -569,6 +586,30 @@ def t_bochs_vmx_exits(tmp, isos):
     return log
 
 
+def t_bochs_entry_failure(tmp, isos):
+    iso = make_vm_iso(tmp, "bochs-entry-failure", BREAK_CFG,
+                      [build_guest(tmp, "vmxexits")],
+                      "loglevel=info x86_vmx_break=state:badstate "
+                      "x86_vmx_break=control:badctl")
+    status, log = run_bochs(tmp, "bochs-entry-failure", iso)
+    check_no_exception(log)
+    need(log, r"^vm badstate: ended: stopped: VM entry failed: invalid "
+         r"guest state \(reason 33, qual \d+, RIP 0x100000\)$",
+         "invalid-guest-state stop of VM badstate")
+    need(log, r"^vm badctl: ended: stopped: VM entry failed: VM-instruction "
+         r"error 7 \(vCPU 0, RIP 0x100000\)$",
+         "invalid-control stop of VM badctl")
+    for vm in ["badstate", "badctl"]:
+        if re.search(r"^\[%s\]" % vm, log, re.M):
+            raise Fail("VM %s ran although its entry failed" % vm)
+    need(log, r"^\[good\] vmxexits: RESULT: PASS \(\d+ checks\)$",
+         "PASS result of VM good")
+    need_line(log, "vm good: ended: powered off (status 0)")
+    need_line(log, "Strata: all 3 VMs ended: 1 ok, 2 failed")
+    check_status(status, 1, "bochs (Shutdown port)")
+    return log
+
+
 def t_bochs_ve_refused(tmp, isos):
     iso = make_vm_iso(tmp, "bochs-ve-refused", VE_CFG,
                       [build_guest(tmp, "vmxexits")])
@@ -601,6 +642,7 @@ TESTS = [
     ("x86/qemu-page-fault", t_qemu_page_fault),
     ("x86/qemu-nested-fault", t_qemu_nested_fault),
     ("x86/bochs-vmx-exits", t_bochs_vmx_exits),
+    ("x86/bochs-entry-failure", t_bochs_entry_failure),
     ("x86/bochs-ve-refused", t_bochs_ve_refused),
 ]
 

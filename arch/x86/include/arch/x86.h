@@ -55,6 +55,17 @@ extern bool x86_selftest_fault_in_handler;
 /* Choose which exception arch_selftest_fault() takes (`x86_fault=`). */
 void x86_selftest_parse(const char *cmdline);
 
+#ifdef CONFIG_TEST
+/* `x86_vmx_break=KIND:NAME` (arch/x86/selftest.c), applied by vmcs.c. */
+enum x86_vmx_break {
+	X86_VMX_BREAK_STATE,
+	X86_VMX_BREAK_CONTROL,
+	X86_VMX_BREAK_NR,
+};
+/* The VM to break in each way ("" for none). */
+extern char x86_vmx_break_vm[X86_VMX_BREAK_NR][32];
+#endif
+
 /* In test builds, end the emulator run with @status; otherwise return. */
 void x86_end_run(int status);
 
