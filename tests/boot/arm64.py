@@ -1154,9 +1154,10 @@ def make_initramfs(tmp, busybox):
     return out
 
 
-def linux_guest(name, cpu):
-    # Unmodified Debian Linux with a busybox initramfs, beside a small
-    # guest: it must boot to its /init, print the marker and power off.
+def linux_guest(name, cpu, cpus):
+    # Unmodified Debian Linux with a busybox initramfs on @cpus vCPUs,
+    # beside a small guest: it must bring its vCPUs up (PSCI CPU_ON, SGIs),
+    # boot to its /init, print the marker and power off.
     try:
         deps = linux_deps()
     except (OSError, subprocess.SubprocessError) as e:
@@ -1171,8 +1172,9 @@ def linux_guest(name, cpu):
         elves = build_guests(tmp)
         initrd = make_initramfs(tmp, busybox)
         cfg = ("[vm linux]\nkernel = Image\ninitrd = initrd.gz\n"
-               "memory = 256M\ncmdline = console=ttyAMA0 panic=-1\n"
-               "[vm talk]\nkernel = talk.elf\nmemory = 16M\n")
+               "memory = 256M\ncpus = %d\n"
+               "cmdline = console=ttyAMA0 panic=-1\n"
+               "[vm talk]\nkernel = talk.elf\nmemory = 16M\n") % cpus
         cpio = make_bundle(tmp, "linux", cfg,
                            [image, initrd, elves["talk"]])
         run = run_qemu(qemu_cmd("virt,virtualization=on,gic-version=3",
@@ -1189,6 +1191,8 @@ def linux_guest(name, cpu):
            "Linux found the virtual GIC")
     c.line(r"^\[linux\] \[ *[0-9.]+\] arch_timer: cp15 timer\(s\) running "
            r"at [0-9.]+MHz \(virt\)", "Linux uses the virtual timer")
+    c.line(r"^\[linux\] \[ *[0-9.]+\] smp: Brought up 1 node, %d CPUs?$"
+           % cpus, "Linux brought up %d vCPUs" % cpus)
     c.line(r"^\[linux\] \[ *[0-9.]+\] Run /init as init process$",
            "Linux ran /init")
     c.line(r"^\[linux\] STRATA-LINUX-42 on aarch64$", "the marker of /init")
@@ -1203,11 +1207,11 @@ def linux_guest(name, cpu):
 
 
 def test_linux_max():
-    return linux_guest("arm64/linux-max", "max,pauth-impdef=on")
+    return linux_guest("arm64/linux-max", "max,pauth-impdef=on", 4)
 
 
 def test_linux_cortex_a57():
-    return linux_guest("arm64/linux-cortex-a57", "cortex-a57")
+    return linux_guest("arm64/linux-cortex-a57", "cortex-a57", 2)
 
 
 def test_uboot_guests():
