@@ -26,7 +26,8 @@ directory under build/test/, and boots them:
                           leaves, the MSR allow-list, CR writes, refused
                           instructions with the exception each must get,
                           CPL 3 VMCALL denied, every injection counted, CR2,
-                          DR0 and LSTAR kept per VM; two power off well while
+                          DR0 and LSTAR kept per VM (one VM loads it as a
+                          raw binary); two power off well while
                           their ticks interleave (time slices), the third
                           halts with interrupts off, the fourth points its
                           page tables at unbacked memory: both are stopped
@@ -74,8 +75,9 @@ VMX_CFG = """# two well-behaved copies, one that ends in CLI; HLT (6 MiB) and
 kernel = vmxexits.elf
 memory = 8M
 [vm two]
-kernel = vmxexits.elf
+kernel = vmxexits.bin
 memory = 8M
+load = 0x100000
 [vm halts]
 kernel = vmxexits.elf
 memory = 6M
@@ -542,10 +544,15 @@ def line_index(log, line):
 
 
 def t_bochs_vmx_exits(tmp, isos):
-    iso = make_vm_iso(tmp, "bochs-vmx-exits", VMX_CFG,
-                      [build_guest(tmp, "vmxexits")])
+    elf = build_guest(tmp, "vmxexits")
+    raw = os.path.join(tmp, "vmxexits.bin")
+    subprocess.run(["objcopy", "-O", "binary", elf, raw], check=True,
+                   timeout=MKRESCUE_TIMEOUT)
+    iso = make_vm_iso(tmp, "bochs-vmx-exits", VMX_CFG, [elf, raw])
     status, log = run_bochs(tmp, "bochs-vmx-exits", iso)
     check_no_exception(log)
+    need(log, r"^vm two: raw kernel at 0x100000-0x[0-9a-f]+, entry 0x100000",
+         "VM two loaded as a raw binary")
     for vm in ["one", "two", "halts", "badpt"]:
         for what in ["WRMSR of MSR 0xc0000080", "WRMSR of MSR 0xc0000082",
                      "WRMSR of MSR 0x277", "string port I/O (INS/OUTS) "
