@@ -133,6 +133,8 @@ def t_usage_errors(tmp):
         (["run", "--arch", "mips", "--vm", "kernel=" + k],
          r"invalid choice: 'mips'"),
         (["image", "--vm", "kernel=" + k], r"-o/--output"),
+        (["image", "--strata", k, "--vm", "kernel=" + k, "-o",
+          "/dev/null/img"], r"Not a directory: '/dev/null/img'"),
     ]
     with open("/proc/cpuinfo") as f:
         vmx = any(l.startswith("flags") and " vmx" in l for l in f)
