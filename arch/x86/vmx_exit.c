@@ -335,25 +335,57 @@ static uint64_t guest_visible_cr0(void)
 	       (vmread(VMCS_CR0_SHADOW) & mask);
 }
 
+/*
+ * Turning PAE paging on (outside long mode) loads the four PDPTEs, which
+ * with EPT the CPU takes from the VMCS at the next entry. Return: false
+ * when they are not in RAM or have reserved bits set (#GP).
+ */
+static bool load_pdptes(struct vcpu *v)
+{
+	gpa_t at = vmread(VMCS_GUEST_CR3) & 0xffffffe0;
+	const uint64_t *p = vm_gpa_to_host(v->vm, at, 4 * sizeof(*p));
+
+	if (!p) {
+		return false;
+	}
+	for (unsigned int i = 0; i < 4; i++) {
+		/* Present entries: bits 2:1, 8:5 and 63:52 are reserved. */
+		if ((p[i] & 1) && (p[i] & (GENMASK(63, 52) | 0x1e6))) {
+			return false;
+		}
+	}
+	for (unsigned int i = 0; i < 4; i++) {
+		vmwrite(VMCS_GUEST_PDPTE0 + 2 * i, p[i]);
+	}
+	return true;
+}
+
 static bool cr0_write(struct vcpu *v, uint64_t val)
 {
 	uint64_t old = guest_visible_cr0();
 	uint64_t efer = vmread(VMCS_GUEST_EFER);
 	uint64_t entry = vmread(VMCS_ENTRY_CONTROLS);
+	bool pae = vmread(VMCS_GUEST_CR4) & X86_CR4_PAE;
+	bool pg_on = (val & X86_CR0_PG) && !(old & X86_CR0_PG);
+	bool pg_off = !(val & X86_CR0_PG) && (old & X86_CR0_PG);
 
 	if ((val >> 32) || ((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
 	    ((val & X86_CR0_NW) && !(val & X86_CR0_CD))) {
 		return false;
 	}
-	if ((val & X86_CR0_PG) && !(old & X86_CR0_PG) &&
-	    (efer & X86_EFER_LME)) {
-		if (!(vmread(VMCS_GUEST_CR4) & X86_CR4_PAE)) {
+	if (pg_on && (efer & X86_EFER_LME)) {
+		if (!pae) {
 			return false;
 		}
 		efer |= X86_EFER_LMA;
 		entry |= ENTRY_GUEST_64BIT;
-	} else if (!(val & X86_CR0_PG) && (old & X86_CR0_PG) &&
-		   (efer & X86_EFER_LMA)) {
+	} else if (pg_on && pae && !load_pdptes(v)) {
+		return false;
+	} else if (pg_off && (efer & X86_EFER_LMA)) {
+		/* Leaving long mode is allowed from compatibility mode only. */
+		if (vmread(VMCS_GUEST_CS_AR) & AR_L) {
+			return false;
+		}
 		efer &= ~X86_EFER_LMA;
 		entry &= ~ENTRY_GUEST_64BIT;
 	}
@@ -361,7 +393,6 @@ static bool cr0_write(struct vcpu *v, uint64_t val)
 	vmwrite(VMCS_ENTRY_CONTROLS, entry);
 	vmwrite(VMCS_CR0_SHADOW, val);
 	vmwrite(VMCS_GUEST_CR0, vmx_guest_cr0(val));
-	(void)v;
 	return true;
 }
 

@@ -30,7 +30,11 @@ directory under build/test/, and boots them:
                           raw binary); two power off well while
                           their ticks interleave (time slices), the third
                           halts with interrupts off, the fourth points its
-                          page tables at unbacked memory: both are stopped
+                          page tables at unbacked memory: both are stopped;
+                          beside them tests/guests/x86/mb32/paging32.c
+                          reaches the test device through 32-bit (4 MiB and
+                          4 KiB pages) and PAE paging, the PAE switch by an
+                          emulated CR0 write that must load the PDPTEs
   x86/bochs-entry-failure x86_vmx_break= (test builds) gives one VM an
                           invalid guest state and one an invalid control:
                           each is stopped with the reason its VM entry
@@ -84,6 +88,9 @@ memory = 6M
 [vm badpt]
 kernel = vmxexits.elf
 memory = 5M
+[vm paging32]
+kernel = paging32.elf
+memory = 8M
 """
 
 VE_CFG = """# ve = on cannot be honoured without the #VE control
@@ -548,7 +555,8 @@ def t_bochs_vmx_exits(tmp, isos):
     raw = os.path.join(tmp, "vmxexits.bin")
     subprocess.run(["objcopy", "-O", "binary", elf, raw], check=True,
                    timeout=MKRESCUE_TIMEOUT)
-    iso = make_vm_iso(tmp, "bochs-vmx-exits", VMX_CFG, [elf, raw])
+    iso = make_vm_iso(tmp, "bochs-vmx-exits", VMX_CFG,
+                      [elf, raw, build_guest(tmp, "paging32")])
     status, log = run_bochs(tmp, "bochs-vmx-exits", iso)
     check_no_exception(log)
     need(log, r"^vm two: raw kernel at 0x100000-0x[0-9a-f]+, entry 0x100000",
@@ -588,7 +596,14 @@ def t_bochs_vmx_exits(tmp, isos):
               "memory at GPA 0xd0000000")
     if "[badpt] vmxexits: the walk through unbacked memory returned" in log:
         raise Fail("an access through unbacked page tables completed")
-    need_line(log, "Strata: all 4 VMs ended: 2 ok, 2 failed")
+    for mode in ["32-bit paging, 4 MiB pages", "32-bit paging, 4 KiB pages",
+                 "PAE paging, 2 MiB pages"]:
+        need_line(log, "[paging32] paging32: %s: device reached at "
+                  "0x80000000" % mode)
+    need(log, r"^\[paging32\] paging32: RESULT: PASS \(\d+ checks\)$",
+         "PASS result of VM paging32")
+    need_line(log, "vm paging32: ended: powered off (status 0)")
+    need_line(log, "Strata: all 5 VMs ended: 3 ok, 2 failed")
     check_status(status, 1, "bochs (Shutdown port)")
     return log
 

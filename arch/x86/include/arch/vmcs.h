@@ -35,6 +35,7 @@
 #define VMCS_LINK_POINTER		0x2800
 #define VMCS_GUEST_PAT			0x2804
 #define VMCS_GUEST_EFER			0x2806
+#define VMCS_GUEST_PDPTE0		0x280a	/* PDPTE n at 0x280a + 2n */
 #define VMCS_HOST_PAT			0x2c00
 #define VMCS_HOST_EFER			0x2c02
 
