@@ -472,10 +472,7 @@ static bool handle_io(struct vcpu *v)
 	uint64_t val = 0;
 
 	if (q & IO_QUAL_STRING) {
-		vmx_report(v, "string port I/O (INS/OUTS) on port 0x%x refused: #GP injected",
-			   port);
-		inject_gp(v);
-		return true;
+		return vmx_handle_string_io(v, q);
 	}
 	if (q & IO_QUAL_IN) {
 		vm_io_access(v, IO_PIO, port, size, false, &val);

@@ -119,16 +119,15 @@ static int guest_linear_to_gpa(struct vm *vm, uint64_t la, gpa_t *gpa)
 	return walk_32(vm, cr3, cr4, (uint32_t)la, gpa);
 }
 
-/* Copy up to @len instruction bytes at @la; returns how many were read. */
-static unsigned int fetch_insn(struct vm *vm, uint64_t la, uint8_t *buf,
-			       unsigned int len)
+unsigned int vmx_guest_copy(struct vm *vm, uint64_t la, void *buf,
+			    unsigned int len, bool to_guest)
 {
 	unsigned int done = 0;
 
 	while (done < len) {
 		unsigned int chunk = MIN(len - done,
 					 PAGE_SIZE - ((la + done) & 0xfff));
-		const void *p;
+		uint8_t *p;
 		gpa_t gpa;
 
 		if (guest_linear_to_gpa(vm, la + done, &gpa)) {
@@ -138,7 +137,11 @@ static unsigned int fetch_insn(struct vm *vm, uint64_t la, uint8_t *buf,
 		if (!p) {
 			break;
 		}
-		memcpy(buf + done, p, chunk);
+		if (to_guest) {
+			memcpy(p, (uint8_t *)buf + done, chunk);
+		} else {
+			memcpy((uint8_t *)buf + done, p, chunk);
+		}
 		done += chunk;
 	}
 	return done;
@@ -196,7 +199,7 @@ static bool emulate_mmio(struct vcpu *v, gpa_t gpa, unsigned int acc)
 	} else if (mode == X86_MODE_32) {
 		la = (vmread(VMCS_GUEST_CS_BASE) + rip) & 0xffffffff;
 	}
-	n = fetch_insn(vm, la, bytes, sizeof(bytes));
+	n = vmx_guest_copy(vm, la, bytes, sizeof(bytes), false);
 	if (!n) {
 		vm_fail(vm, "MMIO at GPA 0x%llx from unreadable code at RIP 0x%llx",
 			(unsigned long long)gpa, (unsigned long long)rip);

@@ -23,8 +23,9 @@ directory under build/test/, and boots them:
   x86/qemu-nested-fault   x86_fault=nested: the handler faults while dumping;
                           a one-line notice and the halt, no loop
   x86/bochs-vmx-exits     four VMs of tests/guests/x86/vmxexits.c: CPUID
-                          leaves, the MSR allow-list, CR writes, refused
-                          instructions with the exception each must get,
+                          leaves, the MSR allow-list, CR writes, REP INS /
+                          OUTS, refused instructions with the exception
+                          each must get,
                           CPL 3 VMCALL denied, every injection counted, CR2,
                           DR0 and LSTAR kept per VM (one VM loads it as a
                           raw binary); two power off well while
@@ -563,9 +564,12 @@ def t_bochs_vmx_exits(tmp, isos):
          "VM two loaded as a raw binary")
     for vm in ["one", "two", "halts", "badpt"]:
         for what in ["WRMSR of MSR 0xc0000080", "WRMSR of MSR 0xc0000082",
-                     "WRMSR of MSR 0x277", "string port I/O (INS/OUTS) "
-                     "on port 0x3f8"]:
+                     "WRMSR of MSR 0x277"]:
             need_line(log, "vm %s: %s refused: #GP injected" % (vm, what))
+        need_line(log, "vm %s: string port I/O on port 0x3f8 with memory "
+                  "that is not RAM: #GP injected" % vm)
+        need_line(log, "[%s] vmxexits: rep outsb" % vm)
+        need_line(log, "[%s] vmxexits: backwards" % vm)
         need(log, r"^vm %s: MOV to CR4 of 0x[0-9a-f]+ refused: #GP injected$"
              % vm, "refused CR4 write of %s" % vm)
         need(log, r"^vm %s: VMX instruction at RIP 0x[0-9a-f]+ refused: "

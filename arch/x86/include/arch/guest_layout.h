@@ -28,8 +28,9 @@
  *
  * What Strata does with what a guest does (arch/x86/vmx_exit.c):
  *   - an MMIO instruction it cannot decode gets #UD injected;
- *   - RDMSR/WRMSR outside the allow-list, string or REP port I/O, and
- *     CR0/CR4 values VMX cannot run get #GP(0) injected;
+ *   - INS/OUTS (REP too) are emulated element by element; on memory
+ *     that is not RAM they get #GP(0), as do RDMSR/WRMSR outside the
+ *     allow-list and CR0/CR4 values Strata does not allow;
  *   - VMX instructions, GETSEC, MONITOR/MWAIT get #UD;
  *   - HLT with RFLAGS.IF set ends the time slice (nothing is ever injected
  *     that could wake it, so it continues after the HLT at its next slice);

@@ -103,4 +103,15 @@ void vmx_report(struct vcpu *v, const char *fmt, ...) __printf(2, 3);
 /* vmx_mmio.c: the EPT violation / misconfiguration exits. */
 bool vmx_handle_ept(struct vcpu *v, bool misconfig);
 
+/*
+ * Copy @len bytes between @buf and guest linear address @la (translated
+ * through the guest's current paging mode; only RAM, never MMIO). Return:
+ * how many bytes were copied before a translation failed.
+ */
+unsigned int vmx_guest_copy(struct vm *vm, uint64_t la, void *buf,
+			    unsigned int len, bool to_guest);
+
+/* vmx_string_io.c: INS / OUTS, with or without REP. */
+bool vmx_handle_string_io(struct vcpu *v, uint64_t qual);
+
 #endif
