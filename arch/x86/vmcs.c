@@ -177,8 +177,7 @@ static int setup_controls(struct vcpu *v, struct vmcs_writer *wr)
 	}
 	if (!ret) {
 		ret = vmx_adjust_controls("VM-exit", c->exit, EXIT_HOST_64BIT |
-					  EXIT_SAVE_EFER | EXIT_LOAD_EFER |
-					  EXIT_SAVE_PREEMPT_TIMER,
+					  EXIT_SAVE_EFER | EXIT_LOAD_EFER,
 					  EXIT_ACK_INTERRUPT | EXIT_SAVE_PAT |
 					  EXIT_LOAD_PAT, &exit);
 	}

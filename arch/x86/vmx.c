@@ -57,8 +57,7 @@ static bool allows1(uint64_t cap, uint32_t bits)
 
 static bool has_preempt_timer(const struct vmx_caps *c)
 {
-	return allows1(c->pin, PIN_PREEMPT_TIMER) &&
-	       allows1(c->exit, EXIT_SAVE_PREEMPT_TIMER);
+	return allows1(c->pin, PIN_PREEMPT_TIMER);
 }
 
 static bool has_efer_switch(const struct vmx_caps *c)
@@ -79,7 +78,7 @@ static const struct vmx_need vmx_needs[] = {
 	{ "VPID with INVVPID", has_vpid },
 	{ "unrestricted guest", has_unrestricted },
 	{ "INVEPT single-context", has_invept_single },
-	{ "VMX-preemption timer (with save)", has_preempt_timer },
+	{ "VMX-preemption timer", has_preempt_timer },
 	{ "IA32_EFER load/save", has_efer_switch },
 	{ "MSR bitmaps, I/O and HLT exiting", has_msr_bitmap },
 };

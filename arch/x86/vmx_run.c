@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * The VMX run loop: one time slice of one vCPU. The slice is measured by the
- * VMX-preemption timer, armed once per slice and saved at every exit, so a
- * guest that exits often still gives the CPU up on time. Around the slice
+ * The VMX run loop: one time slice of one vCPU. The slice ends at a TSC
+ * deadline: every entry arms the VMX-preemption timer with what is left of
+ * it, so a guest that exits often still gives the CPU up on time (without
+ * relying on the "save preemption timer value" control, which nested
+ * hypervisors may lack). Around the slice
  * the vCPU's own registers that VMX does not switch are loaded and saved:
  * CR2, DR0-DR3, DR6, x87/SSE, the SYSCALL MSRs and KERNEL_GS_BASE. So no
  * VM sees another's values, and a page fault address survives a slice
@@ -141,24 +143,34 @@ static void entry_failed(struct vcpu *v)
 		(unsigned long long)vmread(VMCS_GUEST_RIP));
 }
 
-static uint32_t slice_ticks(void)
+/*
+ * Arm the preemption timer with the rest of the slice ending at TSC
+ * @deadline. Return: false when the slice is over.
+ */
+static bool arm_timer(uint64_t deadline)
 {
 	unsigned int shift = vmx_caps.misc & VMX_MISC_PREEMPT_SHIFT_MASK;
+	uint64_t now = rdtsc();
 
-	return (uint32_t)MAX(VMX_SLICE_TSC >> shift, 1);
+	if ((int64_t)(deadline - now) <= 0) {
+		return false;
+	}
+	vmwrite(VMCS_PREEMPT_TIMER,
+		MIN(MAX((deadline - now) >> shift, 1), 0xffffffffULL));
+	return true;
 }
 
 void arch_vcpu_run(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
+	uint64_t deadline;
 
 	if (vmx_load_vmcs(v)) {
 		vm_fail(vm, "cannot load the VMCS of vCPU %u", v->id);
 		return;
 	}
 	load_guest_state(v);
-	vmwrite(VMCS_PREEMPT_TIMER, slice_ticks());
-	for (;;) {
+	for (deadline = rdtsc() + VMX_SLICE_TSC; arm_timer(deadline);) {
 		vmwrite(VMCS_GUEST_RSP, v->arch.gprs[X86_REG_RSP]);
 		if (vmx_enter(v->arch.gprs, v->arch.launched)) {
 			entry_failed(v);
