@@ -8,11 +8,11 @@
  * sees it), REP INSB / OUTSB (forwards and backwards) emulated and OUTSB
  * from MMIO refused, VMX instructions refused with #UD, INVD and HLT with
  * interrupts on continuing, VMCALL from CPL 3 (reached with SYSRET, left
- * with SYSCALL through the LSTAR it set) denied, and that every exception it provoked was counted as injected.
- * Then it spins, printing ticks, so that two copies of it side by side
- * show time slicing on the console, and checks that CR2, DR0 and LSTAR,
- * which VMX does not switch, kept values unique to its VM across the
- * slices of the others. A VM given exactly 6 MiB of RAM ends with CLI; HLT
+ * with SYSCALL through the LSTAR it set) denied, and that every exception
+ * it provoked was counted as injected. Then it spins, printing ticks, so
+ * that two copies of it side by side show time slicing on the console,
+ * and checks that CR2, DR0 and LSTAR, which VMX does not switch, kept
+ * values unique to its VM across the slices of the others. A VM given exactly 6 MiB of RAM ends with CLI; HLT
  * instead of powering off, one given 5 MiB by pointing its page tables at
  * unbacked memory and touching an address they map; Strata must report
  * both as stopped VMs.

@@ -34,9 +34,9 @@ bool vmx_guest_is_64bit(const struct vm *vm);
  * between VMs (OSXSAVE's XCR0, PKE's PKRU, CET) or a feature Strata hides
  * (VMXE, SMXE, LA57).
  */
-#define VMX_CR4_GUEST_BITS	(GENMASK(11, 0) & ~X86_CR4_LA57)	|	\
-				X86_CR4_FSGSBASE | X86_CR4_PCIDE |	\
-				X86_CR4_SMEP | X86_CR4_SMAP
+#define VMX_CR4_GUEST_BITS	(GENMASK(11, 0) | X86_CR4_FSGSBASE |	\
+				 X86_CR4_PCIDE | X86_CR4_SMEP |		\
+				 X86_CR4_SMAP)
 
 /*
  * CR0/CR4 bits the guest does not own: those VMX fixes (CR0.PE and PG are
@@ -51,7 +51,7 @@ static inline uint64_t vmx_cr0_mask(void)
 
 static inline uint64_t vmx_cr4_allowed(void)
 {
-	return (VMX_CR4_GUEST_BITS) & vmx_caps.cr4_fixed1 &
+	return VMX_CR4_GUEST_BITS & vmx_caps.cr4_fixed1 &
 	       ~vmx_caps.cr4_fixed0;
 }
 
