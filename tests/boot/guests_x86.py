@@ -11,10 +11,13 @@ multiboot2 modules with a strata.cfg, two boots running at once:
                  counters), mb32 (a 32-bit multiboot v1 ELF32 guest, with
                  MMIO from 32-bit and 16-bit code) and
                  mb32k (the same as a flat binary with the a.out kludge);
-  boot "unruly"  ve (`ve = on`: over 10,000 touches of unbacked and zapped
-                 memory, no #VE), misbehave (wild addresses, undecodable
-                 MMIO, bad hypercalls, forbidden MSRs, then a triple fault)
-                 and calm, a well-behaved guest that must finish beside it.
+  boot "unruly"  zap1g (a 1 GiB VM: 1 GiB blocks zapped, split and
+                 detached, counted), ve (`ve = on`: over 10,000 touches of
+                 unbacked and zapped memory, no #VE), misbehave (wild
+                 addresses, undecodable MMIO, bad hypercalls, forbidden MSRs,
+                 then a triple fault) and calm, a well-behaved guest that
+                 must finish beside it. Bochs gets 2.25 GiB of RAM here, so
+                 that GiB 1, below the BIOS tables at the top, is free.
 
 Every verdict rests on lines on the serial console: each guest's own
 result line (`[VM] NAME: RESULT: PASS (N checks)`), the values it printed,
@@ -38,8 +41,9 @@ ELF = x86.ELF
 GUESTS = None		# the guests' build directory, inside the temporary one
 BOOT_TIMEOUT = 170
 
+# name: (strata.cfg, Bochs RAM in MiB)
 BOOTS = {
-    "guests": """# six VMs at once
+    "guests": ("""# six VMs at once
 [vm hello]
 kernel = hello.elf
 memory = 8M
@@ -59,8 +63,12 @@ cmdline = mb32 says hello
 [vm mb32k]
 kernel = mb32k.bin
 memory = 8M
-""",
-    "unruly": """# a #VE guest, a misbehaving guest and a calm one beside them
+""", 256),
+    "unruly": ("""# a 1 GiB VM first (on 1 GiB-aligned host memory), a #VE guest,
+# a misbehaving guest and a calm one beside them
+[vm zap1g]
+kernel = zap1g.elf
+memory = 1G
 [vm ve]
 kernel = ve.elf
 memory = 16M
@@ -71,7 +79,7 @@ memory = 8M
 [vm calm]
 kernel = hello.elf
 memory = 8M
-""",
+""", 2304),
 }
 
 
@@ -103,34 +111,11 @@ def kernels(cfg):
     return sorted(set(re.findall(r"^kernel = (\S+)$", cfg, re.M)))
 
 
-def make_iso(tmp, name, cfg):
-    """An ISO booting strata.elf with strata.cfg and the guests it names."""
-    root = os.path.join(tmp, name + ".d")
-    os.makedirs(os.path.join(root, "boot", "grub"))
-    shutil.copy(ELF, os.path.join(root, "boot", "strata.elf"))
-    with open(os.path.join(root, "boot", "strata.cfg"), "w") as f:
-        f.write(cfg)
-    lines = ["set timeout=0", "set default=0", 'menuentry "Strata" {',
-             "  multiboot2 /boot/strata.elf loglevel=info",
-             "  module2 /boot/strata.cfg strata.cfg"]
-    for k in kernels(cfg):
-        shutil.copy(os.path.join(GUESTS, k), os.path.join(root, "boot", k))
-        lines.append("  module2 /boot/%s %s" % (k, k))
-    lines += ["  boot", "}"]
-    with open(os.path.join(root, "boot", "grub", "grub.cfg"), "w") as f:
-        f.write("\n".join(lines) + "\n")
-    iso = os.path.join(tmp, name + ".iso")
-    p = subprocess.run(["grub-mkrescue", "-o", iso, root],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True, timeout=x86.MKRESCUE_TIMEOUT)
-    if p.returncode or not os.path.exists(iso):
-        raise Fail("grub-mkrescue failed: " + p.stdout.strip()[-300:])
-    return iso
-
-
 def boot(tmp, name):
-    iso = make_iso(tmp, name, BOOTS[name])
-    return x86.run_bochs(tmp, name, iso)
+    cfg, megs = BOOTS[name]
+    iso = x86.make_vm_iso(tmp, name, cfg,
+                          [os.path.join(GUESTS, k) for k in kernels(cfg)])
+    return x86.run_bochs(tmp, name, iso, megs=megs)
 
 
 # ---- checks, one function per reported test --------------------------------
@@ -262,6 +247,21 @@ def c_six_vms(log, status):
     x86.check_status(status, 0, "bochs")
 
 
+def c_zap1g(log, status):
+    need(log, r"^vm zap1g: 1024 MiB at GPA 0x0 -> PA 0x[0-9a-f]*[048c]0000000,",
+         "zap1g's RAM on 1 GiB-aligned host memory")
+    # what: faults, maps 4K, 2M, 1G, INVEPTs, detaches
+    for what, want in [("1G block", (1, 0, 0, 1, 1, 0)),
+                       ("2M of the 1G block", (1, 0, 1, 0, 2, 0)),
+                       ("4K of a 2M block", (1, 1, 0, 0, 2, 0)),
+                       ("1G over tables", (1, 0, 0, 1, 1, 1))]:
+        need(log, r"^\[zap1g\] zap1g: %s: faults %d, maps 4K %d 2M %d 1G %d, "
+             r"INVEPT %d, detaches %d$" % ((re.escape(what),) + want),
+             "zap1g '%s' line with %s" % (what, want))
+    result(log, "zap1g", "zap1g", 14)
+    ended_ok(log, "zap1g")
+
+
 def c_ve(log, status):
     m = need(log, r"^\[ve\] ve: (\d+) touches of unbacked and zapped memory, "
              r"(\d+) #VE; s2 faults (\d+), unclaimed MMIO (\d+)$",
@@ -289,8 +289,8 @@ def c_misbehave(log, status):
 def c_calm(log, status):
     result(log, "calm", "hello", 17)
     ended_ok(log, "calm")
-    need(log, r"^Strata: all 3 VMs ended: 2 ok, 1 failed$",
-         "'Strata: all 3 VMs ended: 2 ok, 1 failed'")
+    need(log, r"^Strata: all 4 VMs ended: 3 ok, 1 failed$",
+         "'Strata: all 4 VMs ended: 3 ok, 1 failed'")
     x86.check_no_exception(log)
     x86.check_status(status, 1, "bochs (a VM failed)")
 
@@ -303,6 +303,7 @@ TESTS = [
     ("guests_x86/mb32-multiboot-elf32", "guests", c_mb32),
     ("guests_x86/mb32k-multiboot-aout-kludge", "guests", c_mb32k),
     ("guests_x86/six-vms-at-once", "guests", c_six_vms),
+    ("guests_x86/zap1g-1g-blocks", "unruly", c_zap1g),
     ("guests_x86/ve-none-delivered", "unruly", c_ve),
     ("guests_x86/misbehave-stopped", "unruly", c_misbehave),
     ("guests_x86/calm-beside-misbehave", "unruly", c_calm),

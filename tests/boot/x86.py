@@ -209,8 +209,9 @@ def read_log(path):
         return ""
 
 
-def run_bochs(tmp, name, iso, cpu="corei7_skylake_x"):
-    """Boot @iso under Bochs; returns (exit status or None, serial log)."""
+def run_bochs(tmp, name, iso, cpu="corei7_skylake_x", megs=256):
+    """Boot @iso under Bochs with @megs MiB of RAM; returns (exit status or
+    None, serial log)."""
     serial = os.path.join(tmp, name + ".serial")
     rc = os.path.join(tmp, name + ".bochsrc")
     cont = os.path.join(tmp, name + ".cont")
@@ -218,7 +219,9 @@ def run_bochs(tmp, name, iso, cpu="corei7_skylake_x"):
         f.write("c\nq\n")
     with open(rc, "w") as f:
         f.write("\n".join([
-            "megs: 256",
+            # host= may not exceed 2048 MiB, guest= may: Bochs backs
+            # the rest itself.
+            "memory: guest=%d, host=%d" % (megs, min(megs, 2048)),
             "cpu: model=%s, reset_on_triple_fault=0" % cpu,
             "romimage: file=/usr/share/bochs/BIOS-bochs-latest",
             "vgaromimage: file=/usr/share/vgabios/vgabios.bin",
