@@ -193,6 +193,8 @@ def c_zap(log, status):
              "zap %s line with %d faults" % (what, faults))
     need(log, r"^\[zap\] zap: 1G: (1[2-9]|[2-9]\d|\d{3,}) faults",
          "zap 1G line with at least 12 faults")
+    need(log, r"^\[zap\] zap: wrprotect 16 pages: 2 INVEPTs, 0 write faults "
+         r"on reads, 16 on first writes$", "zap's write-protect line")
     ctr = {}
     for line in re.findall(r"^\[zap\] zap: counters: (.*)$", log, re.M):
         ctr.update(kv.split("=", 1) for kv in line.split())

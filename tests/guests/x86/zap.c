@@ -166,6 +166,42 @@ static void zap_1g(void)
 		now.faults - s.faults, now.m4k - s.m4k, now.m2m - s.m2m);
 }
 
+/*
+ * Write-protect 16 pages inside a 2 MiB block (one split): reads do not
+ * fault, the first write to each page takes exactly one write fault, which
+ * makes it writable again, and the data written is kept.
+ */
+static void wrprotect(void)
+{
+	uint64_t w = 10 * MiB;
+	unsigned long inv0 = counter(STRATA_CTR_TLBI_VMID), inv;
+	unsigned long wp0, wp1, wp2;
+	long st;
+
+	st = hypercall(STRATA_HC_WRPROTECT, w, 16 * KiB4, 0, NULL);
+	inv = counter(STRATA_CTR_TLBI_VMID) - inv0;
+	EXPECT(st == 0, "wrprotect: status %ld", st);
+	EXPECT(inv == 2, "wrprotect: %lu INVEPTs, expected 1 + 1 block split",
+	       inv);
+	wp0 = counter(STRATA_CTR_WP_FAULTS);
+	EXPECT(verify(w, w + 16 * KiB4) == 0, "wrprotect: data changed");
+	wp1 = counter(STRATA_CTR_WP_FAULTS);
+	for (uint64_t a = w; a < w + 16 * KiB4; a += KiB4) {
+		*word(a + 8) = tag(a);
+		*word(a + 16) = tag(a);
+	}
+	wp2 = counter(STRATA_CTR_WP_FAULTS);
+	EXPECT(wp1 == wp0, "wrprotect: %lu write faults on reads", wp1 - wp0);
+	EXPECT(wp2 - wp1 == 16, "wrprotect: %lu write faults for 16 pages",
+	       wp2 - wp1);
+	for (uint64_t a = w; a < w + 16 * KiB4; a += KiB4) {
+		EXPECT(*word(a + 8) == tag(a) && *word(a + 16) == tag(a),
+		       "wrprotect: write to 0x%lx lost", (unsigned long)a);
+	}
+	gprintf("zap: wrprotect 16 pages: %lu INVEPTs, %lu write faults on reads, %lu on first writes\n",
+		inv, wp1 - wp0, wp2 - wp1);
+}
+
 static void bad_zaps(void)
 {
 	EXPECT(hypercall(STRATA_HC_ZAP, TEST_LO + 8, KiB4, 0, NULL) ==
@@ -193,6 +229,7 @@ int guest_main(void)
 	zap_multi_block();
 	zap_two_partial_blocks();
 	zap_1g();
+	wrprotect();
 	bad_zaps();
 	EXPECT(verify(TEST_LO, TEST_HI) == 0, "zap: data changed at the end");
 	/* five a line: a guest console line holds 160 characters */
