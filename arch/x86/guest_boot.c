@@ -228,6 +228,7 @@ int arch_vcpu_init(struct vcpu *v)
 	memset(r, 0, sizeof(v->arch.gprs));
 	memset(v->arch.msrs, 0, sizeof(v->arch.msrs));
 	v->arch.cr8 = 0;
+	v->arch.storm = 0;
 	v->arch.cr2 = 0;
 	v->arch.dr6 = 0xffff0ff0;	/* its reset value */
 	memset(v->arch.dr, 0, sizeof(v->arch.dr));

@@ -19,6 +19,12 @@
 /* TSC cycles per slice: about 2 million instructions under Bochs. */
 #define VMX_SLICE_TSC		(1ULL << 21)
 #define VMX_REPORTS_MAX		8
+/*
+ * Exits in a row that each end in an exception Strata injects, with
+ * nothing else in between: a guest whose handler returns to the refused
+ * instruction forever. Its VM is stopped rather than left spinning.
+ */
+#define VMX_STORM_EXITS		10000
 
 static const uint32_t guest_msr_index[GUEST_MSR_NR] = {
 	[GUEST_MSR_STAR] = MSR_STAR,
@@ -160,6 +166,16 @@ static bool arm_timer(uint64_t deadline)
 	return true;
 }
 
+/* Count exits that end in an injected exception; true for a storm. */
+static bool exception_storm(struct vcpu *v)
+{
+	if (!(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)) {
+		v->arch.storm = 0;
+		return false;
+	}
+	return ++v->arch.storm >= VMX_STORM_EXITS;
+}
+
 void arch_vcpu_run(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
@@ -183,6 +199,11 @@ void arch_vcpu_run(struct vcpu *v)
 			break;
 		}
 		if (!vm_running(vm) || v->state != VCPU_RUNNABLE) {
+			break;
+		}
+		if (exception_storm(v)) {
+			vm_fail(vm, "exception storm: %u exits in a row each injected an exception",
+				v->arch.storm);
 			break;
 		}
 	}

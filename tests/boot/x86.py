@@ -22,19 +22,20 @@ directory under build/test/, and boots them:
   x86/qemu-page-fault     x86_fault=pf: #PF (vector 14) with the right CR2
   x86/qemu-nested-fault   x86_fault=nested: the handler faults while dumping;
                           a one-line notice and the halt, no loop
-  x86/bochs-vmx-exits     four VMs of tests/guests/x86/vmxexits.c: CPUID
-                          leaves, the MSR allow-list, CR writes, REP INS /
-                          OUTS, refused instructions with the exception
-                          each must get,
-                          CPL 3 VMCALL denied, every injection counted, CR2,
-                          DR0 and LSTAR kept per VM (one VM loads it as a
-                          raw binary); two power off well while
-                          their ticks interleave (time slices), the third
-                          halts with interrupts off, the fourth points its
-                          page tables at unbacked memory: both are stopped;
-                          beside them tests/guests/x86/mb32/paging32.c
-                          reaches the test device through 32-bit (4 MiB and
-                          4 KiB pages) and PAE paging, the PAE switch by an
+  x86/bochs-vmx-exits     five VMs of tests/guests/x86/vmxexits.c (one
+                          loaded as a raw binary): CPUID leaves, the MSR
+                          allow-list, CR writes, REP INS/OUTS, refused
+                          instructions with the exception each must get,
+                          CPL 3 VMCALL denied, every injection counted,
+                          CR2, DR0 and LSTAR kept per VM; two power off
+                          well while their ticks interleave (time slices),
+                          the third halts with interrupts off, the fourth
+                          points its page tables at unbacked memory, the
+                          fifth retries a refused RDMSR forever: those
+                          three are stopped. Beside them
+                          tests/guests/x86/mb32/paging32.c reaches the
+                          test device through 32-bit (4 MiB and 4 KiB
+                          pages) and PAE paging, the PAE switch by an
                           emulated CR0 write that must load the PDPTEs
   x86/bochs-entry-failure x86_vmx_break= (test builds) gives one VM an
                           invalid guest state and one an invalid control:
@@ -74,8 +75,9 @@ QEMU_EXIT_STOP_OK = (0 << 1) | 1
 QEMU_EXIT_NO_VMX = (2 << 1) | 1
 QEMU_EXIT_EXCEPTION = (3 << 1) | 1
 
-VMX_CFG = """# two well-behaved copies, one that ends in CLI; HLT (6 MiB) and
-# one whose page tables end in unbacked memory (5 MiB)
+VMX_CFG = """# two well-behaved copies, one that ends in CLI; HLT (6 MiB), one
+# whose page tables end in unbacked memory (5 MiB), one whose #GP handler
+# retries a refused RDMSR forever (7 MiB)
 [vm one]
 kernel = vmxexits.elf
 memory = 8M
@@ -89,6 +91,9 @@ memory = 6M
 [vm badpt]
 kernel = vmxexits.elf
 memory = 5M
+[vm storm]
+kernel = vmxexits.elf
+memory = 7M
 [vm paging32]
 kernel = paging32.elf
 memory = 8M
@@ -565,7 +570,7 @@ def t_bochs_vmx_exits(tmp, isos):
     check_no_exception(log)
     need(log, r"^vm two: raw kernel at 0x100000-0x[0-9a-f]+, entry 0x100000",
          "VM two loaded as a raw binary")
-    for vm in ["one", "two", "halts", "badpt"]:
+    for vm in ["one", "two", "halts", "badpt", "storm"]:
         for what in ["WRMSR of MSR 0xc0000080", "WRMSR of MSR 0xc0000082",
                      "WRMSR of MSR 0x277"]:
             need_line(log, "vm %s: %s refused: #GP injected" % (vm, what))
@@ -610,7 +615,12 @@ def t_bochs_vmx_exits(tmp, isos):
     need(log, r"^\[paging32\] paging32: RESULT: PASS \(\d+ checks\)$",
          "PASS result of VM paging32")
     need_line(log, "vm paging32: ended: powered off (status 0)")
-    need_line(log, "Strata: all 5 VMs ended: 3 ok, 2 failed")
+    need_line(log, "[storm] vmxexits: RESULT: PASS; now an exception storm")
+    need_line(log, "vm storm: ended: stopped: exception storm: 10000 exits "
+              "in a row each injected an exception")
+    if "[storm] vmxexits: the storm ended" in log:
+        raise Fail("the exception storm ended by itself")
+    need_line(log, "Strata: all 6 VMs ended: 3 ok, 3 failed")
     check_status(status, 1, "bochs (Shutdown port)")
     return log
 

@@ -14,13 +14,15 @@
  * and checks that CR2, DR0 and LSTAR, which VMX does not switch, kept
  * values unique to its VM across the slices of the others. A VM given exactly 6 MiB of RAM ends with CLI; HLT
  * instead of powering off, one given 5 MiB by pointing its page tables at
- * unbacked memory and touching an address they map; Strata must report
- * both as stopped VMs.
+ * unbacked memory and touching an address they map, one given 7 MiB by
+ * returning from its #GP handler to a refused RDMSR forever; Strata must
+ * report all three as stopped VMs.
  */
 #include "guest.h"
 
 #define HLT_RAM_SIZE	(6UL << 20)
 #define BADPT_RAM_SIZE	(5UL << 20)
+#define STORM_RAM_SIZE	(7UL << 20)
 #define BADPT_TABLE	0xd0000000UL	/* unbacked */
 #define BADPT_ADDR	(512UL << 30)	/* what PML4 entry 1 maps */
 #define TICKS		6
@@ -331,6 +333,12 @@ static void spin(void)
 	       (unsigned long)rdmsr(MSR_LSTAR), (unsigned long)mine);
 }
 
+/* #GP handler of the storm: back to the faulting RDMSR, again and again. */
+static void gp_retry(struct exc_frame *f)
+{
+	(void)f;
+}
+
 int guest_main(void)
 {
 	unsigned long inj0 = counter(STRATA_CTR_INJECTED);
@@ -354,6 +362,13 @@ int guest_main(void)
 			checks_failed ? "FAIL" : "PASS");
 		__asm__ volatile("cli; hlt" ::: "memory");
 		gprintf("vmxexits: HLT returned\n");
+	}
+	if (boot_info.ram_size == STORM_RAM_SIZE) {
+		gprintf("vmxexits: RESULT: %s; now an exception storm\n",
+			checks_failed ? "FAIL" : "PASS");
+		idt_hook(13, gp_retry);
+		(void)rdmsr(0x12345678);
+		gprintf("vmxexits: the storm ended\n");
 	}
 	if (boot_info.ram_size == BADPT_RAM_SIZE) {
 		uint64_t cr3, *pml4;

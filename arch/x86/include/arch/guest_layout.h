@@ -35,8 +35,10 @@
  *   - HLT with RFLAGS.IF set ends the time slice (nothing is ever injected
  *     that could wake it, so it continues after the HLT at its next slice);
  *     HLT with IF clear can never be woken: the VM is stopped as failed;
- *   - a triple fault, a state VM entry refuses, or guest page tables the
- *     CPU finds in unbacked memory stop the VM as failed.
+ *   - a triple fault, a state VM entry refuses, guest page tables the CPU
+ *     finds in unbacked memory, or an exception storm (10000 exits in a
+ *     row that each inject an exception, e.g. a #GP handler returning to
+ *     a refused RDMSR) stop the VM as failed.
  */
 #ifndef STRATA_ARCH_X86_GUEST_LAYOUT_H
 #define STRATA_ARCH_X86_GUEST_LAYOUT_H

@@ -31,6 +31,7 @@ struct arch_vcpu {
 	uint64_t dr[4];
 	uint64_t dr6;
 	uint64_t msrs[GUEST_MSR_NR];
+	unsigned int storm;	/* exits in a row that injected an exception */
 	uint8_t fxsave[512] __aligned(16);
 };
 
