@@ -4,13 +4,12 @@ modules and reports each VM, or each configuration error with file, line and
 reason, and keeps going. Runs the x86 test image under QEMU TCG (the config
 is read before the VMX check, so no VMX is needed to see it)."""
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ELF = os.path.join(ROOT, "build/test/x86_64/strata.elf")
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from _bootlib import (  # noqa: E402
+    Fail, X86_ELF as ELF, tail, private_dir, make_iso, run_qemu_x86)
 
 CFG = """# one good VM, three bad ones
 [vm good]
@@ -45,47 +44,23 @@ def main():
     if not os.path.exists(ELF):
         print(f"FAIL: {name}: {ELF} is missing (make TEST=1 ARCH=x86_64)")
         return 1
-    tmp = tempfile.mkdtemp(prefix="cfg-", dir=os.path.join(ROOT, "build/test"))
-    try:
-        boot = os.path.join(tmp, "iso/boot")
-        os.makedirs(os.path.join(boot, "grub"))
-        shutil.copy(ELF, os.path.join(boot, "strata.elf"))
-        shutil.copy(ELF, os.path.join(boot, "hello.elf"))
-        with open(os.path.join(boot, "strata.cfg"), "w") as f:
-            f.write(CFG)
-        with open(os.path.join(boot, "grub/grub.cfg"), "w") as f:
-            f.write("set timeout=0\nmenuentry \"Strata\" {\n"
-                    "  multiboot2 /boot/strata.elf loglevel=info\n"
-                    "  module2 /boot/strata.cfg strata.cfg\n"
-                    "  module2 /boot/hello.elf hello.elf\n  boot\n}\n")
-        iso = os.path.join(tmp, "t.iso")
-        subprocess.run(["grub-mkrescue", "-o", iso, os.path.join(tmp, "iso")],
-                       check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
-        log = os.path.join(tmp, "serial.log")
+    with private_dir("cfg-") as tmp:
         try:
-            subprocess.run(["qemu-system-x86_64", "-machine", "pc", "-cpu",
-                            "max", "-accel", "tcg", "-m", "256", "-cdrom", iso,
-                            "-boot", "d", "-display", "none", "-serial",
-                            "file:" + log, "-device",
-                            "isa-debug-exit,iobase=0xf4,iosize=4",
-                            "-no-reboot"], timeout=60,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            pass
-        out = open(log, errors="replace").read().replace("\r", "") \
-            if os.path.exists(log) else ""
-        size = os.path.getsize(ELF)
-        missing = [e % size if "%d" in e else e for e in EXPECT]
-        missing = [e for e in missing if e not in out]
-        if missing:
-            tail = "\n    ".join(out.splitlines()[-20:])
-            print(f"FAIL: {name}: missing {missing!r}\n    {tail}")
+            iso = make_iso(tmp, "t", "loglevel=info", [
+                ("strata.cfg", CFG.encode(), "strata.cfg"),
+                ("hello.elf", ELF, "hello.elf")])
+        except Fail as e:
+            print(f"FAIL: {name}: {e}")
             return 1
-        print(f"PASS: {name}")
-        return 0
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _, out = run_qemu_x86(tmp, "t", iso)
+    size = os.path.getsize(ELF)
+    missing = [e % size if "%d" in e else e for e in EXPECT]
+    missing = [e for e in missing if e not in out]
+    if missing:
+        print(f"FAIL: {name}: missing {missing!r}\n    {tail(out, 20)}")
+        return 1
+    print(f"PASS: {name}")
+    return 0
 
 
 if __name__ == "__main__":

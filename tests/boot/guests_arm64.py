@@ -25,15 +25,15 @@ Prints one PASS/FAIL line per guest and boot; exits 1 if any failed.
 """
 import os
 import re
-import subprocess
 import sys
-import tempfile
-import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-IMAGE = os.path.join(ROOT, "build", "test", "arm64", "strata.bin")
-GUESTS = os.path.join(ROOT, "build", "guests", "arm64")
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from _bootlib import (  # noqa: E402
+    Fail, ARM_IMAGE as IMAGE, need, private_dir, build_guests, make_bundle,
+    run_qemu_arm64)
+
+GUESTS = None           # the guests' build directory, inside the temporary one
 TIMEOUT = 150           # seconds per QEMU run (a run takes ~10-30 s)
 CPUS = [("max", "max,pauth-impdef=on"), ("cortex-a57", "cortex-a57")]
 
@@ -55,92 +55,27 @@ WILD_VMS = [
 ]
 
 
-class Fail(Exception):
-    pass
-
-
-def newc(files):
-    """A cpio newc archive of @files, a list of (name, bytes)."""
-    out = bytearray()
-
-    def entry(ino, name, data, mode):
-        nb = name.encode() + b"\0"
-        fields = [ino, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(nb), 0]
-        out.extend(b"070701" + b"".join(b"%08X" % f for f in fields))
-        out.extend(nb)
-        out.extend(b"\0" * (-len(out) % 4))
-        out.extend(data)
-        out.extend(b"\0" * (-len(out) % 4))
-
-    for i, (name, data) in enumerate(files):
-        entry(i + 1, name, data, 0o100644)
-    entry(0, "TRAILER!!!", b"", 0)
-    return bytes(out)
-
-
 # Initrds: the hello VM of the main boot gets one, found through its DTB.
 INITRD_TEXT = b"strata-initrd: the hello guest reads this first line\n"
 INITRDS = {"hello": ("hello.initrd", INITRD_TEXT * 100)}
 
 
-def bundle(path, vms, initrds=None):
+def boot(tmp, tag, cpu, vms, mem="3G", initrds=None):
     cfg = ""
     files = {}
-    for name, elf, mem, cpus, cmdline in vms:
-        cfg += (f"[vm {name}]\nkernel = {elf}\nmemory = {mem}\n"
+    for name, elf, vmmem, cpus, cmdline in vms:
+        cfg += (f"[vm {name}]\nkernel = {elf}\nmemory = {vmmem}\n"
                 f"cpus = {cpus}\n")
         if initrds and name in initrds:
             cfg += f"initrd = {initrds[name][0]}\n"
             files[initrds[name][0]] = initrds[name][1]
         cfg += f"cmdline = {cmdline}\n"
-        with open(os.path.join(GUESTS, elf), "rb") as f:
-            files[elf] = f.read()
-    with open(path, "wb") as f:
-        f.write(newc([("strata.cfg", cfg.encode())] + sorted(files.items())))
-
-
-class Run:
-    def __init__(self, out, status, secs):
-        self.out = out
-        self.status = status
-        self.secs = secs
-
-    def tail(self, n=10):
-        lines = [l for l in self.out.splitlines() if l.strip()]
-        return " | ".join(lines[-n:])
-
-    def guest(self, vm):
-        """The lines guest @vm printed, without the "[vm] " prefix."""
-        pre = f"[{vm}] "
-        return [l[len(pre):] for l in self.out.splitlines()
-                if l.startswith(pre)]
-
-
-def boot(tmp, tag, cpu, vms, mem="3G", initrds=None):
-    cpio = os.path.join(tmp, tag + ".cpio")
-    bundle(cpio, vms, initrds)
-    cmd = ["qemu-system-aarch64", "-M", "virt,virtualization=on,"
-           "gic-version=3", "-cpu", cpu, "-m", mem, "-nographic",
-           "-semihosting", "-no-reboot", "-kernel", IMAGE, "-initrd", cpio,
-           "-append", "loglevel=info"]
-    start = time.monotonic()
-    try:
-        p = subprocess.run(cmd, stdin=subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=TIMEOUT)
-    except subprocess.TimeoutExpired as e:
-        out = (e.stdout or b"").decode("latin-1").replace("\r", "")
-        return Run(out, None, TIMEOUT)
-    out = p.stdout.decode("latin-1").replace("\r", "")
-    return Run(out, p.returncode, time.monotonic() - start)
-
-
-def need(lines, pattern, what):
-    for l in lines:
-        m = re.search(pattern, l)
-        if m:
-            return m
-    raise Fail("missing " + what)
+        files[elf] = os.path.join(GUESTS, elf)
+    cpio = make_bundle(os.path.join(tmp, tag + ".cpio"), cfg,
+                       sorted(files.items()))
+    return run_qemu_arm64(cpu, ["-kernel", IMAGE, "-initrd", cpio,
+                                "-append", "loglevel=info"], mem=mem,
+                          timeout=TIMEOUT)
 
 
 def ended_ok(run, vm):
@@ -327,15 +262,15 @@ def main():
         print(f"FAIL: guests-arm64/build: {IMAGE} is missing "
               "(make TEST=1 ARCH=arm64)")
         return 1
-    p = subprocess.run(["make", "-s", "-C", os.path.join(ROOT, "tests",
-                        "guests", "arm64")], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True)
-    if p.returncode:
-        print("FAIL: guests-arm64/build: " + " | ".join(
-            p.stdout.strip().splitlines()[-6:]))
-        return 1
+    global GUESTS
     ok = True
-    with tempfile.TemporaryDirectory(prefix="guests-arm64-") as tmp:
+    with private_dir("guests-arm64-") as tmp:
+        GUESTS = os.path.join(tmp, "guests")
+        try:
+            build_guests("arm64", GUESTS)
+        except Exception as e:
+            print("FAIL: guests-arm64/build: %s" % e)
+            return 1
         for tag, cpu in CPUS:
             run = boot(tmp, tag, cpu, MAIN_VMS, initrds=INITRDS)
             if run.status is None:
