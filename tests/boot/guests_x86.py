@@ -27,17 +27,15 @@ STRATA_KEEP=1 to keep the temporary directory.
 import concurrent.futures
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import x86  # noqa: E402  (the Bochs recipe and log helpers)
+from _bootlib import (  # noqa: E402
+    Fail, X86_ELF as ELF, tail, need, check_status, check_no_exception,
+    private_dir, build_guests, make_iso, vm_modules, run_bochs)
 
-ROOT = x86.ROOT
-ELF = x86.ELF
 GUESTS = None		# the guests' build directory, inside the temporary one
 BOOT_TIMEOUT = 170
 
@@ -83,39 +81,15 @@ memory = 8M
 }
 
 
-class Fail(Exception):
-    pass
-
-
-def need(log, pattern, what):
-    m = re.search(pattern, log, re.M)
-    if not m:
-        raise Fail("no %s" % what)
-    return m
-
-
-def build_guests(out):
-    """Build the guests into @out, private to this run: other boot scripts
-    build guests at the same time."""
-    global GUESTS
-    GUESTS = out
-    p = subprocess.run(["make", "-s", "-f", "tests/guests/x86/Makefile",
-                        "O=" + out], cwd=ROOT,
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True, timeout=300)
-    if p.returncode:
-        raise Fail("building the guests failed: " + p.stdout[-600:])
-
-
 def kernels(cfg):
     return sorted(set(re.findall(r"^kernel = (\S+)$", cfg, re.M)))
 
 
 def boot(tmp, name):
     cfg, megs = BOOTS[name]
-    iso = x86.make_vm_iso(tmp, name, cfg,
-                          [os.path.join(GUESTS, k) for k in kernels(cfg)])
-    return x86.run_bochs(tmp, name, iso, megs=megs)
+    iso = make_iso(tmp, name, "loglevel=info", vm_modules(
+        cfg, [os.path.join(GUESTS, k) for k in kernels(cfg)]))
+    return run_bochs(tmp, name, iso, megs=megs, timeout=BOOT_TIMEOUT)
 
 
 # ---- checks, one function per reported test --------------------------------
@@ -245,8 +219,8 @@ def c_mb32k(log, status):
 def c_six_vms(log, status):
     need(log, r"^Strata: all 6 VMs ended: 6 ok, 0 failed$",
          "'Strata: all 6 VMs ended: 6 ok, 0 failed'")
-    x86.check_no_exception(log)
-    x86.check_status(status, 0, "bochs")
+    check_no_exception(log)
+    check_status(status, 0, "bochs")
 
 
 def c_zap1g(log, status):
@@ -293,8 +267,8 @@ def c_calm(log, status):
     ended_ok(log, "calm")
     need(log, r"^Strata: all 4 VMs ended: 3 ok, 1 failed$",
          "'Strata: all 4 VMs ended: 3 ok, 1 failed'")
-    x86.check_no_exception(log)
-    x86.check_status(status, 1, "bochs (a VM failed)")
+    check_no_exception(log)
+    check_status(status, 1, "bochs (a VM failed)")
 
 
 TESTS = [
@@ -318,11 +292,11 @@ def main():
             print("FAIL: %s: %s missing; run 'make TEST=1 ARCH=x86_64'"
                   % (name, ELF))
         return 1
-    x86.BOCHS_TIMEOUT = BOOT_TIMEOUT
-    tmp = tempfile.mkdtemp(prefix="guests-x86-", dir=os.path.dirname(x86.BUILD))
-    try:
+    global GUESTS
+    with private_dir("guests-x86-") as tmp:
+        GUESTS = os.path.join(tmp, "guests")
         try:
-            build_guests(os.path.join(tmp, "guests"))
+            build_guests("x86_64", GUESTS)
         except (Fail, subprocess.TimeoutExpired) as e:
             for name, _, _ in TESTS:
                 print("FAIL: %s: %s" % (name, e))
@@ -346,19 +320,13 @@ def main():
             try:
                 check(log, status)
                 print("PASS: %s" % name)
-            except (Fail, x86.Fail) as e:
+            except Fail as e:
                 failed += 1
-                print("FAIL: %s: %s (serial: %s)"
-                      % (name, e, x86.tail(log, 8)))
+                print("FAIL: %s: %s (serial: %s)" % (name, e, tail(log, 8)))
             except Exception as e:  # a harness bug must still fail
                 failed += 1
                 print("FAIL: %s: harness error %r" % (name, e))
         return 1 if failed else 0
-    finally:
-        if os.environ.get("STRATA_KEEP"):
-            print("kept %s" % tmp, file=sys.stderr)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

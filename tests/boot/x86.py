@@ -52,21 +52,19 @@ directory.
 import concurrent.futures
 import os
 import re
-import shutil
 import struct
 import subprocess
 import sys
-import tempfile
+import threading
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-BUILD = os.path.join(ROOT, "build", "test", "x86_64")
-ELF = os.path.join(BUILD, "strata.elf")
-ISO = os.path.join(BUILD, "strata.iso")
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from _bootlib import (  # noqa: E402
+    Fail, X86_ELF as ELF, tail, need, need_line, check_status,
+    check_no_exception, private_dir, read_log, build_guests, make_iso,
+    vm_modules, run_bochs, run_qemu_x86 as run_qemu)
 
-BOCHS_TIMEOUT = 90
-QEMU_TIMEOUT = 60
-MKRESCUE_TIMEOUT = 60
+ISO = os.path.join(os.path.dirname(ELF), "strata.iso")
 
 # Unmapped address the `pf` and `df` self-tests use (arch/x86/selftest.c).
 SELFTEST_UNMAPPED = 0x00007f0000000000
@@ -128,170 +126,27 @@ MODULES = [
 ]
 
 
-class Fail(Exception):
-    pass
+def module_files(modules):
+    """@modules as make_iso() modules: each file @size bytes of a pattern."""
+    return [(fname, bytes((i * 7 + size) & 0xff for i in range(size)), mcmd)
+            for fname, size, mcmd in modules]
 
 
-def tail(log, n=12):
-    lines = [l for l in log.splitlines() if l.strip()]
-    return " | ".join(lines[-n:]) if lines else "(empty serial log)"
-
-
-# ---- building ISOs ------------------------------------------------------
-
-def make_iso(tmp, name, cmdline, modules=()):
-    """An ISO booting strata.elf with @cmdline and @modules; returns path."""
-    root = os.path.join(tmp, name + ".d")
-    os.makedirs(os.path.join(root, "boot", "grub"))
-    shutil.copy(ELF, os.path.join(root, "boot", "strata.elf"))
-    cfg = ["set timeout=0", "set default=0", 'menuentry "Strata" {',
-           "  multiboot2 /boot/strata.elf " + cmdline]
-    for fname, size, mcmd in modules:
-        with open(os.path.join(root, "boot", fname), "wb") as f:
-            f.write(bytes((i * 7 + size) & 0xff for i in range(size)))
-        cfg.append("  module2 /boot/%s %s" % (fname, mcmd))
-    cfg += ["  boot", "}"]
-    with open(os.path.join(root, "boot", "grub", "grub.cfg"), "w") as f:
-        f.write("\n".join(cfg) + "\n")
-    iso = os.path.join(tmp, name + ".iso")
-    p = subprocess.run(["grub-mkrescue", "-o", iso, root],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True, timeout=MKRESCUE_TIMEOUT)
-    if p.returncode != 0 or not os.path.exists(iso):
-        raise Fail("grub-mkrescue failed: " + p.stdout.strip()[-300:])
-    return iso
-
-
-def make_vm_iso(tmp, name, cfg, kernels, cmdline="loglevel=info"):
-    """An ISO booting strata.elf (@cmdline) with strata.cfg @cfg and guest
-    @kernels."""
-    root = os.path.join(tmp, name + ".d")
-    boot = os.path.join(root, "boot")
-    os.makedirs(os.path.join(boot, "grub"))
-    shutil.copy(ELF, os.path.join(boot, "strata.elf"))
-    with open(os.path.join(boot, "strata.cfg"), "w") as f:
-        f.write(cfg)
-    lines = ["set timeout=0", "set default=0", 'menuentry "Strata" {',
-             "  multiboot2 /boot/strata.elf " + cmdline,
-             "  module2 /boot/strata.cfg strata.cfg"]
-    for k in kernels:
-        shutil.copy(k, boot)
-        lines.append("  module2 /boot/%s %s" % ((os.path.basename(k),) * 2))
-    lines += ["  boot", "}"]
-    with open(os.path.join(boot, "grub", "grub.cfg"), "w") as f:
-        f.write("\n".join(lines) + "\n")
-    iso = os.path.join(tmp, name + ".iso")
-    p = subprocess.run(["grub-mkrescue", "-o", iso, root],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True, timeout=MKRESCUE_TIMEOUT)
-    if p.returncode != 0:
-        raise Fail("grub-mkrescue failed: " + p.stdout.strip()[-300:])
-    return iso
+_guests = {}
+_guests_lock = threading.Lock()
 
 
 def build_guest(tmp, name):
-    """Build guest @name of tests/guests/x86/ into @tmp (not shared with
-    the other boot scripts running at the same time); returns its path."""
-    out = os.path.join(tmp, "guests")
-    elf = os.path.join(out, name + ".elf")
-    p = subprocess.run(["make", "-s", "-f", os.path.join(
-        ROOT, "tests", "guests", "x86", "Makefile"), "O=" + out, elf],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        timeout=MKRESCUE_TIMEOUT)
-    if p.returncode != 0 or not os.path.exists(elf):
-        raise Fail("guest build failed: " + p.stdout.strip()[-300:])
-    return elf
-
-
-# ---- running emulators --------------------------------------------------
-
-def read_log(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read().decode("ascii", errors="replace").replace(
-                "\r", "")
-    except FileNotFoundError:
-        return ""
-
-
-def run_bochs(tmp, name, iso, cpu="corei7_skylake_x", megs=256):
-    """Boot @iso under Bochs with @megs MiB of RAM; returns (exit status or
-    None, serial log)."""
-    serial = os.path.join(tmp, name + ".serial")
-    rc = os.path.join(tmp, name + ".bochsrc")
-    cont = os.path.join(tmp, name + ".cont")
-    with open(cont, "w") as f:
-        f.write("c\nq\n")
-    with open(rc, "w") as f:
-        f.write("\n".join([
-            # host= may not exceed 2048 MiB, guest= may: Bochs backs
-            # the rest itself.
-            "memory: guest=%d, host=%d" % (megs, min(megs, 2048)),
-            "cpu: model=%s, reset_on_triple_fault=0" % cpu,
-            "romimage: file=/usr/share/bochs/BIOS-bochs-latest",
-            "vgaromimage: file=/usr/share/vgabios/vgabios.bin",
-            'display_library: rfb, options="timeout=0"',
-            "ata0-master: type=cdrom, path=%s, status=inserted" % iso,
-            "boot: cdrom",
-            "com1: enabled=1, mode=file, dev=%s" % serial,
-            "port_e9_hack: enabled=1",
-            "magic_break: enabled=1",
-            "clock: sync=none, time0=local",
-            "speaker: enabled=0",
-            "sound: driver=dummy",
-            "log: %s" % os.path.join(tmp, name + ".bochs.log"),
-        ]) + "\n")
-    status = None
-    try:
-        p = subprocess.run(["bochs", "-f", rc, "-q", "-rc", cont],
-                           stdin=subprocess.DEVNULL,
-                           stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, timeout=BOCHS_TIMEOUT)
-        status = p.returncode
-    except subprocess.TimeoutExpired:
-        pass
-    return status, read_log(serial)
-
-
-def run_qemu(tmp, name, iso, mem="256"):
-    """Boot @iso under QEMU TCG; returns (exit status or None, serial log)."""
-    serial = os.path.join(tmp, name + ".serial")
-    argv = ["qemu-system-x86_64", "-machine", "pc", "-cpu", "max",
-            "-accel", "tcg", "-m", mem, "-cdrom", iso, "-boot", "d",
-            "-display", "none", "-serial", "file:" + serial,
-            "-monitor", "none", "-no-reboot",
-            "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
-    status = None
-    try:
-        p = subprocess.run(argv, stdin=subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=QEMU_TIMEOUT)
-        status = p.returncode
-    except subprocess.TimeoutExpired:
-        pass
-    return status, read_log(serial)
+    """Guest @name of tests/guests/x86/, built once into @tmp (not shared
+    with the other boot scripts running at the same time); its path."""
+    with _guests_lock:
+        if name not in _guests:
+            _guests[name], = build_guests("x86_64", os.path.join(tmp, "guests"),
+                                          [name])
+        return _guests[name]
 
 
 # ---- checks on the serial log -------------------------------------------
-
-def need(log, pattern, what):
-    m = re.search(pattern, log, re.M)
-    if not m:
-        raise Fail("no %s" % what)
-    return m
-
-
-def need_line(log, line):
-    if line not in log.splitlines():
-        raise Fail("missing line '%s'" % line)
-
-
-def check_status(status, want, emulator):
-    if status is None:
-        raise Fail("%s timed out" % emulator)
-    if status != want:
-        raise Fail("%s exit status %d, expected %d" % (emulator, status, want))
-
 
 def check_boot(log, cmdline):
     """Banner, boot protocol, command line, memory map, page allocator."""
@@ -308,11 +163,6 @@ def check_boot(log, cmdline):
     if int(m.group(1)) == 0:
         raise Fail("page allocator has no free pages")
     return usable
-
-
-def check_no_exception(log):
-    if re.search(r"^error: exception", log, re.M):
-        raise Fail("unexpected exception dump")
 
 
 def check_vmx_ok(log):
@@ -563,9 +413,9 @@ def t_bochs_vmx_exits(tmp, isos):
     elf = build_guest(tmp, "vmxexits")
     raw = os.path.join(tmp, "vmxexits.bin")
     subprocess.run(["objcopy", "-O", "binary", elf, raw], check=True,
-                   timeout=MKRESCUE_TIMEOUT)
-    iso = make_vm_iso(tmp, "bochs-vmx-exits", VMX_CFG,
-                      [elf, raw, build_guest(tmp, "paging32")])
+                   timeout=60)
+    iso = make_iso(tmp, "bochs-vmx-exits", "loglevel=info", vm_modules(
+        VMX_CFG, [elf, raw, build_guest(tmp, "paging32")]))
     status, log = run_bochs(tmp, "bochs-vmx-exits", iso)
     check_no_exception(log)
     need(log, r"^vm two: raw kernel at 0x100000-0x[0-9a-f]+, entry 0x100000",
@@ -626,10 +476,10 @@ def t_bochs_vmx_exits(tmp, isos):
 
 
 def t_bochs_entry_failure(tmp, isos):
-    iso = make_vm_iso(tmp, "bochs-entry-failure", BREAK_CFG,
-                      [build_guest(tmp, "vmxexits")],
-                      "loglevel=info x86_vmx_break=state:badstate "
-                      "x86_vmx_break=control:badctl")
+    iso = make_iso(tmp, "bochs-entry-failure",
+                   "loglevel=info x86_vmx_break=state:badstate "
+                   "x86_vmx_break=control:badctl",
+                   vm_modules(BREAK_CFG, [build_guest(tmp, "vmxexits")]))
     status, log = run_bochs(tmp, "bochs-entry-failure", iso)
     check_no_exception(log)
     need(log, r"^vm badstate: ended: stopped: VM entry failed: invalid "
@@ -650,8 +500,8 @@ def t_bochs_entry_failure(tmp, isos):
 
 
 def t_bochs_ve_refused(tmp, isos):
-    iso = make_vm_iso(tmp, "bochs-ve-refused", VE_CFG,
-                      [build_guest(tmp, "vmxexits")])
+    iso = make_iso(tmp, "bochs-ve-refused", "loglevel=info",
+                   vm_modules(VE_CFG, [build_guest(tmp, "vmxexits")]))
     status, log = run_bochs(tmp, "bochs-ve-refused", iso,
                             cpu="corei7_sandy_bridge_2600k")
     check_no_exception(log)
@@ -687,7 +537,7 @@ TESTS = [
 
 ISOS = {
     "boot": (BOOT_CMDLINE, ()),
-    "modules": (MOD_CMDLINE, MODULES),
+    "modules": (MOD_CMDLINE, module_files(MODULES)),
     "fault": (FAULT_CMDLINE, ()),
     "pf": (PF_CMDLINE, ()),
     "df": (DF_CMDLINE, ()),
@@ -712,33 +562,26 @@ def main():
             print("FAIL: %s: %s or %s missing; run 'make TEST=1 ARCH=x86_64'"
                   % (name, ISO, ELF))
         return 1
-    tmp = tempfile.mkdtemp(prefix="x86-boot-", dir=os.path.dirname(BUILD))
-    try:
-        with concurrent.futures.ThreadPoolExecutor(2) as ex:
-            futs = {k: ex.submit(make_iso, tmp, k, c, m)
-                    for k, (c, m) in ISOS.items()}
-            isos, errors = {}, []
-            for k, f in futs.items():
-                try:
-                    isos[k] = f.result()
-                except Exception as e:
-                    errors.append("%s: %s" % (k, e))
-            if errors:
-                for name, _ in TESTS:
-                    print("FAIL: %s: cannot make ISOs: %s"
-                          % (name, "; ".join(errors)))
-                return 1
-            results = [ex.submit(run_test, n, fn, tmp, isos)
-                       for n, fn in TESTS]
-            lines = [r.result() for r in results]
-        for line in lines:
-            print(line, flush=True)
-        return 1 if any(l.startswith("FAIL") for l in lines) else 0
-    finally:
-        if os.environ.get("STRATA_KEEP"):
-            print("kept %s" % tmp, file=sys.stderr)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+    with private_dir("x86-boot-") as tmp, \
+            concurrent.futures.ThreadPoolExecutor(2) as ex:
+        futs = {k: ex.submit(make_iso, tmp, k, c, m)
+                for k, (c, m) in ISOS.items()}
+        isos, errors = {}, []
+        for k, f in futs.items():
+            try:
+                isos[k] = f.result()
+            except Exception as e:
+                errors.append("%s: %s" % (k, e))
+        if errors:
+            for name, _ in TESTS:
+                print("FAIL: %s: cannot make ISOs: %s"
+                      % (name, "; ".join(errors)))
+            return 1
+        results = [ex.submit(run_test, n, fn, tmp, isos) for n, fn in TESTS]
+        lines = [r.result() for r in results]
+    for line in lines:
+        print(line, flush=True)
+    return 1 if any(l.startswith("FAIL") for l in lines) else 0
 
 
 if __name__ == "__main__":
