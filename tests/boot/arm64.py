@@ -21,18 +21,17 @@ interrupts and an SGI through the virtual GIC.
 import gzip
 import os
 import re
-import selectors
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-IMAGE = os.path.join(ROOT, "build", "test", "arm64", "strata.bin")
-UBOOT = "/usr/lib/u-boot/qemu_arm64/u-boot.bin"
-QEMU = "qemu-system-aarch64"
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from _bootlib import (  # noqa: E402
+    ROOT, ARM_IMAGE as IMAGE, UBOOT, private_dir, write, newc,
+    make_bundle, run_qemu_arm64 as qemu)
+
 TIMEOUT = 30            # seconds per QEMU run
 LINUX_TIMEOUT = 120     # ... booting Linux (about 6-10 s when idle)
 LINK_ADDR = 0x40200000
@@ -43,61 +42,7 @@ CROSS_CC = "aarch64-linux-gnu-gcc"
 
 # Strata's stop statuses (arch/arm64): 0 clean, 3 exception, 4 wrong EL.
 STOP_OK, STOP_EXCEPTION, STOP_WRONG_EL = 0, 3, 4
-
-
-class Run:
-    """The console output and exit status of one QEMU run."""
-
-    def __init__(self, out, status, timed_out):
-        self.out = out
-        self.status = status
-        self.timed_out = timed_out
-
-
-def qemu_cmd(machine, cpu, extra, timeout=TIMEOUT, mem="512M"):
-    return ["timeout", "-k", "5", str(timeout + 5), QEMU,
-            "-M", machine, "-cpu", cpu, "-m", mem, "-nographic",
-            "-semihosting", "-no-reboot"] + extra
-
-
-def run_qemu(cmd, on_output=None, timeout=TIMEOUT):
-    """Run @cmd, feeding its stdin through on_output(text_so_far) -> bytes."""
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    os.set_blocking(proc.stdout.fileno(), False)
-    buf = b""
-    deadline = time.monotonic() + timeout
-    timed_out = False
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            timed_out = True
-            proc.kill()
-            break
-        if not sel.select(timeout=min(left, 0.2)):
-            if proc.poll() is not None:
-                break
-            continue
-        chunk = proc.stdout.read()
-        if not chunk:
-            if proc.poll() is not None or chunk == b"":
-                break
-            continue
-        buf += chunk
-        if on_output:
-            data = on_output(buf.decode("latin-1"))
-            if data:
-                proc.stdin.write(data)
-                proc.stdin.flush()
-    rest = proc.stdout.read() if proc.poll() is not None else None
-    if rest:
-        buf += rest
-    proc.wait()
-    sel.close()
-    text = buf.decode("latin-1").replace("\r\n", "\n").replace("\r", "\n")
-    return Run(text, proc.returncode, timed_out)
+MAX = "max,pauth-impdef=on"
 
 
 class Check:
@@ -158,14 +103,11 @@ def check_boot(c, cpu_has_new_features, load_addr):
 
 
 def test_qemu_kernel():
-    with tempfile.NamedTemporaryFile(prefix="strata-initrd-") as initrd:
-        initrd.write(os.urandom(12345))
-        initrd.flush()
-        args = "loglevel=info foo=strata-test-42"
-        run = run_qemu(qemu_cmd("virt,virtualization=on,gic-version=3",
-                                "max,pauth-impdef=on",
-                                ["-kernel", IMAGE, "-initrd", initrd.name,
-                                 "-append", args]))
+    args = "loglevel=info foo=strata-test-42"
+    with private_dir("arm64-initrd-") as tmp:
+        initrd = write(os.path.join(tmp, "initrd"), os.urandom(12345))
+        run = qemu(MAX, ["-kernel", IMAGE, "-initrd", initrd, "-append",
+                         args], timeout=TIMEOUT)
     c = Check(run)
     check_boot(c, True, LINK_ADDR)
     c.line(r"^command line: '%s'$" % re.escape(args), "echoed command line")
@@ -176,9 +118,8 @@ def test_qemu_kernel():
 
 
 def test_qemu_cortex_a57():
-    run = run_qemu(qemu_cmd("virt,virtualization=on,gic-version=3",
-                            "cortex-a57",
-                            ["-kernel", IMAGE, "-append", "loglevel=info"]))
+    run = qemu("cortex-a57", ["-kernel", IMAGE, "-append", "loglevel=info"],
+               timeout=TIMEOUT)
     c = Check(run)
     check_boot(c, False, LINK_ADDR)
     c.line(r"^arm64: VMID bits 8$", "8-bit VMIDs")
@@ -186,11 +127,9 @@ def test_qemu_cortex_a57():
     return c.report("arm64/qemu-cortex-a57")
 
 
-def uboot_driver(args):
-    """Stop U-Boot's autoboot, then boot Strata with booti from its prompt."""
+def uboot_driver(command):
+    """Stop U-Boot's autoboot, then type @command at its prompt."""
     state = {"step": 0}
-    command = ("setenv bootargs '%s'; booti 0x%x - ${fdtcontroladdr}"
-               % (args, UBOOT_ADDR))
 
     def feed(text):
         if state["step"] == 0 and ("autoboot" in text or "=>" in text):
@@ -208,12 +147,12 @@ def test_uboot_booti():
         print("FAIL: arm64/uboot-booti: %s missing (u-boot-qemu)" % UBOOT)
         return False
     args = "loglevel=info via=uboot"
-    run = run_qemu(qemu_cmd("virt,virtualization=on,gic-version=3",
-                            "max,pauth-impdef=on",
-                            ["-bios", UBOOT, "-device",
-                             "loader,file=%s,addr=0x%x,force-raw=on"
-                             % (IMAGE, UBOOT_ADDR)]),
-                   uboot_driver(args))
+    run = qemu(MAX, ["-bios", UBOOT, "-device",
+                     "loader,file=%s,addr=0x%x,force-raw=on"
+                     % (IMAGE, UBOOT_ADDR)], timeout=TIMEOUT,
+               on_output=uboot_driver(
+                   "setenv bootargs '%s'; booti 0x%x - ${fdtcontroladdr}"
+                   % (args, UBOOT_ADDR)))
     c = Check(run)
     check_boot(c, True, UBOOT_ADDR)
     c.line(r"^command line: '%s'$" % re.escape(args),
@@ -223,11 +162,8 @@ def test_uboot_booti():
 
 def test_no_dtb():
     # QEMU's generic loader starts the CPU at the Image with x0 = 0: no DTB.
-    run = run_qemu(qemu_cmd("virt,virtualization=on,gic-version=3",
-                            "max,pauth-impdef=on",
-                            ["-device",
-                             "loader,file=%s,addr=0x40600000,force-raw=on,"
-                             "cpu-num=0" % IMAGE]))
+    run = qemu(MAX, ["-device", "loader,file=%s,addr=0x40600000,"
+                     "force-raw=on,cpu-num=0" % IMAGE], timeout=TIMEOUT)
     c = Check(run)
     c.line(r"^error: boot: no valid DTB at 0x0 \(x0 at entry\); stopping$",
            "missing-DTB error")
@@ -239,10 +175,8 @@ def test_no_dtb():
 
 def test_smp_psci():
     # The secondaries come up through PSCI CPU_ON (SMC to QEMU's firmware).
-    run = run_qemu(qemu_cmd("virt,virtualization=on,gic-version=3",
-                            "max,pauth-impdef=on",
-                            ["-smp", "2", "-kernel", IMAGE, "-append",
-                             "loglevel=info"]))
+    run = qemu(MAX, ["-smp", "2", "-kernel", IMAGE, "-append",
+                     "loglevel=info"], timeout=TIMEOUT)
     c = Check(run)
     c.line(r"^arm64: CPU 1 online at EL2 \(MPIDR 0x0000000080000001\)$",
            "CPU 1 report with its MPIDR")
@@ -255,8 +189,8 @@ def test_smp_psci():
 
 
 def test_el1_refusal():
-    run = run_qemu(qemu_cmd("virt,gic-version=3", "max,pauth-impdef=on",
-                            ["-kernel", IMAGE]))
+    run = qemu(MAX, ["-kernel", IMAGE], timeout=TIMEOUT,
+               machine="virt,gic-version=3")
     c = Check(run)
     c.line(r"^error: Strata must be entered at EL2 \(entered at EL1\); "
            r"stopping$", "EL1 refusal")
@@ -267,10 +201,8 @@ def test_el1_refusal():
 
 
 def test_exception_dump():
-    run = run_qemu(qemu_cmd("virt,virtualization=on,gic-version=3",
-                            "max,pauth-impdef=on",
-                            ["-kernel", IMAGE, "-append",
-                             "loglevel=info selftest=fault"]))
+    run = qemu(MAX, ["-kernel", IMAGE, "-append",
+                     "loglevel=info selftest=fault"], timeout=TIMEOUT)
     c = Check(run)
     c.line(r"^selftest: taking a deliberate exception$", "selftest start")
     m = c.line(r"^selftest: loading from unmapped address (0x[0-9a-f]+)$",
@@ -898,55 +830,39 @@ HCR_GUEST = 0x800c603b
 HCR_MAX_ONLY = (1 << 46) | (1 << 41) | (1 << 40)
 
 
+SCRATCH = None          # this run's directory under build/test/
+_elves = {}
+
+
 def build_guests(tmp):
-    """Compile every guest mode into @tmp; returns {name: path}."""
-    src = os.path.join(tmp, "guest.c")
-    with open(src, "w") as f:
-        f.write(GUEST_SRC)
-    out = {}
+    """Compile every guest mode, once per run of this script, into a
+    directory of its own under @tmp; returns {name: path}."""
+    if _elves:
+        return _elves
+    out = os.path.join(tmp, "elves")
+    os.makedirs(out)
+    src = write(os.path.join(out, "guest.c"), GUEST_SRC)
+    elves = {}
     for name, mode in GUEST_MODES.items():
-        elf = os.path.join(tmp, name + ".elf")
+        elf = os.path.join(out, name + ".elf")
         p = subprocess.run([CROSS_CC] + GUEST_CFLAGS +
                            ["-DMODE=%d" % mode, "-o", elf, src, "-lgcc"],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         if p.returncode:
             raise RuntimeError("guest %s does not build: %s"
                                % (name, p.stdout.decode(errors="replace")))
-        out[name] = elf
-    return out
-
-
-def make_bundle(tmp, name, cfg, files):
-    """A cpio (newc) bundle with strata.cfg and @files; returns its path."""
-    d = os.path.join(tmp, name)
-    os.makedirs(d)
-    with open(os.path.join(d, "strata.cfg"), "w") as f:
-        f.write(cfg)
-    names = ["strata.cfg"]
-    for path in files:
-        shutil.copy(path, d)
-        names.append(os.path.basename(path))
-    cpio = d + ".cpio"
-    with open(cpio, "wb") as out:
-        subprocess.run(["cpio", "-o", "-H", "newc"], cwd=d, check=True,
-                       input=("\n".join(names) + "\n").encode(),
-                       stdout=out, stderr=subprocess.DEVNULL)
-    return cpio
+        elves[name] = elf
+    _elves.update(elves)
+    return _elves
 
 
 def run_guests(name, cpu, cfg, guests):
     """Boot Strata with VMs from @cfg, whose kernels are @guests."""
-    base = os.path.join(ROOT, "build", "test")
-    os.makedirs(base, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix="arm64-guests-", dir=base)
-    try:
-        elves = build_guests(tmp)
-        cpio = make_bundle(tmp, name, cfg, [elves[g] for g in guests])
-        return run_qemu(qemu_cmd("virt,virtualization=on,gic-version=3",
-                                 cpu, ["-kernel", IMAGE, "-initrd", cpio,
-                                       "-append", "loglevel=info"]))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    elves = build_guests(SCRATCH)
+    cpio = make_bundle(os.path.join(SCRATCH, name.replace("/", "-") +
+                                    ".cpio"), cfg, [elves[g] for g in guests])
+    return qemu(cpu, ["-kernel", IMAGE, "-initrd", cpio, "-append",
+                      "loglevel=info"], timeout=TIMEOUT)
 
 
 def check_el2_controls(c, vm, vmid, cpu_max):
@@ -1008,8 +924,7 @@ def guest_faults(name, cpu, cpu_max):
 
 
 def test_guest_faults_max():
-    return guest_faults("arm64/guest-faults-max", "max,pauth-impdef=on",
-                        True)
+    return guest_faults("arm64/guest-faults-max", MAX, True)
 
 
 def test_guest_faults_cortex_a57():
@@ -1052,7 +967,7 @@ def chaos(name, cpu):
 
 
 def test_chaos_max():
-    return chaos("arm64/chaos-max", "max,pauth-impdef=on")
+    return chaos("arm64/chaos-max", MAX)
 
 
 def test_chaos_cortex_a57():
@@ -1064,7 +979,7 @@ def test_virtual_timer():
     # another VM spins without exits.
     cfg = ("[vm tm]\nkernel = timer.elf\nmemory = 16M\ncpus = 2\n"
            "[vm spin]\nkernel = spin.elf\nmemory = 16M\n")
-    run = run_guests("vtimer", "max,pauth-impdef=on", cfg, ["timer", "spin"])
+    run = run_guests("vtimer", MAX, cfg, ["timer", "spin"])
     c = Check(run)
     c.line(r"^\[tm\] timer: irqs 0x0{15}7 sgis 0x0{15}1 spurious 0x0{16} "
            r"late max \(us\) 0x[0-9a-f]{16}$",
@@ -1137,20 +1052,13 @@ def linux_deps():
 
 def make_initramfs(tmp, busybox):
     """A gzipped cpio (newc) whose /init prints the marker and powers off."""
-    root = os.path.join(tmp, "initramfs")
-    os.makedirs(os.path.join(root, "bin"))
-    shutil.copy(busybox, os.path.join(root, "bin", "busybox"))
-    with open(os.path.join(root, "init"), "w") as f:
-        f.write(LINUX_INIT)
-    os.chmod(os.path.join(root, "init"), 0o755)
-    os.chmod(os.path.join(root, "bin", "busybox"), 0o755)
     out = os.path.join(tmp, "initrd.gz")
-    p = subprocess.run(["cpio", "-o", "-H", "newc"], cwd=root,
-                       input=b".\ninit\nbin\nbin/busybox\n",
-                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                       check=True)
+    with open(busybox, "rb") as f:
+        bb = f.read()
     with gzip.open(out, "wb") as f:
-        f.write(p.stdout)
+        f.write(newc([("init", LINUX_INIT.encode(), 0o100755),
+                      ("bin", b"", 0o040755),
+                      ("bin/busybox", bb, 0o100755)]))
     return out
 
 
@@ -1166,24 +1074,17 @@ def linux_guest(name, cpu, cpus):
         print("SKIP: %s: %s" % (name, deps))
         return True
     image, busybox = deps
-    base = os.path.join(ROOT, "build", "test")
-    tmp = tempfile.mkdtemp(prefix="arm64-linux-", dir=base)
-    try:
-        elves = build_guests(tmp)
+    elves = build_guests(SCRATCH)
+    with private_dir("arm64-linux-") as tmp:
         initrd = make_initramfs(tmp, busybox)
         cfg = ("[vm linux]\nkernel = Image\ninitrd = initrd.gz\n"
                "memory = 256M\ncpus = %d\n"
                "cmdline = console=ttyAMA0 panic=-1\n"
                "[vm talk]\nkernel = talk.elf\nmemory = 16M\n") % cpus
-        cpio = make_bundle(tmp, "linux", cfg,
+        cpio = make_bundle(os.path.join(tmp, "linux.cpio"), cfg,
                            [image, initrd, elves["talk"]])
-        run = run_qemu(qemu_cmd("virt,virtualization=on,gic-version=3",
-                                cpu, ["-kernel", IMAGE, "-initrd", cpio,
-                                      "-append", "loglevel=info"],
-                                timeout=LINUX_TIMEOUT, mem="1G"),
-                       timeout=LINUX_TIMEOUT)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        run = qemu(cpu, ["-kernel", IMAGE, "-initrd", cpio, "-append",
+                         "loglevel=info"], mem="1G", timeout=LINUX_TIMEOUT)
     c = Check(run)
     c.line(r"^\[linux\] \[ *[0-9.]+\] Booting Linux on physical CPU",
            "Linux's first line")
@@ -1207,7 +1108,7 @@ def linux_guest(name, cpu, cpus):
 
 
 def test_linux_max():
-    return linux_guest("arm64/linux-max", "max,pauth-impdef=on", 4)
+    return linux_guest("arm64/linux-max", MAX, 4)
 
 
 def test_linux_cortex_a57():
@@ -1221,35 +1122,18 @@ def test_uboot_guests():
         return False
     cfg = ("[vm fa]\nkernel = faults_a.elf\nmemory = 16M\ncpus = 2\n"
            "[vm talk]\nkernel = talk.elf\nmemory = 16M\n")
-    base = os.path.join(ROOT, "build", "test")
-    os.makedirs(base, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix="arm64-guests-", dir=base)
-    try:
-        elves = build_guests(tmp)
-        cpio = make_bundle(tmp, "uboot", cfg,
-                           [elves["faults_a"], elves["talk"]])
-        size = os.path.getsize(cpio)
-        state = {"step": 0}
-        command = ("setenv bootargs loglevel=info; booti 0x%x 0x%x:0x%x "
-                   "${fdtcontroladdr}" % (UBOOT_ADDR, UBOOT_INITRD, size))
-
-        def feed(text):
-            if state["step"] == 0 and ("autoboot" in text or "=>" in text):
-                state["step"] = 1
-                return b" "
-            if state["step"] == 1 and text.rstrip().endswith("=>"):
-                state["step"] = 2
-                return (command + "\n").encode()
-            return None
-        run = run_qemu(qemu_cmd("virt,virtualization=on,gic-version=3",
-                                "max,pauth-impdef=on",
-                                ["-bios", UBOOT, "-device",
-                                 "loader,file=%s,addr=0x%x,force-raw=on"
-                                 % (IMAGE, UBOOT_ADDR), "-device",
-                                 "loader,file=%s,addr=0x%x,force-raw=on"
-                                 % (cpio, UBOOT_INITRD)]), feed)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    elves = build_guests(SCRATCH)
+    cpio = make_bundle(os.path.join(SCRATCH, "uboot.cpio"), cfg,
+                       [elves["faults_a"], elves["talk"]])
+    run = qemu(MAX, ["-bios", UBOOT,
+                     "-device", "loader,file=%s,addr=0x%x,force-raw=on"
+                     % (IMAGE, UBOOT_ADDR),
+                     "-device", "loader,file=%s,addr=0x%x,force-raw=on"
+                     % (cpio, UBOOT_INITRD)], timeout=TIMEOUT,
+               on_output=uboot_driver(
+                   "setenv bootargs loglevel=info; booti 0x%x 0x%x:0x%x "
+                   "${fdtcontroladdr}" % (UBOOT_ADDR, UBOOT_INITRD,
+                                          os.path.getsize(cpio))))
     c = Check(run)
     c.line(r"^arm64: EL2, image at 0x%x " % UBOOT_ADDR, "U-Boot load address")
     check_el2_controls(c, "fa", 1, True)
@@ -1290,6 +1174,7 @@ TESTS = [test_qemu_kernel, test_qemu_cortex_a57, test_uboot_booti,
 
 
 def main():
+    global SCRATCH
     if not os.path.exists(IMAGE):
         for t in TESTS:
             name = "arm64/" + t.__name__[5:].replace("_", "-")
@@ -1297,13 +1182,14 @@ def main():
                   % (name, IMAGE))
         return 1
     ok = True
-    for t in TESTS:
-        try:
-            ok = t() and ok
-        except (OSError, RuntimeError, subprocess.SubprocessError) as e:
-            print("FAIL: arm64/%s: %s"
-                  % (t.__name__[5:].replace("_", "-"), e))
-            ok = False
+    with private_dir("arm64-boot-") as SCRATCH:
+        for t in TESTS:
+            try:
+                ok = t() and ok
+            except (OSError, RuntimeError, subprocess.SubprocessError) as e:
+                print("FAIL: arm64/%s: %s"
+                      % (t.__name__[5:].replace("_", "-"), e))
+                ok = False
     return 0 if ok else 1
 
 

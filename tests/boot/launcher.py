@@ -28,31 +28,20 @@ Every verdict rests on the launcher's exit status AND its output.
 """
 import os
 import re
-import shutil
 import struct
 import subprocess
 import sys
 import tarfile
-import tempfile
 import zlib
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from _bootlib import (  # noqa: E402
+    ROOT, Fail, Skip, ARM_IMAGE as ARM_BIN, X86_ELF, UBOOT, read, write,
+    private_dir, build_guests as build_into, run_qemu_arm64)
+
 STRATA = os.path.join(ROOT, "tools", "strata")
-ARM_BIN = os.path.join(ROOT, "build", "test", "arm64", "strata.bin")
-X86_ELF = os.path.join(ROOT, "build", "test", "x86_64", "strata.elf")
-ARM_GUESTS = os.path.join(ROOT, "tests", "guests", "arm64")
-X86_GUESTS = os.path.join(ROOT, "tests", "guests", "x86")
-UBOOT = "/usr/lib/u-boot/qemu_arm64/u-boot.bin"
 NOT_READY = r"this build cannot enter (?:\S+ )?guests yet"
-
-
-class Fail(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
 
 
 def launch(argv, timeout=150):
@@ -70,17 +59,6 @@ def expect(rc, out, err, want_rc, pattern, what):
     if not re.search(pattern, err, re.M):
         raise Fail("%s: stderr lacks /%s/: %s" % (what, pattern,
                                                   err.strip()[-300:]))
-
-
-def write(path, data):
-    with open(path, "wb") as f:
-        f.write(data)
-    return path
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
 
 
 def parse_newc(data):
@@ -260,20 +238,13 @@ def t_image_arm64_uboot(tmp):
     expect(rc, "", err, 0, r"^strata: wrote ", "image arm64 .img")
     if read(disk)[510:512] != b"\x55\xaa":
         raise Fail("sd.img has no MBR signature")
-    try:
-        p = subprocess.run(
-            ["qemu-system-aarch64", "-M", "virt,virtualization=on,"
-             "gic-version=3", "-cpu", "max,pauth-impdef=on", "-m", "512M",
-             "-display", "none", "-monitor", "none", "-serial", "stdio",
-             "-semihosting", "-nic", "none", "-bios", UBOOT,
-             "-drive", "if=none,file=%s,format=raw,id=d0" % disk,
-             "-device", "virtio-blk-device,drive=d0"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, timeout=90)
-    except subprocess.TimeoutExpired as e:
-        raise Fail("U-Boot boot timed out: " + (e.stdout or b"").decode(
-            errors="replace")[-400:])
-    log = p.stdout.decode(errors="replace").replace("\r", "")
+    run = run_qemu_arm64("max,pauth-impdef=on", [
+        "-nic", "none", "-bios", UBOOT,
+        "-drive", "if=none,file=%s,format=raw,id=d0" % disk,
+        "-device", "virtio-blk-device,drive=d0"], timeout=90)
+    if run.timed_out:
+        raise Fail("U-Boot boot timed out: " + run.out[-400:])
+    log = run.out
     for pattern in [r"^Found U-Boot script /boot\.scr$",
                     r"^Strata \S+ \(arm64\)$",
                     r"^command line: 'loglevel=info'$",
@@ -332,22 +303,8 @@ def t_run_emulator_fails(tmp):
 
 
 def build_guests(tmp, arch, names):
-    """Build the test guests @names of @arch into @tmp (a private output
-    directory: other boot scripts build the same guests at the same time);
-    returns their paths."""
-    out = os.path.join(tmp, "guests")
-    paths = [os.path.join(out, n + ".elf") for n in names]
-    if arch == "arm64":
-        argv = ["make", "-s", "-C", ARM_GUESTS, "OUT=" + out] + paths
-    else:
-        argv = ["make", "-s", "-f", os.path.join(X86_GUESTS, "Makefile"),
-                "O=" + out] + paths
-    p = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True, errors="replace")
-    if p.returncode:
-        raise Fail("building the %s guests failed: %s" %
-                   (arch, p.stdout[-400:]))
-    return paths
+    """The test guests @names of @arch, built into @tmp/guests/."""
+    return build_into(arch, os.path.join(tmp, "guests"), names)
 
 
 def check_run(rc, out, err, guest, markers, what):
@@ -452,22 +409,18 @@ TESTS = [("launcher/usage-errors", t_usage_errors),
 def main():
     failed = 0
     only = sys.argv[1:]
-    base = os.path.join(ROOT, "build", "test")
-    os.makedirs(base, exist_ok=True)
     for name, fn in TESTS:
         if only and name.split("/")[1] not in only:
             continue
-        tmp = tempfile.mkdtemp(prefix="launcher-", dir=base)
-        try:
-            fn(tmp)
-            print("PASS: %s" % name, flush=True)
-        except Skip as e:
-            print("SKIP: %s: %s" % (name, e), flush=True)
-        except (Fail, subprocess.TimeoutExpired) as e:
-            failed += 1
-            print("FAIL: %s: %s" % (name, e), flush=True)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        with private_dir("launcher-") as tmp:
+            try:
+                fn(tmp)
+                print("PASS: %s" % name, flush=True)
+            except Skip as e:
+                print("SKIP: %s: %s" % (name, e), flush=True)
+            except (Fail, subprocess.TimeoutExpired) as e:
+                failed += 1
+                print("FAIL: %s: %s" % (name, e), flush=True)
     return 1 if failed else 0
 
 
