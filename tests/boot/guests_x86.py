@@ -37,7 +37,10 @@ from _bootlib import (  # noqa: E402
     private_dir, build_guests, make_iso, vm_modules, run_bochs)
 
 GUESTS = None		# the guests' build directory, inside the temporary one
-BOOT_TIMEOUT = 170
+# Each boot takes about 1.5 minutes with the machine otherwise idle; make test
+# runs two boot scripts at once on two cores, next to this script's own two
+# Bochs runs, so the limit leaves room for a slowdown of three or more.
+BOOT_TIMEOUT = 480
 
 # name: (strata.cfg, Bochs RAM in MiB)
 BOOTS = {
