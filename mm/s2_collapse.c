@@ -71,9 +71,13 @@ static int collapse_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 	if (!IS_ALIGNED(base, size)) {
 		return 0;
 	}
-	/* Table to block: break, invalidate with walk caches, make. */
+	/*
+	 * Table to block (s2_walk_replace()): the walk caches may hold the
+	 * subtree until it is invalidated (at once on stage-2, by the plan on
+	 * EPT), so its pages are freed after the plan.
+	 */
 	s2_walk_replace(ctx, arch_s2_make_leaf(pt, base, u.prot, ctx->level));
-	s2_free_subtree(pt, table, ctx->level - 1, false);
+	s2_defer_free(pt, table, ctx->level - 1, false);
 	d->made++;
 	return 0;
 }
@@ -91,6 +95,7 @@ int s2pt_collapse(struct s2pt *pt, gpa_t gpa, uint64_t size)
 		return ret;
 	}
 	ret = s2pt_walk(pt, gpa, size, &w);
+	s2_plan_commit(pt);
 	s2_op_done(pt, "collapse");
 	return ret ? ret : d.made;
 }

@@ -67,6 +67,23 @@ void s2_plan_detached(struct s2pt *pt, gpa_t addr, unsigned int level)
 }
 
 /*
+ * A valid entry was replaced by one of the same translation without
+ * break-before-make (S2_FMT_NO_BBM): until the plan runs the CPU may use the
+ * old entry. A leaf is invalidated like a removed leaf; a table like a
+ * detached subtree (its walk-cache entries, and every translation cached
+ * through it), so its pages may be freed after the plan.
+ */
+void s2_plan_replaced(struct s2pt *pt, gpa_t addr, unsigned int level,
+		      bool table)
+{
+	if (table) {
+		s2_plan_detached(pt, addr, level);
+	} else {
+		s2_plan_leaf(pt, addr, level);
+	}
+}
+
+/*
  * Without per-address invalidation (EPT) a single-context flush; with
  * FEAT_TLBIRANGE one range; else per-IPA when few, whole VMID when many.
  * A plan covering the whole input space is always a whole-VMID flush.

@@ -64,6 +64,10 @@ void s2_op_done(struct s2pt *pt, const char *op);
 void s2_plan_leaf(struct s2pt *pt, gpa_t addr, unsigned int level);
 void s2_plan_empty_table(struct s2pt *pt, gpa_t addr, unsigned int level);
 void s2_plan_detached(struct s2pt *pt, gpa_t addr, unsigned int level);
+/* A valid entry was replaced in one write (S2_FMT_NO_BBM); @table: it was a
+ * table entry (walk caches too). */
+void s2_plan_replaced(struct s2pt *pt, gpa_t addr, unsigned int level,
+		      bool table);
 void s2_cmo_add(struct s2pt *pt, paddr_t pa, uint64_t size);
 void s2_defer_free(struct s2pt *pt, paddr_t table, unsigned int level,
 		   bool cmo);

@@ -31,9 +31,11 @@ bool s2_table_page_live(paddr_t pa)
 	return palloc_is_allocated(pa, 1);
 }
 
-void s2_pte_written(const s2pte_t *ptep, s2pte_t old, s2pte_t new)
+void s2_pte_written(const s2pte_t *ptep, s2pte_t old, s2pte_t new,
+		    unsigned int level)
 {
 	(void)ptep;
 	(void)old;
 	(void)new;
+	(void)level;
 }

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * s2pt_split(): replace blocks by tables of smaller leaves with the same
- * translation, through break-before-make, pages reserved first. Also splits
- * the blocks that straddle the ends of an unmap or protect range.
+ * translation, through s2_walk_replace() (break-before-make where the format
+ * needs it), pages reserved first. Also splits the blocks that straddle the
+ * ends of an unmap or protect range; their invalidation then joins that
+ * operation's plan on EPT.
  */
 #include <lib/errno.h>
 #include <mm/s2pt.h>
@@ -83,7 +85,7 @@ static int split_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 	if (!table) {
 		return -EIO;
 	}
-	/* Block to table: break-before-make; the walker then descends. */
+	/* Block to table (s2_walk_replace()); the walker then descends. */
 	s2_walk_replace(ctx, arch_s2_make_table(ctx->pt, table,
 						S2_PTRS_PER_TABLE));
 	return 0;
@@ -135,6 +137,8 @@ int s2pt_split(struct s2pt *pt, gpa_t gpa, uint64_t size, unsigned int level)
 	}
 	ret = s2_split_commit(pt, gpa, size, level, &c);
 	s2_cache_release(pt, &c);
+	/* EPT: the replaced blocks, invalidated once. */
+	s2_plan_commit(pt);
 	s2_op_done(pt, "split");
 	return ret;
 }

@@ -21,10 +21,11 @@ static int walk_table(struct walk_data *d, s2pte_t *table, unsigned int level,
  * Every write of an entry goes through here: one release store (a table's
  * contents are visible before the entry that links it) and the observer.
  */
-static void s2_pte_write(s2pte_t *ptep, s2pte_t old, s2pte_t new)
+static void s2_pte_write(s2pte_t *ptep, s2pte_t old, s2pte_t new,
+			 unsigned int level)
 {
 	__atomic_store_n(ptep, new, __ATOMIC_RELEASE);
-	s2_pte_written(ptep, old, new);
+	s2_pte_written(ptep, old, new, level);
 }
 
 void s2_walk_set(struct s2_walk_ctx *ctx, s2pte_t new)
@@ -32,7 +33,7 @@ void s2_walk_set(struct s2_walk_ctx *ctx, s2pte_t new)
 	bool was = s2_kind(ctx->old, ctx->level) != S2_PTE_ABSENT;
 	bool is = s2_kind(new, ctx->level) != S2_PTE_ABSENT;
 
-	s2_pte_write(ctx->ptep, ctx->old, new);
+	s2_pte_write(ctx->ptep, ctx->old, new, ctx->level);
 	ctx->pt->counters.entries_written++;
 	if (was != is) {
 		*ctx->delta += is ? 1 : -1;
@@ -40,7 +41,11 @@ void s2_walk_set(struct s2_walk_ctx *ctx, s2pte_t new)
 	ctx->old = new;
 }
 
-/* Break-before-make is needed when a translation's address or size changes. */
+/*
+ * A valid entry replaced by a valid one of another output address, size
+ * (kind) or memory type: break-before-make, unless the format allows the
+ * replacement in one write (S2_FMT_NO_BBM).
+ */
 static bool s2_needs_break(const struct s2pt *pt, s2pte_t old, s2pte_t new,
 			   unsigned int level)
 {
@@ -58,16 +63,29 @@ static bool s2_needs_break(const struct s2pt *pt, s2pte_t old, s2pte_t new,
 		S2_PROT_DEVICE);
 }
 
+/*
+ * The one place that decides about break-before-make. On S2_FMT_NO_BBM
+ * formats the new value goes in directly and the old entry's range joins the
+ * operation's plan (executed before the operation returns and before any
+ * deferred table page is freed); elsewhere the old entry is broken and
+ * invalidated at once.
+ */
 void s2_walk_replace(struct s2_walk_ctx *ctx, s2pte_t new)
 {
 	s2pte_t old = ctx->old;
+	bool table = s2_kind(old, ctx->level) == S2_PTE_TABLE;
 
-	if (s2_needs_break(ctx->pt, old, new, ctx->level)) {
-		bool table = s2_kind(old, ctx->level) == S2_PTE_TABLE;
-
-		s2_walk_set(ctx, arch_s2_pte_absent(ctx->pt));
-		s2_flush_now(ctx->pt, ctx->addr, ctx->level, table);
+	if (!s2_needs_break(ctx->pt, old, new, ctx->level)) {
+		s2_walk_set(ctx, new);
+		return;
 	}
+	if (ctx->pt->fmt.caps & S2_FMT_NO_BBM) {
+		s2_walk_set(ctx, new);
+		s2_plan_replaced(ctx->pt, ctx->addr, ctx->level, table);
+		return;
+	}
+	s2_walk_set(ctx, arch_s2_pte_absent(ctx->pt));
+	s2_flush_now(ctx->pt, ctx->addr, ctx->level, table);
 	s2_walk_set(ctx, new);
 }
 
@@ -77,7 +95,7 @@ static void walk_update_count(struct s2_walk_ctx *ctx, int delta)
 	unsigned int count = arch_s2_table_count(ctx->old) + delta;
 	s2pte_t new = arch_s2_table_set_count(ctx->old, count);
 
-	s2_pte_write(ctx->ptep, ctx->old, new);
+	s2_pte_write(ctx->ptep, ctx->old, new, ctx->level);
 	ctx->pt->counters.count_writes++;
 	ctx->old = new;
 }

@@ -44,7 +44,8 @@ int arch_s2_format_init(struct s2_format *fmt, unsigned int ia_bits)
 		.root_pages = 1,
 		.root_entries = S2_PTRS_PER_TABLE,
 		.block_levels = BIT(0) | BIT(1) | BIT(2),
-		.caps = 0,
+		/* Split and collapse need no break-before-make on EPT. */
+		.caps = S2_FMT_NO_BBM,
 	};
 	return 0;
 }

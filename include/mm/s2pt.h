@@ -13,8 +13,10 @@
  * Locking: the core is not reentrant for one table; the caller serializes
  * every operation on a struct s2pt (one VM lock). Hardware walkers may run
  * concurrently: entries are written with single release stores, changes of a
- * valid translation follow break-before-make, and every operation returns only
- * after the translations it removed or narrowed are invalidated.
+ * valid entry's kind, size or output follow break-before-make on formats that
+ * need it (S2_FMT_NO_BBM: see s2_walk_replace()), and every operation returns
+ * only after the translations it removed, narrowed or replaced are
+ * invalidated.
  *
  * Entry counts: every table page carries the number of its entries that are
  * not absent (valid leaves, tables, and invalid entries holding software
@@ -55,6 +57,10 @@ typedef uint64_t s2pte_t;
 #define S2_FMT_TLBI_IPA		BIT(0)	/* per-address invalidation exists */
 #define S2_FMT_CMO		BIT(1)	/* pages taken from a guest need a CMO
 					 * unless S2PT_F_FWB */
+#define S2_FMT_NO_BBM		BIT(2)	/* a valid entry may be replaced by
+					 * another of the same translation in
+					 * one write (EPT), see
+					 * s2_walk_replace() */
 
 /**
  * struct s2_format - the geometry of a table format, as data.
@@ -81,8 +87,10 @@ struct s2_format {
  * @tables_alloc: table pages taken from the provider (root excluded).
  * @tables_freed: table pages returned to the provider (root excluded).
  * @tables_in_use: @tables_alloc - @tables_freed.
- * @flushes: flush plans executed (at most one per operation, plus one per
- *	break-before-make replacement and per early flush of a full list).
+ * @flushes: flush plans executed: at most one per operation, plus (formats
+ *	without S2_FMT_NO_BBM) one per break-before-make replacement, plus one
+ *	per early flush of a full list. On EPT exactly one per operation that
+ *	changed a translation, splits and collapses included.
  * @tlbi_ipa: per-address invalidations (one per address in a plan).
  * @tlbi_range: range invalidations (one per RANGE plan).
  * @tlbi_range_insns: range instructions issued by the executor.
@@ -317,9 +325,12 @@ int s2pt_protect(struct s2pt *pt, gpa_t gpa, uint64_t size,
  * @level: target leaf level (0 = 4 KiB pages, 1 = 2 MiB blocks).
  *
  * Every block of a level above @level that overlaps the range is replaced
- * (break-before-make: invalid, invalidate that block, then the table) by a
- * table of the same translation, recursively down to @level. The translation
- * of every address is unchanged. All pages needed are reserved first.
+ * by a table of the same translation, recursively down to @level, through
+ * s2_walk_replace(): break-before-make (invalid, invalidate that block, then
+ * the table) on stage-2; on EPT (S2_FMT_NO_BBM) the table is written over the
+ * block and the blocks are invalidated by the operation's one plan before
+ * return. The translation of every address is unchanged. All pages needed
+ * are reserved first.
  * Return: 0, -EINVAL, -ERANGE, -ENOMEM (table unchanged).
  */
 int s2pt_split(struct s2pt *pt, gpa_t gpa, uint64_t size, unsigned int level);
@@ -333,8 +344,10 @@ int s2pt_split(struct s2pt *pt, gpa_t gpa, uint64_t size, unsigned int level);
  * Every table entry at a block-capable level whose range lies inside
  * [@gpa, @gpa + @size) and whose subtree maps its whole range contiguously
  * (output aligned to the block size) with one prot is replaced by a block,
- * largest first, through break-before-make (walk caches included); the
- * subtree's pages are freed after the invalidation.
+ * largest first, through s2_walk_replace() (stage-2: break-before-make with
+ * walk caches; EPT: the block written over the table, the table's range with
+ * walk caches in the operation's one plan); the subtree's pages are freed
+ * only after that invalidation.
  * Return: number of blocks made (>= 0), -EINVAL, -ERANGE.
  */
 int s2pt_collapse(struct s2pt *pt, gpa_t gpa, uint64_t size);
@@ -543,9 +556,22 @@ void s2_walk_set(struct s2_walk_ctx *ctx, s2pte_t new);
  * @new: the new value.
  *
  * When the old and new values are both valid and differ in output address,
- * size or kind, writes absent, invalidates the old entry's range at once
- * (walk caches too when it was a table) and then writes @new. Otherwise a
- * plain s2_walk_set(); the caller adds the change to the operation's plan.
+ * size, kind or memory type:
+ *  - formats without S2_FMT_NO_BBM (arm64 stage-2: break-before-make) write
+ *    absent, invalidate the old entry's range at once (walk caches too when
+ *    it was a table) and then write @new;
+ *  - S2_FMT_NO_BBM formats (EPT) write @new at once and add the old entry's
+ *    range to the operation's plan (walk caches too when it was a table).
+ *    The caller must only use this for a replacement of the same
+ *    translation (split, collapse): until the plan is executed the CPU may
+ *    use the old or the new entry, and both translate alike (Intel SDM Vol.
+ *    3A 4.10.4.2 "Recommended Invalidation", which EPT follows: a write that
+ *    changes the page size but, for no address, the frame, access rights
+ *    or attributes leaves only equivalent translations to choose from). A
+ *    table whose entry was replaced this way must only be freed through
+ *    s2_defer_free(), after the plan.
+ * Otherwise a plain s2_walk_set(); the caller adds the change to the
+ * operation's plan.
  */
 void s2_walk_replace(struct s2_walk_ctx *ctx, s2pte_t new);
 
@@ -574,8 +600,10 @@ int s2_root_alloc(unsigned int npages, paddr_t *pa);
 void s2_root_free(paddr_t pa, unsigned int npages);
 /* True while @pa is an allocated table page (audit). */
 bool s2_table_page_live(paddr_t pa);
-/* Called by s2_walk_set() after every write (host: observer; else no-op). */
-void s2_pte_written(const s2pte_t *ptep, s2pte_t old, s2pte_t new);
+/* Called after every write of an entry at @level (host: observer; else
+ * no-op). */
+void s2_pte_written(const s2pte_t *ptep, s2pte_t old, s2pte_t new,
+		    unsigned int level);
 
 /* ---- Flush executor (ept_flush.c, stage2_flush.c; host: tests/unit/core) - */
 

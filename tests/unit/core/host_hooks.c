@@ -11,7 +11,8 @@
 #include "host_hooks.h"
 
 void (*host_flush_observer)(struct s2pt *, const struct s2_flush_plan *);
-void (*host_pte_write_observer)(const s2pte_t *, s2pte_t, s2pte_t);
+void (*host_pte_write_observer)(const s2pte_t *, s2pte_t, s2pte_t,
+				unsigned int);
 void (*host_table_free_observer)(paddr_t);
 void (*host_cmo_observer)(struct s2pt *, const struct s2_cmo_range *,
 			  unsigned int);
@@ -179,10 +180,11 @@ bool s2_table_page_live(paddr_t pa)
 	return host_page_live(pa);
 }
 
-void s2_pte_written(const s2pte_t *ptep, s2pte_t old, s2pte_t new)
+void s2_pte_written(const s2pte_t *ptep, s2pte_t old, s2pte_t new,
+		    unsigned int level)
 {
 	if (host_pte_write_observer) {
-		host_pte_write_observer(ptep, old, new);
+		host_pte_write_observer(ptep, old, new, level);
 	}
 }
 

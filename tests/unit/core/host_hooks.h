@@ -13,7 +13,7 @@
 extern void (*host_flush_observer)(struct s2pt *pt,
 				   const struct s2_flush_plan *plan);
 extern void (*host_pte_write_observer)(const s2pte_t *ptep, s2pte_t old,
-				       s2pte_t new);
+				       s2pte_t new, unsigned int level);
 /* Called just before a table page (or root page) goes back to the host. */
 extern void (*host_table_free_observer)(paddr_t pa);
 extern void (*host_cmo_observer)(struct s2pt *pt,

@@ -419,42 +419,109 @@ static void collapse_refuses_non_uniform(void)
 	CHECK(core_teardown(&pt));
 }
 
-/* Break-before-make: no valid entry is ever replaced by a different one. */
-static s2pte_t bbm_level_hint;
-static unsigned int bbm_violations;
+/*
+ * Replacing blocks by tables (split) and back (collapse). Stage-2 keeps
+ * break-before-make: no valid entry ever becomes one of another kind in one
+ * write, and each block or table replaced costs its own invalidation at
+ * once. EPT (S2_FMT_NO_BBM) writes each entry once, straight from block to
+ * table and back, and the whole operation costs ONE invalidation (with walk
+ * caches for the collapse) before the collapsed subtrees are freed.
+ */
+static unsigned int kind_changes, breaks;
 
-static void bbm_observer(const s2pte_t *ptep, s2pte_t old, s2pte_t new)
+static bool kind_valid(enum s2_pte_kind k)
 {
-	(void)ptep;
-	for (unsigned int level = 0; level < 3; level++) {
-		enum s2_pte_kind ko = arch_s2_pte_kind(old, level);
-		enum s2_pte_kind kn = arch_s2_pte_kind(new, level);
+	return k == S2_PTE_LEAF || k == S2_PTE_TABLE;
+}
 
-		if (level != bbm_level_hint) {
-			continue;
-		}
-		if ((ko == S2_PTE_LEAF || ko == S2_PTE_TABLE) && ko != kn &&
-		    kn != S2_PTE_ABSENT && kn != S2_PTE_INVALID_SW) {
-			bbm_violations++;
-		}
+static void replace_observer(const s2pte_t *ptep, s2pte_t old, s2pte_t new,
+			     unsigned int level)
+{
+	enum s2_pte_kind ko = arch_s2_pte_kind(old, level);
+	enum s2_pte_kind kn = arch_s2_pte_kind(new, level);
+
+	(void)ptep;
+	if (kind_valid(ko) && kind_valid(kn) && ko != kn) {
+		kind_changes++;
+	}
+	if (kind_valid(ko) && !kind_valid(kn)) {
+		breaks++;
 	}
 }
 
-static void split_uses_break_before_make(void)
+static void split_and_collapse_replace_blocks(void)
 {
-	unsigned int flushes;
+	bool no_bbm;
+	uint64_t written, tables;
 
 	CHECK_EQ(core_setup(&pt, fmt_ia_bits, 0), 0);
+	no_bbm = pt.fmt.caps & S2_FMT_NO_BBM;
 	CHECK_EQ(s2pt_map(&pt, 0, TEST_PA(0), 4 * SZ_2M, S2_PROT_RWX), 0);
-	bbm_level_hint = 1;
-	bbm_violations = 0;
-	host_pte_write_observer = bbm_observer;
+	tables = pt.counters.tables_in_use;
+	kind_changes = breaks = 0;
+	written = pt.counters.entries_written;
+	host_pte_write_observer = replace_observer;
 	CHECK_EQ(s2pt_split(&pt, 0, 4 * SZ_2M, 0), 0);
 	host_pte_write_observer = NULL;
-	CHECK_EQ(bbm_violations, 0);
-	/* One invalidation per block broken. */
-	flushes = (unsigned int)pt.counters.flushes;
-	CHECK_EQ(flushes, 4);
+	CHECK_EQ(pt.counters.tables_in_use, tables + 4);
+	CHECK_EQ(pt.counters.tlbi_walk, 0);
+	if (no_bbm) {
+		CHECK_EQ(kind_changes, 4);
+		CHECK_EQ(breaks, 0);
+		CHECK_EQ(pt.counters.entries_written - written, 4);
+		CHECK_EQ(pt.counters.flushes, 1);
+	} else {
+		CHECK_EQ(kind_changes, 0);
+		CHECK_EQ(breaks, 4);
+		CHECK_EQ(pt.counters.entries_written - written, 8);
+		CHECK_EQ(pt.counters.flushes, 4);
+	}
+
+	kind_changes = breaks = 0;
+	written = pt.counters.entries_written;
+	host_nr_events = 0;
+	host_pte_write_observer = replace_observer;
+	CHECK_EQ(s2pt_collapse(&pt, 0, 4 * SZ_2M), 4);
+	host_pte_write_observer = NULL;
+	CHECK_EQ(pt.counters.tables_in_use, tables);
+	CHECK_EQ(core_events(HOST_EV_FREE), 4);
+	/* No subtree is freed before the invalidation of its table entry. */
+	CHECK(core_first_event(HOST_EV_FREE) > core_first_event(HOST_EV_FLUSH));
+	if (no_bbm) {
+		CHECK_EQ(kind_changes, 4);
+		CHECK_EQ(breaks, 0);
+		CHECK_EQ(pt.counters.entries_written - written, 4);
+		CHECK_EQ(core_events(HOST_EV_FLUSH), 1);
+		CHECK_EQ(pt.counters.flushes, 2);
+		CHECK_EQ(pt.counters.tlbi_walk, 1);
+	} else {
+		CHECK_EQ(kind_changes, 0);
+		CHECK_EQ(breaks, 4);
+		CHECK_EQ(pt.counters.entries_written - written, 8);
+		CHECK_EQ(core_events(HOST_EV_FLUSH), 4);
+		CHECK_EQ(pt.counters.flushes, 8);
+		CHECK_EQ(pt.counters.tlbi_walk, 4);
+	}
+	CHECK(core_teardown(&pt));
+}
+
+/*
+ * A 4 KiB unmap inside a 2 MiB block: the block is split first. EPT: one
+ * invalidation for the whole operation; stage-2: one for break-before-make
+ * and one for the unmap.
+ */
+static void unmap_inside_block_flush_count(void)
+{
+	CHECK_EQ(core_setup(&pt, fmt_ia_bits, 0), 0);
+	CHECK_EQ(s2pt_map(&pt, 0, TEST_PA(0), SZ_2M, S2_PROT_RWX), 0);
+	CHECK_EQ(s2pt_unmap(&pt, 5 * SZ_4K, SZ_4K), 0);
+	if (pt.fmt.caps & S2_FMT_NO_BBM) {
+		CHECK_EQ(pt.counters.flushes, 1);
+		CHECK_EQ(pt.counters.tlbi_vmid, 1);
+	} else {
+		CHECK_EQ(pt.counters.flushes, 2);
+	}
+	CHECK_EQ(pt.counters.early_flushes, 0);
 	CHECK(core_teardown(&pt));
 }
 
@@ -664,7 +731,8 @@ int main(int argc, char **argv)
 	RUN_TEST(unmap_inside_block_keeps_neighbours);
 	RUN_TEST(split_then_collapse_round_trips);
 	RUN_TEST(collapse_refuses_non_uniform);
-	RUN_TEST(split_uses_break_before_make);
+	RUN_TEST(split_and_collapse_replace_blocks);
+	RUN_TEST(unmap_inside_block_flush_count);
 	RUN_TEST(dump_matches_golden);
 	RUN_TEST(random_ops_match_flat_model);
 	RUN_TEST(destroy_flushes_before_freeing);

@@ -52,10 +52,29 @@ MUTANTS = [
     ("protect_narrow_not_flushed", ("ept", "stage2"), "mm/s2_protect.c",
      "if (old_prot & ~new_prot & S2_PROT_RWX) {",
      "if (0 && (old_prot & ~new_prot & S2_PROT_RWX)) {"),
-    ("no_break_before_make", ("ept", "stage2"), "mm/walk.c",
-     "\t\ts2_walk_set(ctx, arch_s2_pte_absent(ctx->pt));\n"
-     "\t\ts2_flush_now(ctx->pt, ctx->addr, ctx->level, table);\n",
-     "\t\t(void)table;\n"),
+    ("no_break_before_make", ("stage2",), "mm/walk.c",
+     "\ts2_walk_set(ctx, arch_s2_pte_absent(ctx->pt));\n"
+     "\ts2_flush_now(ctx->pt, ctx->addr, ctx->level, table);\n", ""),
+    ("stage2_claims_no_bbm", ("stage2",), "arch/arm64/stage2.c",
+     ".caps = S2_FMT_TLBI_IPA | S2_FMT_CMO,",
+     ".caps = S2_FMT_TLBI_IPA | S2_FMT_CMO | S2_FMT_NO_BBM,"),
+    # EPT replaces blocks and tables in one write (S2_FMT_NO_BBM): the
+    # replaced entry must still be in the operation's one plan, and a
+    # collapsed subtree freed only after it.
+    ("no_bbm_replaced_table_not_flushed", ("ept",), "mm/s2_flush.c",
+     "\tif (table) {\n\t\ts2_plan_detached(pt, addr, level);\n",
+     "\tif (table) {\n\t\t(void)addr;\n"),
+    ("no_bbm_replaced_block_not_flushed", ("ept",), "mm/s2_flush.c",
+     "\t} else {\n\t\ts2_plan_leaf(pt, addr, level);\n\t}\n",
+     "\t}\n"),
+    ("no_bbm_collapse_frees_at_once", ("ept",), "mm/s2_collapse.c",
+     "\ts2_defer_free(pt, table, ctx->level - 1, false);",
+     "\ts2_free_subtree(pt, table, ctx->level - 1, false);"),
+    ("no_bbm_changes_translation", ("ept",), "mm/s2_split.c",
+     "\t\tt[i] = arch_s2_make_leaf(pt, pa + i * S2_LEVEL_SIZE(clevel),\n"
+     "\t\t\t\t\t prot, clevel);",
+     "\t\tt[i] = arch_s2_make_leaf(pt, pa + i * S2_LEVEL_SIZE(clevel),\n"
+     "\t\t\t\t\t prot & ~S2_PROT_X, clevel);"),
     ("map_reserves_one_page_short", ("ept", "stage2"), "mm/s2_map.c",
      "ret = s2_cache_reserve(pt, &m.cache, m.pages);",
      "ret = s2_cache_reserve(pt, &m.cache, m.pages ? m.pages - 1 : 0);"),
