@@ -202,10 +202,58 @@ static void bench_fast_unmap(void)
 	       best[2] / best[0]);
 }
 
+/*
+ * Split 1 GiB of 2 MiB blocks into 4 KiB pages and collapse it back: 512
+ * blocks replaced each way, one invalidation per block with break-before-make
+ * (stage-2), one per operation without (EPT).
+ */
+static void bench_split_collapse(void)
+{
+	double best[2] = { 1e30, 1e30 };
+	struct s2_counters c[2], c0;
+	uint64_t pages = SZ_1G / PAGE_SIZE;
+	double t0, t;
+	int ret;
+
+	for (int r = 0; r < ROUNDS; r++) {
+		ret = s2pt_init(&pt, bench_ia_bits, 0, 1);
+		if (ret || s2pt_map(&pt, BASE_GPA, BASE_PA + SZ_2M, SZ_1G,
+				    S2_PROT_RWX)) {
+			die("map", -1);
+		}
+		c0 = pt.counters;
+		t0 = now_ns();
+		ret = s2pt_split(&pt, BASE_GPA, SZ_1G, 0);
+		t = now_ns() - t0;
+		if (ret) {
+			die("split", ret);
+		}
+		if (t < best[0]) {
+			best[0] = t;
+			c[0] = diff(&c0, &pt.counters);
+		}
+		c0 = pt.counters;
+		t0 = now_ns();
+		ret = s2pt_collapse(&pt, BASE_GPA, SZ_1G);
+		t = now_ns() - t0;
+		if (ret != SZ_1G / SZ_2M) {
+			die("collapse", ret);
+		}
+		if (t < best[1]) {
+			best[1] = t;
+			c[1] = diff(&c0, &pt.counters);
+		}
+		s2pt_destroy(&pt);
+	}
+	report("split", "2M-to-4K", best[0], pages, &c[0]);
+	report("collapse", "4K-to-2M", best[1], pages, &c[1]);
+}
+
 int main(void)
 {
 	bench_granule(SZ_4K, "4K");
 	bench_granule(SZ_2M, "2M");
+	bench_split_collapse();
 	bench_fast_unmap();
 	return 0;
 }

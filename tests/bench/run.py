@@ -4,7 +4,9 @@ both formats (EPT and arm64 stage-2) and print them as a table.
 
 Per format: map, write-protect and unmap of 1 GiB with 4 KiB and with 2 MiB
 leaves (ns per 4 KiB page, table pages in use after the operation, flushes,
-TLB invalidations per-IPA/range/VMID, CMO pages, entries written), and the
+TLB invalidations per-IPA/range/VMID, CMO pages, entries written), split of
+1 GiB of 2 MiB blocks into pages and its collapse back (break-before-make on
+stage-2: one flush per block; EPT: one per operation), and the
 fast block-level unmap against leaf-by-leaf and page-by-page unmap of the
 same 1 GiB of 4 KiB pages, as ratios measured in one run. Wall-clock numbers
 are informative only; the counts are deterministic.
