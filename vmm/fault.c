@@ -149,3 +149,34 @@ enum vm_fault_result vm_handle_s2_fault(struct vcpu *v, gpa_t gpa,
 	}
 	return map_from_memslot(vm, ms, gpa);
 }
+
+int vm_prepare_host_write(struct vm *vm, gpa_t gpa, uint64_t len)
+{
+	gpa_t end = gpa + len;
+
+	if (!len || end < gpa) {
+		return -EINVAL;
+	}
+	for (gpa_t page = ALIGN_DOWN(gpa, PAGE_SIZE); page < end;
+	     page += PAGE_SIZE) {
+		const struct memslot *ms = vm_find_memslot(vm, page);
+		struct s2_translation t;
+		int ret;
+
+		if (!ms) {
+			return -EFAULT;
+		}
+		if (ms->flags & MEMSLOT_RO) {
+			return -EACCES;
+		}
+		if (s2pt_lookup(&vm->s2, page, &t) || (t.prot & S2_PROT_W)) {
+			continue;	/* unmapped, or already writable */
+		}
+		ret = s2pt_protect(&vm->s2, page, PAGE_SIZE, S2_PROT_RWX);
+		if (ret) {
+			return ret;
+		}
+		vm->ctr[STRATA_CTR_WP_FAULTS]++;
+	}
+	return 0;
+}

@@ -134,7 +134,7 @@ unsigned int vmx_guest_copy(struct vm *vm, uint64_t la, void *buf,
 			break;
 		}
 		p = vm_gpa_to_host(vm, gpa, chunk);
-		if (!p) {
+		if (!p || (to_guest && vm_prepare_host_write(vm, gpa, chunk))) {
 			break;
 		}
 		if (to_guest) {

@@ -241,6 +241,16 @@ enum vm_fault_result vm_handle_s2_fault(struct vcpu *v, gpa_t gpa,
 					unsigned int acc);
 
 /*
+ * Strata is about to write [@gpa, @gpa + @len) of guest RAM on the guest's
+ * behalf (x86 INS): treat it like the guest's own write would be. Pages that
+ * are write-protected in stage 2 are made writable again and counted in
+ * STRATA_CTR_WP_FAULTS, as vm_handle_s2_fault() does for a guest write.
+ * Return: 0; -EFAULT when a page is not RAM; -EACCES on a read-only memslot;
+ * -EINVAL for an empty or wrapping range; or the core's error.
+ */
+int vm_prepare_host_write(struct vm *vm, gpa_t gpa, uint64_t len);
+
+/*
  * Register a device. Overlapping ranges or a full table: -EBUSY / -ENOSPC.
  */
 int vm_add_device(struct vm *vm, const struct io_device *d);

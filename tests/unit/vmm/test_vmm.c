@@ -212,6 +212,37 @@ static void write_to_protected_page_unprotects_it(void)
 	teardown_vm();
 }
 
+static void host_write_for_the_guest_counts_like_a_guest_write(void)
+{
+	struct s2_translation t;
+
+	CHECK(setup_vm(0, 16 * SZ_2M, 0x40000000ULL));
+	CHECK_EQ(vm_handle_s2_fault(vcpu0(), 0, VM_ACC_R), VM_FAULT_FIXED);
+	CHECK_EQ(hc(STRATA_HC_WRPROTECT, 0x2000, 3 * PAGE_SIZE, NULL),
+		 STRATA_HC_OK);
+	/* Two bytes across the 0x3000 page boundary: two pages unprotected. */
+	CHECK_EQ(vm_prepare_host_write(&vm, 0x2fff, 2), 0);
+	CHECK_EQ(vm.ctr[STRATA_CTR_WP_FAULTS], 2);
+	CHECK_EQ(s2pt_lookup(&vm.s2, 0x2000, &t), 0);
+	CHECK(t.prot & S2_PROT_W);
+	CHECK_EQ(s2pt_lookup(&vm.s2, 0x3000, &t), 0);
+	CHECK(t.prot & S2_PROT_W);
+	CHECK_EQ(s2pt_lookup(&vm.s2, 0x4000, &t), 0);
+	CHECK(!(t.prot & S2_PROT_W));
+	/* Writable or unmapped pages: nothing to do, nothing counted. */
+	CHECK_EQ(vm_prepare_host_write(&vm, 0x2000, PAGE_SIZE), 0);
+	CHECK_EQ(vm_prepare_host_write(&vm, 4 * SZ_2M, PAGE_SIZE), 0);
+	CHECK_EQ(vm.ctr[STRATA_CTR_WP_FAULTS], 2);
+	/* Not RAM, empty, wrapping: refused. */
+	CHECK_EQ(vm_prepare_host_write(&vm, 0xfe000000, 4), -EFAULT);
+	CHECK_EQ(vm_prepare_host_write(&vm, 0x1000, 0), -EINVAL);
+	CHECK_EQ(vm_prepare_host_write(&vm, -2ULL, 4), -EINVAL);
+	/* A read-only memslot cannot be written for the guest either. */
+	vm.memslots[0].flags = MEMSLOT_RO;
+	CHECK_EQ(vm_prepare_host_write(&vm, 0x4000, 4), -EACCES);
+	teardown_vm();
+}
+
 static void unbacked_access_is_mmio_through_an_spte(void)
 {
 	uint64_t gen;
@@ -532,6 +563,7 @@ int main(int argc, char **argv)
 	RUN_TEST(fault_maps_2m_or_4k_as_alignment_allows);
 	RUN_TEST(refault_after_zap_maps_only_what_is_free);
 	RUN_TEST(write_to_protected_page_unprotects_it);
+	RUN_TEST(host_write_for_the_guest_counts_like_a_guest_write);
 	RUN_TEST(unbacked_access_is_mmio_through_an_spte);
 	RUN_TEST(fetch_from_unbacked_stops_only_that_vm);
 	RUN_TEST(testdev_every_size_and_last_register);

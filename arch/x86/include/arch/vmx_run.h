@@ -105,7 +105,9 @@ bool vmx_handle_ept(struct vcpu *v, bool misconfig);
 
 /*
  * Copy @len bytes between @buf and guest linear address @la (translated
- * through the guest's current paging mode; only RAM, never MMIO). Return:
+ * through the guest's current paging mode; only RAM, never MMIO). A copy to
+ * the guest first goes through vm_prepare_host_write(), so a write-protected
+ * page is unprotected and counted as the guest's own write would be. Return:
  * how many bytes were copied before a translation failed.
  */
 unsigned int vmx_guest_copy(struct vm *vm, uint64_t la, void *buf,
