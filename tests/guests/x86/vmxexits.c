@@ -173,6 +173,43 @@ static void check_crs(void)
 }
 
 /*
+ * REP INSB into a page that is write-protected in stage 2: Strata stores the
+ * bytes itself, and must count that as the guest's write to the page, as a
+ * MOV to it would have been (one write-protect fault, page writable again).
+ */
+static void check_ins_into_protected_page(void)
+{
+	static uint8_t page[4096] __attribute__((aligned(4096)));
+	unsigned long wp, faults;
+	uint64_t rdi = (uint64_t)(uintptr_t)page, rcx = 64;
+	unsigned int bad = 0;
+	long st;
+
+	page[0] = 1;	/* mapped (and writable) before it is protected */
+	st = hypercall(STRATA_HC_WRPROTECT, (uintptr_t)page, sizeof(page), 0,
+		       NULL);
+	EXPECT(st == 0, "WRPROTECT of the INS page: %ld", st);
+	wp = counter(STRATA_CTR_WP_FAULTS);
+	faults = counter(STRATA_CTR_S2_FAULTS);
+	outb(0x3ff, 0x3c);
+	__asm__ volatile("rep insb" : "+D"(rdi), "+c"(rcx) : "d"(0x3ff)
+			 : "memory");
+	for (unsigned int i = 0; i < 64; i++) {
+		bad += page[i] != 0x3c;
+	}
+	EXPECT(!bad && rcx == 0, "rep insb into a protected page: %u wrong",
+	       bad);
+	EXPECT(counter(STRATA_CTR_WP_FAULTS) == wp + 1,
+	       "rep insb into a protected page: %lu write-protect faults",
+	       counter(STRATA_CTR_WP_FAULTS) - wp);
+	/* Writable again: a plain store takes no fault at all. */
+	page[100] = 7;
+	EXPECT(counter(STRATA_CTR_WP_FAULTS) == wp + 1 &&
+	       counter(STRATA_CTR_S2_FAULTS) == faults,
+	       "store after rep insb faulted");
+}
+
+/*
  * INS / OUTS with and without REP, both directions: the console shows what
  * REP OUTSB sent, REP INSB fills a buffer from the UART's scratch register
  * and moves RDI and RCX, and memory that is not RAM faults.
@@ -223,6 +260,7 @@ static void check_string_io(void)
 	       "rep insb of %u bytes: %u wrong, RCX %lu, RDI +%lu",
 	       (unsigned int)sizeof(big), bad, (unsigned long)rcx,
 	       (unsigned long)rdi);
+	check_ins_into_protected_page();
 	exc_skip = 1;	/* outsb from the MMIO test device */
 	__asm__ volatile("outsb" : : "S"(GUEST_TESTDEV_BASE), "d"(0x3f8)
 			 : "memory");
