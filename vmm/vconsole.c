@@ -32,8 +32,13 @@ void vm_console_putc(struct vm *vm, char c)
 	if (c == '\r') {
 		return;
 	}
-	/* Control characters other than tab are shown as '?'. */
-	if ((unsigned char)c < 0x20 && c != '\t') {
+	/*
+	 * Control characters other than tab, DEL and the C1 controls (0x9b
+	 * is an 8-bit CSI to some terminals) are shown as '?': a guest must
+	 * not drive the operator's terminal.
+	 */
+	if (((unsigned char)c < 0x20 && c != '\t') ||
+	    ((unsigned char)c >= 0x7f && (unsigned char)c <= 0x9f)) {
 		c = '?';
 	}
 	vm->con_line[vm->con_len++] = c;
