@@ -101,6 +101,26 @@ static enum vm_fault_result fault_on_mapped(struct vm *vm,
 	return VM_FAULT_FIXED;
 }
 
+/*
+ * Install an MMIO SPTE for @page, within the VM's budget of table pages for
+ * them: RAM needs a bounded number of tables (its size decides), but a guest
+ * touching unbacked addresses all over its IPA space would otherwise take a
+ * table page per 2 MiB from the allocator every VM shares. Past the budget
+ * the access is still emulated, just without the SPTE's fast path.
+ */
+static int install_mmio_spte(struct vm *vm, gpa_t page)
+{
+	uint64_t before = vm->s2.counters.tables_alloc;
+	int ret;
+
+	if (vm->mmio_tables >= VM_MMIO_TABLE_BUDGET) {
+		return -ENOSPC;
+	}
+	ret = s2pt_set_mmio(&vm->s2, page, vm->memslot_gen);
+	vm->mmio_tables += vm->s2.counters.tables_alloc - before;
+	return ret;
+}
+
 enum vm_fault_result vm_handle_s2_fault(struct vcpu *v, gpa_t gpa,
 					unsigned int acc)
 {
@@ -132,7 +152,7 @@ enum vm_fault_result vm_handle_s2_fault(struct vcpu *v, gpa_t gpa,
 				(unsigned long long)gpa);
 			return VM_FAULT_STOPPED;
 		}
-		ret = s2pt_set_mmio(&vm->s2, page, vm->memslot_gen);
+		ret = install_mmio_spte(vm, page);
 		if (ret && ret != -EEXIST) {
 			/*
 			 * Still emulated, just without the fast path (beyond

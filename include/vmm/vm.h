@@ -26,6 +26,8 @@
 #define VM_MAX_DEVICES		8
 #define VM_CONSOLE_LINE		160
 #define VM_MAX_PLACED		8
+/* Table pages a VM's MMIO SPTEs may take (vmm/fault.c); never given back. */
+#define VM_MMIO_TABLE_BUDGET	64
 
 /* Memslot flags. */
 #define MEMSLOT_RO		BIT(0)
@@ -127,6 +129,7 @@ struct vm {
 	unsigned int nr_memslots;
 	struct memslot memslots[VM_MAX_MEMSLOTS];
 	uint64_t memslot_gen;		/* changes on every memslot update */
+	uint64_t mmio_tables;		/* table pages taken for MMIO SPTEs */
 	struct loaded_image image;
 	gpa_t initrd_gpa;		/* 0 when none */
 	uint64_t initrd_size;
@@ -234,7 +237,9 @@ enum vm_fault_result {
  * a write-protected page of a writable memslot makes it writable again. An
  * unbacked GPA gets an MMIO SPTE (so the next access is recognised without a
  * memslot lookup) and VM_FAULT_MMIO; so does an access through an MMIO SPTE
- * of the current memslot generation. Instruction fetches from unbacked
+ * of the current memslot generation. The table pages MMIO SPTEs take are
+ * limited per VM (VM_MMIO_TABLE_BUDGET); past that, unbacked accesses are
+ * still emulated, without an SPTE. Instruction fetches from unbacked
  * addresses stop the VM.
  */
 enum vm_fault_result vm_handle_s2_fault(struct vcpu *v, gpa_t gpa,

@@ -268,6 +268,32 @@ static void unbacked_access_is_mmio_through_an_spte(void)
 	teardown_vm();
 }
 
+static void wild_mmio_cannot_take_unbounded_table_pages(void)
+{
+	uint64_t gen;
+	gpa_t a;
+
+	CHECK(setup_vm(0, 16 * SZ_2M, 0x40000000ULL));
+	/* One access per 2 MiB region: each would need its own table. */
+	for (a = SZ_1G; a < SZ_1G + 1000 * SZ_2M; a += SZ_2M) {
+		CHECK_EQ(vm_handle_s2_fault(vcpu0(), a, VM_ACC_R),
+			 VM_FAULT_MMIO);
+	}
+	CHECK(vm.s2.counters.tables_in_use <= VM_MMIO_TABLE_BUDGET);
+	CHECK_EQ(vm.mmio_tables, VM_MMIO_TABLE_BUDGET);
+	/* The early ones got their SPTE, the late ones did not... */
+	CHECK_EQ(s2pt_get_mmio(&vm.s2, SZ_1G, &gen), 0);
+	CHECK_EQ(s2pt_get_mmio(&vm.s2, a - SZ_2M, &gen), -ENOENT);
+	/* ...but are emulated all the same, and RAM still maps. */
+	CHECK_EQ(vm_handle_s2_fault(vcpu0(), a - SZ_2M, VM_ACC_W),
+		 VM_FAULT_MMIO);
+	CHECK_EQ(vm_handle_s2_fault(vcpu0(), 0x5000, VM_ACC_W),
+		 VM_FAULT_FIXED);
+	CHECK(vm_running(&vm));
+	CHECK_EQ(vm.s2.audit_failures, 0);
+	teardown_vm();
+}
+
 static void fetch_from_unbacked_stops_only_that_vm(void)
 {
 	CHECK(setup_vm(0, 16 * SZ_2M, 0x40000000ULL));
@@ -414,6 +440,11 @@ static void console_write_and_power_off(void)
 	CHECK(!memcmp(vm.con_line, "world", 5));
 	CHECK_EQ(hc(STRATA_HC_CONSOLE_WRITE, 0x10800, 0x1000, NULL),
 		 STRATA_HC_ERANGE);
+	/* Control bytes, DEL and C1 controls reach the terminal as '?'. */
+	memcpy(console_buf + 64, "\x1b[\x7f\x9b\xa0\t", 6);
+	vm.con_len = 0;
+	CHECK_EQ(hc(STRATA_HC_CONSOLE_WRITE, 0x10040, 6, NULL), STRATA_HC_OK);
+	CHECK(!memcmp(vm.con_line, "?[??\xa0\t", 6));
 	CHECK_EQ(hc(STRATA_HC_POWER_OFF, 3, 0, NULL), STRATA_HC_OK);
 	CHECK_EQ(vm.state, VM_ENDED_ERROR);
 	CHECK(strstr(vm.end_reason, "status 3") != NULL);
@@ -565,6 +596,7 @@ int main(int argc, char **argv)
 	RUN_TEST(write_to_protected_page_unprotects_it);
 	RUN_TEST(host_write_for_the_guest_counts_like_a_guest_write);
 	RUN_TEST(unbacked_access_is_mmio_through_an_spte);
+	RUN_TEST(wild_mmio_cannot_take_unbounded_table_pages);
 	RUN_TEST(fetch_from_unbacked_stops_only_that_vm);
 	RUN_TEST(testdev_every_size_and_last_register);
 	RUN_TEST(unclaimed_accesses_read_as_empty_bus);
