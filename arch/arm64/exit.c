@@ -110,10 +110,17 @@ static enum exit_action handle_abort(struct vcpu *v, bool data)
 		inject_abort(v);
 		return vm_running(vm) ? EXIT_RESUME : EXIT_YIELD;
 	}
-	if (!data) {
+	if (a->esr & ESR_ABT_S1PTW) {
+		/*
+		 * A stage-1 walk reads descriptors and, with hardware
+		 * access-flag / dirty updates (TCR_EL1.HA/HD), writes them: a
+		 * permission fault on a walk is a write (as KVM treats it),
+		 * or a guest whose page tables sit in a write-protected page
+		 * would fault on the same walk for ever.
+		 */
+		acc = VM_ACC_R | VM_ACC_W;
+	} else if (!data) {
 		acc = VM_ACC_X;
-	} else if (a->esr & ESR_ABT_S1PTW) {
-		acc = VM_ACC_R;	/* a stage-1 walk reads descriptors */
 	} else {
 		acc = (a->esr & ESR_DABT_WNR) ? VM_ACC_W : VM_ACC_R;
 	}
