@@ -343,10 +343,15 @@ static uint64_t guest_visible_cr0(void)
 static bool load_pdptes(struct vcpu *v)
 {
 	gpa_t at = vmread(VMCS_GUEST_CR3) & 0xffffffe0;
-	const uint64_t *p = vm_gpa_to_host(v->vm, at, 4 * sizeof(*p));
+	const volatile uint64_t *g = vm_gpa_to_host(v->vm, at, 4 * sizeof(*g));
+	uint64_t p[4];
 
-	if (!p) {
+	if (!g) {
 		return false;
+	}
+	/* Read guest memory once: what is checked is what is loaded. */
+	for (unsigned int i = 0; i < 4; i++) {
+		p[i] = g[i];
 	}
 	for (unsigned int i = 0; i < 4; i++) {
 		/* Present entries: bits 2:1, 8:5 and 63:52 are reserved. */
@@ -416,6 +421,10 @@ static bool handle_cr(struct vcpu *v)
 	uint64_t val = *gpr(v, reg);
 	bool ok;
 
+	/* Outside 64-bit mode MOV to CR uses the register's low 32 bits. */
+	if (!guest_in_64bit_mode()) {
+		val = (uint32_t)val;
+	}
 	switch (CR_QUAL_TYPE(q)) {
 	case CR_MOV_TO:
 		if (cr == 0) {
