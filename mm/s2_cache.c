@@ -84,3 +84,24 @@ void s2_cache_release(struct s2pt *pt, struct s2_page_cache *c)
 		s2_table_page_free(pa);
 	}
 }
+
+int s2_count_reserve_write(struct s2pt *pt, gpa_t gpa, uint64_t size,
+			   const struct s2_walker *count,
+			   const struct s2_walker *write,
+			   const unsigned long *pages,
+			   struct s2_page_cache *cache, const char *op)
+{
+	int ret = s2pt_walk(pt, gpa, size, count);
+
+	if (ret) {
+		return ret;
+	}
+	ret = s2_cache_reserve(pt, cache, *pages);
+	if (ret) {
+		return ret;
+	}
+	ret = s2pt_walk(pt, gpa, size, write);
+	s2_cache_release(pt, cache);
+	s2_op_done(pt, op);
+	return ret;
+}

@@ -16,6 +16,19 @@ int s2_cache_reserve(struct s2pt *pt, struct s2_page_cache *c,
 paddr_t s2_cache_take(struct s2pt *pt, struct s2_page_cache *c);
 void s2_cache_release(struct s2pt *pt, struct s2_page_cache *c);
 
+/*
+ * The shape of an operation that only fills entries: walk [@gpa, +@size)
+ * with @count (which sets *@pages to the table pages it will need), reserve
+ * them in @cache, walk again with @write (which takes from @cache), give the
+ * unused pages back and run the audit under the name @op. Nothing is written
+ * when the count fails or the reservation runs out of memory.
+ */
+int s2_count_reserve_write(struct s2pt *pt, gpa_t gpa, uint64_t size,
+			   const struct s2_walker *count,
+			   const struct s2_walker *write,
+			   const unsigned long *pages,
+			   struct s2_page_cache *cache, const char *op);
+
 /* Table page accounting (alloc/free of pages that are or were tables). */
 void s2_table_account_new(struct s2pt *pt, paddr_t pa);
 void s2_table_free(struct s2pt *pt, paddr_t pa);

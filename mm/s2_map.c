@@ -128,16 +128,6 @@ int s2pt_map(struct s2pt *pt, gpa_t gpa, paddr_t pa, uint64_t size,
 	if (ret) {
 		return ret;
 	}
-	ret = s2pt_walk(pt, gpa, size, &count);
-	if (ret) {
-		return ret;
-	}
-	ret = s2_cache_reserve(pt, &m.cache, m.pages);
-	if (ret) {
-		return ret;
-	}
-	ret = s2pt_walk(pt, gpa, size, &write);
-	s2_cache_release(pt, &m.cache);
-	s2_op_done(pt, "map");
-	return ret;
+	return s2_count_reserve_write(pt, gpa, size, &count, &write, &m.pages,
+				      &m.cache, "map");
 }

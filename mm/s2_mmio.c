@@ -97,18 +97,8 @@ int s2pt_set_mmio(struct s2pt *pt, gpa_t gpa, uint64_t gen)
 	if (ret) {
 		return ret;
 	}
-	ret = s2pt_walk(pt, gpa, PAGE_SIZE, &count);
-	if (ret) {
-		return ret;
-	}
-	ret = s2_cache_reserve(pt, &m.cache, m.pages);
-	if (ret) {
-		return ret;
-	}
-	ret = s2pt_walk(pt, gpa, PAGE_SIZE, &write);
-	s2_cache_release(pt, &m.cache);
-	s2_op_done(pt, "set_mmio");
-	return ret;
+	return s2_count_reserve_write(pt, gpa, PAGE_SIZE, &count, &write, &m.pages,
+				      &m.cache, "set_mmio");
 }
 
 int s2pt_get_mmio(const struct s2pt *pt, gpa_t gpa, uint64_t *gen)

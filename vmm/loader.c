@@ -100,16 +100,18 @@ bool is_arm64_image(const void *img, size_t size)
 	return h.magic == ARM64_IMAGE_MAGIC;
 }
 
-static int check_phdr(const char *name, const struct elf64_phdr *ph,
-		      size_t size, const struct guest_ram *ram)
+/* A loadable segment (ELF32 or ELF64, fields widened) fits file and RAM. */
+static int check_segment(const char *name, uint64_t offset, uint64_t filesz,
+			 uint64_t memsz, uint64_t paddr, size_t size,
+			 const struct guest_ram *ram)
 {
-	if (ph->filesz > ph->memsz) {
+	if (filesz > memsz) {
 		return refuse(name, -ENOEXEC, "ELF segment file size exceeds memory size");
 	}
-	if (ph->offset > size || ph->filesz > size - ph->offset) {
+	if (offset > size || filesz > size - offset) {
 		return refuse(name, -ENOEXEC, "ELF segment runs past the file");
 	}
-	if (!range_in_ram(ram, ph->paddr, ph->memsz)) {
+	if (!range_in_ram(ram, paddr, memsz)) {
 		return refuse(name, -ERANGE, "ELF segment lies outside the VM's memory");
 	}
 	return 0;
@@ -147,7 +149,8 @@ int load_elf64(const char *name, const void *img, size_t size,
 				continue;
 			}
 			if (pass == 0) {
-				ret = check_phdr(name, &ph, size, ram);
+				ret = check_segment(name, ph.offset, ph.filesz,
+						    ph.memsz, ph.paddr, size, ram);
 				if (ret) {
 					return ret;
 				}
@@ -325,21 +328,6 @@ static int mb1_load_kludge(const char *name, const uint8_t *img, size_t size,
 	return 0;
 }
 
-static int check_phdr32(const char *name, const struct elf32_phdr *ph,
-			size_t size, const struct guest_ram *ram)
-{
-	if (ph->filesz > ph->memsz) {
-		return refuse(name, -ENOEXEC, "ELF segment file size exceeds memory size");
-	}
-	if (ph->offset > size || ph->filesz > size - ph->offset) {
-		return refuse(name, -ENOEXEC, "ELF segment runs past the file");
-	}
-	if (!range_in_ram(ram, ph->paddr, ph->memsz)) {
-		return refuse(name, -ERANGE, "ELF segment lies outside the VM's memory");
-	}
-	return 0;
-}
-
 /*
  * Translate an ELF entry point that lies in a segment's virtual range to
  * its physical address (as GRUB does); false when it lies in none.
@@ -399,7 +387,8 @@ static int mb1_load_elf32(const char *name, const uint8_t *img, size_t size,
 					   NULL, ph.memsz - ph.filesz);
 				continue;
 			}
-			ret = check_phdr32(name, &ph, size, ram);
+			ret = check_segment(name, ph.offset, ph.filesz,
+					    ph.memsz, ph.paddr, size, ram);
 			if (ret) {
 				return ret;
 			}
