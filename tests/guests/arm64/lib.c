@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The arm64 test guests' library (see guest.h). */
 #include "guest.h"
+#include "format.h"
 
 #define UARTDR		0x000
 #define UARTFR		0x018
@@ -24,78 +25,9 @@ void puts(const char *s)
 	}
 }
 
-static void put_num(uint64_t v, unsigned int base, int width, char pad,
-		    bool neg)
-{
-	char buf[24];
-	int n = 0;
-
-	do {
-		buf[n++] = "0123456789abcdef"[v % base];
-		v /= base;
-	} while (v);
-	if (neg) {
-		buf[n++] = '-';
-	}
-	while (width-- > n) {
-		putc(pad);
-	}
-	while (n) {
-		putc(buf[--n]);
-	}
-}
-
-/* %s %c %d %u %x with an optional '0', a width and 'l'/'ll'. */
 static void vprintf(const char *fmt, va_list ap)
 {
-	for (; *fmt; fmt++) {
-		int width = 0, longs = 0;
-		char pad = ' ';
-		uint64_t u;
-		int64_t s;
-
-		if (*fmt != '%') {
-			putc(*fmt);
-			continue;
-		}
-		fmt++;
-		if (*fmt == '0') {
-			pad = '0';
-			fmt++;
-		}
-		while (*fmt >= '0' && *fmt <= '9') {
-			width = width * 10 + (*fmt++ - '0');
-		}
-		while (*fmt == 'l') {
-			longs++;
-			fmt++;
-		}
-		switch (*fmt) {
-		case 's':
-			puts(va_arg(ap, const char *));
-			break;
-		case 'c':
-			putc((char)va_arg(ap, int));
-			break;
-		case 'd':
-			s = longs ? va_arg(ap, int64_t) : va_arg(ap, int);
-			put_num(s < 0 ? -(uint64_t)s : (uint64_t)s, 10, width,
-				pad, s < 0);
-			break;
-		case 'u':
-		case 'x':
-			u = longs ? va_arg(ap, uint64_t) :
-				    va_arg(ap, unsigned int);
-			put_num(u, *fmt == 'u' ? 10 : 16, width, pad, false);
-			break;
-		case '%':
-			putc('%');
-			break;
-		default:
-			putc('?');
-			return;
-		}
-	}
+	guest_vformat(putc, fmt, ap);
 }
 
 void printf(const char *fmt, ...)

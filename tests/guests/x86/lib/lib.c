@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The x86 test guests' library: COM1, printf, hypercalls, checks. */
 #include "guest.h"
+#include "format.h"
 
 #define COM1		GUEST_COM1_PORT
 #define UART_LSR_THRE	0x20
@@ -32,100 +33,12 @@ void gputs(const char *s)
 	}
 }
 
-/* *@v /= @base, returning the remainder (no libgcc in the 32-bit build). */
-static unsigned int divmod(unsigned long long *v, unsigned int base)
-{
-	unsigned long long q = 0, r = 0;
-
-	for (int bit = 63; bit >= 0; bit--) {
-		r = (r << 1) | ((*v >> bit) & 1);
-		if (r >= base) {
-			r -= base;
-			q |= 1ULL << bit;
-		}
-	}
-	*v = q;
-	return (unsigned int)r;
-}
-
-static void put_num(unsigned long long v, unsigned int base, int width,
-		    bool neg)
-{
-	char buf[24];
-	int n = 0;
-
-	do {
-		buf[n++] = "0123456789abcdef"[divmod(&v, base)];
-	} while (v);
-	if (neg) {
-		buf[n++] = '-';
-	}
-	while (width-- > n) {
-		serial_putc(base == 16 ? '0' : ' ');
-	}
-	while (n) {
-		serial_putc(buf[--n]);
-	}
-}
-
-/* %s %c %d %u %x with optional l/ll and a width for %x/%u. */
 void gprintf(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	for (; *fmt; fmt++) {
-		int width = 0, longs = 0;
-		unsigned long long u;
-		long long s;
-
-		if (*fmt != '%') {
-			serial_putc(*fmt);
-			continue;
-		}
-		fmt++;
-		while (*fmt >= '0' && *fmt <= '9') {
-			width = width * 10 + (*fmt++ - '0');
-		}
-		while (*fmt == 'l') {
-			longs++;
-			fmt++;
-		}
-		switch (*fmt) {
-		case 's':
-			gputs(va_arg(ap, const char *));
-			break;
-		case 'c':
-			serial_putc((char)va_arg(ap, int));
-			break;
-		case 'd':
-			if (longs > 1 || (longs && sizeof(long) == 8)) {
-				s = va_arg(ap, long long);
-			} else {
-				s = longs ? va_arg(ap, long) : va_arg(ap, int);
-			}
-			put_num(s < 0 ? -(unsigned long long)s : (unsigned long long)s,
-				10, width, s < 0);
-			break;
-		case 'u':
-		case 'x':
-			if (longs > 1 || (longs && sizeof(long) == 8)) {
-				u = va_arg(ap, unsigned long long);
-			} else if (longs) {
-				u = va_arg(ap, unsigned long);
-			} else {
-				u = va_arg(ap, unsigned int);
-			}
-			put_num(u, *fmt == 'x' ? 16 : 10, width, false);
-			break;
-		case '%':
-			serial_putc('%');
-			break;
-		default:
-			serial_putc('?');
-			break;
-		}
-	}
+	guest_vformat(serial_putc, fmt, ap);
 	va_end(ap);
 }
 
