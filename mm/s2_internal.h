@@ -29,6 +29,14 @@ int s2_count_reserve_write(struct s2pt *pt, gpa_t gpa, uint64_t size,
 			   const unsigned long *pages,
 			   struct s2_page_cache *cache, const char *op);
 
+/*
+ * The entry the hardware would end its walk for @gpa on: the first one that
+ * is not a table, or the level-0 entry. 0 with *@pte and *@level filled, or
+ * -ERANGE beyond ia_bits (or no root).
+ */
+int s2_find_entry(const struct s2pt *pt, gpa_t gpa, s2pte_t *pte,
+		  unsigned int *level);
+
 /* Table page accounting (alloc/free of pages that are or were tables). */
 void s2_table_account_new(struct s2pt *pt, paddr_t pa);
 void s2_table_free(struct s2pt *pt, paddr_t pa);

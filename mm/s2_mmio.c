@@ -103,29 +103,16 @@ int s2pt_set_mmio(struct s2pt *pt, gpa_t gpa, uint64_t gen)
 
 int s2pt_get_mmio(const struct s2pt *pt, gpa_t gpa, uint64_t *gen)
 {
-	unsigned int level = s2_root_level(pt);
-	const s2pte_t *table = s2_table_va(pt->root);
-	uint64_t idx;
+	unsigned int level;
+	s2pte_t pte;
+	int ret = s2_find_entry(pt, gpa, &pte, &level);
 
-	if (!pt->root || gpa >= (1ULL << pt->fmt.ia_bits)) {
-		return -ERANGE;
+	if (ret) {
+		return ret;
 	}
-	idx = gpa >> S2_LEVEL_SHIFT(level);
-	for (;;) {
-		s2pte_t pte = __atomic_load_n(&table[idx], __ATOMIC_RELAXED);
-
-		if (level == 0) {
-			if (!s2pt_is_mmio(pt, pte)) {
-				return -ENOENT;
-			}
-			*gen = arch_s2_mmio_gen(pte);
-			return 0;
-		}
-		if (s2_kind(pte, level) != S2_PTE_TABLE) {
-			return -ENOENT;
-		}
-		table = s2_table_va(s2_table_pa(pte));
-		level--;
-		idx = (gpa >> S2_LEVEL_SHIFT(level)) & (S2_PTRS_PER_TABLE - 1);
+	if (level != 0 || !s2pt_is_mmio(pt, pte)) {
+		return -ENOENT;
 	}
+	*gen = arch_s2_mmio_gen(pte);
+	return 0;
 }
