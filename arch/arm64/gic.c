@@ -9,32 +9,11 @@
  * Addresses come from the host DTB (arm64_board).
  */
 #include <arch/board.h>
+#include <arch/gic_regs.h>
 #include <arch/guest.h>
 #include <arch/sysreg.h>
 #include <lib/errno.h>
 #include <lib/printk.h>
-
-#define GICD_CTLR		0x0000
-#define GICD_CTLR_RWP		BIT(31)
-#define GICD_TYPER		0x0004
-#define GICD_TYPER_LINES	0x1f
-#define GICD_ICENABLER		0x0180
-#define GICD_CTLR_ARE		BIT(4)
-#define GICD_CTLR_GRP1		BIT(1)
-
-#define GICR_FRAME_SIZE		0x20000	/* RD_base + SGI_base */
-#define GICR_VLPI_FRAMES	0x20000	/* two more with GICR_TYPER.VLPIS */
-#define GICR_TYPER		0x0008
-#define GICR_TYPER_VLPIS	BIT(1)
-#define GICR_TYPER_LAST		BIT(4)
-#define GICR_WAKER		0x0014
-#define GICR_WAKER_SLEEP	BIT(1)
-#define GICR_WAKER_ASLEEP	BIT(2)
-#define GICR_SGI_BASE		0x10000
-#define GICR_IGROUPR0		0x0080
-#define GICR_ISENABLER0		0x0100
-#define GICR_ICENABLER0		0x0180
-#define GICR_IPRIORITYR		0x0400
 
 #define INTID_HYP_TIMER		26
 #define INTID_SPURIOUS		1020	/* 1020..1023 are special */

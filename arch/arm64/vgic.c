@@ -5,6 +5,7 @@
  * ICC_SGI*R_EL1 writes, and the list registers that deliver pending
  * interrupts to the guest's virtual CPU interface before each entry.
  */
+#include <arch/gic_regs.h>
 #include <arch/guest.h>
 #include <arch/guest_layout.h>
 #include <arch/sysreg.h>
@@ -14,37 +15,6 @@
 #include <vmm/vm.h>
 
 #define GICD_SIZE		0x10000
-#define GICD_CTLR		0x0000
-#define GICD_CTLR_EN_MASK	0x3	/* EnableGrp0, EnableGrp1 */
-#define GICD_CTLR_ARE		BIT(4)
-#define GICD_CTLR_DS		BIT(6)
-#define GICD_TYPER		0x0004
-#define GICD_IIDR		0x0008
-#define GICD_IGROUPR		0x0080
-#define GICD_ISENABLER		0x0100
-#define GICD_ICENABLER		0x0180
-#define GICD_ISPENDR		0x0200
-#define GICD_ICPENDR		0x0280
-#define GICD_IPRIORITYR		0x0400
-#define GICD_ICFGR		0x0c00
-#define GICD_IROUTER		0x6000
-#define GICx_PIDR2		0xffe8
-#define GIC_PIDR2_V3		0x3b	/* ArchRev 3 */
-
-#define GICR_TYPER		0x0008
-#define GICR_TYPER_LAST		BIT(4)
-#define GICR_WAKER		0x0014
-#define GICR_WAKER_SLEEP	BIT(1)
-#define GICR_WAKER_ASLEEP	BIT(2)
-#define GICR_SGI_BASE		0x10000
-#define GICR_IGROUPR0		0x0080
-#define GICR_ISENABLER0		0x0100
-#define GICR_ICENABLER0		0x0180
-#define GICR_ISPENDR0		0x0200
-#define GICR_ICPENDR0		0x0280
-#define GICR_IPRIORITYR		0x0400
-#define GICR_ICFGR0		0x0c00
-#define GICR_ICFGR1		0x0c04
 
 /* ICH_LR<n>_EL2. */
 #define LR_STATE_MASK		(3ULL << 62)
