@@ -135,6 +135,14 @@ static void set_key(struct cfg_parser *p, const char *key, const char *val)
 			return;
 		}
 		vm->memory = v;
+	} else if (!strcmp(key, "memory_max")) {
+		if (!parse_size(val, &v) || v < VM_MIN_MEMORY ||
+		    v > VM_MAX_MEMORY || !IS_ALIGNED(v, PAGE_SIZE)) {
+			cfg_error(p, "bad memory_max size '%s' (1M..64G, whole pages)",
+				  val);
+			return;
+		}
+		vm->memory_max = v;
 	} else if (!strcmp(key, "cpus")) {
 		if (!parse_u64(val, &v, &end) || *end || v < 1 ||
 		    v > VM_MAX_CPUS) {

@@ -7,6 +7,7 @@
  * SPTEs") so that later ones are recognised from the table entry alone, as
  * long as its memslot generation is current.
  */
+#include <lib/bug.h>
 #include <lib/errno.h>
 #include <lib/printk.h>
 #include <vmm/vm.h>
@@ -37,26 +38,54 @@ static const unsigned int map_ctr[] = {
 	STRATA_CTR_MAPS_4K, STRATA_CTR_MAPS_2M, STRATA_CTR_MAPS_1G,
 };
 
-/* Map the largest block around @gpa that @ms backs and that is still free. */
-static enum vm_fault_result map_from_memslot(struct vm *vm,
-					     const struct memslot *ms,
-					     gpa_t gpa)
+static unsigned int memslot_prot(const struct memslot *ms)
 {
-	unsigned int prot = (ms->flags & MEMSLOT_RO) ?
-			    S2_PROT_R | S2_PROT_X : S2_PROT_RWX;
+	return (ms->flags & MEMSLOT_RO) ? S2_PROT_R | S2_PROT_X : S2_PROT_RWX;
+}
+
+/*
+ * An access that the vCPU's (non-default) view forbids: the vCPU goes back
+ * to view 0, where the access is retried (include/vmm/hypercall.h).
+ */
+static enum vm_fault_result view_violation(struct vcpu *v, gpa_t gpa)
+{
+	v->vm->ctr[STRATA_CTR_VIEW_VIOLATIONS]++;
+	pr_debug("vm %s: vCPU %u: view %u forbids the access at 0x%llx\n",
+		 v->vm->name, v->id, v->view, (unsigned long long)gpa);
+	v->view = 0;
+	return VM_FAULT_FIXED;
+}
+
+/*
+ * Map the largest block around @gpa that @ms backs, that is still free and
+ * over which the vCPU's view allows one set of permissions.
+ */
+static enum vm_fault_result map_from_memslot(struct vcpu *v, struct s2pt *pt,
+					     const struct memslot *ms,
+					     gpa_t gpa, unsigned int acc)
+{
+	struct vm *vm = v->vm;
+	unsigned int view = v->roots.cur->role.view;
 	int ret = -EEXIST;
 
 	for (int level = 2; level >= 0; level--) {
 		uint64_t size = S2_LEVEL_SIZE(level);
 		gpa_t base = ALIGN_DOWN(gpa, size);
 		paddr_t pa = ms->pa + (base - ms->gpa);
+		unsigned int prot;
 
-		if (!s2_level_has_blocks(&vm->s2, level) || base < ms->gpa ||
+		if (!s2_level_has_blocks(pt, level) || base < ms->gpa ||
 		    base + size > ms->gpa + ms->size ||
-		    !IS_ALIGNED(pa, size)) {
+		    !IS_ALIGNED(pa, size) ||
+		    !vm_view_prot(vm, view, base, size, &prot)) {
 			continue;
 		}
-		ret = s2pt_map(&vm->s2, base, pa, size, prot);
+		prot &= memslot_prot(ms);
+		if ((acc & prot) != acc) {
+			return (acc & ~memslot_prot(ms)) ? VM_FAULT_MMIO :
+			       view_violation(v, gpa);
+		}
+		ret = s2pt_map(pt, base, pa, size, prot);
 		if (!ret) {
 			vm->ctr[STRATA_CTR_S2_FAULTS]++;
 			vm->ctr[map_ctr[level]]++;
@@ -71,33 +100,46 @@ static enum vm_fault_result map_from_memslot(struct vm *vm,
 	return VM_FAULT_STOPPED;
 }
 
-/* A fault where a translation exists: a write to a protected page. */
-static enum vm_fault_result fault_on_mapped(struct vm *vm,
+/*
+ * A fault where a translation exists: a write to a write-protected page
+ * (dirty logging), an access the view forbids, a ROM write, or a race.
+ */
+static enum vm_fault_result fault_on_mapped(struct vcpu *v, struct s2pt *pt,
 					    const struct memslot *ms,
 					    gpa_t gpa, unsigned int acc,
 					    const struct s2_translation *t)
 {
+	struct vm *vm = v->vm;
+	gpa_t page = ALIGN_DOWN(gpa, PAGE_SIZE);
+	unsigned int allowed;
 	int ret;
 
-	if ((acc & VM_ACC_W) && !(t->prot & S2_PROT_W)) {
-		if (ms->flags & MEMSLOT_RO) {
-			return VM_FAULT_MMIO;	/* a ROM write: emulate */
-		}
-		ret = s2pt_protect(&vm->s2, ALIGN_DOWN(gpa, PAGE_SIZE),
-				   PAGE_SIZE, S2_PROT_RWX);
-		if (ret) {
-			vm_fail(vm, "cannot unprotect GPA 0x%llx (%d)",
-				(unsigned long long)gpa, ret);
-			return VM_FAULT_STOPPED;
-		}
-		vm->ctr[STRATA_CTR_WP_FAULTS]++;
+	if ((acc & t->prot) == acc) {
+		/*
+		 * The entry allows the access: the fault raced with a change
+		 * of the table, or the hardware still held the old entry.
+		 * Retrying is right; time slicing bounds a guest that keeps
+		 * faulting.
+		 */
 		return VM_FAULT_FIXED;
 	}
-	/*
-	 * The entry allows the access: the fault raced with a change of the
-	 * table, or the hardware still held the old entry. Retrying is right;
-	 * the run loop's time slicing bounds a guest that keeps faulting.
-	 */
+	if (acc & ~memslot_prot(ms)) {
+		return VM_FAULT_MMIO;	/* a ROM write: emulate */
+	}
+	vm_view_prot(vm, v->roots.cur->role.view, page, PAGE_SIZE, &allowed);
+	allowed &= memslot_prot(ms);
+	if ((acc & allowed) != acc) {
+		return view_violation(v, gpa);
+	}
+	ret = s2pt_protect(pt, page, PAGE_SIZE, allowed);
+	if (ret) {
+		vm_fail(vm, "cannot unprotect GPA 0x%llx (%d)",
+			(unsigned long long)gpa, ret);
+		return VM_FAULT_STOPPED;
+	}
+	if (acc & VM_ACC_W) {
+		vm->ctr[STRATA_CTR_WP_FAULTS]++;
+	}
 	return VM_FAULT_FIXED;
 }
 
@@ -108,16 +150,22 @@ static enum vm_fault_result fault_on_mapped(struct vm *vm,
  * table page per 2 MiB from the allocator every VM shares. Past the budget
  * the access is still emulated, just without the SPTE's fast path.
  */
-static int install_mmio_spte(struct vm *vm, gpa_t page)
+static int install_mmio_spte(struct vm *vm, struct s2pt *pt, gpa_t page)
 {
-	uint64_t before = vm->s2.counters.tables_alloc;
+	uint64_t before = pt->counters.tables_alloc;
 	int ret;
 
+	if (vm->no_mmio_spte) {
+		return -EOPNOTSUPP;
+	}
 	if (vm->mmio_tables >= VM_MMIO_TABLE_BUDGET) {
 		return -ENOSPC;
 	}
-	ret = s2pt_set_mmio(&vm->s2, page, vm->memslot_gen);
-	vm->mmio_tables += vm->s2.counters.tables_alloc - before;
+	if (vm_memslot_update_in_progress(vm)) {
+		return -EAGAIN;	/* its generation would be stale at once */
+	}
+	ret = s2pt_set_mmio(pt, page, vm_mmio_gen(vm));
+	vm->mmio_tables += pt->counters.tables_alloc - before;
 	return ret;
 }
 
@@ -126,19 +174,28 @@ enum vm_fault_result vm_handle_s2_fault(struct vcpu *v, gpa_t gpa,
 {
 	struct vm *vm = v->vm;
 	gpa_t page = ALIGN_DOWN(gpa, PAGE_SIZE);
-	const uint64_t gen_mask = BIT(S2_MMIO_GEN_BITS) - 1;
 	const struct memslot *ms;
 	struct s2_translation t;
+	struct s2pt *pt;
 	uint64_t gen;
 	int ret;
 
-	if (!s2pt_get_mmio(&vm->s2, gpa, &gen)) {
-		if (gen == (vm->memslot_gen & gen_mask) && !(acc & VM_ACC_X)) {
+	if (!v->roots.cur || v->roots.cur->role.invalid) {
+		vm_bug(vm, "stage-2 fault of vCPU %u without a valid root",
+		       v->id);
+		return VM_FAULT_STOPPED;
+	}
+	pt = vcpu_s2(v);
+	if (!s2pt_get_mmio(pt, gpa, &gen)) {
+		/* During a memslot update every MMIO SPTE misses. */
+		if (!vm_memslot_update_in_progress(vm) &&
+		    gen == vm_mmio_gen(vm) && !(acc & VM_ACC_X)) {
 			vm->ctr[STRATA_CTR_MMIO_SPTE_HITS]++;
 			return VM_FAULT_MMIO;
 		}
 		/* Stale generation: forget it and look the address up. */
-		ret = s2pt_unmap(&vm->s2, page, PAGE_SIZE);
+		vm->ctr[STRATA_CTR_MMIO_SPTE_STALE]++;
+		ret = s2pt_unmap(pt, page, PAGE_SIZE);
 		if (ret) {
 			vm_fail(vm, "cannot drop MMIO SPTE at 0x%llx (%d)",
 				(unsigned long long)gpa, ret);
@@ -152,7 +209,7 @@ enum vm_fault_result vm_handle_s2_fault(struct vcpu *v, gpa_t gpa,
 				(unsigned long long)gpa);
 			return VM_FAULT_STOPPED;
 		}
-		ret = install_mmio_spte(vm, page);
+		ret = install_mmio_spte(vm, pt, page);
 		if (ret && ret != -EEXIST) {
 			/*
 			 * Still emulated, just without the fast path (beyond
@@ -164,10 +221,10 @@ enum vm_fault_result vm_handle_s2_fault(struct vcpu *v, gpa_t gpa,
 		}
 		return VM_FAULT_MMIO;
 	}
-	if (!s2pt_lookup(&vm->s2, gpa, &t)) {
-		return fault_on_mapped(vm, ms, gpa, acc, &t);
+	if (!s2pt_lookup(pt, gpa, &t)) {
+		return fault_on_mapped(v, pt, ms, gpa, acc, &t);
 	}
-	return map_from_memslot(vm, ms, gpa);
+	return map_from_memslot(v, pt, ms, gpa, acc);
 }
 
 int vm_prepare_host_write(struct vm *vm, gpa_t gpa, uint64_t len)
@@ -181,6 +238,7 @@ int vm_prepare_host_write(struct vm *vm, gpa_t gpa, uint64_t len)
 	     page += PAGE_SIZE) {
 		const struct memslot *ms = vm_find_memslot(vm, page);
 		struct s2_translation t;
+		bool counted = false;
 		int ret;
 
 		if (!ms) {
@@ -189,14 +247,22 @@ int vm_prepare_host_write(struct vm *vm, gpa_t gpa, uint64_t len)
 		if (ms->flags & MEMSLOT_RO) {
 			return -EACCES;
 		}
-		if (s2pt_lookup(&vm->s2, page, &t) || (t.prot & S2_PROT_W)) {
-			continue;	/* unmapped, or already writable */
+		/* Every view that holds the page write-protected. */
+		for (struct s2_root *r = vm->mmu.list; r; r = r->next) {
+			if (s2pt_lookup(&r->pt, page, &t) ||
+			    (t.prot & S2_PROT_W)) {
+				continue;	/* unmapped, or writable */
+			}
+			ret = s2pt_protect(&r->pt, page, PAGE_SIZE,
+					   S2_PROT_RWX);
+			if (ret) {
+				return ret;
+			}
+			if (!counted) {
+				vm->ctr[STRATA_CTR_WP_FAULTS]++;
+				counted = true;
+			}
 		}
-		ret = s2pt_protect(&vm->s2, page, PAGE_SIZE, S2_PROT_RWX);
-		if (ret) {
-			return ret;
-		}
-		vm->ctr[STRATA_CTR_WP_FAULTS]++;
 	}
 	return 0;
 }

@@ -37,17 +37,19 @@ static unsigned int build_vms(unsigned int nr)
 static void destroy_vms(unsigned int nr)
 {
 	for (unsigned int i = 0; i < nr; i++) {
-		struct s2_counters before = vms[i].s2.counters;
+		struct s2_counters before, after;
 
-		if (!vms[i].s2_live) {
+		if (!vms[i].mmu_live) {
 			continue;
 		}
+		s2_mmu_counters(&vms[i].mmu, &before);
 		vm_destroy(&vms[i]);
+		after = vms[i].mmu.retired;
 		pr_info("vm %s: torn down: %llu table pages freed, %llu whole-VMID invalidations\n",
 			vm_configs[i].name,
-			(unsigned long long)(vms[i].s2.counters.tables_freed -
+			(unsigned long long)(after.tables_freed -
 					     before.tables_freed),
-			(unsigned long long)(vms[i].s2.counters.tlbi_vmid -
+			(unsigned long long)(after.tlbi_vmid -
 					     before.tlbi_vmid));
 	}
 }
@@ -56,7 +58,7 @@ static void destroy_vms(unsigned int nr)
 static void __noreturn s2_selftest_and_stop(unsigned int nr)
 {
 	for (unsigned int i = 0; i < nr; i++) {
-		if (vms[i].s2_live) {
+		if (vms[i].mmu_live) {
 			vm_s2_selftest(&vms[i]);
 		}
 	}
@@ -158,6 +160,8 @@ void strata_main(struct platform *p)
 
 	hv_parse_cmdline(p->cmdline, &hv_options);
 	log_level = hv_options.loglevel;
+	s2_audit_on = hv_options.audit;
+	vm_entry_audit_on = hv_options.audit;
 
 	pr_info("Strata %s (%s)\n", STRATA_VERSION, arch_name);
 	report_platform(p);

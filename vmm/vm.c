@@ -130,10 +130,11 @@ static int alloc_ram(struct vm *vm)
 }
 
 /* The core must translate @gpa to where the RAM really is. */
-static int check_translation(struct vm *vm, gpa_t gpa, unsigned int prot)
+static int check_translation(struct vm *vm, struct s2pt *s2, gpa_t gpa,
+			     unsigned int prot)
 {
 	struct s2_translation t;
-	int ret = s2pt_lookup(&vm->s2, gpa, &t);
+	int ret = s2pt_lookup(s2, gpa, &t);
 
 	if (ret) {
 		pr_err("vm %s: GPA 0x%llx has no translation (%d)\n",
@@ -157,51 +158,61 @@ int vm_s2_selftest(struct vm *vm)
 	gpa_t blk = vm->ram_gpa + (vm->ram_size >= 2 * SZ_2M ? SZ_2M : 0);
 	uint64_t len = MIN(SZ_2M, vm->ram_size);
 	paddr_t pa = vm->ram_pa + (blk - vm->ram_gpa);
-	struct s2_counters before;
+	struct s2_counters before, after;
 	struct s2_translation t;
+	struct s2_root *root;
+	struct s2pt *s2;
 	int ret;
 
-	ret = s2pt_map(&vm->s2, blk, pa, len, S2_PROT_RWX);
-	before = vm->s2.counters;
-	if (!ret) {
-		ret = s2pt_unmap(&vm->s2, blk, len);
+	root = vm_default_root(vm, &ret);
+	if (!root) {
+		return ret;
 	}
-	if (!ret && s2pt_lookup(&vm->s2, blk, &t) != -ENOENT) {
+	s2 = &root->pt;
+	ret = s2pt_map(s2, blk, pa, len, S2_PROT_RWX);
+	before = s2->counters;
+	if (!ret) {
+		ret = s2pt_unmap(s2, blk, len);
+	}
+	if (!ret && s2pt_lookup(s2, blk, &t) != -ENOENT) {
 		pr_err("vm %s: GPA 0x%llx still translates after unmap\n",
 		       vm->name, (unsigned long long)blk);
 		ret = -EFAULT;
 	}
 	if (!ret) {
-		ret = s2pt_map(&vm->s2, blk, pa, len, S2_PROT_RWX);
+		ret = s2pt_map(s2, blk, pa, len, S2_PROT_RWX);
 	}
 	if (!ret) {
-		ret = s2pt_protect(&vm->s2, blk, PAGE_SIZE,
+		ret = s2pt_protect(s2, blk, PAGE_SIZE,
 				   S2_PROT_R | S2_PROT_X);
 	}
 	if (!ret) {
-		ret = check_translation(vm, blk, S2_PROT_R | S2_PROT_X);
+		ret = check_translation(vm, s2, blk, S2_PROT_R | S2_PROT_X);
 	}
 	if (!ret) {
-		ret = check_translation(vm, blk + PAGE_SIZE, S2_PROT_RWX);
+		ret = check_translation(vm, s2, blk + PAGE_SIZE, S2_PROT_RWX);
 	}
-	if (!ret && vm->s2.audit_failures) {
+	if (!ret && s2->audit_failures) {
 		ret = -EFAULT;
 	}
+	after = s2->counters;
 	pr_info("vm %s: stage-2 self-test %s: %llu flushes (%llu per-address, %llu range with %llu instructions, %llu whole-VMID), %llu barriers, %llu CMO pages\n",
 		vm->name, ret ? "FAILED" : "passed",
-		(unsigned long long)(vm->s2.counters.flushes - before.flushes),
-		(unsigned long long)(vm->s2.counters.tlbi_ipa - before.tlbi_ipa),
-		(unsigned long long)(vm->s2.counters.tlbi_range - before.tlbi_range),
-		(unsigned long long)(vm->s2.counters.tlbi_range_insns -
+		(unsigned long long)(after.flushes - before.flushes),
+		(unsigned long long)(after.tlbi_ipa - before.tlbi_ipa),
+		(unsigned long long)(after.tlbi_range - before.tlbi_range),
+		(unsigned long long)(after.tlbi_range_insns -
 				     before.tlbi_range_insns),
-		(unsigned long long)(vm->s2.counters.tlbi_vmid - before.tlbi_vmid),
-		(unsigned long long)(vm->s2.counters.barriers - before.barriers),
-		(unsigned long long)(vm->s2.counters.cmo_pages - before.cmo_pages));
+		(unsigned long long)(after.tlbi_vmid - before.tlbi_vmid),
+		(unsigned long long)(after.barriers - before.barriers),
+		(unsigned long long)(after.cmo_pages - before.cmo_pages));
 	return ret;
 }
 
 void vm_destroy(struct vm *vm)
 {
+	/* The vCPUs' references first, then the roots, then their memory. */
+	vm_mmu_destroy(vm);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		arch_vcpu_destroy(&vm->vcpus[i]);
 	}
@@ -210,15 +221,38 @@ void vm_destroy(struct vm *vm)
 		arch_vm_destroy(vm);
 		vm->arch_live = false;
 	}
-	if (vm->s2_live) {
-		s2pt_destroy(&vm->s2);
-		vm->s2_live = false;
-	}
 	if (vm->ram_size && vm->ram_pa) {
 		palloc_free(vm->ram_pa, vm->ram_size >> PAGE_SHIFT);
 		vm->ram_pa = 0;
 	}
 	vm->nr_devices = 0;
+}
+
+/*
+ * Seed 004: the MMIO SPTE mask is global, the value depends on the VM type;
+ * the pair is validated once per VM, on its default root. A refused pair
+ * means the VM runs without MMIO SPTEs (every MMIO access is looked up in
+ * the memslots), and says so.
+ */
+static int check_mmio_value(struct vm *vm)
+{
+	struct s2_root *root;
+	int ret;
+
+	root = vm_default_root(vm, &ret);
+	if (!root) {
+		return ret;
+	}
+	vm->no_mmio_spte = !s2pt_mmio_value_valid(&root->pt,
+						  arch_s2_mmio_mask(),
+						  arch_s2_mmio_value(&root->pt));
+	if (vm->no_mmio_spte) {
+		pr_warn("vm %s: MMIO SPTE value 0x%llx (mask 0x%llx) refused for this VM type: running without MMIO SPTEs\n",
+			vm->name,
+			(unsigned long long)arch_s2_mmio_value(&root->pt),
+			(unsigned long long)arch_s2_mmio_mask());
+	}
+	return 0;
 }
 
 static int create_vcpus(struct vm *vm)
@@ -246,6 +280,7 @@ int vm_build(struct vm *vm, const struct vm_config *cfg,
 {
 	const struct bundle_file *k = bundle_find(b, cfg->kernel);
 	unsigned int flags = arch_s2_cpu_flags() | (cfg->ve ? S2PT_F_VE : 0);
+	struct s2_counters c;
 	int ret;
 
 	*vm = (struct vm){ .cfg = cfg, .name = cfg->name, .index = index,
@@ -260,10 +295,15 @@ int vm_build(struct vm *vm, const struct vm_config *cfg,
 					    .size = vm->ram_size,
 					    .pa = vm->ram_pa };
 	vm->nr_memslots = 1;
-	vm->memslot_gen = 1;
-	ret = s2pt_init(&vm->s2, arch_guest_ia_bits, flags, index + 1);
+	vm->mem_used = vm->ram_size;
+	vm->mem_limit = MAX(cfg->memory_max, vm->ram_size);
+	vm->memslot_gen = 2;	/* generation 1, no update in progress */
+	vm->mmio_gen_max = S2_MMIO_GEN_MAX;
+	ret = vm_mmu_init(vm, arch_guest_ia_bits, flags);
 	if (!ret) {
-		vm->s2_live = true;
+		ret = check_mmio_value(vm);
+	}
+	if (!ret) {
 		ret = k ? load_kernel(vm, k) : -ENOENT;
 	}
 	if (!ret) {
@@ -282,11 +322,12 @@ int vm_build(struct vm *vm, const struct vm_config *cfg,
 		return ret;
 	}
 	vm->state = VM_RUNNING;
+	s2_mmu_counters(&vm->mmu, &c);
 	pr_info("vm %s: %llu MiB at GPA 0x%llx -> PA 0x%llx, stage-2 %llu table pages\n",
 		cfg->name, (unsigned long long)(vm->ram_size >> 20),
 		(unsigned long long)vm->ram_gpa,
 		(unsigned long long)vm->ram_pa,
-		(unsigned long long)vm->s2.counters.tables_in_use);
+		(unsigned long long)c.tables_in_use);
 	pr_info("vm %s: %s kernel at 0x%llx-0x%llx, entry 0x%llx, %u vCPU%s\n",
 		cfg->name, vm->image.format,
 		(unsigned long long)vm->image.start,

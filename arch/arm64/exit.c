@@ -106,7 +106,7 @@ static enum exit_action handle_abort(struct vcpu *v, bool data)
 	if (!abort_ipa(a, &ipa)) {
 		return EXIT_RESUME;
 	}
-	if (ipa >= BIT(vm->s2.fmt.ia_bits)) {
+	if (ipa >= BIT(vm->mmu.ia_bits)) {
 		inject_abort(v);
 		return vm_running(vm) ? EXIT_RESUME : EXIT_YIELD;
 	}

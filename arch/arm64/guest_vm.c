@@ -50,7 +50,7 @@ int arch_vm_init(struct vm *vm)
 	/* The virtual counter starts at the physical one (CNTVOFF_EL2 0). */
 	vm->arch.cntvoff = 0;
 	ret = guest_dtb_build(vm);
-	if (!ret && !(vm->s2.flags & S2PT_F_FWB)) {
+	if (!ret && !(vm->mmu.flags & S2PT_F_FWB)) {
 		ram_clean_to_poc(vm);
 	}
 	return ret;

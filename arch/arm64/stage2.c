@@ -23,8 +23,6 @@ _Static_assert((S2_MMIO_MASK & (S2_MMIO_GPA_MASK | S2_MMIO_GEN_MASK)) == 0,
 	       "stage-2 MMIO mask overlaps the IPA or generation bits");
 _Static_assert((S2_MMIO_GPA_MASK & S2_MMIO_GEN_MASK) == 0,
 	       "stage-2 MMIO IPA and generation bits overlap");
-_Static_assert(S2_MMIO_GEN_MASK >> S2_MMIO_GEN_SHIFT == S2_MMIO_GEN_MAX,
-	       "stage-2 MMIO generation field is S2_MMIO_GEN_BITS wide");
 _Static_assert((S2_MMIO_VALUE & S2_DESC_VALID) == 0 && S2_MMIO_VALUE != 0,
 	       "stage-2 MMIO value is a non-zero invalid descriptor");
 _Static_assert(S2_MMIO_GPA_MASK == GENMASK(S2_PA_BITS - 1, PAGE_SHIFT),
@@ -212,12 +210,12 @@ s2pte_t arch_s2_mmio_data_bits(void)
 s2pte_t arch_s2_make_mmio(const struct s2pt *pt, gpa_t gpa, uint64_t gen)
 {
 	return arch_s2_mmio_value(pt) | (gpa & S2_MMIO_GPA_MASK) |
-	       ((gen << S2_MMIO_GEN_SHIFT) & S2_MMIO_GEN_MASK);
+	       s2_mmio_gen_to_pte(gen);
 }
 
 uint64_t arch_s2_mmio_gen(s2pte_t pte)
 {
-	return (pte & S2_MMIO_GEN_MASK) >> S2_MMIO_GEN_SHIFT;
+	return s2_mmio_pte_gen(pte);
 }
 
 gpa_t arch_s2_mmio_gpa(s2pte_t pte)

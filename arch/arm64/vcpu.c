@@ -54,7 +54,7 @@ static uint64_t guest_hcr(const struct vm *vm)
 {
 	uint64_t hcr = HCR_GUEST;
 
-	if (vm->s2.flags & S2PT_F_FWB) {
+	if (vm->mmu.flags & S2PT_F_FWB) {
 		hcr |= HCR_EL2_FWB;
 	}
 	if (cpu_has_pauth()) {
@@ -105,12 +105,12 @@ static void pac_keys_save(uint64_t *k)
 	k[9] = read_sysreg(SYS_APGAKEYHI_EL1);
 }
 
-static uint64_t guest_vtcr(const struct vm *vm)
+static uint64_t guest_vtcr(const struct vcpu *v)
 {
 	unsigned int ps = id_field(read_sysreg(SYS_ID_AA64MMFR0_EL1), 0);
 
 	/* The table never outputs above 48 bits (52 needs LPA2 formats). */
-	return stage2_vtcr(&vm->s2, MIN(ps, 5U));
+	return stage2_vtcr(&v->roots.cur->pt, MIN(ps, 5U));
 }
 
 static void el1_load(const struct arch_el1_regs *r)
@@ -187,18 +187,14 @@ static bool vcpu_load(struct vcpu *v)
 	struct vm *vm = v->vm;
 	uint64_t hcr = guest_hcr(vm);
 
-#ifdef CONFIG_MMU_AUDIT
-	if (vm->s2.audit_failures) {
-		vm_fail(vm, "its stage-2 table failed the audit %u times",
-			vm->s2.audit_failures);
+	if (!vm_vcpu_prepare_entry(v)) {
 		return false;
 	}
-#endif
 	write_sysreg(hcr, hcr_el2);
 	write_sysreg(guest_mdcr(), mdcr_el2);
 	write_sysreg(0, hstr_el2);	/* no AArch32 CP15 traps */
-	write_sysreg(guest_vtcr(vm), vtcr_el2);
-	write_sysreg(s2pt_root_desc(&vm->s2), vttbr_el2);
+	write_sysreg(guest_vtcr(v), vtcr_el2);
+	write_sysreg(s2pt_root_desc(vcpu_s2(v)), vttbr_el2);
 	write_sysreg(read_sysreg(midr_el1), vpidr_el2);
 	write_sysreg(v->arch.mpidr | VMPIDR_RES1, vmpidr_el2);
 	/* EL1 reads the counter; its physical timer traps (not emulated). */
@@ -280,6 +276,14 @@ void arch_vcpu_run(struct vcpu *v)
 		enum exit_action act;
 		unsigned int vec;
 
+		/*
+		 * A new root after invalidate-all-roots or a view switch: its
+		 * own VMID, so no TLB maintenance (include/mm/roots.h).
+		 */
+		if (!vm_vcpu_prepare_entry(v)) {
+			break;
+		}
+		write_sysreg(s2pt_root_desc(vcpu_s2(v)), vttbr_el2);
 		vgic_flush(v);
 		slice_timer_arm(MIN(end, vgic_vtimer_deadline(v)));
 		vec = guest_enter(&v->arch);

@@ -23,8 +23,6 @@ _Static_assert((EPT_MMIO_MASK & (EPT_MMIO_GPA_MASK | EPT_MMIO_GEN_MASK)) == 0,
 	       "EPT MMIO mask overlaps the GPA or generation bits");
 _Static_assert((EPT_MMIO_GPA_MASK & EPT_MMIO_GEN_MASK) == 0,
 	       "EPT MMIO GPA and generation bits overlap");
-_Static_assert(EPT_MMIO_GEN_MASK >> EPT_MMIO_GEN_SHIFT == S2_MMIO_GEN_MAX,
-	       "EPT MMIO generation field is S2_MMIO_GEN_BITS wide");
 _Static_assert((EPT_MMIO_VALUE & EPT_R) == 0 && (EPT_MMIO_VALUE & EPT_W),
 	       "EPT MMIO value is write without read: a misconfiguration");
 _Static_assert((EPT_MMIO_VALUE & EPT_SUPPRESS_VE) == 0,
@@ -199,12 +197,12 @@ s2pte_t arch_s2_mmio_data_bits(void)
 s2pte_t arch_s2_make_mmio(const struct s2pt *pt, gpa_t gpa, uint64_t gen)
 {
 	return arch_s2_mmio_value(pt) | (gpa & EPT_MMIO_GPA_MASK) |
-	       ((gen << EPT_MMIO_GEN_SHIFT) & EPT_MMIO_GEN_MASK);
+	       s2_mmio_gen_to_pte(gen);
 }
 
 uint64_t arch_s2_mmio_gen(s2pte_t pte)
 {
-	return (pte & EPT_MMIO_GEN_MASK) >> EPT_MMIO_GEN_SHIFT;
+	return s2_mmio_pte_gen(pte);
 }
 
 gpa_t arch_s2_mmio_gpa(s2pte_t pte)

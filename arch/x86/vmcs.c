@@ -207,7 +207,9 @@ static int setup_controls(struct vcpu *v, struct vmcs_writer *wr)
 	w(wr, VMCS_MSR_BITMAP, (uint64_t)(uintptr_t)msr_bitmap);
 	w(wr, VMCS_TSC_OFFSET, 0);
 	w(wr, VMCS_VPID, vm->index + 1);
-	w(wr, VMCS_EPT_POINTER, s2pt_root_desc(&vm->s2));
+	/* The root is loaded before every entry (vmx_run.c). */
+	w(wr, VMCS_EPT_POINTER, 0);
+	v->arch.eptp = 0;
 	if (vm->cfg->ve) {
 		w(wr, VMCS_VE_INFO_ADDR, vm->ram_pa +
 		  (vm->arch.ve_info - vm->ram_gpa));

@@ -166,6 +166,28 @@ static bool arm_timer(uint64_t deadline)
 	return true;
 }
 
+/*
+ * The vCPU's current root (a fresh one after invalidate-all-roots) and the
+ * entry audit, before every entry. EPT TLB entries are tagged by the EPTP,
+ * and every change of a root was invalidated (INVEPT single-context of that
+ * EPTP) when it was made, so loading another root needs no INVEPT: the new
+ * EPTP's context holds only translations that are still right.
+ */
+static bool load_root(struct vcpu *v)
+{
+	uint64_t eptp;
+
+	if (!vm_vcpu_prepare_entry(v)) {
+		return false;
+	}
+	eptp = s2pt_root_desc(vcpu_s2(v));
+	if (eptp != v->arch.eptp) {
+		vmwrite(VMCS_EPT_POINTER, eptp);
+		v->arch.eptp = eptp;
+	}
+	return true;
+}
+
 /* Count exits that end in an injected exception; true for a storm. */
 static bool exception_storm(struct vcpu *v)
 {
@@ -187,6 +209,9 @@ void arch_vcpu_run(struct vcpu *v)
 	}
 	load_guest_state(v);
 	for (deadline = rdtsc() + VMX_SLICE_TSC; arm_timer(deadline);) {
+		if (!load_root(v)) {
+			break;
+		}
 		vmwrite(VMCS_GUEST_RSP, v->arch.gprs[X86_REG_RSP]);
 		if (vmx_enter(v->arch.gprs, v->arch.launched)) {
 			entry_failed(v);

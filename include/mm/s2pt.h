@@ -394,6 +394,10 @@ int s2pt_dump(const struct s2pt *pt, s2_dump_fn emit, void *arg);
  */
 int s2pt_audit(const struct s2pt *pt);
 
+/* CONFIG_MMU_AUDIT builds run s2pt_audit() after every operation unless
+ * this is false (`audit=off` on the hypervisor command line). */
+extern bool s2_audit_on;
+
 /*
  * MMIO SPTEs (DESIGN.md "Memslots and MMIO SPTEs"): a not-usable 4 KiB leaf
  * entry that records that a guest-physical page is emulated, with the memslot
@@ -402,7 +406,7 @@ int s2pt_audit(const struct s2pt *pt);
  * access exits as a misconfiguration; on arm64 an invalid descriptor whose
  * ignored bits hold the marker.
  */
-#define S2_MMIO_GEN_BITS	10
+#define S2_MMIO_GEN_BITS	19
 
 /**
  * s2pt_set_mmio() - install an MMIO SPTE for the page at @gpa.
@@ -437,11 +441,46 @@ int s2pt_get_mmio(const struct s2pt *pt, gpa_t gpa, uint64_t *gen);
  * recognition mask is bits 2:0 and 63, the value of an ordinary VM 0b110
  * (EPT: write without read, a misconfiguration, SUPPRESS_VE clear so no #VE;
  * arm64: bit 0 clear, an invalid descriptor), the GPA in the output-address
- * bits 47/51:12, the generation in bits 61:52. The generation may reuse the
- * bits a TABLE entry keeps its child count in, because the value has bit 0
- * clear and an MMIO SPTE is never a table.
+ * bits 47/51:12, the generation's 19 bits (as many as KVM x86 keeps) in bits
+ * 11:3 (low 9) and 61:52 (high 10): every bit the hardware ignores in such an
+ * entry and the GPA does not use. The generation may reuse the bits a TABLE
+ * entry keeps its child count in, because the value has bit 0 clear and an
+ * MMIO SPTE is never a table. The field layout is the same for both formats
+ * (s2_mmio_gen_to_pte(), s2_mmio_pte_gen()); the arch gives mask and value.
  */
 #define S2_MMIO_GEN_MAX		(BIT(S2_MMIO_GEN_BITS) - 1)
+#define S2_MMIO_GEN_LO_SHIFT	3
+#define S2_MMIO_GEN_LO_BITS	9
+#define S2_MMIO_GEN_HI_SHIFT	52
+#define S2_MMIO_GEN_HI_BITS	10
+#define S2PT_MMIO_GEN_MASK	(GENMASK(11, 3) | GENMASK(61, 52))
+
+_Static_assert(S2_MMIO_GEN_LO_BITS + S2_MMIO_GEN_HI_BITS == S2_MMIO_GEN_BITS,
+	       "the two generation fields hold S2_MMIO_GEN_BITS");
+_Static_assert((GENMASK(S2_MMIO_GEN_LO_BITS - 1, 0) << S2_MMIO_GEN_LO_SHIFT |
+		GENMASK(S2_MMIO_GEN_HI_BITS - 1, 0) << S2_MMIO_GEN_HI_SHIFT) ==
+	       S2PT_MMIO_GEN_MASK, "the generation fields are S2PT_MMIO_GEN_MASK");
+
+/* The generation bits of an MMIO SPTE for @gen (truncated). */
+static inline s2pte_t s2_mmio_gen_to_pte(uint64_t gen)
+{
+	uint64_t lo = gen & (BIT(S2_MMIO_GEN_LO_BITS) - 1);
+	uint64_t hi = (gen >> S2_MMIO_GEN_LO_BITS) &
+		      (BIT(S2_MMIO_GEN_HI_BITS) - 1);
+
+	return (lo << S2_MMIO_GEN_LO_SHIFT) | (hi << S2_MMIO_GEN_HI_SHIFT);
+}
+
+/* The generation an MMIO SPTE holds. */
+static inline uint64_t s2_mmio_pte_gen(s2pte_t pte)
+{
+	uint64_t lo = (pte >> S2_MMIO_GEN_LO_SHIFT) &
+		      (BIT(S2_MMIO_GEN_LO_BITS) - 1);
+	uint64_t hi = (pte >> S2_MMIO_GEN_HI_SHIFT) &
+		      (BIT(S2_MMIO_GEN_HI_BITS) - 1);
+
+	return lo | (hi << S2_MMIO_GEN_LO_BITS);
+}
 
 /**
  * s2pt_is_mmio() - whether @pte is an MMIO SPTE of @pt's VM type.

@@ -12,6 +12,7 @@
  *   kernel  = Image            # a file in the bundle (required)
  *   initrd  = rootfs.cpio.gz   # optional
  *   memory  = 256M             # K, M or G suffix; default 64M
+ *   memory_max = 320M          # RAM incl. run-time memslots; default memory
  *   cpus    = 2                # 1..VM_MAX_CPUS; default 1
  *   load    = 0x80000          # raw binaries: guest-physical load address
  *   ve      = on               # x86: the guest may take EPT-violation #VE
@@ -52,6 +53,7 @@ struct vm_config {
 	char kernel[BUNDLE_NAME_MAX];
 	char initrd[BUNDLE_NAME_MAX];	/* "" when none */
 	uint64_t memory;
+	uint64_t memory_max;		/* 0: same as memory */
 	unsigned int cpus;
 	uint64_t load_addr;
 	bool has_load_addr;

@@ -18,7 +18,7 @@
  * STRATA_HC_NOT_SUPPORTED (-1, the SMCCC value) and changes nothing: it never
  * stops the VM.
  *
- * GPA ranges (ZAP, WRPROTECT) must be 4 KiB aligned, non-empty multiples of
+ * GPA ranges (ZAP, WRPROTECT, memslots, views) must be 4 KiB aligned, non-empty multiples of
  * 4 KiB, and inside the VM's guest-physical space; they may cover unbacked
  * addresses (nothing happens there).
  */
@@ -30,7 +30,8 @@
 /* Write @a1 bytes (at most 4096) at GPA @a0 to the VM's console. */
 #define STRATA_HC_CONSOLE_WRITE		(STRATA_HC_BASE + 1)
 /*
- * Zap [@a0, @a0 + @a1): remove every stage-2 translation of the range through
+ * Zap [@a0, @a0 + @a1): remove every stage-2 translation of the range (in
+ * every root of the VM) through
  * the core's fast block-level unmap, invalidating the TLBs before return. The
  * memory keeps its contents; the next access faults it back in.
  */
@@ -50,6 +51,80 @@
  */
 #define STRATA_HC_POWER_OFF		(STRATA_HC_BASE + 5)
 
+/*
+ * Invalidate all roots (seed 001): every valid stage-2 root of the VM is
+ * taken off its list, zapped and freed once no vCPU uses it; each vCPU
+ * continues on a fresh, empty root of its role (x86: a new EPTP; arm64: a
+ * new VTTBR with the root's own VMID). Memory keeps its contents. Value: the
+ * number of roots invalidated.
+ */
+#define STRATA_HC_INVALIDATE_ROOTS	(STRATA_HC_BASE + 6)
+
+/*
+ * Memslots at run time. A slot is a guest-physical range backed by host
+ * memory. Slot 0 is the VM's RAM from strata.cfg; slots added here are
+ * backed by fresh, zeroed pages, and the RAM of all slots together may not
+ * exceed the VM's `memory_max` (strata.cfg, default: `memory`): past it ADD
+ * returns STRATA_HC_ENOSPC. A deleted slot's pages return to Strata (the
+ * RAM of slot 0 only when the VM ends) after no stage-2 root maps them any
+ * more. Every update changes the VM's memslot generation, and delete and
+ * move invalidate all roots. Flags: STRATA_MEMSLOT_*.
+ *   ADD     a0 = GPA, a1 = size (2 MiB aligned and sized slots get 2 MiB
+ *           aligned backing), a2 = flags. Value: the slot id. A range that
+ *           overlaps a slot or a device: STRATA_HC_EBUSY.
+ *   DELETE  a0 = slot id. Every later access to its range is MMIO.
+ *   MOVE    a0 = slot id, a1 = new GPA (contents move with it).
+ *   FLAGS   a0 = slot id, a1 = new flags. Setting LOG_DIRTY write-protects
+ *           the slot in every root (with EAGER_SPLIT, first splitting its
+ *           blocks into 4 KiB pages); clearing it collapses the slot's
+ *           tables back into blocks. Setting RDONLY removes write access.
+ */
+#define STRATA_HC_MEMSLOT_ADD		(STRATA_HC_BASE + 7)
+#define STRATA_HC_MEMSLOT_DELETE	(STRATA_HC_BASE + 8)
+#define STRATA_HC_MEMSLOT_MOVE		(STRATA_HC_BASE + 9)
+#define STRATA_HC_MEMSLOT_FLAGS		(STRATA_HC_BASE + 10)
+
+#define STRATA_MEMSLOT_RDONLY		(1UL << 0)
+#define STRATA_MEMSLOT_LOG_DIRTY	(1UL << 1)
+#define STRATA_MEMSLOT_EAGER_SPLIT	(1UL << 2)	/* with LOG_DIRTY */
+
+/*
+ * Stage-2 views (like Xen's altp2m): each view is a root of its own over
+ * the same memslots, with its own permissions. View 0 is the default view
+ * and cannot be changed or destroyed; up to 7 more may exist.
+ *   VIEW_CREATE   value: the new view id (1..7); every page as in view 0.
+ *   VIEW_PROTECT  a0 = view id | (S2 permissions << 8) (bit 8 read, bit 9
+ *                 write, bit 10 execute), a1 = GPA, a2 = size: in that view,
+ *                 accesses to the range are limited to those permissions
+ *                 (later calls win where ranges overlap; at most 16 ranges
+ *                 per view: STRATA_HC_ENOSPC).
+ *   VIEW_SWITCH   a0 = view id: the calling vCPU runs in that view from its
+ *                 next instruction.
+ *   VIEW_DESTROY  a0 = view id; refused (STRATA_HC_EBUSY) while a vCPU runs
+ *                 in it.
+ *   VIEW_CURRENT  value: the calling vCPU's view id.
+ * An access that a non-default view forbids (a permission violation) moves
+ * the vCPU back to view 0, where the access is retried, and is counted in
+ * STRATA_CTR_VIEW_VIOLATIONS: the guest notices by VIEW_CURRENT.
+ */
+#define STRATA_HC_VIEW_CREATE		(STRATA_HC_BASE + 11)
+#define STRATA_HC_VIEW_PROTECT		(STRATA_HC_BASE + 12)
+#define STRATA_HC_VIEW_SWITCH		(STRATA_HC_BASE + 13)
+#define STRATA_HC_VIEW_DESTROY		(STRATA_HC_BASE + 14)
+#define STRATA_HC_VIEW_CURRENT		(STRATA_HC_BASE + 15)
+
+/*
+ * Test builds only (CONFIG_TEST; STRATA_HC_NOT_SUPPORTED otherwise):
+ *   TEST_MMIO_GEN     a0 = generation bits (1..19) MMIO SPTEs keep from now
+ *                     on, a1 = generation to continue from: lets a guest
+ *                     reach the wrap, which invalidates all roots.
+ *   TEST_CORRUPT_ROLE the calling vCPU's role is changed after its root is
+ *                     looked up at the next entry (the seed-003 ordering
+ *                     bug); the entry audit must stop the VM.
+ */
+#define STRATA_HC_TEST_MMIO_GEN		(STRATA_HC_BASE + 16)
+#define STRATA_HC_TEST_CORRUPT_ROLE	(STRATA_HC_BASE + 17)
+
 /* Statuses. */
 #define STRATA_HC_OK			0
 #define STRATA_HC_NOT_SUPPORTED		(-1)	/* unknown function */
@@ -57,6 +132,9 @@
 #define STRATA_HC_ERANGE		(-3)	/* outside guest-physical space */
 #define STRATA_HC_ENOMEM		(-4)	/* the core ran out of pages */
 #define STRATA_HC_DENIED		(-5)	/* not allowed from here */
+#define STRATA_HC_ENOSPC		(-6)	/* a limit was reached */
+#define STRATA_HC_EBUSY			(-7)	/* overlaps / in use */
+#define STRATA_HC_ENOENT		(-8)	/* no such slot or view */
 
 /*
  * Counters (per VM; "core" counters are the VM's stage-2 table counters of
@@ -82,6 +160,15 @@
 #define STRATA_CTR_CMO_PAGES		17	/* core: pages cleaned to PoC */
 #define STRATA_CTR_DETACHES		18	/* core: fast block-level detaches */
 #define STRATA_CTR_TABLES_IN_USE	19	/* core: table pages in use */
-#define STRATA_CTR_NR			20
+#define STRATA_CTR_MMIO_SPTE_STALE	20	/* MMIO SPTEs of an old generation */
+#define STRATA_CTR_ROOT_CACHE_HITS	21	/* root switches from the cache */
+#define STRATA_CTR_ROOT_CACHE_MISSES	22	/* ... that found/made a root */
+#define STRATA_CTR_ROOTS_INVALIDATED	23	/* roots taken off by inv-all */
+#define STRATA_CTR_ROOT_ALLOCS		24	/* roots created */
+#define STRATA_CTR_MEMSLOT_GEN		25	/* the memslot generation */
+#define STRATA_CTR_VIEW_SWITCHES	26	/* VIEW_SWITCH calls served */
+#define STRATA_CTR_VIEW_VIOLATIONS	27	/* accesses a view forbade */
+#define STRATA_CTR_GEN_WRAPS		28	/* MMIO generation wraps */
+#define STRATA_CTR_NR			29
 
 #endif

@@ -17,6 +17,7 @@
 #define STRATA_VMM_VM_H
 
 #include <arch/vcpu.h>
+#include <mm/roots.h>
 #include <mm/s2pt.h>
 #include <vmm/bundle.h>
 #include <vmm/hypercall.h>
@@ -29,13 +30,32 @@
 /* Table pages a VM's MMIO SPTEs may take (vmm/fault.c); never given back. */
 #define VM_MMIO_TABLE_BUDGET	64
 
-/* Memslot flags. */
+/* Memslot flags (the first ones are STRATA_MEMSLOT_* of the ABI). */
 #define MEMSLOT_RO		BIT(0)
+#define MEMSLOT_LOG_DIRTY	BIT(1)
+#define MEMSLOT_OWNED		BIT(8)	/* backing allocated at run time */
+
+/*
+ * A stage-2 view (include/vmm/hypercall.h, STRATA_HC_VIEW_*): permission
+ * limits over ranges, applied when a fault maps a page in the view's root.
+ * The limits are the truth; the root only caches them, so a view survives
+ * invalidate-all-roots.
+ */
+#define VM_VIEW_RANGES		16
+struct vm_view {
+	bool used;
+	unsigned int nr;
+	struct {
+		gpa_t gpa;
+		uint64_t size;
+		unsigned int prot;	/* S2_PROT_RWX bits allowed */
+	} r[VM_VIEW_RANGES];
+};
 
 /**
  * struct memslot - guest-physical range backed by host memory.
  * @gpa: guest-physical start (4 KiB aligned).
- * @size: bytes (multiple of 4 KiB).
+ * @size: bytes (multiple of 4 KiB); 0 for a free slot.
  * @pa: host-physical start of the backing.
  * @flags: MEMSLOT_*.
  */
@@ -96,6 +116,11 @@ enum vcpu_state {
  * @id: index in the VM (arm64 MPIDR Aff0, x86 APIC ID).
  * @state: see enum vcpu_state.
  * @slices: time slices it ran.
+ * @view: the stage-2 view it runs in (0: the default view).
+ * @role: the role computed from its state at its last entry; always equal
+ *	to @roots.cur's role (the entry audit checks it).
+ * @roots: its current root and up to three previous (include/mm/roots.h);
+ *	guest entry uses @roots.cur.
  * @arch: the architecture's register state (arch/<arch>/include/arch/vcpu.h).
  */
 struct vcpu {
@@ -103,6 +128,12 @@ struct vcpu {
 	unsigned int id;
 	enum vcpu_state state;
 	uint64_t slices;
+	unsigned int view;
+	union s2_role role;
+	struct s2_root_cache roots;
+#ifdef CONFIG_TEST
+	bool test_corrupt_role;		/* STRATA_HC_TEST_CORRUPT_ROLE */
+#endif
 	struct arch_vcpu arch;
 };
 
@@ -120,16 +151,30 @@ struct vm {
 	enum vm_state state;
 	char end_reason[96];
 
-	/* Memory. */
-	struct s2pt s2;
-	bool s2_live;
+	/* Memory: every root of the VM's stage-2 tables (include/mm/roots.h). */
+	struct s2_mmu mmu;
+	bool mmu_live;
 	paddr_t ram_pa;			/* host-physical base of guest RAM */
 	gpa_t ram_gpa;			/* guest-physical base of guest RAM */
 	uint64_t ram_size;
 	unsigned int nr_memslots;
 	struct memslot memslots[VM_MAX_MEMSLOTS];
-	uint64_t memslot_gen;		/* changes on every memslot update */
+	/*
+	 * Memslot generation: bit 0 is set while an update is in progress
+	 * (every MMIO SPTE misses then); the generation proper is the rest,
+	 * advanced by every update (vmm/memslot.c).
+	 */
+	uint64_t memslot_gen;
 	uint64_t mmio_tables;		/* table pages taken for MMIO SPTEs */
+	/*
+	 * Largest MMIO SPTE generation: S2_MMIO_GEN_MAX, smaller in test
+	 * builds when a guest asks (STRATA_HC_TEST_MMIO_GEN) to reach the wrap.
+	 */
+	uint64_t mmio_gen_max;
+	bool no_mmio_spte;		/* the MMIO value was refused */
+	uint64_t mem_limit;		/* bytes all memslots may hold */
+	uint64_t mem_used;		/* bytes they hold */
+	struct vm_view views[S2_MAX_VIEWS];
 	struct loaded_image image;
 	gpa_t initrd_gpa;		/* 0 when none */
 	uint64_t initrd_size;
@@ -213,6 +258,91 @@ static inline bool vm_running(const struct vm *vm)
 {
 	return vm->state == VM_RUNNING;
 }
+
+/*
+ * An internal bug that breaks only @vm (a broken invariant of its tables or
+ * roots): warns loudly ("WARNING: vm NAME: internal bug: ..."), counts it in
+ * warn_count and stops that VM; the others keep running. Never for something
+ * the guest did: that is vm_fail() or an injected fault.
+ */
+void vm_bug(struct vm *vm, const char *fmt, ...) __printf(2, 3);
+
+/* ---- Roots (vmm/mmu.c, include/mm/roots.h) ------------------------------- */
+
+/* The entry audit runs before every guest entry unless `audit=off`. */
+extern bool vm_entry_audit_on;
+
+/* Set up the VM's MMU (no root yet; VMIDs from its index). */
+int vm_mmu_init(struct vm *vm, unsigned int ia_bits, unsigned int flags);
+/* Empty every vCPU's root cache, then free every root. */
+void vm_mmu_destroy(struct vm *vm);
+
+/*
+ * The listed root of the default view (created when there is none); the
+ * caller gets no reference (the list holds it). NULL and *@err on failure.
+ */
+struct s2_root *vm_default_root(struct vm *vm, int *err);
+
+/*
+ * Before every guest entry of @v: compute its role from its state, make the
+ * root of that role current in its root cache (a new one after
+ * invalidate-all-roots) and, unless `audit=off`, check that the role equals
+ * the root's, the root is valid and its table passed the audit. A failure
+ * stops the VM (message printed): returns false.
+ */
+bool vm_vcpu_prepare_entry(struct vcpu *v);
+
+/* The table @v enters with (valid after vm_vcpu_prepare_entry()). */
+static inline struct s2pt *vcpu_s2(struct vcpu *v)
+{
+	return &v->roots.cur->pt;
+}
+
+/* The generation MMIO SPTEs of @vm are installed with and must match. */
+static inline uint64_t vm_mmio_gen(const struct vm *vm)
+{
+	return (vm->memslot_gen >> 1) & vm->mmio_gen_max;
+}
+
+static inline bool vm_memslot_update_in_progress(const struct vm *vm)
+{
+	return vm->memslot_gen & 1;
+}
+
+/* ---- Memslots and views at run time (vmm/memslot.c) --------------------- */
+
+/*
+ * The operations behind STRATA_HC_MEMSLOT_* and STRATA_HC_VIEW_* (the ABI
+ * and what backs a slot are in include/vmm/hypercall.h). Each returns 0 (or
+ * the new id in *@id) or a negative errno: -EINVAL (alignment, flags, id),
+ * -ERANGE (outside the IPA space), -EBUSY (overlap, view in use), -ENOSPC
+ * (memory limit, no free slot or view), -ENOENT (no such slot or view),
+ * -ENOMEM.
+ */
+int vm_memslot_add(struct vm *vm, gpa_t gpa, uint64_t size,
+		   unsigned int flags, unsigned int *id);
+int vm_memslot_delete(struct vm *vm, unsigned int id);
+int vm_memslot_move(struct vm *vm, unsigned int id, gpa_t gpa);
+int vm_memslot_set_flags(struct vm *vm, unsigned int id, unsigned int flags);
+/* Start and finish a memslot update (the generation's in-progress bit). */
+void vm_memslot_begin_update(struct vm *vm);
+void vm_memslot_end_update(struct vm *vm);
+
+int vm_view_create(struct vm *vm, unsigned int *id);
+int vm_view_protect(struct vm *vm, unsigned int id, gpa_t gpa,
+		    uint64_t size, unsigned int prot);
+int vm_view_switch(struct vcpu *v, unsigned int id);
+int vm_view_destroy(struct vm *vm, unsigned int id);
+/*
+ * The permissions view @id allows on [@gpa, @gpa + @size) when they are the
+ * same over the whole range (true and *@prot), false when the range mixes
+ * limits (the caller maps something smaller).
+ */
+bool vm_view_prot(const struct vm *vm, unsigned int id, gpa_t gpa,
+		  uint64_t size, unsigned int *prot);
+
+/* Invalidate all roots of @vm (counted); returns how many. */
+unsigned int vm_invalidate_roots(struct vm *vm);
 
 /* ---- Guest console (vmm/vconsole.c) ------------------------------------- */
 

@@ -11,7 +11,8 @@ HOST_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -O1 -g -Wall -Wextra -Werror \
 	-fno-omit-frame-pointer -Iinclude -Itests/unit -DHOST_TEST \
 	-DCONFIG_MMU_AUDIT
 HOST_LDFLAGS := -fsanitize=address,undefined
-HOST_COMMON := tests/unit/harness.c lib/printk.c lib/strlcpy.c mm/palloc.c \
+HOST_COMMON := tests/unit/harness.c lib/printk.c lib/strlcpy.c lib/bug.c \
+	mm/palloc.c \
 	vmm/cmdline.c vmm/config.c vmm/cpio.c vmm/loader.c
 
 UNIT_BINS := $(patsubst tests/unit/%.c,$(HOST_BUILD)/unit/%,\

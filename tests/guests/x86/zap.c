@@ -20,8 +20,12 @@ static const char *const ctr_names[STRATA_CTR_NR] = {
 	"mmio", "mmio_spte_hits", "mmio_unclaimed", "hypercalls",
 	"hc_unknown", "injected", "flushes", "tlbi_ipa", "tlbi_range",
 	"tlbi_range_insns", "tlbi_vmid", "cmo_pages", "detaches",
-	"tables_in_use",
+	"tables_in_use", "mmio_spte_stale", "root_cache_hits",
+	"root_cache_misses", "roots_invalidated", "root_allocs",
+	"memslot_gen", "view_switches", "view_violations", "gen_wraps",
 };
+
+_Static_assert(STRATA_CTR_NR == 29, "a name for every counter");
 
 static uint64_t tag(uint64_t a)
 {
@@ -235,7 +239,8 @@ int guest_main(void)
 	/* five a line: a guest console line holds 160 characters */
 	for (unsigned int i = 0; i < STRATA_CTR_NR; i++) {
 		gprintf("%s %s=%lu%s", i % 5 ? "" : "zap: counters:",
-			ctr_names[i], counter(i), i % 5 == 4 ? "\n" : "");
+			ctr_names[i], counter(i),
+			i % 5 == 4 || i + 1 == STRATA_CTR_NR ? "\n" : "");
 	}
 	return checks_result("zap");
 }

@@ -157,12 +157,12 @@ static void stage2_mmio_spte_is_invalid_descriptor(void)
 	const s2pte_t *t;
 
 	CHECK_EQ(core_setup(&pt, 40, 0), 0);
-	CHECK_EQ(s2pt_set_mmio(&pt, 0xfffff000, 0x3ff), 0);
+	CHECK_EQ(s2pt_set_mmio(&pt, 0xfffff000, S2_MMIO_GEN_MAX), 0);
 	t = s2_table_va(pt.root);
 	t = s2_table_va(t[3] & S2_PA_MASK);
 	t = s2_table_va(t[511] & S2_PA_MASK);
 	CHECK_EQ(t[511] & S2_DESC_VALID, 0);
-	CHECK_EQ(t[511], 0x3ff00000fffff006ULL);
+	CHECK_EQ(t[511], 0x3ff00000fffffffeULL);
 	/* Other software data keeps clear of the marker. */
 	CHECK(!s2pt_is_mmio(&pt, arch_s2_make_sw(&pt, 0x2aaaaaaaaaaaaaaaULL)));
 	CHECK_EQ(pt.audit_failures, 0);

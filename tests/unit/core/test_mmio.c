@@ -50,14 +50,16 @@ static void mmio_entry_layout(void)
 
 	CHECK_EQ(core_setup(&pt, fmt_ia_bits, 0), 0);
 	mask = arch_s2_mmio_mask();
-	pte = arch_s2_make_mmio(&pt, 0x123456789000ULL, 0x3ff);
+	pte = arch_s2_make_mmio(&pt, 0x123456789000ULL, S2_MMIO_GEN_MAX);
 	/* Both formats: mask bits 2:0 and 63, value 0b110. */
 	CHECK_EQ(mask, 0x8000000000000007ULL);
 	CHECK_EQ(arch_s2_mmio_value(&pt), 6);
-	CHECK_EQ(pte, 0x3ff0123456789006ULL);
+	/* Generation: low 9 bits in 11:3, high 10 bits in 61:52. */
+	CHECK_EQ(pte, 0x3ff0123456789ffeULL);
 	CHECK(s2pt_is_mmio(&pt, pte));
 	CHECK_EQ(arch_s2_mmio_gpa(pte), 0x123456789000ULL);
-	CHECK_EQ(arch_s2_mmio_gen(pte), 0x3ff);
+	CHECK_EQ(arch_s2_mmio_gen(pte), S2_MMIO_GEN_MAX);
+	CHECK_EQ(arch_s2_mmio_gen(arch_s2_make_mmio(&pt, 0, 0x201)), 0x201);
 	CHECK_EQ(arch_s2_pte_kind(pte, 0), S2_PTE_INVALID_SW);
 	/* No valid leaf or table is ever taken for an MMIO SPTE. */
 	CHECK(!s2pt_is_mmio(&pt, arch_s2_make_leaf(&pt, TEST_PA(0),
@@ -293,7 +295,7 @@ static void mmio_dump_line(void)
 	CHECK_EQ(s2pt_set_mmio(&pt, 0x40003000, 5), 0);
 	snprintf(want, sizeof(want),
 		 "\n%*sL0 0x0000000040003000-0x0000000040003fff mmio gen=5 "
-		 "pte=0x0050000040003006\n", (int)depth * 2, "");
+		 "pte=0x000000004000302e\n", (int)depth * 2, "");
 	text = core_dump(&pt);
 	CHECK(strstr(text, want) != NULL);
 	/* The last line of the dump. */

@@ -17,74 +17,20 @@
 #include "harness.h"
 #include "host_hooks.h"
 
-const uint16_t arch_elf_machine = 62;
-const gpa_t arch_guest_ram_base = 0;
-const unsigned int arch_guest_ia_bits = 40;
-
-/* ---- The fake architecture ---------------------------------------------- */
-
-/* What arch_vcpu_run() does for the VM with that index, slice by slice. */
-enum fake_script {
-	FAKE_SPIN,		/* never ends by itself */
-	FAKE_OFF_AFTER_3,	/* powers off with status 0 in its 3rd slice */
-	FAKE_FAIL_AFTER_2,	/* is stopped for an error in its 2nd slice */
-	FAKE_CPU_OFF,		/* its only vCPU turns itself off */
-};
-
-static enum fake_script fake_script[VM_MAX_VMS];
-static unsigned int fake_vm_inits, fake_vm_destroys;
-static unsigned int fake_vcpu_inits, fake_vcpu_destroys;
-
-int arch_vm_init(struct vm *vm)
-{
-	fake_vm_inits++;
-	return dev_testdev_add(vm, IO_MMIO, 0xfe000000);
-}
-
-void arch_vm_destroy(struct vm *vm)
-{
-	(void)vm;
-	fake_vm_destroys++;
-}
-
-int arch_vcpu_init(struct vcpu *v)
-{
-	(void)v;
-	fake_vcpu_inits++;
-	return 0;
-}
-
-void arch_vcpu_destroy(struct vcpu *v)
-{
-	(void)v;
-	fake_vcpu_destroys++;
-}
-
-void arch_vcpu_run(struct vcpu *v)
-{
-	switch (fake_script[v->vm->index]) {
-	case FAKE_SPIN:
-		break;
-	case FAKE_OFF_AFTER_3:
-		if (v->slices == 3) {
-			vm_power_off(v->vm, 0);
-		}
-		break;
-	case FAKE_FAIL_AFTER_2:
-		if (v->slices == 2) {
-			vm_fail(v->vm, "scripted failure");
-		}
-		break;
-	case FAKE_CPU_OFF:
-		v->state = VCPU_STOPPED;
-		break;
-	}
-}
+#include "fake_arch.h"
 
 /* ---- Helpers -------------------------------------------------------------- */
 
 static struct vm vm;
 static struct vm_config cfg = { .name = "t", .cpus = 1 };
+
+static struct vcpu *vcpu0(void)
+{
+	return &vm.vcpus[0];
+}
+
+/* The table vCPU 0 runs on. */
+#define S2 (&vm.vcpus[0].roots.cur->pt)
 
 /* A VM with one memslot [@gpa, +@size) backed at the (fake) @pa. */
 static bool setup_vm(gpa_t gpa, uint64_t size, paddr_t pa)
@@ -96,26 +42,23 @@ static bool setup_vm(gpa_t gpa, uint64_t size, paddr_t pa)
 	vm.state = VM_RUNNING;
 	vm.memslots[0] = (struct memslot){ .gpa = gpa, .size = size, .pa = pa };
 	vm.nr_memslots = 1;
-	vm.memslot_gen = 1;
+	vm.memslot_gen = 2;	/* generation 1 */
+	vm.mmio_gen_max = S2_MMIO_GEN_MAX;
+	vm.mem_used = size;
+	vm.mem_limit = size + 64 * SZ_2M;
 	vm.nr_vcpus = 1;
 	vm.vcpus[0] = (struct vcpu){ .vm = &vm, .state = VCPU_RUNNABLE };
-	if (s2pt_init(&vm.s2, 40, 0, 1)) {
+	if (vm_mmu_init(&vm, 40, 0)) {
 		return false;
 	}
-	vm.s2_live = true;
-	return true;
+	return vm_vcpu_prepare_entry(vcpu0());
 }
 
 static void teardown_vm(void)
 {
-	s2pt_destroy(&vm.s2);
-	vm.s2_live = false;
+	vm_mmu_destroy(&vm);
 }
 
-static struct vcpu *vcpu0(void)
-{
-	return &vm.vcpus[0];
-}
 
 static long hc(uint64_t fn, uint64_t a0, uint64_t a1, uint64_t *value)
 {
@@ -128,7 +71,7 @@ static unsigned int leaf_level(gpa_t gpa)
 {
 	struct s2_translation t;
 
-	if (s2pt_lookup(&vm.s2, gpa, &t)) {
+	if (s2pt_lookup(S2, gpa, &t)) {
 		return 99;
 	}
 	return t.level;
@@ -184,7 +127,7 @@ static void refault_after_zap_maps_only_what_is_free(void)
 	CHECK_EQ(vm_handle_s2_fault(vcpu0(), SZ_2M + 0x5010, VM_ACC_R),
 		 VM_FAULT_FIXED);
 	CHECK_EQ(leaf_level(SZ_2M), 1);
-	CHECK_EQ(vm.s2.audit_failures, 0);
+	CHECK_EQ(S2->audit_failures, 0);
 	teardown_vm();
 }
 
@@ -196,17 +139,17 @@ static void write_to_protected_page_unprotects_it(void)
 	CHECK_EQ(vm_handle_s2_fault(vcpu0(), 0x1000, VM_ACC_R), VM_FAULT_FIXED);
 	CHECK_EQ(hc(STRATA_HC_WRPROTECT, 0x3000, 2 * PAGE_SIZE, NULL),
 		 STRATA_HC_OK);
-	CHECK_EQ(s2pt_lookup(&vm.s2, 0x3000, &t), 0);
+	CHECK_EQ(s2pt_lookup(S2, 0x3000, &t), 0);
 	CHECK(!(t.prot & S2_PROT_W));
 	/* A read fault there changes nothing. */
 	CHECK_EQ(vm_handle_s2_fault(vcpu0(), 0x3008, VM_ACC_R), VM_FAULT_FIXED);
 	CHECK_EQ(vm.ctr[STRATA_CTR_WP_FAULTS], 0);
 	CHECK_EQ(vm_handle_s2_fault(vcpu0(), 0x3008, VM_ACC_W), VM_FAULT_FIXED);
 	CHECK_EQ(vm.ctr[STRATA_CTR_WP_FAULTS], 1);
-	CHECK_EQ(s2pt_lookup(&vm.s2, 0x3000, &t), 0);
+	CHECK_EQ(s2pt_lookup(S2, 0x3000, &t), 0);
 	CHECK(t.prot & S2_PROT_W);
 	/* Only that page: its neighbour is still protected. */
-	CHECK_EQ(s2pt_lookup(&vm.s2, 0x4000, &t), 0);
+	CHECK_EQ(s2pt_lookup(S2, 0x4000, &t), 0);
 	CHECK(!(t.prot & S2_PROT_W));
 	CHECK_EQ(vm.ctr[STRATA_CTR_S2_FAULTS], 1);
 	teardown_vm();
@@ -223,11 +166,11 @@ static void host_write_for_the_guest_counts_like_a_guest_write(void)
 	/* Two bytes across the 0x3000 page boundary: two pages unprotected. */
 	CHECK_EQ(vm_prepare_host_write(&vm, 0x2fff, 2), 0);
 	CHECK_EQ(vm.ctr[STRATA_CTR_WP_FAULTS], 2);
-	CHECK_EQ(s2pt_lookup(&vm.s2, 0x2000, &t), 0);
+	CHECK_EQ(s2pt_lookup(S2, 0x2000, &t), 0);
 	CHECK(t.prot & S2_PROT_W);
-	CHECK_EQ(s2pt_lookup(&vm.s2, 0x3000, &t), 0);
+	CHECK_EQ(s2pt_lookup(S2, 0x3000, &t), 0);
 	CHECK(t.prot & S2_PROT_W);
-	CHECK_EQ(s2pt_lookup(&vm.s2, 0x4000, &t), 0);
+	CHECK_EQ(s2pt_lookup(S2, 0x4000, &t), 0);
 	CHECK(!(t.prot & S2_PROT_W));
 	/* Writable or unmapped pages: nothing to do, nothing counted. */
 	CHECK_EQ(vm_prepare_host_write(&vm, 0x2000, PAGE_SIZE), 0);
@@ -251,17 +194,17 @@ static void unbacked_access_is_mmio_through_an_spte(void)
 	CHECK_EQ(vm_handle_s2_fault(vcpu0(), 0xfe000010, VM_ACC_R),
 		 VM_FAULT_MMIO);
 	CHECK_EQ(vm.ctr[STRATA_CTR_MMIO_SPTE_HITS], 0);
-	CHECK_EQ(s2pt_get_mmio(&vm.s2, 0xfe000000, &gen), 0);
+	CHECK_EQ(s2pt_get_mmio(S2, 0xfe000000, &gen), 0);
 	CHECK_EQ(gen, 1);
 	CHECK_EQ(vm_handle_s2_fault(vcpu0(), 0xfe000018, VM_ACC_W),
 		 VM_FAULT_MMIO);
 	CHECK_EQ(vm.ctr[STRATA_CTR_MMIO_SPTE_HITS], 1);
 	/* A new memslot generation makes the SPTE stale: re-installed. */
-	vm.memslot_gen = 2;
+	vm.memslot_gen = 4;	/* generation 2 */
 	CHECK_EQ(vm_handle_s2_fault(vcpu0(), 0xfe000018, VM_ACC_R),
 		 VM_FAULT_MMIO);
 	CHECK_EQ(vm.ctr[STRATA_CTR_MMIO_SPTE_HITS], 1);
-	CHECK_EQ(s2pt_get_mmio(&vm.s2, 0xfe000000, &gen), 0);
+	CHECK_EQ(s2pt_get_mmio(S2, 0xfe000000, &gen), 0);
 	CHECK_EQ(gen, 2);
 	CHECK_EQ(vm.ctr[STRATA_CTR_S2_FAULTS], 0);
 	CHECK(vm_running(&vm));
@@ -279,18 +222,18 @@ static void wild_mmio_cannot_take_unbounded_table_pages(void)
 		CHECK_EQ(vm_handle_s2_fault(vcpu0(), a, VM_ACC_R),
 			 VM_FAULT_MMIO);
 	}
-	CHECK(vm.s2.counters.tables_in_use <= VM_MMIO_TABLE_BUDGET);
+	CHECK(S2->counters.tables_in_use <= VM_MMIO_TABLE_BUDGET);
 	CHECK_EQ(vm.mmio_tables, VM_MMIO_TABLE_BUDGET);
 	/* The early ones got their SPTE, the late ones did not... */
-	CHECK_EQ(s2pt_get_mmio(&vm.s2, SZ_1G, &gen), 0);
-	CHECK_EQ(s2pt_get_mmio(&vm.s2, a - SZ_2M, &gen), -ENOENT);
+	CHECK_EQ(s2pt_get_mmio(S2, SZ_1G, &gen), 0);
+	CHECK_EQ(s2pt_get_mmio(S2, a - SZ_2M, &gen), -ENOENT);
 	/* ...but are emulated all the same, and RAM still maps. */
 	CHECK_EQ(vm_handle_s2_fault(vcpu0(), a - SZ_2M, VM_ACC_W),
 		 VM_FAULT_MMIO);
 	CHECK_EQ(vm_handle_s2_fault(vcpu0(), 0x5000, VM_ACC_W),
 		 VM_FAULT_FIXED);
 	CHECK(vm_running(&vm));
-	CHECK_EQ(vm.s2.audit_failures, 0);
+	CHECK_EQ(S2->audit_failures, 0);
 	teardown_vm();
 }
 
@@ -419,7 +362,7 @@ static void zap_counters_come_from_the_core(void)
 	CHECK_EQ(hc(STRATA_HC_COUNTER, STRATA_CTR_DETACHES, 0, &detaches),
 		 STRATA_HC_OK);
 	/* EPT: the zap is one single-context INVEPT. */
-	CHECK_EQ(flushes, vm.s2.counters.flushes);
+	CHECK_EQ(flushes, S2->counters.flushes);
 	CHECK_EQ(flushes, 1);
 	CHECK_EQ(vmid, 1);
 	CHECK_EQ(leaf_level(0), 99);
@@ -554,7 +497,8 @@ static void build_loads_kernel_initrd_and_sets_up_vcpus(void)
 	fake_vm_destroys = fake_vcpu_destroys = 0;
 	CHECK_EQ(vm_build(&vm, &bc, &b, 2), 0);
 	CHECK_EQ(vm.state, VM_RUNNING);
-	CHECK_EQ(vm.s2.vmid, 3);
+	/* VM index 2: its roots' VMIDs start after those of VMs 0 and 1. */
+	CHECK_EQ(vm.mmu.vmid_base, 1 + 2 * S2_MMU_MAX_ROOTS);
 	CHECK_EQ(vm.nr_vcpus, 2);
 	CHECK_EQ(vm.vcpus[0].state, VCPU_RUNNABLE);
 	CHECK_EQ(vm.vcpus[1].state, VCPU_OFF);
@@ -567,8 +511,14 @@ static void build_loads_kernel_initrd_and_sets_up_vcpus(void)
 	p = vm_gpa_to_host(&vm, vm.initrd_gpa, 6);
 	CHECK(p && !memcmp(p, "INITRD", 6));
 	/* Lazy: nothing mapped until the guest touches it. */
-	CHECK_EQ(vm.s2.counters.tables_in_use, 0);
-	CHECK_EQ(leaf_level(0x100000), 99);
+	CHECK_EQ(s2_mmu_nr_roots(&vm.mmu), 1);	/* the default view's */
+	CHECK_EQ(vm.mmu.pool[0].pt.counters.tables_in_use, 0);
+	{
+		struct s2_translation t;
+
+		CHECK_EQ(s2pt_lookup(&vm.mmu.pool[0].pt, 0x100000, &t),
+			 -ENOENT);
+	}
 	vm_destroy(&vm);
 	CHECK_EQ(fake_vm_destroys, 1);
 	CHECK_EQ(fake_vcpu_destroys, 2);

@@ -5,16 +5,24 @@
 
 VMM_T := tests/unit/vmm
 VMM_SRCS := vmm/vm.c vmm/fault.c vmm/iobus.c vmm/hypercall.c vmm/run.c \
-	vmm/vconsole.c vmm/dev_testdev.c
+	vmm/vconsole.c vmm/dev_testdev.c vmm/mmu.c vmm/memslot.c \
+	$(VMM_T)/fake_arch.c
 
-UNIT_BINS += $(HOST_BUILD)/unit/vmm
+# test_vmm.c: faults, bus, hypercalls, run loop, building; test_roots.c:
+# roots, invalidate-all, the root cache, memslots at run time, generations,
+# views and the entry audit.
+UNIT_BINS += $(HOST_BUILD)/unit/vmm $(HOST_BUILD)/unit/roots
 
-$(HOST_BUILD)/unit/vmm: $(VMM_T)/test_vmm.c $(VMM_SRCS) $(CORE_GENERIC) \
-		arch/x86/ept.c tests/unit/core/host_hooks.c $(HOST_COMMON) \
-		$(wildcard include/*/*.h arch/x86/include/arch/*.h)
+$(HOST_BUILD)/unit/vmm: $(VMM_T)/test_vmm.c
+$(HOST_BUILD)/unit/roots: $(VMM_T)/test_roots.c
+
+$(HOST_BUILD)/unit/vmm $(HOST_BUILD)/unit/roots: $(VMM_SRCS) \
+		$(CORE_GENERIC) arch/x86/ept.c tests/unit/core/host_hooks.c \
+		$(HOST_COMMON) $(wildcard include/*/*.h arch/x86/include/arch/*.h \
+		$(VMM_T)/*.h)
 	@mkdir -p $(@D)
 	@echo "  HOSTCC  $@"
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Iarch/x86/include -Itests/unit/core \
-		-o $@ $(VMM_T)/test_vmm.c $(VMM_SRCS) $(CORE_GENERIC) \
-		arch/x86/ept.c tests/unit/core/host_hooks.c $(HOST_COMMON) \
-		$(HOST_LDFLAGS)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DCONFIG_TEST -Iarch/x86/include \
+		-Itests/unit/core -o $@ $(filter $(VMM_T)/test_%.c,$^) \
+		$(VMM_SRCS) $(CORE_GENERIC) arch/x86/ept.c \
+		tests/unit/core/host_hooks.c $(HOST_COMMON) $(HOST_LDFLAGS)

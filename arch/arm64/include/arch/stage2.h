@@ -42,15 +42,15 @@ struct s2pt;
  * MMIO SPTE (DESIGN.md "Memslots and MMIO SPTEs"): an invalid descriptor
  * (bit 0 clear, bits 63:1 ignored by the walker) recognised by bits 2:0 and
  * 63 holding 0b110, the same mask and value as EPT. The page address sits in
- * the output-address bits, the generation in bits 61:52. Software data of
+ * the output-address bits, the generation in bits 11:3 and 61:52
+ * (include/mm/s2pt.h). Software data of
  * other invalid entries must not match (arch_s2_make_sw() data with bits 1:0
  * set and bit 62 clear is reserved for MMIO SPTEs).
  */
 #define S2_MMIO_MASK		(GENMASK(2, 0) | BIT(63))
 #define S2_MMIO_VALUE		(BIT(2) | BIT(1))
 #define S2_MMIO_GPA_MASK	S2_PA_MASK
-#define S2_MMIO_GEN_SHIFT	52
-#define S2_MMIO_GEN_MASK	GENMASK(61, 52)
+#define S2_MMIO_GEN_MASK	S2PT_MMIO_GEN_MASK
 
 #define S2_PA_BITS		48
 

@@ -32,13 +32,13 @@
  * SUPPRESS_VE; an ordinary VM's value is write without read, an EPT
  * misconfiguration whatever the other bits hold, with SUPPRESS_VE clear (a
  * misconfiguration exits to the hypervisor, it never raises #VE). The page
- * address sits in the address bits, the generation in bits 61:52.
+ * address sits in the address bits, the generation in bits 11:3 and 61:52
+ * (include/mm/s2pt.h).
  */
 #define EPT_MMIO_MASK		(EPT_RWX | EPT_SUPPRESS_VE)
 #define EPT_MMIO_VALUE		(EPT_W | EPT_X)
 #define EPT_MMIO_GPA_MASK	EPT_PA_MASK
-#define EPT_MMIO_GEN_SHIFT	52
-#define EPT_MMIO_GEN_MASK	GENMASK(61, 52)
+#define EPT_MMIO_GEN_MASK	S2PT_MMIO_GEN_MASK
 
 #define EPT_LEVELS		4
 #define EPT_PA_BITS		52

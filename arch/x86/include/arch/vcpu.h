@@ -32,6 +32,7 @@ struct arch_vcpu {
 	uint64_t dr6;
 	uint64_t msrs[GUEST_MSR_NR];
 	unsigned int storm;	/* exits in a row that injected an exception */
+	uint64_t eptp;		/* EPT pointer in the VMCS (0: none yet) */
 	uint8_t fxsave[512] __aligned(16);
 };
 

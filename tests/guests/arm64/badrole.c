@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: MIT
+/*
+ * badrole: asks a test build to corrupt its vCPU's role after the next root
+ * lookup (STRATA_HC_TEST_CORRUPT_ROLE, the seed-003 ordering bug). The
+ * entry audit must stop this VM before it runs another instruction; the
+ * line after the call must never appear.
+ */
+#include "guest.h"
+
+int guest_main(void *dtb)
+{
+	struct hvc_res r;
+
+	(void)dtb;
+	printf("badrole: corrupting my role\n");
+	r = hvc(STRATA_HC_TEST_CORRUPT_ROLE, 0, 0, 0);
+	printf("badrole: still running after the corruption (status %ld)\n",
+	       r.status);
+	return 1;
+}

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The scripted fake architecture the host tests of vmm/ link with
+ * (tests/unit/vmm/fake_arch.h).
+ */
+#include <vmm/devices.h>
+#include <vmm/vm.h>
+
+#include "fake_arch.h"
+
+const uint16_t arch_elf_machine = 62;
+const gpa_t arch_guest_ram_base = 0;
+const unsigned int arch_guest_ia_bits = 40;
+
+/* ---- The fake architecture ---------------------------------------------- */
+
+enum fake_script fake_script[VM_MAX_VMS];
+unsigned int fake_vm_inits, fake_vm_destroys;
+unsigned int fake_vcpu_inits, fake_vcpu_destroys;
+
+int arch_vm_init(struct vm *vm)
+{
+	fake_vm_inits++;
+	return dev_testdev_add(vm, IO_MMIO, 0xfe000000);
+}
+
+void arch_vm_destroy(struct vm *vm)
+{
+	(void)vm;
+	fake_vm_destroys++;
+}
+
+int arch_vcpu_init(struct vcpu *v)
+{
+	(void)v;
+	fake_vcpu_inits++;
+	return 0;
+}
+
+void arch_vcpu_destroy(struct vcpu *v)
+{
+	(void)v;
+	fake_vcpu_destroys++;
+}
+
+void arch_vcpu_run(struct vcpu *v)
+{
+	switch (fake_script[v->vm->index]) {
+	case FAKE_SPIN:
+		break;
+	case FAKE_OFF_AFTER_3:
+		if (v->slices == 3) {
+			vm_power_off(v->vm, 0);
+		}
+		break;
+	case FAKE_FAIL_AFTER_2:
+		if (v->slices == 2) {
+			vm_fail(v->vm, "scripted failure");
+		}
+		break;
+	case FAKE_CPU_OFF:
+		v->state = VCPU_STOPPED;
+		break;
+	}
+}
+
