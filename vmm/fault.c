@@ -68,7 +68,10 @@ static enum vm_fault_result map_from_memslot(struct vcpu *v, struct s2pt *pt,
 	unsigned int view = v->roots.cur->role.view;
 	int ret = -EEXIST;
 
-	for (int level = 2; level >= 0; level--) {
+	/* Dirty logging tracks 4 KiB pages: no blocks in a logged slot. */
+	int top = (ms->flags & MEMSLOT_LOG_DIRTY) ? 0 : 2;
+
+	for (int level = top; level >= 0; level--) {
 		uint64_t size = S2_LEVEL_SIZE(level);
 		gpa_t base = ALIGN_DOWN(gpa, size);
 		paddr_t pa = ms->pa + (base - ms->gpa);
@@ -81,9 +84,12 @@ static enum vm_fault_result map_from_memslot(struct vcpu *v, struct s2pt *pt,
 			continue;
 		}
 		prot &= memslot_prot(ms);
-		if ((acc & prot) != acc) {
+		if (!prot || (acc & prot) != acc) {
 			return (acc & ~memslot_prot(ms)) ? VM_FAULT_MMIO :
 			       view_violation(v, gpa);
+		}
+		if ((ms->flags & MEMSLOT_LOG_DIRTY) && !(acc & VM_ACC_W)) {
+			prot &= ~S2_PROT_W;	/* the first write is logged */
 		}
 		ret = s2pt_map(pt, base, pa, size, prot);
 		if (!ret) {

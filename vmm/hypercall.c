@@ -110,19 +110,6 @@ static int hc_zap(struct vm *vm, gpa_t gpa, uint64_t size)
 	return ret;
 }
 
-/* Every view: a write in any of them must fault. */
-static int hc_wrprotect(struct vm *vm, gpa_t gpa, uint64_t size)
-{
-	int ret = 0;
-
-	s2_mmu_write_lock(&vm->mmu);
-	for (struct s2_root *r = vm->mmu.list; r && !ret; r = r->next) {
-		ret = s2pt_protect(&r->pt, gpa, size, S2_PROT_R | S2_PROT_X);
-	}
-	s2_mmu_write_unlock(&vm->mmu);
-	return ret;
-}
-
 static long hc_memslot(struct vm *vm, uint64_t fn, const uint64_t a[3],
 		       uint64_t *value)
 {
@@ -209,7 +196,7 @@ long vm_hypercall(struct vcpu *v, uint64_t fn, const uint64_t a[3],
 	case STRATA_HC_WRPROTECT:
 		ret = check_range(vm, a[0], a[1]);
 		if (ret == STRATA_HC_OK) {
-			ret = errno_to_hc(hc_wrprotect(vm, a[0], a[1]));
+			ret = errno_to_hc(vm_wrprotect_range(vm, a[0], a[1]));
 		}
 		return ret;
 	case STRATA_HC_INVALIDATE_ROOTS:

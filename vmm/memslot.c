@@ -229,9 +229,29 @@ static int for_each_root(struct vm *vm, const struct memslot *ms,
 	return first;
 }
 
-static int wrprotect(struct s2pt *pt, gpa_t gpa, uint64_t size)
+/*
+ * Remove write access to the range from every listed root. The default
+ * view has no limits, so its leaves become read + execute; a view's leaves
+ * may have fewer rights than that, and setting R+X would widen them, so
+ * views forget the range and refault it under their limits.
+ */
+int vm_wrprotect_range(struct vm *vm, gpa_t gpa, uint64_t size)
 {
-	return s2pt_protect(pt, gpa, size, S2_PROT_R | S2_PROT_X);
+	int first = 0;
+
+	s2_mmu_write_lock(&vm->mmu);
+	for (struct s2_root *r = vm->mmu.list; r; r = r->next) {
+		int ret = r->role.view ?
+			  s2pt_unmap(&r->pt, gpa, size) :
+			  s2pt_protect(&r->pt, gpa, size,
+				       S2_PROT_R | S2_PROT_X);
+
+		if (ret < 0 && !first) {
+			first = ret;
+		}
+	}
+	s2_mmu_write_unlock(&vm->mmu);
+	return first;
 }
 
 static int split_pages(struct s2pt *pt, gpa_t gpa, uint64_t size)
@@ -292,7 +312,7 @@ int vm_memslot_set_flags(struct vm *vm, unsigned int id, unsigned int flags)
 	}
 	if (!ret && (ms->flags & ~old & keep)) {
 		/* Read-only or dirty logging: no root may still allow writes. */
-		ret = for_each_root(vm, ms, wrprotect);
+		ret = vm_wrprotect_range(vm, ms->gpa, ms->size);
 	}
 	if (!ret && (old & ~ms->flags & MEMSLOT_LOG_DIRTY)) {
 		ret = end_logging(vm, ms);

@@ -324,6 +324,12 @@ int vm_memslot_add(struct vm *vm, gpa_t gpa, uint64_t size,
 int vm_memslot_delete(struct vm *vm, unsigned int id);
 int vm_memslot_move(struct vm *vm, unsigned int id, gpa_t gpa);
 int vm_memslot_set_flags(struct vm *vm, unsigned int id, unsigned int flags);
+/*
+ * Take write access to [@gpa, @gpa + @size) away in every root (the
+ * default view write-protects, other views forget the range and refault
+ * it under their own limits). 0 or the first core error.
+ */
+int vm_wrprotect_range(struct vm *vm, gpa_t gpa, uint64_t size);
 /* Start and finish a memslot update (the generation's in-progress bit). */
 void vm_memslot_begin_update(struct vm *vm);
 void vm_memslot_end_update(struct vm *vm);

@@ -580,6 +580,198 @@ static void entry_audit_catches_a_corrupted_role(void)
 	teardown_vm();
 }
 
+/* ---- Randomized: roots, views and memslot updates against the slots --- */
+
+struct leaf_check {
+	const struct s2_root *root;
+	int bad;
+};
+
+static const char *bad_why;
+static gpa_t bad_at;
+static unsigned int bad_prot, bad_view;
+
+static void leaf_bad(struct leaf_check *lc, const char *why, gpa_t at,
+		     unsigned int prot)
+{
+	if (!lc->bad++) {
+		bad_why = why;
+		bad_at = at;
+		bad_prot = prot;
+		bad_view = lc->root->role.view;
+	}
+}
+
+/* A leaf must translate as its memslot says, within the allowed rights. */
+static int leaf_checker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
+{
+	struct leaf_check *lc = ctx->arg;
+	uint64_t size = S2_LEVEL_SIZE(ctx->level);
+	const struct memslot *ms;
+	unsigned int prot, allowed;
+	paddr_t pa;
+
+	(void)visit;
+	if (arch_s2_pte_kind(ctx->old, ctx->level) != S2_PTE_LEAF) {
+		return 0;
+	}
+	pa = arch_s2_pte_pa(ctx->old, ctx->level);
+	prot = arch_s2_pte_prot(ctx->pt, ctx->old) & S2_PROT_RWX;
+	ms = vm_find_memslot(&vm, ctx->addr);
+	if (!ms || ctx->addr + size > ms->gpa + ms->size ||
+	    pa != ms->pa + (ctx->addr - ms->gpa)) {
+		leaf_bad(lc, "no memslot backs it so", ctx->addr, prot);
+		return 0;
+	}
+	if (!palloc_is_allocated(pa, size >> PAGE_SHIFT)) {
+		leaf_bad(lc, "its page is free", ctx->addr, prot);
+		return 0;
+	}
+	allowed = (ms->flags & MEMSLOT_RO) ? S2_PROT_R | S2_PROT_X :
+		  S2_PROT_RWX;
+	if (!lc->root->role.invalid) {
+		unsigned int vp;
+
+		if (!vm_view_prot(&vm, lc->root->role.view, ctx->addr, size,
+				  &vp)) {
+			/* A block over mixed view limits. */
+			leaf_bad(lc, "mixed view limits", ctx->addr, prot);
+			return 0;
+		}
+		allowed &= vp;
+	}
+	if (prot & ~allowed) {
+		leaf_bad(lc, "more rights than allowed", ctx->addr, prot);
+	}
+	return 0;
+}
+
+/* Every leaf of every root in the pool, listed or not. */
+static int roots_translate_only_memslots(void)
+{
+	int bad = 0;
+
+	for (unsigned int i = 0; i < S2_MMU_MAX_ROOTS; i++) {
+		struct s2_root *r = &vm.mmu.pool[i];
+		struct leaf_check lc = { .root = r };
+		struct s2_walker w = {
+			.cb = leaf_checker, .arg = &lc, .flags = S2_WALK_LEAF,
+		};
+
+		if (!r->in_use) {
+			continue;
+		}
+		s2pt_walk(&r->pt, 0, BIT(r->pt.fmt.ia_bits), &w);
+		bad += lc.bad;
+	}
+	return bad;
+}
+
+static const gpa_t slot_spots[] = {
+	SLOT_GPA, SLOT_GPA + 4 * SZ_2M, SLOT_GPA + SZ_1G, 2 * SZ_1G,
+};
+static const unsigned int view_prots[] = {
+	0, S2_PROT_R, S2_PROT_R | S2_PROT_X, S2_PROT_R | S2_PROT_W,
+	S2_PROT_RWX,
+};
+
+/* A random GPA: mostly inside some slot, sometimes nowhere. */
+static gpa_t random_gpa(void)
+{
+	unsigned int n = vm.nr_memslots;
+	const struct memslot *ms = &vm.memslots[test_rand() % n];
+
+	if (!ms->size || test_rand() % 8 == 0) {
+		return slot_spots[test_rand() % ARRAY_SIZE(slot_spots)] +
+		       (test_rand() % 512) * PAGE_SIZE;
+	}
+	return ms->gpa + (test_rand() % (ms->size >> PAGE_SHIFT)) * PAGE_SIZE;
+}
+
+static void random_step(void)
+{
+	unsigned int cpu = test_rand() % 2, id;
+	uint64_t r = test_rand() % 100, v;
+	static const unsigned int accs[] = { VM_ACC_R, VM_ACC_W };
+
+	if (r < 55) {
+		if (vm_vcpu_prepare_entry(vcpu(cpu))) {
+			/* Fetches now and then: from unbacked GPAs they
+			 * stop the VM, so only from slots. */
+			gpa_t gpa = random_gpa();
+			unsigned int acc = accs[test_rand() % 2];
+
+			if (test_rand() % 16 == 0 && vm_find_memslot(&vm, gpa)) {
+				acc = VM_ACC_X;
+			}
+			vm_handle_s2_fault(vcpu(cpu), gpa, acc);
+		}
+	} else if (r < 62) {
+		vm_memslot_add(&vm, slot_spots[test_rand() % 4],
+			       (1 + test_rand() % 3) * (test_rand() % 2 ?
+							SZ_2M : PAGE_SIZE),
+			       test_rand() % 4 == 0 ? MEMSLOT_RO : 0, &id);
+	} else if (r < 67) {
+		vm_memslot_delete(&vm, 1 + test_rand() % (VM_MAX_MEMSLOTS - 1));
+	} else if (r < 71) {
+		vm_memslot_move(&vm, 1 + test_rand() % (VM_MAX_MEMSLOTS - 1),
+				slot_spots[test_rand() % 4]);
+	} else if (r < 76) {
+		vm_memslot_set_flags(&vm, test_rand() % 3,
+				     (unsigned int)(test_rand() % 8));
+	} else if (r < 79) {
+		vm_invalidate_roots(&vm);
+	} else if (r < 83) {
+		vm_view_create(&vm, &id);
+	} else if (r < 88) {
+		vm_view_protect(&vm, test_rand() % S2_MAX_VIEWS, random_gpa(),
+				(1 + test_rand() % 600) * PAGE_SIZE,
+				view_prots[test_rand() % 5]);
+	} else if (r < 94) {
+		vm_view_switch(vcpu(cpu), test_rand() % S2_MAX_VIEWS);
+	} else if (r < 96) {
+		vm_view_destroy(&vm, test_rand() % S2_MAX_VIEWS);
+	} else {
+		gpa_t gpa = ALIGN_DOWN(random_gpa(), SZ_2M);
+
+		hc3(cpu, test_rand() % 2 ? STRATA_HC_ZAP : STRATA_HC_WRPROTECT,
+		    gpa, (1 + test_rand() % 4) * SZ_2M, 0, &v);
+	}
+}
+
+/*
+ * Random faults in random views on two vCPUs, memslot adds, deletes,
+ * moves and flag changes, view changes, zaps and invalidate-all: after
+ * every step no root translates a GPA its memslots no longer back (or to
+ * another PA, or with more rights than slot and view allow), no leaf
+ * points at a page the allocator has free, and the roots' audit holds.
+ */
+static void random_roots_views_and_memslots(void)
+{
+	unsigned int steps = test_long ? 40000 : 4000;
+
+	CHECK(setup_vm());
+	vm.mem_limit = vm.mem_used + 24 * SZ_2M;
+	for (unsigned int i = 0; i < steps; i++) {
+		int bad;
+
+		random_step();
+		bad = roots_translate_only_memslots();
+		if (bad || s2_mmu_audit(&vm.mmu) || warn_count ||
+		    !vm_running(&vm)) {
+			test_fail(__FILE__, __LINE__,
+				  "step %u: %d bad leaves (%s at 0x%llx prot %u view %u), %u warnings, vm %s",
+				  i, bad, bad ? bad_why : "-",
+				  (unsigned long long)bad_at, bad_prot, bad_view,
+				  warn_count, vm.end_reason);
+			return;
+		}
+	}
+	CHECK(vm.mmu.stats.roots_invalidated > 0);
+	CHECK(vm.mmu.stats.cache_hits > 0);
+	teardown_vm();
+}
+
 int main(int argc, char **argv)
 {
 	test_init(argc, argv, "roots");
@@ -597,6 +789,7 @@ int main(int argc, char **argv)
 	RUN_TEST(mmio_validator_refuses_unusable_pairs);
 	RUN_TEST(view_limits_and_violation_returns_to_default);
 	RUN_TEST(entry_audit_catches_a_corrupted_role);
+	RUN_TEST(random_roots_views_and_memslots);
 	free(host_ram);
 	return test_done();
 }
