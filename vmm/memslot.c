@@ -49,6 +49,7 @@ unsigned int vm_invalidate_roots(struct vm *vm)
 	unsigned int n = s2_mmu_invalidate_all(&vm->mmu);
 
 	vm->ctr[STRATA_CTR_ROOTS_INVALIDATED] += n;
+	vm->views_gen++;
 	return n;
 }
 
@@ -335,6 +336,7 @@ int vm_view_create(struct vm *vm, unsigned int *id)
 	for (unsigned int i = 1; i < S2_MAX_VIEWS; i++) {
 		if (!vm->views[i].used) {
 			vm->views[i] = (struct vm_view){ .used = true };
+			vm->views_gen++;
 			*id = i;
 			return 0;
 		}
@@ -410,6 +412,7 @@ int vm_view_destroy(struct vm *vm, unsigned int id)
 		}
 	}
 	w->used = false;
+	vm->views_gen++;
 	vm->ctr[STRATA_CTR_ROOTS_INVALIDATED] +=
 		s2_mmu_invalidate_view(&vm->mmu, id);
 	return 0;

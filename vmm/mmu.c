@@ -40,6 +40,7 @@ void vm_mmu_destroy(struct vm *vm)
 		return;
 	}
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		arch_vcpu_drop_roots(&vm->vcpus[i]);
 		s2_root_cache_clear(&vm->vcpus[i].roots);
 	}
 	s2_mmu_destroy(&vm->mmu);

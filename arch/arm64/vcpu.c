@@ -247,6 +247,12 @@ int arch_vcpu_init(struct vcpu *v)
 	return 0;
 }
 
+/* arm64 switches views by VTTBR at entry: only the root cache holds roots. */
+void arch_vcpu_drop_roots(struct vcpu *v)
+{
+	(void)v;
+}
+
 void arch_vcpu_destroy(struct vcpu *v)
 {
 	(void)v;	/* nothing beyond struct vcpu */

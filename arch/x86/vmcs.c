@@ -172,8 +172,9 @@ static int setup_controls(struct vcpu *v, struct vmcs_writer *wr)
 					  PROC_RDPMC_EXITING, &proc);
 	}
 	if (!ret) {
-		ret = vmx_adjust_controls("secondary", c->proc2, proc2_want, 0,
-					  &proc2);
+		ret = vmx_adjust_controls("secondary", c->proc2, proc2_want,
+					  vmx_vmfunc_usable() ?
+					  VMX_PROC2_VMFUNC : 0, &proc2);
 	}
 	if (!ret) {
 		ret = vmx_adjust_controls("VM-exit", c->exit, EXIT_HOST_64BIT |
@@ -210,6 +211,17 @@ static int setup_controls(struct vcpu *v, struct vmcs_writer *wr)
 	/* The root is loaded before every entry (vmx_run.c). */
 	w(wr, VMCS_EPT_POINTER, 0);
 	v->arch.eptp = 0;
+	if ((proc2 & VMX_PROC2_VMFUNC) && !v->arch.eptp_list) {
+		ret = vmx_eptp_list_init(v);
+		if (ret) {
+			return ret;
+		}
+	}
+	if (v->arch.eptp_list) {
+		w(wr, VMCS_VMFUNC_CONTROLS, VMX_VMFUNC_EPTP_SWITCHING);
+		w(wr, VMCS_EPTP_LIST_ADDR,
+		  (uint64_t)(uintptr_t)v->arch.eptp_list);
+	}
 	if (vm->cfg->ve) {
 		w(wr, VMCS_VE_INFO_ADDR, vm->ram_pa +
 		  (vm->arch.ve_info - vm->ram_gpa));
@@ -375,6 +387,7 @@ void vmx_vcpu_teardown(struct vcpu *v)
 		return;
 	}
 	invvpid(v->vm->index + 1);
+	vmx_eptp_list_free(v);
 	vmclear(v->arch.vmcs);
 	if (current_vmcs == v->arch.vmcs) {
 		current_vmcs = 0;

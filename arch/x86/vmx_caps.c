@@ -47,6 +47,9 @@ void vmx_read_caps(struct vmx_caps *c)
 	if (c->proc2_allowed1 & (VMX_PROC2_EPT | VMX_PROC2_VPID)) {
 		c->ept_vpid = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
 	}
+	if (c->proc2_allowed1 & VMX_PROC2_VMFUNC) {
+		c->vmfunc = rdmsr(MSR_IA32_VMX_VMFUNC);
+	}
 }
 
 static const char *yes_no(bool b)
@@ -110,8 +113,9 @@ static void report_vmx(const struct vmx_caps *c)
 		yes_no(vmx_has_proc2(c, VMX_PROC2_UNRESTRICTED)));
 	pr_info("vmx: EPT-violation #VE %s\n",
 		yes_no(vmx_has_proc2(c, VMX_PROC2_EPT_VE)));
-	pr_info("vmx: VM functions %s, PML %s\n",
+	pr_info("vmx: VM functions %s (EPTP switching %s), PML %s\n",
 		yes_no(vmx_has_proc2(c, VMX_PROC2_VMFUNC)),
+		yes_no(c->vmfunc & VMX_VMFUNC_EPTP_SWITCHING),
 		yes_no(vmx_has_proc2(c, VMX_PROC2_PML)));
 	pr_info("vmx: INVEPT single-context %s all-context %s\n",
 		yes_no(vmx_has_ept_cap(c, VMX_EPT_INVEPT_SINGLE)),

@@ -655,6 +655,9 @@ bool vmx_handle_exit(struct vcpu *v)
 	case EXIT_REASON_MONITOR:
 	case EXIT_REASON_MWAIT:
 		return refuse_ud(v, "MONITOR/MWAIT");
+	case EXIT_REASON_VMFUNC:
+		/* A VM function or EPTP list entry Strata does not offer. */
+		return refuse_ud(v, "VMFUNC");
 	case EXIT_REASON_RDPMC:
 	case EXIT_REASON_XSETBV:
 		vmx_report(v, "%s at RIP 0x%llx refused: #GP injected",

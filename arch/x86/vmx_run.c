@@ -181,6 +181,9 @@ static bool load_root(struct vcpu *v)
 		return false;
 	}
 	eptp = s2pt_root_desc(vcpu_s2(v));
+	if (!vmx_views_prepare_entry(v, eptp)) {
+		return false;
+	}
 	if (eptp != v->arch.eptp) {
 		vmwrite(VMCS_EPT_POINTER, eptp);
 		v->arch.eptp = eptp;
@@ -220,7 +223,7 @@ void arch_vcpu_run(struct vcpu *v)
 		v->arch.launched = true;
 		v->arch.gprs[X86_REG_RSP] = vmread(VMCS_GUEST_RSP);
 		vm->ctr[STRATA_CTR_EXITS]++;
-		if (!vmx_handle_exit(v)) {
+		if (!vmx_sync_view(v) || !vmx_handle_exit(v)) {
 			break;
 		}
 		if (!vm_running(vm) || v->state != VCPU_RUNNABLE) {

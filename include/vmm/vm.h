@@ -175,6 +175,8 @@ struct vm {
 	uint64_t mem_limit;		/* bytes all memslots may hold */
 	uint64_t mem_used;		/* bytes they hold */
 	struct vm_view views[S2_MAX_VIEWS];
+	/* Moves when a view is created or destroyed or roots invalidated. */
+	uint64_t views_gen;
 	struct loaded_image image;
 	gpa_t initrd_gpa;		/* 0 when none */
 	uint64_t initrd_size;
@@ -445,6 +447,12 @@ void arch_vm_destroy(struct vm *vm);
  */
 int arch_vcpu_init(struct vcpu *v);
 void arch_vcpu_destroy(struct vcpu *v);
+
+/*
+ * Drop the root references the architecture holds for @v beyond its root
+ * cache (x86: the roots of its VMFUNC EPTP list); before the roots go.
+ */
+void arch_vcpu_drop_roots(struct vcpu *v);
 
 /*
  * Enter @v and handle its exits until its time slice ends (preemption timer,

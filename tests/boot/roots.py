@@ -107,6 +107,12 @@ def check_roots(log, arch):
             raise Fail("vCPU 1 never completed a round")
         need(lines, r"^roots: PASS$", "roots: PASS")
     else:
+        if re.search(r"EPTP switching yes", log):
+            m = need(lines, r"^roots: views: 4000 switches by VMFUNC, (\d+) "
+                     r"exits$", "the VMFUNC line")
+        else:
+            need(lines, r"^roots: VMFUNC not offered$",
+                 "the guest seeing no VMFUNC")
         need(lines, r"^roots: RESULT: PASS \(\d+ checks\)$",
              "roots: RESULT: PASS")
     need(log, r"^vm roots: ended: powered off \(status 0\)$",

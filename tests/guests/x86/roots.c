@@ -10,7 +10,8 @@
  *    root-cache hits, and shows what a view violation does;
  *  - shrinks the MMIO generation (test build) and reaches its wrap, with
  *    the test device still answering through MMIO SPTEs.
- * Views are switched by VMCALL (the VMFUNC path is not built yet).
+ * Views are switched by VMCALL and, where the CPU has VM functions, by
+ * VMFUNC without an exit.
  */
 #include "guest.h"
 
@@ -177,6 +178,81 @@ static void views(void)
 	       2 * SWITCHES, hits);
 }
 
+/* VMFUNC leaf 0, EPTP switching: the view index in ECX. */
+static void vmfunc_switch(unsigned long view)
+{
+	__asm__ volatile(".byte 0x0f, 0x01, 0xd4"	/* vmfunc */
+			 : : "a"(0UL), "c"(view) : "memory");
+}
+
+/* Whether VMFUNC exists for this guest (#UD when it does not). */
+static bool vmfunc_offered(void)
+{
+	unsigned long ud = exc_count[6];
+
+	exc_skip = 3;
+	vmfunc_switch(0);
+	exc_skip = 0;
+	return exc_count[6] == ud;
+}
+
+/*
+ * Views switched by VMFUNC: no exit per switch; Strata follows the switch
+ * at the next exit (VIEW_CURRENT), and a violation in a view entered by
+ * VMFUNC sends the vCPU back to view 0 as well. Invalid list entries #UD.
+ */
+static void views_by_vmfunc(void)
+{
+	uint64_t exits, sum = 0, ud;
+	struct hvc_res r;
+	uint64_t view;
+
+	if (!vmfunc_offered()) {
+		printf("roots: VMFUNC not offered\n");
+		return;
+	}
+	viewpage[0] = 3;
+	r = call(STRATA_HC_VIEW_CREATE, 0, 0, 0);
+	if (!check(r.status == 0, "roots: VIEW_CREATE returned %ld",
+		   r.status)) {
+		return;
+	}
+	view = r.value;
+	call(STRATA_HC_VIEW_PROTECT, view | (5UL << 8), (uint64_t)viewpage,
+	     4096);
+	vmfunc_switch(view);
+	r = call(STRATA_HC_VIEW_CURRENT, 0, 0, 0);
+	check(r.value == view, "roots: in view %lu after VMFUNC to %lu",
+	      r.value, view);
+	sum += viewpage[0];
+	vmfunc_switch(0);
+	exits = counter(STRATA_CTR_EXITS);
+	for (unsigned int i = 0; i < SWITCHES; i++) {
+		vmfunc_switch(view);
+		sum += viewpage[0];
+		vmfunc_switch(0);
+	}
+	exits = counter(STRATA_CTR_EXITS) - exits;
+	check(sum == 3 * (SWITCHES + 1), "roots: VMFUNC reads gave %lu", sum);
+	check(exits < 16, "roots: %lu exits for %u VMFUNC switches", exits,
+	      2 * SWITCHES);
+	vmfunc_switch(view);
+	viewpage[0] = 4;	/* forbidden in the view: back to view 0 */
+	r = call(STRATA_HC_VIEW_CURRENT, 0, 0, 0);
+	check(r.value == 0 && viewpage[0] == 4,
+	      "roots: VMFUNC violation left view %lu, page %u", r.value,
+	      viewpage[0]);
+	/* An entry no view uses: #UD, still in view 0. */
+	ud = exc_count[6];
+	exc_skip = 3;
+	vmfunc_switch(7);
+	exc_skip = 0;
+	check(exc_count[6] == ud + 1, "roots: VMFUNC to no view did not #UD");
+	call(STRATA_HC_VIEW_DESTROY, view, 0, 0);
+	printf("roots: views: %u switches by VMFUNC, %lu exits\n",
+	       2 * SWITCHES, exits);
+}
+
 static void generation_wrap(void)
 {
 	uint64_t wraps0 = counter(STRATA_CTR_GEN_WRAPS), bad = 0;
@@ -215,9 +291,11 @@ static void generation_wrap(void)
 int guest_main(void)
 {
 	gprintf("roots: start\n");
+	idt_init();
 	invalidate_all();
 	memslot_churn();
 	views();
+	views_by_vmfunc();
 	generation_wrap();
 	return checks_result("roots");
 }

@@ -43,6 +43,11 @@ void arch_vcpu_destroy(struct vcpu *v)
 	fake_vcpu_destroys++;
 }
 
+void arch_vcpu_drop_roots(struct vcpu *v)
+{
+	(void)v;
+}
+
 void arch_vcpu_run(struct vcpu *v)
 {
 	switch (fake_script[v->vm->index]) {

@@ -5,6 +5,8 @@
 
 #include <types.h>
 
+struct s2_root;
+
 /* MSRs VMX does not switch that a guest may own (loaded while it runs). */
 enum x86_guest_msr {
 	GUEST_MSR_STAR,
@@ -33,6 +35,14 @@ struct arch_vcpu {
 	uint64_t msrs[GUEST_MSR_NR];
 	unsigned int storm;	/* exits in a row that injected an exception */
 	uint64_t eptp;		/* EPT pointer in the VMCS (0: none yet) */
+	/*
+	 * VM functions (arch/x86/vmx_views.c): the EPTP list page, the root
+	 * of each entry (a reference held on each: every entry is live
+	 * without an exit), and the views generation it was built for.
+	 */
+	uint64_t *eptp_list;
+	struct s2_root *eptp_roots[8];
+	uint64_t eptp_gen;
 	uint8_t fxsave[512] __aligned(16);
 };
 

@@ -29,7 +29,9 @@
 /* 64-bit fields */
 #define VMCS_MSR_BITMAP			0x2004
 #define VMCS_TSC_OFFSET			0x2010
+#define VMCS_VMFUNC_CONTROLS		0x2018
 #define VMCS_EPT_POINTER		0x201a
+#define VMCS_EPTP_LIST_ADDR		0x2024
 #define VMCS_VE_INFO_ADDR		0x202a
 #define VMCS_GUEST_PHYS_ADDR		0x2400
 #define VMCS_LINK_POINTER		0x2800
@@ -207,6 +209,7 @@
 #define EXIT_REASON_INVVPID		53
 #define EXIT_REASON_WBINVD		54
 #define EXIT_REASON_XSETBV		55
+#define EXIT_REASON_VMFUNC		59
 #define EXIT_REASON_ENTRY_FAILED	BIT(31)
 
 /* Access rights of a guest segment */

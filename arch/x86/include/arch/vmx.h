@@ -61,7 +61,12 @@ struct vmx_caps {
 	uint64_t pin, proc, proc2, exit, entry;
 	uint64_t misc;
 	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+	uint64_t vmfunc;		/* VM functions allowed (0x491) */
 };
+
+/* VM-function controls: EPTP switching (VMFUNC leaf 0). */
+#define VMX_VMFUNC_EPTP_SWITCHING	BIT(0)
+#define VMX_EPTP_LIST_ENTRIES		512
 
 /* The capabilities of this CPU, filled by arch_virt_init(). */
 extern struct vmx_caps vmx_caps;

@@ -77,6 +77,17 @@ int vmx_vcpu_setup(struct vcpu *v);
 int vmx_load_vmcs(struct vcpu *v);
 void vmx_vcpu_teardown(struct vcpu *v);
 
+/* ---- Views by VMFUNC EPTP switching (vmx_views.c) ---- */
+/* The CPU has VM functions with EPTP switching. */
+bool vmx_vmfunc_usable(void);
+/* The vCPU's EPTP list page (empty until the first entry). 0 / -ENOMEM. */
+int vmx_eptp_list_init(struct vcpu *v);
+void vmx_eptp_list_free(struct vcpu *v);
+/* Before entry with @eptp: rebuild the list if needed, check it agrees. */
+bool vmx_views_prepare_entry(struct vcpu *v, uint64_t eptp);
+/* After an exit: follow a VMFUNC switch the guest made. */
+bool vmx_sync_view(struct vcpu *v);
+
 /*
  * vmx_exit.c: handle the exit that just happened. Return: true to enter
  * the guest again, false to end the time slice (the timer expired, HLT,
