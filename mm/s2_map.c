@@ -4,6 +4,7 @@
  * allows. A first walk checks for overlaps and counts the table pages the
  * change needs; they are reserved; a second walk writes.
  */
+#include <lib/bug.h>
 #include <lib/errno.h>
 #include <mm/s2pt.h>
 #include "s2_internal.h"
@@ -86,8 +87,8 @@ static int map_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 	}
 	/* The walker descends into the new table. */
 	table = s2_cache_take(pt, &m->cache);
-	if (!table) {
-		return -EIO;
+	if (WARN_ON_ONCE(!table)) {
+		return -EIO;	/* fewer pages than counted: a core bug */
 	}
 	s2_walk_set(ctx, arch_s2_make_table(pt, table, 0));
 	return 0;

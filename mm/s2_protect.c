@@ -5,6 +5,7 @@
  * once at the end; the memory type and output address stay, so no
  * break-before-make is needed.
  */
+#include <lib/bug.h>
 #include <lib/errno.h>
 #include <mm/s2pt.h>
 #include "s2_internal.h"
@@ -25,7 +26,7 @@ static int protect_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 	if (s2_kind(ctx->old, ctx->level) != S2_PTE_LEAF) {
 		return 0;
 	}
-	if (!s2_entry_inside(ctx, d->gpa)) {
+	if (WARN_ON_ONCE(!s2_entry_inside(ctx, d->gpa))) {
 		return -EIO;	/* the edges were split: a core bug */
 	}
 	old_prot = arch_s2_pte_prot(pt, ctx->old);

@@ -6,6 +6,7 @@
  * ends of an unmap or protect range; their invalidation then joins that
  * operation's plan on EPT.
  */
+#include <lib/bug.h>
 #include <lib/errno.h>
 #include <mm/s2pt.h>
 #include "s2_internal.h"
@@ -82,8 +83,8 @@ static int split_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 		return 0;
 	}
 	table = split_make_table(ctx, s->cache);
-	if (!table) {
-		return -EIO;
+	if (WARN_ON_ONCE(!table)) {
+		return -EIO;	/* fewer pages than counted: a core bug */
 	}
 	/* Block to table (s2_walk_replace()); the walker then descends. */
 	s2_walk_replace(ctx, arch_s2_make_table(ctx->pt, table,

@@ -6,6 +6,7 @@
  * (without FWB) and its table pages freed only after the one invalidation of
  * the operation, in s2_plan_commit().
  */
+#include <lib/bug.h>
 #include <lib/errno.h>
 #include <mm/s2pt.h>
 #include "s2_internal.h"
@@ -43,7 +44,7 @@ static int unmap_leaf(struct s2_walk_ctx *ctx, struct unmap_data *u)
 	if (k == S2_PTE_ABSENT) {
 		return 0;
 	}
-	if (!s2_entry_inside(ctx, u->gpa)) {
+	if (WARN_ON_ONCE(!s2_entry_inside(ctx, u->gpa))) {
 		return -EIO;	/* the edges were split: a core bug */
 	}
 	s2_walk_set(ctx, arch_s2_pte_absent(pt));
