@@ -61,6 +61,9 @@ static void audit_entry(struct audit_state *st, s2pte_t pte, gpa_t addr,
 	if (k == S2_PTE_INVALID_SW && s2pt_is_mmio(pt, pte)) {
 		audit_mmio(st, pte, addr, level);
 	}
+	if (s2_is_collapse_marker(pte, level)) {
+		audit_fail(st, "collapse marker left behind", addr, level);
+	}
 	if (k != S2_PTE_TABLE || level == 0) {
 		return;
 	}

@@ -3,6 +3,16 @@
  * s2pt_collapse(): replace a table by a block where the block translates
  * every address exactly as the subtree does. Largest blocks first: the walker
  * offers each table entry before its children (TABLE_PRE).
+ *
+ * EPT (S2_FMT_NO_BBM) writes each block over its table at once and the
+ * operation's one plan invalidates them all. Formats that need
+ * break-before-make would pay one invalidation per block if each were
+ * broken and made in turn; instead every collapsible table entry is first
+ * BROKEN into a collapse marker (an invalid entry, so the hardware never
+ * uses it, holding the block it becomes), then ONE plan invalidates all of
+ * them with their walk caches and frees the subtrees, then a second walk
+ * MAKES each marker into its block. Break, invalidate, make: for every
+ * entry, with one invalidation for the operation.
  */
 #include <lib/errno.h>
 #include <mm/s2pt.h>
@@ -12,6 +22,24 @@ struct collapse_data {
 	gpa_t gpa;
 	int made;
 };
+
+/*
+ * A collapse marker's software data: the block's output address (aligned
+ * to 2 MiB at least, so bits 20:0 are free), its S2_PROT_* in bits 5:2 and
+ * S2_COLLAPSE_MARK. Bits 1:0 stay clear, so no marker is an MMIO SPTE.
+ */
+#define S2_COLLAPSE_MARK	BIT(60)
+
+static uint64_t collapse_marker(paddr_t pa, unsigned int prot)
+{
+	return S2_COLLAPSE_MARK | pa | ((uint64_t)prot << 2);
+}
+
+bool s2_is_collapse_marker(s2pte_t pte, unsigned int level)
+{
+	return level > 0 && s2_kind(pte, level) == S2_PTE_INVALID_SW &&
+	       (arch_s2_pte_sw(pte) & S2_COLLAPSE_MARK);
+}
 
 struct uniform {
 	paddr_t pa;		/* expected output of the next leaf */
@@ -71,6 +99,15 @@ static int collapse_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 	if (!IS_ALIGNED(base, size)) {
 		return 0;
 	}
+	if (!(pt->fmt.caps & S2_FMT_NO_BBM)) {
+		/* Break now; the plan invalidates, make_walker() makes. */
+		s2_walk_set(ctx, arch_s2_make_sw(pt, collapse_marker(base,
+								      u.prot)));
+		s2_plan_detached(pt, ctx->addr, ctx->level);
+		s2_defer_free(pt, table, ctx->level - 1, false);
+		d->made++;
+		return 0;
+	}
 	/*
 	 * Table to block (s2_walk_replace()): the walk caches may hold the
 	 * subtree until it is invalidated (at once on stage-2, by the plan on
@@ -79,6 +116,24 @@ static int collapse_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 	s2_walk_replace(ctx, arch_s2_make_leaf(pt, base, u.prot, ctx->level));
 	s2_defer_free(pt, table, ctx->level - 1, false);
 	d->made++;
+	return 0;
+}
+
+/* The make half: every marker becomes the block it holds. */
+static int make_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
+{
+	uint64_t data;
+
+	(void)visit;
+	if (!s2_is_collapse_marker(ctx->old, ctx->level)) {
+		return 0;
+	}
+	data = arch_s2_pte_sw(ctx->old);
+	s2_walk_set(ctx, arch_s2_make_leaf(ctx->pt,
+					   data & ~(S2_COLLAPSE_MARK |
+						    GENMASK(20, 0)),
+					   (unsigned int)(data >> 2) & 0xf,
+					   ctx->level));
 	return 0;
 }
 
@@ -96,6 +151,14 @@ int s2pt_collapse(struct s2pt *pt, gpa_t gpa, uint64_t size)
 	}
 	ret = s2pt_walk(pt, gpa, size, &w);
 	s2_plan_commit(pt);
+	if (d.made && !(pt->fmt.caps & S2_FMT_NO_BBM)) {
+		struct s2_walker make = {
+			.cb = make_walker, .flags = S2_WALK_LEAF,
+		};
+
+		/* After the invalidation: nothing can use a broken entry. */
+		s2pt_walk(pt, gpa, size, &make);
+	}
 	s2_op_done(pt, "collapse");
 	return ret ? ret : d.made;
 }
