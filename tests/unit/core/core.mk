@@ -37,3 +37,29 @@ $(HOST_BUILD)/unit/core_stage2: $(CORE_DEPS) arch/arm64/stage2.c \
 		$(CORE_GOLDEN) -o $@ $(CORE_TEST_SRCS) $(CORE_T)/fmt_stage2.c \
 		$(CORE_GENERIC) arch/arm64/stage2.c $(CORE_REF)/ref_stage2.c \
 		$(HOST_COMMON) $(HOST_LDFLAGS)
+
+# The seeded-bug tests (issue 9): their own binary per format, with the
+# reference walker and the simulated TLB of tests/unit/ref as the hardware.
+SEEDED_SRCS := $(CORE_T)/test_seeded.c $(CORE_T)/core_util.c \
+	$(CORE_T)/host_hooks.c $(CORE_REF)/sim_tlb.c $(CORE_REF)/ref_ept.c \
+	$(CORE_REF)/ref_stage2.c
+SEEDED_DEPS := $(CORE_DEPS) $(SEEDED_SRCS) $(wildcard $(CORE_REF)/*.h)
+
+UNIT_BINS += $(HOST_BUILD)/unit/core_seeded_ept \
+	$(HOST_BUILD)/unit/core_seeded_stage2
+
+$(HOST_BUILD)/unit/core_seeded_ept: $(SEEDED_DEPS) arch/x86/ept.c \
+		$(wildcard arch/x86/include/arch/ept*.h)
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DSEEDED_EPT -Iarch/x86/include \
+		-I$(CORE_REF) -o $@ $(SEEDED_SRCS) $(CORE_GENERIC) \
+		arch/x86/ept.c $(HOST_COMMON) $(HOST_LDFLAGS)
+
+$(HOST_BUILD)/unit/core_seeded_stage2: $(SEEDED_DEPS) arch/arm64/stage2.c \
+		$(wildcard arch/arm64/include/arch/stage2*.h)
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DSEEDED_STAGE2 -Iarch/arm64/include \
+		-I$(CORE_REF) -o $@ $(SEEDED_SRCS) $(CORE_GENERIC) \
+		arch/arm64/stage2.c $(HOST_COMMON) $(HOST_LDFLAGS)

@@ -1,23 +1,39 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Show that the differential tests catch real core bugs.
+"""Show that the tests catch real core bugs.
 
-Extracts the committed tree (git archive HEAD) into a scratch directory, injects one known bug at a time (each
-mutant below names the rule it breaks), builds diff_ept / diff_stage2 from
-the mutated copy with the same flags as tests/unit/ref/ref.mk, runs a short
-sequence and expects a FAIL line. The unmutated copy must pass.
+Extracts the committed tree (git archive HEAD) into a scratch directory,
+injects one known bug at a time (each mutant below names the rule it
+breaks), builds tests from the mutated copy, runs them and expects a FAIL
+line. The unmutated copy must pass.
 
-Not part of `make test` (it builds a dozen binaries); run it by hand:
-    python3 tests/unit/ref/mutants.py [--ops N] [--seed N] [--keep]
-                                      [--worktree]
-Prints one line per mutant: PASS (caught) or FAIL (survived).
+Two modes:
+  (default)  the differential tests diff_ept / diff_stage2, built with the
+             same flags as tests/unit/ref/ref.mk, a short random sequence
+             each; a dozen binaries, by hand.
+  --core     the fast core tests core_<fmt> and core_seeded_<fmt>
+             (tests/unit/core), compiled with the makefiles' own commands;
+             each source is compiled once and a mutant recompiles only the
+             file it changes. The mutants in CORE_MUST_CATCH must be caught
+             there; any other survivor is a SKIP line (the differential
+             tests catch it). `make test` runs the two of issue 9:
+                 mutants.py --core --worktree --quick
+
+    python3 tests/unit/ref/mutants.py [--core] [--quick] [--ops N]
+                                      [--seed N] [--only A,B] [--keep]
+                                      [--worktree] [--jobs N]
+Prints one line per mutant and format: PASS (caught), FAIL (survived, or
+does not build) or SKIP (--core: survived, not required).
 """
 import argparse
+import concurrent.futures
 import os
+import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -44,6 +60,19 @@ MUTANTS = [
     ("unmap_leaf_not_flushed", ("ept", "stage2"), "mm/s2_unmap.c",
      "\ts2_plan_leaf(pt, ctx->addr, ctx->level);\n\tif (u->cmo",
      "\tif (u->cmo"),
+    # The fast detach must write the format's absent entry: on a #VE EPT VM
+    # that is SUPPRESS_VE (bit 63), and 0 would deliver #VE to the guest.
+    # On stage-2 the absent entry is 0: the same code, nothing to catch.
+    ("fast_detach_writes_zero", ("ept",), "mm/s2_unmap.c",
+     "\ts2_walk_set(ctx, arch_s2_pte_absent(ctx->pt));\n"
+     "\ts2_plan_detached(",
+     "\ts2_walk_set(ctx, 0);\n\ts2_plan_detached("),
+    # An emptied table's entry is cleared and never planned. On EPT every
+    # plan is a single-context INVEPT, so only an operation whose one change
+    # is that table shows it: a table of MMIO SPTEs, which the diff tests do
+    # not create (so there stage-2 only; the fast core tests catch both).
+    ("emptied_table_not_planned", ("stage2",), "mm/s2_unmap.c",
+     "\ts2_plan_empty_table(ctx->pt, ctx->addr, ctx->level);\n", ""),
     ("detach_not_flushed", ("ept", "stage2"), "mm/s2_unmap.c",
      "\ts2_plan_detached(ctx->pt, ctx->addr, ctx->level);\n", ""),
     ("emptied_table_kept", ("ept", "stage2"), "mm/s2_unmap.c",
@@ -120,6 +149,19 @@ MUTANTS = [
      "\t\tplan_execute(pt, &pt->plan);\n\t}\n\tcmo_flush(pt);\n"),
 ]
 
+# The mutants the fast core tests must catch (--core), with the formats.
+CORE_MUST_CATCH = {
+    "fast_detach_writes_zero": ("ept",),
+    "emptied_table_not_planned": ("ept", "stage2"),
+}
+# --quick (make test): only these.
+QUICK = ("fast_detach_writes_zero", "emptied_table_not_planned")
+# The fast core test binaries of each format (tests/unit/core/core.mk).
+CORE_BINS = {
+    "ept": ("core_ept", "core_seeded_ept"),
+    "stage2": ("core_stage2", "core_seeded_stage2"),
+}
+
 FMT = {
     "ept": ("-DDIFF_EPT", "arch/x86/include", "arch/x86/ept.c"),
     "stage2": ("-DDIFF_STAGE2", "arch/arm64/include", "arch/arm64/stage2.c"),
@@ -159,12 +201,199 @@ def run(binary, ops, seed):
     return res.returncode, res.stdout + res.stderr
 
 
+def first_failure(rc, out):
+    """The first FAIL or sanitizer line of a failed run, or None."""
+    if not rc:
+        return None
+    for line in out.splitlines():
+        if (line.startswith("FAIL") or "ERROR: AddressSanitizer" in line
+                or "runtime error" in line):
+            return line
+    return None
+
+
+def pool(jobs, fn, items):
+    with concurrent.futures.ThreadPoolExecutor(jobs) as ex:
+        return list(ex.map(fn, items))
+
+
+class CoreBinary:
+    """One fast core test binary, built from objects like the makefile."""
+
+    def __init__(self, tree, objdir, fmt, name):
+        self.tree, self.objdir, self.fmt, self.name = tree, objdir, fmt, name
+        target = "build/host/unit/" + name
+        res = subprocess.run(["make", "-s", "-n", "-B", "V=1",
+                              "--no-print-directory", target], cwd=tree,
+                             capture_output=True, text=True)
+        for line in res.stdout.replace("\\\n", " ").splitlines():
+            argv = shlex.split(line)
+            if "-o" in argv and argv[argv.index("-o") + 1] == target:
+                i = argv.index("-o")
+                rest = argv[1:i] + argv[i + 2:]
+                self.cc = argv[0]
+                self.flags = [a for a in rest if not a.endswith(".c")]
+                self.srcs = [a for a in rest if a.endswith(".c")]
+                return
+        sys.exit("mutants: no recipe for %s in the makefiles" % target)
+
+    def obj(self, variant, src):
+        return os.path.join(self.objdir, variant, self.name,
+                            src.replace("/", "__") + ".o")
+
+    def compile(self, variant, src):
+        out = self.obj(variant, src)
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        res = subprocess.run([self.cc] + self.flags + ["-c", src, "-o", out],
+                             cwd=self.tree, capture_output=True, text=True)
+        return res.returncode == 0, res.stderr
+
+    def link(self, variant, changed):
+        out = os.path.join(self.objdir, variant, "bin", self.name)
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        objs = [self.obj(variant if s in changed else "base", s)
+                for s in self.srcs]
+        res = subprocess.run([self.cc] + self.flags + ["-o", out] + objs,
+                             cwd=self.tree, capture_output=True, text=True)
+        return (out if res.returncode == 0 else None), res.stderr
+
+    def affected(self, path):
+        """The sources a change of @path recompiles."""
+        if path.endswith(".h"):
+            return list(self.srcs)
+        return [path] if path in self.srcs else []
+
+
+def run_core(binary, tree, seed):
+    try:
+        res = subprocess.run([binary, "--seed", str(seed)], cwd=tree,
+                             capture_output=True, text=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        return 1, "FAIL: timed out"
+    return res.returncode, res.stdout + res.stderr
+
+
+def core_variant(bins, tree, variant, path, jobs, seed):
+    """Build and run every binary @path affects; {fmt: (rc, out, err)}."""
+    work = [(b, s) for b in bins for s in b.affected(path)]
+    built = pool(jobs, lambda w: w[0].compile(variant, w[1]), work)
+    errors = {}
+    for (b, _), (ok, err) in zip(work, built):
+        if not ok:
+            errors.setdefault(b.fmt, err)
+    todo = [b for b in bins if b.affected(path) and b.fmt not in errors]
+    linked = pool(jobs, lambda b: b.link(variant, set(b.affected(path))),
+                  todo)
+    runs = []
+    for b, (out, err) in zip(todo, linked):
+        if out is None:
+            errors.setdefault(b.fmt, err)
+        else:
+            runs.append((b, out))
+    done = pool(jobs, lambda r: run_core(r[1], tree, seed), runs)
+    # Per format: a build error, else the first binary that caught it.
+    result = {fmt: (1, "", err) for fmt, err in errors.items()}
+    for (b, _), (rc, out) in zip(runs, done):
+        if b.fmt not in result or (not result[b.fmt][2] and
+                                   first_failure(rc, out) and
+                                   not first_failure(*result[b.fmt][:2])):
+            result[b.fmt] = (rc, out, "")
+    return result
+
+
+def selected(args, name):
+    if args.quick and name not in QUICK:
+        return False
+    if not args.only:
+        return True
+    return any(part and part in name for part in args.only.split(","))
+
+
+def main_core(args, tree, tmp):
+    start = time.monotonic()
+    objdir = os.path.join(tmp, "obj")
+    bins = [CoreBinary(tree, objdir, fmt, name)
+            for fmt in FMT for name in CORE_BINS[fmt]]
+    work = [(b, s) for b in bins for s in b.srcs]
+    failed = 0
+    for (b, s), (ok, err) in zip(work, pool(args.jobs,
+                                            lambda w: w[0].compile("base",
+                                                                   w[1]),
+                                            work)):
+        if not ok:
+            print("FAIL: mutants/core/unmutated_%s: %s does not build: %s"
+                  % (b.fmt, s, err[-300:]))
+            return 1
+    linked = pool(args.jobs, lambda b: b.link("base", set()), bins)
+    runs = pool(args.jobs, lambda x: run_core(x[1][0], tree, args.seed)
+                if x[1][0] else (1, x[1][1]), list(zip(bins, linked)))
+    for fmt in FMT:
+        bad = [(b, rc, out) for b, (rc, out) in zip(bins, runs)
+               if b.fmt == fmt and rc]
+        if bad:
+            b, _, out = bad[0]
+            print("FAIL: mutants/core/unmutated_%s: %s: %s"
+                  % (fmt, b.name, (first_failure(1, out) or out)[-300:]))
+            failed += 1
+        else:
+            print("PASS: mutants/core/unmutated_%s" % fmt)
+    if failed:
+        # A mutant "caught" by a test that fails anyway proves nothing.
+        return 1
+    for name, fmts, path, old, new in MUTANTS:
+        if not selected(args, name):
+            continue
+        must = CORE_MUST_CATCH.get(name, ())
+        want = [f for f in FMT if f in fmts or f in must]
+        src = os.path.join(tree, path)
+        with open(src) as f:
+            text = f.read()
+        if text.count(old) != 1:
+            print("FAIL: mutants/core/%s: pattern not found in %s"
+                  % (name, path))
+            failed += 1
+            continue
+        with open(src, "w") as f:
+            f.write(text.replace(old, new))
+        try:
+            result = core_variant([b for b in bins if b.fmt in want], tree,
+                                  name, path, args.jobs, args.seed)
+        finally:
+            with open(src, "w") as f:
+                f.write(text)
+        for fmt in want:
+            rc, out, err = result.get(fmt, (0, "", ""))
+            line = first_failure(rc, out)
+            tag = "mutants/core/%s_%s" % (name, fmt)
+            if err:
+                print("FAIL: %s: does not build: %s" % (tag, err[-300:]))
+                failed += 1
+            elif line:
+                print("PASS: %s: caught: %s" % (tag, line[:200]))
+            elif fmt in must:
+                print("FAIL: %s: survived the fast core tests" % tag)
+                failed += 1
+            else:
+                print("SKIP: %s: survived the fast core tests (only the "
+                      "differential tests are asked to catch it)" % tag)
+    print("# mutants --core: %.1f s" % (time.monotonic() - start))
+    return 1 if failed else 0
+
+
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--core", action="store_true",
+                    help="run the fast core tests, not the diff tests")
+    ap.add_argument("--quick", action="store_true",
+                    help="only the mutants of make test (%s)"
+                    % ", ".join(QUICK))
     ap.add_argument("--ops", type=int, default=6000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--keep", action="store_true")
-    ap.add_argument("--only", help="run only mutants whose name has this")
+    ap.add_argument("--only",
+                    help="only mutants whose name has one of these "
+                    "(comma-separated)")
     ap.add_argument("--worktree", action="store_true",
                     help="use the checkout's files instead of HEAD")
     args = ap.parse_args()
@@ -179,6 +408,16 @@ def main():
         archive = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT,
                                  capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", tree], input=archive, check=True)
+    try:
+        if args.core:
+            return main_core(args, tree, tmp)
+        return main_diff(args, tree, tmp)
+    finally:
+        if not args.keep:
+            shutil.rmtree(tmp)
+
+
+def main_diff(args, tree, tmp):
     failed = 0
     for fmt in FMT:
         ok, err = build(tree, fmt, os.path.join(tmp, "orig_" + fmt))
@@ -190,7 +429,7 @@ def main():
         else:
             print("PASS: mutants/unmutated_%s" % fmt)
     for name, fmts, path, old, new in MUTANTS:
-        if args.only and args.only not in name:
+        if not selected(args, name):
             continue
         src = os.path.join(tree, path)
         with open(src) as f:
@@ -209,19 +448,15 @@ def main():
                 failed += 1
                 continue
             rc, out = run(binary, args.ops, args.seed)
-            first = [l for l in out.splitlines()
-                     if l.startswith("FAIL") or "ERROR: AddressSanitizer" in l
-                     or "runtime error" in l]
-            if rc and first:
+            first = first_failure(rc, out)
+            if first:
                 print("PASS: mutants/%s_%s: caught: %s"
-                      % (name, fmt, first[0][:200]))
+                      % (name, fmt, first[:200]))
             else:
                 print("FAIL: mutants/%s_%s: survived" % (name, fmt))
                 failed += 1
         with open(src, "w") as f:
             f.write(text)
-    if not args.keep:
-        shutil.rmtree(tmp)
     return 1 if failed else 0
 
 
