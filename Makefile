@@ -98,6 +98,9 @@ test: deps
 
 bench: deps
 	$(Q)$(PYTHON) tests/bench/run.py
+	$(Q)for a in $(ARCHES); do \
+		$(MAKE) --no-print-directory TEST=1 ARCH=$$a || exit 1; done
+	$(Q)$(PYTHON) tests/bench/roots_bench.py
 
 FUZZ_SECONDS ?= 300
 fuzz: deps
