@@ -11,8 +11,8 @@
  * - CPU_ON (SMC32 and SMC64): target MPIDR Aff0 = vCPU number, other affinity
  *   fields 0 and no bit set outside the affinity fields (Aff0-2 bits 23:0,
  *   Aff3 bits 39:32; bits 24, 31 and 63 included), else INVALID_PARAMETERS;
- *   ALREADY_ON if it runs; INVALID_ADDRESS (PSCI 0.2 and later, so for the
- *   1.0 Strata advertises) when the entry point is not 4-byte aligned (an
+ *   ALREADY_ON if it runs; INVALID_ADDRESS (new in PSCI 1.0, the version
+ *   Strata advertises) when the entry point is not 4-byte aligned (an
  *   A64 instruction address) or no memory backs it. The vCPU starts at the entry at EL1h
  *   with D, A, I, F masked, MMU and caches off, x0 = the context ID.
  * - CPU_OFF: the calling vCPU stops (it may be started again with CPU_ON);
