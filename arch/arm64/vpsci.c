@@ -13,8 +13,9 @@
  *   Aff3 bits 39:32; bits 24, 31 and 63 included), else INVALID_PARAMETERS;
  *   ALREADY_ON if it runs; INVALID_ADDRESS (new in PSCI 1.0, the version
  *   Strata advertises) when the entry point is not 4-byte aligned (an
- *   A64 instruction address) or no memory backs it. The vCPU starts at the entry at EL1h
- *   with D, A, I, F masked, MMU and caches off, x0 = the context ID.
+ *   A64 instruction address) or no memory backs it. The vCPU starts at
+ *   the entry at EL1h with D, A, I, F masked, MMU and caches off, x0 = the
+ *   context ID.
  * - CPU_OFF: the calling vCPU stops (it may be started again with CPU_ON);
  *   when no vCPU of the VM is left on, the VM has ended well.
  * - AFFINITY_INFO (level 0 only, the target checked as for CPU_ON): ON (0)
