@@ -49,7 +49,7 @@ _Static_assert(sizeof(struct arm64_image_hdr) == 64, "Image header is 64 bytes")
 #define EM_AARCH64	183
 #define MAX_LOAD_SEGMENTS 64
 
-static char last_error[160];
+static char last_error[224];
 
 const char *loader_error(void)
 {
@@ -65,7 +65,7 @@ void loader_clear_error(void)
 static int __printf(3, 4) refuse(const char *name, int err, const char *fmt,
 				 ...)
 {
-	char why[128];
+	char why[176];
 	va_list ap;
 
 	va_start(ap, fmt);
