@@ -5,24 +5,45 @@
 #include <lib/string.h>
 #include <vmm/bundle.h>
 
+/* The keys of a section, in the order of key_names[]. */
+enum cfg_key {
+	KEY_KERNEL, KEY_INITRD, KEY_MEMORY, KEY_CPUS, KEY_LOAD, KEY_VE,
+	KEY_CMDLINE, NR_KEYS
+};
+
+static const char *const key_names[NR_KEYS] = {
+	"kernel", "initrd", "memory", "cpus", "load", "ve", "cmdline",
+};
+
 struct cfg_parser {
 	const char *file;
 	const struct bundle *bundle;
 	unsigned int lineno;
 	unsigned int errors;
+	unsigned int sections;
 	struct vm_config cur;
 	bool in_section;
 	bool cur_bad;
 	bool seen_kernel;
+	unsigned int key_line[NR_KEYS];	/* where each key was set, or 0 */
+	char reason[192];		/* the section's first error */
 };
 
-static void cfg_error(struct cfg_parser *p, const char *fmt, const char *arg)
+static void __printf(2, 3) cfg_error(struct cfg_parser *p, const char *fmt,
+				     ...)
 {
 	char msg[160];
+	va_list ap;
 
-	ksnprintf(msg, sizeof(msg), fmt, arg);
+	va_start(ap, fmt);
+	kvsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	pr_err("%s:%u: %s\n", p->file, p->lineno, msg);
 	p->errors++;
+	if (p->in_section && !p->cur_bad) {
+		ksnprintf(p->reason, sizeof(p->reason), "%s:%u: %s", p->file,
+			  p->lineno, msg);
+	}
 	p->cur_bad = true;
 }
 
@@ -104,10 +125,12 @@ static bool parse_size(const char *s, uint64_t *out)
 	return true;
 }
 
-static void check_file(struct cfg_parser *p, const char *name)
+static void check_file(struct cfg_parser *p, const char *key,
+		       const char *name)
 {
 	if (p->bundle && !bundle_find(p->bundle, name)) {
-		cfg_error(p, "file '%s' is not in the bundle", name);
+		cfg_error(p, "%s file '%s' is not in the bundle (expected one of its file names)",
+			  key, name);
 	}
 }
 
@@ -121,16 +144,17 @@ static void set_key(struct cfg_parser *p, const char *key, const char *val)
 		char *dst = key[0] == 'k' ? vm->kernel : vm->initrd;
 
 		if (!*val || strlen(val) >= BUNDLE_NAME_MAX) {
-			cfg_error(p, "bad file name for '%s'", key);
+			cfg_error(p, "bad %s file name '%.40s' (expected 1..%d characters)",
+				  key, val, BUNDLE_NAME_MAX - 1);
 			return;
 		}
 		strlcpy(dst, val, BUNDLE_NAME_MAX);
 		p->seen_kernel |= key[0] == 'k';
-		check_file(p, val);
+		check_file(p, key, val);
 	} else if (!strcmp(key, "memory")) {
 		if (!parse_size(val, &v) || v < VM_MIN_MEMORY ||
 		    v > VM_MAX_MEMORY || !IS_ALIGNED(v, PAGE_SIZE)) {
-			cfg_error(p, "bad memory size '%s' (1M..64G, whole pages)",
+			cfg_error(p, "bad memory size '%.40s' (expected 1M..64G in whole 4 KiB pages)",
 				  val);
 			return;
 		}
@@ -146,14 +170,16 @@ static void set_key(struct cfg_parser *p, const char *key, const char *val)
 	} else if (!strcmp(key, "cpus")) {
 		if (!parse_u64(val, &v, &end) || *end || v < 1 ||
 		    v > VM_MAX_CPUS) {
-			cfg_error(p, "bad cpus '%s' (1..8)", val);
+			cfg_error(p, "bad cpus '%.40s' (expected 1..%d)", val,
+				  VM_MAX_CPUS);
 			return;
 		}
 		vm->cpus = (unsigned int)v;
 	} else if (!strcmp(key, "load")) {
 		if (!parse_u64(val, &v, &end) || *end ||
 		    !IS_ALIGNED(v, PAGE_SIZE)) {
-			cfg_error(p, "bad load address '%s' (page aligned)", val);
+			cfg_error(p, "bad load address '%.40s' (expected a 4 KiB aligned number)",
+				  val);
 			return;
 		}
 		vm->load_addr = v;
@@ -164,11 +190,12 @@ static void set_key(struct cfg_parser *p, const char *key, const char *val)
 		} else if (!strcmp(val, "off") || !strcmp(val, "no")) {
 			vm->ve = false;
 		} else {
-			cfg_error(p, "bad ve '%s' (on or off)", val);
+			cfg_error(p, "bad ve '%.40s' (expected on or off)", val);
 			return;
 		}
 	} else {
-		cfg_error(p, "unknown key '%s'", key);
+		cfg_error(p, "unknown key '%s' (expected kernel, initrd, memory, cpus, load, ve or cmdline)",
+			  key);
 	}
 }
 
@@ -178,20 +205,21 @@ static void __end_section(struct cfg_parser *p, struct vm_config *vms,
 {
 	p->lineno = p->cur.line;	/* errors below are about the header */
 	if (!p->cur_bad && !p->seen_kernel) {
-		cfg_error(p, "VM '%s' has no kernel", p->cur.name);
+		cfg_error(p, "VM '%s' has no kernel (expected a 'kernel = FILE' line)",
+			  p->cur.name);
 	}
 	for (unsigned int i = 0; i < *nr && !p->cur_bad; i++) {
 		if (!strcmp(vms[i].name, p->cur.name)) {
-			cfg_error(p, "VM '%s' is defined twice", p->cur.name);
+			cfg_error(p, "VM '%s' is defined twice (first at line %u; expected unique names)",
+				  p->cur.name, vms[i].line);
 		}
 	}
-	if (p->cur_bad) {
-		pr_err("%s:%u: VM '%s' skipped\n", p->file, p->cur.line,
-		       p->cur.name);
-		return;
+	if (!p->cur_bad && *nr == max) {
+		cfg_error(p, "too many VMs (at most %u); '%s' skipped", max,
+			  p->cur.name);
 	}
-	if (*nr == max) {
-		cfg_error(p, "too many VMs; '%s' skipped", p->cur.name);
+	if (p->cur_bad) {
+		pr_err("vm %s: never ran: %s\n", p->cur.name, p->reason);
 		return;
 	}
 	vms[(*nr)++] = p->cur;
@@ -210,27 +238,53 @@ static void end_section(struct cfg_parser *p, struct vm_config *vms,
 	p->lineno = lineno;
 }
 
-static void start_section(struct cfg_parser *p, const char *s, const char *e)
+static void begin_section(struct cfg_parser *p)
 {
-	char name[VM_NAME_MAX + 8];
-
 	p->cur = (struct vm_config){ .memory = VM_DEFAULT_MEMORY, .cpus = 1,
 				     .line = p->lineno };
 	p->in_section = true;
 	p->cur_bad = false;
 	p->seen_kernel = false;
+	p->sections++;
+	memset(p->key_line, 0, sizeof(p->key_line));
+	strlcpy(p->cur.name, "?", sizeof(p->cur.name));
+}
+
+static void start_section(struct cfg_parser *p, const char *s, const char *e)
+{
+	char name[VM_NAME_MAX + 8];
+
+	begin_section(p);
 	if (!copy_trimmed(s, e, name, sizeof(name)) ||
 	    strncmp(name, "vm ", 3)) {
-		strlcpy(p->cur.name, "?", sizeof(p->cur.name));
-		cfg_error(p, "bad section header%s (want [vm NAME])", "");
+		cfg_error(p, "bad section header '[%.*s]' (expected [vm NAME])",
+			  (int)MIN(e - s, 40), s);
 		return;
 	}
 	if (!copy_trimmed(name + 3, name + strlen(name), p->cur.name,
 			  VM_NAME_MAX) || !p->cur.name[0] ||
 	    strchr(p->cur.name, ' ')) {
 		strlcpy(p->cur.name, "?", sizeof(p->cur.name));
-		cfg_error(p, "bad VM name%s (1-31 characters, no spaces)", "");
+		cfg_error(p, "bad VM name in '[%.*s]' (expected 1-31 characters, no spaces)",
+			  (int)MIN(e - s, 40), s);
 	}
+}
+
+/* A key may be given once per section; true when this is its first time. */
+static bool first_use(struct cfg_parser *p, const char *key)
+{
+	for (unsigned int i = 0; i < NR_KEYS; i++) {
+		if (strcmp(key, key_names[i])) {
+			continue;
+		}
+		if (p->key_line[i]) {
+			cfg_error(p, "key '%s' given twice in [vm %s] (first at line %u; expected once)",
+				  key, p->cur.name, p->key_line[i]);
+			return false;
+		}
+		p->key_line[i] = p->lineno;
+	}
+	return true;
 }
 
 static void parse_line(struct cfg_parser *p, const char *s, const char *e)
@@ -244,13 +298,23 @@ static void parse_line(struct cfg_parser *p, const char *s, const char *e)
 	if (s == e || *s == '#') {
 		return;
 	}
+	eq = memchr(s, '=', e - s);
 	if (!p->in_section) {
-		cfg_error(p, "'%s' outside a [vm NAME] section", "text");
+		if (eq && copy_trimmed(s, eq, key, sizeof(key)) && key[0]) {
+			cfg_error(p, "key '%s' before any [vm NAME] section (expected a [vm NAME] line first)",
+				  key);
+		} else {
+			cfg_error(p, "text '%.*s' before any [vm NAME] section (expected a [vm NAME] line first)",
+				  (int)MIN(e - s, 32), s);
+		}
 		return;
 	}
-	eq = memchr(s, '=', e - s);
 	if (!eq || !copy_trimmed(s, eq, key, sizeof(key)) || !key[0]) {
-		cfg_error(p, "expected KEY = VALUE%s", "");
+		cfg_error(p, "'%.*s' is not KEY = VALUE (expected KEY = VALUE)",
+			  (int)MIN(e - s, 32), s);
+		return;
+	}
+	if (!first_use(p, key)) {
 		return;
 	}
 	if (strcmp(key, "cmdline")) {
@@ -263,7 +327,8 @@ static void parse_line(struct cfg_parser *p, const char *s, const char *e)
 		}
 	}
 	if (!copy_trimmed(eq + 1, e, val, sizeof(val))) {
-		cfg_error(p, "value of '%s' is too long", key);
+		cfg_error(p, "value of '%s' is too long (expected at most %d characters)",
+			  key, VM_CMDLINE_MAX - 1);
 		return;
 	}
 	if (!strcmp(key, "cmdline")) {
@@ -275,7 +340,7 @@ static void parse_line(struct cfg_parser *p, const char *s, const char *e)
 
 unsigned int vm_config_parse(const char *text, size_t len, const char *file,
 			     const struct bundle *b, struct vm_config *vms,
-			     unsigned int max, unsigned int *errors)
+			     unsigned int max, struct cfg_result *res)
 {
 	struct cfg_parser p = { .file = file, .bundle = b };
 	unsigned int nr = 0;
@@ -290,7 +355,7 @@ unsigned int vm_config_parse(const char *text, size_t len, const char *file,
 		p.lineno++;
 		i = (size_t)(e - text) + 1;
 		if (memchr(s, '\0', e - s)) {
-			cfg_error(&p, "NUL byte in line%s", "");
+			cfg_error(&p, "NUL byte in the line (expected text)");
 			continue;
 		}
 		while (t < e && is_space(*t)) {
@@ -301,11 +366,8 @@ unsigned int vm_config_parse(const char *text, size_t len, const char *file,
 
 			end_section(&p, vms, max, &nr);
 			if (!close) {
-				p.in_section = true;
-				p.cur = (struct vm_config){ .line = p.lineno };
-				strlcpy(p.cur.name, "?", sizeof(p.cur.name));
-				cfg_error(&p, "unterminated section header%s",
-					  "");
+				begin_section(&p);
+				cfg_error(&p, "unterminated section header (expected [vm NAME])");
 				continue;
 			}
 			start_section(&p, t + 1, close);
@@ -314,11 +376,12 @@ unsigned int vm_config_parse(const char *text, size_t len, const char *file,
 		parse_line(&p, s, e);
 	}
 	end_section(&p, vms, max, &nr);
-	if (!nr && !p.errors) {
-		p.lineno = 0;
-		pr_err("%s: no [vm NAME] section\n", file);
+	if (!p.sections) {
+		pr_err("%s: no [vm NAME] section (expected at least one VM)\n",
+		       file);
 		p.errors++;
 	}
-	*errors = p.errors;
+	res->errors = p.errors;
+	res->sections = p.sections;
 	return nr;
 }

@@ -49,12 +49,21 @@ int bundle_add(struct bundle *b, const char *name, const void *data,
 	}
 	len = strlen(name);
 	if (len == 0 || len >= BUNDLE_NAME_MAX) {
-		pr_err("bundle: bad file name '%.*s'\n", 64, name);
+		pr_err("bundle: bad file name '%.*s' (expected 1..%d characters)\n",
+		       64, name, BUNDLE_NAME_MAX - 1);
+		b->errors++;
 		return -EINVAL;
 	}
+	if (bundle_find(b, name)) {
+		pr_err("bundle: file '%s' appears twice (expected unique names); the first is kept\n",
+		       name);
+		b->errors++;
+		return -EEXIST;
+	}
 	if (b->nr_files == BUNDLE_MAX_FILES) {
-		pr_err("bundle: more than %d files; '%s' dropped\n",
+		pr_err("bundle: more than %d files (the most it holds); '%s' dropped\n",
 		       BUNDLE_MAX_FILES, name);
+		b->errors++;
 		return -ENOSPC;
 	}
 	strlcpy(b->files[b->nr_files].name, name, BUNDLE_NAME_MAX);
@@ -75,9 +84,27 @@ const struct bundle_file *bundle_find(const struct bundle *b,
 	return NULL;
 }
 
-static int cpio_error(size_t off, const char *why)
+const char *bundle_archive_kind(const void *data, size_t size)
+{
+	const uint8_t *p = data;
+
+	if (size >= 6 && (!memcmp(p, "070701", 6) || !memcmp(p, "070702", 6))) {
+		return "cpio newc";
+	}
+	if (size >= 6 && !memcmp(p, "070707", 6)) {
+		return "cpio odc (070707)";
+	}
+	if (size >= 2 && ((p[0] == 0xc7 && p[1] == 0x71) ||
+			  (p[0] == 0x71 && p[1] == 0xc7))) {
+		return "binary cpio";
+	}
+	return NULL;
+}
+
+static int cpio_error(struct bundle *b, size_t off, const char *why)
 {
 	pr_err("bundle: cpio archive damaged at offset %zu: %s\n", off, why);
+	b->errors++;
 	return -EINVAL;
 }
 
@@ -85,7 +112,18 @@ int bundle_from_cpio(struct bundle *b, const void *archive, size_t size)
 {
 	const char *base = archive;
 	size_t off = 0;
+	int err = 0;
 
+	if (size < 6 ||
+	    (memcmp(base, "070701", 6) && memcmp(base, "070702", 6))) {
+		const char *kind = bundle_archive_kind(archive, size);
+
+		pr_err("bundle: not a cpio newc archive (%s%s); expected the 070701 magic of `cpio -H newc`\n",
+		       kind ? "it is a " : "no cpio magic at offset 0",
+		       kind ? kind : "");
+		b->errors++;
+		return -EINVAL;
+	}
 	while (off < size) {
 		uint32_t f[13], namesize, filesize;
 		const char *hdr = base + off, *name;
@@ -93,39 +131,46 @@ int bundle_from_cpio(struct bundle *b, const void *archive, size_t size)
 		int ret;
 
 		if (size - off < NEWC_HDR_SIZE) {
-			return cpio_error(off, "truncated header");
+			return cpio_error(b, off, "truncated header (expected 110 bytes)");
 		}
 		if (memcmp(hdr, "070701", 6) && memcmp(hdr, "070702", 6)) {
-			return cpio_error(off, "not a newc header");
+			return cpio_error(b, off,
+					  "not a newc header (expected the magic 070701)");
 		}
 		for (int i = 0; i < 13; i++) {
 			if (!parse_hex8(hdr + 6 + 8 * i, &f[i])) {
-				return cpio_error(off, "bad header field");
+				return cpio_error(b, off,
+						  "bad header field (expected 8 hex digits)");
 			}
 		}
 		filesize = f[6];
 		namesize = f[11];
 		if (namesize == 0 || namesize > size - off - NEWC_HDR_SIZE) {
-			return cpio_error(off, "bad name size");
+			return cpio_error(b, off,
+					  "bad name size (expected 1 up to the archive's end)");
 		}
 		name = hdr + NEWC_HDR_SIZE;
 		if (name[namesize - 1] != '\0') {
-			return cpio_error(off, "name not terminated");
+			return cpio_error(b, off,
+					  "name not terminated (expected a NUL at its end)");
 		}
 		data_off = ALIGN_UP(off + NEWC_HDR_SIZE + namesize, 4);
 		if (data_off > size || filesize > size - data_off) {
-			return cpio_error(off, "file runs past the archive");
+			return cpio_error(b, off, "file runs past the archive");
 		}
 		if (!strcmp(name, "TRAILER!!!")) {
-			return 0;
+			return err;
 		}
 		if ((f[1] & NEWC_MODE_FMT) == NEWC_MODE_REG) {
 			ret = bundle_add(b, name, base + data_off, filesize);
 			if (ret == -ENOSPC) {
 				return ret;
 			}
+			if (ret && !err) {
+				err = ret;
+			}
 		}
 		off = ALIGN_UP(data_off + filesize, 4);
 	}
-	return cpio_error(off, "no TRAILER!!! entry");
+	return cpio_error(b, off, "no TRAILER!!! entry (expected at the end)");
 }

@@ -45,10 +45,75 @@ _Static_assert(sizeof(struct arm64_image_hdr) == 64, "Image header is 64 bytes")
 #define ARM64_IMAGE_MAGIC	0x644d5241	/* "ARM\x64" */
 #define ARM64_IMAGE_BE		BIT(0)
 
-static int refuse(const char *name, int err, const char *why)
+#define EM_X86_64	62
+#define EM_AARCH64	183
+#define MAX_LOAD_SEGMENTS 64
+
+static char last_error[224];
+
+const char *loader_error(void)
 {
+	return last_error;
+}
+
+void loader_clear_error(void)
+{
+	last_error[0] = '\0';
+}
+
+/* Report why @name is refused (kept for loader_error()) and return @err. */
+static int __printf(3, 4) refuse(const char *name, int err, const char *fmt,
+				 ...)
+{
+	char why[176];
+	va_list ap;
+
+	va_start(ap, fmt);
+	kvsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
 	pr_err("%s: %s\n", name, why);
+	ksnprintf(last_error, sizeof(last_error), "%s: %s", name, why);
 	return err;
+}
+
+/* Where a checked loadable segment goes, to find overlaps. */
+struct seg_range {
+	gpa_t lo, hi;
+	unsigned int index;
+};
+
+static struct seg_range seg_ranges[MAX_LOAD_SEGMENTS];
+
+/*
+ * Record segment @index at [@lo, @hi) as the @nr-th loadable one; refuse it
+ * when it overlaps one recorded before, or when there are too many.
+ */
+static int add_seg_range(const char *name, unsigned int nr,
+			 unsigned int index, gpa_t lo, gpa_t hi)
+{
+	if (nr == MAX_LOAD_SEGMENTS) {
+		return refuse(name, -ENOEXEC,
+			      "ELF has more than %d loadable segments (expected at most %d)",
+			      MAX_LOAD_SEGMENTS, MAX_LOAD_SEGMENTS);
+	}
+	for (unsigned int i = 0; i < nr; i++) {
+		const struct seg_range *r = &seg_ranges[i];
+
+		if (lo < r->hi && r->lo < hi) {
+			return refuse(name, -ENOEXEC,
+				      "ELF segments %u and %u overlap at 0x%llx (expected disjoint PT_LOAD ranges)",
+				      r->index, index,
+				      (unsigned long long)MAX(lo, r->lo));
+		}
+	}
+	seg_ranges[nr] = (struct seg_range){ lo, hi, index };
+	return 0;
+}
+
+/* Instructions are 4-byte aligned on arm64; x86 has no such rule. */
+static bool entry_aligned(uint16_t machine, gpa_t entry)
+{
+	return machine != EM_AARCH64 || IS_ALIGNED(entry, 4);
 }
 
 static bool range_in_ram(const struct guest_ram *ram, gpa_t gpa, uint64_t len)
@@ -101,18 +166,30 @@ bool is_arm64_image(const void *img, size_t size)
 }
 
 /* A loadable segment (ELF32 or ELF64, fields widened) fits file and RAM. */
-static int check_segment(const char *name, uint64_t offset, uint64_t filesz,
-			 uint64_t memsz, uint64_t paddr, size_t size,
+static int check_segment(const char *name, unsigned int index,
+			 uint64_t offset, uint64_t filesz, uint64_t memsz,
+			 uint64_t paddr, size_t size,
 			 const struct guest_ram *ram)
 {
 	if (filesz > memsz) {
-		return refuse(name, -ENOEXEC, "ELF segment file size exceeds memory size");
+		return refuse(name, -ENOEXEC,
+			      "ELF segment %u: file size 0x%llx exceeds its memory size 0x%llx",
+			      index, (unsigned long long)filesz,
+			      (unsigned long long)memsz);
 	}
 	if (offset > size || filesz > size - offset) {
-		return refuse(name, -ENOEXEC, "ELF segment runs past the file");
+		return refuse(name, -ENOEXEC,
+			      "ELF segment %u (0x%llx bytes at offset 0x%llx) runs past the end of the file (0x%zx bytes)",
+			      index, (unsigned long long)filesz,
+			      (unsigned long long)offset, size);
 	}
 	if (!range_in_ram(ram, paddr, memsz)) {
-		return refuse(name, -ERANGE, "ELF segment lies outside the VM's memory");
+		return refuse(name, -ERANGE,
+			      "ELF segment %u at 0x%llx+0x%llx lies outside the VM's memory 0x%llx+0x%llx",
+			      index, (unsigned long long)paddr,
+			      (unsigned long long)memsz,
+			      (unsigned long long)ram->base,
+			      (unsigned long long)ram->size);
 	}
 	return 0;
 }
@@ -124,6 +201,7 @@ int load_elf64(const char *name, const void *img, size_t size,
 	const uint8_t *base = img;
 	struct elf64_ehdr eh;
 	gpa_t lo = UINT64_MAX, hi = 0;
+	unsigned int nr = 0;
 	int ret;
 
 	if (!is_elf64(img, size) || size < sizeof(eh)) {
@@ -133,11 +211,15 @@ int load_elf64(const char *name, const void *img, size_t size,
 	if (eh.ident[5] != ELFDATA2LSB || eh.type != ET_EXEC ||
 	    eh.machine != machine) {
 		return refuse(name, -ENOEXEC,
-			      "ELF is not a little-endian executable for this machine");
+			      "ELF is not a little-endian executable for this machine (data %u, type %u, machine %u; expected 1, 2 (ET_EXEC), %u)",
+			      eh.ident[5], eh.type, eh.machine, machine);
 	}
 	if (eh.phentsize != sizeof(struct elf64_phdr) || eh.phnum == 0 ||
 	    eh.phoff > size || eh.phnum > (size - eh.phoff) / sizeof(struct elf64_phdr)) {
-		return refuse(name, -ENOEXEC, "bad ELF program header table");
+		return refuse(name, -ENOEXEC,
+			      "bad ELF program header table (%u entries of %u bytes at offset 0x%llx in 0x%zx bytes)",
+			      eh.phnum, eh.phentsize,
+			      (unsigned long long)eh.phoff, size);
 	}
 	/* Check every segment before writing any, so a refusal writes nothing. */
 	for (int pass = 0; pass < 2; pass++) {
@@ -149,8 +231,14 @@ int load_elf64(const char *name, const void *img, size_t size,
 				continue;
 			}
 			if (pass == 0) {
-				ret = check_segment(name, ph.offset, ph.filesz,
-						    ph.memsz, ph.paddr, size, ram);
+				ret = check_segment(name, i, ph.offset,
+						    ph.filesz, ph.memsz,
+						    ph.paddr, size, ram);
+				if (!ret) {
+					ret = add_seg_range(name, nr++, i,
+							    ph.paddr,
+							    ph.paddr + ph.memsz);
+				}
 				if (ret) {
 					return ret;
 				}
@@ -163,11 +251,20 @@ int load_elf64(const char *name, const void *img, size_t size,
 				   ph.memsz - ph.filesz);
 		}
 		if (pass == 0 && lo == UINT64_MAX) {
-			return refuse(name, -ENOEXEC, "ELF has no loadable segment");
+			return refuse(name, -ENOEXEC,
+				      "ELF has no loadable segment (expected a PT_LOAD with memory)");
 		}
 		if (pass == 0 && !(eh.entry >= lo && eh.entry < hi)) {
 			return refuse(name, -ENOEXEC,
-				      "ELF entry point is outside its segments");
+				      "ELF entry point 0x%llx is outside its segments 0x%llx-0x%llx",
+				      (unsigned long long)eh.entry,
+				      (unsigned long long)lo,
+				      (unsigned long long)hi);
+		}
+		if (pass == 0 && !entry_aligned(machine, eh.entry)) {
+			return refuse(name, -ENOEXEC,
+				      "ELF entry point 0x%llx is not 4-byte aligned (expected an AArch64 instruction address)",
+				      (unsigned long long)eh.entry);
 		}
 	}
 	*out = (struct loaded_image){ eh.entry, lo, hi, "elf64" };
@@ -182,7 +279,10 @@ int load_raw(const char *name, const void *img, size_t size, gpa_t load_addr,
 	}
 	if (!range_in_ram(ram, load_addr, size)) {
 		return refuse(name, -ERANGE,
-			      "raw image does not fit at its load address");
+			      "raw image of 0x%zx bytes does not fit at its load address 0x%llx (VM memory 0x%llx+0x%llx)",
+			      size, (unsigned long long)load_addr,
+			      (unsigned long long)ram->base,
+			      (unsigned long long)ram->size);
 	}
 	guest_copy(ram, load_addr, img, size);
 	*out = (struct loaded_image){ load_addr, load_addr, load_addr + size,
@@ -206,12 +306,28 @@ int load_arm64_image(const char *name, const void *img, size_t size,
 	}
 	/* image_size 0 means an old kernel: the file size is all we know. */
 	span = h.image_size ? h.image_size : size;
-	if (span < size || h.text_offset >= SZ_1G) {
-		return refuse(name, -ENOEXEC, "bad Image header sizes");
+	if (span < size) {
+		return refuse(name, -ENOEXEC,
+			      "Image header image_size 0x%llx is smaller than the file (0x%zx bytes)",
+			      (unsigned long long)h.image_size, size);
+	}
+	if (h.text_offset >= SZ_1G) {
+		return refuse(name, -ENOEXEC,
+			      "Image header text_offset 0x%llx is too large (expected below 1 GiB)",
+			      (unsigned long long)h.text_offset);
+	}
+	if (!IS_ALIGNED(h.text_offset, 4)) {
+		return refuse(name, -ENOEXEC,
+			      "Image header text_offset 0x%llx puts the entry point off a 4-byte boundary (expected a multiple of 4)",
+			      (unsigned long long)h.text_offset);
 	}
 	at = ALIGN_UP(ram->base, SZ_2M) + h.text_offset;
 	if (at < ram->base || !range_in_ram(ram, at, span)) {
-		return refuse(name, -ERANGE, "Image does not fit in the VM's memory");
+		return refuse(name, -ERANGE,
+			      "Image of 0x%llx bytes at 0x%llx does not fit in the VM's memory 0x%llx+0x%llx",
+			      (unsigned long long)span, (unsigned long long)at,
+			      (unsigned long long)ram->base,
+			      (unsigned long long)ram->size);
 	}
 	guest_copy(ram, at, img, size);
 	guest_copy(ram, at + size, NULL, span - size);
@@ -354,6 +470,7 @@ static int mb1_load_elf32(const char *name, const uint8_t *img, size_t size,
 	struct elf32_ehdr eh;
 	gpa_t lo = UINT64_MAX, hi = 0, entry = 0;
 	bool have_entry = false;
+	unsigned int nr = 0;
 	int ret;
 
 	if (size < sizeof(eh) || img[0] != 0x7f || img[1] != 'E' ||
@@ -387,8 +504,12 @@ static int mb1_load_elf32(const char *name, const uint8_t *img, size_t size,
 					   NULL, ph.memsz - ph.filesz);
 				continue;
 			}
-			ret = check_segment(name, ph.offset, ph.filesz,
+			ret = check_segment(name, i, ph.offset, ph.filesz,
 					    ph.memsz, ph.paddr, size, ram);
+			if (!ret) {
+				ret = add_seg_range(name, nr++, i, ph.paddr,
+						    (gpa_t)ph.paddr + ph.memsz);
+			}
 			if (ret) {
 				return ret;
 			}
@@ -449,15 +570,17 @@ int load_guest_kernel(const char *name, const void *img, size_t size,
 	if (is_elf64_for(img, size, machine)) {
 		return load_elf64(name, img, size, machine, ram, out);
 	}
-	if (machine == 183 && is_arm64_image(img, size)) {
+	if (machine == EM_AARCH64 && is_arm64_image(img, size)) {
 		return load_arm64_image(name, img, size, ram, out);
 	}
-	if (machine == 62 && is_multiboot(img, size)) {
+	if (machine == EM_X86_64 && is_multiboot(img, size)) {
 		return load_multiboot(name, img, size, ram, out);
 	}
 	if (has_load_addr) {
 		return load_raw(name, img, size, load_addr, ram, out);
 	}
-	pr_err("%s: unknown image format\n", name);
-	return -ENOEXEC;
+	return refuse(name, -ENOEXEC,
+		      "unknown image format (expected an ELF64%s, or a load address for a raw binary)",
+		      machine == EM_AARCH64 ? ", a Linux arm64 Image" :
+		      ", a multiboot kernel");
 }

@@ -9,6 +9,7 @@
 #include <lib/printk.h>
 #include <mm/palloc.h>
 #include <vmm/cmdline.h>
+#include <vmm/loader.h>
 #include <vmm/vm.h>
 #include <vmm/vmm.h>
 
@@ -21,14 +22,47 @@ static struct bundle bundle;
 static struct vm_config vm_configs[VM_MAX_VMS];
 static struct vm vms[VM_MAX_VMS];
 
-/* Build every configured VM; returns how many were built. */
+/* Why vm_build() failed with @ret, when no loader message says it better. */
+static const char *build_error(int ret)
+{
+	switch (ret) {
+	case -ENOMEM:
+		return "not enough free memory for its RAM, tables or vCPUs";
+	case -ENOENT:
+		return "a file it names is not in the bundle";
+	case -ERANGE:
+		return "its kernel or initrd does not fit in its memory";
+	case -ENOEXEC:
+		return "its kernel image is malformed";
+	case -ENODEV:
+	case -ENOTSUP:
+		return "it asks for a feature this CPU does not have";
+	default:
+		return "the architecture could not set it up";
+	}
+}
+
+/*
+ * Build every configured VM; returns how many were built. Each one that
+ * cannot be built is reported as `vm NAME: never ran: REASON`.
+ */
 static unsigned int build_vms(unsigned int nr)
 {
 	unsigned int built = 0;
 
 	for (unsigned int i = 0; i < nr; i++) {
-		if (!vm_build(&vms[i], &vm_configs[i], &bundle, i)) {
+		int ret;
+
+		loader_clear_error();
+		ret = vm_build(&vms[i], &vm_configs[i], &bundle, i);
+		if (!ret) {
 			built++;
+		} else if (loader_error()[0]) {
+			pr_err("vm %s: never ran: kernel %s\n",
+			       vm_configs[i].name, loader_error());
+		} else {
+			pr_err("vm %s: never ran: %s\n", vm_configs[i].name,
+			       build_error(ret));
 		}
 	}
 	return built;
@@ -182,9 +216,16 @@ void strata_main(struct platform *p)
 		arch_stop(2);
 	}
 	pr_info("Strata: virtualization ready\n");
+	/* The verdict's rule: README, "Exit status"; vmm_verdict(). */
+	if (!vmm_tally.configured) {
+		pr_err("Strata: no VM is configured; stopping\n");
+		arch_stop(1);
+	}
 	if (!nr_vms) {
-		pr_info("Strata: no VMs to run; stopping\n");
-		arch_stop(0);
+		pr_err("Strata: none of the %u configured VM%s can run; stopping\n",
+		       vmm_tally.configured,
+		       vmm_tally.configured == 1 ? "" : "s");
+		arch_stop(vmm_verdict(vms, 0));
 	}
 	palloc_dump();
 	nr_built = build_vms(nr_vms);
@@ -194,7 +235,7 @@ void strata_main(struct platform *p)
 	if (!nr_built) {
 		pr_err("Strata: none of the %u VM%s could be built; stopping\n",
 		       nr_vms, nr_vms == 1 ? "" : "s");
-		arch_stop(1);
+		arch_stop(vmm_verdict(vms, nr_vms));
 	}
 	status = vmm_run(vms, nr_vms);
 	destroy_vms(nr_vms);

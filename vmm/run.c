@@ -8,6 +8,9 @@
  */
 #include <lib/printk.h>
 #include <vmm/vm.h>
+#include <vmm/vmm.h>
+
+struct vmm_tally vmm_tally;
 
 static void end_vm(struct vm *vm, enum vm_state state, const char *fmt,
 		   va_list ap)
@@ -69,9 +72,34 @@ static bool run_vm_once(struct vm *vm)
 	return any;
 }
 
+int vmm_verdict(const struct vm *vms, unsigned int nr)
+{
+	unsigned int total, ok = 0, never = vmm_tally.refused;
+	unsigned int errors = vmm_tally.errors;
+	char never_ran[24] = "", errs[32] = "";
+
+	for (unsigned int i = 0; i < nr; i++) {
+		ok += vms[i].state == VM_ENDED_OK;
+		never += vms[i].state != VM_ENDED_OK &&
+			 vms[i].state != VM_ENDED_ERROR;
+	}
+	total = nr + vmm_tally.refused;
+	if (never) {
+		ksnprintf(never_ran, sizeof(never_ran), " (%u never ran)",
+			  never);
+	}
+	if (errors) {
+		ksnprintf(errs, sizeof(errs), "; %u configuration error%s",
+			  errors, errors == 1 ? "" : "s");
+	}
+	printk(LOG_OUT, "Strata: all %u VMs ended: %u ok, %u failed%s%s\n",
+	       total, ok, total - ok, never_ran, errs);
+	return total && ok == total && !errors ? 0 : 1;
+}
+
 int vmm_run(struct vm *vms, unsigned int nr)
 {
-	unsigned int running, total = 0, ok = 0;
+	unsigned int running, total = 0;
 
 	for (unsigned int i = 0; i < nr; i++) {
 		total += vms[i].state == VM_RUNNING;
@@ -93,11 +121,5 @@ int vmm_run(struct vm *vms, unsigned int nr)
 			running += vm_running(vm);
 		}
 	} while (running);
-
-	for (unsigned int i = 0; i < nr; i++) {
-		ok += vms[i].state == VM_ENDED_OK;
-	}
-	printk(LOG_OUT, "Strata: all %u VMs ended: %u ok, %u failed\n", total, ok,
-		total - ok);
-	return ok == total ? 0 : 1;
+	return vmm_verdict(vms, nr);
 }

@@ -13,7 +13,11 @@ static void add_module(struct bundle *b, const struct boot_module *m)
 	char name[BUNDLE_NAME_MAX];
 	size_t len = 0;
 
-	if (m->size >= 6 && !memcmp(data, "070701", 6)) {
+	/*
+	 * The arm64 initrd is the bundle; an x86 module that is a cpio of any
+	 * kind is meant as one. bundle_from_cpio() names what is not newc.
+	 */
+	if (arch_elf_machine == 183 || bundle_archive_kind(data, m->size)) {
 		bundle_from_cpio(b, data, m->size);
 		return;
 	}
@@ -50,8 +54,10 @@ static bool check_vm(const struct vm_config *vm, const struct bundle *b,
 	const char *fmt = image_format(vm, k);
 
 	if (!fmt) {
-		pr_err("%s:%u: VM '%s': kernel '%s' is not an ELF64 or Linux arm64 Image for %s, and no 'load =' makes it raw; VM skipped\n",
-		       config_name, vm->line, vm->name, vm->kernel, arch_name);
+		pr_err("vm %s: never ran: %s:%u: kernel '%s' is not %s for %s (expected one, or 'load = ADDR' for a raw binary)\n",
+		       vm->name, config_name, vm->line, vm->kernel,
+		       arch_elf_machine == 183 ? "an ELF64 or a Linux arm64 Image" :
+		       "an ELF64 or a multiboot kernel", arch_name);
 		return false;
 	}
 	pr_info("vm %s: kernel %s (%s, %zu bytes), memory %llu MiB, %u cpu%s%s%s\n",
@@ -69,9 +75,11 @@ unsigned int vmm_read_config(const struct platform *p, const char *config_name,
 			     struct bundle *b, struct vm_config *vms)
 {
 	const struct bundle_file *cfg;
-	unsigned int errors, n, good = 0;
+	struct cfg_result res;
+	unsigned int n, good = 0;
 
 	*b = (struct bundle){ 0 };
+	vmm_tally = (struct vmm_tally){ 0 };
 	for (unsigned int i = 0; i < p->nr_modules; i++) {
 		add_module(b, &p->modules[i]);
 	}
@@ -79,20 +87,26 @@ unsigned int vmm_read_config(const struct platform *p, const char *config_name,
 	for (unsigned int i = 0; i < b->nr_files; i++) {
 		pr_info("  %s (%zu bytes)\n", b->files[i].name, b->files[i].size);
 	}
+	vmm_tally.errors = b->errors;
 	cfg = bundle_find(b, config_name);
 	if (!cfg) {
-		pr_info("bundle: no %s, so no VMs\n", config_name);
+		pr_err("bundle: no %s (expected the VM configuration file in the bundle), so no VMs\n",
+		       config_name);
+		vmm_tally.errors++;
 		return 0;
 	}
 	n = vm_config_parse(cfg->data, cfg->size, config_name, b, vms,
-			    VM_MAX_VMS, &errors);
+			    VM_MAX_VMS, &res);
 	for (unsigned int i = 0; i < n; i++) {
 		if (check_vm(&vms[i], b, config_name)) {
 			vms[good++] = vms[i];
 		}
 	}
+	vmm_tally.configured = res.sections;
+	vmm_tally.refused = res.sections - good;
+	vmm_tally.errors += res.errors + (n - good);
 	pr_info("%s: %u VM%s configured, %u error%s\n", config_name, good,
-		good == 1 ? "" : "s", errors + (n - good),
-		errors + (n - good) == 1 ? "" : "s");
+		good == 1 ? "" : "s", res.errors + (n - good),
+		res.errors + (n - good) == 1 ? "" : "s");
 	return good;
 }

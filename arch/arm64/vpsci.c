@@ -9,12 +9,17 @@
  * - VERSION: 1.0. FEATURES: 0 for the functions below, NOT_SUPPORTED for
  *   anything else (CPU_SUSPEND, MIGRATE, SYSTEM_SUSPEND, ...).
  * - CPU_ON (SMC32 and SMC64): target MPIDR Aff0 = vCPU number, other affinity
- *   fields 0, else INVALID_PARAMETERS; ALREADY_ON if it runs; INVALID_ADDRESS
- *   when no memory backs the entry point. The vCPU starts at the entry at EL1h
- *   with D, A, I, F masked, MMU and caches off, x0 = the context ID.
+ *   fields 0 and no bit set outside the affinity fields (Aff0-2 bits 23:0,
+ *   Aff3 bits 39:32; bits 24, 31 and 63 included), else INVALID_PARAMETERS;
+ *   ALREADY_ON if it runs; INVALID_ADDRESS (new in PSCI 1.0, the version
+ *   Strata advertises) when the entry point is not 4-byte aligned (an
+ *   A64 instruction address) or no memory backs it. The vCPU starts at
+ *   the entry at EL1h with D, A, I, F masked, MMU and caches off, x0 = the
+ *   context ID.
  * - CPU_OFF: the calling vCPU stops (it may be started again with CPU_ON);
  *   when no vCPU of the VM is left on, the VM has ended well.
- * - AFFINITY_INFO (level 0 only): ON (0) or OFF (1).
+ * - AFFINITY_INFO (level 0 only, the target checked as for CPU_ON): ON (0)
+ *   or OFF (1).
  * - SYSTEM_OFF: the VM ends with status 0 ("powered off (status 0)").
  * - SYSTEM_RESET: Strata does not restart VMs: the VM is stopped with the
  *   reason "guest asked for a reset (PSCI SYSTEM_RESET); Strata does not
@@ -52,11 +57,10 @@
 /* MPIDR affinity fields: Aff3 39:32, Aff2 23:16, Aff1 15:8, Aff0 7:0. */
 #define MPIDR_AFF_MASK		0xff00ffffffULL
 
-/* The vCPU @mpidr names, or NULL. */
+/* The vCPU @mpidr names, or NULL (also when a non-affinity bit is set). */
 static struct vcpu *vcpu_by_mpidr(struct vm *vm, uint64_t mpidr)
 {
-	mpidr &= MPIDR_AFF_MASK;
-	if (mpidr >= vm->nr_vcpus) {
+	if (mpidr & ~MPIDR_AFF_MASK || mpidr >= vm->nr_vcpus) {
 		return NULL;
 	}
 	return &vm->vcpus[mpidr];
@@ -95,7 +99,7 @@ static int64_t psci_cpu_on(struct vcpu *v, uint64_t mpidr, uint64_t entry,
 	if (t->state != VCPU_OFF) {
 		return PSCI_RET_INVALID_PARAMS;
 	}
-	if (!vm_find_memslot(vm, entry)) {
+	if (!IS_ALIGNED(entry, 4) || !vm_find_memslot(vm, entry)) {
 		return PSCI_RET_INVALID_ADDRESS;
 	}
 	arm64_vcpu_reset(t, entry, ctx);

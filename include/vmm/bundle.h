@@ -19,8 +19,10 @@
  *   cmdline = console=ttyAMA0 panic=-1
  *
  * A `#` after whitespace starts a comment, except in `cmdline`, whose value
- * runs to the end of the line. Errors are reported as `FILE:LINE: reason`;
- * a section with an error is dropped and the others are kept.
+ * runs to the end of the line. A key may appear once per section. Errors are
+ * reported as `FILE:LINE: reason (expected ...)`; a section with an error is
+ * dropped (`vm NAME: never ran: FILE:LINE: reason`) and the others are kept,
+ * but any error makes Strata's run a failure (README, "Exit status").
  */
 #ifndef STRATA_VMM_BUNDLE_H
 #define STRATA_VMM_BUNDLE_H
@@ -45,6 +47,7 @@ struct bundle_file {
 
 struct bundle {
 	unsigned int nr_files;
+	unsigned int errors;		/* problems reported while reading */
 	struct bundle_file files[BUNDLE_MAX_FILES];
 };
 
@@ -64,13 +67,27 @@ struct vm_config {
 
 /*
  * Read a cpio newc archive into @b (files only; "./" prefixes dropped).
- * Returns 0, or -EINVAL after reporting where the archive is malformed
- * (files read before the damage are kept), or -ENOSPC if it has too many
- * files.
+ * Returns 0, or -EINVAL after reporting where the archive is malformed or
+ * that it is not a newc archive at all (an odc `070707` archive, a binary
+ * cpio, anything else; files read before the damage are kept), -EEXIST
+ * after a file name that is already in the bundle (the first one is kept,
+ * reading goes on), or -ENOSPC if it has too many files. Each problem
+ * reported counts in @b->errors.
  */
 int bundle_from_cpio(struct bundle *b, const void *archive, size_t size);
 
-/* Add one named file (x86 modules). -ENOSPC / -EINVAL on a bad name. */
+/*
+ * What a boot module or bundle starting with @data is, for messages:
+ * "cpio newc", "cpio odc (070707)", "binary cpio", or NULL when it is none
+ * of these.
+ */
+const char *bundle_archive_kind(const void *data, size_t size);
+
+/*
+ * Add one named file (x86 modules). -EINVAL on a bad name, -EEXIST when the
+ * name is already in the bundle (the first file is kept), -ENOSPC when the
+ * bundle is full; each is reported and counted in @b->errors.
+ */
 int bundle_add(struct bundle *b, const char *name, const void *data,
 	       size_t size);
 
@@ -78,14 +95,22 @@ int bundle_add(struct bundle *b, const char *name, const void *data,
 const struct bundle_file *bundle_find(const struct bundle *b,
 				      const char *name);
 
+/* What vm_config_parse() found besides the good sections. */
+struct cfg_result {
+	unsigned int errors;	/* errors reported */
+	unsigned int sections;	/* [vm ...] sections, good or not */
+};
+
 /*
  * Parse a strata.cfg text of @len bytes (need not be NUL terminated) named
  * @file for messages. Good sections are stored in @vms (at most @max);
- * returns how many, and counts the reported errors in *@errors. Files named
- * by a section are checked against @b when it is not NULL.
+ * returns how many, and fills *@res. Files named by a section are checked
+ * against @b when it is not NULL. Each rejected section is reported as
+ * `vm NAME: never ran: FILE:LINE: first reason`. A text without any section
+ * (empty, comments only) is an error.
  */
 unsigned int vm_config_parse(const char *text, size_t len, const char *file,
 			     const struct bundle *b, struct vm_config *vms,
-			     unsigned int max, unsigned int *errors);
+			     unsigned int max, struct cfg_result *res);
 
 #endif

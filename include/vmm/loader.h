@@ -3,8 +3,12 @@
  * Guest image loaders. Each copies an image from the bundle into guest RAM,
  * given as a host view of the guest-physical range [ram_base, ram_base +
  * ram_size). Nothing is written outside that view; a bad image is reported
- * (with @name) and refused with -ENOEXEC (not this format / malformed) or
- * -ERANGE (does not fit in the VM's memory).
+ * (with @name, the field and what was expected) and refused with -ENOEXEC
+ * (not this format / malformed) or -ERANGE (does not fit in the VM's
+ * memory). Refused besides what each loader says: ELF PT_LOAD segments that
+ * overlap (by physical address) or more than 64 of them, and on arm64 an
+ * entry point that is not 4-byte aligned (an ELF entry, an Image's
+ * text_offset).
  */
 #ifndef STRATA_VMM_LOADER_H
 #define STRATA_VMM_LOADER_H
@@ -75,5 +79,12 @@ bool is_elf64_for(const void *img, size_t size, uint16_t machine);
 int load_guest_kernel(const char *name, const void *img, size_t size,
 		      uint16_t machine, bool has_load_addr, gpa_t load_addr,
 		      const struct guest_ram *ram, struct loaded_image *out);
+
+/*
+ * The last refusal as "NAME: reason" (what was printed), or "" when
+ * there was none since loader_clear_error().
+ */
+const char *loader_error(void);
+void loader_clear_error(void);
 
 #endif

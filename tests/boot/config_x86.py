@@ -28,12 +28,17 @@ kernel = nothere.elf
 EXPECT = [
     "bundle: 2 files",
     "  strata.cfg (%d bytes)" % len(CFG),
-    "error: strata.cfg:8: bad cpus '0' (1..8)",
-    "error: strata.cfg:6: VM 'badcpus' skipped",
-    "error: strata.cfg:12: file 'nothere.elf' is not in the bundle",
+    "error: strata.cfg:8: bad cpus '0' (expected 1..8)",
+    "error: vm badcpus: never ran: strata.cfg:8: bad cpus '0' (expected 1..8)",
+    "error: strata.cfg:12: kernel file 'nothere.elf' is not in the bundle "
+    "(expected one of its file names)",
+    "error: vm missing: never ran: strata.cfg:12: kernel file 'nothere.elf' "
+    "is not in the bundle (expected one of its file names)",
     "vm good: kernel hello.elf (elf64, %d bytes), memory 16 MiB, 1 cpu",
     "vm good: cmdline 'console=ttyS0 quiet # kept'",
-    "error: strata.cfg:9: VM 'notimage': kernel 'strata.cfg' is not an ELF64",
+    "error: vm notimage: never ran: strata.cfg:9: kernel 'strata.cfg' is not "
+    "an ELF64 or a multiboot kernel for x86_64 (expected one, or "
+    "'load = ADDR' for a raw binary)",
     "strata.cfg: 1 VM configured, 3 errors",
     "Strata: stopped (status 2)",
 ]

@@ -219,6 +219,9 @@ def t_smp(run, cpu):
          "the secondaries started by CPU_ON")
     need(lines, r"^smp: vCPUs 1-3 are OFF after CPU_OFF$",
          "AFFINITY_INFO OFF after CPU_OFF")
+    need(lines, r"^smp: CPU_ON refuses non-affinity MPIDR bits \(-2\) and "
+         r"misaligned entries \(-9\)$", "CPU_ON refusals of bad MPIDRs and "
+         "misaligned entries")
     need(lines, r"^smp: vCPU 1 started again after CPU_OFF$",
          "a second CPU_ON of vCPU 1")
 

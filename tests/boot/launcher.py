@@ -94,7 +94,9 @@ def t_usage_errors(tmp):
         (["run", "--vm", "kernel=%s,initrd=%s.nope" % (k, k)],
          r"initrd file '.*\.nope' not found"),
         (["run", "--vm", "kernel=%s,memory=12Q" % k],
-         r"bad memory size '12Q'"),
+         r"--vm #1: bad memory size '12Q'"),
+        (["run", "--vm", "kernel=%s,memory=-1" % k],
+         r"--vm #1: bad memory size '-1' \(a number"),
         (["run", "--vm", "kernel=%s,memory=65G" % k],
          r"bad memory size '65G' \(1M\.\.64G"),
         (["run", "--vm", "kernel=%s,cpus=9" % k], r"bad cpus '9' \(1\.\.8\)"),
@@ -361,24 +363,51 @@ def t_run_arm64_uboot(tmp):
                                       r"hello: PASS"], "run arm64 --uboot")
 
 
+def truncated_elf(src, dst):
+    """@src cut 16 bytes short of the end of its last PT_LOAD's file data."""
+    data = read(src)
+    phoff, = struct.unpack_from("<Q", data, 32)
+    phnum, = struct.unpack_from("<H", data, 56)
+    end = 0
+    for i in range(phnum):
+        ptype, = struct.unpack_from("<I", data, phoff + 56 * i)
+        off, = struct.unpack_from("<Q", data, phoff + 56 * i + 8)
+        filesz, = struct.unpack_from("<Q", data, phoff + 56 * i + 32)
+        if ptype == 1 and filesz:
+            end = max(end, off + filesz)
+    return write(dst, data[:end - 16])
+
+
 def t_run_arm64_failures(tmp):
-    """Three VMs: hello ends well, wild is stopped by Strata, junk is not an
-    image and never runs. Exit 1 naming both, hello's output intact."""
+    """Four VMs: hello ends well, wild is stopped by Strata, junk is not an
+    image and never runs, trunc is refused by the loader when it is built.
+    Exit 1 naming the three with the reason lines (not a raw errno), hello's
+    output intact."""
     hello, wild = build_guests(tmp, "arm64", ["hello", "wild"])
     junk = write(os.path.join(tmp, "junk.bin"), b"\x5a" * 3000)
+    trunc = truncated_elf(hello, os.path.join(tmp, "trunc.elf"))
     rc, out, err = launch(["run", "--timeout", "90",
                            "--vm", "kernel=%s" % hello,
                            "--vm", "kernel=%s,memory=16M" % wild,
-                           "--vm", "kernel=%s" % junk])
+                           "--vm", "kernel=%s" % junk,
+                           "--vm", "kernel=%s" % trunc])
     if re.search(NOT_READY, out):
         raise Skip("Strata cannot enter arm64 guests yet")
-    expect(rc, out, err, 1, r"^strata: 2 of 3 VMs did not end normally: "
-           r"wild stopped: [^;]+; junk never ran \(error: strata\.cfg:\d+: "
-           r"VM 'junk': .*\)$", "run hello, wild and junk")
+    expect(rc, out, err, 1, r"^strata: 3 of 4 VMs did not end normally: "
+           r"wild stopped: [^;]+; junk never ran \(strata\.cfg:\d+: "
+           r"kernel '\S+' is not an ELF64 or a Linux arm64 Image for arm64 "
+           r"\(expected one, or 'load = ADDR' for a raw binary\)\); "
+           r"trunc never ran \(kernel \S+: ELF segment \d+ \(0x[0-9a-f]+ "
+           r"bytes at offset 0x[0-9a-f]+\) runs past the end of the file "
+           r"\(0x[0-9a-f]+ bytes\)\)$", "run hello, wild, junk and trunc")
+    if re.search(r"^strata: .*\(-\d+\)", err, re.M):
+        raise Fail("the launcher quoted a raw errno: " + err[-300:])
     for pattern in [r"^\[hello\] hello: PASS$",
                     r"^vm hello: ended: powered off \(status 0\)$",
                     r"^vm wild: ended: stopped: ",
-                    r"^Strata: all 2 VMs ended: 1 ok, 1 failed$"]:
+                    r"^Strata: all 4 VMs ended: 1 ok, 3 failed \(2 never "
+                    r"ran\); 1 configuration error$",
+                    r"^Strata: stopped \(status 1\)$"]:
         if not re.search(pattern, out, re.M):
             raise Fail("console lacks /%s/" % pattern)
 

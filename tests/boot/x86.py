@@ -175,7 +175,16 @@ def check_vmx_ok(log):
         need_line(log, line)
     need(log, r"^vmx: VMXON ok \(revision 0x[0-9a-f]+\)$", "'vmx: VMXON ok'")
     need_line(log, "Strata: virtualization ready")
-    need_line(log, "Strata: stopped (status 0)")
+    check_no_vms(log, BOOT_CFG)
+
+
+def check_no_vms(log, cfg):
+    """No VM is configured (the bundle has no @cfg): Strata says so and stops
+    with status 1 (README, "Exit status")."""
+    need_line(log, "error: bundle: no %s (expected the VM configuration "
+              "file in the bundle), so no VMs" % cfg)
+    need_line(log, "error: Strata: no VM is configured; stopping")
+    need_line(log, "Strata: stopped (status 1)")
 
 
 def dump_value(log, reg):
@@ -235,7 +244,8 @@ def check_ud_rip(log):
 
 # ---- the tests ----------------------------------------------------------
 
-BOOT_CMDLINE = "loglevel=info config=x86-boot-test.cfg"
+BOOT_CFG = "x86-boot-test.cfg"
+BOOT_CMDLINE = "loglevel=info config=" + BOOT_CFG
 FAULT_CMDLINE = "selftest=fault"
 PF_CMDLINE = "selftest=fault x86_fault=pf"
 DF_CMDLINE = "selftest=fault x86_fault=df"
@@ -248,7 +258,7 @@ def t_bochs_boot(tmp, isos):
     check_boot(log, BOOT_CMDLINE)
     check_no_exception(log)
     check_vmx_ok(log)
-    check_status(status, 0, "bochs")
+    check_status(status, 1, "bochs (Shutdown port: no VM configured)")
     return log
 
 
@@ -268,8 +278,9 @@ def t_bochs_modules(tmp, isos):
         if not re.search(r"^  0x%016x-0x%016x .* module$"
                          % (base, base + size - 1), reserved.group(1), re.M):
             raise Fail("module %d not in the reserved list" % i)
-    need_line(log, "Strata: stopped (status 0)")
-    check_status(status, 0, "bochs")
+    need_line(log, "bundle: %d files" % len(MODULES))
+    check_no_vms(log, "strata.cfg")
+    check_status(status, 1, "bochs (Shutdown port: no VM configured)")
     return log
 
 
@@ -306,8 +317,8 @@ def t_bochs_sandy_bridge(tmp, isos):
                  "vmx: EPT 2M pages yes 1G pages no", "vmx: EPT A/D no"]:
         need_line(log, line)
     need(log, r"^vmx: VMXON ok \(revision 0x[0-9a-f]+\)$", "'vmx: VMXON ok'")
-    need_line(log, "Strata: stopped (status 0)")
-    check_status(status, 0, "bochs")
+    check_no_vms(log, BOOT_CFG)
+    check_status(status, 1, "bochs (Shutdown port: no VM configured)")
     return log
 
 
@@ -515,6 +526,10 @@ def t_bochs_ve_refused(tmp, isos):
     need(log, r"^\[other\] vmxexits: RESULT: PASS \(\d+ checks\)$",
          "PASS result of VM other")
     need_line(log, "vm other: ended: powered off (status 0)")
+    need_line(log, "error: vm wantsve: never ran: it asks for a feature this "
+              "CPU does not have")
+    need_line(log, "Strata: all 2 VMs ended: 1 ok, 1 failed (1 never ran)")
+    check_status(status, 1, "bochs (Shutdown port: a VM never ran)")
     return log
 
 

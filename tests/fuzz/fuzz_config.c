@@ -13,11 +13,12 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct vm_config vms[VM_MAX_VMS];
-	unsigned int errors, n;
+	struct cfg_result res;
+	unsigned int n;
 
 	log_level = -1;
 	n = vm_config_parse((const char *)data, size, "fuzz.cfg", NULL, vms,
-			    VM_MAX_VMS, &errors);
+			    VM_MAX_VMS, &res);
 	for (unsigned int i = 0; i < n; i++) {
 		const struct vm_config *vm = &vms[i];
 

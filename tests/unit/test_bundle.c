@@ -99,11 +99,27 @@ static void cpio_bad_size_refused(void)
 	CHECK_EQ(bundle_from_cpio(&b, archive, arc_len), -EINVAL);
 }
 
+static struct cfg_result last;
+
 static unsigned int parse(const char *text, struct vm_config *vms,
 			  unsigned int *errors)
 {
-	return vm_config_parse(text, strlen(text), "strata.cfg", NULL, vms,
-			       VM_MAX_VMS, errors);
+	unsigned int n;
+
+	n = vm_config_parse(text, strlen(text), "strata.cfg", NULL, vms,
+			    VM_MAX_VMS, &last);
+	*errors = last.errors;
+	return n;
+}
+
+/* Parse @text with the console captured. */
+static unsigned int parse_captured(const char *text, struct vm_config *vms,
+				   unsigned int *errors)
+{
+	cap_len = 0;
+	captured[0] = '\0';
+	console_register(&capture_console);
+	return parse(text, vms, errors);
 }
 
 /* The documented example parses to the documented values. */
@@ -164,7 +180,7 @@ static void config_bad_section_dropped(void)
 	/* line numbers stay right after an error about an earlier header */
 	CHECK(strstr(captured, "strata.cfg:6: VM 'nokernel' has no kernel"));
 	CHECK(strstr(captured, "strata.cfg:8: VM 'good' is defined twice"));
-	CHECK(strstr(captured, "strata.cfg:12: bad cpus '99' (1..8)"));
+	CHECK(strstr(captured, "strata.cfg:12: bad cpus '99' (expected 1..8)"));
 	CHECK(strstr(captured, "strata.cfg:15: unknown key 'colour'"));
 	CHECK(!strcmp(vms[0].name, "good"));
 	CHECK(!strcmp(vms[0].kernel, "y"));
@@ -196,8 +212,158 @@ static void config_checks_bundle(void)
 
 	CHECK_EQ(bundle_add(&b, "hello.bin", "x", 1), 0);
 	CHECK_EQ(vm_config_parse(text, strlen(text), "strata.cfg", &b, vms,
-				 VM_MAX_VMS, &errors), 0);
+				 VM_MAX_VMS, &last), 0);
+	CHECK_EQ(last.errors, 1);
+	(void)errors;
+}
+
+/* A key before any section is named as itself, not as 'text'. */
+static void config_key_before_section_named(void)
+{
+	struct vm_config vms[VM_MAX_VMS];
+	unsigned int errors;
+
+	CHECK_EQ(parse_captured("memory = 64M\n[vm a]\nkernel = k\n", vms,
+				&errors), 1);
 	CHECK_EQ(errors, 1);
+	CHECK_EQ(last.sections, 1);
+	CHECK(strstr(captured, "error: strata.cfg:1: key 'memory' before any [vm NAME] section (expected a [vm NAME] line first)\r\n"));
+	CHECK(!strstr(captured, "'text'"));
+	CHECK_EQ(parse_captured("\n  hello world\n", vms, &errors), 0);
+	CHECK(strstr(captured, "strata.cfg:2: text 'hello world' before any [vm NAME] section"));
+	/* and no section at all is its own error */
+	CHECK(strstr(captured, "strata.cfg: no [vm NAME] section (expected at least one VM)"));
+	CHECK_EQ(errors, 2);
+	CHECK_EQ(last.sections, 0);
+}
+
+/* A key given twice in a section is an error naming both lines. */
+static void config_duplicate_keys_refused(void)
+{
+	struct vm_config vms[VM_MAX_VMS];
+	unsigned int errors;
+	static const char *const keys[] = {
+		"kernel = k", "initrd = i", "memory = 16M", "cpus = 2",
+		"load = 0x1000", "ve = on", "cmdline = a b",
+	};
+
+	for (unsigned int i = 0; i < 7; i++) {
+		char text[160];
+
+		snprintf(text, sizeof(text), "[vm a]\nkernel = k\n%s\n%s\n",
+			 keys[i], keys[i]);
+		if (i == 0) {
+			snprintf(text, sizeof(text), "[vm a]\n%s\n%s\n",
+				 keys[0], keys[0]);
+		}
+		CHECK_EQ(parse_captured(text, vms, &errors), 0);
+		CHECK_EQ(errors, 1);
+		CHECK(strstr(captured, "given twice in [vm a] (first at line"));
+		CHECK(strstr(captured, "error: vm a: never ran: strata.cfg:"));
+	}
+	CHECK_EQ(parse_captured("[vm a]\nkernel = k\nmemory = 16M\n"
+				"memory = 32M\n[vm b]\nkernel = k\n"
+				"memory = 32M\n", vms, &errors), 1);
+	CHECK(strstr(captured, "error: strata.cfg:4: key 'memory' given twice in [vm a] (first at line 3; expected once)\r\n"));
+	CHECK(strstr(captured, "error: vm a: never ran: strata.cfg:4: key 'memory' given twice"));
+	CHECK(!strcmp(vms[0].name, "b"));
+	CHECK_EQ(vms[0].memory, 32ULL << 20);
+	CHECK_EQ(last.sections, 2);
+}
+
+/* Empty and comment-only files, and files whose every section is bad. */
+static void config_nothing_to_run(void)
+{
+	struct vm_config vms[VM_MAX_VMS];
+	unsigned int errors;
+
+	CHECK_EQ(parse_captured("# only\n\n   # comments\n", vms, &errors), 0);
+	CHECK_EQ(errors, 1);
+	CHECK_EQ(last.sections, 0);
+	CHECK(strstr(captured, "error: strata.cfg: no [vm NAME] section (expected at least one VM)"));
+	CHECK_EQ(parse_captured("[vm a]\ncpus = 0\nkernel = k\n[oops]\n"
+				"kernel = k\n", vms, &errors), 0);
+	CHECK_EQ(last.sections, 2);
+	CHECK_EQ(errors, 2);
+	CHECK(strstr(captured, "error: vm a: never ran: strata.cfg:2: bad cpus '0' (expected 1..8)\r\n"));
+	CHECK(strstr(captured, "error: strata.cfg:4: bad section header '[oops]' (expected [vm NAME])\r\n"));
+	CHECK(strstr(captured, "error: vm ?: never ran: strata.cfg:4: bad section header"));
+}
+
+/* Each value error names the value and what was expected. */
+static void config_value_messages(void)
+{
+	struct vm_config vms[VM_MAX_VMS];
+	unsigned int errors;
+
+	CHECK_EQ(parse_captured("[vm a]\nkernel = k\nmemory = -1\n"
+				"load = 0x1001\nve = maybe\ncolour = red\n"
+				"junk\n", vms, &errors), 0);
+	CHECK_EQ(errors, 5);
+	CHECK(strstr(captured, "strata.cfg:3: bad memory size '-1' (expected 1M..64G in whole 4 KiB pages)"));
+	CHECK(strstr(captured, "strata.cfg:4: bad load address '0x1001' (expected a 4 KiB aligned number)"));
+	CHECK(strstr(captured, "strata.cfg:5: bad ve 'maybe' (expected on or off)"));
+	CHECK(strstr(captured, "strata.cfg:6: unknown key 'colour' (expected kernel, initrd, memory, cpus, load, ve or cmdline)"));
+	CHECK(strstr(captured, "strata.cfg:7: 'junk' is not KEY = VALUE (expected KEY = VALUE)"));
+	/* the first error is the reason the VM never ran */
+	CHECK(strstr(captured, "vm a: never ran: strata.cfg:3: bad memory size"));
+}
+
+/* Two files of one name in a bundle: an error, the first one kept. */
+static void cpio_duplicate_names_refused(void)
+{
+	struct bundle b = { 0 };
+	const struct bundle_file *f;
+
+	arc_len = 0;
+	cpio_entry("strata.cfg", 0100644, "[vm a]\nkernel = hello.bin\n");
+	cpio_entry("hello.bin", 0100644, "FIRST");
+	cpio_entry("./hello.bin", 0100644, "SECOND!");
+	cpio_entry("other", 0100644, "O");
+	cpio_entry("TRAILER!!!", 0, NULL);
+	cap_len = 0;
+	console_register(&capture_console);
+	CHECK_EQ(bundle_from_cpio(&b, archive, arc_len), -EEXIST);
+	CHECK_EQ(b.nr_files, 3);
+	CHECK_EQ(b.errors, 1);
+	f = bundle_find(&b, "hello.bin");
+	CHECK(f && f->size == 5 && !memcmp(f->data, "FIRST", 5));
+	CHECK(bundle_find(&b, "other") != NULL);
+	CHECK(strstr(captured, "error: bundle: file 'hello.bin' appears twice (expected unique names); the first is kept\r\n"));
+	/* the same for files added one by one (x86 modules) */
+	CHECK_EQ(bundle_add(&b, "other", "x", 1), -EEXIST);
+	CHECK_EQ(b.errors, 2);
+}
+
+/* An archive that is not newc is named: odc, binary, anything else. */
+static void cpio_not_newc_named(void)
+{
+	static const char odc[] = "070707000001000002100644000000000000000001";
+	static const unsigned char bin[] = { 0xc7, 0x71, 0, 0, 0, 0, 0, 0 };
+	struct bundle b = { 0 };
+
+	CHECK(!strcmp(bundle_archive_kind("070701", 6), "cpio newc"));
+	CHECK(!strcmp(bundle_archive_kind(odc, sizeof(odc)),
+		      "cpio odc (070707)"));
+	CHECK(!strcmp(bundle_archive_kind(bin, sizeof(bin)), "binary cpio"));
+	CHECK(bundle_archive_kind("\x7f" "ELF", 4) == NULL);
+	cap_len = 0;
+	console_register(&capture_console);
+	CHECK_EQ(bundle_from_cpio(&b, odc, sizeof(odc)), -EINVAL);
+	CHECK(strstr(captured, "error: bundle: not a cpio newc archive (it is a cpio odc (070707)); expected the 070701 magic of `cpio -H newc`\r\n"));
+	cap_len = 0;
+	CHECK_EQ(bundle_from_cpio(&b, "random bytes here", 17), -EINVAL);
+	CHECK(strstr(captured, "error: bundle: not a cpio newc archive (no cpio magic at offset 0); expected"));
+	CHECK_EQ(b.errors, 2);
+	CHECK_EQ(b.nr_files, 0);
+	/* damage later in a newc archive is reported as damage */
+	make_archive();
+	memcpy(archive + 112 + 4, "0707", 4);	/* into the 2nd header */
+	cap_len = 0;
+	b = (struct bundle){ 0 };
+	CHECK_EQ(bundle_from_cpio(&b, archive, arc_len), -EINVAL);
+	CHECK(strstr(captured, "bundle: cpio archive damaged at offset"));
+	CHECK_EQ(b.errors, 1);
 }
 
 /* The hypervisor command line: known words applied, others counted. */
@@ -233,6 +399,12 @@ int main(int argc, char **argv)
 	RUN_TEST(config_bad_section_dropped);
 	RUN_TEST(config_structure_errors);
 	RUN_TEST(config_checks_bundle);
+	RUN_TEST(config_key_before_section_named);
+	RUN_TEST(config_duplicate_keys_refused);
+	RUN_TEST(config_nothing_to_run);
+	RUN_TEST(config_value_messages);
+	RUN_TEST(cpio_duplicate_names_refused);
+	RUN_TEST(cpio_not_newc_named);
 	RUN_TEST(cmdline_words);
 	return test_done();
 }

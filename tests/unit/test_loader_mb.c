@@ -226,6 +226,19 @@ static void elf32_loads(void)
 	CHECK(guards_intact());
 }
 
+/* Two ELF32 segments at one physical address are refused. */
+static void elf32_overlap_refused(void)
+{
+	struct loaded_image li;
+	size_t n = make_elf32(3, 0x200000, 0xc0200000, 0xc0200010);
+
+	put32(img + 52 + 32 + 12, 0x2000f0);	/* 2nd p_paddr into the 1st */
+	reset_ram();
+	CHECK_EQ(load_multiboot("mb.elf", img, n, &ram, &li), -ENOEXEC);
+	CHECK(strstr(loader_error(), "ELF segments 0 and 1 overlap at 0x2000f0"));
+	CHECK(ram_untouched());
+}
+
 /* ELF32 refusals: wrong machine, outside RAM, entry in no segment. */
 static void elf32_refusals_write_nothing(void)
 {
@@ -304,6 +317,7 @@ int main(int argc, char **argv)
 	RUN_TEST(header_search_window);
 	RUN_TEST(bad_headers_refused);
 	RUN_TEST(elf32_loads);
+	RUN_TEST(elf32_overlap_refused);
 	RUN_TEST(elf32_refusals_write_nothing);
 	RUN_TEST(truncations_refused);
 	RUN_TEST(guest_kernel_picks_multiboot_on_x86);

@@ -146,6 +146,27 @@ int guest_main(void *dtb)
 	check(st == PSCI_INVALID_ADDRESS,
 	      "smp: CPU_ON with entry 0x1000 returned %ld", st);
 	check(affinity(1) == AFF_OFF, "smp: a refused CPU_ON started vCPU 1");
+	/* Bits outside Aff0-3 are invalid, however the target's Aff0 reads. */
+	for (unsigned int i = 0; i < 4; i++) {
+		static const uint64_t bad[4] = { 1UL << 63, 1UL << 31,
+						 1UL << 24, 1UL << 40 };
+
+		st = hvc(PSCI_CPU_ON, 1 | bad[i], (uint64_t)secondary_start,
+			 0).status;
+		check(st == PSCI_INVALID_PARAMS,
+		      "smp: CPU_ON(1 | 0x%lx) returned %ld", bad[i], st);
+		st = hvc(PSCI_AFFINITY_INFO, 1 | bad[i], 0, 0).status;
+		check(st == PSCI_INVALID_PARAMS,
+		      "smp: AFFINITY_INFO(1 | 0x%lx) returned %ld", bad[i], st);
+	}
+	/* An entry that is backed but not 4-byte aligned is invalid. */
+	st = cpu_on(1, (uint64_t)secondary_start + 2);
+	check(st == PSCI_INVALID_ADDRESS,
+	      "smp: CPU_ON with entry start + 2 returned %ld", st);
+	check(affinity(1) == AFF_OFF, "smp: a misaligned CPU_ON started vCPU 1");
+	if (!failures) {
+		printf("smp: CPU_ON refuses non-affinity MPIDR bits (-2) and misaligned entries (-9)\n");
+	}
 	/* vCPU 1 again: CPU_OFF is not the end of a vCPU. */
 	if (!failures && start_all(2, 2) && stop_all(2)) {
 		printf("smp: vCPU 1 started again after CPU_OFF\n");
