@@ -37,40 +37,6 @@ static const unsigned int map_ctr[] = {
 	STRATA_CTR_MAPS_4K, STRATA_CTR_MAPS_2M, STRATA_CTR_MAPS_1G,
 };
 
-/* Map the largest block around @gpa that @ms backs and that is still free. */
-static enum vm_fault_result map_from_memslot(struct vm *vm,
-					     const struct memslot *ms,
-					     gpa_t gpa)
-{
-	unsigned int prot = (ms->flags & MEMSLOT_RO) ?
-			    S2_PROT_R | S2_PROT_X : S2_PROT_RWX;
-	int ret = -EEXIST;
-
-	for (int level = 2; level >= 0; level--) {
-		uint64_t size = S2_LEVEL_SIZE(level);
-		gpa_t base = ALIGN_DOWN(gpa, size);
-		paddr_t pa = ms->pa + (base - ms->gpa);
-
-		if (!s2_level_has_blocks(&vm->s2, level) || base < ms->gpa ||
-		    base + size > ms->gpa + ms->size ||
-		    !IS_ALIGNED(pa, size)) {
-			continue;
-		}
-		ret = s2pt_map(&vm->s2, base, pa, size, prot);
-		if (!ret) {
-			vm->ctr[STRATA_CTR_S2_FAULTS]++;
-			vm->ctr[map_ctr[level]]++;
-			return VM_FAULT_FIXED;
-		}
-		if (ret != -EEXIST) {
-			break;
-		}
-	}
-	vm_fail(vm, "cannot map GPA 0x%llx (%d)", (unsigned long long)gpa,
-		ret);
-	return VM_FAULT_STOPPED;
-}
-
 /* A fault where a translation exists: a write to a protected page. */
 static enum vm_fault_result fault_on_mapped(struct vm *vm,
 					    const struct memslot *ms,
@@ -121,53 +87,106 @@ static int install_mmio_spte(struct vm *vm, gpa_t page)
 	return ret;
 }
 
+/* Whether an MMIO SPTE of generation @gen answers an access @acc now. */
+static bool mmio_spte_hit(const struct vm *vm, uint64_t gen, unsigned int acc)
+{
+	return gen == (vm->memslot_gen & S2_MMIO_GEN_MAX) && !(acc & VM_ACC_X);
+}
+
+static enum vm_fault_result drop_mmio_spte(struct vm *vm, gpa_t gpa)
+{
+	int ret = s2pt_unmap(&vm->s2, ALIGN_DOWN(gpa, PAGE_SIZE), PAGE_SIZE);
+
+	if (ret) {
+		vm_fail(vm, "cannot drop MMIO SPTE at 0x%llx (%d)",
+			(unsigned long long)gpa, ret);
+		return VM_FAULT_STOPPED;
+	}
+	return VM_FAULT_FIXED;
+}
+
+/*
+ * A fault in memory @ms backs, in one walk (s2pt_map_fault()): map the
+ * largest block around @gpa that the memslot backs and that is still free,
+ * or handle the leaf or MMIO SPTE found there.
+ */
+static enum vm_fault_result fault_in_memslot(struct vm *vm,
+					     const struct memslot *ms,
+					     gpa_t gpa, unsigned int acc)
+{
+	unsigned int prot = (ms->flags & MEMSLOT_RO) ?
+			    S2_PROT_R | S2_PROT_X : S2_PROT_RWX;
+	struct s2_fault_result r;
+	int ret;
+
+	for (int tries = 0; tries < 2; tries++) {
+		ret = s2pt_map_fault(&vm->s2, gpa, ms->gpa, ms->gpa + ms->size,
+				     ms->pa, prot, &r);
+		if (!ret) {
+			vm->ctr[STRATA_CTR_S2_FAULTS]++;
+			vm->ctr[map_ctr[r.t.level]]++;
+			return VM_FAULT_FIXED;
+		}
+		if (ret != -EEXIST) {
+			break;
+		}
+		if (r.found == S2_FAULT_LEAF) {
+			return fault_on_mapped(vm, ms, gpa, acc, &r.t);
+		}
+		if (r.found != S2_FAULT_MMIO) {
+			break;
+		}
+		if (mmio_spte_hit(vm, r.gen, acc)) {
+			vm->ctr[STRATA_CTR_MMIO_SPTE_HITS]++;
+			return VM_FAULT_MMIO;
+		}
+		/* Stale generation: forget it and map the address. */
+		if (drop_mmio_spte(vm, gpa) != VM_FAULT_FIXED) {
+			return VM_FAULT_STOPPED;
+		}
+	}
+	vm_fail(vm, "cannot map GPA 0x%llx (%d)", (unsigned long long)gpa,
+		ret);
+	return VM_FAULT_STOPPED;
+}
+
 enum vm_fault_result vm_handle_s2_fault(struct vcpu *v, gpa_t gpa,
 					unsigned int acc)
 {
 	struct vm *vm = v->vm;
-	gpa_t page = ALIGN_DOWN(gpa, PAGE_SIZE);
-	const uint64_t gen_mask = BIT(S2_MMIO_GEN_BITS) - 1;
-	const struct memslot *ms;
-	struct s2_translation t;
+	const struct memslot *ms = vm_find_memslot(vm, gpa);
 	uint64_t gen;
 	int ret;
 
+	if (ms) {
+		return fault_in_memslot(vm, ms, gpa, acc);
+	}
 	if (!s2pt_get_mmio(&vm->s2, gpa, &gen)) {
-		if (gen == (vm->memslot_gen & gen_mask) && !(acc & VM_ACC_X)) {
+		if (mmio_spte_hit(vm, gen, acc)) {
 			vm->ctr[STRATA_CTR_MMIO_SPTE_HITS]++;
 			return VM_FAULT_MMIO;
 		}
 		/* Stale generation: forget it and look the address up. */
-		ret = s2pt_unmap(&vm->s2, page, PAGE_SIZE);
-		if (ret) {
-			vm_fail(vm, "cannot drop MMIO SPTE at 0x%llx (%d)",
-				(unsigned long long)gpa, ret);
+		if (drop_mmio_spte(vm, gpa) != VM_FAULT_FIXED) {
 			return VM_FAULT_STOPPED;
 		}
 	}
-	ms = vm_find_memslot(vm, gpa);
-	if (!ms) {
-		if (acc & VM_ACC_X) {
-			vm_fail(vm, "instruction fetch from GPA 0x%llx, which no memory backs",
-				(unsigned long long)gpa);
-			return VM_FAULT_STOPPED;
-		}
-		ret = install_mmio_spte(vm, page);
-		if (ret && ret != -EEXIST) {
-			/*
-			 * Still emulated, just without the fast path (beyond
-			 * the IPA size, or no page for a table). Not a warning:
-			 * a guest could repeat it at will.
-			 */
-			pr_debug("vm %s: no MMIO SPTE for 0x%llx (%d)\n",
-				 vm->name, (unsigned long long)gpa, ret);
-		}
-		return VM_FAULT_MMIO;
+	if (acc & VM_ACC_X) {
+		vm_fail(vm, "instruction fetch from GPA 0x%llx, which no memory backs",
+			(unsigned long long)gpa);
+		return VM_FAULT_STOPPED;
 	}
-	if (!s2pt_lookup(&vm->s2, gpa, &t)) {
-		return fault_on_mapped(vm, ms, gpa, acc, &t);
+	ret = install_mmio_spte(vm, ALIGN_DOWN(gpa, PAGE_SIZE));
+	if (ret && ret != -EEXIST) {
+		/*
+		 * Still emulated, just without the fast path (beyond the IPA
+		 * size, or no page for a table). Not a warning: a guest could
+		 * repeat it at will.
+		 */
+		pr_debug("vm %s: no MMIO SPTE for 0x%llx (%d)\n", vm->name,
+			 (unsigned long long)gpa, ret);
 	}
-	return map_from_memslot(vm, ms, gpa);
+	return VM_FAULT_MMIO;
 }
 
 int vm_prepare_host_write(struct vm *vm, gpa_t gpa, uint64_t len)
