@@ -37,6 +37,12 @@ int s2_count_reserve_write(struct s2pt *pt, gpa_t gpa, uint64_t size,
 int s2_find_entry(const struct s2pt *pt, gpa_t gpa, s2pte_t *pte,
 		  unsigned int *level);
 
+/*
+ * Add @delta to the child count of the table entry @ctx (a count-only write:
+ * counted in count_writes, seen by the observer, no translation changes).
+ */
+void s2_walk_add_count(struct s2_walk_ctx *ctx, int delta);
+
 /* Table page accounting (alloc/free of pages that are or were tables). */
 void s2_table_account_new(struct s2pt *pt, paddr_t pa);
 void s2_table_free(struct s2pt *pt, paddr_t pa);

@@ -89,8 +89,8 @@ void s2_walk_replace(struct s2_walk_ctx *ctx, s2pte_t new)
 	s2_walk_set(ctx, new);
 }
 
-/* Write a table entry's child count back after its children were walked. */
-static void walk_update_count(struct s2_walk_ctx *ctx, int delta)
+/* Write a table entry's child count back after its children changed. */
+void s2_walk_add_count(struct s2_walk_ctx *ctx, int delta)
 {
 	unsigned int count = arch_s2_table_count(ctx->old) + delta;
 	s2pte_t new = arch_s2_table_set_count(ctx->old, count);
@@ -109,7 +109,7 @@ static int walk_descend(struct walk_data *d, struct s2_walk_ctx *ctx)
 	ret = walk_table(d, child, ctx->level - 1, S2_PTRS_PER_TABLE,
 			 ctx->addr, &delta);
 	if (delta) {
-		walk_update_count(ctx, delta);
+		s2_walk_add_count(ctx, delta);
 	}
 	if (ret) {
 		return ret;

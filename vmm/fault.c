@@ -57,47 +57,103 @@ static enum vm_fault_result view_violation(struct vcpu *v, gpa_t gpa)
 }
 
 /*
- * Map the largest block around @gpa that @ms backs, that is still free and
- * over which the vCPU's view allows one set of permissions.
+ * The window a fault may map in: the slot itself in the default view (no
+ * limits), else the largest block around @gpa inside the slot over which
+ * the view's limits are uniform; a logged slot only the page itself. Its
+ * permissions in *@prot.
  */
-static enum vm_fault_result map_from_memslot(struct vcpu *v, struct s2pt *pt,
+static void fault_window(const struct vm *vm, unsigned int view,
+			 const struct memslot *ms, gpa_t gpa, gpa_t *lo,
+			 gpa_t *hi, unsigned int *prot)
+{
+	*prot = memslot_prot(ms);
+	*lo = ms->gpa;
+	*hi = ms->gpa + ms->size;
+	if (!view && !(ms->flags & MEMSLOT_LOG_DIRTY)) {
+		return;
+	}
+	/* Dirty logging tracks 4 KiB pages: no blocks in a logged slot. */
+	for (int level = (ms->flags & MEMSLOT_LOG_DIRTY) ? 0 : 2; level >= 0;
+	     level--) {
+		uint64_t size = S2_LEVEL_SIZE(level);
+		gpa_t base = ALIGN_DOWN(gpa, size);
+		unsigned int vp;
+
+		if ((level && (base < ms->gpa ||
+			       base + size > ms->gpa + ms->size)) ||
+		    !vm_view_prot(vm, view, base, size, &vp)) {
+			continue;
+		}
+		*lo = MAX(base, ms->gpa);
+		*hi = MIN(base + size, ms->gpa + ms->size);
+		*prot &= vp;
+		return;
+	}
+}
+
+static enum vm_fault_result drop_mmio_spte(struct vm *vm, struct s2pt *pt,
+					   gpa_t gpa)
+{
+	int ret = s2pt_unmap(pt, ALIGN_DOWN(gpa, PAGE_SIZE), PAGE_SIZE);
+
+	if (ret) {
+		vm_fail(vm, "cannot drop MMIO SPTE at 0x%llx (%d)",
+			(unsigned long long)gpa, ret);
+		return VM_FAULT_STOPPED;
+	}
+	vm->ctr[STRATA_CTR_MMIO_SPTE_STALE]++;
+	return VM_FAULT_FIXED;
+}
+
+static enum vm_fault_result fault_on_mapped(struct vcpu *v, struct s2pt *pt,
+					    const struct memslot *ms,
+					    gpa_t gpa, unsigned int acc,
+					    const struct s2_translation *t);
+
+/*
+ * A fault in memory @ms backs, in one walk (s2pt_map_fault()): map the
+ * largest block around @gpa that the memslot backs, that is still free and
+ * over which the vCPU's view allows one set of permissions, or handle the
+ * leaf or stale MMIO SPTE found there.
+ */
+static enum vm_fault_result fault_in_memslot(struct vcpu *v, struct s2pt *pt,
 					     const struct memslot *ms,
 					     gpa_t gpa, unsigned int acc)
 {
 	struct vm *vm = v->vm;
-	unsigned int view = v->roots.cur->role.view;
-	int ret = -EEXIST;
+	struct s2_fault_result r;
+	unsigned int prot;
+	gpa_t lo, hi;
+	int ret;
 
-	/* Dirty logging tracks 4 KiB pages: no blocks in a logged slot. */
-	int top = (ms->flags & MEMSLOT_LOG_DIRTY) ? 0 : 2;
-
-	for (int level = top; level >= 0; level--) {
-		uint64_t size = S2_LEVEL_SIZE(level);
-		gpa_t base = ALIGN_DOWN(gpa, size);
-		paddr_t pa = ms->pa + (base - ms->gpa);
-		unsigned int prot;
-
-		if (!s2_level_has_blocks(pt, level) || base < ms->gpa ||
-		    base + size > ms->gpa + ms->size ||
-		    !IS_ALIGNED(pa, size) ||
-		    !vm_view_prot(vm, view, base, size, &prot)) {
-			continue;
-		}
-		prot &= memslot_prot(ms);
-		if (!prot || (acc & prot) != acc) {
-			return (acc & ~memslot_prot(ms)) ? VM_FAULT_MMIO :
-			       view_violation(v, gpa);
-		}
-		if ((ms->flags & MEMSLOT_LOG_DIRTY) && !(acc & VM_ACC_W)) {
-			prot &= ~S2_PROT_W;	/* the first write is logged */
-		}
-		ret = s2pt_map(pt, base, pa, size, prot);
+	fault_window(vm, v->roots.cur->role.view, ms, gpa, &lo, &hi, &prot);
+	if (!prot || (acc & prot) != acc) {
+		return (acc & ~memslot_prot(ms)) ? VM_FAULT_MMIO :
+		       view_violation(v, gpa);
+	}
+	if ((ms->flags & MEMSLOT_LOG_DIRTY) && !(acc & VM_ACC_W)) {
+		prot &= ~S2_PROT_W;	/* the first write is logged */
+	}
+	for (int tries = 0; tries < 2; tries++) {
+		ret = s2pt_map_fault(pt, gpa, lo, hi, ms->pa + (lo - ms->gpa),
+				     prot, &r);
 		if (!ret) {
 			vm->ctr[STRATA_CTR_S2_FAULTS]++;
-			vm->ctr[map_ctr[level]]++;
+			vm->ctr[map_ctr[r.t.level]]++;
 			return VM_FAULT_FIXED;
 		}
 		if (ret != -EEXIST) {
+			break;
+		}
+		if (r.found == S2_FAULT_LEAF) {
+			return fault_on_mapped(v, pt, ms, gpa, acc, &r.t);
+		}
+		/*
+		 * An MMIO SPTE inside a memslot is stale by construction:
+		 * the slot's arrival moved the generation on.
+		 */
+		if (r.found != S2_FAULT_MMIO ||
+		    drop_mmio_spte(vm, pt, gpa) != VM_FAULT_FIXED) {
 			break;
 		}
 	}
@@ -181,7 +237,6 @@ enum vm_fault_result vm_handle_s2_fault(struct vcpu *v, gpa_t gpa,
 	struct vm *vm = v->vm;
 	gpa_t page = ALIGN_DOWN(gpa, PAGE_SIZE);
 	const struct memslot *ms;
-	struct s2_translation t;
 	struct s2pt *pt;
 	uint64_t gen;
 	int ret;
@@ -192,6 +247,10 @@ enum vm_fault_result vm_handle_s2_fault(struct vcpu *v, gpa_t gpa,
 		return VM_FAULT_STOPPED;
 	}
 	pt = vcpu_s2(v);
+	ms = vm_find_memslot(vm, gpa);
+	if (ms) {
+		return fault_in_memslot(v, pt, ms, gpa, acc);
+	}
 	if (!s2pt_get_mmio(pt, gpa, &gen)) {
 		/* During a memslot update every MMIO SPTE misses. */
 		if (!vm_memslot_update_in_progress(vm) &&
@@ -199,38 +258,27 @@ enum vm_fault_result vm_handle_s2_fault(struct vcpu *v, gpa_t gpa,
 			vm->ctr[STRATA_CTR_MMIO_SPTE_HITS]++;
 			return VM_FAULT_MMIO;
 		}
-		/* Stale generation: forget it and look the address up. */
-		vm->ctr[STRATA_CTR_MMIO_SPTE_STALE]++;
-		ret = s2pt_unmap(pt, page, PAGE_SIZE);
-		if (ret) {
-			vm_fail(vm, "cannot drop MMIO SPTE at 0x%llx (%d)",
-				(unsigned long long)gpa, ret);
+		/* Stale generation: forget it. */
+		if (drop_mmio_spte(vm, pt, gpa) != VM_FAULT_FIXED) {
 			return VM_FAULT_STOPPED;
 		}
 	}
-	ms = vm_find_memslot(vm, gpa);
-	if (!ms) {
-		if (acc & VM_ACC_X) {
-			vm_fail(vm, "instruction fetch from GPA 0x%llx, which no memory backs",
-				(unsigned long long)gpa);
-			return VM_FAULT_STOPPED;
-		}
-		ret = install_mmio_spte(vm, pt, page);
-		if (ret && ret != -EEXIST) {
-			/*
-			 * Still emulated, just without the fast path (beyond
-			 * the IPA size, or no page for a table). Not a warning:
-			 * a guest could repeat it at will.
-			 */
-			pr_debug("vm %s: no MMIO SPTE for 0x%llx (%d)\n",
-				 vm->name, (unsigned long long)gpa, ret);
-		}
-		return VM_FAULT_MMIO;
+	if (acc & VM_ACC_X) {
+		vm_fail(vm, "instruction fetch from GPA 0x%llx, which no memory backs",
+			(unsigned long long)gpa);
+		return VM_FAULT_STOPPED;
 	}
-	if (!s2pt_lookup(pt, gpa, &t)) {
-		return fault_on_mapped(v, pt, ms, gpa, acc, &t);
+	ret = install_mmio_spte(vm, pt, page);
+	if (ret && ret != -EEXIST) {
+		/*
+		 * Still emulated, just without the fast path (beyond the IPA
+		 * size, or no page for a table). Not a warning: a guest could
+		 * repeat it at will.
+		 */
+		pr_debug("vm %s: no MMIO SPTE for 0x%llx (%d)\n", vm->name,
+			 (unsigned long long)gpa, ret);
 	}
-	return map_from_memslot(v, pt, ms, gpa, acc);
+	return VM_FAULT_MMIO;
 }
 
 int vm_prepare_host_write(struct vm *vm, gpa_t gpa, uint64_t len)

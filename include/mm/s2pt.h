@@ -279,6 +279,61 @@ void s2pt_destroy(struct s2pt *pt);
 int s2pt_map(struct s2pt *pt, gpa_t gpa, paddr_t pa, uint64_t size,
 	     unsigned int prot);
 
+/* What s2pt_map_fault() found at, or installed for, the faulting address. */
+enum s2_fault_found {
+	S2_FAULT_INSTALLED,	/* absent: a leaf was installed (return 0) */
+	S2_FAULT_LEAF,		/* a valid leaf covers it (-EEXIST) */
+	S2_FAULT_MMIO,		/* an MMIO SPTE covers it (-EEXIST) */
+	S2_FAULT_SW,		/* other software data covers it (-EEXIST) */
+};
+
+/**
+ * struct s2_fault_result - the answer of s2pt_map_fault().
+ * @found: what the walk ended on (S2_FAULT_*).
+ * @t: S2_FAULT_INSTALLED and S2_FAULT_LEAF: the leaf covering the address,
+ *	as s2pt_lookup() reports it (@t.pa includes the offset in the leaf).
+ * @gen: S2_FAULT_MMIO: the generation the MMIO SPTE holds (low
+ *	S2_MMIO_GEN_BITS bits).
+ * @pte: the raw entry the walk ended on (before the install).
+ * @level: the level of that entry.
+ */
+struct s2_fault_result {
+	enum s2_fault_found found;
+	struct s2_translation t;
+	uint64_t gen;
+	s2pte_t pte;
+	unsigned int level;
+};
+
+/**
+ * s2pt_map_fault() - resolve a stage-2 fault at @gpa in one walk.
+ * @pt: the table.
+ * @gpa: the faulting guest-physical address (any offset).
+ * @lo: start of the memslot containing @gpa (4 KiB aligned).
+ * @hi: its end (exclusive, 4 KiB aligned); @lo <= @gpa < @hi.
+ * @pa_lo: physical address backing @lo (4 KiB aligned).
+ * @prot: S2_PROT_* of the new leaf (non-empty, valid for the format).
+ * @res: filled on 0 and -EEXIST.
+ *
+ * Walks once from the root to the entry the hardware ends on for @gpa (the
+ * first entry that is not a table). If it is a valid leaf, an MMIO SPTE
+ * (s2pt_is_mmio()) or other software data, nothing is written and -EEXIST is
+ * returned with @res->found saying which. If it is absent at level L, the
+ * largest leaf of a level <= L is installed whose block around @gpa lies in
+ * [@lo, @hi), whose output (@pa_lo + block - @lo) is aligned to the block
+ * size and which the format allows at that level; the tables down to that
+ * level are reserved first and linked into the table by one write, after
+ * the subtree below is complete. The result is what s2pt_map() of that one
+ * block gives. No TLB invalidation (absent to valid), no flush plan.
+ * Return: 0 (installed, @res->t is the new leaf); -EEXIST; -EINVAL (bad
+ * alignment, @gpa outside [@lo, @hi), bad @prot); -ERANGE (@gpa beyond
+ * ia_bits, or the slot's output beyond the format's physical address width
+ * or wrapping); -ENOMEM. On any error the table is byte-for-byte unchanged.
+ */
+int s2pt_map_fault(struct s2pt *pt, gpa_t gpa, gpa_t lo, gpa_t hi,
+		   paddr_t pa_lo, unsigned int prot,
+		   struct s2_fault_result *res);
+
 /**
  * s2pt_unmap() - remove every translation in [@gpa, @gpa + @size).
  * @pt: the table.

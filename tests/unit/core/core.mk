@@ -63,3 +63,30 @@ $(HOST_BUILD)/unit/core_seeded_stage2: $(SEEDED_DEPS) arch/arm64/stage2.c \
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DSEEDED_STAGE2 -Iarch/arm64/include \
 		-I$(CORE_REF) -o $@ $(SEEDED_SRCS) $(CORE_GENERIC) \
 		arch/arm64/stage2.c $(HOST_COMMON) $(HOST_LDFLAGS)
+
+# s2pt_map_fault() (mm/s2_fault.c): its own binary per format, judged by
+# that format's reference translator (test_fault.c has its own main).
+FAULT_SRCS := $(CORE_T)/test_fault.c $(CORE_T)/core_util.c \
+	$(CORE_T)/host_hooks.c
+
+UNIT_BINS += $(HOST_BUILD)/unit/fault_ept $(HOST_BUILD)/unit/fault_stage2
+
+$(HOST_BUILD)/unit/fault_ept: $(CORE_DEPS) $(FAULT_SRCS) arch/x86/ept.c \
+		$(wildcard arch/x86/include/arch/ept*.h) $(CORE_REF)/ref_ept.c \
+		$(CORE_REF)/ref_ept.h
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DFAULT_EPT -Iarch/x86/include \
+		-I$(CORE_REF) -o $@ $(FAULT_SRCS) $(CORE_GENERIC) \
+		arch/x86/ept.c $(CORE_REF)/ref_ept.c $(HOST_COMMON) \
+		$(HOST_LDFLAGS)
+
+$(HOST_BUILD)/unit/fault_stage2: $(CORE_DEPS) $(FAULT_SRCS) arch/arm64/stage2.c \
+		$(wildcard arch/arm64/include/arch/stage2*.h) \
+		$(CORE_REF)/ref_stage2.c $(CORE_REF)/ref_stage2.h
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DFAULT_STAGE2 -Iarch/arm64/include \
+		-I$(CORE_REF) -o $@ $(FAULT_SRCS) $(CORE_GENERIC) \
+		arch/arm64/stage2.c $(CORE_REF)/ref_stage2.c \
+		$(HOST_COMMON) $(HOST_LDFLAGS)

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: MIT
+/*
+ * faultbench: the cost of an EPT violation, for `make bench` (tests/bench/
+ * run.py boots it under Bochs with `clock: sync=none`, where the TSC counts
+ * retired instructions, VMX root's included; Strata leaves RDTSC unexited
+ * with a TSC offset of 0).
+ *
+ * 4 KiB faults: one page of a 2 MiB block stays mapped, STRATA_HC_ZAP
+ * removes the other 511 (the block is split once, its table stays), then
+ * one read per page faults each back in as a page. 2 MiB faults: a zap of
+ * 32 whole blocks, then one read per block. The timed window holds only the
+ * reads (the zap is outside it); the same reads of mapped memory, timed the
+ * same way, are the loop's own cost and are subtracted. Prints one line per
+ * kind:
+ *   faultbench: <4K|2M> faults=N loop_tsc=T base_tsc=B insns_per_fault=I
+ * with I = (T - B) / N.
+ */
+#include "guest.h"
+
+#define MiB		(1024UL * 1024)
+#define PAGE		4096UL
+#define SZ_2M		(2 * MiB)
+#define ROUNDS_4K	20		/* 20 x 511 = 10220 faults */
+#define BLOCKS_2M	32
+#define ROUNDS_2M	313		/* 313 x 32 = 10016 faults */
+#define BENCH_LO	(32 * MiB)
+#define BENCH_HI	(32 * MiB + (BLOCKS_2M + 1) * SZ_2M)
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi) : : "memory");
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static uint64_t rd(uint64_t a)
+{
+	return *(volatile uint64_t *)(uintptr_t)a;
+}
+
+/* One read per @stride in [@from, @to): the timed loop, TSC it took. */
+static uint64_t touch(uint64_t from, uint64_t to, uint64_t stride)
+{
+	uint64_t t0, t1, sum = 0;
+
+	t0 = rdtsc();
+	for (uint64_t a = from; a < to; a += stride) {
+		sum += rd(a);
+	}
+	t1 = rdtsc();
+	__asm__ volatile("" : : "r"(sum));
+	return t1 - t0;
+}
+
+static void do_zap(uint64_t gpa, uint64_t len)
+{
+	long st = hypercall(STRATA_HC_ZAP, gpa, len, 0, NULL);
+
+	EXPECT(st == 0, "faultbench: zap(0x%lx, 0x%lx) returned %ld",
+	       (unsigned long)gpa, (unsigned long)len, st);
+}
+
+static void report(const char *kind, unsigned long faults, uint64_t loop,
+		   uint64_t base, unsigned long counted)
+{
+	EXPECT(counted == faults,
+	       "faultbench: %s: %lu stage-2 faults counted, %lu expected",
+	       kind, counted, faults);
+	gprintf("faultbench: %s faults=%lu loop_tsc=%lu base_tsc=%lu insns_per_fault=%lu\n",
+		kind, faults, (unsigned long)loop, (unsigned long)base,
+		(unsigned long)(loop > base ? (loop - base) / faults : 0));
+}
+
+static void bench_4k(void)
+{
+	uint64_t b = BENCH_LO;
+	uint64_t loop = 0, base = 0;
+	unsigned long f0, m0, n = ROUNDS_4K * (SZ_2M / PAGE - 1);
+
+	rd(b);			/* the block, then split by the first zap */
+	f0 = counter(STRATA_CTR_S2_FAULTS);
+	m0 = counter(STRATA_CTR_MAPS_4K);
+	for (unsigned int r = 0; r < ROUNDS_4K; r++) {
+		do_zap(b + PAGE, SZ_2M - PAGE);
+		loop += touch(b + PAGE, b + SZ_2M, PAGE);
+		base += touch(b + PAGE, b + SZ_2M, PAGE);
+	}
+	EXPECT(counter(STRATA_CTR_MAPS_4K) - m0 == n,
+	       "faultbench: 4K: %lu pages mapped, %lu expected",
+	       counter(STRATA_CTR_MAPS_4K) - m0, n);
+	report("4K", n, loop, base, counter(STRATA_CTR_S2_FAULTS) - f0);
+}
+
+static void bench_2m(void)
+{
+	uint64_t from = BENCH_LO + SZ_2M;
+	uint64_t to = from + BLOCKS_2M * SZ_2M;
+	uint64_t loop = 0, base = 0;
+	unsigned long f0, m0, n = ROUNDS_2M * BLOCKS_2M;
+
+	touch(from, to, SZ_2M);
+	f0 = counter(STRATA_CTR_S2_FAULTS);
+	m0 = counter(STRATA_CTR_MAPS_2M);
+	for (unsigned int r = 0; r < ROUNDS_2M; r++) {
+		do_zap(from, to - from);
+		loop += touch(from + 0x800, to, SZ_2M);
+		base += touch(from + 0x800, to, SZ_2M);
+	}
+	EXPECT(counter(STRATA_CTR_MAPS_2M) - m0 == n,
+	       "faultbench: 2M: %lu blocks mapped, %lu expected",
+	       counter(STRATA_CTR_MAPS_2M) - m0, n);
+	report("2M", n, loop, base, counter(STRATA_CTR_S2_FAULTS) - f0);
+}
+
+/* A null hypercall (a counter read) 10^4 times: the exit round trip. */
+static void bench_hypercall(void)
+{
+	uint64_t t0, t1, t2, n = 10000;
+	unsigned long v;
+
+	t0 = rdtsc();
+	for (uint64_t i = 0; i < n; i++) {
+		hypercall(STRATA_HC_COUNTER, STRATA_CTR_EXITS, 0, 0, &v);
+	}
+	t1 = rdtsc();
+	for (uint64_t i = 0; i < n; i++) {
+		__asm__ volatile("" : : "r"(i) : "memory");
+	}
+	t2 = rdtsc();
+	gprintf("faultbench: hypercall calls=%lu loop_tsc=%lu base_tsc=%lu insns_per_call=%lu\n",
+		(unsigned long)n, (unsigned long)(t1 - t0),
+		(unsigned long)(t2 - t1),
+		(unsigned long)((t1 - t0 - (t2 - t1)) / n));
+}
+
+int guest_main(void)
+{
+	EXPECT(boot_info.ram_size >= 128 * MiB,
+	       "faultbench: needs 128 MiB of RAM, has %lu MiB",
+	       (unsigned long)(boot_info.ram_size >> 20));
+	EXPECT(boot_info.area >= BENCH_HI &&
+	       (uintptr_t)__image_end <= BENCH_LO,
+	       "faultbench: Strata's area or the image in the bench range");
+	if (checks_failed) {
+		return checks_result("faultbench");
+	}
+	bench_4k();
+	bench_2m();
+	bench_hypercall();
+	return checks_result("faultbench");
+}
