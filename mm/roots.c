@@ -54,7 +54,7 @@ int s2_mmu_init(struct s2_mmu *mmu, unsigned int ia_bits, unsigned int flags,
 
 	memset(mmu, 0, sizeof(*mmu));
 	if ((flags & ~S2PT_F_MASK) || arch_s2_format_init(&fmt, ia_bits) ||
-	    vmid_base == 0 || vmid_base + S2_MMU_MAX_ROOTS > 0x10000) {
+	    vmid_base == 0) {
 		return -EINVAL;
 	}
 	mmu->ia_bits = ia_bits;
@@ -87,7 +87,7 @@ static struct s2_root *root_alloc(struct s2_mmu *mmu, union s2_role role,
 			continue;
 		}
 		ret = s2pt_init(&r->pt, mmu->ia_bits, mmu->flags,
-				(uint16_t)(mmu->vmid_base + i));
+				mmu->vmid_base);
 		if (ret) {
 			*err = ret;
 			return NULL;
@@ -448,8 +448,7 @@ static void cache_push(struct s2_root_cache *c, struct s2_root *r)
 	c->prev[0] = r;
 }
 
-/* Drop every invalid root the cache holds. */
-static void cache_drop_invalid(struct s2_root_cache *c)
+void s2_root_cache_drop_invalid(struct s2_root_cache *c)
 {
 	if (c->cur && c->cur->role.invalid) {
 		s2_root_put(c->cur);
@@ -470,7 +469,7 @@ int s2_root_cache_load(struct s2_root_cache *c, struct s2_mmu *mmu,
 	struct s2_root *r;
 	int err = 0;
 
-	cache_drop_invalid(c);
+	s2_root_cache_drop_invalid(c);
 	if (c->cur && c->cur->role.word == role.word) {
 		return 0;	/* no switch: not counted */
 	}

@@ -44,12 +44,26 @@ void vm_memslot_end_update(struct vm *vm)
 	}
 }
 
+/*
+ * Every vCPU lets go of invalid roots now, not at its next entry: a vCPU
+ * that does not run for a while must not keep roots in the pool. Strata
+ * runs the VM's vCPUs on this CPU, so none is in the guest meanwhile.
+ */
+void vm_drop_stale_roots(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		arch_vcpu_drop_roots(&vm->vcpus[i]);
+		s2_root_cache_drop_invalid(&vm->vcpus[i].roots);
+	}
+}
+
 unsigned int vm_invalidate_roots(struct vm *vm)
 {
 	unsigned int n = s2_mmu_invalidate_all(&vm->mmu);
 
 	vm->ctr[STRATA_CTR_ROOTS_INVALIDATED] += n;
 	vm->views_gen++;
+	vm_drop_stale_roots(vm);
 	return n;
 }
 
@@ -307,26 +321,31 @@ int vm_memslot_set_flags(struct vm *vm, unsigned int id, unsigned int flags)
 	vm_memslot_begin_update(vm);
 	old = ms->flags;
 	ms->flags = (old & ~keep) | (flags & keep);
-	if ((flags & STRATA_MEMSLOT_EAGER_SPLIT) && (flags & MEMSLOT_LOG_DIRTY) &&
-	    !(old & MEMSLOT_LOG_DIRTY)) {
-		ret = for_each_root(vm, ms, split_pages);
-	}
-	if (!ret && (ms->flags & ~old & keep)) {
+	if (ms->flags & ~old & keep) {
 		/* Read-only or dirty logging: no root may still allow writes. */
 		ret = vm_wrprotect_range(vm, ms->gpa, ms->size);
+	}
+	if (!ret && (flags & STRATA_MEMSLOT_EAGER_SPLIT) &&
+	    (flags & MEMSLOT_LOG_DIRTY) && !(old & MEMSLOT_LOG_DIRTY)) {
+		ret = for_each_root(vm, ms, split_pages);
 	}
 	if (!ret && (old & ~ms->flags & MEMSLOT_LOG_DIRTY)) {
 		ret = end_logging(vm, ms);
 	}
-	vm_memslot_end_update(vm);
-	if (ret == -ENOMEM) {
-		return ret;	/* the tables are as they were */
-	}
 	if (ret) {
-		vm_bug(vm, "memslot %u flags 0x%x: core error %d", id, flags,
-		       ret);
+		/*
+		 * Out of table pages part way (other roots may be done): the
+		 * slot forgets every translation instead, so each later access
+		 * faults and is mapped under the new flags. The flags stand.
+		 */
+		s2_mmu_write_lock(&vm->mmu);
+		if (s2_mmu_unmap_everywhere(&vm->mmu, ms->gpa, ms->size)) {
+			vm_bug(vm, "memslot %u cannot be unmapped", id);
+		}
+		s2_mmu_write_unlock(&vm->mmu);
 	}
-	return ret;
+	vm_memslot_end_update(vm);
+	return ret == -ENOMEM ? 0 : ret;
 }
 
 /* ---- Views ------------------------------------------------------------ */
@@ -415,6 +434,7 @@ int vm_view_destroy(struct vm *vm, unsigned int id)
 	vm->views_gen++;
 	vm->ctr[STRATA_CTR_ROOTS_INVALIDATED] +=
 		s2_mmu_invalidate_view(&vm->mmu, id);
+	vm_drop_stale_roots(vm);
 	return 0;
 }
 

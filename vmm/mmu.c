@@ -28,7 +28,7 @@ void vm_bug(struct vm *vm, const char *fmt, ...)
 int vm_mmu_init(struct vm *vm, unsigned int ia_bits, unsigned int flags)
 {
 	int ret = s2_mmu_init(&vm->mmu, ia_bits, flags,
-			      (uint16_t)(1 + vm->index * S2_MMU_MAX_ROOTS));
+			      (uint16_t)(vm->index + 1));
 
 	vm->mmu_live = !ret;
 	return ret;

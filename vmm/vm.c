@@ -221,6 +221,15 @@ void vm_destroy(struct vm *vm)
 		arch_vm_destroy(vm);
 		vm->arch_live = false;
 	}
+	/* No root is left: the pages of run-time memslots go back too. */
+	for (unsigned int i = 0; i < vm->nr_memslots; i++) {
+		struct memslot *ms = &vm->memslots[i];
+
+		if (ms->size && (ms->flags & MEMSLOT_OWNED)) {
+			palloc_free(ms->pa, ms->size >> PAGE_SHIFT);
+			ms->size = 0;
+		}
+	}
 	if (vm->ram_size && vm->ram_pa) {
 		palloc_free(vm->ram_pa, vm->ram_size >> PAGE_SHIFT);
 		vm->ram_pa = 0;
@@ -317,7 +326,6 @@ int vm_build(struct vm *vm, const struct vm_config *cfg,
 		}
 	}
 	if (ret) {
-		pr_err("vm %s: cannot be built (%d)\n", cfg->name, ret);
 		vm_destroy(vm);
 		return ret;
 	}

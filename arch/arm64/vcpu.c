@@ -181,6 +181,37 @@ static void el1_save(struct arch_el1_regs *r)
 	}
 }
 
+/*
+ * Point VTTBR_EL2 at @v's root. Every root of a VM shares the VM's VMID, and
+ * the TLB tags stage-1 and stage-2 entries by VMID, not by root: entries
+ * cached while the VM ran on another root (another view, or the roots
+ * before an invalidate-all) may not be used with this one, and the guest's
+ * own TLBI from EL1 only ever reaches the current VMID. So a change of root
+ * invalidates the whole VMID, stage 1 included, before the guest runs on
+ * the new one (include/mm/roots.h).
+ */
+static void load_vttbr(struct vcpu *v)
+{
+	struct s2pt *pt = vcpu_s2(v);
+	uint64_t desc = s2pt_root_desc(pt);
+	struct s2_flush_plan all = {
+		.kind = S2_FLUSH_ALL, .walk = true, .start = 0,
+		.end = BIT(pt->fmt.ia_bits), .pages = ~0ULL,
+	};
+
+	write_sysreg(desc, vttbr_el2);
+	if (desc == v->vm->arch.last_vttbr) {
+		return;
+	}
+	if (v->vm->arch.last_vttbr) {
+		arch_s2_flush(pt, &all);
+		pt->counters.flushes++;
+		pt->counters.tlbi_vmid++;
+		pt->counters.tlbi_walk++;
+	}
+	v->vm->arch.last_vttbr = desc;
+}
+
 /* Load @v's state; false (VM stopped) when the CPU refuses a control. */
 static bool vcpu_load(struct vcpu *v)
 {
@@ -194,7 +225,7 @@ static bool vcpu_load(struct vcpu *v)
 	write_sysreg(guest_mdcr(), mdcr_el2);
 	write_sysreg(0, hstr_el2);	/* no AArch32 CP15 traps */
 	write_sysreg(guest_vtcr(v), vtcr_el2);
-	write_sysreg(s2pt_root_desc(vcpu_s2(v)), vttbr_el2);
+	load_vttbr(v);
 	write_sysreg(read_sysreg(midr_el1), vpidr_el2);
 	write_sysreg(v->arch.mpidr | VMPIDR_RES1, vmpidr_el2);
 	/* EL1 reads the counter; its physical timer traps (not emulated). */
@@ -282,14 +313,11 @@ void arch_vcpu_run(struct vcpu *v)
 		enum exit_action act;
 		unsigned int vec;
 
-		/*
-		 * A new root after invalidate-all-roots or a view switch: its
-		 * own VMID, so no TLB maintenance (include/mm/roots.h).
-		 */
+		/* A new root after invalidate-all-roots or a view switch. */
 		if (!vm_vcpu_prepare_entry(v)) {
 			break;
 		}
-		write_sysreg(s2pt_root_desc(vcpu_s2(v)), vttbr_el2);
+		load_vttbr(v);
 		vgic_flush(v);
 		slice_timer_arm(MIN(end, vgic_vtimer_deadline(v)));
 		vec = guest_enter(&v->arch);

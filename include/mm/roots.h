@@ -41,11 +41,23 @@
  * runs again and needs a second lifetime to audit; walking the pool costs
  * one unmap per live root, at most S2_MMU_MAX_ROOTS.
  *
- * VMIDs (arm64) and EPTP contexts (x86). Every root has its own VMID
- * (vmid_base + pool slot), so switching roots never needs a TLB flush: the
- * TLB tags entries by VMID (arm64) or by EPTP (x86), every change to a root
- * was invalidated when it was made, and a root's VMID or root page is reused
- * only after s2pt_destroy() invalidated the whole context.
+ * VMIDs (arm64) and EPTP contexts (x86). Every root of a VM has the VM's
+ * VMID (vmid_base). arm64 tags stage-1 and stage-2 TLB entries by VMID, not
+ * by root, and a guest's TLBI from EL1 reaches only the current VMID, so a
+ * vCPU that moves to another root invalidates the whole VMID, stage 1 too,
+ * before it runs there (arch/arm64/vcpu.c load_vttbr()); a VMID per root
+ * was rejected for that reason: a guest that changes its page tables in one
+ * view would keep stale stage-1 entries under another view's VMID. x86 tags
+ * guest-physical entries by EPTP (EP4TA) and the guest's INVLPG, INVPCID and
+ * MOV CR3 invalidate combined entries for every EP4TA, so loading another
+ * root needs no INVEPT. Every change to a root is invalidated when it is
+ * made, and a root page is reused only after s2pt_destroy() invalidated its
+ * whole context.
+ *
+ * Stale references. Right after an invalidation (invalidate-all, a view
+ * destroyed) the VMM drops every invalid root from every vCPU's root cache
+ * and architecture list (vm_drop_stale_roots()), so invalid roots are freed
+ * at once and a guest cannot fill the pool with roots parked vCPUs hold.
  *
  * Locking. struct s2_mmu_lock is the VM's MMU lock. Strata runs every vCPU
  * on one physical CPU today, so the lock records who holds it and in which
@@ -149,8 +161,8 @@ struct s2_mmu_stats {
  * struct s2_mmu - the roots of one VM.
  * @pool: every root object; a slot is in use from creation to free.
  * @list: valid roots, most recently created first.
- * @ia_bits: @flags: @vmid_base: what s2pt_init() gets for every root;
- *	root in slot i has VMID @vmid_base + i.
+ * @ia_bits: @flags: @vmid_base: what s2pt_init() gets for every root (the
+ *	VM's VMID).
  * @lock: the MMU lock.
  * @retired: counters of roots already freed (s2_mmu_counters() adds the
  *	live ones).
@@ -200,7 +212,7 @@ void s2_mmu_assert_held(const struct s2_mmu *mmu);
 
 /*
  * Set up an MMU without roots. @ia_bits, @flags, @vmid_base as s2pt_init()
- * gets them (VMIDs @vmid_base .. @vmid_base + S2_MMU_MAX_ROOTS - 1).
+ * gets them (@vmid_base: the VM's VMID, the same for every root).
  * Return: 0, or -EINVAL (flags, size or VMID range the core refuses).
  */
 int s2_mmu_init(struct s2_mmu *mmu, unsigned int ia_bits, unsigned int flags,
@@ -297,6 +309,9 @@ int s2_root_cache_load(struct s2_root_cache *c, struct s2_mmu *mmu,
 
 /* Drop every reference the cache holds. */
 void s2_root_cache_clear(struct s2_root_cache *c);
+
+/* Drop the invalid roots the cache holds (the current one included). */
+void s2_root_cache_drop_invalid(struct s2_root_cache *c);
 
 /* True when the cache holds @root (current or previous). */
 bool s2_root_cache_holds(const struct s2_root_cache *c,

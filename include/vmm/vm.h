@@ -349,6 +349,8 @@ int vm_view_destroy(struct vm *vm, unsigned int id);
 bool vm_view_prot(const struct vm *vm, unsigned int id, gpa_t gpa,
 		  uint64_t size, unsigned int *prot);
 
+/* Drop invalid roots from every vCPU's cache and arch lists at once. */
+void vm_drop_stale_roots(struct vm *vm);
 /* Invalidate all roots of @vm (counted); returns how many. */
 unsigned int vm_invalidate_roots(struct vm *vm);
 

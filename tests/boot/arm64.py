@@ -923,9 +923,8 @@ def guest_faults(name, cpu, cpu_max):
     run = run_guests(name, cpu, FAULTS_CFG,
                      ["faults_a", "faults_b", "storm", "reset"])
     c = Check(run)
-    # Every root has its own VMID: VM index * 12 + its pool slot + 1
-    # (include/mm/roots.h, S2_MMU_MAX_ROOTS); the first root is in slot 0.
-    for vm, vmid in (("fa", 1), ("fb", 13)):
+    # Every root of a VM has the VM's VMID, index + 1 (include/mm/roots.h).
+    for vm, vmid in (("fa", 1), ("fb", 2)):
         check_el2_controls(c, vm, vmid, cpu_max)
         c.line(r"^\[%s\] faults: start$" % vm, "vm %s started" % vm)
         c.line(r"^\[%s\] faults: failed mask 0x0{16}$" % vm,

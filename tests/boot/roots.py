@@ -107,12 +107,13 @@ def check_roots(log, arch):
             raise Fail("vCPU 1 never completed a round")
         need(lines, r"^roots: PASS$", "roots: PASS")
     else:
-        if re.search(r"EPTP switching yes", log):
-            m = need(lines, r"^roots: views: 4000 switches by VMFUNC, (\d+) "
-                     r"exits$", "the VMFUNC line")
-        else:
-            need(lines, r"^roots: VMFUNC not offered$",
-                 "the guest seeing no VMFUNC")
+        # Bochs corei7_skylake_x has VM functions: losing them fails.
+        need(log, r"^vmx: VM functions yes \(EPTP switching yes\)",
+             "VMFUNC EPTP switching on the Bochs CPU")
+        m = need(lines, r"^roots: views: 4000 switches by VMFUNC, (\d+) "
+                 r"exits$", "the VMFUNC line")
+        if int(m.group(1)) >= 16:
+            raise Fail("%s exits for 4000 VMFUNC switches" % m.group(1))
         need(lines, r"^roots: RESULT: PASS \(\d+ checks\)$",
              "roots: RESULT: PASS")
     need(log, r"^vm roots: ended: powered off \(status 0\)$",

@@ -519,8 +519,8 @@ def t_bochs_ve_refused(tmp, isos):
     need_line(log, "vmx: EPT-violation #VE no")
     need_line(log, "error: vm wantsve: ve = on, but this CPU has no "
               "EPT-violation #VE")
-    need(log, r"^error: vm wantsve: cannot be built \(-\d+\)$",
-         "build failure of VM wantsve")
+    if re.search(r"cannot be built \(-?\d+\)", log):
+        raise Fail("a raw errno line for VM wantsve")
     if re.search(r"^\[wantsve\]", log, re.M):
         raise Fail("the refused VM ran")
     need(log, r"^\[other\] vmxexits: RESULT: PASS \(\d+ checks\)$",

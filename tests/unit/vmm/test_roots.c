@@ -170,21 +170,51 @@ static void invalidate_all_gives_every_vcpu_a_fresh_root(void)
 	CHECK(maps(&old->pt, 0x5000));
 	CHECK_EQ(hc3(0, STRATA_HC_INVALIDATE_ROOTS, 0, 0, 0, &v), 0);
 	CHECK_EQ(v, 1);
-	/* Off the list and zapped at once; freed when no cache holds it. */
+	/*
+	 * Off the list, zapped, and dropped by both vCPUs' caches at once:
+	 * freed before either runs again.
+	 */
 	CHECK_EQ(s2_mmu_nr_listed(&vm.mmu), 0);
-	CHECK(!maps(&old->pt, 0x5000));
-	CHECK_EQ(old->refcount, 2);
+	CHECK_EQ(s2_mmu_nr_roots(&vm.mmu), 0);
+	CHECK_EQ(vm.mmu.stats.root_frees, 1);
+	CHECK(vcpu(0)->roots.cur == NULL && vcpu(1)->roots.cur == NULL);
 	CHECK(vm_vcpu_prepare_entry(vcpu(0)));
-	CHECK(vcpu(0)->roots.cur != old);
-	CHECK_EQ(old->refcount, 1);
 	CHECK(vm_vcpu_prepare_entry(vcpu(1)));
 	CHECK(vcpu(1)->roots.cur == vcpu(0)->roots.cur);
-	CHECK_EQ(vm.mmu.stats.root_frees, 1);
+	CHECK_EQ(vm.mmu.stats.root_allocs, 2);
 	CHECK(!maps(pt_of(0), 0x5000));
 	CHECK_EQ(vm_handle_s2_fault(vcpu(1), 0x5000, VM_ACC_R), VM_FAULT_FIXED);
 	CHECK(maps(pt_of(0), 0x5000));
 	CHECK_EQ(vm.ctr[STRATA_CTR_ROOTS_INVALIDATED], 1);
 	CHECK_EQ(s2_mmu_audit(&vm.mmu), 0);
+	CHECK_EQ(warn_count, 0);
+	teardown_vm();
+}
+
+/*
+ * Roots parked vCPUs held across invalidations used to fill the pool: a
+ * guest switching views on some vCPUs and invalidating on another must
+ * never run out of roots.
+ */
+static void parked_vcpus_cannot_exhaust_the_root_pool(void)
+{
+	uint64_t id;
+
+	CHECK(setup_vm());
+	for (unsigned int i = 0; i < S2_MAX_VIEWS - 1; i++) {
+		CHECK_EQ(hc3(0, STRATA_HC_VIEW_CREATE, 0, 0, 0, &id), 0);
+	}
+	for (unsigned int round = 0; round < 8; round++) {
+		for (unsigned int w = 0; w < S2_MAX_VIEWS; w++) {
+			unsigned int c = (round + w) % 2;
+
+			vcpu(c)->view = w;
+			CHECK(vm_vcpu_prepare_entry(vcpu(c)));
+		}
+		CHECK(vm_invalidate_roots(&vm) > 0);
+		CHECK(s2_mmu_nr_roots(&vm.mmu) == 0);
+	}
+	CHECK(vm_running(&vm));
 	CHECK_EQ(warn_count, 0);
 	teardown_vm();
 }
@@ -779,6 +809,7 @@ int main(int argc, char **argv)
 	RUN_TEST(get_on_invalid_root_is_refused);
 	RUN_TEST(last_reference_only_drops_on_invalid_root);
 	RUN_TEST(invalidate_all_gives_every_vcpu_a_fresh_root);
+	RUN_TEST(parked_vcpus_cannot_exhaust_the_root_pool);
 	RUN_TEST(zapper_yield_and_memslot_delete_keep_pages_out);
 	RUN_TEST(root_cache_hits_misses_and_evictions);
 	RUN_TEST(root_cache_never_returns_an_invalid_root);

@@ -123,6 +123,7 @@ struct arch_vm {
 	uint64_t dtb_size;
 	uint64_t cntvoff;
 	bool entered;
+	uint64_t last_vttbr;	/* the root this VM last ran on (this CPU) */
 	struct vgic_dist vgic;
 };
 
