@@ -194,16 +194,17 @@ static void load_vttbr(struct vcpu *v)
 {
 	struct s2pt *pt = vcpu_s2(v);
 	uint64_t desc = s2pt_root_desc(pt);
-	struct s2_flush_plan all = {
-		.kind = S2_FLUSH_ALL, .walk = true, .start = 0,
-		.end = BIT(pt->fmt.ia_bits), .pages = ~0ULL,
-	};
 
 	write_sysreg(desc, vttbr_el2);
 	if (desc == v->vm->arch.last_vttbr) {
-		return;
+		return;		/* the common case: nothing to build */
 	}
 	if (v->vm->arch.last_vttbr) {
+		struct s2_flush_plan all = {
+			.kind = S2_FLUSH_ALL, .walk = true, .start = 0,
+			.end = BIT(pt->fmt.ia_bits), .pages = ~0ULL,
+		};
+
 		arch_s2_flush(pt, &all);
 		pt->counters.flushes++;
 		pt->counters.tlbi_vmid++;
