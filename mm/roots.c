@@ -86,8 +86,9 @@ static struct s2_root *root_alloc(struct s2_mmu *mmu, union s2_role role,
 		if (r->in_use) {
 			continue;
 		}
+		/* Slot i tags its TLB entries with VMID vmid_base + i. */
 		ret = s2pt_init(&r->pt, mmu->ia_bits, mmu->flags,
-				mmu->vmid_base);
+				(uint16_t)(mmu->vmid_base + i));
 		if (ret) {
 			*err = ret;
 			return NULL;
@@ -98,6 +99,7 @@ static struct s2_root *root_alloc(struct s2_mmu *mmu, union s2_role role,
 		r->mmu = mmu;
 		r->next = mmu->list;
 		mmu->list = r;
+		mmu->nr_listed++;
 		mmu->stats.root_allocs++;
 		return r;
 	}
@@ -221,6 +223,7 @@ static unsigned int invalidate(struct s2_mmu *mmu, int view)
 		s2_root_get(r);
 		r->role.invalid = 1;
 		*pp = r->next;
+		mmu->nr_listed--;
 		r->next = priv;
 		priv = r;
 		r->refcount--;	/* the list no longer holds it */
@@ -403,6 +406,7 @@ void s2_mmu_destroy(struct s2_mmu *mmu)
 		struct s2_root *r = mmu->list;
 
 		mmu->list = r->next;
+		mmu->nr_listed--;
 		r->next = NULL;
 		r->role.invalid = 1;
 		s2_root_put(r);		/* the list's reference */

@@ -25,10 +25,14 @@ void vm_bug(struct vm *vm, const char *fmt, ...)
 	vm_fail(vm, "internal bug: %s", reason);
 }
 
+/* Every root its own VMID (include/mm/roots.h); arm64 VMIDs are 8 bits. */
+_Static_assert(VM_MAX_VMS * S2_MMU_MAX_ROOTS + 1 <= 256,
+	       "the VMs' roots need more VMIDs than 8 bits give");
+
 int vm_mmu_init(struct vm *vm, unsigned int ia_bits, unsigned int flags)
 {
 	int ret = s2_mmu_init(&vm->mmu, ia_bits, flags,
-			      (uint16_t)(vm->index + 1));
+			      (uint16_t)(vm->index * S2_MMU_MAX_ROOTS + 1));
 
 	vm->mmu_live = !ret;
 	return ret;

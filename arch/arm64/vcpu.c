@@ -182,35 +182,21 @@ static void el1_save(struct arch_el1_regs *r)
 }
 
 /*
- * Point VTTBR_EL2 at @v's root. Every root of a VM shares the VM's VMID, and
- * the TLB tags stage-1 and stage-2 entries by VMID, not by root: entries
- * cached while the VM ran on another root (another view, or the roots
- * before an invalidate-all) may not be used with this one, and the guest's
- * own TLBI from EL1 only ever reaches the current VMID. So a change of root
- * invalidates the whole VMID, stage 1 included, before the guest runs on
- * the new one (include/mm/roots.h).
+ * Point VTTBR_EL2 at @v's root: every root has a VMID of its own, so a
+ * change of root needs no invalidation (include/mm/roots.h). While the VM
+ * has more than one listed root, the guest's TLB maintenance is trapped and
+ * replayed under each root's VMID (arch/arm64/tlbi.c), so that stage-1
+ * entries cached under one root's VMID never outlive the guest's TLBI.
  */
 static void load_vttbr(struct vcpu *v)
 {
-	struct s2pt *pt = vcpu_s2(v);
-	uint64_t desc = s2pt_root_desc(pt);
+	bool ttlb = v->vm->mmu.nr_listed > 1;
 
-	write_sysreg(desc, vttbr_el2);
-	if (desc == v->vm->arch.last_vttbr) {
-		return;		/* the common case: nothing to build */
+	write_sysreg(s2pt_root_desc(vcpu_s2(v)), vttbr_el2);
+	if (ttlb != !!(v->arch.hcr & HCR_EL2_TTLB)) {
+		v->arch.hcr ^= HCR_EL2_TTLB;
+		write_sysreg(v->arch.hcr, hcr_el2);
 	}
-	if (v->vm->arch.last_vttbr) {
-		struct s2_flush_plan all = {
-			.kind = S2_FLUSH_ALL, .walk = true, .start = 0,
-			.end = BIT(pt->fmt.ia_bits), .pages = ~0ULL,
-		};
-
-		arch_s2_flush(pt, &all);
-		pt->counters.flushes++;
-		pt->counters.tlbi_vmid++;
-		pt->counters.tlbi_walk++;
-	}
-	v->vm->arch.last_vttbr = desc;
 }
 
 /* Load @v's state; false (VM stopped) when the CPU refuses a control. */
@@ -222,6 +208,7 @@ static bool vcpu_load(struct vcpu *v)
 	if (!vm_vcpu_prepare_entry(v)) {
 		return false;
 	}
+	v->arch.hcr = hcr;
 	write_sysreg(hcr, hcr_el2);
 	write_sysreg(guest_mdcr(), mdcr_el2);
 	write_sysreg(0, hstr_el2);	/* no AArch32 CP15 traps */
@@ -236,7 +223,7 @@ static bool vcpu_load(struct vcpu *v)
 	fpsimd_load(&v->arch.fp);
 	vgic_load(v);
 	isb();
-	if (read_sysreg(hcr_el2) != hcr) {
+	if ((read_sysreg(hcr_el2) & ~HCR_EL2_TTLB) != hcr) {
 		/* FWB is RES0 without FEAT_S2FWB: the encoding would be wrong. */
 		write_sysreg(HCR_HOST, hcr_el2);
 		isb();

@@ -41,18 +41,33 @@
  * runs again and needs a second lifetime to audit; walking the pool costs
  * one unmap per live root, at most S2_MMU_MAX_ROOTS.
  *
- * VMIDs (arm64) and EPTP contexts (x86). Every root of a VM has the VM's
- * VMID (vmid_base). arm64 tags stage-1 and stage-2 TLB entries by VMID, not
- * by root, and a guest's TLBI from EL1 reaches only the current VMID, so a
- * vCPU that moves to another root invalidates the whole VMID, stage 1 too,
- * before it runs there (arch/arm64/vcpu.c load_vttbr()); a VMID per root
- * was rejected for that reason: a guest that changes its page tables in one
- * view would keep stale stage-1 entries under another view's VMID. x86 tags
- * guest-physical entries by EPTP (EP4TA) and the guest's INVLPG, INVPCID and
- * MOV CR3 invalidate combined entries for every EP4TA, so loading another
- * root needs no INVEPT. Every change to a root is invalidated when it is
- * made, and a root page is reused only after s2pt_destroy() invalidated its
- * whole context.
+ * VMIDs (arm64) and EPTP contexts (x86). Every root has a VMID of its own:
+ * a VM gets S2_MMU_MAX_ROOTS VMIDs (vmid_base = VM index * S2_MMU_MAX_ROOTS
+ * + 1, which fits the 8 VMID bits for VM_MAX_VMS VMs) and pool slot i uses
+ * vmid_base + i. So moving a vCPU to another root (a view switch, a fresh
+ * root after invalidate-all) is a VTTBR write and nothing else. The catch
+ * is stage 1: the TLB tags the guest's stage-1 entries by VMID as well, and
+ * a TLBI the guest executes at EL1 reaches only the current VMID, so a guest
+ * that changes its page tables while it runs in one view would keep stale
+ * stage-1 entries under the VMID of another. While a VM has more than one
+ * listed root (@nr_listed > 1) arm64 therefore traps the guest's TLB
+ * maintenance (HCR_EL2.TTLB) and performs each trapped TLBI under the VMID
+ * of every listed root (arch/arm64/tlbi.c); an invalid root is never
+ * entered again, so it needs none. A VM with one root (every VM without
+ * views) runs with its TLBIs untrapped. A root slot's VMID is clean when the
+ * slot is reused: s2pt_destroy() invalidates the whole VMID of a root that
+ * still maps anything, and every earlier change was invalidated when it was
+ * made (stage 1 included).
+ * Rejected alternatives: one VMID per VM with a whole-VMID invalidation on
+ * every change of root (the first design: it made a view switch by
+ * hypercall cost 5.4 null hypercalls under QEMU, since the invalidation is
+ * the expensive part), and trapping TLBIs always (every guest pays for a
+ * feature few use).
+ * x86 tags guest-physical entries by EPTP (EP4TA) and the guest's INVLPG,
+ * INVPCID and MOV CR3 invalidate combined entries for every EP4TA, so
+ * loading another root needs no INVEPT. Every change to a root is
+ * invalidated when it is made, and a root page is reused only after
+ * s2pt_destroy() invalidated its whole context.
  *
  * Stale references. Right after an invalidation (invalidate-all, a view
  * destroyed) the VMM drops every invalid root from every vCPU's root cache
@@ -161,8 +176,10 @@ struct s2_mmu_stats {
  * struct s2_mmu - the roots of one VM.
  * @pool: every root object; a slot is in use from creation to free.
  * @list: valid roots, most recently created first.
- * @ia_bits: @flags: @vmid_base: what s2pt_init() gets for every root (the
- *	VM's VMID).
+ * @nr_listed: how many roots @list holds (arm64 traps the guest's TLBIs
+ *	while it is more than one).
+ * @ia_bits: @flags: what s2pt_init() gets for every root.
+ * @vmid_base: the VMID of pool slot 0; slot i has @vmid_base + i.
  * @lock: the MMU lock.
  * @retired: counters of roots already freed (s2_mmu_counters() adds the
  *	live ones).
@@ -175,6 +192,7 @@ struct s2_mmu_stats {
 struct s2_mmu {
 	struct s2_root pool[S2_MMU_MAX_ROOTS];
 	struct s2_root *list;
+	unsigned int nr_listed;
 	unsigned int ia_bits;
 	unsigned int flags;
 	uint16_t vmid_base;
@@ -211,8 +229,9 @@ void s2_mmu_assert_held(const struct s2_mmu *mmu);
 /* ---- The VM's roots ----------------------------------------------------- */
 
 /*
- * Set up an MMU without roots. @ia_bits, @flags, @vmid_base as s2pt_init()
- * gets them (@vmid_base: the VM's VMID, the same for every root).
+ * Set up an MMU without roots. @ia_bits, @flags as s2pt_init() gets them;
+ * @vmid_base: the VMID of the first pool slot (slot i: @vmid_base + i; the
+ * caller gives every VM S2_MMU_MAX_ROOTS VMIDs of its own).
  * Return: 0, or -EINVAL (flags, size or VMID range the core refuses).
  */
 int s2_mmu_init(struct s2_mmu *mmu, unsigned int ia_bits, unsigned int flags,

@@ -169,6 +169,7 @@
 #define STRATA_CTR_VIEW_SWITCHES	26	/* VIEW_SWITCH calls served */
 #define STRATA_CTR_VIEW_VIOLATIONS	27	/* accesses a view forbade */
 #define STRATA_CTR_GEN_WRAPS		28	/* MMIO generation wraps */
-#define STRATA_CTR_NR			29
+#define STRATA_CTR_TLBI_REPLAYS	29	/* trapped guest TLBIs x roots */
+#define STRATA_CTR_NR			30
 
 #endif

@@ -147,7 +147,7 @@ enum vm_state {
 struct vm {
 	const struct vm_config *cfg;
 	const char *name;
-	unsigned int index;		/* 0-based slot; VMID = index + 1 */
+	unsigned int index;		/* 0-based slot; VMIDs: vm_mmu_init() */
 	enum vm_state state;
 	char end_reason[96];
 

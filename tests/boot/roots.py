@@ -10,7 +10,9 @@ Bochs corei7_skylake_x, each with three VMs:
            a delete is MMIO), 4000 view switches by hypercall served by the
            root cache without an allocation, a view violation that sends
            the vCPU back to view 0, and the wrap of a shrunk MMIO generation
-           (test build). On arm64 vCPU 1 writes and checks RAM all along.
+           (test build). On arm64 vCPU 1 writes and checks RAM all along,
+           and every TLBI form is untrapped with one root and replayed
+           under both roots' VMIDs with two.
   badrole  corrupts its vCPU's role after the root lookup (test build): the
            entry audit must stop exactly this VM with an internal-bug
            warning before it runs another instruction.
@@ -96,6 +98,13 @@ def check_roots(log, arch):
              "the views line")
     if int(m.group(2)) < 4000:
         raise Fail("only %s root-cache hits for 4000 switches" % m.group(2))
+    if arch == "arm64":
+        # Untrapped with one root; with two, every TLBI replayed under
+        # both roots' VMIDs (arch/arm64/tlbi.c).
+        m = need(lines, r"^roots: TLBIs: (\d+) forms untrapped with one "
+                 r"root, replayed (\d+) times with two$", "the TLBI line")
+        if int(m.group(1)) < 12 or int(m.group(2)) != 2 * int(m.group(1)):
+            raise Fail("TLBI replays: %s forms, %s replays" % m.groups())
     m = need(lines, r"^roots: generation wrap: (\d+) wraps, (\d+) stale "
              r"MMIO SPTEs$", "the generation-wrap line")
     if int(m.group(1)) < 3:

@@ -8,6 +8,8 @@
  *    and every access to a deleted range faults into Strata (MMIO);
  *  - switches between two views thousands of times by HVC, counting the
  *    root-cache hits, and shows what a view violation does;
+ *  - executes every form of TLBI with one root (not trapped) and with two
+ *    (each trapped and replayed under both roots' VMIDs);
  *  - shrinks the MMIO generation (test build) and reaches its wrap, with
  *    the test device still answering through MMIO SPTEs.
  * Then vCPU 1 stops and reports its rounds and errors.
@@ -186,6 +188,92 @@ static void views(void)
 	       2 * SWITCHES, hits);
 }
 
+/* ID_AA64ISAR0_EL1.TLB: 1 FEAT_TLBIOS, 2 and FEAT_TLBIRANGE. */
+static unsigned int isar0_tlb(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mrs %0, id_aa64isar0_el1" : "=r"(v));
+	return (unsigned int)(v >> 56) & 0xf;
+}
+
+#define SYS(crn, crm, op2, x)						\
+	__asm__ volatile("sys #0, " #crn ", " #crm ", #" #op2 ", %0"	\
+			 : : "r"(x) : "memory")
+
+/*
+ * Every op1-0 TLBI the CPU has: VMALLE1, VAE1, ASIDE1, VAAE1, VALE1, VAALE1
+ * for this PE, Inner and (FEAT_TLBIOS) Outer Shareable, and (FEAT_TLBIRANGE)
+ * the RVA* forms. The operands name nothing mapped (the guest runs with its
+ * MMU off); each is still a TLBI the hypervisor must see when it traps them.
+ * Returns how many were executed.
+ */
+static unsigned int all_tlbis(void)
+{
+	unsigned int tlb = isar0_tlb(), n = 0;
+	uint64_t va = 0x12345, rng = 0x12345;	/* range: NUM 0, SCALE 0 */
+
+#define PLAIN(crm)							\
+	do {								\
+		SYS(c8, crm, 0, 0); SYS(c8, crm, 1, va);		\
+		SYS(c8, crm, 2, 1UL << 48); SYS(c8, crm, 3, va);	\
+		SYS(c8, crm, 5, va); SYS(c8, crm, 7, va);		\
+		n += 6;							\
+	} while (0)
+#define RANGE(crm)							\
+	do {								\
+		SYS(c8, crm, 1, rng); SYS(c8, crm, 3, rng);		\
+		SYS(c8, crm, 5, rng); SYS(c8, crm, 7, rng);		\
+		n += 4;							\
+	} while (0)
+	PLAIN(c7);
+	PLAIN(c1);		/* Inner Shareable */
+	if (tlb >= 1) {
+		PLAIN(c3);
+	}
+	if (tlb >= 2) {
+		RANGE(c2);
+		RANGE(c5);
+		RANGE(c6);
+	}
+#undef PLAIN
+#undef RANGE
+	__asm__ volatile("dsb ish; isb" : : : "memory");
+	return n;
+}
+
+static void tlbi_traps(void)
+{
+	uint64_t r0 = counter(STRATA_CTR_TLBI_REPLAYS), d1, d2;
+	unsigned int n;
+	struct hvc_res r;
+
+	n = all_tlbis();
+	d1 = counter(STRATA_CTR_TLBI_REPLAYS) - r0;
+	check(d1 == 0, "roots: %lu TLBIs replayed with one root", d1);
+	r = call(STRATA_HC_VIEW_CREATE, 0, 0, 0);
+	if (!check(r.status == 0, "roots: VIEW_CREATE returned %ld",
+		   r.status)) {
+		return;
+	}
+	/* The view's root exists once a vCPU ran in it. */
+	call(STRATA_HC_VIEW_SWITCH, r.value, 0, 0);
+	r0 = counter(STRATA_CTR_TLBI_REPLAYS);
+	all_tlbis();
+	d2 = counter(STRATA_CTR_TLBI_REPLAYS) - r0;
+	check(d2 == 2UL * n, "roots: %u TLBIs with two roots replayed %lu times",
+	      n, d2);
+	call(STRATA_HC_VIEW_SWITCH, 0, 0, 0);
+	check(call(STRATA_HC_VIEW_DESTROY, r.value, 0, 0).status == 0,
+	      "roots: VIEW_DESTROY failed");
+	r0 = counter(STRATA_CTR_TLBI_REPLAYS);
+	all_tlbis();
+	d1 += counter(STRATA_CTR_TLBI_REPLAYS) - r0;
+	check(d1 == 0, "roots: TLBIs replayed after the view was destroyed");
+	printf("roots: TLBIs: %u forms untrapped with one root, replayed %lu times with two\n",
+	       n, d2);
+}
+
 static void generation_wrap(void)
 {
 	uint64_t wraps0 = counter(STRATA_CTR_GEN_WRAPS), bad = 0;
@@ -235,6 +323,7 @@ int guest_main(void *dtb)
 	invalidate_all();
 	memslot_churn();
 	views();
+	tlbi_traps();
 	generation_wrap();
 	stop = 1;
 	while (hvc(PSCI_AFFINITY_INFO, 1, 0, 0).status == 0) {

@@ -497,8 +497,9 @@ static void build_loads_kernel_initrd_and_sets_up_vcpus(void)
 	fake_vm_destroys = fake_vcpu_destroys = 0;
 	CHECK_EQ(vm_build(&vm, &bc, &b, 2), 0);
 	CHECK_EQ(vm.state, VM_RUNNING);
-	/* VM index 2: VMID 3 for every one of its roots. */
-	CHECK_EQ(vm.mmu.vmid_base, 3);
+	/* VM index 2: VMIDs 25..36, one per root slot. */
+	CHECK_EQ(vm.mmu.vmid_base, 2 * S2_MMU_MAX_ROOTS + 1);
+	CHECK_EQ(vm.mmu.pool[0].pt.vmid, 2 * S2_MMU_MAX_ROOTS + 1);
 	CHECK_EQ(vm.nr_vcpus, 2);
 	CHECK_EQ(vm.vcpus[0].state, VCPU_RUNNABLE);
 	CHECK_EQ(vm.vcpus[1].state, VCPU_OFF);

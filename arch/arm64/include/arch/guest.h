@@ -127,6 +127,13 @@ enum exit_action arm64_handle_exit(struct vcpu *v, unsigned int vec);
 /* A trapped read of a feature ID register: answered and stepped over. */
 bool arm64_emulate_id_reg(struct vcpu *v);
 
+/*
+ * A TLBI trapped by HCR_EL2.TTLB: replayed under every listed root's VMID
+ * (arch/arm64/tlbi.c). False when the ESR names no TLB maintenance
+ * instruction.
+ */
+bool arm64_emulate_tlbi(struct vcpu *v);
+
 /* ---- inject.c ---- */
 
 /* Undefined Instruction at the guest's current PC. */

@@ -38,6 +38,7 @@
 #define HCR_EL2_TWE		(1 << 14)
 #define HCR_EL2_TID3		(1 << 18)
 #define HCR_EL2_TSC		(1 << 19)
+#define HCR_EL2_TTLB		(1 << 25)
 #define HCR_EL2_RW		0x80000000
 #define HCR_EL2_E2H		0x400000000
 #define HCR_EL2_APK		0x10000000000

@@ -77,6 +77,7 @@ struct arch_el1_regs {
  * @inject_pc: where the last injected exception sent the guest (to spot a
  *	vector that itself faults).
  * @nested_injects: injections in a row at @inject_pc.
+ * @hcr: the HCR_EL2 it runs with (TTLB follows its VM's root count).
  * @vgic: its redistributor and list registers (arch/vgic.h).
  */
 struct arch_vcpu {
@@ -91,6 +92,7 @@ struct arch_vcpu {
 	uint64_t mpidr;
 	uint64_t inject_pc;
 	unsigned int nested_injects;
+	uint64_t hcr;
 	struct vgic_cpu vgic;
 };
 
@@ -123,7 +125,6 @@ struct arch_vm {
 	uint64_t dtb_size;
 	uint64_t cntvoff;
 	bool entered;
-	uint64_t last_vttbr;	/* the root this VM last ran on (this CPU) */
 	struct vgic_dist vgic;
 };
 
