@@ -213,6 +213,7 @@ el2_mmu_enable:
 	msr	ttbr0_el2, x0
 	isb
 	tlbi	alle2
+	tlbi	alle1		/* what firmware left for EL1&0: VMIDs start clean */
 	dsb	nsh
 	ic	iallu
 	dsb	nsh
