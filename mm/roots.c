@@ -302,7 +302,8 @@ bool s2_mmu_pa_unmapped(const struct s2_mmu *mmu, paddr_t pa, uint64_t size)
 {
 	struct pa_probe p = { .pa = pa, .end = pa + size };
 	struct s2_walker w = {
-		.cb = pa_probe_walker, .arg = &p, .flags = S2_WALK_LEAF,
+		.cb = pa_probe_walker, .arg = &p,
+		.flags = S2_WALK_LEAF | S2_WALK_PRESENT,
 	};
 
 	for (unsigned int i = 0; i < S2_MMU_MAX_ROOTS; i++) {

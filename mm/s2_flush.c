@@ -205,6 +205,11 @@ void s2_free_subtree(struct s2pt *pt, paddr_t table, unsigned int level,
 {
 	s2pte_t *t = s2_table_va(table);
 
+	if (level == 0 && !cmo) {
+		/* Pages only, nothing to clean: no entry needs reading. */
+		s2_table_free(pt, table);
+		return;
+	}
 	for (unsigned int i = 0; i < S2_PTRS_PER_TABLE; i++) {
 		s2pte_t pte = t[i];
 		enum s2_pte_kind k = s2_kind(pte, level);

@@ -48,7 +48,8 @@ int s2pt_protect(struct s2pt *pt, gpa_t gpa, uint64_t size,
 {
 	struct protect_data d = { .gpa = gpa, .prot = prot };
 	struct s2_walker w = {
-		.cb = protect_walker, .arg = &d, .flags = S2_WALK_LEAF,
+		.cb = protect_walker, .arg = &d,
+		.flags = S2_WALK_LEAF | S2_WALK_PRESENT,
 	};
 	int ret;
 

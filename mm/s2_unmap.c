@@ -98,7 +98,8 @@ int s2pt_unmap(struct s2pt *pt, gpa_t gpa, uint64_t size)
 	struct s2_walker w = {
 		.cb = unmap_walker,
 		.arg = &u,
-		.flags = S2_WALK_LEAF | S2_WALK_TABLE_PRE | S2_WALK_TABLE_POST,
+		.flags = S2_WALK_LEAF | S2_WALK_TABLE_PRE | S2_WALK_TABLE_POST |
+			 S2_WALK_PRESENT,
 	};
 	int ret;
 

@@ -15,7 +15,8 @@ struct walk_data {
 };
 
 static int walk_table(struct walk_data *d, s2pte_t *table, unsigned int level,
-		      unsigned int nr, gpa_t base, int *delta);
+		      unsigned int nr, gpa_t base, unsigned int present,
+		      int *delta);
 
 /*
  * Every write of an entry goes through here: one release store (a table's
@@ -107,7 +108,7 @@ static int walk_descend(struct walk_data *d, struct s2_walk_ctx *ctx)
 	int ret;
 
 	ret = walk_table(d, child, ctx->level - 1, S2_PTRS_PER_TABLE,
-			 ctx->addr, &delta);
+			 ctx->addr, arch_s2_table_count(ctx->old), &delta);
 	if (delta) {
 		s2_walk_add_count(ctx, delta);
 	}
@@ -141,32 +142,58 @@ static int walk_entry(struct walk_data *d, struct s2_walk_ctx *ctx)
 	return walk_descend(d, ctx);
 }
 
+/*
+ * @present: how many entries of @table are not absent (its count), used by
+ * S2_WALK_PRESENT walkers to skip absent entries and stop early. Entries
+ * before the walk's start are not visited, so the count is only a bound
+ * for a table the walk enters in the middle: the early stop then never
+ * triggers before the table's last non-absent entry.
+ */
 static int walk_table(struct walk_data *d, s2pte_t *table, unsigned int level,
-		      unsigned int nr, gpa_t base, int *delta)
+		      unsigned int nr, gpa_t base, unsigned int present,
+		      int *delta)
 {
 	uint64_t size = S2_LEVEL_SIZE(level);
 	gpa_t from = MAX(d->start, base);
 	unsigned int i = (unsigned int)((from - base) >> S2_LEVEL_SHIFT(level));
+	bool skip = d->w->flags & S2_WALK_PRESENT;
+	s2pte_t absent = arch_s2_pte_absent(d->pt);
 	int ret;
 
+	if (skip && i) {
+		/* Entries before @i count too: only a full scan may stop. */
+		present = nr;
+	}
 	for (; i < nr; i++) {
-		struct s2_walk_ctx ctx = {
+		s2pte_t old = __atomic_load_n(&table[i], __ATOMIC_RELAXED);
+		struct s2_walk_ctx ctx;
+
+		if (skip && old == absent) {
+			if (base + i * size >= d->end) {
+				break;
+			}
+			continue;
+		}
+		ctx = (struct s2_walk_ctx){
 			.pt = d->pt,
 			.ptep = &table[i],
-			.old = __atomic_load_n(&table[i], __ATOMIC_RELAXED),
+			.old = old,
 			.addr = base + i * size,
 			.end = d->end,
 			.level = level,
 			.arg = d->w->arg,
 			.delta = delta,
 		};
-
 		if (ctx.addr >= d->end) {
 			break;
 		}
 		ret = walk_entry(d, &ctx);
 		if (ret) {
 			return ret;
+		}
+		if (skip && s2_kind(old, level) != S2_PTE_ABSENT &&
+		    --present == 0) {
+			break;
 		}
 	}
 	return 0;
@@ -192,7 +219,7 @@ int s2pt_walk(struct s2pt *pt, gpa_t addr, uint64_t size,
 		d.end = limit;
 	}
 	ret = walk_table(&d, s2_table_va(pt->root), s2_root_level(pt),
-			 pt->fmt.root_entries, 0, &delta);
+			 pt->fmt.root_entries, 0, pt->root_count, &delta);
 	pt->root_count += delta;
 	return ret;
 }

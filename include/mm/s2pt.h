@@ -584,6 +584,14 @@ enum s2_walk_visit {
 	S2_WALK_TABLE_POST = BIT(2),	/* tables after their children */
 };
 
+/*
+ * Not a visit, a walker flag: absent entries are of no interest to this
+ * walker. The walker skips them without a callback and leaves a table once
+ * it has seen as many non-absent entries as the table's count says, so a
+ * walk of a sparse range costs what is mapped, not the range's size.
+ */
+#define S2_WALK_PRESENT		BIT(3)
+
 /**
  * struct s2_walk_ctx - what a walker callback sees.
  * @pt: the table.
