@@ -7,6 +7,7 @@
  * SPTEs") so that later ones are recognised from the table entry alone, as
  * long as its memslot generation is current.
  */
+#include <core/arch.h>
 #include <lib/bug.h>
 #include <lib/errno.h>
 #include <lib/printk.h>
@@ -264,6 +265,9 @@ enum vm_fault_result vm_handle_s2_fault(struct vcpu *v, gpa_t gpa,
 		}
 	}
 	if (acc & VM_ACC_X) {
+		if (arch_unbacked_fetch_aborts) {
+			return VM_FAULT_MMIO;	/* the arch injects the abort */
+		}
 		vm_fail(vm, "instruction fetch from GPA 0x%llx, which no memory backs",
 			(unsigned long long)gpa);
 		return VM_FAULT_STOPPED;

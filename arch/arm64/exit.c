@@ -172,7 +172,8 @@ static enum exit_action handle_sync(struct vcpu *v)
 			(unsigned long long)a->pc);
 		return EXIT_YIELD;
 	case ESR_EC_SYS64:
-		if (arm64_emulate_id_reg(v) || arm64_emulate_tlbi(v)) {
+		if (arm64_emulate_id_reg(v) || arm64_emulate_tlbi(v) ||
+		    arm64_emulate_ptimer(v)) {
 			return EXIT_RESUME;
 		}
 		if (vgic_is_sgi_reg(a->esr)) {

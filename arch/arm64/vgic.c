@@ -111,13 +111,17 @@ static bool vtimer_level(void)
 uint64_t vgic_vtimer_deadline(struct vcpu *v)
 {
 	uint64_t ctl = read_sysreg(cntv_ctl_el0);
+	uint64_t pt = ~0ULL;
 
+	if (v->arch.vgic.enabled & BIT(VGIC_INTID_PTIMER)) {
+		pt = ptimer_deadline(v);
+	}
 	if (!(v->arch.vgic.enabled & BIT(VGIC_INTID_VTIMER)) ||
 	    (ctl & (CNT_CTL_ENABLE | CNT_CTL_IMASK | CNT_CTL_ISTATUS)) !=
 	    CNT_CTL_ENABLE) {
-		return ~0ULL;
+		return pt;
 	}
-	return read_sysreg(cntv_cval_el0) + v->vm->arch.cntvoff;
+	return MIN(pt, read_sysreg(cntv_cval_el0) + v->vm->arch.cntvoff);
 }
 
 static bool group_enabled(const struct vm *vm, bool group1)
@@ -151,6 +155,27 @@ static bool in_lr(unsigned int intid)
 	return false;
 }
 
+/*
+ * A timer line that dropped while its interrupt was listed but not yet
+ * acknowledged: the level is gone, so is the pending state (an active one
+ * stays for the guest to end).
+ */
+static void lr_retire_timer(struct vgic_cpu *c, unsigned int intid)
+{
+	if (!(c->timers_listed & BIT(intid))) {
+		return;		/* the common case: no LR to look at */
+	}
+	c->timers_listed &= ~(uint32_t)BIT(intid);
+	for (unsigned int i = 0; i < nr_lrs(); i++) {
+		uint64_t lr = lr_read(i);
+
+		if ((lr & LR_VINTID_MASK) == intid &&
+		    (lr & LR_STATE_MASK) == LR_PENDING) {
+			lr_write(i, 0);
+		}
+	}
+}
+
 void vgic_flush(struct vcpu *v)
 {
 	struct vgic_cpu *c = &v->arch.vgic;
@@ -158,10 +183,17 @@ void vgic_flush(struct vcpu *v)
 
 	if (vtimer_level()) {
 		want |= BIT(VGIC_INTID_VTIMER);
+	} else {
+		lr_retire_timer(c, VGIC_INTID_VTIMER);
+	}
+	if (ptimer_level(v)) {
+		want |= BIT(VGIC_INTID_PTIMER);
+	} else {
+		lr_retire_timer(c, VGIC_INTID_PTIMER);
 	}
 	want &= c->enabled;
 	if (c->sleep) {
-		want = 0;
+		want = 0;	/* asleep: everything stays pending */
 	}
 	for (unsigned int intid = 0; want; intid++, want >>= 1) {
 		bool g1 = c->group & BIT(intid);
@@ -171,6 +203,9 @@ void vgic_flush(struct vcpu *v)
 		}
 		if (!lr_add(intid, g1, c->prio[intid])) {
 			break;	/* the rest waits for a free list register */
+		}
+		if (intid == VGIC_INTID_VTIMER || intid == VGIC_INTID_PTIMER) {
+			c->timers_listed |= (uint32_t)BIT(intid);
 		}
 		c->pending &= ~(uint32_t)BIT(intid);
 	}
@@ -301,7 +336,41 @@ static void gicd_write32(struct vm *vm, uint64_t off, uint32_t val)
 
 /* ---- redistributors -------------------------------------------------- */
 
-static uint32_t gicr_read32(struct vm *vm, unsigned int idx, uint64_t off)
+/*
+ * GICR_ISPENDR0/ICPENDR0 of vCPU @t as vCPU @self reads it: what waits to
+ * be listed, what sits pending in a list register (live for @self, saved
+ * for the others), and the levels of the timer lines (level-sensitive:
+ * pending while asserted).
+ */
+static uint32_t ppi_pending(const struct vcpu *self, const struct vcpu *t)
+{
+	const struct vgic_cpu *c = &t->arch.vgic;
+	uint32_t p = c->pending;
+
+	for (unsigned int i = 0; i < nr_lrs(); i++) {
+		uint64_t lr = t == self ? lr_read(i) : c->lr[i];
+		uint64_t id = lr & LR_VINTID_MASK;
+
+		if ((lr & LR_PENDING) && id < 32) {
+			p |= (uint32_t)BIT(id);
+		}
+	}
+	/* The timers are level-sensitive: pending exactly while asserted. */
+	p &= ~(uint32_t)(BIT(VGIC_INTID_VTIMER) | BIT(VGIC_INTID_PTIMER));
+	if (t == self ? vtimer_level() :
+	    (t->arch.el1.cntv_ctl & (CNT_CTL_ENABLE | CNT_CTL_IMASK |
+				     CNT_CTL_ISTATUS)) ==
+	    (CNT_CTL_ENABLE | CNT_CTL_ISTATUS)) {
+		p |= BIT(VGIC_INTID_VTIMER);
+	}
+	if (ptimer_level(t)) {
+		p |= BIT(VGIC_INTID_PTIMER);
+	}
+	return p;
+}
+
+static uint32_t gicr_read32(const struct vcpu *self, struct vm *vm,
+			    unsigned int idx, uint64_t off)
 {
 	struct vgic_cpu *c = &vm->vcpus[idx].arch.vgic;
 	unsigned int nr = vm->nr_vcpus;
@@ -324,7 +393,7 @@ static uint32_t gicr_read32(struct vm *vm, unsigned int idx, uint64_t off)
 		return c->enabled;
 	case GICR_SGI_BASE + GICR_ISPENDR0:
 	case GICR_SGI_BASE + GICR_ICPENDR0:
-		return c->pending;
+		return ppi_pending(self, &vm->vcpus[idx]);
 	case GICR_SGI_BASE + GICR_ICFGR0:
 		return 0xaaaaaaaa;	/* SGIs are edge-triggered */
 	case GICR_SGI_BASE + GICR_ICFGR1:
@@ -383,7 +452,8 @@ static bool is_prio(uint64_t off, bool redist)
 	return off >= base && off < base + 64;
 }
 
-static uint32_t reg_read32(struct io_device *d, uint64_t off)
+static uint32_t reg_read32(const struct vcpu *v, struct io_device *d,
+			   uint64_t off)
 {
 	struct vm *vm = d->priv;
 	unsigned int idx = (unsigned int)(off / VGIC_GICR_FRAME);
@@ -392,7 +462,7 @@ static uint32_t reg_read32(struct io_device *d, uint64_t off)
 		return gicd_read32(vm, off);
 	}
 	return idx < vm->nr_vcpus ?
-	       gicr_read32(vm, idx, off % VGIC_GICR_FRAME) : 0;
+	       gicr_read32(v, vm, idx, off % VGIC_GICR_FRAME) : 0;
 }
 
 static void reg_write32(struct io_device *d, uint64_t off, uint32_t val)
@@ -412,15 +482,14 @@ static int vgic_read(struct vcpu *v, struct io_device *d, uint64_t off,
 {
 	uint64_t word = off & ~3ULL;
 
-	(void)v;
 	if (off & (size - 1)) {
 		return -1;	/* misaligned: refused */
 	}
 	if (size == 8) {
-		*val = reg_read32(d, off) |
-		       (uint64_t)reg_read32(d, off + 4) << 32;
+		*val = reg_read32(v, d, off) |
+		       (uint64_t)reg_read32(v, d, off + 4) << 32;
 	} else {
-		*val = reg_read32(d, word) >> (8 * (off & 3));
+		*val = reg_read32(v, d, word) >> (8 * (off & 3));
 	}
 	return 0;
 }
@@ -444,7 +513,7 @@ static int vgic_write(struct vcpu *v, struct io_device *d, uint64_t off,
 		reg_write32(d, off, (uint32_t)val);
 	} else if (is_prio(roff, redist)) {
 		/* Byte/halfword writes exist only for the priority bytes. */
-		old = reg_read32(d, word);
+		old = reg_read32(v, d, word);
 		mask = (uint32_t)((BIT(size * 8) - 1) << (8 * (off & 3)));
 		reg_write32(d, word, (old & ~mask) |
 			    ((uint32_t)(val << (8 * (off & 3))) & mask));
@@ -484,5 +553,10 @@ void vgic_vcpu_init(struct vcpu *v)
 	struct vgic_cpu *c = &v->arch.vgic;
 
 	memset(c, 0, sizeof(*c));
-	c->sleep = true;	/* GICR_WAKER resets with ProcessorSleep */
+	/*
+	 * Awake, as firmware (TF-A) leaves a real machine's redistributors
+	 * before the OS runs and as KVM presents them: a guest that never
+	 * writes GICR_WAKER still gets its interrupts.
+	 */
+	c->sleep = false;
 }

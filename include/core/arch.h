@@ -17,6 +17,13 @@ extern const uint16_t arch_elf_machine;
 extern const gpa_t arch_guest_ram_base;
 /* Guest-physical address bits of a VM's second-stage table. */
 extern const unsigned int arch_guest_ia_bits;
+/*
+ * An instruction fetch from a guest-physical address nothing backs: true
+ * when the architecture's VM takes an abort there (arm64: a synchronous
+ * external abort, as KVM injects), false when the VM is stopped (x86: the
+ * fetch would otherwise be emulated as MMIO).
+ */
+extern const bool arch_unbacked_fetch_aborts;
 
 /* Print the CPU's virtualization features, one line each. */
 void arch_report_virt_features(void);

@@ -318,8 +318,7 @@ __asm__(".section .text.start, \"ax\"\n"
 	"	ldp x14, x15, [sp, #112]\n	ldp x16, x17, [sp, #128]\n"
 	"	ldp x18, x29, [sp, #144]\n	ldr x30, [sp, #160]\n"
 	"	ldp x0, x1, [sp], #176\n	eret\n"
-	".balign 4096\nbad_vectors:\n"
-	".rept 512\n	mrs x0, cntp_ctl_el0\n.endr\n"
+
 	/* run_junk(base, sp): one instruction at junk_slot, at EL1t. */
 	".global run_junk\nrun_junk:\n"
 	"	stp x29, x30, [sp, #-96]!\n	stp x19, x20, [sp, #16]\n"
@@ -339,7 +338,7 @@ __asm__(".section .text.start, \"ax\"\n"
 	".bss\n.balign 16\n.space 8192\nstack_top:\n"
 	".space 4096\nsec_stack_top:\n.text\n");
 
-extern char secondary[], bad_vectors[], junk_slot[];
+extern char secondary[], junk_slot[];
 void run_junk(uint64_t base, uint64_t sp);
 static volatile uint64_t exc_esr, exc_far, exc_elr, exc_count, sec_ctx;
 static volatile uint64_t wp_page[512] __attribute__((aligned(4096)));
@@ -394,7 +393,7 @@ static uint64_t counter(unsigned int id)
 }
 
 static volatile uint64_t irq_count, irq_id, irq_late_max, sgi_count;
-static volatile uint64_t spurious, sec_ready;
+static volatile uint64_t spurious, sec_ready, ptimer_irqs, iabt_resume;
 
 /* IRQs: acknowledge, note, quiet the timer, end. */
 static void irq_c(void)
@@ -409,6 +408,9 @@ static void irq_c(void)
 		}
 		__asm__ volatile("msr cntv_ctl_el0, xzr\nisb");
 		irq_count++;
+	} else if (id == 30) {
+		__asm__ volatile("msr cntp_ctl_el0, xzr\nisb");
+		ptimer_irqs++;
 	} else if (id < 16) {
 		sgi_count++;
 	} else if (id >= 1020) {
@@ -432,6 +434,11 @@ void exc_c(uint64_t kind)
 	exc_far = sysreg(far_el1);
 	exc_elr = elr;
 	exc_count++;
+	if ((exc_esr >> 26) == 0x21 && iabt_resume) {
+		/* A prefetch abort the test asked for: back to its caller. */
+		elr = iabt_resume - 4;
+		iabt_resume = 0;
+	}
 	__asm__ volatile("msr elr_el1, %0" : : "r"(elr + 4));
 }
 
@@ -509,14 +516,16 @@ static void check_injected(void)
 	check(1, exc_count == n + 2 && (exc_esr >> 26) == 0x25 &&
 	      (exc_esr & (1 << 6)) && exc_far == TESTDEV + 16,
 	      "stp on MMIO: no external abort with WnR");
-	__asm__ volatile("mrs %0, cntp_ctl_el0" : "=r"(a));
-	check(2, exc_count == n + 3 && (exc_esr >> 26) == 0,
-	      "CNTP_CTL_EL0: no undefined instruction");
+	/* The EL1 physical timer is emulated: a read, no exception. */
+	a = ~0UL;
+	__asm__ volatile("mrs %0, cntp_ctl_el0" : "+r"(a));
+	check(2, exc_count == n + 2 && (a & ~7UL) == 0,
+	      "CNTP_CTL_EL0: not emulated");
 	__asm__ volatile("ldr %0, [%1]" : "=r"(a) : "r"(1UL << 41)
 			 : "memory");
-	check(3, exc_count == n + 4 && (exc_esr >> 26) == 0x25 &&
+	check(3, exc_count == n + 3 && (exc_esr >> 26) == 0x25 &&
 	      exc_far == 1UL << 41, "beyond the IPA space: no abort");
-	check(4, counter(CTR_INJECTED) - inj == 4, "INJECTED counter");
+	check(4, counter(CTR_INJECTED) - inj == 3, "INJECTED counter");
 }
 
 /* Feature ID registers: SVE and SME are hidden (their state is not
@@ -784,6 +793,94 @@ static void check_timer(void)
 	puts("\n");
 }
 
+/*
+ * The machine as firmware and KVM leave it (MODE 10): redistributors
+ * awake without a GICR_WAKER write, timer levels in GICR_ISPENDR0, the EL1
+ * physical timer and its PPI 30, and a prefetch abort for a fetch from an
+ * address nothing backs.
+ */
+#define UNBACKED_IPA	0x20000000UL	/* below RAM, no device */
+
+static void check_machine(void)
+{
+	uint64_t rd = GICR(0), sgi = rd + 0x10000, freq = sysreg(cntfrq_el0);
+	uint64_t end, v, n;
+
+	check(20, REG32(rd + 0x14) == 0, "GICR_WAKER not awake at start");
+	REG32(GICD) = 2;				/* EnableGrp1 */
+	REG32(sgi + 0x80) = ~0U;			/* group 1 */
+	*(volatile uint8_t *)(sgi + 0x400 + 27) = 0xa0;
+	*(volatile uint8_t *)(sgi + 0x400 + 30) = 0xa0;
+	REG32(sgi + 0x100) = (1U << 27) | (1U << 30);	/* enable */
+	__asm__ volatile("mrs x0, s3_0_c12_c12_5\norr x0, x0, #1\n"
+			 "msr s3_0_c12_c12_5, x0\nisb\n"	/* SRE */
+			 "mov x0, #0xff\nmsr s3_0_c4_c6_0, x0\n"	/* PMR */
+			 "mov x0, #1\nmsr s3_0_c12_c12_7, x0\nisb"	/* IGRPEN1 */
+			 : : : "x0");
+	/* The virtual timer's interrupt with the redistributor untouched. */
+	timer_round(2000, 1);
+	check(20, irq_count == 1 && irq_id == 27,
+	      "no timer interrupt without a GICR_WAKER write");
+	/* Its level shows in ISPENDR0 while asserted, and goes with it. */
+	__asm__ volatile("msr cntv_tval_el0, xzr\nmov x0, #1\n"
+			 "msr cntv_ctl_el0, x0\nisb" : : : "x0");
+	for (end = sysreg(cntvct_el0) + freq / 1000; sysreg(cntvct_el0) < end;) {
+	}
+	check(21, REG32(sgi + 0x200) & (1U << 27),
+	      "GICR_ISPENDR0 without the asserted virtual timer");
+	__asm__ volatile("msr cntv_ctl_el0, xzr\nisb");
+	check(21, !(REG32(sgi + 0x200) & (1U << 27)),
+	      "GICR_ISPENDR0 kept the virtual timer after its line dropped");
+	/* The EL1 physical timer: registers, level, interrupt. */
+	__asm__ volatile("msr cntp_cval_el0, %0\nisb" : : "r"(0x123456789UL));
+	check(22, sysreg(cntp_cval_el0) == 0x123456789UL, "CNTP_CVAL readback");
+	__asm__ volatile("msr cntp_tval_el0, %0\nmov x0, #3\n"
+			 "msr cntp_ctl_el0, x0\nisb"
+			 : : "r"(freq / 1000) : "x0");	/* 1 ms, masked */
+	v = sysreg(cntp_ctl_el0);
+	check(22, (v & 7) == 3 && (uint32_t)sysreg(cntp_tval_el0) <= freq / 1000,
+	      "CNTP_CTL/TVAL before the deadline");
+	for (end = sysreg(cntpct_el0) + freq / 500; sysreg(cntpct_el0) < end;) {
+	}
+	v = sysreg(cntp_ctl_el0);
+	check(22, (v & 7) == 7 && (int32_t)sysreg(cntp_tval_el0) < 0,
+	      "CNTP_CTL.ISTATUS / negative TVAL after the deadline");
+	check(22, REG32(sgi + 0x200) & (1U << 30) ? 0 : 1,
+	      "a masked physical timer is pending");
+	n = ptimer_irqs;
+	__asm__ volatile("mov x0, #1\nmsr cntp_ctl_el0, x0\nisb\n"
+			 "msr daifclr, #2" : : : "x0");
+	for (end = sysreg(cntpct_el0) + freq; ptimer_irqs == n &&
+	     sysreg(cntpct_el0) < end;) {
+		__asm__ volatile("wfi");
+	}
+	__asm__ volatile("msr daifset, #2");
+	check(22, ptimer_irqs == n + 1 && irq_id == 30,
+	      "no interrupt from the physical timer");
+	__asm__ volatile("msr cntp_tval_el0, %0\nmov x0, #1\n"
+			 "msr cntp_ctl_el0, x0\nisb\nmsr daifclr, #2"
+			 : : "r"(freq / 500) : "x0");
+	for (end = sysreg(cntpct_el0) + freq; ptimer_irqs == n + 1 &&
+	     sysreg(cntpct_el0) < end;) {
+		__asm__ volatile("wfi");
+	}
+	__asm__ volatile("msr daifset, #2");
+	check(22, ptimer_irqs == n + 2, "no second physical timer interrupt");
+	/* A fetch from nothing: a prefetch abort, the VM goes on. */
+	n = exc_count;
+	__asm__ volatile("adr x1, 1f\nstr x1, %0\nblr %1\n1:"
+			 : "=m"(iabt_resume) : "r"(UNBACKED_IPA)
+			 : "x1", "x30", "memory");
+	check(23, exc_count == n + 1 && (exc_esr >> 26) == 0x21 &&
+	      exc_far == UNBACKED_IPA && exc_elr == UNBACKED_IPA,
+	      "no prefetch abort for a fetch from an unbacked IPA");
+	puts("machine: ptimer irqs ");
+	puthex(ptimer_irqs);
+	puts(" prefetch abort ESR ");
+	puthex(exc_esr);
+	puts("\n");
+}
+
 int main(void)
 {
 #if MODE == 1 || MODE == 2	/* faults: all the checks */
@@ -809,10 +906,11 @@ int main(void)
 #elif MODE == 4		/* talk */
 	puts("talk: hello\n");
 	return 0;
-#elif MODE == 5		/* storm: its vector faults into EL2 itself */
+#elif MODE == 5		/* storm: its vector aborts into EL2 itself */
 	puts("storm: start\n");
-	__asm__ volatile("msr vbar_el1, %0\nisb\nmrs x0, cntp_ctl_el0"
-			 : : "r"(bad_vectors) : "x0");
+	/* Vectors where nothing is: every entry is a prefetch abort. */
+	__asm__ volatile("msr vbar_el1, %0\nisb\nudf #0"
+			 : : "r"(0x20000000UL) : "x0");
 	puts("storm: survived\n");
 	return 1;
 #elif MODE == 6		/* reset */
@@ -824,6 +922,13 @@ int main(void)
 	puts("chaos: start\n");
 	chaos(MODE == 7 ? 0x9e3779b97f4a7c15UL : 0xd1b54a32d192ed03UL, 50000);
 	return 0;
+#elif MODE == 10	/* machine: as firmware and KVM leave it */
+	puts("machine: start\n");
+	check_machine();
+	puts("machine: failed mask ");
+	puthex(failed);
+	puts("\n");
+	return (int)failed;
 #elif MODE == 9		/* timer: interrupts through the virtual GIC */
 	puts("timer: start\n");
 	check_timer();
@@ -837,7 +942,7 @@ int main(void)
 
 GUEST_MODES = {"faults_a": 1, "faults_b": 2, "spin": 3, "talk": 4,
                "storm": 5, "reset": 6, "chaos_a": 7, "chaos_b": 8,
-               "timer": 9}
+               "timer": 9, "machine": 10}
 GUEST_CFLAGS = ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror",
                 "-Wno-unused-function", "-ffreestanding", "-fno-builtin",
                 "-fno-stack-protector", "-fno-pie", "-fno-common",
@@ -934,7 +1039,7 @@ def guest_faults(name, cpu, cpu_max):
                "vm %s powered off well" % vm)
     c.line(r"^\[storm\] storm: start$", "storm guest started")
     c.line(r"^vm storm: ended: stopped: exception storm at its vector "
-           r"0x[0-9a-f]+ \(ESR 0x2000000\)$", "storm stopped")
+           r"0x20000200 \(ESR 0x86000010\)$", "storm stopped")
     c.no_line(r"^\[storm\] storm: survived$", "storm guest survived")
     c.line(r"^\[reset\] reset: start$", "reset guest started")
     c.line(r"^vm reset: ended: stopped: guest asked for a reset \(PSCI "
@@ -1014,6 +1119,25 @@ def test_virtual_timer():
     c.line(r"^Strata: all 2 VMs ended: 2 ok, 0 failed$", "summary")
     c.status(STOP_OK)
     return c.report("arm64/virtual-timer")
+
+
+def test_machine():
+    # The vGIC and timers as firmware and KVM leave a machine, on both CPU
+    # models (the physical timer is trapped on both: QEMU has no FEAT_ECV).
+    ok = True
+    for cpu, tag in ((MAX, "max"), ("cortex-a57", "cortex-a57")):
+        cfg = "[vm mc]\nkernel = machine.elf\nmemory = 16M\n"
+        run = run_guests("machine-" + tag, cpu, cfg, ["machine"])
+        c = Check(run)
+        c.line(r"^\[mc\] machine: ptimer irqs 0x0{15}2 prefetch abort ESR "
+               r"0x0{8}86000010$",
+               "two physical-timer interrupts and the prefetch abort")
+        c.line(r"^\[mc\] machine: failed mask 0x0{16}$",
+               "every machine check passed")
+        c.line(r"^vm mc: ended: powered off \(status 0\)$", "mc powered off")
+        c.status(STOP_OK)
+        ok = c.report("arm64/machine-" + tag) and ok
+    return ok
 
 
 # ---- a real Linux guest -----------------------------------------------------
@@ -1200,7 +1324,8 @@ TESTS = [test_qemu_kernel, test_qemu_cortex_a57, test_uboot_booti,
          test_no_dtb, test_smp_psci, test_el1_refusal, test_exception_dump,
          test_guest_faults_max, test_guest_faults_cortex_a57,
          test_time_slicing, test_uboot_guests, test_chaos_max,
-         test_chaos_cortex_a57, test_virtual_timer, test_linux_cortex_a57,
+         test_chaos_cortex_a57, test_virtual_timer, test_machine,
+         test_linux_cortex_a57,
          test_linux_max]
 
 

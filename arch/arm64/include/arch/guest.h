@@ -16,11 +16,12 @@
  *   faulting instruction, SPSR_EL1 the PSTATE it ran with; the guest
  *   continues at VBAR_EL1 + 0x000 / 0x200 (from EL1 with SP_EL0 / SP_EL1),
  *   + 0x400 (from AArch64 EL0) or + 0x600 (from AArch32 EL0), with PSTATE
- *   EL1h and D, A, I, F masked. The same for an instruction fetch beyond
- *   the guest-physical space (EC 0x21 / 0x20, IFSC 0x10); a fetch from an
- *   address no memory backs stops the VM (vm_handle_s2_fault()).
+ *   EL1h and D, A, I, F masked. The same, as KVM does, for an instruction
+ *   fetch beyond the guest-physical space or from an address no memory
+ *   backs (EC 0x21 / 0x20, IFSC 0x10, FAR_EL1 and ELR_EL1 the address).
+ * - The EL1 physical timer is emulated (ptimer.c), its interrupt PPI 30.
  * - A trapped instruction Strata does not emulate (system registers such as
- *   the EL1 physical timer, SVE, SME, AArch32 HVC/SMC and coprocessor
+ *   SVE, SME, AArch32 HVC/SMC and coprocessor
  *   accesses) gets an Undefined Instruction exception (EC 0x00) in the same
  *   way, at the trapped instruction. (ICC_SGI1R_EL1 and friends are
  *   emulated by the virtual GIC, arch/vgic.h.)
@@ -134,6 +135,15 @@ bool arm64_emulate_id_reg(struct vcpu *v);
  */
 bool arm64_emulate_tlbi(struct vcpu *v);
 
+/* ---- ptimer.c: the EL1 physical timer, trapped and emulated ---- */
+
+/* A trapped CNTP_CTL/CVAL/TVAL_EL0 access; false for any other register. */
+bool arm64_emulate_ptimer(struct vcpu *v);
+/* Its interrupt line (PPI 30): ENABLE, not IMASK, condition met. */
+bool ptimer_level(const struct vcpu *v);
+/* Physical count at which it fires, ~0 if it will not (or already has). */
+uint64_t ptimer_deadline(const struct vcpu *v);
+
 /* ---- inject.c ---- */
 
 /* Undefined Instruction at the guest's current PC. */
@@ -175,7 +185,8 @@ void vgic_load(struct vcpu *v);
 void vgic_put(struct vcpu *v);
 /* Before an entry: put what is pending and enabled in list registers. */
 void vgic_flush(struct vcpu *v);
-/* Physical count at which @v's virtual timer fires, ~0 if it will not. */
+/* Physical count at which one of @v's timers (virtual, EL1 physical)
+ * fires, ~0 if none will. */
 uint64_t vgic_vtimer_deadline(struct vcpu *v);
 /* A trapped ICC_SGI1R/ASGI1R/SGI0R_EL1 write, from its ESR_EL2. */
 bool vgic_is_sgi_reg(uint64_t esr);

@@ -78,6 +78,8 @@ struct arch_el1_regs {
  *	vector that itself faults).
  * @nested_injects: injections in a row at @inject_pc.
  * @hcr: the HCR_EL2 it runs with (TTLB follows its VM's root count).
+ * @ptimer_ctl: its EL1 physical timer's CNTP_CTL_EL0 ENABLE and IMASK.
+ * @ptimer_cval: ... and CNTP_CVAL_EL0 (arch/arm64/ptimer.c).
  * @vgic: its redistributor and list registers (arch/vgic.h).
  */
 struct arch_vcpu {
@@ -93,6 +95,8 @@ struct arch_vcpu {
 	uint64_t inject_pc;
 	unsigned int nested_injects;
 	uint64_t hcr;
+	uint64_t ptimer_ctl;
+	uint64_t ptimer_cval;
 	struct vgic_cpu vgic;
 };
 

@@ -9,7 +9,9 @@
  * What is there: SGIs (ICC_SGI1R_EL1 / ICC_SGI0R_EL1 / ICC_ASGI1R_EL1
  * writes, trapped and emulated) and PPIs per vCPU, the virtual timer as
  * PPI 27 (level: pending while CNTV_CTL_EL0 says ENABLE, not IMASK,
- * ISTATUS), 32 SPIs whose registers hold what the guest writes (no device
+ * ISTATUS) and the emulated EL1 physical timer as PPI 30 (likewise; both
+ * levels show in GICR_ISPENDR0), redistributors that start awake (a
+ * sleeping one keeps its interrupts pending), 32 SPIs whose registers hold what the guest writes (no device
  * raises them yet), group, enable, pending, priority and configuration
  * registers, affinity routing only (GICD_CTLR.ARE reads as one), no LPIs,
  * no ITS. Active state lives in the list registers only.
@@ -22,6 +24,7 @@
 #define VGIC_NR_LRS		4	/* list registers Strata uses at most */
 #define VGIC_NR_SPIS		32
 #define VGIC_INTID_VTIMER	27
+#define VGIC_INTID_PTIMER	30	/* EL1 physical timer (ptimer.c) */
 #define VGIC_GICR_FRAME		0x20000	/* RD_base + SGI_base per vCPU */
 
 /**
@@ -32,6 +35,8 @@
  * @icfgr1: ICFGR1 (PPI trigger modes; SGIs are edge).
  * @prio: IPRIORITYR bytes of INTIDs 0-31.
  * @sleep: GICR_WAKER.ProcessorSleep.
+ * @timers_listed: timer INTIDs put in a list register since their line was
+ *	last seen low (only those LRs are looked at when it drops).
  * @lr: ICH_LR<n>_EL2 while the vCPU is not on the CPU.
  * @ap0r0: ICH_AP0R0_EL2.
  * @ap1r0: ICH_AP1R0_EL2.
@@ -43,6 +48,7 @@ struct vgic_cpu {
 	uint32_t icfgr1;
 	uint8_t prio[32];
 	bool sleep;
+	uint32_t timers_listed;
 	uint64_t lr[VGIC_NR_LRS];
 	uint64_t ap0r0;
 	uint64_t ap1r0;
