@@ -23,7 +23,9 @@ completed retry, averaged over more than 10^4 faults minus the loop's own
 cost, and per null hypercall (the exit round trip alone). Also per first
 touch of an unbacked page (it installs an MMIO SPTE; the access is
 emulated), per later touch of such a page (through its MMIO SPTE: the
-steady state), and per STRATA_HC_ZAP of one 4 KiB page plus its refault,
+steady state), per first touch one per 2 MiB (each needs a table page)
+and past the VM's budget of table pages for MMIO SPTEs (no SPTE), and per
+STRATA_HC_ZAP of one 4 KiB page plus its refault,
 each with its ratio to the null hypercall of the same run (targets: first
 touch <= 5x, zap + refault <= 10x).
 """
@@ -63,7 +65,8 @@ def build(fmt):
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "boot"))
 EMU_TIMEOUT = 600
-KINDS = ("4K", "2M", "hypercall", "mmio-first", "mmio-again", "zap-refault")
+KINDS = ("4K", "2M", "hypercall", "mmio-first", "mmio-again", "mmio-sparse",
+         "mmio-nobudget", "zap-refault")
 FB_RE = re.compile(r"^\[faultbench\] faultbench: (%s) "
                    r"(?:faults|calls|ops)=(\d+) "
                    r".*insns_per_(?:fault|call|op)=(\d+)$" % "|".join(KINDS),
@@ -71,6 +74,8 @@ FB_RE = re.compile(r"^\[faultbench\] faultbench: (%s) "
 # Rows shown as a ratio to the null hypercall of the same run, and targets.
 RATIOS = (("mmio-first", "first touch of an unbacked page", 5),
           ("mmio-again", "later touch (MMIO SPTE hit)", None),
+          ("mmio-sparse", "first touch needing a table page", None),
+          ("mmio-nobudget", "first touch past the MMIO budget", None),
           ("zap-refault", "zap of one 4 KiB page + refault", 10))
 
 

@@ -37,6 +37,10 @@
 #define MMIO_LO		0x80000000UL	/* 2 GiB: nothing backs it */
 #define ROUNDS_MMIO	20		/* 20 x 512 = 10240 new pages */
 #define ROUNDS_ZAP	20		/* 20 x 511 = 10220 zaps */
+#define SPARSE_LO	0x84000000UL	/* one touch per 2 MiB from here */
+#define SPARSE_TABLES	32		/* touches that each need a table */
+#define SPARSE_PAST	900		/* ... past the VM's MMIO budget (the */
+					/* boot tables end at 4 GiB) */
 #define BENCH_LO	(32 * MiB)
 #define BENCH_HI	(32 * MiB + (BLOCKS_2M + 1) * SZ_2M)
 
@@ -68,12 +72,13 @@ static uint64_t touch(uint64_t from, uint64_t to, uint64_t stride)
 }
 
 /* The same, the OR of what was read in *@got. */
-static uint64_t touch_or(uint64_t from, uint64_t to, uint64_t *got)
+static uint64_t touch_or(uint64_t from, uint64_t stride, uint64_t n,
+			 uint64_t *got)
 {
 	uint64_t t0, t1, sum = 0;
 
 	t0 = rdtsc();
-	for (uint64_t a = from; a < to; a += PAGE) {
+	for (uint64_t i = 0, a = from; i < n; i++, a += stride) {
 		sum |= rd(a);
 	}
 	t1 = rdtsc();
@@ -162,25 +167,23 @@ static void bench_mmio(void)
 	unsigned long h0, h1, m0, t0, t1;
 	unsigned long n = ROUNDS_MMIO * (SZ_2M / PAGE);
 
-	for (unsigned int i = 0; i < 8; i++) {
-		touch_or(MMIO_LO - PAGE, MMIO_LO, &got);
-	}
-	touch_or(blk, blk + SZ_2M, &ram);	/* all mapped (bench_4k) */
+	touch_or(MMIO_LO - PAGE, 0, 8, &got);
+	touch_or(blk, PAGE, SZ_2M / PAGE, &ram);	/* all mapped (bench_4k) */
 	h0 = counter(STRATA_CTR_MMIO_SPTE_HITS);
 	m0 = counter(STRATA_CTR_MMIO);
 	t0 = counter(STRATA_CTR_TABLES_IN_USE);
 	for (unsigned int r = 0; r < ROUNDS_MMIO; r++) {
 		uint64_t lo = MMIO_LO + r * SZ_2M;
 
-		first += touch_or(lo, lo + SZ_2M, &got);
-		base += touch_or(blk, blk + SZ_2M, &ram);
+		first += touch_or(lo, PAGE, SZ_2M / PAGE, &got);
+		base += touch_or(blk, PAGE, SZ_2M / PAGE, &ram);
 	}
 	h1 = counter(STRATA_CTR_MMIO_SPTE_HITS);
 	t1 = counter(STRATA_CTR_TABLES_IN_USE);
 	for (unsigned int r = 0; r < ROUNDS_MMIO; r++) {
 		uint64_t lo = MMIO_LO + r * SZ_2M;
 
-		again += touch_or(lo, lo + SZ_2M, &got);
+		again += touch_or(lo, PAGE, SZ_2M / PAGE, &got);
 	}
 	EXPECT(got == 0, "faultbench: mmio: unbacked reads gave 0x%lx, not 0",
 	       (unsigned long)got);
@@ -195,6 +198,42 @@ static void bench_mmio(void)
 	       t1 - t0, ROUNDS_MMIO * 2);
 	report_ops("mmio-first", n, first, base);
 	report_ops("mmio-again", n, again, base);
+}
+
+/*
+ * First touches one per 2 MiB, so that each needs a table page for its
+ * MMIO SPTE: SPARSE_TABLES of them, then SPARSE_PAST more, which exhaust
+ * the VM's budget of table pages for MMIO SPTEs (VM_MMIO_TABLE_BUDGET,
+ * 64): past it the accesses are emulated without an SPTE, and a second
+ * touch of such a page is no SPTE hit. Informative rows; the base is the
+ * same number of reads of one mapped page.
+ */
+static void bench_mmio_sparse(void)
+{
+	uint64_t blk = BENCH_LO, past = SPARSE_LO + SPARSE_TABLES * SZ_2M;
+	uint64_t loop, base, got = 0, ram = 0;
+	unsigned long t0, t1, h0;
+
+	t0 = counter(STRATA_CTR_TABLES_IN_USE);
+	loop = touch_or(SPARSE_LO, SZ_2M, SPARSE_TABLES, &got);
+	base = touch_or(blk, 0, SPARSE_TABLES, &ram);
+	t1 = counter(STRATA_CTR_TABLES_IN_USE);
+	EXPECT(t1 - t0 >= SPARSE_TABLES,
+	       "faultbench: mmio-sparse: %lu table pages for %u touches, one per 2 MiB",
+	       (unsigned long)(t1 - t0), SPARSE_TABLES);
+	report_ops("mmio-sparse", SPARSE_TABLES, loop, base);
+	loop = touch_or(past, SZ_2M, SPARSE_PAST, &got);
+	base = touch_or(blk, 0, SPARSE_PAST, &ram);
+	t1 = counter(STRATA_CTR_TABLES_IN_USE);
+	h0 = counter(STRATA_CTR_MMIO_SPTE_HITS);
+	touch_or(past + (SPARSE_PAST - 1) * SZ_2M, 0, 1, &got);
+	EXPECT(counter(STRATA_CTR_MMIO_SPTE_HITS) == h0 && t1 - t0 <= 64,
+	       "faultbench: mmio-sparse: past the budget: %lu SPTE hits, %lu table pages",
+	       (unsigned long)(counter(STRATA_CTR_MMIO_SPTE_HITS) - h0),
+	       (unsigned long)(t1 - t0));
+	EXPECT(got == 0, "faultbench: mmio-sparse: unbacked reads gave 0x%lx",
+	       (unsigned long)got);
+	report_ops("mmio-nobudget", SPARSE_PAST, loop, base);
 }
 
 /* Per page of the 4K block: zap it, read it back in (one 4 KiB fault). */
@@ -271,6 +310,7 @@ int guest_main(void)
 	bench_4k();
 	bench_2m();
 	bench_mmio();
+	bench_mmio_sparse();
 	bench_zap_refault();
 	bench_hypercall();
 	return checks_result("faultbench");
