@@ -301,9 +301,9 @@ int guest_main(void *dtb)
 	}
 	bench_4k();
 	bench_2m();
+	bench_zap_refault();	/* before the MMIO SPTEs grow the table */
 	bench_mmio();
 	bench_mmio_sparse();
-	bench_zap_refault();
 	bench_hypercall();
 	if (failures) {
 		printf("faultbench: %u failures\n", failures);

@@ -309,9 +309,9 @@ int guest_main(void)
 	}
 	bench_4k();
 	bench_2m();
+	bench_zap_refault();	/* before the MMIO SPTEs grow the table */
 	bench_mmio();
 	bench_mmio_sparse();
-	bench_zap_refault();
 	bench_hypercall();
 	return checks_result("faultbench");
 }
