@@ -16,7 +16,9 @@
  * with a call, which here would be a call to the function itself: these
  * functions are built without that transformation.
  */
-#define __no_libcall	__attribute__((optimize("no-tree-loop-distribute-patterns")))
+#define __no_libcall \
+	__attribute__((optimize("no-tree-loop-distribute-patterns")))
+#define __copy_inline		inline __attribute__((always_inline))
 
 typedef unsigned long __attribute__((may_alias)) word_t;
 
@@ -31,8 +33,8 @@ static inline bool co_aligned(const void *a, const void *b)
 }
 
 /* Forward copy; correct for overlap when @d is below @s. */
-static inline __attribute__((always_inline)) void copy_fwd(unsigned char *d, const unsigned char *s,
-				  size_t n)
+static __copy_inline void copy_fwd(unsigned char *d,
+				     const unsigned char *s, size_t n)
 {
 	if (n >= WSIZE && co_aligned(d, s)) {
 		word_t *dw;
@@ -64,8 +66,8 @@ static inline __attribute__((always_inline)) void copy_fwd(unsigned char *d, con
 }
 
 /* Backward copy (from the end); correct for overlap when @d is above @s. */
-static inline __attribute__((always_inline)) void copy_bwd(unsigned char *d, const unsigned char *s,
-				  size_t n)
+static __copy_inline void copy_bwd(unsigned char *d,
+				     const unsigned char *s, size_t n)
 {
 	d += n;
 	s += n;
