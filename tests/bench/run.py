@@ -14,13 +14,24 @@ against the path it replaces (get_mmio + lookup + map tried at 1G/2M/4K).
 
 Then the emulator measurement (skipped with --host-only): the faultbench
 guests (tests/guests/*/faultbench.c) under the real Strata images, built
-with CONFIG_TEST (the emulator exit) and without the MMU audit, and once
-more with it (`audit` rows: the test build's cost, informative): arm64
+with CONFIG_TEST (the emulator exit) and without the MMU audit, and with
+--audit once more with it (`audit` rows: the test build's cost,
+informative; not by default: the audit walks the whole table after every
+operation, which the 10^4 MMIO SPTEs of the first-touch rows make
+quadratic, about 10^6 instructions per touch on x86, past the emulator
+timeout): arm64
 under QEMU `-icount shift=0` (CNTVCT counts instructions), x86 under Bochs
 `clock: sync=none` (the TSC counts instructions). Each prints instructions
 per 4 KiB and per 2 MiB stage-2 fault, from the faulting access to its
 completed retry, averaged over more than 10^4 faults minus the loop's own
-cost, and per null hypercall (the exit round trip alone).
+cost, and per null hypercall (the exit round trip alone). Also per first
+touch of an unbacked page (it installs an MMIO SPTE; the access is
+emulated), per later touch of such a page (through its MMIO SPTE: the
+steady state), per first touch one per 2 MiB (each needs a table page)
+and past the VM's budget of table pages for MMIO SPTEs (no SPTE), and per
+STRATA_HC_ZAP of one 4 KiB page plus its refault,
+each with its ratio to the null hypercall of the same run (targets: first
+touch <= 5x, zap + refault <= 10x).
 """
 import argparse
 import os
@@ -58,9 +69,19 @@ def build(fmt):
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "boot"))
 EMU_TIMEOUT = 600
-FB_RE = re.compile(r"^\[faultbench\] faultbench: (4K|2M|hypercall) "
-                   r"(?:faults|calls)=(\d+) .*insns_per_(?:fault|call)=(\d+)$",
+EMU_TIMEOUT_AUDIT = 3600
+KINDS = ("4K", "2M", "hypercall", "mmio-first", "mmio-again", "mmio-sparse",
+         "mmio-nobudget", "zap-refault")
+FB_RE = re.compile(r"^\[faultbench\] faultbench: (%s) "
+                   r"(?:faults|calls|ops)=(\d+) "
+                   r".*insns_per_(?:fault|call|op)=(\d+)$" % "|".join(KINDS),
                    re.M)
+# Rows shown as a ratio to the null hypercall of the same run, and targets.
+RATIOS = (("mmio-first", "first touch of an unbacked page", 5),
+          ("mmio-again", "later touch (MMIO SPTE hit)", None),
+          ("mmio-sparse", "first touch needing a table page", None),
+          ("mmio-nobudget", "first touch past the MMIO budget", None),
+          ("zap-refault", "zap of one 4 KiB page + refault", 10))
 
 
 def build_strata(arch, audit):
@@ -71,7 +92,7 @@ def build_strata(arch, audit):
     return os.path.join(ROOT, out)
 
 
-def run_arm64(tmp, tag, guests, image):
+def run_arm64(tmp, tag, guests, image, timeout):
     from _bootlib import make_bundle, run_qemu_arm64
     cfg = ("[vm faultbench]\nkernel = faultbench.elf\nmemory = 128M\n"
            "cpus = 1\ncmdline = faultbench\n")
@@ -82,33 +103,34 @@ def run_arm64(tmp, tag, guests, image):
                        ["-icount", "shift=0", "-kernel",
                         os.path.join(image, "strata.bin"), "-initrd", cpio,
                         "-append", "loglevel=info"], mem="1G",
-                       timeout=EMU_TIMEOUT)
+                       timeout=timeout)
     return r.out
 
 
-def run_x86(tmp, tag, guests, image):
+def run_x86(tmp, tag, guests, image, timeout):
     from _bootlib import make_iso, vm_modules, run_bochs
     cfg = "[vm faultbench]\nkernel = faultbench.elf\nmemory = 128M\n"
     iso = make_iso(tmp, tag, "loglevel=info", vm_modules(
         cfg, [os.path.join(guests, "x86_64", "faultbench.elf")]),
         elf=os.path.join(image, "strata.elf"))
-    _, log = run_bochs(tmp, tag, iso, megs=256, timeout=EMU_TIMEOUT)
+    _, log = run_bochs(tmp, tag, iso, megs=256, timeout=timeout)
     return log
 
 
-def emulator_bench():
+def emulator_bench(audits=(0, 1)):
     from _bootlib import private_dir, build_guests
-    rows = []
+    rows, ratios = [], []
     with private_dir("bench-") as tmp:
         guests = os.path.join(tmp, "guests")
         build_guests("arm64", os.path.join(guests, "arm64"), ["faultbench"])
         build_guests("x86_64", os.path.join(guests, "x86_64"),
                      ["faultbench"])
-        for audit in (0, 1):
+        for audit in audits:
             for arch, runner, emu in (("arm64", run_arm64, "QEMU icount"),
                                       ("x86_64", run_x86, "Bochs TSC")):
                 tag = "%s-%d" % (arch, audit)
-                log = runner(tmp, tag, guests, build_strata(arch, audit))
+                log = runner(tmp, tag, guests, build_strata(arch, audit),
+                             EMU_TIMEOUT_AUDIT if audit else EMU_TIMEOUT)
                 found = {m.group(1): (m.group(2), m.group(3))
                          for m in FB_RE.finditer(log)}
                 if "faultbench: PASS" not in log and \
@@ -117,9 +139,20 @@ def emulator_bench():
                           (arch, " | ".join(log.splitlines()[-6:])))
                     return 1
                 build = "test, audit" if audit else "test, no audit"
-                for kind in ("4K", "2M", "hypercall"):
+                for kind in KINDS:
                     n, ins = found.get(kind, ("-", "-"))
                     rows.append([arch, emu, build, kind, n, ins])
+                hc = int(found.get("hypercall", ("0", "0"))[1])
+                for kind, what, target in RATIOS:
+                    ins = int(found.get(kind, ("0", "0"))[1])
+                    x = "%.2fx" % (ins / hc) if hc and ins else "-"
+                    if target is None or audit:
+                        verdict = "(informative)"
+                    else:
+                        ok = hc and ins and ins <= target * hc
+                        verdict = "target <= %dx: %s" % (
+                            target, "met" if ok else "MISSED")
+                    ratios.append([arch, build, what, x, verdict])
     head = ["arch", "counter", "build", "what", "count", "insns each"]
     width = [max(len(str(r[i])) for r in rows + [head])
              for i in range(len(head))]
@@ -132,6 +165,16 @@ def emulator_bench():
     print(fmt_row.format(*["-" * w for w in width]))
     for r in rows:
         print(fmt_row.format(*r))
+    print()
+    print("Against the null hypercall of the same run (instructions each)")
+    head = ["arch", "build", "what", "ratio", "target"]
+    width = [max(len(str(r[i])) for r in ratios + [head])
+             for i in range(len(head))]
+    fmt_row = "  ".join("{:<%d}" % w for w in width)
+    print(fmt_row.format(*head))
+    print(fmt_row.format(*["-" * w for w in width]))
+    for r in ratios:
+        print(fmt_row.format(*r))
     return 0
 
 
@@ -141,12 +184,15 @@ def main():
                     help="only the host microbenchmarks")
     ap.add_argument("--emu-only", action="store_true",
                     help="only the emulator measurement")
+    ap.add_argument("--audit", action="store_true",
+                    help="also run the emulator measurement on the audit "
+                    "build (slow: tens of minutes)")
     args = ap.parse_args()
     if not args.emu_only:
         host_bench()
     if args.host_only:
         return 0
-    return emulator_bench()
+    return emulator_bench((0, 1) if args.audit else (0,))
 
 
 def host_bench():

@@ -27,3 +27,6 @@ $(HOST_BUILD)/unit/test_%: tests/unit/test_%.c $(HOST_COMMON) \
 	@mkdir -p $(@D)
 	@echo "  HOSTCC  $@"
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -o $@ $< $(HOST_COMMON) $(HOST_LDFLAGS)
+
+# test_string includes lib/string.c itself (under other names than libc's).
+$(HOST_BUILD)/unit/test_string: lib/string.c
