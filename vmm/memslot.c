@@ -207,6 +207,7 @@ int vm_memslot_delete(struct vm *vm, unsigned int id)
 int vm_memslot_move(struct vm *vm, unsigned int id, gpa_t gpa)
 {
 	struct memslot *ms = slot_get(vm, id);
+	struct memslot old;
 	int ret;
 
 	if (!ms) {
@@ -220,8 +221,16 @@ int vm_memslot_move(struct vm *vm, unsigned int id, gpa_t gpa)
 		return ret;
 	}
 	vm_memslot_begin_update(vm);
-	unmap_slot_everywhere(vm, ms);
+	/*
+	 * The slot backs nothing until it is at its new place, as a deleted
+	 * one: a fault in a zapper's yield (vm_invalidate_roots()) must not
+	 * map the old range again into a root the zapper does not hold.
+	 */
+	old = *ms;
+	ms->size = 0;
+	unmap_slot_everywhere(vm, &old);
 	ms->gpa = gpa;
+	ms->size = old.size;
 	vm_memslot_end_update(vm);
 	return 0;
 }
