@@ -1545,10 +1545,10 @@ static void teardown(void)
 {
 	uint64_t before_frees = vm.mmu.stats.root_frees;
 
-	host_flush_observer = NULL;
-	host_table_free_observer = NULL;
 	vm.mmu.yield = NULL;
 	vm_mmu_destroy(&vm);
+	host_flush_observer = NULL;
+	host_table_free_observer = NULL;
 	if (!fail_msg[0] && host_alloc_live) {
 		fail("teardown left %lu table pages (roots freed: %llu)",
 		     host_alloc_live,
@@ -1556,6 +1556,10 @@ static void teardown(void)
 					  before_frees));
 	}
 	for (unsigned int i = 0; i < NR_VCPUS; i++) {
+		if (!fail_msg[0] && (sim_tlb_count(&tlbs[i], false) ||
+				     sim_tlb_count(&tlbs[i], true))) {
+			fail("vCPU %u's TLB keeps entries of freed roots", i);
+		}
 		sim_tlb_destroy(&tlbs[i]);
 	}
 }
