@@ -92,9 +92,10 @@ static const gpa_t spots[] = {
 	9 * SZ_1G, DEV_GPA - SZ_2M, 0x1000000, 14 * SZ_1G,
 };
 
+/* (EPT refuses the last three: write or execute without read) */
 static const unsigned int view_prots[] = {
 	0, S2_PROT_R, S2_PROT_R | S2_PROT_X, S2_PROT_R | S2_PROT_W,
-	S2_PROT_RWX,
+	S2_PROT_RWX, S2_PROT_X, S2_PROT_W, S2_PROT_W | S2_PROT_X,
 };
 
 /* ---- The model ----------------------------------------------------------- */
@@ -151,7 +152,7 @@ static struct {
 	unsigned long ops, op_err, fixed, mmio, violations, wp_faults;
 	unsigned long invalidations, yield_ops, adds, deletes, moves;
 	unsigned long flag_changes, view_destroys, fills, max_roots;
-	unsigned long checked_leaves, gen_wraps;
+	unsigned long checked_leaves, gen_wraps, enomem;
 } st;
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -1266,16 +1267,25 @@ static void op_zap(unsigned int cpu)
 	uint64_t size = rnd(2) ? (1 + rnd(4)) * SZ_2M :
 			(1 + rnd(64)) * PAGE_SIZE;
 	uint64_t a[3] = { gpa, size, 0 }, v;
-	bool zap = rnd(2);
+	bool zap = rnd(2), inject = !rnd(6);
+	long ret;
 
 	if (gpa + size > BIT(IA_BITS)) {
 		size = BIT(IA_BITS) - gpa;
 	}
 	a[1] = size;
 	op_name = zap ? "zap" : "wrprotect";
-	expect((int)vm_hypercall(vcpu(cpu), zap ? STRATA_HC_ZAP :
-				 STRATA_HC_WRPROTECT, a, &v), STRATA_HC_OK,
-	       op_name);
+	if (inject) {
+		host_alloc_fail_nth((long)rnd(3));
+	}
+	ret = vm_hypercall(vcpu(cpu), zap ? STRATA_HC_ZAP :
+			   STRATA_HC_WRPROTECT, a, &v);
+	host_alloc_fail_nth(-1);
+	if (inject && ret == STRATA_HC_ENOMEM) {
+		st.enomem++;
+		return;	/* (blocks straddling an end could not be split) */
+	}
+	expect((int)ret, STRATA_HC_OK, op_name);
 	if (zap) {
 		promise.clear_lo = gpa;
 		promise.clear_hi = gpa + size;
@@ -1312,6 +1322,7 @@ static void op_view_protect(void)
 	uint64_t size = (1 + rnd(rnd(2) ? 4 : 600)) * PAGE_SIZE;
 	unsigned int prot = view_prots[rnd(ARRAY_SIZE(view_prots))];
 	struct mview *w = &mviews[id];
+	bool inject;
 	int want, ret;
 
 	op_name = "view_protect";
@@ -1319,8 +1330,22 @@ static void op_view_protect(void)
 		size = BIT(IA_BITS) - gpa;
 	}
 	want = (!id || !w->used) ? -ENOENT :
+#ifdef DIFF_EPT
+	       (prot && !(prot & S2_PROT_R)) ? -EINVAL :
+#endif
 	       w->nr == VM_VIEW_RANGES ? -ENOSPC : 0;
+	inject = !want && !rnd(6);
+	if (inject) {
+		host_alloc_fail_nth((long)rnd(3));
+	}
 	ret = vm_view_protect(&vm, id, gpa, size, prot);
+	host_alloc_fail_nth(-1);
+	if (inject && ret == -ENOMEM) {
+		/* The limit is recorded first: it must hold anyway. */
+		op_name = "view_protect (-ENOMEM injected)";
+		ret = 0;
+		st.enomem++;
+	}
 	expect(ret, want, "view protect");
 	if (!ret && !want) {
 		w->r[w->nr].gpa = gpa;
@@ -1566,14 +1591,14 @@ static void teardown(void)
 
 static void print_stats(const char *name)
 {
-	printf("# %s: %lu ops (%lu refused), faults %lu fixed %lu mmio %lu view violations, %lu logged writes, %lu invalidate-all, %lu in zapper gaps, memslots +%lu -%lu moved %lu flags %lu, %lu views destroyed, %lu TLB fills, up to %lu roots, %lu leaves checked, %llu generation wraps, %llu root allocs, %llu cache hits\n",
+	printf("# %s: %lu ops (%lu refused), faults %lu fixed %lu mmio %lu view violations, %lu logged writes, %lu invalidate-all, %lu in zapper gaps, memslots +%lu -%lu moved %lu flags %lu, %lu views destroyed, %lu TLB fills, up to %lu roots, %lu leaves checked, %llu generation wraps, %llu root allocs, %llu cache hits, %lu injected -ENOMEM\n",
 	       name, st.ops, st.op_err, st.fixed, st.mmio, st.violations,
 	       st.wp_faults, st.invalidations, st.yield_ops, st.adds,
 	       st.deletes, st.moves, st.flag_changes, st.view_destroys,
 	       st.fills, st.max_roots, st.checked_leaves,
 	       (unsigned long long)vm.ctr[STRATA_CTR_GEN_WRAPS],
 	       (unsigned long long)vm.mmu.stats.root_allocs,
-	       (unsigned long long)vm.mmu.stats.cache_hits);
+	       (unsigned long long)vm.mmu.stats.cache_hits, st.enomem);
 }
 
 static void random_run(const char *name, uint64_t salt, unsigned int flags,
