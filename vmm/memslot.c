@@ -207,6 +207,7 @@ int vm_memslot_delete(struct vm *vm, unsigned int id)
 int vm_memslot_move(struct vm *vm, unsigned int id, gpa_t gpa)
 {
 	struct memslot *ms = slot_get(vm, id);
+	struct memslot old;
 	int ret;
 
 	if (!ms) {
@@ -220,8 +221,16 @@ int vm_memslot_move(struct vm *vm, unsigned int id, gpa_t gpa)
 		return ret;
 	}
 	vm_memslot_begin_update(vm);
-	unmap_slot_everywhere(vm, ms);
+	/*
+	 * The slot backs nothing until it is at its new place, as a deleted
+	 * one: a fault in a zapper's yield (vm_invalidate_roots()) must not
+	 * map the old range again into a root the zapper does not hold.
+	 */
+	old = *ms;
+	ms->size = 0;
+	unmap_slot_everywhere(vm, &old);
 	ms->gpa = gpa;
+	ms->size = old.size;
 	vm_memslot_end_update(vm);
 	return 0;
 }
@@ -371,6 +380,31 @@ static struct vm_view *view_get(struct vm *vm, unsigned int id)
 	return &vm->views[id];
 }
 
+/*
+ * A view's root forgets [@gpa, +@size). The unmap needs table pages when a
+ * block straddles an end of the range; without them the root forgets the
+ * whole 1 GiB regions around the range instead, which splits nothing (no
+ * block is larger): the view's new limits hold either way, the root just
+ * refaults more.
+ */
+static int view_forget(struct vm *vm, struct s2_root *r, gpa_t gpa,
+		       uint64_t size)
+{
+	gpa_t lo = ALIGN_DOWN(gpa, SZ_1G), hi = ALIGN_UP(gpa + size, SZ_1G);
+	int ret = s2pt_unmap(&r->pt, gpa, size);
+
+	if (ret != -ENOMEM) {
+		return ret;
+	}
+	ret = s2pt_unmap(&r->pt, lo, hi - lo);
+	if (ret) {
+		vm_bug(vm, "view %u cannot forget 0x%llx+0x%llx (%d)",
+		       r->role.view, (unsigned long long)lo,
+		       (unsigned long long)(hi - lo), ret);
+	}
+	return ret;
+}
+
 int vm_view_protect(struct vm *vm, unsigned int id, gpa_t gpa,
 		    uint64_t size, unsigned int prot)
 {
@@ -398,7 +432,7 @@ int vm_view_protect(struct vm *vm, unsigned int id, gpa_t gpa,
 	s2_mmu_write_lock(&vm->mmu);
 	for (struct s2_root *r = vm->mmu.list; r; r = r->next) {
 		if (r->role.view == id) {
-			ret = s2pt_unmap(&r->pt, gpa, size);
+			ret = view_forget(vm, r, gpa, size);
 			if (ret) {
 				break;
 			}

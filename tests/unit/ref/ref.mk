@@ -41,3 +41,42 @@ $(HOST_BUILD)/unit/diff_stage2: $(DIFF_DEPS) arch/arm64/stage2.c \
 		-Iarch/arm64/include -o $@ $(DIFF_SRCS) arch/arm64/stage2.c \
 		$(HOST_LDFLAGS)
 endif
+
+# The randomized differential tests of roots, views and memslots (issue 9):
+# the real roots, VMM memslot/view/fault code and core with the REAL
+# encoder of one format, on the scripted fake architecture of
+# tests/unit/vmm. Default arguments (run time) in diff_roots.args.
+ifdef CORE_GENERIC
+ROOTS_VMM := vmm/vm.c vmm/fault.c vmm/iobus.c vmm/hypercall.c vmm/run.c \
+	vmm/vconsole.c vmm/dev_testdev.c vmm/mmu.c vmm/memslot.c \
+	tests/unit/vmm/fake_arch.c
+ROOTS_SRCS := $(REF_DIR)/test_diff_roots.c $(REF_SRCS) \
+	tests/unit/core/host_hooks.c $(ROOTS_VMM) $(CORE_GENERIC) $(HOST_COMMON)
+ROOTS_DEPS := $(ROOTS_SRCS) $(REF_HDRS) tests/unit/core/host_hooks.h \
+	tests/unit/vmm/fake_arch.h $(wildcard include/*/*.h mm/*.h)
+
+UNIT_BINS += $(HOST_BUILD)/unit/diff_roots_ept \
+	$(HOST_BUILD)/unit/diff_roots_stage2 \
+	$(HOST_BUILD)/unit/diff_roots_ept.args \
+	$(HOST_BUILD)/unit/diff_roots_stage2.args
+
+$(HOST_BUILD)/unit/diff_roots_ept: $(ROOTS_DEPS) arch/x86/ept.c \
+		$(wildcard arch/x86/include/arch/*.h)
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DCONFIG_TEST -DDIFF_EPT -I$(REF_DIR) \
+		-Iarch/x86/include -o $@ $(ROOTS_SRCS) arch/x86/ept.c \
+		$(HOST_LDFLAGS)
+
+$(HOST_BUILD)/unit/diff_roots_stage2: $(ROOTS_DEPS) arch/arm64/stage2.c \
+		$(wildcard arch/arm64/include/arch/*.h)
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -DCONFIG_TEST -DDIFF_STAGE2 \
+		-I$(REF_DIR) -Iarch/arm64/include -o $@ $(ROOTS_SRCS) \
+		arch/arm64/stage2.c $(HOST_LDFLAGS)
+
+$(HOST_BUILD)/unit/diff_roots_%.args: $(REF_DIR)/diff_roots.args
+	@mkdir -p $(@D)
+	$(Q)cp $< $@
+endif
