@@ -305,14 +305,25 @@ int vm_prepare_host_write(struct vm *vm, gpa_t gpa, uint64_t len)
 		if (ms->flags & MEMSLOT_RO) {
 			return -EACCES;
 		}
-		/* Every view that holds the page write-protected. */
+		/*
+		 * Every view that holds the page write-protected gets it back
+		 * writable, within what that view allows (a view that forbids
+		 * writes keeps its protection: the host's write does not go
+		 * through stage 2).
+		 */
 		for (struct s2_root *r = vm->mmu.list; r; r = r->next) {
+			unsigned int allow;
+
 			if (s2pt_lookup(&r->pt, page, &t) ||
 			    (t.prot & S2_PROT_W)) {
 				continue;	/* unmapped, or writable */
 			}
+			vm_view_prot(vm, r->role.view, page, PAGE_SIZE, &allow);
+			if (!(allow & S2_PROT_W)) {
+				continue;
+			}
 			ret = s2pt_protect(&r->pt, page, PAGE_SIZE,
-					   S2_PROT_RWX);
+					   allow & S2_PROT_RWX);
 			if (ret) {
 				return ret;
 			}

@@ -142,11 +142,6 @@ static bool host_writes;
 static unsigned long steps_arg;
 
 static struct sim_tlb tlbs[NR_VCPUS];
-#ifdef DIFF_STAGE2
-/* The root each vCPU last entered with (VTTBR_EL2) and its root page. */
-static const struct s2_root *hw_root[NR_VCPUS];
-static paddr_t hw_root_pa[NR_VCPUS];
-#endif
 
 static struct {
 	unsigned long ops, op_err, fixed, mmio, violations, wp_faults;
@@ -347,7 +342,7 @@ static uint64_t tlb_tag(const struct s2pt *pt)
 #ifdef DIFF_EPT
 	return s2pt_root_desc(pt);	/* EPTP: entries are tagged per root */
 #else
-	return pt->vmid;		/* every root of the VM: one VMID */
+	return pt->vmid;		/* every root has its own VMID */
 #endif
 }
 
@@ -391,23 +386,15 @@ static bool ref_walk(const struct s2pt *pt, gpa_t ia, unsigned int access,
 
 static const struct s2_root *root_by_tag(unsigned int cpu, uint64_t tag)
 {
-#ifdef DIFF_EPT
 	(void)cpu;
 	for (unsigned int i = 0; i < S2_MMU_MAX_ROOTS; i++) {
 		const struct s2_root *r = &vm.mmu.pool[i];
 
-		if (r->in_use && s2pt_root_desc(&r->pt) == tag) {
+		if (r->in_use && tlb_tag(&r->pt) == tag) {
 			return r;
 		}
 	}
 	return NULL;
-#else
-	/* The VMID is shared: the vCPU's entries come from its loaded root. */
-	const struct s2_root *r = hw_root[cpu];
-
-	(void)tag;
-	return r && r->in_use && r->pt.root == hw_root_pa[cpu] ? r : NULL;
-#endif
 }
 
 static void tlb_walk(void *ctx, uint64_t tag, uint64_t ia,
@@ -481,7 +468,7 @@ static void on_table_free(paddr_t pa)
 	}
 }
 
-/* The vCPU enters: on arm64 a move to another root flushes the VMID. */
+/* The vCPU enters on the root its view asks for. */
 static bool enter(unsigned int cpu)
 {
 	struct vcpu *v = vcpu(cpu);
@@ -498,14 +485,7 @@ static bool enter(unsigned int cpu)
 		     s2_mmu_role(&vm.mmu, mview_of[cpu]).word);
 		return false;
 	}
-#ifdef DIFF_STAGE2
-	if (hw_root[cpu] != v->roots.cur ||
-	    hw_root_pa[cpu] != v->roots.cur->pt.root) {
-		sim_tlb_inv_tag(&tlbs[cpu], vm.mmu.vmid_base);
-		hw_root[cpu] = v->roots.cur;
-		hw_root_pa[cpu] = v->roots.cur->pt.root;
-	}
-#endif
+	/* Tags per root (EPTP, VMID): a move to another root flushes nothing. */
 	return true;
 }
 
@@ -1510,9 +1490,6 @@ static bool setup(unsigned int flags, uint64_t gen_max, bool yield)
 	memset(mviews, 0, sizeof(mviews));
 	memset(mview_of, 0, sizeof(mview_of));
 	memset(&st, 0, sizeof(st));
-#ifdef DIFF_STAGE2
-	memset(hw_root, 0, sizeof(hw_root));
-#endif
 	fail_msg[0] = 0;
 	step = 0;
 	op_name = "setup";
