@@ -103,8 +103,8 @@ static int collapse_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 		/* Break now; the plan invalidates, make_walker() makes. */
 		s2_walk_set(ctx, arch_s2_make_sw(pt, collapse_marker(base,
 								      u.prot)));
-		s2_plan_detached(pt, ctx->addr, ctx->level);
-		s2_defer_free(pt, table, ctx->level - 1, false);
+		s2_plan_detached(ctx->op, ctx->addr, ctx->level);
+		s2_defer_free(ctx->op, table, ctx->level - 1, false);
 		d->made++;
 		return 0;
 	}
@@ -114,7 +114,7 @@ static int collapse_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 	 * EPT), so its pages are freed after the plan.
 	 */
 	s2_walk_replace(ctx, arch_s2_make_leaf(pt, base, u.prot, ctx->level));
-	s2_defer_free(pt, table, ctx->level - 1, false);
+	s2_defer_free(ctx->op, table, ctx->level - 1, false);
 	d->made++;
 	return 0;
 }
@@ -140,8 +140,10 @@ static int make_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 int s2pt_collapse(struct s2pt *pt, gpa_t gpa, uint64_t size)
 {
 	struct collapse_data d = { .gpa = gpa };
+	struct s2_op op;
 	struct s2_walker w = {
 		.cb = collapse_walker, .arg = &d, .flags = S2_WALK_TABLE_PRE,
+		.op = &op,
 	};
 	int ret;
 
@@ -149,8 +151,9 @@ int s2pt_collapse(struct s2pt *pt, gpa_t gpa, uint64_t size)
 	if (ret) {
 		return ret;
 	}
+	s2_op_init(&op, pt);
 	ret = s2pt_walk(pt, gpa, size, &w);
-	s2_plan_commit(pt);
+	s2_plan_commit(&op);
 	if (d.made && !(pt->fmt.caps & S2_FMT_NO_BBM)) {
 		struct s2_walker make = {
 			.cb = make_walker, .flags = S2_WALK_LEAF,

@@ -87,24 +87,63 @@ int s2_check_range(const struct s2pt *pt, gpa_t gpa, uint64_t size);
 /* End of an operation: audit (CONFIG_MMU_AUDIT). */
 void s2_op_done(struct s2pt *pt, const char *op);
 
-/* Flush plan of the current operation (mm/s2_flush.c). */
-void s2_plan_leaf(struct s2pt *pt, gpa_t addr, unsigned int level);
-void s2_plan_empty_table(struct s2pt *pt, gpa_t addr, unsigned int level);
-void s2_plan_detached(struct s2pt *pt, gpa_t addr, unsigned int level);
+/*
+ * The state of one operation (mm/s2_flush.c): its pending invalidation, the
+ * cache maintenance to do after it, and the table pages to free after both.
+ * It lives on the operation's stack, never in struct s2pt, so the table
+ * holds only persistent state. Every operation that may clear or replace a
+ * valid entry starts with s2_op_init() and ends with s2_plan_commit().
+ * @pt: the table operated on.
+ * @plan: the pending invalidation.
+ * @nr_cmo: used entries of @cmo.
+ * @nr_defer: entries of the deferred-free list (at most S2_DEFER_MAX).
+ * @cmo: cache maintenance to do after @plan.
+ * @defer: the first S2_DEFER_INLINE entries of the deferred-free list: table
+ *	pages to free once @plan is executed; each entry is the root of a
+ *	detached subtree or an emptied table: the page address with the level
+ *	of its entries in bits 1:0 and S2_DEFER_CMO.
+ * @more: pages holding the entries after the first S2_DEFER_INLINE, taken
+ *	from the table-page provider when needed and given back at commit (a
+ *	failed allocation forces an early flush instead), so an operation's
+ *	stack stays small however many tables it frees.
+ */
+#define S2_DEFER_INLINE		64
+#define S2_DEFER_PER_PAGE	(PAGE_SIZE / sizeof(paddr_t))
+#define S2_DEFER_PAGES		((S2_DEFER_MAX - S2_DEFER_INLINE + \
+				  S2_DEFER_PER_PAGE - 1) / S2_DEFER_PER_PAGE)
+
+struct s2_op {
+	struct s2pt *pt;
+	struct s2_flush_plan plan;
+	unsigned int nr_cmo;
+	unsigned int nr_defer;
+	struct s2_cmo_range cmo[S2_CMO_MAX];
+	paddr_t defer[S2_DEFER_INLINE];
+	paddr_t more[S2_DEFER_PAGES];
+};
+
+#define S2_DEFER_CMO		BIT(2)	/* clean its guest pages after flush */
+
+void s2_op_init(struct s2_op *op, struct s2pt *pt);
+
+/* Flush plan of the operation (mm/s2_flush.c). */
+void s2_plan_leaf(struct s2_op *op, gpa_t addr, unsigned int level);
+void s2_plan_empty_table(struct s2_op *op, gpa_t addr, unsigned int level);
+void s2_plan_detached(struct s2_op *op, gpa_t addr, unsigned int level);
 /* A valid entry was replaced in one write (S2_FMT_NO_BBM); @table: it was a
  * table entry (walk caches too). */
-void s2_plan_replaced(struct s2pt *pt, gpa_t addr, unsigned int level,
+void s2_plan_replaced(struct s2_op *op, gpa_t addr, unsigned int level,
 		      bool table);
-void s2_cmo_add(struct s2pt *pt, paddr_t pa, uint64_t size);
-void s2_defer_free(struct s2pt *pt, paddr_t table, unsigned int level,
+void s2_cmo_add(struct s2_op *op, paddr_t pa, uint64_t size);
+void s2_defer_free(struct s2_op *op, paddr_t table, unsigned int level,
 		   bool cmo);
 /* Execute the plan, then the CMOs, then free deferred tables. */
-void s2_plan_commit(struct s2pt *pt);
+void s2_plan_commit(struct s2_op *op);
 /* Invalidate one entry's range now (break-before-make). */
 void s2_flush_now(struct s2pt *pt, gpa_t addr, unsigned int level,
 		  bool table);
 /* Free a detached subtree (entries at @level); CMO its normal leaves. */
-void s2_free_subtree(struct s2pt *pt, paddr_t table, unsigned int level,
+void s2_free_subtree(struct s2_op *op, paddr_t table, unsigned int level,
 		     bool cmo);
 
 /* An entry s2pt_collapse() broke and has not made yet (a core bug after). */
@@ -113,9 +152,9 @@ bool s2_is_collapse_marker(s2pte_t pte, unsigned int level);
 /* Split every block above @level overlapping a range (mm/s2_split.c). */
 int s2_split_count(struct s2pt *pt, gpa_t gpa, uint64_t size,
 		   unsigned int level, unsigned long *pages);
-int s2_split_commit(struct s2pt *pt, gpa_t gpa, uint64_t size,
+int s2_split_commit(struct s2_op *op, gpa_t gpa, uint64_t size,
 		    unsigned int level, struct s2_page_cache *c);
 /* Split the blocks straddling gpa and gpa + size; pages reserved first. */
-int s2_split_edges(struct s2pt *pt, gpa_t gpa, uint64_t size);
+int s2_split_edges(struct s2_op *op, gpa_t gpa, uint64_t size);
 
 #endif

@@ -81,7 +81,7 @@ void s2_walk_replace(struct s2_walk_ctx *ctx, s2pte_t new)
 	}
 	if (ctx->pt->fmt.caps & S2_FMT_NO_BBM) {
 		s2_walk_set(ctx, new);
-		s2_plan_replaced(ctx->pt, ctx->addr, ctx->level, table);
+		s2_plan_replaced(ctx->op, ctx->addr, ctx->level, table);
 		return;
 	}
 	s2_walk_set(ctx, arch_s2_pte_absent(ctx->pt));
@@ -152,6 +152,7 @@ static int walk_table(struct walk_data *d, s2pte_t *table, unsigned int level,
 	for (; i < nr; i++) {
 		struct s2_walk_ctx ctx = {
 			.pt = d->pt,
+			.op = d->w->op,
 			.ptep = &table[i],
 			.old = __atomic_load_n(&table[i], __ATOMIC_RELAXED),
 			.addr = base + i * size,

@@ -31,6 +31,7 @@
 #include <types.h>
 
 typedef uint64_t s2pte_t;
+struct s2_op;
 
 #define S2_PTRS_PER_TABLE	512
 #define S2_MAX_LEVELS		4
@@ -169,25 +170,20 @@ struct s2_cmo_range {
 	uint64_t size;
 };
 
+/* Capacity of an operation's lists (mm/s2_internal.h, struct s2_op): a
+ * full list forces an early flush (counters.early_flushes). */
 #define S2_CMO_MAX		32
 #define S2_DEFER_MAX		1024
-#define S2_DEFER_CMO		BIT(2)	/* clean its guest pages after flush */
 
 /**
- * struct s2pt - one stage-2 table (one per VM, or per root later).
+ * struct s2pt - one stage-2 table (one per root). Only the table's
+ * persistent state: what an operation has pending lives on its own stack.
  * @fmt: its geometry.
  * @root: physical address of the root (root_pages contiguous pages).
  * @root_count: entries of the root that are not absent.
  * @flags: S2PT_F_*.
  * @vmid: VMID (arm64) / unused on EPT (the EPTP identifies the context).
  * @counters: see struct s2_counters.
- * @plan: the current operation's pending invalidation (internal).
- * @cmo: pending cache maintenance, done after @plan (internal).
- * @nr_cmo: used entries of @cmo.
- * @defer: table pages to free once @plan is executed (internal); each entry
- *	is the root of a detached subtree or an emptied table: the page address
- *	with the level of its entries in bits 1:0 and S2_DEFER_CMO.
- * @nr_defer: used entries of @defer.
  * @table_sum: sum of a hash of every live table page address (audit).
  * @audit_failures: audits that failed (CONFIG_MMU_AUDIT); tests expect 0.
  */
@@ -198,11 +194,6 @@ struct s2pt {
 	unsigned int flags;
 	uint16_t vmid;
 	struct s2_counters counters;
-	struct s2_flush_plan plan;
-	struct s2_cmo_range cmo[S2_CMO_MAX];
-	unsigned int nr_cmo;
-	paddr_t defer[S2_DEFER_MAX];
-	unsigned int nr_defer;
 	uint64_t table_sum;
 	unsigned int audit_failures;
 };
@@ -593,10 +584,12 @@ enum s2_walk_visit {
  * @end: end of the walked range (exclusive).
  * @level: level of the entry.
  * @arg: the walker's argument.
+ * @op: the operation's flush state (s2_walker.op).
  * @delta: (internal) pending change of the containing table's count.
  */
 struct s2_walk_ctx {
 	struct s2pt *pt;
+	struct s2_op *op;
 	s2pte_t *ptep;
 	s2pte_t old;
 	gpa_t addr;
@@ -609,10 +602,16 @@ struct s2_walk_ctx {
 typedef int (*s2_walker_fn)(struct s2_walk_ctx *ctx,
 			    enum s2_walk_visit visit);
 
+/*
+ * @op: the flush state of the operation the walk belongs to; needed by
+ * walks that clear or replace valid entries (s2_walk_replace()), NULL for
+ * walks that only read or fill absent entries.
+ */
 struct s2_walker {
 	s2_walker_fn cb;
 	void *arg;
 	unsigned int flags;	/* S2_WALK_* visits wanted */
+	struct s2_op *op;
 };
 
 /**
