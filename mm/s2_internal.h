@@ -3,7 +3,7 @@
 #ifndef STRATA_MM_S2_INTERNAL_H
 #define STRATA_MM_S2_INTERNAL_H
 
-#include <mm/s2pt.h>
+#include <mm/s2_walk.h>
 
 /* Pages reserved before an operation's first write (a linked list). */
 struct s2_page_cache {

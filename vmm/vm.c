@@ -9,6 +9,7 @@
 #include <lib/printk.h>
 #include <lib/string.h>
 #include <mm/palloc.h>
+#include <mm/s2_arch.h>
 #include <vmm/vm.h>
 
 static int load_kernel(struct vm *vm, const struct bundle_file *k)

@@ -7,7 +7,7 @@
  * the hypervisor and into the host tests.
  */
 #include <lib/errno.h>
-#include <mm/s2pt.h>
+#include <mm/s2_arch.h>
 #include <arch/stage2.h>
 #include <arch/stage2_flush.h>
 

@@ -6,7 +6,7 @@
  * into the hypervisor and into the host tests.
  */
 #include <lib/errno.h>
-#include <mm/s2pt.h>
+#include <mm/s2_arch.h>
 #include <arch/ept.h>
 
 _Static_assert(EPT_COUNT_MASK >> EPT_COUNT_SHIFT >= S2_PTRS_PER_TABLE,

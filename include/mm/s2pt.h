@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The shared stage-2 core: one walker and one set of operations for Intel EPT
- * and arm64 VMSAv8-64 stage-2 tables. Each architecture supplies only the
- * descriptor encoding (arch/x86/ept.c, arch/arm64/stage2.c) and the TLB and
- * cache maintenance executor (arch/x86/ept_flush.c, arch/arm64/stage2_flush.c)
- * through the link-time functions declared at the end of this header.
+ * The stage-2 core's operations API: what vmm/ and the architectures' VM
+ * code call. One walker and one set of operations serve Intel EPT and arm64
+ * VMSAv8-64 stage-2 tables; the rest of the core is split by audience:
+ *   <mm/s2pt.h>     this file: types, the table, the operations, MMIO SPTEs;
+ *   <mm/s2_walk.h>  the walker, for code that visits entries itself;
+ *   <mm/s2_arch.h>  the contract each architecture (and the host tests)
+ *                   implements: encoding, flush executor, table pages;
+ *   mm/s2_internal.h  helpers private to mm/ (operation state, plans).
  *
  * Levels count from the leaf: level 0 entries map 4 KiB, level 1 2 MiB,
  * level 2 1 GiB, level 3 512 GiB (EPT PML4 / arm64 level 0). A "table at
  * level L" is a table whose entries are level-L entries.
  *
  * Locking: the core is not reentrant for one table; the caller serializes
- * every operation on a struct s2pt (one VM lock). Hardware walkers may run
+ * every operation on a struct s2pt (one VM lock). What an operation has
+ * pending (its flush plan, cache maintenance, pages to free) lives on that
+ * operation's stack, never in the table. Hardware walkers may run
  * concurrently: entries are written with single release stores, changes of a
  * valid entry's kind, size or output follow break-before-make on formats that
  * need it (S2_FMT_NO_BBM: see s2_walk_replace()), and every operation returns
@@ -30,8 +35,9 @@
 
 #include <types.h>
 
+#include <types.h>
+
 typedef uint64_t s2pte_t;
-struct s2_op;
 
 #define S2_PTRS_PER_TABLE	512
 #define S2_MAX_LEVELS		4
@@ -122,54 +128,6 @@ struct s2_counters {
 	uint64_t early_flushes;
 };
 
-/* Flush plan kinds. */
-enum s2_flush_kind {
-	S2_FLUSH_NONE,
-	S2_FLUSH_IPA,	/* invalidate each address in ipa[] */
-	S2_FLUSH_RANGE,	/* invalidate [start, end) (FEAT_TLBIRANGE) */
-	S2_FLUSH_ALL,	/* whole VMID / single-context INVEPT */
-};
-
-#define S2_FLUSH_MAX_IPA	32
-#define S2_LEVEL_ANY		0xff	/* no level hint (TTL) */
-
-/**
- * struct s2_flush_plan - the invalidation an operation needs.
- * @kind: what the executor does.
- * @walk: table entries were cleared: walk-cache (non-leaf) entries for the
- *	covered addresses must be invalidated too (no last-level-only TLBI).
- * @start: start of the hull of every changed range.
- * @end: end (exclusive) of that hull.
- * @pages: 4 KiB granules an IPA-by-IPA invalidation would have to cover
- *	(leaves count one each, a detached subtree its size in pages).
- * @nr_ipa: entries used in @ipa (kind S2_FLUSH_IPA).
- * @ipa: addresses to invalidate, each with the level of the leaf that was
- *	changed there (S2_LEVEL_ANY when a table was cleared).
- *
- * After the executor returns, no TLB or walk-cache entry of the VM that
- * translates an address the plan covers may survive: IPA covers each listed
- * address (an entry for a block is removed by any address in it), RANGE covers
- * [start, end), ALL covers the whole VMID (or EPTP context).
- */
-struct s2_flush_plan {
-	enum s2_flush_kind kind;
-	bool walk;
-	gpa_t start;
-	gpa_t end;
-	uint64_t pages;
-	unsigned int nr_ipa;
-	struct {
-		gpa_t addr;
-		uint8_t level;
-	} ipa[S2_FLUSH_MAX_IPA];
-};
-
-/* A physical range whose cache lines are cleaned+invalidated to PoC. */
-struct s2_cmo_range {
-	paddr_t pa;
-	uint64_t size;
-};
-
 /* Capacity of an operation's lists (mm/s2_internal.h, struct s2_op): a
  * full list forces an early flush (counters.early_flushes). */
 #define S2_CMO_MAX		32
@@ -210,14 +168,6 @@ struct s2_translation {
 	unsigned int prot;
 	unsigned int level;
 	s2pte_t pte;
-};
-
-/* Kinds of an entry (arch_s2_pte_kind()). */
-enum s2_pte_kind {
-	S2_PTE_ABSENT,		/* not present, no software data */
-	S2_PTE_INVALID_SW,	/* unusable by hardware, holds software data */
-	S2_PTE_LEAF,		/* valid page or block */
-	S2_PTE_TABLE,		/* valid table entry */
 };
 
 /* ---- Operations (mm/s2_*.c) -------------------------------------------- */
@@ -550,195 +500,14 @@ bool s2pt_is_mmio(const struct s2pt *pt, s2pte_t pte);
 bool s2pt_mmio_value_valid(const struct s2pt *pt, s2pte_t mask,
 			   s2pte_t value);
 
-/* ---- MMIO SPTE encoding backend (arch/x86/ept.c, arch/arm64/stage2.c) --- */
-
-/* The recognition mask, the same for every VM. */
-s2pte_t arch_s2_mmio_mask(void);
-/* The value for @pt's VM type. */
-s2pte_t arch_s2_mmio_value(const struct s2pt *pt);
-/* The bits holding the generation and the GPA (never in the mask). */
-s2pte_t arch_s2_mmio_data_bits(void);
-/* A level-0 MMIO SPTE for the page @gpa with generation @gen (truncated). */
-s2pte_t arch_s2_make_mmio(const struct s2pt *pt, gpa_t gpa, uint64_t gen);
-/* The generation and page address an MMIO SPTE holds. */
-uint64_t arch_s2_mmio_gen(s2pte_t pte);
-gpa_t arch_s2_mmio_gpa(s2pte_t pte);
-
 /* The root descriptor for the hardware: EPTP (x86) or VTTBR_EL2 (arm64). */
 uint64_t s2pt_root_desc(const struct s2pt *pt);
 
-/* ---- The walker (mm/walk.c) -------------------------------------------- */
-
-enum s2_walk_visit {
-	S2_WALK_LEAF = BIT(0),		/* leaves, software and absent */
-	S2_WALK_TABLE_PRE = BIT(1),	/* tables before their children */
-	S2_WALK_TABLE_POST = BIT(2),	/* tables after their children */
-};
-
-/**
- * struct s2_walk_ctx - what a walker callback sees.
- * @pt: the table.
- * @ptep: the entry.
- * @old: snapshot of the entry (updated by s2_walk_set()).
- * @addr: first address the entry maps (aligned to its level).
- * @end: end of the walked range (exclusive).
- * @level: level of the entry.
- * @arg: the walker's argument.
- * @op: the operation's flush state (s2_walker.op).
- * @delta: (internal) pending change of the containing table's count.
- */
-struct s2_walk_ctx {
-	struct s2pt *pt;
-	struct s2_op *op;
-	s2pte_t *ptep;
-	s2pte_t old;
-	gpa_t addr;
-	gpa_t end;
-	unsigned int level;
-	void *arg;
-	int *delta;
-};
-
-typedef int (*s2_walker_fn)(struct s2_walk_ctx *ctx,
-			    enum s2_walk_visit visit);
-
-/*
- * @op: the flush state of the operation the walk belongs to; needed by
- * walks that clear or replace valid entries (s2_walk_replace()), NULL for
- * walks that only read or fill absent entries.
- */
-struct s2_walker {
-	s2_walker_fn cb;
-	void *arg;
-	unsigned int flags;	/* S2_WALK_* visits wanted */
-	struct s2_op *op;
-};
-
-/**
- * s2pt_walk() - visit every entry overlapping [@addr, @addr + @size).
- * @pt: the table.
- * @addr: start (rounded down to 4 KiB).
- * @size: bytes.
- * @w: callback, argument and visits.
- *
- * For each entry in address order: a table entry gets TABLE_PRE, then (if it
- * is still a table after the callback) its children are walked, the table's
- * count is written back to the entry if it changed, and TABLE_POST is called.
- * Any other entry gets LEAF; if the callback turned it into a table, the
- * walker descends into the new table (and calls TABLE_POST). A callback that
- * clears a table entry in TABLE_PRE (a detach) stops the descent: the walker
- * never reads a detached table. A non-zero return stops the walk and is
- * returned unchanged.
- */
-int s2pt_walk(struct s2pt *pt, gpa_t addr, uint64_t size,
-	      const struct s2_walker *w);
-
-/**
- * s2_walk_set() - THE function that writes entries (during a walk).
- * @ctx: the entry's context; @ctx->old becomes @new.
- * @new: the new value.
- *
- * Keeps the containing table's count, the counters and the observers up to
- * date. The caller is responsible for break-before-make (s2_walk_replace()).
- */
-void s2_walk_set(struct s2_walk_ctx *ctx, s2pte_t new);
-
-/**
- * s2_walk_replace() - change an entry, with break-before-make when needed.
- * @ctx: the entry's context.
- * @new: the new value.
- *
- * When the old and new values are both valid and differ in output address,
- * size, kind or memory type:
- *  - formats without S2_FMT_NO_BBM (arm64 stage-2: break-before-make) write
- *    absent, invalidate the old entry's range at once (walk caches too when
- *    it was a table) and then write @new;
- *  - S2_FMT_NO_BBM formats (EPT) write @new at once and add the old entry's
- *    range to the operation's plan (walk caches too when it was a table).
- *    The caller must only use this for a replacement of the same
- *    translation (split, collapse): until the plan is executed the CPU may
- *    use the old or the new entry, and both translate alike (Intel SDM Vol.
- *    3A 4.10.4.2 "Recommended Invalidation", which EPT follows: a write that
- *    changes the page size but, for no address, the frame, access rights
- *    or attributes leaves only equivalent translations to choose from). A
- *    table whose entry was replaced this way must only be freed through
- *    s2_defer_free(), after the plan.
- * Otherwise a plain s2_walk_set(); the caller adds the change to the
- * operation's plan.
- */
-void s2_walk_replace(struct s2_walk_ctx *ctx, s2pte_t new);
-
-/* ---- Helpers shared by the operations (mm/) ------------------------------ */
-
-static inline s2pte_t *s2_table_va(paddr_t pa)
-{
-	return (s2pte_t *)(uintptr_t)pa;	/* identity mapped */
-}
 
 static inline bool s2_level_has_blocks(const struct s2pt *pt,
 				       unsigned int level)
 {
 	return pt->fmt.block_levels & (1U << level);
 }
-
-/* ---- Table-page provider (hypervisor: mm/s2_pages.c; host: tests) ------- */
-
-/* One page for a table (contents undefined). 0 or -ENOMEM. */
-int s2_table_page_alloc(paddr_t *pa);
-/* Return a table page. Called only after any cleared entry pointing to it
- * was invalidated. */
-void s2_table_page_free(paddr_t pa);
-/* @npages contiguous pages aligned to @npages pages for a root. */
-int s2_root_alloc(unsigned int npages, paddr_t *pa);
-void s2_root_free(paddr_t pa, unsigned int npages);
-/* True while @pa is an allocated table page (audit). */
-bool s2_table_page_live(paddr_t pa);
-/* Called after every write of an entry at @level (host: observer; else
- * no-op). */
-void s2_pte_written(const s2pte_t *ptep, s2pte_t old, s2pte_t new,
-		    unsigned int level);
-
-/* ---- Flush executor (ept_flush.c, stage2_flush.c; host: tests/unit/core) - */
-
-/*
- * Execute @plan: after return no TLB or walk-cache entry it covers survives
- * on any CPU. Adds to pt->counters.barriers and .tlbi_range_insns.
- */
-void arch_s2_flush(struct s2pt *pt, const struct s2_flush_plan *plan);
-/* Clean+invalidate to PoC each range, then one barrier. */
-void arch_s2_cmo(struct s2pt *pt, const struct s2_cmo_range *r,
-		 unsigned int nr);
-/* S2PT_F_* this CPU supports and wants by default (FWB, TLBIRANGE). */
-unsigned int arch_s2_cpu_flags(void);
-
-/* ---- Encoding backend (arch/x86/ept.c, arch/arm64/stage2.c) ------------- */
-
-/* Fill @fmt for @ia_bits; -EINVAL if the format cannot have that size. */
-int arch_s2_format_init(struct s2_format *fmt, unsigned int ia_bits);
-/* Highest physical address bit + 1 the format can output. */
-unsigned int arch_s2_pa_bits(void);
-/* Whether @prot (S2_PROT_*) can be encoded in a leaf. */
-bool arch_s2_prot_valid(unsigned int prot);
-/* The absent value (EPT #VE VM: SUPPRESS_VE only). */
-s2pte_t arch_s2_pte_absent(const struct s2pt *pt);
-enum s2_pte_kind arch_s2_pte_kind(s2pte_t pte, unsigned int level);
-s2pte_t arch_s2_make_table(const struct s2pt *pt, paddr_t pa,
-			   unsigned int count);
-unsigned int arch_s2_table_count(s2pte_t pte);
-s2pte_t arch_s2_table_set_count(s2pte_t pte, unsigned int count);
-s2pte_t arch_s2_make_leaf(const struct s2pt *pt, paddr_t pa,
-			  unsigned int prot, unsigned int level);
-/* Output address of a leaf or table entry (block offset bits excluded). */
-paddr_t arch_s2_pte_pa(s2pte_t pte, unsigned int level);
-/* S2_PROT_* of a leaf (R/W/X and DEVICE from its memory type). */
-unsigned int arch_s2_pte_prot(const struct s2pt *pt, s2pte_t pte);
-/* An invalid entry holding @data (non-zero, < BIT(arch_s2_sw_bits())). */
-s2pte_t arch_s2_make_sw(const struct s2pt *pt, uint64_t data);
-uint64_t arch_s2_pte_sw(s2pte_t pte);
-unsigned int arch_s2_sw_bits(void);
-/* Whether an entry is allowed as not-present for this VM (audit: #VE). */
-bool arch_s2_absent_ok(const struct s2pt *pt, s2pte_t pte);
-/* EPTP (WB, 4 levels) or VTTBR_EL2 (root | VMID << 48). */
-uint64_t arch_s2_root_desc(const struct s2pt *pt);
 
 #endif

@@ -13,6 +13,7 @@
 #include <lib/bug.h>
 #include <lib/errno.h>
 #include <mm/palloc.h>
+#include <mm/s2_walk.h>
 #include <vmm/devices.h>
 #include <vmm/vm.h>
 
