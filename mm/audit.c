@@ -39,7 +39,7 @@ static void audit_mmio(struct audit_state *st, s2pte_t pte, gpa_t addr,
 {
 	if (level != 0) {
 		audit_fail(st, "MMIO SPTE above the last level", addr, level);
-	} else if (arch_s2_mmio_gpa(pte) != addr) {
+	} else if (s2pt_mmio_gpa(st->pt, pte) != addr) {
 		audit_fail(st, "MMIO SPTE holds another GPA", addr, level);
 	}
 }
@@ -48,20 +48,22 @@ static void audit_entry(struct audit_state *st, s2pte_t pte, gpa_t addr,
 			unsigned int level)
 {
 	const struct s2pt *pt = st->pt;
-	enum s2_pte_kind k = s2_kind(pte, level);
+	enum s2_pte_kind k = s2_kind(pt, pte, level);
+	bool mmio = k == S2_PTE_INVALID_SW && s2pt_is_mmio(pt, pte);
 	paddr_t child;
 
-	if (!arch_s2_absent_ok(pt, pte)) {
+	/* A secure VM's MMIO SPTEs raise #VE on purpose. */
+	if (!mmio && !arch_s2_absent_ok(pt, pte)) {
 		audit_fail(st, "not-present entry without SUPPRESS_VE", addr,
 			   level);
 	}
 	if (k == S2_PTE_LEAF && !s2_level_has_blocks(pt, level)) {
 		audit_fail(st, "leaf at a level without blocks", addr, level);
 	}
-	if (k == S2_PTE_INVALID_SW && s2pt_is_mmio(pt, pte)) {
+	if (mmio) {
 		audit_mmio(st, pte, addr, level);
 	}
-	if (s2_is_collapse_marker(pte, level)) {
+	if (s2_is_collapse_marker(pt, pte, level)) {
 		audit_fail(st, "collapse marker left behind", addr, level);
 	}
 	if (k != S2_PTE_TABLE || level == 0) {
@@ -90,7 +92,7 @@ static unsigned int audit_table(struct audit_state *st, const s2pte_t *t,
 	for (unsigned int i = 0; i < nr; i++) {
 		gpa_t addr = base + (uint64_t)i * S2_LEVEL_SIZE(level);
 
-		if (s2_kind(t[i], level) != S2_PTE_ABSENT) {
+		if (s2_kind(st->pt, t[i], level) != S2_PTE_ABSENT) {
 			used++;
 		}
 		audit_entry(st, t[i], addr, level);

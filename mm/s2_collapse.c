@@ -35,9 +35,10 @@ static uint64_t collapse_marker(paddr_t pa, unsigned int prot)
 	return S2_COLLAPSE_MARK | pa | ((uint64_t)prot << 2);
 }
 
-bool s2_is_collapse_marker(s2pte_t pte, unsigned int level)
+bool s2_is_collapse_marker(const struct s2pt *pt, s2pte_t pte,
+			   unsigned int level)
 {
-	return level > 0 && s2_kind(pte, level) == S2_PTE_INVALID_SW &&
+	return level > 0 && s2_kind(pt, pte, level) == S2_PTE_INVALID_SW &&
 	       (arch_s2_pte_sw(pte) & S2_COLLAPSE_MARK);
 }
 
@@ -54,7 +55,7 @@ static bool subtree_uniform(const struct s2pt *pt, paddr_t table,
 	const s2pte_t *t = s2_table_va(table);
 
 	for (unsigned int i = 0; i < S2_PTRS_PER_TABLE; i++) {
-		enum s2_pte_kind k = s2_kind(t[i], level);
+		enum s2_pte_kind k = s2_kind(pt, t[i], level);
 
 		if (k == S2_PTE_TABLE && level > 0) {
 			if (!subtree_uniform(pt, s2_table_pa(t[i]), level - 1,
@@ -125,7 +126,7 @@ static int make_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 	uint64_t data;
 
 	(void)visit;
-	if (!s2_is_collapse_marker(ctx->old, ctx->level)) {
+	if (!s2_is_collapse_marker(ctx->pt, ctx->old, ctx->level)) {
 		return 0;
 	}
 	data = arch_s2_pte_sw(ctx->old);

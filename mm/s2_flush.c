@@ -252,7 +252,7 @@ void s2_free_subtree(struct s2_op *op, paddr_t table, unsigned int level,
 
 	for (unsigned int i = 0; i < S2_PTRS_PER_TABLE; i++) {
 		s2pte_t pte = t[i];
-		enum s2_pte_kind k = s2_kind(pte, level);
+		enum s2_pte_kind k = s2_kind(pt, pte, level);
 
 		if (k == S2_PTE_TABLE && level > 0) {
 			s2_free_subtree(op, s2_table_pa(pte), level - 1, cmo);

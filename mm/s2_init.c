@@ -28,6 +28,8 @@ int s2pt_init(struct s2pt *pt, unsigned int ia_bits, unsigned int flags,
 	}
 	pt->flags = flags;
 	pt->vmid = vmid;
+	/* Refused: the table has no MMIO SPTEs; the VM code says so. */
+	s2_mmio_value_take(pt, arch_s2_mmio_value(flags));
 	ret = s2_root_alloc(pt->fmt.root_pages, &pt->root);
 	if (ret) {
 		return ret;
@@ -48,7 +50,7 @@ static void destroy_root_entries(struct s2_op *op, bool cmo)
 	unsigned int level = s2_root_level(pt);
 
 	for (unsigned int i = 0; i < pt->fmt.root_entries; i++) {
-		enum s2_pte_kind k = s2_kind(root[i], level);
+		enum s2_pte_kind k = s2_kind(pt, root[i], level);
 
 		if (k == S2_PTE_TABLE) {
 			s2_free_subtree(op, s2_table_pa(root[i]), level - 1,

@@ -49,9 +49,10 @@ void s2_table_free(struct s2pt *pt, paddr_t pa);
 uint64_t s2_table_hash(paddr_t pa);
 
 /* Entry helpers. */
-static inline enum s2_pte_kind s2_kind(s2pte_t pte, unsigned int level)
+static inline enum s2_pte_kind s2_kind(const struct s2pt *pt, s2pte_t pte,
+					unsigned int level)
 {
-	return arch_s2_pte_kind(pte, level);
+	return s2pt_pte_kind(pt, pte, level);
 }
 
 static inline bool s2_kind_valid(enum s2_pte_kind k)
@@ -147,7 +148,12 @@ void s2_free_subtree(struct s2_op *op, paddr_t table, unsigned int level,
 		     bool cmo);
 
 /* An entry s2pt_collapse() broke and has not made yet (a core bug after). */
-bool s2_is_collapse_marker(s2pte_t pte, unsigned int level);
+/* Set @pt's MMIO value if s2pt_mmio_value_valid() accepts it (mm/s2_mmio.c);
+ * otherwise the table has no MMIO SPTEs. Returns whether it was taken. */
+bool s2_mmio_value_take(struct s2pt *pt, s2pte_t value);
+
+bool s2_is_collapse_marker(const struct s2pt *pt, s2pte_t pte,
+			   unsigned int level);
 
 /* Split every block above @level overlapping a range (mm/s2_split.c). */
 int s2_split_count(struct s2pt *pt, gpa_t gpa, uint64_t size,

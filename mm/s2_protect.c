@@ -23,7 +23,7 @@ static int protect_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 	s2pte_t new;
 
 	(void)visit;
-	if (s2_kind(ctx->old, ctx->level) != S2_PTE_LEAF) {
+	if (s2_kind(ctx->pt, ctx->old, ctx->level) != S2_PTE_LEAF) {
 		return 0;
 	}
 	if (WARN_ON_ONCE(!s2_entry_inside(ctx, d->gpa))) {

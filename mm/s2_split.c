@@ -43,7 +43,7 @@ static int split_count_walker(struct s2_walk_ctx *ctx,
 	struct split_data *s = ctx->arg;
 
 	(void)visit;
-	if (s2_kind(ctx->old, ctx->level) == S2_PTE_LEAF &&
+	if (s2_kind(ctx->pt, ctx->old, ctx->level) == S2_PTE_LEAF &&
 	    ctx->level > s->level) {
 		s->pages += split_tables(s, ctx->addr, ctx->level);
 	}
@@ -78,7 +78,7 @@ static int split_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 	paddr_t table;
 
 	(void)visit;
-	if (s2_kind(ctx->old, ctx->level) != S2_PTE_LEAF ||
+	if (s2_kind(ctx->pt, ctx->old, ctx->level) != S2_PTE_LEAF ||
 	    ctx->level <= s->level) {
 		return 0;
 	}

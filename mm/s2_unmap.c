@@ -39,7 +39,7 @@ static int unmap_leaf(struct s2_walk_ctx *ctx, struct unmap_data *u)
 {
 	struct s2pt *pt = ctx->pt;
 	s2pte_t old = ctx->old;
-	enum s2_pte_kind k = s2_kind(old, ctx->level);
+	enum s2_pte_kind k = s2_kind(pt, old, ctx->level);
 
 	if (k == S2_PTE_ABSENT) {
 		return 0;

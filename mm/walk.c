@@ -30,8 +30,8 @@ static void s2_pte_write(s2pte_t *ptep, s2pte_t old, s2pte_t new,
 
 void s2_walk_set(struct s2_walk_ctx *ctx, s2pte_t new)
 {
-	bool was = s2_kind(ctx->old, ctx->level) != S2_PTE_ABSENT;
-	bool is = s2_kind(new, ctx->level) != S2_PTE_ABSENT;
+	bool was = s2_kind(ctx->pt, ctx->old, ctx->level) != S2_PTE_ABSENT;
+	bool is = s2_kind(ctx->pt, new, ctx->level) != S2_PTE_ABSENT;
 
 	s2_pte_write(ctx->ptep, ctx->old, new, ctx->level);
 	ctx->pt->counters.entries_written++;
@@ -49,7 +49,7 @@ void s2_walk_set(struct s2_walk_ctx *ctx, s2pte_t new)
 static bool s2_needs_break(const struct s2pt *pt, s2pte_t old, s2pte_t new,
 			   unsigned int level)
 {
-	enum s2_pte_kind ko = s2_kind(old, level), kn = s2_kind(new, level);
+	enum s2_pte_kind ko = s2_kind(pt, old, level), kn = s2_kind(pt, new, level);
 
 	if (!s2_kind_valid(ko) || !s2_kind_valid(kn)) {
 		return false;
@@ -73,7 +73,7 @@ static bool s2_needs_break(const struct s2pt *pt, s2pte_t old, s2pte_t new,
 void s2_walk_replace(struct s2_walk_ctx *ctx, s2pte_t new)
 {
 	s2pte_t old = ctx->old;
-	bool table = s2_kind(old, ctx->level) == S2_PTE_TABLE;
+	bool table = s2_kind(ctx->pt, old, ctx->level) == S2_PTE_TABLE;
 
 	if (!s2_needs_break(ctx->pt, old, new, ctx->level)) {
 		s2_walk_set(ctx, new);
@@ -125,7 +125,7 @@ static int walk_entry(struct walk_data *d, struct s2_walk_ctx *ctx)
 	enum s2_walk_visit visit = S2_WALK_LEAF;
 	int ret;
 
-	if (s2_kind(ctx->old, ctx->level) == S2_PTE_TABLE) {
+	if (s2_kind(ctx->pt, ctx->old, ctx->level) == S2_PTE_TABLE) {
 		visit = S2_WALK_TABLE_PRE;
 	}
 	if (d->w->flags & visit) {
@@ -135,7 +135,7 @@ static int walk_entry(struct walk_data *d, struct s2_walk_ctx *ctx)
 		}
 	}
 	/* The callback may have detached a table or installed one. */
-	if (ctx->level == 0 || s2_kind(ctx->old, ctx->level) != S2_PTE_TABLE) {
+	if (ctx->level == 0 || s2_kind(ctx->pt, ctx->old, ctx->level) != S2_PTE_TABLE) {
 		return 0;
 	}
 	return walk_descend(d, ctx);

@@ -80,20 +80,14 @@ enum s2_pte_kind {
 	S2_PTE_TABLE,		/* valid table entry */
 };
 
-/* ---- MMIO SPTE encoding backend (arch/x86/ept.c, arch/arm64/stage2.c) --- */
+/* ---- MMIO SPTE constants (arch/x86/ept.c, arch/arm64/stage2.c) -------- */
 
-/* The recognition mask, the same for every VM. */
-s2pte_t arch_s2_mmio_mask(void);
-/* The value for @pt's VM type. */
-s2pte_t arch_s2_mmio_value(const struct s2pt *pt);
-/* The bits holding the generation and the GPA (never in the mask). */
-s2pte_t arch_s2_mmio_data_bits(void);
-/* A level-0 MMIO SPTE for the page @gpa with generation @gen (truncated). */
-s2pte_t arch_s2_make_mmio(const struct s2pt *pt, gpa_t gpa, uint64_t gen);
-/* The generation and page address an MMIO SPTE holds. */
-uint64_t arch_s2_mmio_gen(s2pte_t pte);
-gpa_t arch_s2_mmio_gpa(s2pte_t pte);
-
+/*
+ * The MMIO SPTE value for a VM with S2PT_F_* @flags. The mask and GPA bits
+ * are struct s2_format data (arch_s2_format_init()); the encoding itself is
+ * generic (mm/s2_mmio.c).
+ */
+s2pte_t arch_s2_mmio_value(unsigned int flags);
 
 /* ---- Table-page provider (hypervisor: mm/s2_pages.c; host: tests) ------- */
 
@@ -134,8 +128,13 @@ int arch_s2_format_init(struct s2_format *fmt, unsigned int ia_bits);
 unsigned int arch_s2_pa_bits(void);
 /* Whether @prot (S2_PROT_*) can be encoded in a leaf. */
 bool arch_s2_prot_valid(unsigned int prot);
-/* The absent value (EPT #VE VM: SUPPRESS_VE only). */
+/* The absent value (EPT #VE or secure VM: SUPPRESS_VE only). */
 s2pte_t arch_s2_pte_absent(const struct s2pt *pt);
+/*
+ * The kind of @pte at @level as the format alone sees it. The core applies
+ * the table's MMIO SPTE value on top (s2pt_pte_kind()): an entry this calls
+ * absent may be an MMIO SPTE of the table's VM type.
+ */
 enum s2_pte_kind arch_s2_pte_kind(s2pte_t pte, unsigned int level);
 s2pte_t arch_s2_make_table(const struct s2pt *pt, paddr_t pa,
 			   unsigned int count);

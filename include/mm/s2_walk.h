@@ -21,6 +21,24 @@
 
 struct s2_op;
 
+/*
+ * The kind of @pte at @level in @pt: the format's classification, except
+ * that an entry matching the table's MMIO SPTE value is S2_PTE_INVALID_SW
+ * (on an EPT secure VM an entry of 0 is an MMIO SPTE, not absent). Only an
+ * entry the format calls absent can need that: the validator refuses values
+ * whose entries the hardware could use.
+ */
+static inline enum s2_pte_kind s2pt_pte_kind(const struct s2pt *pt,
+					     s2pte_t pte, unsigned int level)
+{
+	enum s2_pte_kind k = arch_s2_pte_kind(pte, level);
+
+	if (k == S2_PTE_ABSENT && s2pt_is_mmio(pt, pte)) {
+		return S2_PTE_INVALID_SW;
+	}
+	return k;
+}
+
 static inline s2pte_t *s2_table_va(paddr_t pa)
 {
 	return (s2pte_t *)(uintptr_t)pa;	/* identity mapped */

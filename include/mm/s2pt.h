@@ -58,7 +58,15 @@ typedef uint64_t s2pte_t;
 #define S2PT_F_FWB		BIT(1)	/* arm64: HCR_EL2.FWB, FWB MemAttr */
 #define S2PT_F_TLBIRANGE	BIT(2)	/* arm64: CPU has FEAT_TLBIRANGE */
 #define S2PT_F_NO_FAST_UNMAP	BIT(3)	/* unmap clears leaf by leaf (bench) */
-#define S2PT_F_MASK		GENMASK(3, 0)
+/*
+ * EPT: a secure VM (issue "Secure VMs on x86"): absent entries have
+ * SUPPRESS_VE set (an access there is an EPT violation for the hypervisor),
+ * and the MMIO SPTE value is 0 with SUPPRESS_VE clear, so an emulated page
+ * raises #VE in the guest, which asks for the access by hypercall. Ignored
+ * by stage-2.
+ */
+#define S2PT_F_SECURE		BIT(4)
+#define S2PT_F_MASK		GENMASK(4, 0)
 
 /* Format capabilities (struct s2_format.caps). */
 #define S2_FMT_TLBI_IPA		BIT(0)	/* per-address invalidation exists */
@@ -78,6 +86,9 @@ typedef uint64_t s2pte_t;
  * @root_entries: entries in the root (may be < 512 on arm64).
  * @block_levels: bit L set when level L entries may be leaves (bit 0: pages).
  * @caps: S2_FMT_* capabilities.
+ * @mmio_mask: the MMIO SPTE recognition mask, the same for every VM of the
+ *	format (the value is per VM type: struct s2pt.mmio_value).
+ * @mmio_gpa_mask: the bits of an MMIO SPTE that hold its page's GPA.
  */
 struct s2_format {
 	const char *name;
@@ -87,6 +98,8 @@ struct s2_format {
 	unsigned int root_entries;
 	unsigned int block_levels;
 	unsigned int caps;
+	s2pte_t mmio_mask;
+	s2pte_t mmio_gpa_mask;
 };
 
 /**
@@ -144,6 +157,11 @@ struct s2_counters {
  * @counters: see struct s2_counters.
  * @table_sum: sum of a hash of every live table page address (audit).
  * @audit_failures: audits that failed (CONFIG_MMU_AUDIT); tests expect 0.
+ * @mmio_value: the MMIO SPTE value of this table's VM type
+ *	(arch_s2_mmio_value() of @flags, or s2pt_set_mmio_value()).
+ * @mmio_on: @mmio_value passed s2pt_mmio_value_valid(): MMIO SPTEs exist in
+ *	this table. When false the table has none and classifies entries as
+ *	the format alone does.
  */
 struct s2pt {
 	struct s2_format fmt;
@@ -151,9 +169,11 @@ struct s2pt {
 	unsigned int root_count;
 	unsigned int flags;
 	uint16_t vmid;
+	bool mmio_on;
 	struct s2_counters counters;
 	uint64_t table_sum;
 	unsigned int audit_failures;
+	s2pte_t mmio_value;
 };
 
 /**
@@ -182,7 +202,11 @@ struct s2_translation {
  * @vmid: VMID (arm64 TLB maintenance), ignored on EPT.
  *
  * Allocates the root with s2_root_alloc() and fills it with absent entries
- * (on a #VE VM with SUPPRESS_VE set). No TLB maintenance.
+ * (on a #VE or secure VM with SUPPRESS_VE set). Takes the MMIO SPTE value
+ * of the VM type from the format (arch_s2_mmio_value(@flags)) and validates
+ * it (s2pt_mmio_value_valid()); a refused value leaves the table without
+ * MMIO SPTEs (s2pt_mmio_enabled() false), which is not an error: the caller
+ * says so. No TLB maintenance.
  * Return: 0, -EINVAL (bad @ia_bits or @flags), -ENOMEM.
  */
 int s2pt_init(struct s2pt *pt, unsigned int ia_bits, unsigned int flags,
@@ -395,55 +419,42 @@ int s2pt_audit(const struct s2pt *pt);
 extern bool s2_audit_on;
 
 /*
- * MMIO SPTEs (DESIGN.md "Memslots and MMIO SPTEs"): a not-usable 4 KiB leaf
- * entry that records that a guest-physical page is emulated, with the memslot
- * generation at the time it was installed. On EPT it is an EPT
- * misconfiguration entry (write without read, SUPPRESS_VE clear) so the next
- * access exits as a misconfiguration; on arm64 an invalid descriptor whose
- * ignored bits hold the marker.
- */
-#define S2_MMIO_GEN_BITS	19
-
-/**
- * s2pt_set_mmio() - install an MMIO SPTE for the page at @gpa.
- * @pt: the table.
- * @gpa: the page (4 KiB aligned).
- * @gen: memslot generation; only its low S2_MMIO_GEN_BITS are stored.
+ * MMIO SPTEs (DESIGN.md "Memslots and MMIO SPTEs", seed 004): a not-usable
+ * 4 KiB leaf entry that records that a guest-physical page is emulated, with
+ * the memslot generation at the time it was installed. The encoding is
+ * generic (mm/s2_mmio.c); the format gives only constants: the recognition
+ * mask and the GPA bits (struct s2_format), and the value of each VM type
+ * (arch_s2_mmio_value()). The mask is global, the value per VM type and a
+ * property of the table (struct s2pt.mmio_value), validated at s2pt_init().
  *
- * Allocates tables down to level 0 as needed (all reserved before the first
- * write). Only an absent entry is replaced: a leaf, a block or another
- * software entry there is -EEXIST. No TLB maintenance (absent to not-usable).
- * Return: 0, -EINVAL, -ERANGE, -EEXIST, -ENOMEM (table unchanged).
- */
-int s2pt_set_mmio(struct s2pt *pt, gpa_t gpa, uint64_t gen);
-
-/**
- * s2pt_get_mmio() - read the MMIO SPTE covering @gpa.
- * Return: 0 and *@gen (low S2_MMIO_GEN_BITS bits) when the entry for @gpa is
- * an MMIO SPTE, -ENOENT otherwise, -ERANGE beyond ia_bits.
- */
-int s2pt_get_mmio(const struct s2pt *pt, gpa_t gpa, uint64_t *gen);
-
-/*
- * An MMIO SPTE is an entry of kind S2_PTE_INVALID_SW (software data the
- * hardware never uses): map over it is -EEXIST, unmap clears it without TLB
- * maintenance (nothing caches it), protect/split/collapse leave it alone
- * (a table holding one never collapses), lookup says -ENOENT, the audit
- * counts it and checks it sits at level 0 with its own GPA. s2pt_dump()
- * prints it as
+ * An entry is an MMIO SPTE of a table when (pte & mask) == the table's value
+ * and the table has MMIO SPTEs (s2pt_is_mmio()); it then is of kind
+ * S2_PTE_INVALID_SW whatever the format alone would say, so "absent" versus
+ * "MMIO" depends on the VM type: on an EPT secure VM (S2PT_F_SECURE) the
+ * value is 0, an entry of 0 is an MMIO SPTE for GPA 0 and generation 0, and
+ * the absent entry is SUPPRESS_VE alone. Values by VM type:
+ *   EPT ordinary and #VE VMs: 0b110, write without read, a
+ *	misconfiguration exit; SUPPRESS_VE clear (a misconfiguration never
+ *	raises #VE);
+ *   EPT secure VMs: 0, not present with SUPPRESS_VE clear: #VE in the guest;
+ *   stage-2: 0b110 in bits 2:0 (bit 0 clear: an invalid descriptor).
+ * The mask is bits 2:0 and 63 on both formats.
+ *
+ * An MMIO SPTE is software data the hardware never uses: map over it is
+ * -EEXIST, unmap clears it without TLB maintenance (nothing caches it),
+ * protect/split/collapse leave it alone (a table holding one never
+ * collapses), lookup says -ENOENT, the audit counts it and checks it sits at
+ * level 0 with its own GPA. s2pt_dump() prints it as
  *   "L0 <gpa>-<last> mmio gen=<gen> pte=<raw>"
  *
- * Layout (both formats; pinned by static_assert in the arch files): the
- * recognition mask is bits 2:0 and 63, the value of an ordinary VM 0b110
- * (EPT: write without read, a misconfiguration, SUPPRESS_VE clear so no #VE;
- * arm64: bit 0 clear, an invalid descriptor), the GPA in the output-address
- * bits 47/51:12, the generation's 19 bits (as many as KVM x86 keeps) in bits
- * 11:3 (low 9) and 61:52 (high 10): every bit the hardware ignores in such an
- * entry and the GPA does not use. The generation may reuse the bits a TABLE
- * entry keeps its child count in, because the value has bit 0 clear and an
- * MMIO SPTE is never a table. The field layout is the same for both formats
- * (s2_mmio_gen_to_pte(), s2_mmio_pte_gen()); the arch gives mask and value.
+ * Layout: the GPA in the format's output-address bits (47/51:12), the
+ * generation's 19 bits (as many as KVM x86 keeps) in bits 11:3 (low 9) and
+ * 61:52 (high 10): every bit the hardware ignores in such an entry and the
+ * GPA does not use. The generation may reuse the bits a TABLE entry keeps its
+ * child count in, because an MMIO SPTE is never a table. The format pins its
+ * mask and values against these fields with static_assert.
  */
+#define S2_MMIO_GEN_BITS	19
 #define S2_MMIO_GEN_MAX		(BIT(S2_MMIO_GEN_BITS) - 1)
 #define S2_MMIO_GEN_LO_SHIFT	3
 #define S2_MMIO_GEN_LO_BITS	9
@@ -457,34 +468,50 @@ _Static_assert((GENMASK(S2_MMIO_GEN_LO_BITS - 1, 0) << S2_MMIO_GEN_LO_SHIFT |
 		GENMASK(S2_MMIO_GEN_HI_BITS - 1, 0) << S2_MMIO_GEN_HI_SHIFT) ==
 	       S2PT_MMIO_GEN_MASK, "the generation fields are S2PT_MMIO_GEN_MASK");
 
-/* The generation bits of an MMIO SPTE for @gen (truncated). */
-static inline s2pte_t s2_mmio_gen_to_pte(uint64_t gen)
+/**
+ * s2pt_set_mmio() - install an MMIO SPTE for the page at @gpa.
+ * @pt: the table.
+ * @gpa: the page (4 KiB aligned).
+ * @gen: memslot generation; only its low S2_MMIO_GEN_BITS are stored.
+ *
+ * Allocates tables down to level 0 as needed (all reserved before the first
+ * write). Only an absent entry is replaced: a leaf, a block or another
+ * software entry there is -EEXIST. No TLB maintenance (absent to not-usable).
+ * Return: 0, -EINVAL, -ERANGE, -EEXIST, -ENOMEM (table unchanged);
+ * -EOPNOTSUPP when the table has no MMIO SPTEs (s2pt_mmio_enabled()).
+ */
+int s2pt_set_mmio(struct s2pt *pt, gpa_t gpa, uint64_t gen);
+
+/**
+ * s2pt_get_mmio() - read the MMIO SPTE covering @gpa.
+ * Return: 0 and *@gen (low S2_MMIO_GEN_BITS bits) when the entry for @gpa is
+ * an MMIO SPTE, -ENOENT otherwise, -ERANGE beyond ia_bits.
+ */
+int s2pt_get_mmio(const struct s2pt *pt, gpa_t gpa, uint64_t *gen);
+
+/* Whether the table has MMIO SPTEs (its VM type's value was accepted). */
+static inline bool s2pt_mmio_enabled(const struct s2pt *pt)
 {
-	uint64_t lo = gen & (BIT(S2_MMIO_GEN_LO_BITS) - 1);
-	uint64_t hi = (gen >> S2_MMIO_GEN_LO_BITS) &
-		      (BIT(S2_MMIO_GEN_HI_BITS) - 1);
-
-	return (lo << S2_MMIO_GEN_LO_SHIFT) | (hi << S2_MMIO_GEN_HI_SHIFT);
-}
-
-/* The generation an MMIO SPTE holds. */
-static inline uint64_t s2_mmio_pte_gen(s2pte_t pte)
-{
-	uint64_t lo = (pte >> S2_MMIO_GEN_LO_SHIFT) &
-		      (BIT(S2_MMIO_GEN_LO_BITS) - 1);
-	uint64_t hi = (pte >> S2_MMIO_GEN_HI_SHIFT) &
-		      (BIT(S2_MMIO_GEN_HI_BITS) - 1);
-
-	return lo | (hi << S2_MMIO_GEN_LO_BITS);
+	return pt->mmio_on;
 }
 
 /**
  * s2pt_is_mmio() - whether @pte is an MMIO SPTE of @pt's VM type.
  * @pt: the table (its VM type selects the value).
  * @pte: any entry.
- * Return: (@pte & arch_s2_mmio_mask()) == arch_s2_mmio_value(@pt).
+ * Return: s2pt_mmio_enabled(@pt) and (@pte & mask) == @pt->mmio_value.
  */
-bool s2pt_is_mmio(const struct s2pt *pt, s2pte_t pte);
+static inline bool s2pt_is_mmio(const struct s2pt *pt, s2pte_t pte)
+{
+	return pt->mmio_on && (pte & pt->fmt.mmio_mask) == pt->mmio_value;
+}
+
+/* A level-0 MMIO SPTE of @pt for the page @gpa, generation @gen (truncated). */
+s2pte_t s2pt_make_mmio(const struct s2pt *pt, gpa_t gpa, uint64_t gen);
+/* The generation an MMIO SPTE holds. */
+uint64_t s2pt_mmio_gen(s2pte_t pte);
+/* The page address an MMIO SPTE of @pt holds. */
+gpa_t s2pt_mmio_gpa(const struct s2pt *pt, s2pte_t pte);
 
 /**
  * s2pt_mmio_value_valid() - check an MMIO mask/value pair for a VM type.
@@ -492,13 +519,29 @@ bool s2pt_is_mmio(const struct s2pt *pt, s2pte_t pte);
  * @mask: the recognition mask.
  * @value: the value (pte & @mask) == @value identifies an MMIO SPTE.
  *
- * Refuses a value outside the mask, a mask overlapping the generation or
- * GPA bits, and a value whose entries the core could take for absent or the
- * hardware for a usable translation, or that the VM's absent entry matches.
+ * Refuses an empty mask, a value outside the mask, a mask overlapping the
+ * generation or GPA bits, a value the VM's absent entry matches (every empty
+ * entry would be "MMIO": value 0 on an ordinary EPT VM), and a value whose
+ * entries (with no data and with every data bit set) the hardware could use
+ * as a leaf or table or that equal the absent entry.
  * Return: true when the pair is usable.
  */
 bool s2pt_mmio_value_valid(const struct s2pt *pt, s2pte_t mask,
 			   s2pte_t value);
+
+/**
+ * s2pt_set_mmio_value() - give an empty table another MMIO SPTE value.
+ * @pt: the table; no entry may be in use (MMIO SPTEs of the old value
+ *	would change kind).
+ * @value: the new value, checked by s2pt_mmio_value_valid() with the
+ *	format's mask.
+ *
+ * For VM types whose value is not the format's default for their flags
+ * (and for tests). A refused value leaves the table without MMIO SPTEs.
+ * Return: 0; -EBUSY (not empty, nothing changed); -EINVAL (refused: the
+ * table now has no MMIO SPTEs).
+ */
+int s2pt_set_mmio_value(struct s2pt *pt, s2pte_t value);
 
 /* The root descriptor for the hardware: EPTP (x86) or VTTBR_EL2 (arm64). */
 uint64_t s2pt_root_desc(const struct s2pt *pt);

@@ -114,8 +114,8 @@ MUTANTS = [
      "\t\tif (s2_table_page_alloc(&pa)) {\n\t\t\t(void)pt;"),
     # Encoder mutants: the reference translators must notice.
     ("ept_ve_absent_without_suppress_ve", ("ept",), "arch/x86/ept.c",
-     "return (pt->flags & S2PT_F_VE) ? EPT_SUPPRESS_VE : 0;",
-     "return (pt->flags & S2PT_F_VE) ? 0 : 0;"),
+     "return ept_suppress_ve(pt) ? EPT_SUPPRESS_VE : 0;",
+     "return ept_suppress_ve(pt) ? 0 : 0;"),
     ("ept_device_as_wb", ("ept",), "arch/x86/ept.c",
      "(prot & S2_PROT_DEVICE) ? EPT_MT_UC : EPT_MT_WB;",
      "(prot & S2_PROT_DEVICE) ? EPT_MT_WB : EPT_MT_WB;"),
