@@ -3,7 +3,8 @@
  * The table audit (CONFIG_MMU_AUDIT runs it after every operation): stored
  * entry counts, reachable tables against those allocated (number and address
  * hash: a table reachable twice or leaked changes both), liveness of every
- * reachable table page, SUPPRESS_VE on the not-present entries of #VE VMs
+ * reachable table page, the tables taken for MMIO SPTEs against their count,
+ * SUPPRESS_VE on the not-present entries of #VE VMs
  * (an MMIO SPTE is a misconfiguration, not a violation: it needs none),
  * leaves only at levels that may hold them, MMIO SPTEs only at level 0 and
  * holding their own GPA.
@@ -16,6 +17,7 @@
 struct audit_state {
 	const struct s2pt *pt;
 	uint64_t tables;
+	uint64_t mmio_tables;
 	uint64_t sum;
 	int errors;
 };
@@ -75,6 +77,9 @@ static void audit_entry(struct audit_state *st, s2pte_t pte, gpa_t addr,
 		return;
 	}
 	st->tables++;
+	if (pte & pt->fmt.table_mmio_bit) {
+		st->mmio_tables++;
+	}
 	st->sum += s2_table_hash(child);
 	if (audit_table(st, s2_table_va(child), S2_PTRS_PER_TABLE, level - 1,
 			addr) != arch_s2_table_count(pte)) {
@@ -118,6 +123,10 @@ int s2pt_audit(const struct s2pt *pt)
 	if (st.tables != pt->counters.tables_in_use ||
 	    st.sum != pt->table_sum) {
 		audit_fail(&st, "reachable tables differ from those allocated",
+			   0, s2_root_level(pt));
+	}
+	if (st.mmio_tables != pt->counters.mmio_tables) {
+		audit_fail(&st, "MMIO SPTE tables differ from those counted",
 			   0, s2_root_level(pt));
 	}
 	return st.errors ? -EIO : 0;

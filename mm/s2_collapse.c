@@ -87,6 +87,7 @@ static int collapse_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 	struct s2pt *pt = ctx->pt;
 	uint64_t size = S2_LEVEL_SIZE(ctx->level);
 	paddr_t table = s2_table_pa(ctx->old);
+	paddr_t ref = s2_table_ref(pt, ctx->old);	/* before any write */
 	struct uniform u = { .first = true };
 	paddr_t base;
 
@@ -105,7 +106,7 @@ static int collapse_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 		s2_walk_set(ctx, arch_s2_make_sw(pt, collapse_marker(base,
 								      u.prot)));
 		s2_plan_detached(ctx->op, ctx->addr, ctx->level);
-		s2_defer_free(ctx->op, table, ctx->level - 1, false);
+		s2_defer_free(ctx->op, ref, ctx->level - 1, false);
 		d->made++;
 		return 0;
 	}
@@ -115,7 +116,7 @@ static int collapse_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 	 * EPT), so its pages are freed after the plan.
 	 */
 	s2_walk_replace(ctx, arch_s2_make_leaf(pt, base, u.prot, ctx->level));
-	s2_defer_free(ctx->op, table, ctx->level - 1, false);
+	s2_defer_free(ctx->op, ref, ctx->level - 1, false);
 	d->made++;
 	return 0;
 }

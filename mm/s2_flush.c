@@ -248,14 +248,15 @@ void s2_free_subtree(struct s2_op *op, paddr_t table, unsigned int level,
 		     bool cmo)
 {
 	struct s2pt *pt = op->pt;
-	s2pte_t *t = s2_table_va(table);
+	s2pte_t *t = s2_table_va(ALIGN_DOWN(table, PAGE_SIZE));
 
 	for (unsigned int i = 0; i < S2_PTRS_PER_TABLE; i++) {
 		s2pte_t pte = t[i];
 		enum s2_pte_kind k = s2_kind(pt, pte, level);
 
 		if (k == S2_PTE_TABLE && level > 0) {
-			s2_free_subtree(op, s2_table_pa(pte), level - 1, cmo);
+			s2_free_subtree(op, s2_table_ref(pt, pte), level - 1,
+					cmo);
 		} else if (k == S2_PTE_LEAF && cmo &&
 			   !(arch_s2_pte_prot(pt, pte) & S2_PROT_DEVICE)) {
 			subtree_cmo(op, arch_s2_pte_pa(pte, level),
@@ -278,7 +279,7 @@ void s2_plan_commit(struct s2_op *op)
 	for (unsigned int i = 0; i < n; i++) {
 		paddr_t d = *defer_slot(op, i);
 
-		s2_free_subtree(op, ALIGN_DOWN(d, PAGE_SIZE), d & 3,
+		s2_free_subtree(op, d & ~(paddr_t)(3 | S2_DEFER_CMO), d & 3,
 				d & S2_DEFER_CMO);
 	}
 	defer_pages_free(op);

@@ -53,8 +53,8 @@ static void destroy_root_entries(struct s2_op *op, bool cmo)
 		enum s2_pte_kind k = s2_kind(pt, root[i], level);
 
 		if (k == S2_PTE_TABLE) {
-			s2_free_subtree(op, s2_table_pa(root[i]), level - 1,
-					cmo);
+			s2_free_subtree(op, s2_table_ref(pt, root[i]),
+					level - 1, cmo);
 		} else if (k == S2_PTE_LEAF && cmo &&
 			   !(arch_s2_pte_prot(pt, root[i]) & S2_PROT_DEVICE)) {
 			s2_cmo_add(op, arch_s2_pte_pa(root[i], level),

@@ -43,9 +43,23 @@ int s2_find_entry(const struct s2pt *pt, gpa_t gpa, s2pte_t *pte,
  */
 void s2_walk_add_count(struct s2_walk_ctx *ctx, int delta);
 
-/* Table page accounting (alloc/free of pages that are or were tables). */
+/*
+ * A table page as the free paths carry it: its address, with S2_TABLE_MMIO
+ * when s2pt_set_mmio() allocated it (the mark of its table entry), so that
+ * freeing it gives it back to counters.mmio_tables.
+ */
+#define S2_TABLE_MMIO		BIT(3)
+
+static inline paddr_t s2_table_ref(const struct s2pt *pt, s2pte_t pte)
+{
+	return arch_s2_pte_pa(pte, 0) |
+	       ((pte & pt->fmt.table_mmio_bit) ? S2_TABLE_MMIO : 0);
+}
+
+/* Table page accounting (alloc/free of pages that are or were tables);
+ * s2_table_free() takes a table reference (s2_table_ref()). */
 void s2_table_account_new(struct s2pt *pt, paddr_t pa);
-void s2_table_free(struct s2pt *pt, paddr_t pa);
+void s2_table_free(struct s2pt *pt, paddr_t table);
 uint64_t s2_table_hash(paddr_t pa);
 
 /* Entry helpers. */
@@ -101,8 +115,9 @@ void s2_op_done(struct s2pt *pt, const char *op);
  * @cmo: cache maintenance to do after @plan.
  * @defer: the first S2_DEFER_INLINE entries of the deferred-free list: table
  *	pages to free once @plan is executed; each entry is the root of a
- *	detached subtree or an emptied table: the page address with the level
- *	of its entries in bits 1:0 and S2_DEFER_CMO.
+ *	detached subtree or an emptied table: its table reference
+ *	(s2_table_ref()) with the level of its entries in bits 1:0 and
+ *	S2_DEFER_CMO.
  * @more: pages holding the entries after the first S2_DEFER_INLINE, taken
  *	from the table-page provider when needed and given back at commit (a
  *	failed allocation forces an early flush instead), so an operation's
@@ -136,6 +151,7 @@ void s2_plan_detached(struct s2_op *op, gpa_t addr, unsigned int level);
 void s2_plan_replaced(struct s2_op *op, gpa_t addr, unsigned int level,
 		      bool table);
 void s2_cmo_add(struct s2_op *op, paddr_t pa, uint64_t size);
+/* @table: a table reference (s2_table_ref()). */
 void s2_defer_free(struct s2_op *op, paddr_t table, unsigned int level,
 		   bool cmo);
 /* Execute the plan, then the CMOs, then free deferred tables. */
@@ -146,6 +162,8 @@ void s2_flush_now(struct s2pt *pt, gpa_t addr, unsigned int level,
 /* Free a detached subtree (entries at @level); CMO its normal leaves. */
 void s2_free_subtree(struct s2_op *op, paddr_t table, unsigned int level,
 		     bool cmo);
+_Static_assert(S2_TABLE_MMIO != S2_DEFER_CMO && S2_TABLE_MMIO > 3 &&
+	       S2_TABLE_MMIO < PAGE_SIZE, "a table reference's tag bits");
 
 /* An entry s2pt_collapse() broke and has not made yet (a core bug after). */
 /* Set @pt's MMIO value if s2pt_mmio_value_valid() accepts it (mm/s2_mmio.c);

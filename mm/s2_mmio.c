@@ -128,7 +128,10 @@ static int mmio_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 	if (WARN_ON_ONCE(!table)) {
 		return -EIO;	/* fewer pages than counted: a core bug */
 	}
-	s2_walk_set(ctx, arch_s2_make_table(pt, table, 0));
+	/* Marked: freeing it gives it back to counters.mmio_tables. */
+	pt->counters.mmio_tables++;
+	s2_walk_set(ctx, arch_s2_make_table(pt, table, 0) |
+			 pt->fmt.table_mmio_bit);
 	return 0;
 }
 

@@ -19,7 +19,7 @@ struct unmap_data {
 
 static int unmap_table_pre(struct s2_walk_ctx *ctx, struct unmap_data *u)
 {
-	paddr_t table = s2_table_pa(ctx->old);
+	paddr_t table = s2_table_ref(ctx->pt, ctx->old);
 
 	if (!u->fast || !s2_entry_inside(ctx, u->gpa)) {
 		return 0;
@@ -62,7 +62,7 @@ static int unmap_leaf(struct s2_walk_ctx *ctx, struct unmap_data *u)
 /* A table the unmap emptied is cleared now and freed after the flush. */
 static int unmap_table_post(struct s2_walk_ctx *ctx)
 {
-	paddr_t table = s2_table_pa(ctx->old);
+	paddr_t table = s2_table_ref(ctx->pt, ctx->old);
 
 	if (arch_s2_table_count(ctx->old)) {
 		return 0;

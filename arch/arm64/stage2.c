@@ -15,6 +15,9 @@ _Static_assert(S2_COUNT_MASK >> S2_COUNT_SHIFT >= S2_PTRS_PER_TABLE,
 	       "stage-2 count field holds 0..512");
 _Static_assert((S2_COUNT_MASK & (S2_PA_MASK | S2_DESC_TYPE_MASK)) == 0,
 	       "stage-2 count bits overlap the address or the type");
+_Static_assert((S2_TABLE_MMIO & (S2_COUNT_MASK | GENMASK(51, 0) |
+				 GENMASK(63, 59))) == 0,
+	       "stage-2 MMIO table mark is outside the ignored bits 58:52");
 
 /* MMIO SPTE layout facts. */
 _Static_assert((S2_MMIO_VALUE & ~S2_MMIO_MASK) == 0,
@@ -56,6 +59,7 @@ int arch_s2_format_init(struct s2_format *fmt, unsigned int ia_bits)
 		.caps = S2_FMT_TLBI_IPA | S2_FMT_CMO,
 		.mmio_mask = S2_MMIO_MASK,
 		.mmio_gpa_mask = S2_MMIO_GPA_MASK,
+		.table_mmio_bit = S2_TABLE_MMIO,
 	};
 	return 0;
 }

@@ -13,6 +13,9 @@ _Static_assert(EPT_COUNT_MASK >> EPT_COUNT_SHIFT >= S2_PTRS_PER_TABLE,
 	       "EPT count field holds 0..512");
 _Static_assert((EPT_COUNT_MASK & (EPT_PA_MASK | EPT_SUPPRESS_VE)) == 0,
 	       "EPT count bits overlap the address or SUPPRESS_VE");
+_Static_assert((EPT_TABLE_MMIO & (EPT_COUNT_MASK | EPT_PA_MASK |
+				  EPT_SUPPRESS_VE | EPT_RWX)) == 0,
+	       "EPT MMIO table mark overlaps the count, address or RWX");
 _Static_assert(EPT_SW_SHIFT + EPT_SW_BITS == 63,
 	       "EPT software data stops below SUPPRESS_VE");
 
@@ -51,6 +54,7 @@ int arch_s2_format_init(struct s2_format *fmt, unsigned int ia_bits)
 		.caps = S2_FMT_NO_BBM,
 		.mmio_mask = EPT_MMIO_MASK,
 		.mmio_gpa_mask = EPT_MMIO_GPA_MASK,
+		.table_mmio_bit = EPT_TABLE_MMIO,
 	};
 	return 0;
 }

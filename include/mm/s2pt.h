@@ -89,6 +89,10 @@ typedef uint64_t s2pte_t;
  * @mmio_mask: the MMIO SPTE recognition mask, the same for every VM of the
  *	format (the value is per VM type: struct s2pt.mmio_value).
  * @mmio_gpa_mask: the bits of an MMIO SPTE that hold its page's GPA.
+ * @table_mmio_bit: a bit of table entries the hardware ignores (outside the
+ *	address and the child count), set in the entry of every table page
+ *	s2pt_set_mmio() allocated, so that freeing it gives it back to the
+ *	MMIO SPTE budget (counters.mmio_tables).
  */
 struct s2_format {
 	const char *name;
@@ -100,6 +104,7 @@ struct s2_format {
 	unsigned int caps;
 	s2pte_t mmio_mask;
 	s2pte_t mmio_gpa_mask;
+	s2pte_t table_mmio_bit;
 };
 
 /**
@@ -122,6 +127,10 @@ struct s2_format {
  * @count_writes: writes that only updated a table entry's child count.
  * @detaches: whole subtrees detached by the fast unmap.
  * @early_flushes: flushes forced by a full deferred-free list.
+ * @mmio_tables: live table pages that s2pt_set_mmio() allocated (included
+ *	in @tables_in_use). They go back, and this goes down, whenever such a
+ *	page is freed: unmap, zap, emptied tables, collapse, teardown. A VM
+ *	bounds the table pages unbacked accesses can take with it.
  */
 struct s2_counters {
 	uint64_t tables_alloc;
@@ -139,6 +148,7 @@ struct s2_counters {
 	uint64_t count_writes;
 	uint64_t detaches;
 	uint64_t early_flushes;
+	uint64_t mmio_tables;
 };
 
 /* Capacity of an operation's lists (mm/s2_internal.h, struct s2_op): a
@@ -408,8 +418,10 @@ int s2pt_dump(const struct s2pt *pt, s2_dump_fn emit, void *arg);
  * Checks: every table's stored count equals its non-absent entries; the
  * number and address hash of reachable tables equal those allocated (no table
  * reachable twice, none leaked); every reachable table page is live for the
- * provider (s2_table_page_live()); on a #VE VM every not-present EPT entry
- * has SUPPRESS_VE; every leaf is at a block-capable level.
+ * provider (s2_table_page_live()); the reachable tables marked as taken for
+ * MMIO SPTEs equal counters.mmio_tables; on a #VE or secure VM every
+ * not-present EPT entry but an MMIO SPTE has SUPPRESS_VE; every leaf is at a
+ * block-capable level.
  * Return: 0 or -EIO.
  */
 int s2pt_audit(const struct s2pt *pt);
@@ -475,8 +487,9 @@ _Static_assert((GENMASK(S2_MMIO_GEN_LO_BITS - 1, 0) << S2_MMIO_GEN_LO_SHIFT |
  * @gen: memslot generation; only its low S2_MMIO_GEN_BITS are stored.
  *
  * Allocates tables down to level 0 as needed (all reserved before the first
- * write). Only an absent entry is replaced: a leaf, a block or another
- * software entry there is -EEXIST. No TLB maintenance (absent to not-usable).
+ * write), each counted in counters.mmio_tables until it is freed. Only an
+ * absent entry is replaced: a leaf, a block or another software entry there
+ * is -EEXIST. No TLB maintenance (absent to not-usable).
  * Return: 0, -EINVAL, -ERANGE, -EEXIST, -ENOMEM (table unchanged);
  * -EOPNOTSUPP when the table has no MMIO SPTEs (s2pt_mmio_enabled()).
  */

@@ -516,6 +516,89 @@ static void mmio_refused_value_means_no_mmio_sptes(void)
 	CHECK(core_teardown(&pt));
 }
 
+/* ---- The MMIO SPTE table budget (counters.mmio_tables) ----------------- */
+
+#define TEST_MMIO_BUDGET	64
+
+/*
+ * A guest that installs MMIO SPTEs all over its IPA space, has them zapped
+ * and installs them again, many times: every table page taken for them goes
+ * back when it is freed, so a budget of 64 pages is never exhausted.
+ */
+static void mmio_tables_return_to_budget_when_zapped(void)
+{
+	unsigned int per_round = 0;
+
+	CHECK_EQ(core_setup(&pt, fmt_ia_bits, 0), 0);
+	for (unsigned int round = 0; round < 1000; round++) {
+		gpa_t base = (gpa_t)(round % 4) * SZ_1G;
+		unsigned int set = 0;
+
+		/* One access per 2 MiB: each needs a last-level table. */
+		for (unsigned int i = 0; i < 16; i++) {
+			if (pt.counters.mmio_tables >= TEST_MMIO_BUDGET) {
+				break;
+			}
+			CHECK_EQ(s2pt_set_mmio(&pt, base + i * SZ_2M + SZ_4K,
+					       round), 0);
+			set++;
+		}
+		CHECK_EQ(set, 16);
+		if (!per_round) {
+			per_round = (unsigned int)pt.counters.mmio_tables;
+		}
+		CHECK_EQ(pt.counters.mmio_tables, per_round);
+		/* The zap: one range, or page by page (emptied tables). */
+		if (round & 1) {
+			CHECK_EQ(s2pt_unmap(&pt, base, SZ_1G), 0);
+		} else {
+			for (unsigned int i = 0; i < 16; i++) {
+				CHECK_EQ(s2pt_unmap(&pt, base + i * SZ_2M +
+						    SZ_4K, SZ_4K), 0);
+			}
+		}
+		CHECK_EQ(pt.counters.mmio_tables, 0);
+		CHECK_EQ(pt.counters.tables_in_use, 0);
+	}
+	CHECK_EQ(pt.audit_failures, 0);
+	CHECK(core_teardown(&pt));
+}
+
+/*
+ * A table taken for an MMIO SPTE stays counted while RAM shares it and
+ * goes back with it; pages of RAM never count; teardown gives back all.
+ */
+static void mmio_tables_count_only_mmio_pages(void)
+{
+	struct s2_fault_result res;
+	uint64_t mmio;
+
+	CHECK_EQ(core_setup(&pt, fmt_ia_bits, 0), 0);
+	CHECK_EQ(s2pt_map(&pt, 0, TEST_PA(0), SZ_4K, S2_PROT_R), 0);
+	CHECK_EQ(pt.counters.mmio_tables, 0);
+	/* Below the RAM's tables: only the new last-level table counts. */
+	CHECK_EQ(s2pt_set_mmio(&pt, SZ_4K, 1), 0);
+	CHECK_EQ(pt.counters.mmio_tables, 0);
+	CHECK_EQ(s2pt_set_mmio(&pt, SZ_2M, 1), 0);
+	CHECK_EQ(pt.counters.mmio_tables, 1);
+	/* RAM faulted in next to it shares that table. */
+	CHECK_EQ(s2pt_map_fault(&pt, SZ_2M + SZ_4K, SZ_2M + SZ_4K,
+				SZ_2M + 2 * SZ_4K, TEST_PA(SZ_4K),
+				S2_PROT_R, &res), 0);
+	CHECK_EQ(s2pt_unmap(&pt, SZ_2M, SZ_4K), 0);
+	CHECK_EQ(pt.counters.mmio_tables, 1);
+	CHECK_EQ(s2pt_unmap(&pt, SZ_2M + SZ_4K, SZ_4K), 0);
+	CHECK_EQ(pt.counters.mmio_tables, 0);
+	/* A fresh subtree of its own: every level counts; teardown. */
+	CHECK_EQ(s2pt_set_mmio(&pt, (1ULL << fmt_ia_bits) - SZ_4K, 2), 0);
+	mmio = pt.counters.mmio_tables;
+	CHECK(mmio >= 2);
+	CHECK_EQ(s2pt_audit(&pt), 0);
+	CHECK_EQ(pt.audit_failures, 0);
+	CHECK(core_teardown(&pt));
+	CHECK_EQ(pt.counters.mmio_tables, 0);
+}
+
 void run_mmio_tests(void)
 {
 	RUN_TEST(mmio_set_then_get_returns_generation);
@@ -534,4 +617,6 @@ void run_mmio_tests(void)
 	RUN_TEST(mmio_secure_zero_is_mmio_and_absent_is_absent);
 	RUN_TEST(mmio_secure_ops_write_absent_never_zero);
 	RUN_TEST(mmio_refused_value_means_no_mmio_sptes);
+	RUN_TEST(mmio_tables_return_to_budget_when_zapped);
+	RUN_TEST(mmio_tables_count_only_mmio_pages);
 }

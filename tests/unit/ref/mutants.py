@@ -98,9 +98,9 @@ MUTANTS = [
      "\t}\n"),
     ("no_bbm_collapse_frees_at_once", ("ept",), "mm/s2_collapse.c",
      "u.prot, ctx->level));\n"
-     "\ts2_defer_free(ctx->op, table, ctx->level - 1, false);",
+     "\ts2_defer_free(ctx->op, ref, ctx->level - 1, false);",
      "u.prot, ctx->level));\n"
-     "\ts2_free_subtree(ctx->op, table, ctx->level - 1, false);"),
+     "\ts2_free_subtree(ctx->op, ref, ctx->level - 1, false);"),
     ("no_bbm_changes_translation", ("ept",), "mm/s2_split.c",
      "\t\tt[i] = arch_s2_make_leaf(pt, pa + i * S2_LEVEL_SIZE(clevel),\n"
      "\t\t\t\t\t prot, clevel);",
@@ -140,12 +140,12 @@ MUTANTS = [
      "\top->nr_defer = 0;\n"
      "\tfor (unsigned int i = 0; i < n; i++) {\n"
      "\t\tpaddr_t d = *defer_slot(op, i);\n\n"
-     "\t\ts2_free_subtree(op, ALIGN_DOWN(d, PAGE_SIZE), d & 3,\n"
+     "\t\ts2_free_subtree(op, d & ~(paddr_t)(3 | S2_DEFER_CMO), d & 3,\n"
      "\t\t\t\td & S2_DEFER_CMO);\n\t}\n",
      "\top->nr_defer = 0;\n"
      "\tfor (unsigned int i = 0; i < n; i++) {\n"
      "\t\tpaddr_t d = *defer_slot(op, i);\n\n"
-     "\t\ts2_free_subtree(op, ALIGN_DOWN(d, PAGE_SIZE), d & 3,\n"
+     "\t\ts2_free_subtree(op, d & ~(paddr_t)(3 | S2_DEFER_CMO), d & 3,\n"
      "\t\t\t\td & S2_DEFER_CMO);\n\t}\n"
      "\tif (op->plan.kind != S2_FLUSH_NONE) {\n"
      "\t\tplan_execute(op->pt, &op->plan);\n\t}\n\tcmo_flush(op);\n"),

@@ -23,6 +23,8 @@
  */
 #define EPT_COUNT_SHIFT		52
 #define EPT_COUNT_MASK		GENMASK(61, 52)
+/* A table allocated for MMIO SPTEs: bit 62, ignored in non-leaf entries. */
+#define EPT_TABLE_MMIO		BIT(62)
 /* Software data of an invalid entry: bits 62:3 (bits 2:0 stay 0). */
 #define EPT_SW_SHIFT		3
 #define EPT_SW_BITS		60
