@@ -1,5 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* Private helpers shared by the stage-2 core's files (mm/s2_*.c, walk.c). */
+/*
+ * Private helpers shared by the stage-2 core's files (mm/s2_*.c, walk.c,
+ * audit.c); nothing outside mm/ includes this. It holds what an operation
+ * keeps while it runs (struct s2_op: its flush plan, cache maintenance and
+ * deferred frees, on the operation's stack), the page reservation every
+ * writer makes before its first write, table-page accounting (including the
+ * MMIO SPTE table mark) and the entry helpers the operations share.
+ *
+ * Rules: an operation reserves every page it may need before it writes
+ * (s2_count_reserve_write(), s2_cache_reserve()); it frees a table page only
+ * through s2_defer_free() / s2_plan_commit(), after the invalidation that
+ * covers every cleared entry pointing to it; it classifies entries with
+ * s2_kind() (the table's MMIO value applied), never with the format alone.
+ */
 #ifndef STRATA_MM_S2_INTERNAL_H
 #define STRATA_MM_S2_INTERNAL_H
 
