@@ -3,7 +3,8 @@
  * The table audit (CONFIG_MMU_AUDIT runs it after every operation): stored
  * entry counts, reachable tables against those allocated (number and address
  * hash: a table reachable twice or leaked changes both), liveness of every
- * reachable table page, SUPPRESS_VE on the not-present entries of #VE VMs
+ * reachable table page, the tables taken for MMIO SPTEs against their count,
+ * SUPPRESS_VE on the not-present entries of #VE VMs
  * (an MMIO SPTE is a misconfiguration, not a violation: it needs none),
  * leaves only at levels that may hold them, MMIO SPTEs only at level 0 and
  * holding their own GPA.
@@ -16,6 +17,7 @@
 struct audit_state {
 	const struct s2pt *pt;
 	uint64_t tables;
+	uint64_t mmio_tables;
 	uint64_t sum;
 	int errors;
 };
@@ -39,7 +41,7 @@ static void audit_mmio(struct audit_state *st, s2pte_t pte, gpa_t addr,
 {
 	if (level != 0) {
 		audit_fail(st, "MMIO SPTE above the last level", addr, level);
-	} else if (arch_s2_mmio_gpa(pte) != addr) {
+	} else if (s2pt_mmio_gpa(st->pt, pte) != addr) {
 		audit_fail(st, "MMIO SPTE holds another GPA", addr, level);
 	}
 }
@@ -48,20 +50,22 @@ static void audit_entry(struct audit_state *st, s2pte_t pte, gpa_t addr,
 			unsigned int level)
 {
 	const struct s2pt *pt = st->pt;
-	enum s2_pte_kind k = s2_kind(pte, level);
+	enum s2_pte_kind k = s2_kind(pt, pte, level);
+	bool mmio = k == S2_PTE_INVALID_SW && s2pt_is_mmio(pt, pte);
 	paddr_t child;
 
-	if (!arch_s2_absent_ok(pt, pte)) {
+	/* A secure VM's MMIO SPTEs raise #VE on purpose. */
+	if (!mmio && !arch_s2_absent_ok(pt, pte)) {
 		audit_fail(st, "not-present entry without SUPPRESS_VE", addr,
 			   level);
 	}
 	if (k == S2_PTE_LEAF && !s2_level_has_blocks(pt, level)) {
 		audit_fail(st, "leaf at a level without blocks", addr, level);
 	}
-	if (k == S2_PTE_INVALID_SW && s2pt_is_mmio(pt, pte)) {
+	if (mmio) {
 		audit_mmio(st, pte, addr, level);
 	}
-	if (s2_is_collapse_marker(pte, level)) {
+	if (s2_is_collapse_marker(pt, pte, level)) {
 		audit_fail(st, "collapse marker left behind", addr, level);
 	}
 	if (k != S2_PTE_TABLE || level == 0) {
@@ -73,6 +77,9 @@ static void audit_entry(struct audit_state *st, s2pte_t pte, gpa_t addr,
 		return;
 	}
 	st->tables++;
+	if (pte & pt->fmt.table_mmio_bit) {
+		st->mmio_tables++;
+	}
 	st->sum += s2_table_hash(child);
 	if (audit_table(st, s2_table_va(child), S2_PTRS_PER_TABLE, level - 1,
 			addr) != arch_s2_table_count(pte)) {
@@ -90,7 +97,7 @@ static unsigned int audit_table(struct audit_state *st, const s2pte_t *t,
 	for (unsigned int i = 0; i < nr; i++) {
 		gpa_t addr = base + (uint64_t)i * S2_LEVEL_SIZE(level);
 
-		if (s2_kind(t[i], level) != S2_PTE_ABSENT) {
+		if (s2_kind(st->pt, t[i], level) != S2_PTE_ABSENT) {
 			used++;
 		}
 		audit_entry(st, t[i], addr, level);
@@ -116,6 +123,10 @@ int s2pt_audit(const struct s2pt *pt)
 	if (st.tables != pt->counters.tables_in_use ||
 	    st.sum != pt->table_sum) {
 		audit_fail(&st, "reachable tables differ from those allocated",
+			   0, s2_root_level(pt));
+	}
+	if (st.mmio_tables != pt->counters.mmio_tables) {
+		audit_fail(&st, "MMIO SPTE tables differ from those counted",
 			   0, s2_root_level(pt));
 	}
 	return st.errors ? -EIO : 0;

@@ -8,6 +8,7 @@
 #include <lib/printk.h>
 #include <lib/string.h>
 #include <mm/roots.h>
+#include <mm/s2_walk.h>
 
 /* ---- The MMU lock ------------------------------------------------------ */
 

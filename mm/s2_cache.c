@@ -22,8 +22,13 @@ void s2_table_account_new(struct s2pt *pt, paddr_t pa)
 	pt->table_sum += s2_table_hash(pa);
 }
 
-void s2_table_free(struct s2pt *pt, paddr_t pa)
+void s2_table_free(struct s2pt *pt, paddr_t table)
 {
+	paddr_t pa = ALIGN_DOWN(table, PAGE_SIZE);
+
+	if (table & S2_TABLE_MMIO) {
+		pt->counters.mmio_tables--;
+	}
 	pt->counters.tables_freed++;
 	pt->counters.tables_in_use--;
 	pt->table_sum -= s2_table_hash(pa);

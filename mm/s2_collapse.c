@@ -35,9 +35,10 @@ static uint64_t collapse_marker(paddr_t pa, unsigned int prot)
 	return S2_COLLAPSE_MARK | pa | ((uint64_t)prot << 2);
 }
 
-bool s2_is_collapse_marker(s2pte_t pte, unsigned int level)
+bool s2_is_collapse_marker(const struct s2pt *pt, s2pte_t pte,
+			   unsigned int level)
 {
-	return level > 0 && s2_kind(pte, level) == S2_PTE_INVALID_SW &&
+	return level > 0 && s2_kind(pt, pte, level) == S2_PTE_INVALID_SW &&
 	       (arch_s2_pte_sw(pte) & S2_COLLAPSE_MARK);
 }
 
@@ -54,7 +55,7 @@ static bool subtree_uniform(const struct s2pt *pt, paddr_t table,
 	const s2pte_t *t = s2_table_va(table);
 
 	for (unsigned int i = 0; i < S2_PTRS_PER_TABLE; i++) {
-		enum s2_pte_kind k = s2_kind(t[i], level);
+		enum s2_pte_kind k = s2_kind(pt, t[i], level);
 
 		if (k == S2_PTE_TABLE && level > 0) {
 			if (!subtree_uniform(pt, s2_table_pa(t[i]), level - 1,
@@ -86,6 +87,7 @@ static int collapse_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 	struct s2pt *pt = ctx->pt;
 	uint64_t size = S2_LEVEL_SIZE(ctx->level);
 	paddr_t table = s2_table_pa(ctx->old);
+	paddr_t ref = s2_table_ref(pt, ctx->old);	/* before any write */
 	struct uniform u = { .first = true };
 	paddr_t base;
 
@@ -103,8 +105,8 @@ static int collapse_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 		/* Break now; the plan invalidates, make_walker() makes. */
 		s2_walk_set(ctx, arch_s2_make_sw(pt, collapse_marker(base,
 								      u.prot)));
-		s2_plan_detached(pt, ctx->addr, ctx->level);
-		s2_defer_free(pt, table, ctx->level - 1, false);
+		s2_plan_detached(ctx->op, ctx->addr, ctx->level);
+		s2_defer_free(ctx->op, ref, ctx->level - 1, false);
 		d->made++;
 		return 0;
 	}
@@ -114,7 +116,7 @@ static int collapse_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 	 * EPT), so its pages are freed after the plan.
 	 */
 	s2_walk_replace(ctx, arch_s2_make_leaf(pt, base, u.prot, ctx->level));
-	s2_defer_free(pt, table, ctx->level - 1, false);
+	s2_defer_free(ctx->op, ref, ctx->level - 1, false);
 	d->made++;
 	return 0;
 }
@@ -125,7 +127,7 @@ static int make_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 	uint64_t data;
 
 	(void)visit;
-	if (!s2_is_collapse_marker(ctx->old, ctx->level)) {
+	if (!s2_is_collapse_marker(ctx->pt, ctx->old, ctx->level)) {
 		return 0;
 	}
 	data = arch_s2_pte_sw(ctx->old);
@@ -140,8 +142,10 @@ static int make_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 int s2pt_collapse(struct s2pt *pt, gpa_t gpa, uint64_t size)
 {
 	struct collapse_data d = { .gpa = gpa };
+	struct s2_op op;
 	struct s2_walker w = {
 		.cb = collapse_walker, .arg = &d, .flags = S2_WALK_TABLE_PRE,
+		.op = &op,
 	};
 	int ret;
 
@@ -149,8 +153,9 @@ int s2pt_collapse(struct s2pt *pt, gpa_t gpa, uint64_t size)
 	if (ret) {
 		return ret;
 	}
+	s2_op_init(&op, pt);
 	ret = s2pt_walk(pt, gpa, size, &w);
-	s2_plan_commit(pt);
+	s2_plan_commit(&op);
 	if (d.made && !(pt->fmt.caps & S2_FMT_NO_BBM)) {
 		struct s2_walker make = {
 			.cb = make_walker, .flags = S2_WALK_LEAF,

@@ -37,7 +37,7 @@ static void dump_entry(struct dump_state *st, s2pte_t pte, gpa_t addr,
 	n = ksnprintf(line, sizeof(line), "%*sL%u 0x%016llx-0x%016llx ",
 		      (int)depth * 2, "", level, (unsigned long long)addr,
 		      (unsigned long long)last);
-	switch (s2_kind(pte, level)) {
+	switch (s2_kind(pt, pte, level)) {
 	case S2_PTE_TABLE:
 		ksnprintf(line + n, sizeof(line) - n, "table n=%u",
 			  arch_s2_table_count(pte));
@@ -54,7 +54,7 @@ static void dump_entry(struct dump_state *st, s2pte_t pte, gpa_t addr,
 		if (s2pt_is_mmio(pt, pte)) {
 			ksnprintf(line + n, sizeof(line) - n,
 				  "mmio gen=%llu pte=0x%016llx",
-				  (unsigned long long)arch_s2_mmio_gen(pte),
+				  (unsigned long long)s2pt_mmio_gen(pte),
 				  (unsigned long long)pte);
 			break;
 		}
@@ -71,7 +71,7 @@ static void dump_table(struct dump_state *st, const s2pte_t *t,
 {
 	for (unsigned int i = 0; i < nr; i++) {
 		gpa_t addr = base + (uint64_t)i * S2_LEVEL_SIZE(level);
-		enum s2_pte_kind k = s2_kind(t[i], level);
+		enum s2_pte_kind k = s2_kind(st->pt, t[i], level);
 
 		if (k == S2_PTE_ABSENT) {
 			continue;

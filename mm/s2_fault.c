@@ -101,7 +101,7 @@ int s2pt_map_fault(struct s2pt *pt, gpa_t gpa, gpa_t lo, gpa_t hi,
 	for (;;) {
 		ptep = &table[fault_index(pt, gpa, level)];
 		e = __atomic_load_n(ptep, __ATOMIC_RELAXED);
-		if (level == 0 || s2_kind(e, level) != S2_PTE_TABLE) {
+		if (level == 0 || s2_kind(pt, e, level) != S2_PTE_TABLE) {
 			break;
 		}
 		parent = ptep;
@@ -110,7 +110,7 @@ int s2pt_map_fault(struct s2pt *pt, gpa_t gpa, gpa_t lo, gpa_t hi,
 	}
 	res->pte = e;
 	res->level = level;
-	switch (s2_kind(e, level)) {
+	switch (s2_kind(pt, e, level)) {
 	case S2_PTE_ABSENT:
 		break;
 	case S2_PTE_LEAF:
@@ -120,7 +120,7 @@ int s2pt_map_fault(struct s2pt *pt, gpa_t gpa, gpa_t lo, gpa_t hi,
 	default:
 		if (level == 0 && s2pt_is_mmio(pt, e)) {
 			res->found = S2_FAULT_MMIO;
-			res->gen = arch_s2_mmio_gen(e);
+			res->gen = s2pt_mmio_gen(e);
 		} else {
 			res->found = S2_FAULT_SW;
 		}

@@ -9,6 +9,49 @@
 #include <mm/s2pt.h>
 #include "s2_internal.h"
 
+void s2_op_init(struct s2_op *op, struct s2pt *pt)
+{
+	memset(&op->plan, 0, sizeof(op->plan));
+	op->pt = pt;
+	op->nr_cmo = 0;
+	op->nr_defer = 0;
+	memset(op->more, 0, sizeof(op->more));
+}
+
+/* Where deferred-free entry @i lives (its overflow page exists). */
+static paddr_t *defer_slot(struct s2_op *op, unsigned int i)
+{
+	if (i < S2_DEFER_INLINE) {
+		return &op->defer[i];
+	}
+	i -= S2_DEFER_INLINE;
+	return (paddr_t *)s2_table_va(op->more[i / S2_DEFER_PER_PAGE]) +
+	       i % S2_DEFER_PER_PAGE;
+}
+
+/* Make room for entry op->nr_defer; false when no page could be had. */
+static bool defer_room(struct s2_op *op)
+{
+	unsigned int i = op->nr_defer;
+	unsigned int page;
+
+	if (i < S2_DEFER_INLINE) {
+		return true;
+	}
+	page = (i - S2_DEFER_INLINE) / S2_DEFER_PER_PAGE;
+	return op->more[page] || !s2_table_page_alloc(&op->more[page]);
+}
+
+static void defer_pages_free(struct s2_op *op)
+{
+	for (unsigned int i = 0; i < S2_DEFER_PAGES; i++) {
+		if (op->more[i]) {
+			s2_table_page_free(op->more[i]);
+			op->more[i] = 0;
+		}
+	}
+}
+
 static void plan_extend(struct s2_flush_plan *p, gpa_t start, gpa_t end)
 {
 	if (p->kind == S2_FLUSH_NONE) {
@@ -31,9 +74,9 @@ static void plan_ipa(struct s2_flush_plan *p, gpa_t addr, uint8_t level)
 }
 
 /* A leaf (page or block) was removed or narrowed: one TLBI by address. */
-void s2_plan_leaf(struct s2pt *pt, gpa_t addr, unsigned int level)
+void s2_plan_leaf(struct s2_op *op, gpa_t addr, unsigned int level)
 {
-	struct s2_flush_plan *p = &pt->plan;
+	struct s2_flush_plan *p = &op->plan;
 
 	plan_extend(p, addr, addr + S2_LEVEL_SIZE(level));
 	p->pages++;
@@ -45,9 +88,9 @@ void s2_plan_leaf(struct s2pt *pt, gpa_t addr, unsigned int level)
  * the walk-cache entry for the table remains (a non-leaf TLBI by any address
  * in its range).
  */
-void s2_plan_empty_table(struct s2pt *pt, gpa_t addr, unsigned int level)
+void s2_plan_empty_table(struct s2_op *op, gpa_t addr, unsigned int level)
 {
-	struct s2_flush_plan *p = &pt->plan;
+	struct s2_flush_plan *p = &op->plan;
 
 	plan_extend(p, addr, addr + S2_LEVEL_SIZE(level));
 	p->walk = true;
@@ -56,9 +99,9 @@ void s2_plan_empty_table(struct s2pt *pt, gpa_t addr, unsigned int level)
 }
 
 /* A whole subtree was detached: every page of its range may be cached. */
-void s2_plan_detached(struct s2pt *pt, gpa_t addr, unsigned int level)
+void s2_plan_detached(struct s2_op *op, gpa_t addr, unsigned int level)
 {
-	struct s2_flush_plan *p = &pt->plan;
+	struct s2_flush_plan *p = &op->plan;
 
 	plan_extend(p, addr, addr + S2_LEVEL_SIZE(level));
 	p->walk = true;
@@ -73,13 +116,13 @@ void s2_plan_detached(struct s2pt *pt, gpa_t addr, unsigned int level)
  * detached subtree (its walk-cache entries, and every translation cached
  * through it), so its pages may be freed after the plan.
  */
-void s2_plan_replaced(struct s2pt *pt, gpa_t addr, unsigned int level,
+void s2_plan_replaced(struct s2_op *op, gpa_t addr, unsigned int level,
 		      bool table)
 {
 	if (table) {
-		s2_plan_detached(pt, addr, level);
+		s2_plan_detached(op, addr, level);
 	} else {
-		s2_plan_leaf(pt, addr, level);
+		s2_plan_leaf(op, addr, level);
 	}
 }
 
@@ -125,38 +168,38 @@ static void plan_execute(struct s2pt *pt, struct s2_flush_plan *p)
 	arch_s2_flush(pt, p);
 }
 
-static void cmo_flush(struct s2pt *pt)
+static void cmo_flush(struct s2_op *op)
 {
 	uint64_t pages = 0;
 
-	if (!pt->nr_cmo) {
+	if (!op->nr_cmo) {
 		return;
 	}
-	for (unsigned int i = 0; i < pt->nr_cmo; i++) {
-		pages += pt->cmo[i].size >> PAGE_SHIFT;
+	for (unsigned int i = 0; i < op->nr_cmo; i++) {
+		pages += op->cmo[i].size >> PAGE_SHIFT;
 	}
-	arch_s2_cmo(pt, pt->cmo, pt->nr_cmo);
-	pt->counters.cmo_pages += pages;
-	pt->nr_cmo = 0;
+	arch_s2_cmo(op->pt, op->cmo, op->nr_cmo);
+	op->pt->counters.cmo_pages += pages;
+	op->nr_cmo = 0;
 }
 
-static struct s2_cmo_range *cmo_last(struct s2pt *pt)
+static struct s2_cmo_range *cmo_last(struct s2_op *op)
 {
-	return pt->nr_cmo ? &pt->cmo[pt->nr_cmo - 1] : NULL;
+	return op->nr_cmo ? &op->cmo[op->nr_cmo - 1] : NULL;
 }
 
 /* Queue a CMO; must only be executed after the plan covering it. */
-static void cmo_queue(struct s2pt *pt, paddr_t pa, uint64_t size)
+static void cmo_queue(struct s2_op *op, paddr_t pa, uint64_t size)
 {
-	struct s2_cmo_range *last = cmo_last(pt);
+	struct s2_cmo_range *last = cmo_last(op);
 
 	if (last && last->pa + last->size == pa) {
 		last->size += size;
 		return;
 	}
-	pt->cmo[pt->nr_cmo].pa = pa;
-	pt->cmo[pt->nr_cmo].size = size;
-	pt->nr_cmo++;
+	op->cmo[op->nr_cmo].pa = pa;
+	op->cmo[op->nr_cmo].size = size;
+	op->nr_cmo++;
 }
 
 /*
@@ -164,46 +207,48 @@ static void cmo_queue(struct s2pt *pt, paddr_t pa, uint64_t size)
  * changes so far are invalidated before their pages are touched), only
  * slower, and counted.
  */
-static void commit_early(struct s2pt *pt)
+static void commit_early(struct s2_op *op)
 {
-	pt->counters.early_flushes++;
-	s2_plan_commit(pt);
+	op->pt->counters.early_flushes++;
+	s2_plan_commit(op);
 }
 
-void s2_cmo_add(struct s2pt *pt, paddr_t pa, uint64_t size)
+void s2_cmo_add(struct s2_op *op, paddr_t pa, uint64_t size)
 {
-	struct s2_cmo_range *last = cmo_last(pt);
+	struct s2_cmo_range *last = cmo_last(op);
 
-	if (pt->nr_cmo == S2_CMO_MAX && last->pa + last->size != pa) {
-		commit_early(pt);
+	if (op->nr_cmo == S2_CMO_MAX && last->pa + last->size != pa) {
+		commit_early(op);
 	}
-	cmo_queue(pt, pa, size);
+	cmo_queue(op, pa, size);
 }
 
-void s2_defer_free(struct s2pt *pt, paddr_t table, unsigned int level,
+void s2_defer_free(struct s2_op *op, paddr_t table, unsigned int level,
 		   bool cmo)
 {
-	if (pt->nr_defer == S2_DEFER_MAX) {
-		commit_early(pt);
+	if (op->nr_defer == S2_DEFER_MAX || !defer_room(op)) {
+		commit_early(op);
 	}
-	pt->defer[pt->nr_defer++] = table | level | (cmo ? S2_DEFER_CMO : 0);
+	*defer_slot(op, op->nr_defer++) = table | level |
+					  (cmo ? S2_DEFER_CMO : 0);
 }
 
 /* CMOs issued after the invalidation, in batches, while freeing a subtree. */
-static void subtree_cmo(struct s2pt *pt, paddr_t pa, uint64_t size)
+static void subtree_cmo(struct s2_op *op, paddr_t pa, uint64_t size)
 {
-	struct s2_cmo_range *last = cmo_last(pt);
+	struct s2_cmo_range *last = cmo_last(op);
 
-	if (pt->nr_cmo == S2_CMO_MAX && last->pa + last->size != pa) {
-		cmo_flush(pt);
+	if (op->nr_cmo == S2_CMO_MAX && last->pa + last->size != pa) {
+		cmo_flush(op);
 	}
-	cmo_queue(pt, pa, size);
+	cmo_queue(op, pa, size);
 }
 
-void s2_free_subtree(struct s2pt *pt, paddr_t table, unsigned int level,
+void s2_free_subtree(struct s2_op *op, paddr_t table, unsigned int level,
 		     bool cmo)
 {
-	s2pte_t *t = s2_table_va(table);
+	struct s2pt *pt = op->pt;
+	s2pte_t *t = s2_table_va(ALIGN_DOWN(table, PAGE_SIZE));
 
 	if (level == 0 && !cmo) {
 		/* Pages only, nothing to clean: no entry needs reading. */
@@ -212,37 +257,39 @@ void s2_free_subtree(struct s2pt *pt, paddr_t table, unsigned int level,
 	}
 	for (unsigned int i = 0; i < S2_PTRS_PER_TABLE; i++) {
 		s2pte_t pte = t[i];
-		enum s2_pte_kind k = s2_kind(pte, level);
+		enum s2_pte_kind k = s2_kind(pt, pte, level);
 
 		if (k == S2_PTE_TABLE && level > 0) {
-			s2_free_subtree(pt, s2_table_pa(pte), level - 1, cmo);
+			s2_free_subtree(op, s2_table_ref(pt, pte), level - 1,
+					cmo);
 		} else if (k == S2_PTE_LEAF && cmo &&
 			   !(arch_s2_pte_prot(pt, pte) & S2_PROT_DEVICE)) {
-			subtree_cmo(pt, arch_s2_pte_pa(pte, level),
+			subtree_cmo(op, arch_s2_pte_pa(pte, level),
 				    S2_LEVEL_SIZE(level));
 		}
 	}
 	s2_table_free(pt, table);
 }
 
-void s2_plan_commit(struct s2pt *pt)
+void s2_plan_commit(struct s2_op *op)
 {
-	unsigned int n = pt->nr_defer;
+	unsigned int n = op->nr_defer;
 
-	if (pt->plan.kind != S2_FLUSH_NONE) {
-		plan_execute(pt, &pt->plan);
+	if (op->plan.kind != S2_FLUSH_NONE) {
+		plan_execute(op->pt, &op->plan);
 	}
-	cmo_flush(pt);
+	cmo_flush(op);
 	/* Detached subtrees' leaves are cleaned only now, after the TLBI. */
-	pt->nr_defer = 0;
+	op->nr_defer = 0;
 	for (unsigned int i = 0; i < n; i++) {
-		paddr_t d = pt->defer[i];
+		paddr_t d = *defer_slot(op, i);
 
-		s2_free_subtree(pt, ALIGN_DOWN(d, PAGE_SIZE), d & 3,
+		s2_free_subtree(op, d & ~(paddr_t)(3 | S2_DEFER_CMO), d & 3,
 				d & S2_DEFER_CMO);
 	}
-	cmo_flush(pt);
-	memset(&pt->plan, 0, sizeof(pt->plan));
+	defer_pages_free(op);
+	cmo_flush(op);
+	memset(&op->plan, 0, sizeof(op->plan));
 }
 
 void s2_flush_now(struct s2pt *pt, gpa_t addr, unsigned int level,

@@ -28,6 +28,8 @@ int s2pt_init(struct s2pt *pt, unsigned int ia_bits, unsigned int flags,
 	}
 	pt->flags = flags;
 	pt->vmid = vmid;
+	/* Refused: the table has no MMIO SPTEs; the VM code says so. */
+	s2_mmio_value_take(pt, arch_s2_mmio_value(flags));
 	ret = s2_root_alloc(pt->fmt.root_pages, &pt->root);
 	if (ret) {
 		return ret;
@@ -41,20 +43,21 @@ int s2pt_init(struct s2pt *pt, unsigned int ia_bits, unsigned int flags,
 }
 
 /* Tables and leaves directly in the root, after the whole-VMID flush. */
-static void destroy_root_entries(struct s2pt *pt, bool cmo)
+static void destroy_root_entries(struct s2_op *op, bool cmo)
 {
+	struct s2pt *pt = op->pt;
 	s2pte_t *root = s2_table_va(pt->root);
 	unsigned int level = s2_root_level(pt);
 
 	for (unsigned int i = 0; i < pt->fmt.root_entries; i++) {
-		enum s2_pte_kind k = s2_kind(root[i], level);
+		enum s2_pte_kind k = s2_kind(pt, root[i], level);
 
 		if (k == S2_PTE_TABLE) {
-			s2_free_subtree(pt, s2_table_pa(root[i]), level - 1,
-					cmo);
+			s2_free_subtree(op, s2_table_ref(pt, root[i]),
+					level - 1, cmo);
 		} else if (k == S2_PTE_LEAF && cmo &&
 			   !(arch_s2_pte_prot(pt, root[i]) & S2_PROT_DEVICE)) {
-			s2_cmo_add(pt, arch_s2_pte_pa(root[i], level),
+			s2_cmo_add(op, arch_s2_pte_pa(root[i], level),
 				   S2_LEVEL_SIZE(level));
 		}
 	}
@@ -62,20 +65,23 @@ static void destroy_root_entries(struct s2pt *pt, bool cmo)
 
 void s2pt_destroy(struct s2pt *pt)
 {
+	struct s2_op op;
+
 	if (!pt->root) {
 		return;
 	}
 	if (pt->root_count) {
 		/* A whole-VMID flush, walk caches included, before any free. */
-		pt->plan.start = 0;
-		pt->plan.end = 1ULL << pt->fmt.ia_bits;
-		pt->plan.walk = true;
-		pt->plan.pages = ~0ULL;
-		pt->plan.nr_ipa = S2_FLUSH_MAX_IPA + 1;
-		pt->plan.kind = S2_FLUSH_ALL;
-		s2_plan_commit(pt);
-		destroy_root_entries(pt, s2_needs_cmo(pt));
-		s2_plan_commit(pt);
+		s2_op_init(&op, pt);
+		op.plan.start = 0;
+		op.plan.end = 1ULL << pt->fmt.ia_bits;
+		op.plan.walk = true;
+		op.plan.pages = ~0ULL;
+		op.plan.nr_ipa = S2_FLUSH_MAX_IPA + 1;
+		op.plan.kind = S2_FLUSH_ALL;
+		s2_plan_commit(&op);
+		destroy_root_entries(&op, s2_needs_cmo(pt));
+		s2_plan_commit(&op);
 	}
 	s2_root_free(pt->root, pt->fmt.root_pages);
 	pt->root = 0;

@@ -18,7 +18,7 @@ int s2_find_entry(const struct s2pt *pt, gpa_t gpa, s2pte_t *pte,
 	idx = gpa >> S2_LEVEL_SHIFT(l);
 	for (;;) {
 		e = __atomic_load_n(&table[idx], __ATOMIC_RELAXED);
-		if (l == 0 || s2_kind(e, l) != S2_PTE_TABLE) {
+		if (l == 0 || s2_kind(pt, e, l) != S2_PTE_TABLE) {
 			break;
 		}
 		table = s2_table_va(s2_table_pa(e));
@@ -39,7 +39,7 @@ int s2pt_lookup(const struct s2pt *pt, gpa_t gpa, struct s2_translation *out)
 	if (ret) {
 		return ret;
 	}
-	if (s2_kind(pte, level) != S2_PTE_LEAF) {
+	if (s2_kind(pt, pte, level) != S2_PTE_LEAF) {
 		return -ENOENT;
 	}
 	out->pa = arch_s2_pte_pa(pte, level) +

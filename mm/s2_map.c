@@ -62,7 +62,7 @@ static int map_count_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 	struct map_data *m = ctx->arg;
 
 	(void)visit;
-	if (s2_kind(ctx->old, ctx->level) != S2_PTE_ABSENT) {
+	if (s2_kind(ctx->pt, ctx->old, ctx->level) != S2_PTE_ABSENT) {
 		return -EEXIST;
 	}
 	if (!map_block_fits(ctx->pt, m, ctx->addr, ctx->level)) {

@@ -4,7 +4,7 @@
  * physical page allocator (identity mapped). The host tests provide their own.
  */
 #include <mm/palloc.h>
-#include <mm/s2pt.h>
+#include <mm/s2_arch.h>
 
 int s2_table_page_alloc(paddr_t *pa)
 {

@@ -23,7 +23,7 @@ static int protect_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 	s2pte_t new;
 
 	(void)visit;
-	if (s2_kind(ctx->old, ctx->level) != S2_PTE_LEAF) {
+	if (s2_kind(ctx->pt, ctx->old, ctx->level) != S2_PTE_LEAF) {
 		return 0;
 	}
 	if (WARN_ON_ONCE(!s2_entry_inside(ctx, d->gpa))) {
@@ -38,7 +38,7 @@ static int protect_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 	}
 	s2_walk_replace(ctx, new);
 	if (old_prot & ~new_prot & S2_PROT_RWX) {
-		s2_plan_leaf(pt, ctx->addr, ctx->level);
+		s2_plan_leaf(ctx->op, ctx->addr, ctx->level);
 	}
 	return 0;
 }
@@ -47,9 +47,11 @@ int s2pt_protect(struct s2pt *pt, gpa_t gpa, uint64_t size,
 		 unsigned int prot)
 {
 	struct protect_data d = { .gpa = gpa, .prot = prot };
+	struct s2_op op;
 	struct s2_walker w = {
 		.cb = protect_walker, .arg = &d,
 		.flags = S2_WALK_LEAF | S2_WALK_PRESENT,
+		.op = &op,
 	};
 	int ret;
 
@@ -60,12 +62,13 @@ int s2pt_protect(struct s2pt *pt, gpa_t gpa, uint64_t size,
 	if ((prot & S2_PROT_DEVICE) || !arch_s2_prot_valid(prot)) {
 		return -EINVAL;
 	}
-	ret = s2_split_edges(pt, gpa, size);
+	s2_op_init(&op, pt);
+	ret = s2_split_edges(&op, gpa, size);
 	if (ret) {
 		return ret;
 	}
 	ret = s2pt_walk(pt, gpa, size, &w);
-	s2_plan_commit(pt);
+	s2_plan_commit(&op);
 	s2_op_done(pt, "protect");
 	return ret;
 }

@@ -43,7 +43,7 @@ static int split_count_walker(struct s2_walk_ctx *ctx,
 	struct split_data *s = ctx->arg;
 
 	(void)visit;
-	if (s2_kind(ctx->old, ctx->level) == S2_PTE_LEAF &&
+	if (s2_kind(ctx->pt, ctx->old, ctx->level) == S2_PTE_LEAF &&
 	    ctx->level > s->level) {
 		s->pages += split_tables(s, ctx->addr, ctx->level);
 	}
@@ -78,7 +78,7 @@ static int split_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 	paddr_t table;
 
 	(void)visit;
-	if (s2_kind(ctx->old, ctx->level) != S2_PTE_LEAF ||
+	if (s2_kind(ctx->pt, ctx->old, ctx->level) != S2_PTE_LEAF ||
 	    ctx->level <= s->level) {
 		return 0;
 	}
@@ -105,22 +105,23 @@ int s2_split_count(struct s2pt *pt, gpa_t gpa, uint64_t size,
 	return ret;
 }
 
-int s2_split_commit(struct s2pt *pt, gpa_t gpa, uint64_t size,
+int s2_split_commit(struct s2_op *op, gpa_t gpa, uint64_t size,
 		    unsigned int level, struct s2_page_cache *c)
 {
 	struct split_data s = {
 		.gpa = gpa, .end = gpa + size, .level = level, .cache = c,
 	};
 	struct s2_walker w = {
-		.cb = split_walker, .arg = &s, .flags = S2_WALK_LEAF,
+		.cb = split_walker, .arg = &s, .flags = S2_WALK_LEAF, .op = op,
 	};
 
-	return s2pt_walk(pt, gpa, size, &w);
+	return s2pt_walk(op->pt, gpa, size, &w);
 }
 
 int s2pt_split(struct s2pt *pt, gpa_t gpa, uint64_t size, unsigned int level)
 {
 	struct s2_page_cache c;
+	struct s2_op op;
 	unsigned long pages = 0;
 	int ret;
 
@@ -136,10 +137,11 @@ int s2pt_split(struct s2pt *pt, gpa_t gpa, uint64_t size, unsigned int level)
 	if (ret) {
 		return ret;
 	}
-	ret = s2_split_commit(pt, gpa, size, level, &c);
+	s2_op_init(&op, pt);
+	ret = s2_split_commit(&op, gpa, size, level, &c);
 	s2_cache_release(pt, &c);
 	/* EPT: the replaced blocks, invalidated once. */
-	s2_plan_commit(pt);
+	s2_plan_commit(&op);
 	s2_op_done(pt, "split");
 	return ret;
 }
@@ -162,8 +164,9 @@ static bool split_edge_needed(const struct s2pt *pt, gpa_t b)
 	       split_edge_level(b) < S2_MAX_LEVELS - 2;
 }
 
-int s2_split_edges(struct s2pt *pt, gpa_t gpa, uint64_t size)
+int s2_split_edges(struct s2_op *op, gpa_t gpa, uint64_t size)
 {
+	struct s2pt *pt = op->pt;
 	gpa_t edge[2] = { gpa, gpa + size };
 	struct s2_page_cache c;
 	unsigned long pages = 0;
@@ -184,7 +187,7 @@ int s2_split_edges(struct s2pt *pt, gpa_t gpa, uint64_t size)
 	}
 	for (int i = 0; i < 2; i++) {
 		if (split_edge_needed(pt, edge[i])) {
-			s2_split_commit(pt, edge[i], PAGE_SIZE,
+			s2_split_commit(op, edge[i], PAGE_SIZE,
 					split_edge_level(edge[i]), &c);
 		}
 	}

@@ -19,7 +19,7 @@ struct unmap_data {
 
 static int unmap_table_pre(struct s2_walk_ctx *ctx, struct unmap_data *u)
 {
-	paddr_t table = s2_table_pa(ctx->old);
+	paddr_t table = s2_table_ref(ctx->pt, ctx->old);
 
 	if (!u->fast || !s2_entry_inside(ctx, u->gpa)) {
 		return 0;
@@ -29,8 +29,8 @@ static int unmap_table_pre(struct s2_walk_ctx *ctx, struct unmap_data *u)
 	 * detached pages stay allocated and unread until the plan is executed.
 	 */
 	s2_walk_set(ctx, arch_s2_pte_absent(ctx->pt));
-	s2_plan_detached(ctx->pt, ctx->addr, ctx->level);
-	s2_defer_free(ctx->pt, table, ctx->level - 1, u->cmo);
+	s2_plan_detached(ctx->op, ctx->addr, ctx->level);
+	s2_defer_free(ctx->op, table, ctx->level - 1, u->cmo);
 	ctx->pt->counters.detaches++;
 	return 0;
 }
@@ -39,7 +39,7 @@ static int unmap_leaf(struct s2_walk_ctx *ctx, struct unmap_data *u)
 {
 	struct s2pt *pt = ctx->pt;
 	s2pte_t old = ctx->old;
-	enum s2_pte_kind k = s2_kind(old, ctx->level);
+	enum s2_pte_kind k = s2_kind(pt, old, ctx->level);
 
 	if (k == S2_PTE_ABSENT) {
 		return 0;
@@ -51,9 +51,9 @@ static int unmap_leaf(struct s2_walk_ctx *ctx, struct unmap_data *u)
 	if (k != S2_PTE_LEAF) {
 		return 0;	/* software data: never cached by hardware */
 	}
-	s2_plan_leaf(pt, ctx->addr, ctx->level);
+	s2_plan_leaf(ctx->op, ctx->addr, ctx->level);
 	if (u->cmo && !(arch_s2_pte_prot(pt, old) & S2_PROT_DEVICE)) {
-		s2_cmo_add(pt, arch_s2_pte_pa(old, ctx->level),
+		s2_cmo_add(ctx->op, arch_s2_pte_pa(old, ctx->level),
 			   S2_LEVEL_SIZE(ctx->level));
 	}
 	return 0;
@@ -62,14 +62,14 @@ static int unmap_leaf(struct s2_walk_ctx *ctx, struct unmap_data *u)
 /* A table the unmap emptied is cleared now and freed after the flush. */
 static int unmap_table_post(struct s2_walk_ctx *ctx)
 {
-	paddr_t table = s2_table_pa(ctx->old);
+	paddr_t table = s2_table_ref(ctx->pt, ctx->old);
 
 	if (arch_s2_table_count(ctx->old)) {
 		return 0;
 	}
 	s2_walk_set(ctx, arch_s2_pte_absent(ctx->pt));
-	s2_plan_empty_table(ctx->pt, ctx->addr, ctx->level);
-	s2_defer_free(ctx->pt, table, ctx->level - 1, false);
+	s2_plan_empty_table(ctx->op, ctx->addr, ctx->level);
+	s2_defer_free(ctx->op, table, ctx->level - 1, false);
 	return 0;
 }
 
@@ -90,6 +90,7 @@ static int unmap_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
 
 int s2pt_unmap(struct s2pt *pt, gpa_t gpa, uint64_t size)
 {
+	struct s2_op op;
 	struct unmap_data u = {
 		.gpa = gpa,
 		.cmo = s2_needs_cmo(pt),
@@ -100,6 +101,7 @@ int s2pt_unmap(struct s2pt *pt, gpa_t gpa, uint64_t size)
 		.arg = &u,
 		.flags = S2_WALK_LEAF | S2_WALK_TABLE_PRE | S2_WALK_TABLE_POST |
 			 S2_WALK_PRESENT,
+		.op = &op,
 	};
 	int ret;
 
@@ -107,13 +109,14 @@ int s2pt_unmap(struct s2pt *pt, gpa_t gpa, uint64_t size)
 	if (ret) {
 		return ret;
 	}
-	ret = s2_split_edges(pt, gpa, size);
+	s2_op_init(&op, pt);
+	ret = s2_split_edges(&op, gpa, size);
 	if (ret) {
 		return ret;
 	}
 	ret = s2pt_walk(pt, gpa, size, &w);
 	/* Even after an internal error, what was changed is flushed. */
-	s2_plan_commit(pt);
+	s2_plan_commit(&op);
 	s2_op_done(pt, "unmap");
 	return ret;
 }

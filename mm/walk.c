@@ -31,8 +31,8 @@ static void s2_pte_write(s2pte_t *ptep, s2pte_t old, s2pte_t new,
 
 void s2_walk_set(struct s2_walk_ctx *ctx, s2pte_t new)
 {
-	bool was = s2_kind(ctx->old, ctx->level) != S2_PTE_ABSENT;
-	bool is = s2_kind(new, ctx->level) != S2_PTE_ABSENT;
+	bool was = s2_kind(ctx->pt, ctx->old, ctx->level) != S2_PTE_ABSENT;
+	bool is = s2_kind(ctx->pt, new, ctx->level) != S2_PTE_ABSENT;
 
 	s2_pte_write(ctx->ptep, ctx->old, new, ctx->level);
 	ctx->pt->counters.entries_written++;
@@ -50,7 +50,7 @@ void s2_walk_set(struct s2_walk_ctx *ctx, s2pte_t new)
 static bool s2_needs_break(const struct s2pt *pt, s2pte_t old, s2pte_t new,
 			   unsigned int level)
 {
-	enum s2_pte_kind ko = s2_kind(old, level), kn = s2_kind(new, level);
+	enum s2_pte_kind ko = s2_kind(pt, old, level), kn = s2_kind(pt, new, level);
 
 	if (!s2_kind_valid(ko) || !s2_kind_valid(kn)) {
 		return false;
@@ -74,7 +74,7 @@ static bool s2_needs_break(const struct s2pt *pt, s2pte_t old, s2pte_t new,
 void s2_walk_replace(struct s2_walk_ctx *ctx, s2pte_t new)
 {
 	s2pte_t old = ctx->old;
-	bool table = s2_kind(old, ctx->level) == S2_PTE_TABLE;
+	bool table = s2_kind(ctx->pt, old, ctx->level) == S2_PTE_TABLE;
 
 	if (!s2_needs_break(ctx->pt, old, new, ctx->level)) {
 		s2_walk_set(ctx, new);
@@ -82,7 +82,7 @@ void s2_walk_replace(struct s2_walk_ctx *ctx, s2pte_t new)
 	}
 	if (ctx->pt->fmt.caps & S2_FMT_NO_BBM) {
 		s2_walk_set(ctx, new);
-		s2_plan_replaced(ctx->pt, ctx->addr, ctx->level, table);
+		s2_plan_replaced(ctx->op, ctx->addr, ctx->level, table);
 		return;
 	}
 	s2_walk_set(ctx, arch_s2_pte_absent(ctx->pt));
@@ -126,7 +126,7 @@ static int walk_entry(struct walk_data *d, struct s2_walk_ctx *ctx)
 	enum s2_walk_visit visit = S2_WALK_LEAF;
 	int ret;
 
-	if (s2_kind(ctx->old, ctx->level) == S2_PTE_TABLE) {
+	if (s2_kind(ctx->pt, ctx->old, ctx->level) == S2_PTE_TABLE) {
 		visit = S2_WALK_TABLE_PRE;
 	}
 	if (d->w->flags & visit) {
@@ -136,7 +136,7 @@ static int walk_entry(struct walk_data *d, struct s2_walk_ctx *ctx)
 		}
 	}
 	/* The callback may have detached a table or installed one. */
-	if (ctx->level == 0 || s2_kind(ctx->old, ctx->level) != S2_PTE_TABLE) {
+	if (ctx->level == 0 || s2_kind(ctx->pt, ctx->old, ctx->level) != S2_PTE_TABLE) {
 		return 0;
 	}
 	return walk_descend(d, ctx);
@@ -176,6 +176,7 @@ static int walk_table(struct walk_data *d, s2pte_t *table, unsigned int level,
 		}
 		ctx = (struct s2_walk_ctx){
 			.pt = d->pt,
+			.op = d->w->op,
 			.ptep = &table[i],
 			.old = old,
 			.addr = base + i * size,
@@ -191,7 +192,7 @@ static int walk_table(struct walk_data *d, s2pte_t *table, unsigned int level,
 		if (ret) {
 			return ret;
 		}
-		if (skip && s2_kind(old, level) != S2_PTE_ABSENT &&
+		if (skip && s2_kind(d->pt, old, level) != S2_PTE_ABSENT &&
 		    --present == 0) {
 			break;
 		}

@@ -207,6 +207,23 @@ static enum vm_fault_result fault_on_mapped(struct vcpu *v, struct s2pt *pt,
 }
 
 /*
+ * Table pages the VM's roots hold for MMIO SPTEs now: the core counts each
+ * page s2pt_set_mmio() took until it is freed (unmap, zap, teardown), so
+ * the budget comes back as they go.
+ */
+static uint64_t mmio_tables_in_use(const struct vm *vm)
+{
+	uint64_t n = 0;
+
+	for (unsigned int i = 0; i < S2_MMU_MAX_ROOTS; i++) {
+		if (vm->mmu.pool[i].in_use) {
+			n += vm->mmu.pool[i].pt.counters.mmio_tables;
+		}
+	}
+	return n;
+}
+
+/*
  * Install an MMIO SPTE for @page, within the VM's budget of table pages for
  * them: RAM needs a bounded number of tables (its size decides), but a guest
  * touching unbacked addresses all over its IPA space would otherwise take a
@@ -215,12 +232,12 @@ static enum vm_fault_result fault_on_mapped(struct vcpu *v, struct s2pt *pt,
  */
 static int install_mmio_spte(struct vm *vm, struct s2pt *pt, gpa_t page)
 {
-	uint64_t before = pt->counters.tables_alloc;
 	int ret;
 
 	if (vm->no_mmio_spte) {
 		return -EOPNOTSUPP;
 	}
+	vm->mmio_tables = mmio_tables_in_use(vm);
 	if (vm->mmio_tables >= VM_MMIO_TABLE_BUDGET) {
 		return -ENOSPC;
 	}
@@ -228,7 +245,7 @@ static int install_mmio_spte(struct vm *vm, struct s2pt *pt, gpa_t page)
 		return -EAGAIN;	/* its generation would be stale at once */
 	}
 	ret = s2pt_set_mmio(pt, page, vm_mmio_gen(vm));
-	vm->mmio_tables += pt->counters.tables_alloc - before;
+	vm->mmio_tables = mmio_tables_in_use(vm);
 	return ret;
 }
 

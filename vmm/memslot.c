@@ -18,6 +18,7 @@
 #include <lib/printk.h>
 #include <lib/string.h>
 #include <mm/palloc.h>
+#include <mm/s2_arch.h>
 #include <vmm/vm.h>
 
 _Static_assert(STRATA_MEMSLOT_RDONLY == MEMSLOT_RO &&

@@ -9,6 +9,7 @@
 #include <lib/printk.h>
 #include <lib/string.h>
 #include <mm/palloc.h>
+#include <mm/s2_arch.h>
 #include <vmm/vm.h>
 
 static int load_kernel(struct vm *vm, const struct bundle_file *k)
@@ -252,14 +253,12 @@ static int check_mmio_value(struct vm *vm)
 	if (!root) {
 		return ret;
 	}
-	vm->no_mmio_spte = !s2pt_mmio_value_valid(&root->pt,
-						  arch_s2_mmio_mask(),
-						  arch_s2_mmio_value(&root->pt));
+	/* s2pt_init() ran the validator on the value of the VM's type. */
+	vm->no_mmio_spte = !s2pt_mmio_enabled(&root->pt);
 	if (vm->no_mmio_spte) {
 		pr_warn("vm %s: MMIO SPTE value 0x%llx (mask 0x%llx) refused for this VM type: running without MMIO SPTEs\n",
-			vm->name,
-			(unsigned long long)arch_s2_mmio_value(&root->pt),
-			(unsigned long long)arch_s2_mmio_mask());
+			vm->name, (unsigned long long)root->pt.mmio_value,
+			(unsigned long long)root->pt.fmt.mmio_mask);
 	}
 	return 0;
 }

@@ -7,7 +7,7 @@
  * the hypervisor and into the host tests.
  */
 #include <lib/errno.h>
-#include <mm/s2pt.h>
+#include <mm/s2_arch.h>
 #include <arch/stage2.h>
 #include <arch/stage2_flush.h>
 
@@ -15,6 +15,9 @@ _Static_assert(S2_COUNT_MASK >> S2_COUNT_SHIFT >= S2_PTRS_PER_TABLE,
 	       "stage-2 count field holds 0..512");
 _Static_assert((S2_COUNT_MASK & (S2_PA_MASK | S2_DESC_TYPE_MASK)) == 0,
 	       "stage-2 count bits overlap the address or the type");
+_Static_assert((S2_TABLE_MMIO & (S2_COUNT_MASK | GENMASK(51, 0) |
+				 GENMASK(63, 59))) == 0,
+	       "stage-2 MMIO table mark is outside the ignored bits 58:52");
 
 /* MMIO SPTE layout facts. */
 _Static_assert((S2_MMIO_VALUE & ~S2_MMIO_MASK) == 0,
@@ -54,6 +57,9 @@ int arch_s2_format_init(struct s2_format *fmt, unsigned int ia_bits)
 		.root_entries = entries,
 		.block_levels = (BIT(0) | BIT(1) | BIT(2)) & (BIT(levels) - 1),
 		.caps = S2_FMT_TLBI_IPA | S2_FMT_CMO,
+		.mmio_mask = S2_MMIO_MASK,
+		.mmio_gpa_mask = S2_MMIO_GPA_MASK,
+		.table_mmio_bit = S2_TABLE_MMIO,
 	};
 	return 0;
 }
@@ -191,36 +197,11 @@ bool arch_s2_absent_ok(const struct s2pt *pt, s2pte_t pte)
 	return true;
 }
 
-s2pte_t arch_s2_mmio_mask(void)
+/* One value for every VM type: S2PT_F_SECURE means nothing here. */
+s2pte_t arch_s2_mmio_value(unsigned int flags)
 {
-	return S2_MMIO_MASK;
-}
-
-s2pte_t arch_s2_mmio_value(const struct s2pt *pt)
-{
-	(void)pt;
+	(void)flags;
 	return S2_MMIO_VALUE;
-}
-
-s2pte_t arch_s2_mmio_data_bits(void)
-{
-	return S2_MMIO_GPA_MASK | S2_MMIO_GEN_MASK;
-}
-
-s2pte_t arch_s2_make_mmio(const struct s2pt *pt, gpa_t gpa, uint64_t gen)
-{
-	return arch_s2_mmio_value(pt) | (gpa & S2_MMIO_GPA_MASK) |
-	       s2_mmio_gen_to_pte(gen);
-}
-
-uint64_t arch_s2_mmio_gen(s2pte_t pte)
-{
-	return s2_mmio_pte_gen(pte);
-}
-
-gpa_t arch_s2_mmio_gpa(s2pte_t pte)
-{
-	return pte & S2_MMIO_GPA_MASK;
 }
 
 uint64_t arch_s2_root_desc(const struct s2pt *pt)

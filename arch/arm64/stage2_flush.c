@@ -6,7 +6,7 @@
  * of guest pages to the point of coherency. Stage-2 TLBIs act on the VMID in
  * VTTBR_EL2, so the table's VTTBR is loaded around them.
  */
-#include <mm/s2pt.h>
+#include <mm/s2_arch.h>
 #include <arch/stage2_flush.h>
 
 #define sysreg_read(r) ({						\

@@ -16,6 +16,7 @@
 #include <arch/stage2.h>
 #include <arch/sysreg.h>
 #include <lib/printk.h>
+#include <mm/s2_arch.h>
 #include <vmm/vm.h>
 
 #define HCR_GUEST	(HCR_EL2_VM | HCR_EL2_SWIO | HCR_EL2_FMO | \

@@ -6,13 +6,16 @@
  * into the hypervisor and into the host tests.
  */
 #include <lib/errno.h>
-#include <mm/s2pt.h>
+#include <mm/s2_arch.h>
 #include <arch/ept.h>
 
 _Static_assert(EPT_COUNT_MASK >> EPT_COUNT_SHIFT >= S2_PTRS_PER_TABLE,
 	       "EPT count field holds 0..512");
 _Static_assert((EPT_COUNT_MASK & (EPT_PA_MASK | EPT_SUPPRESS_VE)) == 0,
 	       "EPT count bits overlap the address or SUPPRESS_VE");
+_Static_assert((EPT_TABLE_MMIO & (EPT_COUNT_MASK | EPT_PA_MASK |
+				  EPT_SUPPRESS_VE | EPT_RWX)) == 0,
+	       "EPT MMIO table mark overlaps the count, address or RWX");
 _Static_assert(EPT_SW_SHIFT + EPT_SW_BITS == 63,
 	       "EPT software data stops below SUPPRESS_VE");
 
@@ -27,6 +30,11 @@ _Static_assert((EPT_MMIO_VALUE & EPT_R) == 0 && (EPT_MMIO_VALUE & EPT_W),
 	       "EPT MMIO value is write without read: a misconfiguration");
 _Static_assert((EPT_MMIO_VALUE & EPT_SUPPRESS_VE) == 0,
 	       "EPT MMIO value leaves SUPPRESS_VE clear");
+_Static_assert((EPT_MMIO_VALUE_SECURE & ~EPT_MMIO_MASK) == 0 &&
+	       (EPT_MMIO_VALUE_SECURE & (EPT_RWX | EPT_SUPPRESS_VE)) == 0,
+	       "EPT secure MMIO value: not present, SUPPRESS_VE clear (#VE)");
+_Static_assert((EPT_MMIO_MASK & EPT_SUPPRESS_VE) != 0,
+	       "EPT MMIO mask tells a secure VM's absent entry from its value");
 _Static_assert(EPT_MMIO_GPA_MASK == GENMASK(EPT_PA_BITS - 1, PAGE_SHIFT),
 	       "EPT MMIO GPA field holds any 4 KiB page below 2^52");
 
@@ -44,6 +52,9 @@ int arch_s2_format_init(struct s2_format *fmt, unsigned int ia_bits)
 		.block_levels = BIT(0) | BIT(1) | BIT(2),
 		/* Split and collapse need no break-before-make on EPT. */
 		.caps = S2_FMT_NO_BBM,
+		.mmio_mask = EPT_MMIO_MASK,
+		.mmio_gpa_mask = EPT_MMIO_GPA_MASK,
+		.table_mmio_bit = EPT_TABLE_MMIO,
 	};
 	return 0;
 }
@@ -62,9 +73,15 @@ bool arch_s2_prot_valid(unsigned int prot)
 	return (prot & S2_PROT_R) != 0;
 }
 
+/* #VE and secure VMs: a not-present entry must not raise #VE. */
+static bool ept_suppress_ve(const struct s2pt *pt)
+{
+	return (pt->flags & (S2PT_F_VE | S2PT_F_SECURE)) != 0;
+}
+
 s2pte_t arch_s2_pte_absent(const struct s2pt *pt)
 {
-	return (pt->flags & S2PT_F_VE) ? EPT_SUPPRESS_VE : 0;
+	return ept_suppress_ve(pt) ? EPT_SUPPRESS_VE : 0;
 }
 
 enum s2_pte_kind arch_s2_pte_kind(s2pte_t pte, unsigned int level)
@@ -168,46 +185,22 @@ unsigned int arch_s2_sw_bits(void)
 	return EPT_SW_BITS;
 }
 
-/* With #VE on, a not-present entry without SUPPRESS_VE delivers #VE. */
+/*
+ * With #VE on, a not-present entry without SUPPRESS_VE delivers #VE: only
+ * a secure VM's MMIO SPTEs may (the audit checks those separately).
+ */
 bool arch_s2_absent_ok(const struct s2pt *pt, s2pte_t pte)
 {
-	if (!(pt->flags & S2PT_F_VE) || (pte & EPT_RWX)) {
+	if (!ept_suppress_ve(pt) || (pte & EPT_RWX)) {
 		return true;
 	}
 	return (pte & EPT_SUPPRESS_VE) != 0;
 }
 
-s2pte_t arch_s2_mmio_mask(void)
+/* Secure VMs take #VE on an MMIO SPTE, the others a misconfiguration. */
+s2pte_t arch_s2_mmio_value(unsigned int flags)
 {
-	return EPT_MMIO_MASK;
-}
-
-/* Every VM type so far takes a misconfiguration exit on an MMIO SPTE. */
-s2pte_t arch_s2_mmio_value(const struct s2pt *pt)
-{
-	(void)pt;
-	return EPT_MMIO_VALUE;
-}
-
-s2pte_t arch_s2_mmio_data_bits(void)
-{
-	return EPT_MMIO_GPA_MASK | EPT_MMIO_GEN_MASK;
-}
-
-s2pte_t arch_s2_make_mmio(const struct s2pt *pt, gpa_t gpa, uint64_t gen)
-{
-	return arch_s2_mmio_value(pt) | (gpa & EPT_MMIO_GPA_MASK) |
-	       s2_mmio_gen_to_pte(gen);
-}
-
-uint64_t arch_s2_mmio_gen(s2pte_t pte)
-{
-	return s2_mmio_pte_gen(pte);
-}
-
-gpa_t arch_s2_mmio_gpa(s2pte_t pte)
-{
-	return pte & EPT_MMIO_GPA_MASK;
+	return (flags & S2PT_F_SECURE) ? EPT_MMIO_VALUE_SECURE : EPT_MMIO_VALUE;
 }
 
 uint64_t arch_s2_root_desc(const struct s2pt *pt)

@@ -5,7 +5,7 @@
  * also drops the paging-structure (walk) caches of that context. x86 caches
  * are coherent: no cache maintenance of guest pages is needed.
  */
-#include <mm/s2pt.h>
+#include <mm/s2_arch.h>
 #include <arch/ept_flush.h>
 
 bool ept_invept_ready;

@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The shared stage-2 core: one walker and one set of operations for Intel EPT
- * and arm64 VMSAv8-64 stage-2 tables. Each architecture supplies only the
- * descriptor encoding (arch/x86/ept.c, arch/arm64/stage2.c) and the TLB and
- * cache maintenance executor (arch/x86/ept_flush.c, arch/arm64/stage2_flush.c)
- * through the link-time functions declared at the end of this header.
+ * The stage-2 core's operations API: what vmm/ and the architectures' VM
+ * code call. One walker and one set of operations serve Intel EPT and arm64
+ * VMSAv8-64 stage-2 tables; the rest of the core is split by audience:
+ *   <mm/s2pt.h>     this file: types, the table, the operations, MMIO SPTEs;
+ *   <mm/s2_walk.h>  the walker, for code that visits entries itself;
+ *   <mm/s2_arch.h>  the contract each architecture (and the host tests)
+ *                   implements: encoding, flush executor, table pages;
+ *   mm/s2_internal.h  helpers private to mm/ (operation state, plans).
  *
  * Levels count from the leaf: level 0 entries map 4 KiB, level 1 2 MiB,
  * level 2 1 GiB, level 3 512 GiB (EPT PML4 / arm64 level 0). A "table at
  * level L" is a table whose entries are level-L entries.
  *
  * Locking: the core is not reentrant for one table; the caller serializes
- * every operation on a struct s2pt (one VM lock). Hardware walkers may run
+ * every operation on a struct s2pt (one VM lock). What an operation has
+ * pending (its flush plan, cache maintenance, pages to free) lives on that
+ * operation's stack, never in the table. Hardware walkers may run
  * concurrently: entries are written with single release stores, changes of a
  * valid entry's kind, size or output follow break-before-make on formats that
  * need it (S2_FMT_NO_BBM: see s2_walk_replace()), and every operation returns
@@ -27,6 +32,8 @@
  */
 #ifndef STRATA_MM_S2PT_H
 #define STRATA_MM_S2PT_H
+
+#include <types.h>
 
 #include <types.h>
 
@@ -51,7 +58,15 @@ typedef uint64_t s2pte_t;
 #define S2PT_F_FWB		BIT(1)	/* arm64: HCR_EL2.FWB, FWB MemAttr */
 #define S2PT_F_TLBIRANGE	BIT(2)	/* arm64: CPU has FEAT_TLBIRANGE */
 #define S2PT_F_NO_FAST_UNMAP	BIT(3)	/* unmap clears leaf by leaf (bench) */
-#define S2PT_F_MASK		GENMASK(3, 0)
+/*
+ * EPT: a secure VM (issue "Secure VMs on x86"): absent entries have
+ * SUPPRESS_VE set (an access there is an EPT violation for the hypervisor),
+ * and the MMIO SPTE value is 0 with SUPPRESS_VE clear, so an emulated page
+ * raises #VE in the guest, which asks for the access by hypercall. Ignored
+ * by stage-2.
+ */
+#define S2PT_F_SECURE		BIT(4)
+#define S2PT_F_MASK		GENMASK(4, 0)
 
 /* Format capabilities (struct s2_format.caps). */
 #define S2_FMT_TLBI_IPA		BIT(0)	/* per-address invalidation exists */
@@ -71,6 +86,13 @@ typedef uint64_t s2pte_t;
  * @root_entries: entries in the root (may be < 512 on arm64).
  * @block_levels: bit L set when level L entries may be leaves (bit 0: pages).
  * @caps: S2_FMT_* capabilities.
+ * @mmio_mask: the MMIO SPTE recognition mask, the same for every VM of the
+ *	format (the value is per VM type: struct s2pt.mmio_value).
+ * @mmio_gpa_mask: the bits of an MMIO SPTE that hold its page's GPA.
+ * @table_mmio_bit: a bit of table entries the hardware ignores (outside the
+ *	address and the child count), set in the entry of every table page
+ *	s2pt_set_mmio() allocated, so that freeing it gives it back to the
+ *	MMIO SPTE budget (counters.mmio_tables).
  */
 struct s2_format {
 	const char *name;
@@ -80,6 +102,9 @@ struct s2_format {
 	unsigned int root_entries;
 	unsigned int block_levels;
 	unsigned int caps;
+	s2pte_t mmio_mask;
+	s2pte_t mmio_gpa_mask;
+	s2pte_t table_mmio_bit;
 };
 
 /**
@@ -102,6 +127,10 @@ struct s2_format {
  * @count_writes: writes that only updated a table entry's child count.
  * @detaches: whole subtrees detached by the fast unmap.
  * @early_flushes: flushes forced by a full deferred-free list.
+ * @mmio_tables: live table pages that s2pt_set_mmio() allocated (included
+ *	in @tables_in_use). They go back, and this goes down, whenever such a
+ *	page is freed: unmap, zap, emptied tables, collapse, teardown. A VM
+ *	bounds the table pages unbacked accesses can take with it.
  */
 struct s2_counters {
 	uint64_t tables_alloc;
@@ -119,77 +148,30 @@ struct s2_counters {
 	uint64_t count_writes;
 	uint64_t detaches;
 	uint64_t early_flushes;
+	uint64_t mmio_tables;
 };
 
-/* Flush plan kinds. */
-enum s2_flush_kind {
-	S2_FLUSH_NONE,
-	S2_FLUSH_IPA,	/* invalidate each address in ipa[] */
-	S2_FLUSH_RANGE,	/* invalidate [start, end) (FEAT_TLBIRANGE) */
-	S2_FLUSH_ALL,	/* whole VMID / single-context INVEPT */
-};
-
-#define S2_FLUSH_MAX_IPA	32
-#define S2_LEVEL_ANY		0xff	/* no level hint (TTL) */
-
-/**
- * struct s2_flush_plan - the invalidation an operation needs.
- * @kind: what the executor does.
- * @walk: table entries were cleared: walk-cache (non-leaf) entries for the
- *	covered addresses must be invalidated too (no last-level-only TLBI).
- * @start: start of the hull of every changed range.
- * @end: end (exclusive) of that hull.
- * @pages: 4 KiB granules an IPA-by-IPA invalidation would have to cover
- *	(leaves count one each, a detached subtree its size in pages).
- * @nr_ipa: entries used in @ipa (kind S2_FLUSH_IPA).
- * @ipa: addresses to invalidate, each with the level of the leaf that was
- *	changed there (S2_LEVEL_ANY when a table was cleared).
- *
- * After the executor returns, no TLB or walk-cache entry of the VM that
- * translates an address the plan covers may survive: IPA covers each listed
- * address (an entry for a block is removed by any address in it), RANGE covers
- * [start, end), ALL covers the whole VMID (or EPTP context).
- */
-struct s2_flush_plan {
-	enum s2_flush_kind kind;
-	bool walk;
-	gpa_t start;
-	gpa_t end;
-	uint64_t pages;
-	unsigned int nr_ipa;
-	struct {
-		gpa_t addr;
-		uint8_t level;
-	} ipa[S2_FLUSH_MAX_IPA];
-};
-
-/* A physical range whose cache lines are cleaned+invalidated to PoC. */
-struct s2_cmo_range {
-	paddr_t pa;
-	uint64_t size;
-};
-
+/* Capacity of an operation's lists (mm/s2_internal.h, struct s2_op): a
+ * full list forces an early flush (counters.early_flushes). */
 #define S2_CMO_MAX		32
 #define S2_DEFER_MAX		1024
-#define S2_DEFER_CMO		BIT(2)	/* clean its guest pages after flush */
 
 /**
- * struct s2pt - one stage-2 table (one per VM, or per root later).
+ * struct s2pt - one stage-2 table (one per root). Only the table's
+ * persistent state: what an operation has pending lives on its own stack.
  * @fmt: its geometry.
  * @root: physical address of the root (root_pages contiguous pages).
  * @root_count: entries of the root that are not absent.
  * @flags: S2PT_F_*.
  * @vmid: VMID (arm64) / unused on EPT (the EPTP identifies the context).
  * @counters: see struct s2_counters.
- * @plan: the current operation's pending invalidation (internal).
- * @cmo: pending cache maintenance, done after @plan (internal).
- * @nr_cmo: used entries of @cmo.
- * @defer: table pages to free once @plan is executed (internal); each entry
- *	is the root of a detached subtree or an emptied table: the page address
- *	with the level of its entries in bits 1:0 and S2_DEFER_CMO.
- * @nr_defer: used entries of @defer.
  * @table_sum: sum of a hash of every live table page address (audit).
  * @audit_failures: audits that failed (CONFIG_MMU_AUDIT); tests expect 0.
+ * @mmio_value: the MMIO SPTE value of this table's VM type
+ *	(arch_s2_mmio_value() of @flags, or s2pt_set_mmio_value()).
+ * @mmio_on: @mmio_value passed s2pt_mmio_value_valid(): MMIO SPTEs exist in
+ *	this table. When false the table has none and classifies entries as
+ *	the format alone does.
  */
 struct s2pt {
 	struct s2_format fmt;
@@ -197,14 +179,11 @@ struct s2pt {
 	unsigned int root_count;
 	unsigned int flags;
 	uint16_t vmid;
+	bool mmio_on;
 	struct s2_counters counters;
-	struct s2_flush_plan plan;
-	struct s2_cmo_range cmo[S2_CMO_MAX];
-	unsigned int nr_cmo;
-	paddr_t defer[S2_DEFER_MAX];
-	unsigned int nr_defer;
 	uint64_t table_sum;
 	unsigned int audit_failures;
+	s2pte_t mmio_value;
 };
 
 /**
@@ -221,14 +200,6 @@ struct s2_translation {
 	s2pte_t pte;
 };
 
-/* Kinds of an entry (arch_s2_pte_kind()). */
-enum s2_pte_kind {
-	S2_PTE_ABSENT,		/* not present, no software data */
-	S2_PTE_INVALID_SW,	/* unusable by hardware, holds software data */
-	S2_PTE_LEAF,		/* valid page or block */
-	S2_PTE_TABLE,		/* valid table entry */
-};
-
 /* ---- Operations (mm/s2_*.c) -------------------------------------------- */
 
 /**
@@ -241,7 +212,11 @@ enum s2_pte_kind {
  * @vmid: VMID (arm64 TLB maintenance), ignored on EPT.
  *
  * Allocates the root with s2_root_alloc() and fills it with absent entries
- * (on a #VE VM with SUPPRESS_VE set). No TLB maintenance.
+ * (on a #VE or secure VM with SUPPRESS_VE set). Takes the MMIO SPTE value
+ * of the VM type from the format (arch_s2_mmio_value(@flags)) and validates
+ * it (s2pt_mmio_value_valid()); a refused value leaves the table without
+ * MMIO SPTEs (s2pt_mmio_enabled() false), which is not an error: the caller
+ * says so. No TLB maintenance.
  * Return: 0, -EINVAL (bad @ia_bits or @flags), -ENOMEM.
  */
 int s2pt_init(struct s2pt *pt, unsigned int ia_bits, unsigned int flags,
@@ -443,8 +418,10 @@ int s2pt_dump(const struct s2pt *pt, s2_dump_fn emit, void *arg);
  * Checks: every table's stored count equals its non-absent entries; the
  * number and address hash of reachable tables equal those allocated (no table
  * reachable twice, none leaked); every reachable table page is live for the
- * provider (s2_table_page_live()); on a #VE VM every not-present EPT entry
- * has SUPPRESS_VE; every leaf is at a block-capable level.
+ * provider (s2_table_page_live()); the reachable tables marked as taken for
+ * MMIO SPTEs equal counters.mmio_tables; on a #VE or secure VM every
+ * not-present EPT entry but an MMIO SPTE has SUPPRESS_VE; every leaf is at a
+ * block-capable level.
  * Return: 0 or -EIO.
  */
 int s2pt_audit(const struct s2pt *pt);
@@ -454,55 +431,42 @@ int s2pt_audit(const struct s2pt *pt);
 extern bool s2_audit_on;
 
 /*
- * MMIO SPTEs (DESIGN.md "Memslots and MMIO SPTEs"): a not-usable 4 KiB leaf
- * entry that records that a guest-physical page is emulated, with the memslot
- * generation at the time it was installed. On EPT it is an EPT
- * misconfiguration entry (write without read, SUPPRESS_VE clear) so the next
- * access exits as a misconfiguration; on arm64 an invalid descriptor whose
- * ignored bits hold the marker.
- */
-#define S2_MMIO_GEN_BITS	19
-
-/**
- * s2pt_set_mmio() - install an MMIO SPTE for the page at @gpa.
- * @pt: the table.
- * @gpa: the page (4 KiB aligned).
- * @gen: memslot generation; only its low S2_MMIO_GEN_BITS are stored.
+ * MMIO SPTEs (DESIGN.md "Memslots and MMIO SPTEs", seed 004): a not-usable
+ * 4 KiB leaf entry that records that a guest-physical page is emulated, with
+ * the memslot generation at the time it was installed. The encoding is
+ * generic (mm/s2_mmio.c); the format gives only constants: the recognition
+ * mask and the GPA bits (struct s2_format), and the value of each VM type
+ * (arch_s2_mmio_value()). The mask is global, the value per VM type and a
+ * property of the table (struct s2pt.mmio_value), validated at s2pt_init().
  *
- * Allocates tables down to level 0 as needed (all reserved before the first
- * write). Only an absent entry is replaced: a leaf, a block or another
- * software entry there is -EEXIST. No TLB maintenance (absent to not-usable).
- * Return: 0, -EINVAL, -ERANGE, -EEXIST, -ENOMEM (table unchanged).
- */
-int s2pt_set_mmio(struct s2pt *pt, gpa_t gpa, uint64_t gen);
-
-/**
- * s2pt_get_mmio() - read the MMIO SPTE covering @gpa.
- * Return: 0 and *@gen (low S2_MMIO_GEN_BITS bits) when the entry for @gpa is
- * an MMIO SPTE, -ENOENT otherwise, -ERANGE beyond ia_bits.
- */
-int s2pt_get_mmio(const struct s2pt *pt, gpa_t gpa, uint64_t *gen);
-
-/*
- * An MMIO SPTE is an entry of kind S2_PTE_INVALID_SW (software data the
- * hardware never uses): map over it is -EEXIST, unmap clears it without TLB
- * maintenance (nothing caches it), protect/split/collapse leave it alone
- * (a table holding one never collapses), lookup says -ENOENT, the audit
- * counts it and checks it sits at level 0 with its own GPA. s2pt_dump()
- * prints it as
+ * An entry is an MMIO SPTE of a table when (pte & mask) == the table's value
+ * and the table has MMIO SPTEs (s2pt_is_mmio()); it then is of kind
+ * S2_PTE_INVALID_SW whatever the format alone would say, so "absent" versus
+ * "MMIO" depends on the VM type: on an EPT secure VM (S2PT_F_SECURE) the
+ * value is 0, an entry of 0 is an MMIO SPTE for GPA 0 and generation 0, and
+ * the absent entry is SUPPRESS_VE alone. Values by VM type:
+ *   EPT ordinary and #VE VMs: 0b110, write without read, a
+ *	misconfiguration exit; SUPPRESS_VE clear (a misconfiguration never
+ *	raises #VE);
+ *   EPT secure VMs: 0, not present with SUPPRESS_VE clear: #VE in the guest;
+ *   stage-2: 0b110 in bits 2:0 (bit 0 clear: an invalid descriptor).
+ * The mask is bits 2:0 and 63 on both formats.
+ *
+ * An MMIO SPTE is software data the hardware never uses: map over it is
+ * -EEXIST, unmap clears it without TLB maintenance (nothing caches it),
+ * protect/split/collapse leave it alone (a table holding one never
+ * collapses), lookup says -ENOENT, the audit counts it and checks it sits at
+ * level 0 with its own GPA. s2pt_dump() prints it as
  *   "L0 <gpa>-<last> mmio gen=<gen> pte=<raw>"
  *
- * Layout (both formats; pinned by static_assert in the arch files): the
- * recognition mask is bits 2:0 and 63, the value of an ordinary VM 0b110
- * (EPT: write without read, a misconfiguration, SUPPRESS_VE clear so no #VE;
- * arm64: bit 0 clear, an invalid descriptor), the GPA in the output-address
- * bits 47/51:12, the generation's 19 bits (as many as KVM x86 keeps) in bits
- * 11:3 (low 9) and 61:52 (high 10): every bit the hardware ignores in such an
- * entry and the GPA does not use. The generation may reuse the bits a TABLE
- * entry keeps its child count in, because the value has bit 0 clear and an
- * MMIO SPTE is never a table. The field layout is the same for both formats
- * (s2_mmio_gen_to_pte(), s2_mmio_pte_gen()); the arch gives mask and value.
+ * Layout: the GPA in the format's output-address bits (47/51:12), the
+ * generation's 19 bits (as many as KVM x86 keeps) in bits 11:3 (low 9) and
+ * 61:52 (high 10): every bit the hardware ignores in such an entry and the
+ * GPA does not use. The generation may reuse the bits a TABLE entry keeps its
+ * child count in, because an MMIO SPTE is never a table. The format pins its
+ * mask and values against these fields with static_assert.
  */
+#define S2_MMIO_GEN_BITS	19
 #define S2_MMIO_GEN_MAX		(BIT(S2_MMIO_GEN_BITS) - 1)
 #define S2_MMIO_GEN_LO_SHIFT	3
 #define S2_MMIO_GEN_LO_BITS	9
@@ -516,34 +480,51 @@ _Static_assert((GENMASK(S2_MMIO_GEN_LO_BITS - 1, 0) << S2_MMIO_GEN_LO_SHIFT |
 		GENMASK(S2_MMIO_GEN_HI_BITS - 1, 0) << S2_MMIO_GEN_HI_SHIFT) ==
 	       S2PT_MMIO_GEN_MASK, "the generation fields are S2PT_MMIO_GEN_MASK");
 
-/* The generation bits of an MMIO SPTE for @gen (truncated). */
-static inline s2pte_t s2_mmio_gen_to_pte(uint64_t gen)
+/**
+ * s2pt_set_mmio() - install an MMIO SPTE for the page at @gpa.
+ * @pt: the table.
+ * @gpa: the page (4 KiB aligned).
+ * @gen: memslot generation; only its low S2_MMIO_GEN_BITS are stored.
+ *
+ * Allocates tables down to level 0 as needed (all reserved before the first
+ * write), each counted in counters.mmio_tables until it is freed. Only an
+ * absent entry is replaced: a leaf, a block or another software entry there
+ * is -EEXIST. No TLB maintenance (absent to not-usable).
+ * Return: 0, -EINVAL, -ERANGE, -EEXIST, -ENOMEM (table unchanged);
+ * -EOPNOTSUPP when the table has no MMIO SPTEs (s2pt_mmio_enabled()).
+ */
+int s2pt_set_mmio(struct s2pt *pt, gpa_t gpa, uint64_t gen);
+
+/**
+ * s2pt_get_mmio() - read the MMIO SPTE covering @gpa.
+ * Return: 0 and *@gen (low S2_MMIO_GEN_BITS bits) when the entry for @gpa is
+ * an MMIO SPTE, -ENOENT otherwise, -ERANGE beyond ia_bits.
+ */
+int s2pt_get_mmio(const struct s2pt *pt, gpa_t gpa, uint64_t *gen);
+
+/* Whether the table has MMIO SPTEs (its VM type's value was accepted). */
+static inline bool s2pt_mmio_enabled(const struct s2pt *pt)
 {
-	uint64_t lo = gen & (BIT(S2_MMIO_GEN_LO_BITS) - 1);
-	uint64_t hi = (gen >> S2_MMIO_GEN_LO_BITS) &
-		      (BIT(S2_MMIO_GEN_HI_BITS) - 1);
-
-	return (lo << S2_MMIO_GEN_LO_SHIFT) | (hi << S2_MMIO_GEN_HI_SHIFT);
-}
-
-/* The generation an MMIO SPTE holds. */
-static inline uint64_t s2_mmio_pte_gen(s2pte_t pte)
-{
-	uint64_t lo = (pte >> S2_MMIO_GEN_LO_SHIFT) &
-		      (BIT(S2_MMIO_GEN_LO_BITS) - 1);
-	uint64_t hi = (pte >> S2_MMIO_GEN_HI_SHIFT) &
-		      (BIT(S2_MMIO_GEN_HI_BITS) - 1);
-
-	return lo | (hi << S2_MMIO_GEN_LO_BITS);
+	return pt->mmio_on;
 }
 
 /**
  * s2pt_is_mmio() - whether @pte is an MMIO SPTE of @pt's VM type.
  * @pt: the table (its VM type selects the value).
  * @pte: any entry.
- * Return: (@pte & arch_s2_mmio_mask()) == arch_s2_mmio_value(@pt).
+ * Return: s2pt_mmio_enabled(@pt) and (@pte & mask) == @pt->mmio_value.
  */
-bool s2pt_is_mmio(const struct s2pt *pt, s2pte_t pte);
+static inline bool s2pt_is_mmio(const struct s2pt *pt, s2pte_t pte)
+{
+	return pt->mmio_on && (pte & pt->fmt.mmio_mask) == pt->mmio_value;
+}
+
+/* A level-0 MMIO SPTE of @pt for the page @gpa, generation @gen (truncated). */
+s2pte_t s2pt_make_mmio(const struct s2pt *pt, gpa_t gpa, uint64_t gen);
+/* The generation an MMIO SPTE holds. */
+uint64_t s2pt_mmio_gen(s2pte_t pte);
+/* The page address an MMIO SPTE of @pt holds. */
+gpa_t s2pt_mmio_gpa(const struct s2pt *pt, s2pte_t pte);
 
 /**
  * s2pt_mmio_value_valid() - check an MMIO mask/value pair for a VM type.
@@ -551,203 +532,38 @@ bool s2pt_is_mmio(const struct s2pt *pt, s2pte_t pte);
  * @mask: the recognition mask.
  * @value: the value (pte & @mask) == @value identifies an MMIO SPTE.
  *
- * Refuses a value outside the mask, a mask overlapping the generation or
- * GPA bits, and a value whose entries the core could take for absent or the
- * hardware for a usable translation, or that the VM's absent entry matches.
+ * Refuses an empty mask, a value outside the mask, a mask overlapping the
+ * generation or GPA bits, a value the VM's absent entry matches (every empty
+ * entry would be "MMIO": value 0 on an ordinary EPT VM), and a value whose
+ * entries (with no data and with every data bit set) the hardware could use
+ * as a leaf or table or that equal the absent entry.
  * Return: true when the pair is usable.
  */
 bool s2pt_mmio_value_valid(const struct s2pt *pt, s2pte_t mask,
 			   s2pte_t value);
 
-/* ---- MMIO SPTE encoding backend (arch/x86/ept.c, arch/arm64/stage2.c) --- */
-
-/* The recognition mask, the same for every VM. */
-s2pte_t arch_s2_mmio_mask(void);
-/* The value for @pt's VM type. */
-s2pte_t arch_s2_mmio_value(const struct s2pt *pt);
-/* The bits holding the generation and the GPA (never in the mask). */
-s2pte_t arch_s2_mmio_data_bits(void);
-/* A level-0 MMIO SPTE for the page @gpa with generation @gen (truncated). */
-s2pte_t arch_s2_make_mmio(const struct s2pt *pt, gpa_t gpa, uint64_t gen);
-/* The generation and page address an MMIO SPTE holds. */
-uint64_t arch_s2_mmio_gen(s2pte_t pte);
-gpa_t arch_s2_mmio_gpa(s2pte_t pte);
+/**
+ * s2pt_set_mmio_value() - give an empty table another MMIO SPTE value.
+ * @pt: the table; no entry may be in use (MMIO SPTEs of the old value
+ *	would change kind).
+ * @value: the new value, checked by s2pt_mmio_value_valid() with the
+ *	format's mask.
+ *
+ * For VM types whose value is not the format's default for their flags
+ * (and for tests). A refused value leaves the table without MMIO SPTEs.
+ * Return: 0; -EBUSY (not empty, nothing changed); -EINVAL (refused: the
+ * table now has no MMIO SPTEs).
+ */
+int s2pt_set_mmio_value(struct s2pt *pt, s2pte_t value);
 
 /* The root descriptor for the hardware: EPTP (x86) or VTTBR_EL2 (arm64). */
 uint64_t s2pt_root_desc(const struct s2pt *pt);
 
-/* ---- The walker (mm/walk.c) -------------------------------------------- */
-
-enum s2_walk_visit {
-	S2_WALK_LEAF = BIT(0),		/* leaves, software and absent */
-	S2_WALK_TABLE_PRE = BIT(1),	/* tables before their children */
-	S2_WALK_TABLE_POST = BIT(2),	/* tables after their children */
-};
-
-/*
- * Not a visit, a walker flag: absent entries are of no interest to this
- * walker. The walker skips them without a callback and leaves a table once
- * it has seen as many non-absent entries as the table's count says, so a
- * walk of a sparse range costs what is mapped, not the range's size.
- */
-#define S2_WALK_PRESENT		BIT(3)
-
-/**
- * struct s2_walk_ctx - what a walker callback sees.
- * @pt: the table.
- * @ptep: the entry.
- * @old: snapshot of the entry (updated by s2_walk_set()).
- * @addr: first address the entry maps (aligned to its level).
- * @end: end of the walked range (exclusive).
- * @level: level of the entry.
- * @arg: the walker's argument.
- * @delta: (internal) pending change of the containing table's count.
- */
-struct s2_walk_ctx {
-	struct s2pt *pt;
-	s2pte_t *ptep;
-	s2pte_t old;
-	gpa_t addr;
-	gpa_t end;
-	unsigned int level;
-	void *arg;
-	int *delta;
-};
-
-typedef int (*s2_walker_fn)(struct s2_walk_ctx *ctx,
-			    enum s2_walk_visit visit);
-
-struct s2_walker {
-	s2_walker_fn cb;
-	void *arg;
-	unsigned int flags;	/* S2_WALK_* visits wanted */
-};
-
-/**
- * s2pt_walk() - visit every entry overlapping [@addr, @addr + @size).
- * @pt: the table.
- * @addr: start (rounded down to 4 KiB).
- * @size: bytes.
- * @w: callback, argument and visits.
- *
- * For each entry in address order: a table entry gets TABLE_PRE, then (if it
- * is still a table after the callback) its children are walked, the table's
- * count is written back to the entry if it changed, and TABLE_POST is called.
- * Any other entry gets LEAF; if the callback turned it into a table, the
- * walker descends into the new table (and calls TABLE_POST). A callback that
- * clears a table entry in TABLE_PRE (a detach) stops the descent: the walker
- * never reads a detached table. A non-zero return stops the walk and is
- * returned unchanged.
- */
-int s2pt_walk(struct s2pt *pt, gpa_t addr, uint64_t size,
-	      const struct s2_walker *w);
-
-/**
- * s2_walk_set() - THE function that writes entries (during a walk).
- * @ctx: the entry's context; @ctx->old becomes @new.
- * @new: the new value.
- *
- * Keeps the containing table's count, the counters and the observers up to
- * date. The caller is responsible for break-before-make (s2_walk_replace()).
- */
-void s2_walk_set(struct s2_walk_ctx *ctx, s2pte_t new);
-
-/**
- * s2_walk_replace() - change an entry, with break-before-make when needed.
- * @ctx: the entry's context.
- * @new: the new value.
- *
- * When the old and new values are both valid and differ in output address,
- * size, kind or memory type:
- *  - formats without S2_FMT_NO_BBM (arm64 stage-2: break-before-make) write
- *    absent, invalidate the old entry's range at once (walk caches too when
- *    it was a table) and then write @new;
- *  - S2_FMT_NO_BBM formats (EPT) write @new at once and add the old entry's
- *    range to the operation's plan (walk caches too when it was a table).
- *    The caller must only use this for a replacement of the same
- *    translation (split, collapse): until the plan is executed the CPU may
- *    use the old or the new entry, and both translate alike (Intel SDM Vol.
- *    3A 4.10.4.2 "Recommended Invalidation", which EPT follows: a write that
- *    changes the page size but, for no address, the frame, access rights
- *    or attributes leaves only equivalent translations to choose from). A
- *    table whose entry was replaced this way must only be freed through
- *    s2_defer_free(), after the plan.
- * Otherwise a plain s2_walk_set(); the caller adds the change to the
- * operation's plan.
- */
-void s2_walk_replace(struct s2_walk_ctx *ctx, s2pte_t new);
-
-/* ---- Helpers shared by the operations (mm/) ------------------------------ */
-
-static inline s2pte_t *s2_table_va(paddr_t pa)
-{
-	return (s2pte_t *)(uintptr_t)pa;	/* identity mapped */
-}
 
 static inline bool s2_level_has_blocks(const struct s2pt *pt,
 				       unsigned int level)
 {
 	return pt->fmt.block_levels & (1U << level);
 }
-
-/* ---- Table-page provider (hypervisor: mm/s2_pages.c; host: tests) ------- */
-
-/* One page for a table (contents undefined). 0 or -ENOMEM. */
-int s2_table_page_alloc(paddr_t *pa);
-/* Return a table page. Called only after any cleared entry pointing to it
- * was invalidated. */
-void s2_table_page_free(paddr_t pa);
-/* @npages contiguous pages aligned to @npages pages for a root. */
-int s2_root_alloc(unsigned int npages, paddr_t *pa);
-void s2_root_free(paddr_t pa, unsigned int npages);
-/* True while @pa is an allocated table page (audit). */
-bool s2_table_page_live(paddr_t pa);
-/* Called after every write of an entry at @level (host: observer; else
- * no-op). */
-void s2_pte_written(const s2pte_t *ptep, s2pte_t old, s2pte_t new,
-		    unsigned int level);
-
-/* ---- Flush executor (ept_flush.c, stage2_flush.c; host: tests/unit/core) - */
-
-/*
- * Execute @plan: after return no TLB or walk-cache entry it covers survives
- * on any CPU. Adds to pt->counters.barriers and .tlbi_range_insns.
- */
-void arch_s2_flush(struct s2pt *pt, const struct s2_flush_plan *plan);
-/* Clean+invalidate to PoC each range, then one barrier. */
-void arch_s2_cmo(struct s2pt *pt, const struct s2_cmo_range *r,
-		 unsigned int nr);
-/* S2PT_F_* this CPU supports and wants by default (FWB, TLBIRANGE). */
-unsigned int arch_s2_cpu_flags(void);
-
-/* ---- Encoding backend (arch/x86/ept.c, arch/arm64/stage2.c) ------------- */
-
-/* Fill @fmt for @ia_bits; -EINVAL if the format cannot have that size. */
-int arch_s2_format_init(struct s2_format *fmt, unsigned int ia_bits);
-/* Highest physical address bit + 1 the format can output. */
-unsigned int arch_s2_pa_bits(void);
-/* Whether @prot (S2_PROT_*) can be encoded in a leaf. */
-bool arch_s2_prot_valid(unsigned int prot);
-/* The absent value (EPT #VE VM: SUPPRESS_VE only). */
-s2pte_t arch_s2_pte_absent(const struct s2pt *pt);
-enum s2_pte_kind arch_s2_pte_kind(s2pte_t pte, unsigned int level);
-s2pte_t arch_s2_make_table(const struct s2pt *pt, paddr_t pa,
-			   unsigned int count);
-unsigned int arch_s2_table_count(s2pte_t pte);
-s2pte_t arch_s2_table_set_count(s2pte_t pte, unsigned int count);
-s2pte_t arch_s2_make_leaf(const struct s2pt *pt, paddr_t pa,
-			  unsigned int prot, unsigned int level);
-/* Output address of a leaf or table entry (block offset bits excluded). */
-paddr_t arch_s2_pte_pa(s2pte_t pte, unsigned int level);
-/* S2_PROT_* of a leaf (R/W/X and DEVICE from its memory type). */
-unsigned int arch_s2_pte_prot(const struct s2pt *pt, s2pte_t pte);
-/* An invalid entry holding @data (non-zero, < BIT(arch_s2_sw_bits())). */
-s2pte_t arch_s2_make_sw(const struct s2pt *pt, uint64_t data);
-uint64_t arch_s2_pte_sw(s2pte_t pte);
-unsigned int arch_s2_sw_bits(void);
-/* Whether an entry is allowed as not-present for this VM (audit: #VE). */
-bool arch_s2_absent_ok(const struct s2pt *pt, s2pte_t pte);
-/* EPTP (WB, 4 levels) or VTTBR_EL2 (root | VMID << 48). */
-uint64_t arch_s2_root_desc(const struct s2pt *pt);
 
 #endif

@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include <lib/errno.h>
-#include <mm/s2pt.h>
+#include <mm/s2_walk.h>
 #include "unit/core/host_hooks.h"
 
 #define ROUNDS		3

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include <lib/errno.h>
-#include <mm/s2pt.h>
+#include <mm/s2_walk.h>
 #include "harness.h"
 #include "host_hooks.h"
 

@@ -7,7 +7,7 @@
 #ifndef STRATA_TESTS_CORE_HOST_HOOKS_H
 #define STRATA_TESTS_CORE_HOST_HOOKS_H
 
-#include <mm/s2pt.h>
+#include <mm/s2_arch.h>
 
 /* Observers (NULL by default); called after the hook did its own work. */
 extern void (*host_flush_observer)(struct s2pt *pt,

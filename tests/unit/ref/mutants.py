@@ -48,10 +48,10 @@ MUTANTS = [
      "\tp->walk = true;\n\tp->pages++;\n\tplan_ipa(p, addr, S2_LEVEL_ANY);",
      "\tp->pages++;\n\tplan_ipa(p, addr, S2_LEVEL_ANY);"),
     ("cmo_before_tlbi", ("stage2",), "mm/s2_flush.c",
-     "\tif (pt->plan.kind != S2_FLUSH_NONE) {\n"
-     "\t\tplan_execute(pt, &pt->plan);\n\t}\n\tcmo_flush(pt);",
-     "\tcmo_flush(pt);\n\tif (pt->plan.kind != S2_FLUSH_NONE) {\n"
-     "\t\tplan_execute(pt, &pt->plan);\n\t}"),
+     "\tif (op->plan.kind != S2_FLUSH_NONE) {\n"
+     "\t\tplan_execute(op->pt, &op->plan);\n\t}\n\tcmo_flush(op);",
+     "\tcmo_flush(op);\n\tif (op->plan.kind != S2_FLUSH_NONE) {\n"
+     "\t\tplan_execute(op->pt, &op->plan);\n\t}"),
     ("ipa_plan_overflow", ("stage2",), "mm/s2_flush.c",
      "} else if (p->nr_ipa <= S2_FLUSH_MAX_IPA) {",
      "} else if (p->nr_ipa <= S2_FLUSH_MAX_IPA + 1) {"),
@@ -62,7 +62,7 @@ MUTANTS = [
      "\tp->end = MAX(p->end, end);",
      "\tp->end = MAX(p->end, end - PAGE_SIZE);"),
     ("unmap_leaf_not_flushed", ("ept", "stage2"), "mm/s2_unmap.c",
-     "\ts2_plan_leaf(pt, ctx->addr, ctx->level);\n\tif (u->cmo",
+     "\ts2_plan_leaf(ctx->op, ctx->addr, ctx->level);\n\tif (u->cmo",
      "\tif (u->cmo"),
     # The fast detach must write the format's absent entry: on a #VE EPT VM
     # that is SUPPRESS_VE (bit 63), and 0 would deliver #VE to the guest.
@@ -76,9 +76,9 @@ MUTANTS = [
     # is that table shows it: a table of MMIO SPTEs, which the diff tests do
     # not create (so there stage-2 only; the fast core tests catch both).
     ("emptied_table_not_planned", ("stage2",), "mm/s2_unmap.c",
-     "\ts2_plan_empty_table(ctx->pt, ctx->addr, ctx->level);\n", ""),
+     "\ts2_plan_empty_table(ctx->op, ctx->addr, ctx->level);\n", ""),
     ("detach_not_flushed", ("ept", "stage2"), "mm/s2_unmap.c",
-     "\ts2_plan_detached(ctx->pt, ctx->addr, ctx->level);\n", ""),
+     "\ts2_plan_detached(ctx->op, ctx->addr, ctx->level);\n", ""),
     ("emptied_table_kept", ("ept", "stage2"), "mm/s2_unmap.c",
      "\tif (arch_s2_table_count(ctx->old)) {\n\t\treturn 0;",
      "\tif (1) {\n\t\treturn 0;"),
@@ -95,29 +95,31 @@ MUTANTS = [
     # replaced entry must still be in the operation's one plan, and a
     # collapsed subtree freed only after it.
     ("no_bbm_replaced_table_not_flushed", ("ept",), "mm/s2_flush.c",
-     "\tif (table) {\n\t\ts2_plan_detached(pt, addr, level);\n",
+     "\tif (table) {\n\t\ts2_plan_detached(op, addr, level);\n",
      "\tif (table) {\n\t\t(void)addr;\n"),
     ("no_bbm_replaced_block_not_flushed", ("ept",), "mm/s2_flush.c",
-     "\t} else {\n\t\ts2_plan_leaf(pt, addr, level);\n\t}\n",
+     "\t} else {\n\t\ts2_plan_leaf(op, addr, level);\n\t}\n",
      "\t}\n"),
     ("no_bbm_collapse_frees_at_once", ("ept",), "mm/s2_collapse.c",
-     "\ts2_defer_free(pt, table, ctx->level - 1, false);",
-     "\ts2_free_subtree(pt, table, ctx->level - 1, false);"),
+     "u.prot, ctx->level));\n"
+     "\ts2_defer_free(ctx->op, ref, ctx->level - 1, false);",
+     "u.prot, ctx->level));\n"
+     "\ts2_free_subtree(ctx->op, ref, ctx->level - 1, false);"),
     ("no_bbm_changes_translation", ("ept",), "mm/s2_split.c",
      "\t\tt[i] = arch_s2_make_leaf(pt, pa + i * S2_LEVEL_SIZE(clevel),\n"
      "\t\t\t\t\t prot, clevel);",
      "\t\tt[i] = arch_s2_make_leaf(pt, pa + i * S2_LEVEL_SIZE(clevel),\n"
      "\t\t\t\t\t prot & ~S2_PROT_X, clevel);"),
-    ("map_reserves_one_page_short", ("ept", "stage2"), "mm/s2_map.c",
-     "ret = s2_cache_reserve(pt, &m.cache, m.pages);",
-     "ret = s2_cache_reserve(pt, &m.cache, m.pages ? m.pages - 1 : 0);"),
+    ("map_reserves_one_page_short", ("ept", "stage2"), "mm/s2_cache.c",
+     "ret = s2_cache_reserve(pt, cache, *pages);",
+     "ret = s2_cache_reserve(pt, cache, *pages ? *pages - 1 : 0);"),
     ("enomem_leaks_reserved_pages", ("ept", "stage2"), "mm/s2_cache.c",
      "\t\tif (s2_table_page_alloc(&pa)) {\n\t\t\ts2_cache_release(pt, c);",
      "\t\tif (s2_table_page_alloc(&pa)) {\n\t\t\t(void)pt;"),
     # Encoder mutants: the reference translators must notice.
     ("ept_ve_absent_without_suppress_ve", ("ept",), "arch/x86/ept.c",
-     "return (pt->flags & S2PT_F_VE) ? EPT_SUPPRESS_VE : 0;",
-     "return (pt->flags & S2PT_F_VE) ? 0 : 0;"),
+     "return ept_suppress_ve(pt) ? EPT_SUPPRESS_VE : 0;",
+     "return ept_suppress_ve(pt) ? 0 : 0;"),
     ("ept_device_as_wb", ("ept",), "arch/x86/ept.c",
      "(prot & S2_PROT_DEVICE) ? EPT_MT_UC : EPT_MT_WB;",
      "(prot & S2_PROT_DEVICE) ? EPT_MT_WB : EPT_MT_WB;"),
@@ -136,21 +138,21 @@ MUTANTS = [
      "#define S2_MEMATTR_NORMAL\t0xfULL",
      "#define S2_MEMATTR_NORMAL\t0x6ULL"),
     ("free_before_flush", ("ept", "stage2"), "mm/s2_flush.c",
-     "\tif (pt->plan.kind != S2_FLUSH_NONE) {\n"
-     "\t\tplan_execute(pt, &pt->plan);\n\t}\n\tcmo_flush(pt);\n"
+     "\tif (op->plan.kind != S2_FLUSH_NONE) {\n"
+     "\t\tplan_execute(op->pt, &op->plan);\n\t}\n\tcmo_flush(op);\n"
      "\t/* Detached subtrees' leaves are cleaned only now, after the TLBI. */\n"
-     "\tpt->nr_defer = 0;\n"
+     "\top->nr_defer = 0;\n"
      "\tfor (unsigned int i = 0; i < n; i++) {\n"
-     "\t\tpaddr_t d = pt->defer[i];\n\n"
-     "\t\ts2_free_subtree(pt, ALIGN_DOWN(d, PAGE_SIZE), d & 3,\n"
+     "\t\tpaddr_t d = *defer_slot(op, i);\n\n"
+     "\t\ts2_free_subtree(op, d & ~(paddr_t)(3 | S2_DEFER_CMO), d & 3,\n"
      "\t\t\t\td & S2_DEFER_CMO);\n\t}\n",
-     "\tpt->nr_defer = 0;\n"
+     "\top->nr_defer = 0;\n"
      "\tfor (unsigned int i = 0; i < n; i++) {\n"
-     "\t\tpaddr_t d = pt->defer[i];\n\n"
-     "\t\ts2_free_subtree(pt, ALIGN_DOWN(d, PAGE_SIZE), d & 3,\n"
+     "\t\tpaddr_t d = *defer_slot(op, i);\n\n"
+     "\t\ts2_free_subtree(op, d & ~(paddr_t)(3 | S2_DEFER_CMO), d & 3,\n"
      "\t\t\t\td & S2_DEFER_CMO);\n\t}\n"
-     "\tif (pt->plan.kind != S2_FLUSH_NONE) {\n"
-     "\t\tplan_execute(pt, &pt->plan);\n\t}\n\tcmo_flush(pt);\n"),
+     "\tif (op->plan.kind != S2_FLUSH_NONE) {\n"
+     "\t\tplan_execute(op->pt, &op->plan);\n\t}\n\tcmo_flush(op);\n"),
 ]
 
 # Mutants of the roots, root caches, memslots, views and faults (issue 9),

@@ -28,7 +28,7 @@
 #include <string.h>
 
 #include <lib/errno.h>
-#include <mm/s2pt.h>
+#include <mm/s2_walk.h>
 #include "core/host_hooks.h"
 #include "harness.h"
 #include "ref_ept.h"

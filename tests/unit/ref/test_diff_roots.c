@@ -616,7 +616,7 @@ static void check_sw(struct scan *s, s2pte_t e, gpa_t gpa,
 		     (unsigned long long)gpa);
 		return;
 	}
-	gen = s2_mmio_pte_gen(e);
+	gen = s2pt_mmio_gen(e);
 	if (s->strict && !vm_memslot_update_in_progress(&vm) &&
 	    gen == vm_mmio_gen(&vm) && mslot_at(gpa)) {
 		fail("root %u: MMIO SPTE of the current generation %llu at 0x%llx, which a memslot backs",

@@ -13,6 +13,7 @@
 #include <lib/bug.h>
 #include <lib/errno.h>
 #include <mm/palloc.h>
+#include <mm/s2_walk.h>
 #include <vmm/devices.h>
 #include <vmm/vm.h>
 
@@ -516,11 +517,12 @@ static void generation_wrap_invalidates_all_roots(void)
 static void mmio_validator_refuses_unusable_pairs(void)
 {
 	struct s2pt *pt;
-	s2pte_t mask = arch_s2_mmio_mask();
+	s2pte_t mask;
 
 	CHECK(setup_vm());
 	pt = pt_of(0);
-	CHECK(s2pt_mmio_value_valid(pt, mask, arch_s2_mmio_value(pt)));
+	mask = pt->fmt.mmio_mask;
+	CHECK(s2pt_mmio_value_valid(pt, mask, pt->mmio_value));
 	CHECK(!s2pt_mmio_value_valid(pt, mask, BIT(20)));	/* outside */
 	CHECK(!s2pt_mmio_value_valid(pt, mask | BIT(12), 6));	/* GPA bits */
 	CHECK(!s2pt_mmio_value_valid(pt, mask, 0));	/* absent on EPT */

@@ -237,6 +237,27 @@ static void wild_mmio_cannot_take_unbounded_table_pages(void)
 	teardown_vm();
 }
 
+/* Zapped MMIO SPTEs give their table pages back: install, zap, again. */
+static void zapped_mmio_sptes_give_their_tables_back(void)
+{
+	uint64_t gen;
+
+	CHECK(setup_vm(0, 16 * SZ_2M, 0x40000000ULL));
+	for (unsigned int round = 0; round < 50; round++) {
+		for (gpa_t a = SZ_1G; a < SZ_1G + 100 * SZ_2M; a += SZ_2M) {
+			CHECK_EQ(vm_handle_s2_fault(vcpu0(), a, VM_ACC_R),
+				 VM_FAULT_MMIO);
+		}
+		CHECK_EQ(vm.mmio_tables, VM_MMIO_TABLE_BUDGET);
+		CHECK_EQ(s2pt_get_mmio(S2, SZ_1G, &gen), 0);
+		CHECK_EQ(s2pt_unmap(S2, SZ_1G, SZ_1G), 0);
+		CHECK_EQ(S2->counters.mmio_tables, 0);
+	}
+	CHECK(vm_running(&vm));
+	CHECK_EQ(S2->audit_failures, 0);
+	teardown_vm();
+}
+
 static void fetch_from_unbacked_stops_only_that_vm(void)
 {
 	CHECK(setup_vm(0, 16 * SZ_2M, 0x40000000ULL));
@@ -548,6 +569,7 @@ int main(int argc, char **argv)
 	RUN_TEST(host_write_for_the_guest_counts_like_a_guest_write);
 	RUN_TEST(unbacked_access_is_mmio_through_an_spte);
 	RUN_TEST(wild_mmio_cannot_take_unbounded_table_pages);
+	RUN_TEST(zapped_mmio_sptes_give_their_tables_back);
 	RUN_TEST(fetch_from_unbacked_stops_only_that_vm);
 	RUN_TEST(testdev_every_size_and_last_register);
 	RUN_TEST(unclaimed_accesses_read_as_empty_bus);

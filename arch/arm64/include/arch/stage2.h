@@ -34,6 +34,8 @@ struct s2pt;
  */
 #define S2_COUNT_SHIFT		2
 #define S2_COUNT_MASK		GENMASK(11, 2)
+/* A table allocated for MMIO SPTEs: bit 58, ignored in table descriptors. */
+#define S2_TABLE_MMIO		BIT(58)
 /* Software data of an invalid descriptor: bits 63:1. */
 #define S2_SW_SHIFT		1
 #define S2_SW_BITS		63

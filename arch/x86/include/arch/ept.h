@@ -23,20 +23,25 @@
  */
 #define EPT_COUNT_SHIFT		52
 #define EPT_COUNT_MASK		GENMASK(61, 52)
+/* A table allocated for MMIO SPTEs: bit 62, ignored in non-leaf entries. */
+#define EPT_TABLE_MMIO		BIT(62)
 /* Software data of an invalid entry: bits 62:3 (bits 2:0 stay 0). */
 #define EPT_SW_SHIFT		3
 #define EPT_SW_BITS		60
 
 /*
  * MMIO SPTE (DESIGN.md "Memslots and MMIO SPTEs"): recognised by RWX and
- * SUPPRESS_VE; an ordinary VM's value is write without read, an EPT
- * misconfiguration whatever the other bits hold, with SUPPRESS_VE clear (a
- * misconfiguration exits to the hypervisor, it never raises #VE). The page
- * address sits in the address bits, the generation in bits 11:3 and 61:52
- * (include/mm/s2pt.h).
+ * SUPPRESS_VE, for every VM. An ordinary or #VE VM's value is write without
+ * read, an EPT misconfiguration whatever the other bits hold, with
+ * SUPPRESS_VE clear (a misconfiguration exits to the hypervisor, it never
+ * raises #VE). A secure VM's value is 0: not present with SUPPRESS_VE clear,
+ * so the guest gets #VE (KVM's TDX value); its absent entries have
+ * SUPPRESS_VE set, so they never match. The page address sits in the
+ * address bits, the generation in bits 11:3 and 61:52 (include/mm/s2pt.h).
  */
 #define EPT_MMIO_MASK		(EPT_RWX | EPT_SUPPRESS_VE)
 #define EPT_MMIO_VALUE		(EPT_W | EPT_X)
+#define EPT_MMIO_VALUE_SECURE	0ULL
 #define EPT_MMIO_GPA_MASK	EPT_PA_MASK
 #define EPT_MMIO_GEN_MASK	S2PT_MMIO_GEN_MASK
 
