@@ -9,7 +9,10 @@
  * and logical (flat) destination and by the all-excluding-self and
  * all-including-self shorthands, and an NMI. An INIT puts it back in
  * wait-for-SIPI (an IPI sent then is lost with its reset APIC) and a SIPI
- * starts it again. Every wait is for an interrupt, never for time.
+ * starts it again; it answers in the cluster logical model and to a
+ * lowest-priority IPI, then both vCPUs switch to x2APIC mode and the
+ * physical, logical (cluster, from the x2APIC ID) and broadcast IPIs go
+ * through the ICR MSR. Every wait is for an interrupt, never for time.
  */
 #include "guest.h"
 #include "x86.h"
@@ -17,23 +20,57 @@
 #define VEC_HELLO	0x60
 #define VEC_PING	0x70
 #define VEC_PONG	0x71
+#define VEC_X2ON	0x72	/* the AP switches itself to x2APIC mode */
+#define ICR_LOWEST	(1U << 8)
 
 static uint8_t ap_stack[16384] __attribute__((aligned(16)));
 static volatile uint32_t ap_apic_id = ~0U, ap_cpuid_id = ~0U, ap_x2_id = ~0U;
 static volatile uint64_t ap_base;
 static volatile unsigned long ap_pings, bsp_pings, ap_nmis;
 
-static unsigned int my_apic_id(void)
+/* This vCPU's APIC in x2APIC mode? (Each reads its own MSR.) */
+static bool x2(void)
 {
-	return apic_read(APIC_ID) >> 24;
+	return rdmsr(MSR_APIC_BASE) & APIC_BASE_EXTD;
 }
 
-#define send_ipi	apic_send_ipi
+static unsigned int my_apic_id(void)
+{
+	return x2() ? (unsigned int)rdmsr(MSR_X2APIC(APIC_ID)) :
+		      apic_read(APIC_ID) >> 24;
+}
+
+static void eoi(void)
+{
+	if (x2()) {
+		wrmsr(MSR_X2APIC(APIC_EOI), 0);
+	} else {
+		apic_write(APIC_EOI, 0);
+	}
+}
+
+/* An IPI to @dest (xAPIC: 8 bits; x2APIC: 32) in this vCPU's mode. */
+static void send_ipi(uint32_t dest, uint32_t icr)
+{
+	if (x2()) {
+		wrmsr(MSR_X2APIC(APIC_ICR), ((uint64_t)dest << 32) | icr);
+	} else {
+		apic_send_ipi(dest, icr);
+	}
+}
 
 static void eoi_hook(struct exc_frame *f)
 {
 	(void)f;
-	apic_write(APIC_EOI, 0);
+	eoi();
+}
+
+static void x2on_hook(struct exc_frame *f)
+{
+	(void)f;
+	eoi();
+	wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_EXTD);
+	send_ipi(0, VEC_PONG);
 }
 
 /* Both vCPUs take VEC_PING; the AP answers the boot vCPU with VEC_PONG. */
@@ -46,7 +83,7 @@ static void ping_hook(struct exc_frame *f)
 		ap_pings++;
 		send_ipi(0, VEC_PONG);
 	}
-	apic_write(APIC_EOI, 0);
+	eoi();
 }
 
 static void nmi_hook(struct exc_frame *f)
@@ -70,7 +107,12 @@ static void ap_main(void)
 	ap_x2_id = r[3];
 	ap_base = rdmsr(MSR_APIC_BASE);
 	apic_write(APIC_SVR, 0x1ff);
-	apic_write(APIC_LDR, 0x02000000);	/* flat logical ID bit 1 */
+	if (ap_entries() == 1) {
+		apic_write(APIC_LDR, 0x02000000);	/* flat: bit 1 */
+	} else {
+		apic_write(APIC_DFR, 0x0fffffff);	/* cluster model */
+		apic_write(APIC_LDR, 0x34000000);	/* cluster 3, bit 2 */
+	}
 	send_ipi(0, VEC_HELLO);
 	for (;;) {
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
@@ -92,6 +134,7 @@ int guest_main(void)
 	idt_hook(VEC_HELLO, eoi_hook);
 	idt_hook(VEC_PONG, eoi_hook);
 	idt_hook(VEC_PING, ping_hook);
+	idt_hook(VEC_X2ON, x2on_hook);
 	idt_hook(2, nmi_hook);
 	apic_write(APIC_SVR, 0x1ff);
 	cpuid2(1, 0, r);
@@ -137,6 +180,29 @@ int guest_main(void)
 	expect_pong(6, "IPI after the restart");
 	EXPECT(ap_pings == 5, "AP took %lu pings, expected 5 (one lost)",
 	       ap_pings);
+	/* The AP is in the cluster model now: cluster 3, member bit 2. */
+	send_ipi(0x31, ICR_LOGICAL | VEC_PING);		/* other member */
+	send_ipi(0x24, ICR_LOGICAL | VEC_PING);		/* other cluster */
+	send_ipi(0x34, ICR_LOGICAL | VEC_PING);
+	expect_pong(7, "cluster logical IPI");
+	send_ipi(1, ICR_LOWEST | VEC_PING);
+	expect_pong(8, "lowest-priority IPI");
+	EXPECT(ap_pings == 7, "AP took %lu pings, expected 7", ap_pings);
+
+	/* Both in x2APIC mode: 32-bit destinations through the ICR MSR. */
+	send_ipi(1, VEC_X2ON);
+	expect_pong(9, "x2APIC switch of the AP");
+	wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_EXTD);
+	send_ipi(1, VEC_PING);				/* x2APIC ID 1 */
+	expect_pong(10, "x2APIC physical IPI");
+	send_ipi(0x10002, ICR_LOGICAL | VEC_PING);	/* cluster 1: nobody */
+	send_ipi(0x00002, ICR_LOGICAL | VEC_PING);	/* cluster 0, ID 1 */
+	expect_pong(11, "x2APIC logical IPI");
+	send_ipi(0, ICR_OTHERS | VEC_PING);
+	expect_pong(12, "x2APIC all-excluding-self IPI");
+	EXPECT(ap_pings == 10 && bsp_pings == 1,
+	       "pings in x2APIC mode: AP %lu, boot vCPU %lu", ap_pings,
+	       bsp_pings);
 	gprintf("smp: AP started %u times, APIC ID %u, CPUID.1 ID %u, "
 		"x2APIC ID %u\n", ap_entries(), ap_apic_id, ap_cpuid_id,
 		ap_x2_id);
