@@ -50,6 +50,7 @@
 				 CPUID_1_ECX_OSXSAVE | CPUID_1_ECX_AVX | \
 				 CPUID_1_ECX_F16C)
 #define CPUID_1_EDX_APIC	BIT(9)
+#define CPUID_1_EDX_HTT		BIT(28)
 #define CPUID_1_EDX_MTRR	BIT(12)
 #define CPUID_1_EDX_MCA		BIT(14)
 #define CPUID_1_EDX_DS		BIT(21)
@@ -180,6 +181,24 @@ static void cpuid_topology(struct vcpu *v, uint32_t sub, struct cpuid_regs *r)
 	}
 }
 
+/*
+ * CPUID leaf 4 (deterministic cache parameters) for the same topology:
+ * EAX[31:26] cores per package - 1, EAX[25:14] logical processors sharing
+ * the cache - 1 (the last level is shared by the package, the others are
+ * a core's own).
+ */
+static void cpuid_cache_topology(struct vcpu *v, struct cpuid_regs *r)
+{
+	unsigned int cores = 1U << topo_bits(v->vm->nr_vcpus);
+	unsigned int level = (r->eax >> 5) & 7;
+
+	if (!(r->eax & 0x1f)) {
+		return;			/* no more caches */
+	}
+	r->eax = (r->eax & 0x3fff) | ((cores - 1) << 26) |
+		 ((level >= 3 ? cores - 1 : 0) << 14);
+}
+
 static void cpuid_filter(struct vcpu *v, uint32_t leaf, uint32_t sub,
 			 struct cpuid_regs *r)
 {
@@ -201,6 +220,14 @@ static void cpuid_filter(struct vcpu *v, uint32_t leaf, uint32_t sub,
 		}
 		r->ebx = (r->ebx & 0xffff) | (v->vm->nr_vcpus << 16) |
 			 (v->id << 24);
+		/* EBX[23:16] is valid (more than one logical processor). */
+		r->edx &= ~CPUID_1_EDX_HTT;
+		if (v->vm->nr_vcpus > 1) {
+			r->edx |= CPUID_1_EDX_HTT;
+		}
+		break;
+	case 4:
+		cpuid_cache_topology(v, r);
 		break;
 	case 5:		/* MONITOR/MWAIT: refused */
 	case 0xa:	/* performance monitoring: RDPMC refused */

@@ -139,7 +139,8 @@ void vmx_inject(struct vcpu *v, unsigned int vector, bool has_err,
 		info |= INTR_INFO_ERROR_CODE;
 		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, err);
 	}
-	if (is_fault(vector)) {
+	/* Only protected-mode delivery pushes EFLAGS[31:16]. */
+	if (is_fault(vector) && (vmread(VMCS_GUEST_CR0) & X86_CR0_PE)) {
 		vmwrite(VMCS_GUEST_RFLAGS,
 			vmread(VMCS_GUEST_RFLAGS) | X86_RFLAGS_RF);
 	}

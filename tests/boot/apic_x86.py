@@ -82,7 +82,7 @@ def c_apic(log, status):
 def c_smp(log, status):
     need(log, r"^\[smp\] smp: AP started 2 times, APIC ID 1, "
          r"CPUID.1 ID 1, x2APIC ID 1$", "smp's AP report")
-    result(log, "smp", "smp", 24)
+    result(log, "smp", "smp", 26)
     ended_ok(log, "smp")
 
 

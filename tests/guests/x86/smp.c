@@ -142,6 +142,10 @@ int guest_main(void)
 	       (r[1] >> 16) & 0xff);
 	EXPECT(my_apic_id() == 0 && (r[1] >> 24) == 0, "boot vCPU APIC ID %u",
 	       my_apic_id());
+	EXPECT(r[3] & (1U << 28), "CPUID.1:EDX.HTT clear with 2 vCPUs");
+	cpuid2(4, 0, r);
+	EXPECT(!(r[0] & 0x1f) || (r[0] >> 26) + 1 >= 2,
+	       "CPUID.4: %u cores per package", (r[0] >> 26) + 1);
 
 	ap_start(1, ap_main, ap_stack + sizeof(ap_stack));
 	wait_irq(&irq_count[VEC_HELLO], 1);
