@@ -160,7 +160,8 @@ static int setup_controls(struct vcpu *v, struct vmcs_writer *wr)
 		proc2_want |= VMX_PROC2_EPT_VE;
 	}
 	ret = vmx_adjust_controls("pin-based", c->pin, PIN_EXTINT_EXITING |
-				  PIN_NMI_EXITING | PIN_PREEMPT_TIMER, 0, &pin);
+				  PIN_NMI_EXITING | PIN_PREEMPT_TIMER,
+				  PIN_VIRTUAL_NMIS, &pin);
 	if (!ret) {
 		ret = vmx_adjust_controls("processor-based", c->proc,
 					  PROC_HLT_EXITING | PROC_IO_EXITING |

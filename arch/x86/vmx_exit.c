@@ -729,6 +729,7 @@ static bool handle_hlt(struct vcpu *v)
 	bool irq_on = vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF;
 
 	vmx_skip_insn(v);
+	lapic_update_timer(v);
 	if (irq_on && lapic_pending_vector(v) >= 0) {
 		return true;	/* taken at once: HLT completes */
 	}
@@ -880,6 +881,7 @@ bool vmx_handle_exit(struct vcpu *v)
 		/* The slice's end or a timer of the APIC: vmx_run.c decides. */
 		return true;
 	case EXIT_REASON_INTR_WINDOW:
+	case EXIT_REASON_NMI_WINDOW:
 		/* Injected at the next entry (vmx_run.c). */
 		return true;
 	case EXIT_REASON_GETSEC:

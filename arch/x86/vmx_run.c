@@ -355,11 +355,15 @@ static void apply_reset(struct vcpu *v, const struct x86_reset *r)
 /*
  * Before an entry: inject the NMI or the highest-priority interrupt the
  * APIC holds when the guest can take it, else ask for an exit as soon as
- * it can (interrupt window); an event already queued goes first.
+ * it can (NMI or interrupt window); an event already queued goes first.
+ * NMI blocking ends at the guest's IRET only with virtual NMIs (without
+ * them, an NMI exiting VMM's guest stays blocked: SDM "Changes to
+ * instruction behavior in VMX non-root operation", IRET).
  */
 static void inject_pending(struct vcpu *v)
 {
-	uint32_t proc = vmread(VMCS_PROC_CONTROLS) & ~PROC_INTR_WINDOW_EXITING;
+	uint32_t proc = vmread(VMCS_PROC_CONTROLS) &
+			~(PROC_INTR_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING);
 	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
 	bool busy = vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID;
 	bool shadow = intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS);
@@ -372,6 +376,10 @@ static void inject_pending(struct vcpu *v)
 			(INTR_TYPE_NMI << INTR_INFO_TYPE_SHIFT));
 		v->arch.nmi_pending = false;
 		busy = true;
+	} else if (v->arch.nmi_pending &&
+		   (vmread(VMCS_PIN_CONTROLS) & PIN_VIRTUAL_NMIS)) {
+		/* Exit once it can be taken (after the handler's IRET). */
+		proc |= PROC_NMI_WINDOW_EXITING;
 	}
 	vec = lapic_pending_vector(v);
 	if (vec >= 0) {
