@@ -186,6 +186,9 @@ int arch_vm_init(struct vm *vm)
 	if (!ret) {
 		ret = dev_testdev_add(vm, IO_MMIO, GUEST_TESTDEV_BASE);
 	}
+	if (!ret) {
+		ret = x86_debug_exit_add(vm);
+	}
 	if (ret) {
 		pr_err("vm %s: cannot add its devices (%d)\n", vm->name, ret);
 		return ret;
@@ -227,12 +230,22 @@ int arch_vcpu_init(struct vcpu *v)
 
 	memset(r, 0, sizeof(v->arch.gprs));
 	memset(v->arch.msrs, 0, sizeof(v->arch.msrs));
-	v->arch.cr8 = 0;
 	v->arch.storm = 0;
 	v->arch.cr2 = 0;
 	v->arch.dr6 = 0xffff0ff0;	/* its reset value */
 	memset(v->arch.dr, 0, sizeof(v->arch.dr));
 	init_fxsave(v->arch.fxsave);
+	v->arch.tsc_offset = 0;
+	v->arch.tsc_adjust = 0;
+	v->arch.tsc_aux = 0;
+	v->arch.misc_enable = X86_MISC_ENABLE_RESET;
+	v->arch.mtrr_def_type = 0;
+	v->arch.mcg_status = 0;
+	v->arch.nmi_pending = false;
+	v->arch.reset.pending = false;
+	/* APs wait for a SIPI through the boot vCPU's local APIC. */
+	v->arch.mp = v->id ? X86_MP_WAIT_SIPI : X86_MP_RUNNING;
+	lapic_power_on(v);
 	r[X86_REG_RSP] = vm->arch.stack_top;
 	if (vmx_guest_is_64bit(vm)) {
 		r[X86_REG_RDI] = vm->ram_size;

@@ -5,7 +5,7 @@
  * and the guest state a vCPU starts in, which depends on the image format
  * (arch/guest_layout.h). The MSR bitmap is one page shared by every VM: all
  * MSR accesses exit except reads and writes of FS.base and GS.base (which
- * VMX switches) and reads of the TSC.
+ * VMX switches) and reads of the TSC (which add the vCPU's TSC offset).
  */
 #include <arch/cpu.h>
 #include <arch/guest_layout.h>
@@ -160,21 +160,25 @@ static int setup_controls(struct vcpu *v, struct vmcs_writer *wr)
 		proc2_want |= VMX_PROC2_EPT_VE;
 	}
 	ret = vmx_adjust_controls("pin-based", c->pin, PIN_EXTINT_EXITING |
-				  PIN_NMI_EXITING | PIN_PREEMPT_TIMER, 0, &pin);
+				  PIN_NMI_EXITING | PIN_PREEMPT_TIMER,
+				  PIN_VIRTUAL_NMIS, &pin);
 	if (!ret) {
 		ret = vmx_adjust_controls("processor-based", c->proc,
 					  PROC_HLT_EXITING | PROC_IO_EXITING |
 					  PROC_MSR_BITMAP | PROC_SECONDARY |
 					  PROC_CR8_LOAD_EXITING |
-					  PROC_CR8_STORE_EXITING,
+					  PROC_CR8_STORE_EXITING |
+					  PROC_TSC_OFFSETTING,
 					  PROC_MWAIT_EXITING |
 					  PROC_MONITOR_EXITING |
 					  PROC_RDPMC_EXITING, &proc);
 	}
 	if (!ret) {
 		ret = vmx_adjust_controls("secondary", c->proc2, proc2_want,
-					  vmx_vmfunc_usable() ?
-					  VMX_PROC2_VMFUNC : 0, &proc2);
+					  (vmx_vmfunc_usable() ?
+					   VMX_PROC2_VMFUNC : 0) |
+					  (vmx_rdtscp_usable() ?
+					   VMX_PROC2_RDTSCP : 0), &proc2);
 	}
 	if (!ret) {
 		ret = vmx_adjust_controls("VM-exit", c->exit, EXIT_HOST_64BIT |
@@ -206,7 +210,7 @@ static int setup_controls(struct vcpu *v, struct vmcs_writer *wr)
 	w(wr, VMCS_ENTRY_MSR_LOAD_COUNT, 0);
 	w(wr, VMCS_ENTRY_INTR_INFO, 0);
 	w(wr, VMCS_MSR_BITMAP, (uint64_t)(uintptr_t)msr_bitmap);
-	w(wr, VMCS_TSC_OFFSET, 0);
+	w(wr, VMCS_TSC_OFFSET, v->arch.tsc_offset);
 	w(wr, VMCS_VPID, vm->index + 1);
 	/* The root is loaded before every entry (vmx_run.c). */
 	w(wr, VMCS_EPT_POINTER, 0);

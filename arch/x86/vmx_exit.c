@@ -7,6 +7,7 @@
  * hypervisor panic: an exit reason nobody expects stops only that VM.
  */
 #include <arch/cpu.h>
+#include <arch/lapic.h>
 #include <arch/vmcs.h>
 #include <arch/vmx_run.h>
 #include <lib/printk.h>
@@ -14,11 +15,19 @@
 #include <vmm/hypercall.h>
 #include <vmm/vm.h>
 
+#define CPUID_1_ECX_DTES64	BIT(2)
 #define CPUID_1_ECX_MONITOR	BIT(3)
+#define CPUID_1_ECX_DSCPL	BIT(4)
 #define CPUID_1_ECX_VMX		BIT(5)
 #define CPUID_1_ECX_SMX		BIT(6)
+#define CPUID_1_ECX_EST		BIT(7)
+#define CPUID_1_ECX_TM2		BIT(8)
+#define CPUID_1_ECX_SDBG	BIT(11)
 #define CPUID_1_ECX_FMA		BIT(12)
+#define CPUID_1_ECX_XTPR	BIT(14)
+#define CPUID_1_ECX_PDCM	BIT(15)
 #define CPUID_1_ECX_PCID	BIT(17)
+#define CPUID_1_ECX_DCA		BIT(18)
 #define CPUID_1_ECX_X2APIC	BIT(21)
 #define CPUID_1_ECX_TSC_DEADLINE BIT(24)
 #define CPUID_1_ECX_XSAVE	BIT(26)
@@ -26,12 +35,45 @@
 #define CPUID_1_ECX_AVX		BIT(28)
 #define CPUID_1_ECX_F16C	BIT(29)
 #define CPUID_1_ECX_HYPERVISOR	BIT(31)
+/*
+ * Features whose MSRs or state Strata does not provide: hidden, so that
+ * every feature CPUID shows works (debug store, PDCM's PERF_CAPABILITIES,
+ * thermal and power MSRs, DCA, silicon debug, xTPR).
+ */
+#define CPUID_1_ECX_HIDDEN	(CPUID_1_ECX_DTES64 | CPUID_1_ECX_MONITOR | \
+				 CPUID_1_ECX_DSCPL | CPUID_1_ECX_VMX | \
+				 CPUID_1_ECX_SMX | CPUID_1_ECX_EST | \
+				 CPUID_1_ECX_TM2 | CPUID_1_ECX_SDBG | \
+				 CPUID_1_ECX_FMA | CPUID_1_ECX_XTPR | \
+				 CPUID_1_ECX_PDCM | CPUID_1_ECX_PCID | \
+				 CPUID_1_ECX_DCA | CPUID_1_ECX_XSAVE | \
+				 CPUID_1_ECX_OSXSAVE | CPUID_1_ECX_AVX | \
+				 CPUID_1_ECX_F16C)
 #define CPUID_1_EDX_APIC	BIT(9)
+#define CPUID_1_EDX_HTT		BIT(28)
+#define CPUID_1_EDX_MTRR	BIT(12)
+#define CPUID_1_EDX_MCA		BIT(14)
+#define CPUID_1_EDX_DS		BIT(21)
+#define CPUID_1_EDX_ACPI	BIT(22)
+#define CPUID_1_EDX_TM		BIT(29)
+#define CPUID_1_EDX_PBE		BIT(31)
+#define CPUID_1_EDX_HIDDEN	(CPUID_1_EDX_DS | CPUID_1_EDX_ACPI | \
+				 CPUID_1_EDX_TM | CPUID_1_EDX_PBE)
+#define CPUID_6_EAX_ARAT	BIT(2)
+#define CPUID_7_EBX_TSC_ADJUST	BIT(1)
 /* Leaf 7 EBX features that need nothing Strata hides or refuses. */
-#define CPUID_7_EBX_ALLOWED	(BIT(0) | BIT(3) | BIT(7) | BIT(8) | \
-				 BIT(9) | BIT(19) | BIT(20) | BIT(23) | \
-				 BIT(24))
+#define CPUID_7_EBX_ALLOWED	(BIT(0) | CPUID_7_EBX_TSC_ADJUST | BIT(3) | \
+				 BIT(7) | BIT(8) | BIT(9) | BIT(19) | \
+				 BIT(20) | BIT(23) | BIT(24))
 #define CPUID_EXT_EDX_RDTSCP	BIT(27)
+#define CPUID_TOPO_SMT		1
+#define CPUID_TOPO_CORE		2
+
+/* Bits a guest may change; the others read as fixed and refuse change. */
+#define MISC_ENABLE_WRITABLE	(X86_MISC_ENABLE_FAST_STRING | \
+				 X86_MISC_ENABLE_LIMIT_CPUID)
+#define MTRR_DEF_TYPE_BITS	0xcffULL	/* type, FE, E */
+#define MCG_STATUS_BITS		0x7ULL		/* RIPV, EIPV, MCIP */
 
 #define CPUID_HV_BASE		0x40000000
 #define CPUID_HV_FEATURES	0x40000001
@@ -105,35 +147,127 @@ static struct cpuid_regs cpuid_hypervisor(struct vcpu *v, uint32_t leaf)
 	return r;
 }
 
+/* Bits of an APIC ID that a level of the topology below takes. */
+static unsigned int topo_bits(unsigned int n)
+{
+	unsigned int b = 0;
+
+	while ((1U << b) < n) {
+		b++;
+	}
+	return b;
+}
+
+/*
+ * CPUID leaves 0xb and 0x1f: one thread per core, every vCPU a core of
+ * one package, x2APIC ID = vCPU id.
+ */
+static void cpuid_topology(struct vcpu *v, uint32_t sub, struct cpuid_regs *r)
+{
+	unsigned int n = v->vm->nr_vcpus;
+
+	r->edx = v->id;
+	if (sub == 0) {
+		r->eax = 0;
+		r->ebx = 1;
+		r->ecx = sub | (CPUID_TOPO_SMT << 8);
+	} else if (sub == 1) {
+		r->eax = topo_bits(n);
+		r->ebx = n;
+		r->ecx = sub | (CPUID_TOPO_CORE << 8);
+	} else {
+		r->eax = r->ebx = 0;
+		r->ecx = sub & 0xff;
+	}
+}
+
+/*
+ * CPUID leaf 4 (deterministic cache parameters) for the same topology:
+ * EAX[31:26] cores per package - 1, EAX[25:14] logical processors sharing
+ * the cache - 1 (the last level is shared by the package, the others are
+ * a core's own).
+ */
+static void cpuid_cache_topology(struct vcpu *v, struct cpuid_regs *r)
+{
+	unsigned int cores = 1U << topo_bits(v->vm->nr_vcpus);
+	unsigned int level = (r->eax >> 5) & 7;
+
+	if (!(r->eax & 0x1f)) {
+		return;			/* no more caches */
+	}
+	r->eax = (r->eax & 0x3fff) | ((cores - 1) << 26) |
+		 ((level >= 3 ? cores - 1 : 0) << 14);
+}
+
 static void cpuid_filter(struct vcpu *v, uint32_t leaf, uint32_t sub,
 			 struct cpuid_regs *r)
 {
 	switch (leaf) {
+	case 0:
+		if (v->arch.misc_enable & X86_MISC_ENABLE_LIMIT_CPUID) {
+			r->eax = MIN(r->eax, 2U);
+		}
+		break;
 	case 1:
-		r->ecx &= ~(CPUID_1_ECX_MONITOR | CPUID_1_ECX_VMX |
-			    CPUID_1_ECX_SMX | CPUID_1_ECX_FMA |
-			    CPUID_1_ECX_PCID | CPUID_1_ECX_X2APIC |
-			    CPUID_1_ECX_TSC_DEADLINE | CPUID_1_ECX_XSAVE |
-			    CPUID_1_ECX_OSXSAVE | CPUID_1_ECX_AVX |
-			    CPUID_1_ECX_F16C);
-		r->ecx |= CPUID_1_ECX_HYPERVISOR;
-		r->edx &= ~CPUID_1_EDX_APIC;
+		r->ecx &= ~CPUID_1_ECX_HIDDEN;
+		/* The local APIC is Strata's (arch/x86/lapic.c). */
+		r->ecx |= CPUID_1_ECX_HYPERVISOR | CPUID_1_ECX_X2APIC |
+			  CPUID_1_ECX_TSC_DEADLINE;
+		r->edx &= ~(CPUID_1_EDX_HIDDEN | CPUID_1_EDX_APIC);
+		/* The APIC bit follows IA32_APIC_BASE.EN. */
+		if (lapic_enabled(v)) {
+			r->edx |= CPUID_1_EDX_APIC;
+		}
 		r->ebx = (r->ebx & 0xffff) | (v->vm->nr_vcpus << 16) |
 			 (v->id << 24);
+		/* EBX[23:16] is valid (more than one logical processor). */
+		r->edx &= ~CPUID_1_EDX_HTT;
+		if (v->vm->nr_vcpus > 1) {
+			r->edx |= CPUID_1_EDX_HTT;
+		}
+		break;
+	case 4:
+		cpuid_cache_topology(v, r);
 		break;
 	case 5:		/* MONITOR/MWAIT: refused */
 	case 0xa:	/* performance monitoring: RDPMC refused */
 	case 0xd:	/* XSAVE: hidden */
 		*r = (struct cpuid_regs){ 0, 0, 0, 0 };
 		break;
+	case 6:		/* no thermal or power MSRs; the APIC timer never stops */
+		*r = (struct cpuid_regs){ CPUID_6_EAX_ARAT, 0, 0, 0 };
+		break;
 	case 7:
-		r->ebx = sub ? 0 : r->ebx & CPUID_7_EBX_ALLOWED;
+		/* TSC_ADJUST is Strata's (vmx_exit.c), on every CPU. */
+		r->ebx = sub ? 0 : (r->ebx & CPUID_7_EBX_ALLOWED) |
+				   CPUID_7_EBX_TSC_ADJUST;
 		r->eax = r->ecx = r->edx = 0;
 		break;
+	case 0xb:
+	case 0x1f:
+		cpuid_topology(v, sub, r);
+		break;
 	case 0x80000001:
-		r->edx &= ~CPUID_EXT_EDX_RDTSCP;
+		if (!vmx_rdtscp_usable()) {
+			r->edx &= ~CPUID_EXT_EDX_RDTSCP;
+		}
 		break;
 	}
+}
+
+/* The leaf CPUID answers for @leaf (beyond the maximum: the highest). */
+static uint32_t cpuid_effective_leaf(struct vcpu *v, uint32_t leaf)
+{
+	uint32_t max;
+
+	if (leaf >= 0x80000000) {
+		return leaf;
+	}
+	max = cpuid(0, 0).eax;
+	if (v->arch.misc_enable & X86_MISC_ENABLE_LIMIT_CPUID) {
+		max = MIN(max, 2U);
+	}
+	return leaf > max ? max : leaf;
 }
 
 static bool handle_cpuid(struct vcpu *v)
@@ -145,6 +279,7 @@ static bool handle_cpuid(struct vcpu *v)
 	if (leaf >= CPUID_HV_BASE && leaf <= CPUID_HV_LAST) {
 		r = cpuid_hypervisor(v, leaf);
 	} else {
+		leaf = cpuid_effective_leaf(v, leaf);
 		r = cpuid(leaf, sub);
 		cpuid_filter(v, leaf, sub, &r);
 	}
@@ -197,6 +332,41 @@ static uint64_t msr_vmcs_field(uint32_t msr)
 	return 0;
 }
 
+/* The CPU (and so the guest: CPUID passes these through) has @edx_bit. */
+static bool cpu_has_1edx(uint32_t edx_bit)
+{
+	return cpuid(1, 0).edx & edx_bit;
+}
+
+/* The MSRs CPUID implies beyond those VMX switches. */
+static bool msr_read_other(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	switch (msr) {
+	case MSR_IA32_TSC_ADJUST:
+		*val = v->arch.tsc_adjust;
+		return true;
+	case MSR_TSC_AUX:
+		*val = v->arch.tsc_aux;
+		return vmx_rdtscp_usable();
+	case MSR_IA32_MISC_ENABLE:
+		*val = v->arch.misc_enable;
+		return true;
+	case MSR_IA32_MTRRCAP:		/* no fixed or variable ranges, no WC */
+		*val = 0;
+		return cpu_has_1edx(CPUID_1_EDX_MTRR);
+	case MSR_IA32_MCG_CAP:		/* no banks */
+		*val = 0;
+		return cpu_has_1edx(CPUID_1_EDX_MCA);
+	case MSR_IA32_MTRR_DEF_TYPE:
+		*val = v->arch.mtrr_def_type;
+		return cpu_has_1edx(CPUID_1_EDX_MTRR);
+	case MSR_IA32_MCG_STATUS:
+		*val = v->arch.mcg_status;
+		return cpu_has_1edx(CPUID_1_EDX_MCA);
+	}
+	return lapic_msr_read(v, msr, val);
+}
+
 /* The allow-list for reads. Return: false to refuse (#GP). */
 static bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
@@ -210,11 +380,11 @@ static bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	} else if (slot >= 0) {
 		*val = v->arch.msrs[slot];
 	} else if (msr == MSR_IA32_TSC) {
-		*val = rdtsc();
+		*val = vmx_guest_tsc(v);
 	} else if (msr == MSR_IA32_FEATURE_CONTROL) {
 		*val = FEATURE_CONTROL_GUEST;
 	} else {
-		return false;
+		return msr_read_other(v, msr, val);
 	}
 	return true;
 }
@@ -246,6 +416,56 @@ static bool efer_write(uint64_t val)
 	/* LMA is the CPU's to set (on CR0.PG with LME). */
 	vmwrite(VMCS_GUEST_EFER, (val & ~X86_EFER_LMA) | (cur & X86_EFER_LMA));
 	return true;
+}
+
+/* Memory types an MTRR may hold: UC, WC, WT, WP, WB. */
+static bool mtrr_type_valid(uint64_t type)
+{
+	return type == 0 || type == 1 || type == 4 || type == 5 || type == 6;
+}
+
+static bool msr_write_other(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	struct arch_vcpu *a = &v->arch;
+
+	switch (msr) {
+	case MSR_IA32_TSC:
+		/* The new value's difference also moves TSC_ADJUST. */
+		a->tsc_adjust += val - vmx_guest_tsc(v);
+		vmx_set_tsc_offset(v, val - rdtsc());
+		return true;
+	case MSR_IA32_TSC_ADJUST:
+		vmx_set_tsc_offset(v, a->tsc_offset + (val - a->tsc_adjust));
+		a->tsc_adjust = val;
+		return true;
+	case MSR_TSC_AUX:
+		if (!vmx_rdtscp_usable() || (val >> 32)) {
+			return false;
+		}
+		a->tsc_aux = val;
+		wrmsr(MSR_TSC_AUX, val);
+		return true;
+	case MSR_IA32_MISC_ENABLE:
+		if ((val ^ a->misc_enable) & ~MISC_ENABLE_WRITABLE) {
+			return false;
+		}
+		a->misc_enable = val;
+		return true;
+	case MSR_IA32_MTRR_DEF_TYPE:
+		if (!cpu_has_1edx(CPUID_1_EDX_MTRR) ||
+		    (val & ~MTRR_DEF_TYPE_BITS) || !mtrr_type_valid(val & 0xff)) {
+			return false;
+		}
+		a->mtrr_def_type = val;
+		return true;
+	case MSR_IA32_MCG_STATUS:
+		if (!cpu_has_1edx(CPUID_1_EDX_MCA) || (val & ~MCG_STATUS_BITS)) {
+			return false;
+		}
+		a->mcg_status = val;
+		return true;
+	}
+	return lapic_msr_write(v, msr, val);
 }
 
 /* The allow-list for writes. Return: false to refuse (#GP). */
@@ -289,7 +509,7 @@ static bool msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 	case MSR_STAR:
 		break;
 	default:
-		return false;
+		return msr_write_other(v, msr, val);
 	}
 	/* Loaded into the CPU for the rest of this vCPU's slice. */
 	v->arch.msrs[slot] = val;
@@ -433,7 +653,9 @@ static bool handle_cr(struct vcpu *v)
 			ok = cr4_write(val);
 		} else if (cr == 8) {
 			ok = val <= 0xf;
-			v->arch.cr8 = ok ? val : v->arch.cr8;
+			if (ok) {
+				lapic_write_cr8(v, val);
+			}
 		} else {
 			goto unexpected;
 		}
@@ -442,7 +664,7 @@ static bool handle_cr(struct vcpu *v)
 		if (cr != 8) {
 			goto unexpected;
 		}
-		*gpr(v, reg) = v->arch.cr8;
+		*gpr(v, reg) = lapic_read_cr8(v);
 		ok = true;
 		break;
 	case CR_CLTS:
@@ -496,16 +718,27 @@ static bool handle_io(struct vcpu *v)
 	return vm_running(v->vm);
 }
 
+/*
+ * HLT: the vCPU waits (vmx_run.c) until an interrupt it can take arrives
+ * or, with RFLAGS.IF clear, until an INIT. When no other vCPU could ever
+ * send one, nothing can wake it: the VM is stopped.
+ */
 static bool handle_hlt(struct vcpu *v)
 {
 	uint64_t rip = vmread(VMCS_GUEST_RIP);
+	bool irq_on = vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF;
 
 	vmx_skip_insn(v);
-	if (vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF) {
-		return false;
+	lapic_update_timer(v);
+	if (irq_on && lapic_pending_vector(v) >= 0) {
+		return true;	/* taken at once: HLT completes */
 	}
-	vm_fail(v->vm, "vCPU %u halted with interrupts off at RIP 0x%llx: nothing can wake it",
-		v->id, (unsigned long long)rip);
+	v->arch.mp = X86_MP_HALTED;
+	v->arch.halt_if = irq_on;
+	if (!irq_on && !vmx_vm_can_wake(v->vm, v)) {
+		vm_fail(v->vm, "vCPU %u halted with interrupts off at RIP 0x%llx: nothing can wake it",
+			v->id, (unsigned long long)rip);
+	}
 	return false;
 }
 
@@ -645,7 +878,12 @@ bool vmx_handle_exit(struct vcpu *v)
 	case EXIT_REASON_EPT_MISCONFIG:
 		return vmx_handle_ept(v, true);
 	case EXIT_REASON_PREEMPT_TIMER:
-		return false;
+		/* The slice's end or a timer of the APIC: vmx_run.c decides. */
+		return true;
+	case EXIT_REASON_INTR_WINDOW:
+	case EXIT_REASON_NMI_WINDOW:
+		/* Injected at the next entry (vmx_run.c). */
+		return true;
 	case EXIT_REASON_GETSEC:
 		return refuse_ud(v, "GETSEC");
 	case EXIT_REASON_VMCLEAR ... EXIT_REASON_VMXON:

@@ -9,6 +9,7 @@
  * it; the device never sees a half-understood access.
  */
 #include <arch/cpu.h>
+#include <arch/lapic.h>
 #include <arch/vmcs.h>
 #include <arch/vmx_run.h>
 #include <arch/x86_decode.h>
@@ -179,6 +180,15 @@ static void report_bytes(struct vcpu *v, gpa_t gpa, uint64_t rip,
 		   (unsigned long long)gpa, (unsigned long long)rip, hex);
 }
 
+/* The vCPU's own xAPIC page first, then the VM's device bus. */
+static void mmio_access(struct vcpu *v, gpa_t gpa, unsigned int size,
+			bool write, uint64_t *val)
+{
+	if (!lapic_mmio_access(v, gpa, size, write, val)) {
+		vm_io_access(v, IO_MMIO, gpa, size, write, val);
+	}
+}
+
 static bool emulate_mmio(struct vcpu *v, gpa_t gpa, unsigned int acc)
 {
 	struct vm *vm = v->vm;
@@ -213,9 +223,9 @@ static bool emulate_mmio(struct vcpu *v, gpa_t gpa, unsigned int acc)
 	}
 	if (insn.write) {
 		val = x86_mmio_store_value(&insn, v->arch.gprs);
-		vm_io_access(v, IO_MMIO, gpa, insn.size, true, &val);
+		mmio_access(v, gpa, insn.size, true, &val);
 	} else {
-		vm_io_access(v, IO_MMIO, gpa, insn.size, false, &val);
+		mmio_access(v, gpa, insn.size, false, &val);
 		x86_mmio_complete_load(&insn, val, v->arch.gprs);
 	}
 	advance_rip(insn.len, mode);

@@ -11,9 +11,11 @@
  * ending between the fault and the guest's read of CR2.
  */
 #include <arch/cpu.h>
+#include <arch/lapic.h>
 #include <arch/vmcs.h>
 #include <arch/vmx_run.h>
 #include <lib/printk.h>
+#include <lib/string.h>
 #include <vmm/vm.h>
 
 /* TSC cycles per slice: about 2 million instructions under Bochs. */
@@ -66,6 +68,9 @@ static void load_guest_state(struct vcpu *v)
 	write_dr2(a->dr[2]);
 	write_dr3(a->dr[3]);
 	write_dr6(a->dr6);
+	if (vmx_rdtscp_usable()) {
+		wrmsr(MSR_TSC_AUX, a->tsc_aux);
+	}
 	__asm__ volatile("fxrstor64 %0" : : "m"(a->fxsave) : "memory");
 }
 
@@ -103,6 +108,21 @@ void vmx_report(struct vcpu *v, const char *fmt, ...)
 	pr_info("vm %s: %s\n", vm->name, buf);
 }
 
+/*
+ * Fault-class exceptions: the frame they push holds RFLAGS.RF = 1, so that
+ * the IRET back to the faulting instruction is not stopped by an
+ * instruction breakpoint on it again (SDM vol. 3 "Event injection").
+ */
+static bool is_fault(unsigned int vector)
+{
+	switch (vector) {
+	case 0: case 5: case 6: case 7: case 10: case 11: case 12: case 13:
+	case 14: case 16: case 17: case 19: case 20: case 21:
+		return true;
+	}
+	return false;
+}
+
 void vmx_inject(struct vcpu *v, unsigned int vector, bool has_err,
 		uint32_t err)
 {
@@ -118,6 +138,11 @@ void vmx_inject(struct vcpu *v, unsigned int vector, bool has_err,
 	if (has_err && (vmread(VMCS_GUEST_CR0) & X86_CR0_PE)) {
 		info |= INTR_INFO_ERROR_CODE;
 		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, err);
+	}
+	/* Only protected-mode delivery pushes EFLAGS[31:16]. */
+	if (is_fault(vector) && (vmread(VMCS_GUEST_CR0) & X86_CR0_PE)) {
+		vmwrite(VMCS_GUEST_RFLAGS,
+			vmread(VMCS_GUEST_RFLAGS) | X86_RFLAGS_RF);
 	}
 	vmwrite(VMCS_ENTRY_INTR_INFO, info);
 	v->vm->ctr[STRATA_CTR_INJECTED]++;
@@ -151,18 +176,25 @@ static void entry_failed(struct vcpu *v)
 
 /*
  * Arm the preemption timer with the rest of the slice ending at TSC
- * @deadline. Return: false when the slice is over.
+ * @deadline, or less when @v's APIC timer expires earlier. Return: false
+ * when the slice is over.
  */
-static bool arm_timer(uint64_t deadline)
+static bool arm_timer(struct vcpu *v, uint64_t deadline)
 {
 	unsigned int shift = vmx_caps.misc & VMX_MISC_PREEMPT_SHIFT_MASK;
-	uint64_t now = rdtsc();
+	uint64_t now = rdtsc(), expiry = lapic_next_expiry(v), left;
 
 	if ((int64_t)(deadline - now) <= 0) {
 		return false;
 	}
+	left = deadline - now;
+	if (expiry) {
+		int64_t to_apic = (int64_t)(expiry - vmx_guest_tsc(v));
+
+		left = to_apic <= 0 ? 0 : MIN(left, (uint64_t)to_apic);
+	}
 	vmwrite(VMCS_PREEMPT_TIMER,
-		MIN(MAX((deadline - now) >> shift, 1), 0xffffffffULL));
+		MIN(MAX(left >> shift, 1), 0xffffffffULL));
 	return true;
 }
 
@@ -201,20 +233,191 @@ static bool exception_storm(struct vcpu *v)
 	return ++v->arch.storm >= VMX_STORM_EXITS;
 }
 
+uint64_t vmx_guest_tsc(const struct vcpu *v)
+{
+	return rdtsc() + v->arch.tsc_offset;
+}
+
+void vmx_set_tsc_offset(struct vcpu *v, uint64_t offset)
+{
+	v->arch.tsc_offset = offset;
+	vmwrite(VMCS_TSC_OFFSET, offset);
+}
+
+bool vmx_rdtscp_usable(void)
+{
+	return vmx_has_proc2(&vmx_caps, VMX_PROC2_RDTSCP) &&
+	       (cpuid(0x80000001, 0).edx & BIT(27));
+}
+
+/* Could @u run again without help from outside its VM? */
+static bool vcpu_can_wake(const struct vcpu *u)
+{
+	if (u->state != VCPU_RUNNABLE) {
+		return false;
+	}
+	if (u->arch.mp == X86_MP_RUNNING || u->arch.nmi_pending) {
+		return true;
+	}
+	return u->arch.mp == X86_MP_HALTED && u->arch.halt_if &&
+	       (lapic_next_expiry(u) || lapic_pending_vector(u) >= 0);
+}
+
+bool vmx_vm_can_wake(const struct vm *vm, const struct vcpu *except)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		if (&vm->vcpus[i] != except && vcpu_can_wake(&vm->vcpus[i])) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A halted vCPU: true when an interrupt (or NMI) ends its HLT. */
+static bool wake_from_hlt(struct vcpu *v)
+{
+	lapic_update_timer(v);
+	if (v->arch.nmi_pending ||
+	    (v->arch.halt_if && lapic_pending_vector(v) >= 0)) {
+		v->arch.mp = X86_MP_RUNNING;
+		return true;
+	}
+	if (!vmx_vm_can_wake(v->vm, NULL)) {
+		vm_fail(v->vm, "every vCPU is halted or waits for a SIPI: nothing can wake them");
+	}
+	return false;
+}
+
+static void set_real_segment(uint64_t sel_field, uint16_t sel, uint32_t ar)
+{
+	unsigned int seg = (sel_field - VMCS_GUEST_ES_SEL) / 2;
+
+	vmwrite(sel_field, sel);
+	vmwrite(VMCS_GUEST_ES_BASE + 2 * seg, (uint64_t)sel << 4);
+	vmwrite(VMCS_GUEST_ES_LIMIT + 2 * seg, 0xffff);
+	vmwrite(VMCS_GUEST_ES_AR + 2 * seg, ar);
+}
+
+/*
+ * The register state after INIT (SDM table "IA-32 processor states
+ * following power-up, reset or INIT"), entered at @r->sel:@r->ip; for a
+ * SIPI, CS = vector << 8. TSC, x87/SSE state and MSRs other than EFER keep
+ * their values, as INIT keeps them.
+ */
+static void apply_reset(struct vcpu *v, const struct x86_reset *r)
+{
+	uint64_t cr0 = X86_CR0_CD | X86_CR0_NW | X86_CR0_ET;
+	uint32_t data = 0x93, code = 0x9b;
+
+	memset(v->arch.gprs, 0, sizeof(v->arch.gprs));
+	v->arch.gprs[X86_REG_RDX] = cpuid(1, 0).eax;
+	v->arch.cr2 = 0;
+	memset(v->arch.dr, 0, sizeof(v->arch.dr));
+	v->arch.dr6 = 0xffff0ff0;
+	v->arch.nmi_pending = false;
+	for (uint64_t f = VMCS_GUEST_ES_SEL; f <= VMCS_GUEST_GS_SEL; f += 2) {
+		set_real_segment(f, 0, f == VMCS_GUEST_CS_SEL ? code : data);
+	}
+	vmwrite(VMCS_GUEST_CS_SEL, r->sel);
+	vmwrite(VMCS_GUEST_CS_BASE, r->base);
+	vmwrite(VMCS_GUEST_LDTR_SEL, 0);
+	vmwrite(VMCS_GUEST_LDTR_BASE, 0);
+	vmwrite(VMCS_GUEST_LDTR_LIMIT, 0xffff);
+	vmwrite(VMCS_GUEST_LDTR_AR, 0x82);
+	vmwrite(VMCS_GUEST_TR_SEL, 0);
+	vmwrite(VMCS_GUEST_TR_BASE, 0);
+	vmwrite(VMCS_GUEST_TR_LIMIT, 0xffff);
+	vmwrite(VMCS_GUEST_TR_AR, 0x8b);
+	vmwrite(VMCS_GUEST_GDTR_BASE, 0);
+	vmwrite(VMCS_GUEST_GDTR_LIMIT, 0xffff);
+	vmwrite(VMCS_GUEST_IDTR_BASE, 0);
+	vmwrite(VMCS_GUEST_IDTR_LIMIT, 0xffff);
+	vmwrite(VMCS_CR0_SHADOW, cr0);
+	vmwrite(VMCS_GUEST_CR0, vmx_guest_cr0(cr0));
+	vmwrite(VMCS_CR4_SHADOW, 0);
+	vmwrite(VMCS_GUEST_CR4, vmx_guest_cr4(0));
+	vmwrite(VMCS_GUEST_CR3, 0);
+	vmwrite(VMCS_GUEST_EFER, 0);
+	vmwrite(VMCS_ENTRY_CONTROLS,
+		vmread(VMCS_ENTRY_CONTROLS) & ~ENTRY_GUEST_64BIT);
+	vmwrite(VMCS_GUEST_DR7, 0x400);
+	vmwrite(VMCS_GUEST_RFLAGS, X86_RFLAGS_FIXED);
+	vmwrite(VMCS_GUEST_RIP, r->ip);
+	v->arch.gprs[X86_REG_RSP] = 0;
+	vmwrite(VMCS_GUEST_SYSENTER_CS, 0);
+	vmwrite(VMCS_GUEST_SYSENTER_ESP, 0);
+	vmwrite(VMCS_GUEST_SYSENTER_EIP, 0);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
+	vmwrite(VMCS_GUEST_ACTIVITY, 0);
+	vmwrite(VMCS_ENTRY_INTR_INFO, 0);
+}
+
+/*
+ * Before an entry: inject the NMI or the highest-priority interrupt the
+ * APIC holds when the guest can take it, else ask for an exit as soon as
+ * it can (NMI or interrupt window); an event already queued goes first.
+ * NMI blocking ends at the guest's IRET only with virtual NMIs (without
+ * them, an NMI exiting VMM's guest stays blocked: SDM "Changes to
+ * instruction behavior in VMX non-root operation", IRET).
+ */
+static void inject_pending(struct vcpu *v)
+{
+	uint32_t proc = vmread(VMCS_PROC_CONTROLS) &
+			~(PROC_INTR_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING);
+	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+	bool busy = vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID;
+	bool shadow = intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS);
+	int vec;
+
+	lapic_update_timer(v);
+	if (v->arch.nmi_pending && !busy && !shadow &&
+	    !(intr & INTERRUPTIBILITY_NMI)) {
+		vmwrite(VMCS_ENTRY_INTR_INFO, X86_VEC_NMI | INTR_INFO_VALID |
+			(INTR_TYPE_NMI << INTR_INFO_TYPE_SHIFT));
+		v->arch.nmi_pending = false;
+		busy = true;
+	} else if (v->arch.nmi_pending &&
+		   (vmread(VMCS_PIN_CONTROLS) & PIN_VIRTUAL_NMIS)) {
+		/* Exit once it can be taken (after the handler's IRET). */
+		proc |= PROC_NMI_WINDOW_EXITING;
+	}
+	vec = lapic_pending_vector(v);
+	if (vec >= 0) {
+		if (!busy && !shadow &&
+		    (vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF)) {
+			lapic_ack(v, (unsigned int)vec);
+			vmwrite(VMCS_ENTRY_INTR_INFO, (uint32_t)vec |
+				INTR_INFO_VALID |
+				(INTR_TYPE_EXT_INTR << INTR_INFO_TYPE_SHIFT));
+		} else {
+			proc |= PROC_INTR_WINDOW_EXITING;
+		}
+	}
+	vmwrite(VMCS_PROC_CONTROLS, proc);
+}
+
 void arch_vcpu_run(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 	uint64_t deadline;
 
+	if (v->arch.mp == X86_MP_HALTED && !wake_from_hlt(v)) {
+		return;
+	}
 	if (vmx_load_vmcs(v)) {
 		vm_fail(vm, "cannot load the VMCS of vCPU %u", v->id);
 		return;
 	}
+	if (v->arch.reset.pending) {
+		v->arch.reset.pending = false;
+		apply_reset(v, &v->arch.reset);
+	}
 	load_guest_state(v);
-	for (deadline = rdtsc() + VMX_SLICE_TSC; arm_timer(deadline);) {
+	for (deadline = rdtsc() + VMX_SLICE_TSC; arm_timer(v, deadline);) {
 		if (!load_root(v)) {
 			break;
 		}
+		inject_pending(v);
 		vmwrite(VMCS_GUEST_RSP, v->arch.gprs[X86_REG_RSP]);
 		if (vmx_enter(v->arch.gprs, v->arch.launched)) {
 			entry_failed(v);
@@ -226,7 +429,8 @@ void arch_vcpu_run(struct vcpu *v)
 		if (!vmx_sync_view(v) || !vmx_handle_exit(v)) {
 			break;
 		}
-		if (!vm_running(vm) || v->state != VCPU_RUNNABLE) {
+		if (!vm_running(vm) || v->state != VCPU_RUNNABLE ||
+		    v->arch.reset.pending) {
 			break;
 		}
 		if (exception_storm(v)) {

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * roots: the MMU on the core from an x86 guest (include/vmm/hypercall.h),
- * the same program as tests/guests/arm64/roots.c on one vCPU:
+ * the same program as tests/guests/arm64/roots.c. vCPU 1, started through
+ * the local APIC with INIT-SIPI-SIPI (lib/ap64.c), writes a tag in each of
+ * 16 pages of RAM and reads it back, round after round, while vCPU 0:
  *  - invalidates all roots and checks that memory kept its contents and
  *    faulted back in;
  *  - adds, moves and deletes memslots over and over: data follows a move,
@@ -14,6 +16,7 @@
  * VMFUNC without an exit.
  */
 #include "guest.h"
+#include "x86.h"
 
 #define TESTDEV_BASE	0xfe000000UL
 
@@ -25,6 +28,9 @@
 #define TD(off)		(TESTDEV_BASE + (off))
 
 static uint8_t viewpage[4096] __attribute__((aligned(4096)));
+static uint8_t region[16][4096] __attribute__((aligned(4096)));
+static uint8_t stack1[16384] __attribute__((aligned(16)));
+static volatile uint64_t stop, rounds, errors, ap_done;
 
 static volatile uint64_t *word(uint64_t a)
 {
@@ -288,14 +294,51 @@ static void generation_wrap(void)
 	       counter(STRATA_CTR_MMIO_SPTE_STALE));
 }
 
+static uint64_t tag(uint64_t a, uint64_t round)
+{
+	return a ^ (round << 40) ^ 0x5a5a00000000UL;
+}
+
+/* vCPU 1: write a tag in every page, read it back, until told to stop. */
+static void secondary_main(void)
+{
+	for (uint64_t r = 1; !stop; r++) {
+		for (unsigned int i = 0; i < 16; i++) {
+			*word((uint64_t)(uintptr_t)region[i]) =
+				tag((uint64_t)(uintptr_t)region[i], r);
+		}
+		for (unsigned int i = 0; i < 16; i++) {
+			if (*word((uint64_t)(uintptr_t)region[i]) !=
+			    tag((uint64_t)(uintptr_t)region[i], r)) {
+				errors++;
+			}
+		}
+		rounds = r;
+	}
+	ap_done = 1;
+	for (;;) {
+		__asm__ volatile("cli; hlt" ::: "memory");
+	}
+}
+
 int guest_main(void)
 {
 	gprintf("roots: start\n");
 	idt_init();
+	apic_write(APIC_SVR, 0x1ff);
+	ap_start(1, secondary_main, stack1 + sizeof(stack1));
 	invalidate_all();
 	memslot_churn();
 	views();
 	views_by_vmfunc();
 	generation_wrap();
+	stop = 1;
+	while (!ap_done) {
+		__asm__ volatile("pause" ::: "memory");
+	}
+	check(ap_entries() == 1 && rounds > 0 && errors == 0,
+	      "roots: vCPU 1 started %u times, ran %lu rounds with %lu errors",
+	      ap_entries(), rounds, errors);
+	printf("roots: vCPU 1: %lu rounds, %lu errors\n", rounds, errors);
 	return checks_result("roots");
 }

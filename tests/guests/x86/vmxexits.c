@@ -6,8 +6,8 @@
  * (allowed MSRs keep what is written, refused values fault), CR0/CR4/CR8
  * writes (VMXE and OSXSAVE refused, NE under the guest's control as it
  * sees it), REP INSB / OUTSB (forwards and backwards) emulated and OUTSB
- * from MMIO refused, VMX instructions refused with #UD, INVD and HLT with
- * interrupts on continuing, VMCALL from CPL 3 (reached with SYSRET, left
+ * from MMIO refused, VMX instructions refused with #UD, INVD continuing,
+ * HLT with interrupts on woken by the local APIC timer, VMCALL from CPL 3 (reached with SYSRET, left
  * with SYSCALL through the LSTAR it set) denied, and that every exception
  * it provoked was counted as injected. Then it spins, printing ticks, so
  * that two copies of it side by side show time slicing on the console,
@@ -269,8 +269,11 @@ static void check_string_io(void)
 	EXPECT(exc_count[13] == gp + 1, "outsb from MMIO did not raise #GP");
 }
 
+#define HLT_TIMER_VEC	0x50
+
 static void check_refused_insns(void)
 {
+	volatile uint32_t *apic = (volatile uint32_t *)0xfee00000UL;
 	unsigned long gp = exc_count[13], ud = exc_count[6];
 
 	exc_skip = 3;	/* vmxoff */
@@ -279,9 +282,19 @@ static void check_refused_insns(void)
 	exc_skip = 0;
 	injected++;
 	__asm__ volatile("invd" ::: "memory");
-	__asm__ volatile("sti; hlt; cli" ::: "memory");
+	/* HLT with IF set waits for an interrupt: a one-shot APIC timer's. */
+	apic[0xf0 / 4] = 0x1ff;			/* SVR: enabled */
+	apic[0x320 / 4] = HLT_TIMER_VEC;	/* LVT timer: one-shot */
+	apic[0x3e0 / 4] = 0xb;			/* divide by 1 */
+	apic[0x380 / 4] = 20000;
+	while (!irq_count[HLT_TIMER_VEC]) {
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	}
+	apic[0xb0 / 4] = 0;			/* EOI */
 	EXPECT(exc_count[13] == gp && exc_count[6] == ud + 1,
 	       "INVD or HLT raised an exception");
+	EXPECT(irq_count[HLT_TIMER_VEC] == 1, "HLT woken by %lu timer interrupts",
+	       irq_count[HLT_TIMER_VEC]);
 }
 
 /*

@@ -36,13 +36,25 @@
 
 #define X86_RFLAGS_FIXED BIT(1)
 #define X86_RFLAGS_IF	BIT(9)
+#define X86_RFLAGS_RF	BIT(16)
 
 /* Exception vectors Strata injects into guests. */
+#define X86_VEC_NMI	2
 #define X86_VEC_UD	6
 #define X86_VEC_GP	13
 
 #define MSR_IA32_TSC			0x10
+#define MSR_IA32_APIC_BASE		0x1b
 #define MSR_IA32_FEATURE_CONTROL	0x3a
+#define MSR_IA32_TSC_ADJUST		0x3b
+#define MSR_IA32_MTRRCAP		0xfe
+#define MSR_IA32_MCG_CAP		0x179
+#define MSR_IA32_MCG_STATUS		0x17a
+#define MSR_IA32_MISC_ENABLE		0x1a0
+#define MSR_IA32_MTRR_DEF_TYPE		0x2ff
+#define MSR_IA32_TSC_DEADLINE		0x6e0
+#define MSR_X2APIC_FIRST		0x800
+#define MSR_X2APIC_LAST			0x8ff
 #define MSR_IA32_SYSENTER_CS		0x174
 #define MSR_IA32_SYSENTER_ESP		0x175
 #define MSR_IA32_SYSENTER_EIP		0x176
@@ -72,6 +84,7 @@
 #define MSR_FS_BASE			0xc0000100
 #define MSR_GS_BASE			0xc0000101
 #define MSR_KERNEL_GS_BASE		0xc0000102
+#define MSR_TSC_AUX			0xc0000103
 
 struct cpuid_regs {
 	uint32_t eax, ebx, ecx, edx;

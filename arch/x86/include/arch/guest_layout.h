@@ -23,8 +23,12 @@
  *   structure (mem_lower/mem_upper, a memory map in which Strata's area is
  *   reserved, the VM's cmdline, boot loader name "Strata").
  *
- * Only vCPU 0 runs: there is no local APIC to start the others with
- * INIT/SIPI, so `cpus = N` gives N - 1 vCPUs that never leave reset.
+ * vCPU 0 runs first; the others wait for a SIPI, which the guest sends
+ * through its local APIC (arch/x86/lapic.c, docs/x86-lapic.md: xAPIC page
+ * at 0xfee00000, x2APIC MSRs, APIC ID = vCPU index) as a PC's BSP does;
+ * they start in real mode at VV00:0000 for SIPI vector VV.
+ * Ports 0xf4-0xf7 are QEMU's isa-debug-exit: a write of V ends the VM with
+ * exit status (V << 1) | 1, a good end for V = 0 (arch/x86/debug_exit.c).
  *
  * What Strata does with what a guest does (arch/x86/vmx_exit.c):
  *   - an MMIO instruction it cannot decode gets #UD injected;
@@ -32,9 +36,9 @@
  *     that is not RAM they get #GP(0), as do RDMSR/WRMSR outside the
  *     allow-list and CR0/CR4 values Strata does not allow;
  *   - VMX instructions, GETSEC, MONITOR/MWAIT get #UD;
- *   - HLT with RFLAGS.IF set ends the time slice (nothing is ever injected
- *     that could wake it, so it continues after the HLT at its next slice);
- *     HLT with IF clear can never be woken: the VM is stopped as failed;
+ *   - HLT waits for an interrupt the vCPU can take (its APIC timer, an
+ *     IPI, an NMI) or, with IF clear, for an NMI or INIT; when no vCPU of
+ *     the VM can ever wake again, the VM is stopped as failed;
  *   - a triple fault, a state VM entry refuses, guest page tables the CPU
  *     finds in unbacked memory, or an exception storm (10000 exits in a
  *     row that each inject an exception, e.g. a #GP handler returning to

@@ -3,6 +3,7 @@
 #ifndef STRATA_ARCH_X86_VCPU_H
 #define STRATA_ARCH_X86_VCPU_H
 
+#include <arch/lapic.h>
 #include <types.h>
 
 struct s2_root;
@@ -17,9 +18,28 @@ enum x86_guest_msr {
 	GUEST_MSR_NR,
 };
 
+/* Run state of a vCPU beside the generic one (SDM "wait-for-SIPI"). */
+enum x86_mp_state {
+	X86_MP_RUNNING,
+	X86_MP_HALTED,		/* HLT: waits for an interrupt (or INIT) */
+	X86_MP_WAIT_SIPI,	/* an AP after reset or INIT */
+};
+
+/*
+ * A register reset to real mode at @sel:@ip (CS base @base) that an INIT
+ * or SIPI left for the vCPU's next entry, when its VMCS is loaded.
+ */
+struct x86_reset {
+	bool pending;
+	uint16_t sel;
+	uint32_t base;
+	uint16_t ip;
+};
+
 /*
  * Guest general registers in encoding order (RAX=0 ... R15=15, see
  * arch/x86_decode.h); RSP (4) mirrors the VMCS guest RSP around exits.
+ * CR8 is the local APIC's TPR (@lapic; CR8 accesses exit).
  * Between slices the registers VMX does not switch are kept here: CR2,
  * DR0-DR3 and DR6, the MSRs of enum x86_guest_msr, and the x87/SSE state
  * (@fxsave, an FXSAVE image).
@@ -28,7 +48,6 @@ struct arch_vcpu {
 	uint64_t gprs[16];
 	paddr_t vmcs;		/* this vCPU's VMCS page (0 before init) */
 	bool launched;		/* VMLAUNCH done since the last VMCLEAR */
-	uint64_t cr8;		/* the guest's TPR (CR8 accesses exit) */
 	uint64_t cr2;
 	uint64_t dr[4];
 	uint64_t dr6;
@@ -43,6 +62,18 @@ struct arch_vcpu {
 	uint64_t *eptp_list;
 	struct s2_root *eptp_roots[8];
 	uint64_t eptp_gen;
+	/* The TSC offset in the VMCS, IA32_TSC_ADJUST, IA32_TSC_AUX. */
+	uint64_t tsc_offset;
+	uint64_t tsc_adjust;
+	uint64_t tsc_aux;
+	uint64_t misc_enable;	/* IA32_MISC_ENABLE */
+	uint64_t mtrr_def_type;	/* IA32_MTRR_DEF_TYPE */
+	uint64_t mcg_status;	/* IA32_MCG_STATUS */
+	enum x86_mp_state mp;
+	bool halt_if;		/* RFLAGS.IF when it halted */
+	bool nmi_pending;	/* an NMI IPI not yet injected */
+	struct x86_reset reset;
+	struct lapic lapic;
 	uint8_t fxsave[512] __aligned(16);
 };
 

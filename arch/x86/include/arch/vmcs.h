@@ -129,13 +129,17 @@
 /* Pin-based controls */
 #define PIN_EXTINT_EXITING		BIT(0)
 #define PIN_NMI_EXITING			BIT(3)
+#define PIN_VIRTUAL_NMIS		BIT(5)
 #define PIN_PREEMPT_TIMER		BIT(6)
 
 /* Primary processor-based controls */
+#define PROC_INTR_WINDOW_EXITING	BIT(2)
+#define PROC_TSC_OFFSETTING		BIT(3)
 #define PROC_HLT_EXITING		BIT(7)
 #define PROC_MWAIT_EXITING		BIT(10)
 #define PROC_RDPMC_EXITING		BIT(11)
 #define PROC_CR8_LOAD_EXITING		BIT(19)
+#define PROC_NMI_WINDOW_EXITING		BIT(22)
 #define PROC_CR8_STORE_EXITING		BIT(20)
 #define PROC_IO_EXITING			BIT(24)
 #define PROC_MSR_BITMAP			BIT(28)
@@ -174,6 +178,7 @@
 /* Guest interruptibility state */
 #define INTERRUPTIBILITY_STI		BIT(0)
 #define INTERRUPTIBILITY_MOV_SS		BIT(1)
+#define INTERRUPTIBILITY_NMI		BIT(3)
 
 /* Exit reasons (basic, bits 15:0 of VMCS_EXIT_REASON) */
 #define EXIT_REASON_EXCEPTION_NMI	0
@@ -181,6 +186,8 @@
 #define EXIT_REASON_TRIPLE_FAULT	2
 #define EXIT_REASON_INIT		3
 #define EXIT_REASON_SIPI		4
+#define EXIT_REASON_INTR_WINDOW	7
+#define EXIT_REASON_NMI_WINDOW		8
 #define EXIT_REASON_TASK_SWITCH		9
 #define EXIT_REASON_CPUID		10
 #define EXIT_REASON_GETSEC		11

@@ -19,6 +19,7 @@
 
 /* Secondary processor-based controls */
 #define VMX_PROC2_EPT			BIT(1)
+#define VMX_PROC2_RDTSCP		BIT(3)
 #define VMX_PROC2_VPID			BIT(5)
 #define VMX_PROC2_UNRESTRICTED		BIT(7)
 #define VMX_PROC2_VMFUNC		BIT(13)

@@ -23,6 +23,25 @@ struct vm;
 #define X86_REG_RSI	6
 #define X86_REG_RDI	7
 
+/*
+ * IA32_MISC_ENABLE as a vCPU starts: fast strings on, no BTS or PEBS (there
+ * is no debug store); bit 22 (limit CPUID to leaf 2) is the guest's.
+ */
+#define X86_MISC_ENABLE_FAST_STRING	BIT(0)
+#define X86_MISC_ENABLE_BTS_UNAVAIL	BIT(11)
+#define X86_MISC_ENABLE_PEBS_UNAVAIL	BIT(12)
+#define X86_MISC_ENABLE_LIMIT_CPUID	BIT(22)
+#define X86_MISC_ENABLE_RESET	(X86_MISC_ENABLE_FAST_STRING | \
+				 X86_MISC_ENABLE_BTS_UNAVAIL | \
+				 X86_MISC_ENABLE_PEBS_UNAVAIL)
+
+/*
+ * debug_exit.c: QEMU's isa-debug-exit at ports 0xf4-0xf7 for @vm. A write
+ * of V ends the VM with exit status (V << 1) | 1; status 1 (V = 0) is a
+ * good end, as test harnesses built for QEMU read it.
+ */
+int x86_debug_exit_add(struct vm *vm);
+
 /* vmx_entry.S: 0 after a VM exit, 1 when VMLAUNCH/VMRESUME failed. */
 int vmx_enter(uint64_t *gprs, int launched);
 
@@ -98,6 +117,20 @@ bool vmx_handle_exit(struct vcpu *v);
 /* Queue exception @vector (with error code @err if @has_err) for entry. */
 void vmx_inject(struct vcpu *v, unsigned int vector, bool has_err,
 		uint32_t err);
+
+/* The guest's TSC (host TSC plus its offset) and setting its offset. */
+uint64_t vmx_guest_tsc(const struct vcpu *v);
+void vmx_set_tsc_offset(struct vcpu *v, uint64_t offset);
+
+/* RDTSCP and IA32_TSC_AUX can be given to guests on this CPU. */
+bool vmx_rdtscp_usable(void);
+
+/*
+ * Could a vCPU of @vm other than @except (NULL: any) still run or be woken
+ * by its own timer? False when every vCPU is halted for good, off or
+ * waiting for a SIPI that nobody can send.
+ */
+bool vmx_vm_can_wake(const struct vm *vm, const struct vcpu *except);
 
 /* Move the guest to @rip after an emulated instruction. */
 void vmx_set_rip(uint64_t rip);

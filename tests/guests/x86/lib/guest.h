@@ -89,6 +89,8 @@ struct exc_frame {
 	uint64_t rip, cs, rflags, rsp, ss;
 };
 extern volatile unsigned long exc_count[32];
+/* Interrupts (vectors 32-255) taken, per vector; the IDT has all 256. */
+extern volatile unsigned long irq_count[256];
 /*
  * When non-zero, an exception advances the interrupted RIP by this many
  * bytes (the length of the instruction that raised it) and clears it;
@@ -96,9 +98,14 @@ extern volatile unsigned long exc_count[32];
  * powers off as failed.
  */
 extern volatile unsigned int exc_skip;
-/* A hook for one vector, called before the default handling. */
+/*
+ * A hook for one vector, called before the default handling (exceptions)
+ * or after counting (interrupts, vectors 32-255).
+ */
 typedef void (*exc_hook_t)(struct exc_frame *f);
 void idt_init(void);
+/* Load the IDT idt_init() built (on another vCPU). */
+void idt_load(void);
 void idt_hook(unsigned int vector, exc_hook_t fn);
 #endif
 

@@ -10,20 +10,22 @@ struct idt_gate {
 } __attribute__((packed));
 
 extern const uint64_t isr_table[32];
+extern const char irq_stubs[];
 
-static struct idt_gate idt[32] __attribute__((aligned(16)));
-static exc_hook_t hooks[32];
+static struct idt_gate idt[256] __attribute__((aligned(16)));
+static exc_hook_t hooks[256];
 volatile unsigned long exc_count[32];
+volatile unsigned long irq_count[256];
 volatile unsigned int exc_skip;
 
 void idt_hook(unsigned int vector, exc_hook_t fn)
 {
-	if (vector < 32) {
+	if (vector < 256) {
 		hooks[vector] = fn;
 	}
 }
 
-void idt_init(void)
+void idt_load(void)
 {
 	struct {
 		uint16_t limit;
@@ -31,8 +33,15 @@ void idt_init(void)
 	} __attribute__((packed)) idtr = { sizeof(idt) - 1,
 					   (uint64_t)(uintptr_t)idt };
 
-	for (unsigned int v = 0; v < 32; v++) {
-		uint64_t a = isr_table[v];
+	__asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
+void idt_init(void)
+{
+
+	for (unsigned int v = 0; v < 256; v++) {
+		uint64_t a = v < 32 ? isr_table[v] :
+			     (uint64_t)(uintptr_t)irq_stubs + 16 * (v - 32);
 
 		idt[v] = (struct idt_gate){
 			.off_lo = (uint16_t)a,
@@ -42,15 +51,23 @@ void idt_init(void)
 			.off_hi = (uint32_t)(a >> 32),
 		};
 	}
-	__asm__ volatile("lidt %0" : : "m"(idtr));
+	idt_load();
 }
 
 void exc_dispatch(struct exc_frame *f);
 
 void exc_dispatch(struct exc_frame *f)
 {
-	unsigned int v = (unsigned int)f->vector;
+	unsigned int v = (unsigned int)f->vector & 255;
 
+	if (v >= 32) {
+		/* An interrupt: counted, its hook runs; EOI is the hook's. */
+		irq_count[v]++;
+		if (hooks[v]) {
+			hooks[v](f);
+		}
+		return;
+	}
 	exc_count[v & 31]++;
 	if (hooks[v & 31]) {
 		hooks[v & 31](f);

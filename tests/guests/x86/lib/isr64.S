@@ -3,6 +3,7 @@
  * Exception entry stubs of the 64-bit test guests: each pushes a dummy
  * error code where the CPU pushes none, then its vector, saves the general
  * registers in struct exc_frame order and calls exc_dispatch(frame).
+ * Vectors 32-255 (interrupts) have 16-byte stubs from irq_stubs on.
  */
 	.text
 .macro ISR vec, has_error
@@ -47,6 +48,18 @@ ISR 28, 0
 ISR 29, 1
 ISR 30, 1
 ISR 31, 0
+
+	.balign 16
+	.globl irq_stubs
+irq_stubs:
+	.set vec, 32
+	.rept 224
+	.balign 16
+	pushq	$0
+	pushq	$vec
+	jmp	isr_common
+	.set vec, vec + 1
+	.endr
 
 isr_common:
 	pushq	%rax
