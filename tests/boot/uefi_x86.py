@@ -10,6 +10,7 @@ written raw to a USB stick, and Strata says what the firmware handed over.
                           exited; RAM from the EFI map, matching the memory
                           map Strata shows; config read; the clear stop
   x86/uefi-usb            OVMF, the same ISO as a USB mass-storage stick
+  x86/uefi-disk           OVMF, the same ISO as a SATA hard disk
   x86/bios-cd             SeaBIOS, ISO as a CD: the BIOS line, RAM from the
                           multiboot2 map
   x86/bios-usb            SeaBIOS, the ISO as a USB stick (its MBR boots)
@@ -130,6 +131,12 @@ def usb_stick(iso):
             "-device", "usb-storage,bus=xhci.0,drive=stick,bootindex=0"]
 
 
+def sata_disk(iso):
+    """The ISO written raw to a hard disk on q35's AHCI controller."""
+    return ["-drive", "if=none,id=hd,format=raw,snapshot=on,file=" + iso,
+            "-device", "ide-hd,drive=hd,bootindex=0"]
+
+
 def usable_ranges(log):
     """The usable ranges of the memory map Strata shows, (base, end)."""
     mm = need(log, r"^memory map:\n((?:  0x.*\n)+)", "memory map")
@@ -233,6 +240,8 @@ def main():
         boots = [
             ("x86/uefi-cd", "q35", cdrom(iso), ovmf(tmp, "cd"), check_uefi),
             ("x86/uefi-usb", "q35", usb_stick(iso), ovmf(tmp, "usb"),
+             check_uefi),
+            ("x86/uefi-disk", "q35", sata_disk(iso), ovmf(tmp, "disk"),
              check_uefi),
             ("x86/bios-cd", "pc", cdrom(iso), [], check_bios),
             ("x86/bios-usb", "pc", usb_stick(iso), [], check_bios),
