@@ -3,7 +3,8 @@
  * The EFI memory map of multiboot2 tag 17 to RAM ranges. The map has a
  * hundred or more descriptors on real firmware, most of them runs of the
  * same kinds of memory side by side, and struct platform holds 32 RAM
- * ranges: usable descriptors are merged into sorted ranges first, then
+ * ranges: usable descriptors are merged into sorted ranges first (the
+ * smallest dropped if there are too many), then
  * every descriptor that is not usable is cut out again, so that a map
  * whose descriptors overlap can lose RAM but never hand out runtime
  * services, ACPI or MMIO memory. Everything comes from the loader and is
@@ -58,7 +59,32 @@ static uint64_t efi_desc_end(const struct efi_memory_desc *d)
 	return d->phys_start + (d->num_pages << EFI_PAGE_SHIFT);
 }
 
-/* Merge [base, end) into the sorted, disjoint, non-adjacent ranges. */
+/* The index of the smallest range; there is at least one. */
+static unsigned int efi_ram_smallest(const struct efi_ram *ram)
+{
+	unsigned int s = 0;
+
+	for (unsigned int i = 1; i < ram->nr; i++) {
+		if (ram->r[i].end - ram->r[i].base <
+		    ram->r[s].end - ram->r[s].base) {
+			s = i;
+		}
+	}
+	return s;
+}
+
+static void efi_ram_remove(struct efi_ram *ram, unsigned int i)
+{
+	memmove(&ram->r[i], &ram->r[i + 1],
+		(ram->nr - i - 1) * sizeof(ram->r[0]));
+	ram->nr--;
+}
+
+/*
+ * Merge [base, end) into the sorted, disjoint, non-adjacent ranges. When
+ * they are full, the smallest range (maybe the new one) is dropped: real
+ * maps fragment in low memory, and the big ranges come last.
+ */
 static void efi_ram_add(struct efi_ram *ram, uint64_t base, uint64_t end)
 {
 	unsigned int i = 0, j;
@@ -79,8 +105,14 @@ static void efi_ram_add(struct efi_ram *ram, uint64_t base, uint64_t end)
 		return;
 	}
 	if (ram->nr == EFI_RAM_MAX) {
+		unsigned int s = efi_ram_smallest(ram);
+
 		ram->dropped++;
-		return;
+		if (ram->r[s].end - ram->r[s].base >= end - base) {
+			return;
+		}
+		efi_ram_remove(ram, s);
+		i -= s < i;
 	}
 	memmove(&ram->r[i + 1], &ram->r[i], (ram->nr - i) * sizeof(ram->r[0]));
 	ram->r[i].base = base;
@@ -117,9 +149,7 @@ static void efi_ram_cut(struct efi_ram *ram, uint64_t base, uint64_t end)
 		} else if (re > end) {
 			ram->r[i].base = end;
 		} else {
-			memmove(&ram->r[i], &ram->r[i + 1],
-				(ram->nr - i - 1) * sizeof(ram->r[0]));
-			ram->nr--;
+			efi_ram_remove(ram, i);
 			i--;
 		}
 	}
@@ -199,12 +229,14 @@ int efi_mmap_to_ram(const struct mb2_tag_efi_mmap *t, bool bs_exited,
 		efi_ram_cut(&ram, ALIGN_DOWN(d->phys_start, PAGE_SIZE), end);
 	}
 	boot->efi_mmap_entries = n;
+	/* struct platform has room for fewer: keep the largest. */
+	while (ram.nr && ram.nr > PLAT_MAX_RANGES - MIN(p->nr_ram,
+							PLAT_MAX_RANGES)) {
+		efi_ram_remove(&ram, efi_ram_smallest(&ram));
+		ram.dropped++;
+	}
 	boot->ram_dropped += ram.dropped;
 	for (unsigned int i = 0; i < ram.nr; i++) {
-		if (p->nr_ram == PLAT_MAX_RANGES) {
-			boot->ram_dropped += ram.nr - i;
-			break;
-		}
 		platform_add_ram(p, ram.r[i].base, ram.r[i].end - ram.r[i].base);
 		boot->ram_bytes += ram.r[i].end - ram.r[i].base;
 	}

@@ -641,29 +641,38 @@ static void test_efi_mmap_odd_descs(void)
 	check_ram(&p, 1, 0x10000000, 0x10008000);
 }
 
-/* A map fragmented past what struct platform holds drops, never overflows. */
+/*
+ * A map fragmented past what struct platform holds (and past the merge
+ * array) drops the smallest ranges, never the big one at the end, and
+ * never overflows.
+ */
 static void test_efi_mmap_fragmented(void)
 {
-	static struct efi_memory_desc map[300];
+	static struct efi_memory_desc map[301];
 	struct mb2_buf b;
 	struct platform p;
+	unsigned int n = ARRAY_SIZE(map) - 1;
 
-	for (unsigned int i = 0; i < ARRAY_SIZE(map); i++) {
+	for (unsigned int i = 0; i < n; i++) {
 		map[i] = (struct efi_memory_desc)DESC(
 			i & 1 ? EFI_RESERVED_MEMORY : EFI_CONVENTIONAL_MEMORY,
 			0x100000 + i * 0x1000ULL, 1, 0);
 	}
+	map[n] = (struct efi_memory_desc)DESC(EFI_CONVENTIONAL_MEMORY,
+					      0x100000000ULL, 0x40000, 0);
 	buf_init(&b);
 	buf_efi_mmap(&b, map, ARRAY_SIZE(map), 40);
 	buf_end(&b);
 	CHECK_EQ(parse(&b, &p), 0);
 	CHECK_EQ(boot.efi_mmap_entries, ARRAY_SIZE(map));
 	CHECK_EQ(p.nr_ram, PLAT_MAX_RANGES);
-	CHECK_EQ(boot.ram_dropped, ARRAY_SIZE(map) / 2 - PLAT_MAX_RANGES);
-	CHECK_EQ(boot.ram_bytes, PLAT_MAX_RANGES * 0x1000ULL);
-	for (unsigned int i = 0; i < p.nr_ram; i++) {
-		check_ram(&p, i, 0x100000 + i * 0x2000ULL,
-			  0x101000 + i * 0x2000ULL);
+	CHECK_EQ(boot.ram_dropped, n / 2 + 1 - PLAT_MAX_RANGES);
+	CHECK_EQ(boot.ram_bytes,
+		 (PLAT_MAX_RANGES - 1) * 0x1000ULL + 0x40000000ULL);
+	check_ram(&p, PLAT_MAX_RANGES - 1, 0x100000000ULL, 0x140000000ULL);
+	for (unsigned int i = 0; i + 1 < p.nr_ram; i++) {
+		CHECK_EQ(p.ram[i].size, 0x1000);
+		CHECK(p.ram[i].base < p.ram[i + 1].base);
 	}
 }
 
