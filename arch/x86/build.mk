@@ -17,6 +17,28 @@ ARCH_IMAGES := $(BUILD)/strata.iso
 CMDLINE ?= loglevel=info
 BOCHS_CPU ?= corei7_skylake_x
 
+# The ISOs boot by GRUB on BIOS and on UEFI, from a CD and written raw to a
+# USB stick: grub-mkrescue builds for every GRUB platform installed, and with
+# i386-pc (grub-pc-bin) and x86_64-efi (grub-efi-amd64-bin) it makes a hybrid
+# image: El Torito entries for BIOS (eltorito.img) and UEFI (/efi.img, a FAT
+# EFI system partition image with GRUB as EFI/BOOT/BOOTX64.EFI), an MBR with
+# GRUB's BIOS boot code and a GPT naming the EFI partition. A build without
+# one of the platforms fails instead of making a BIOS-only ISO, and the
+# image is checked for its UEFI entry. $(1) is the ISO's root directory.
+GRUB_PLATFORM_DIRS := /usr/lib/grub/i386-pc /usr/lib/grub/x86_64-efi
+
+define grub_hybrid_iso
+	$(Q)for d in $(GRUB_PLATFORM_DIRS); do [ -d $$d ] || { \
+		echo "error: $$d is missing; install grub-pc-bin and" \
+			"grub-efi-amd64-bin (tools/install-deps.sh)" >&2; \
+		exit 1; }; done
+	$(Q)grub-mkrescue -o $@ $(1) >$(BUILD)/grub-mkrescue.log 2>&1 || \
+		{ cat $(BUILD)/grub-mkrescue.log >&2; exit 1; }
+	$(Q)xorriso -indev $@ -report_el_torito plain 2>/dev/null | \
+		grep -Eq '^El Torito boot img : +[0-9]+ +UEFI ' || \
+		{ echo "error: $@ has no UEFI El Torito entry" >&2; exit 1; }
+endef
+
 $(BUILD)/strata.iso: $(BUILD)/strata.elf arch/x86/build.mk
 	@echo "  ISO     $@"
 	$(Q)grub-file --is-x86-multiboot2 $< || \
@@ -25,8 +47,7 @@ $(BUILD)/strata.iso: $(BUILD)/strata.elf arch/x86/build.mk
 	$(Q)cp $< $(BUILD)/isodir/boot/strata.elf
 	$(Q)printf 'set timeout=0\nset default=0\nmenuentry "Strata" {\n  multiboot2 /boot/strata.elf %s\n  boot\n}\n' \
 		'$(CMDLINE)' > $(BUILD)/isodir/boot/grub/grub.cfg
-	$(Q)grub-mkrescue -o $@ $(BUILD)/isodir >$(BUILD)/grub-mkrescue.log 2>&1 || \
-		{ cat $(BUILD)/grub-mkrescue.log >&2; exit 1; }
+	$(call grub_hybrid_iso,$(BUILD)/isodir)
 
 # `make run`: Strata with a demo guest under Bochs with a VMX-capable CPU.
 # The hello guest (tests/guests/x86/) and a strata.cfg naming it travel as
@@ -48,8 +69,7 @@ $(BUILD)/run.iso: $(BUILD)/strata.elf $(GUEST_DIR)/hello.elf arch/x86/build.mk
 	$(Q)printf '$(RUN_CFG)' > $(RUN_DIR)/boot/strata.cfg
 	$(Q)printf 'set timeout=0\nset default=0\nmenuentry "Strata" {\n  multiboot2 /boot/strata.elf %s\n  module2 /boot/strata.cfg strata.cfg\n  module2 /boot/hello.elf hello.elf\n  boot\n}\n' \
 		'$(CMDLINE)' > $(RUN_DIR)/boot/grub/grub.cfg
-	$(Q)grub-mkrescue -o $@ $(RUN_DIR) >$(BUILD)/grub-mkrescue.log 2>&1 || \
-		{ cat $(BUILD)/grub-mkrescue.log >&2; exit 1; }
+	$(call grub_hybrid_iso,$(RUN_DIR))
 
 run: $(BUILD)/run.iso
 	$(Q)printf 'c\nq\n' > $(BUILD)/bochs.cont

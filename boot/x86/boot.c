@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The first C code on x86-64 (called from entry.S in long mode with the
- * first 4 GiB identity mapped): console, CPU tables, platform discovery,
- * then the generic start.
+ * first 4 GiB identity mapped): console, CPU tables, platform discovery
+ * (with one line saying whether GRUB came from BIOS or UEFI and what it
+ * handed over), then the generic start.
  */
 #include <arch/x86.h>
 #include <core/arch.h>
@@ -43,6 +44,7 @@ void x86_boot_main(uint32_t magic, uint32_t info) __noreturn;
 void x86_boot_main(uint32_t magic, uint32_t info)
 {
 	struct platform *p = &boot_platform;
+	struct mb2_boot boot;
 
 	uart16550_console_init(UART16550_COM1);
 	x86_cpu_tables_init();
@@ -56,9 +58,10 @@ void x86_boot_main(uint32_t magic, uint32_t info)
 	p->cmdline = "";
 	platform_add_reserved(p, (paddr_t)(uintptr_t)__image_start,
 			      (uint64_t)(__image_end - __image_start), "image");
-	if (mb2_parse(info, p)) {
+	if (mb2_parse(info, p, &boot)) {
 		arch_stop(1);
 	}
+	mb2_report(&boot);
 	map_ram(p);
 	x86_selftest_parse(p->cmdline);
 	strata_main(p);
