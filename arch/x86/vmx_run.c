@@ -223,9 +223,20 @@ static bool load_root(struct vcpu *v)
 	return true;
 }
 
-/* Count exits that end in an injected exception; true for a storm. */
+/*
+ * Count exits that end in an injected exception; true for a storm. Exits
+ * the guest did not cause (the slice's preemption timer, a host interrupt)
+ * neither count nor break the row: whether a storm is seen must not
+ * depend on how many of its exits fit in one time slice.
+ */
 static bool exception_storm(struct vcpu *v)
 {
+	unsigned int reason = (unsigned int)vmread(VMCS_EXIT_REASON) & 0xffff;
+
+	if (reason == EXIT_REASON_PREEMPT_TIMER ||
+	    reason == EXIT_REASON_EXTERNAL_INTERRUPT) {
+		return false;
+	}
 	if (!(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)) {
 		v->arch.storm = 0;
 		return false;
