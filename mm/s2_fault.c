@@ -46,17 +46,6 @@ static unsigned int fault_leaf_level(const struct s2pt *pt, gpa_t gpa,
 	return 0;
 }
 
-static unsigned int fault_index(const struct s2pt *pt, gpa_t gpa,
-				unsigned int level)
-{
-	uint64_t idx = gpa >> S2_LEVEL_SHIFT(level);
-
-	if (level == s2_root_level(pt)) {
-		return (unsigned int)idx;	/* concatenated roots */
-	}
-	return (unsigned int)(idx & (S2_PTRS_PER_TABLE - 1));
-}
-
 /* Write @new over the absent entry @ptep of a table not yet linked. */
 static void fault_fill(struct s2pt *pt, s2pte_t *ptep, unsigned int level,
 		       s2pte_t new)
@@ -99,7 +88,7 @@ int s2pt_map_fault(struct s2pt *pt, gpa_t gpa, gpa_t lo, gpa_t hi,
 		return ret;
 	}
 	for (;;) {
-		ptep = &table[fault_index(pt, gpa, level)];
+		ptep = &table[s2_entry_index(pt, gpa, level)];
 		e = __atomic_load_n(ptep, __ATOMIC_RELAXED);
 		if (level == 0 || s2_kind(pt, e, level) != S2_PTE_TABLE) {
 			break;
@@ -146,7 +135,7 @@ int s2pt_map_fault(struct s2pt *pt, gpa_t gpa, gpa_t lo, gpa_t hi,
 
 		pages[i] = s2_cache_take(pt, &cache);
 		t = s2_table_va(pages[i]);
-		fault_fill(pt, &t[fault_index(pt, gpa, i)], i, new);
+		fault_fill(pt, &t[s2_entry_index(pt, gpa, i)], i, new);
 		new = arch_s2_make_table(pt, pages[i], 1);
 	}
 	{
@@ -174,7 +163,7 @@ int s2pt_map_fault(struct s2pt *pt, gpa_t gpa, gpa_t lo, gpa_t hi,
 	res->found = S2_FAULT_INSTALLED;
 	{
 		s2pte_t lpte = level > leaf ?
-			s2_table_va(pages[leaf])[fault_index(pt, gpa, leaf)] :
+			s2_table_va(pages[leaf])[s2_entry_index(pt, gpa, leaf)] :
 			new;
 
 		fault_report_leaf(pt, gpa, lpte, leaf, &res->t);

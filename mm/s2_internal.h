@@ -194,4 +194,17 @@ int s2_split_commit(struct s2_op *op, gpa_t gpa, uint64_t size,
 /* Split the blocks straddling gpa and gpa + size; pages reserved first. */
 int s2_split_edges(struct s2_op *op, gpa_t gpa, uint64_t size);
 
+/* Index of @gpa's entry in its table at @level (the root level may span
+ * several concatenated pages). */
+static inline unsigned int s2_entry_index(const struct s2pt *pt, gpa_t gpa,
+					  unsigned int level)
+{
+	uint64_t idx = gpa >> S2_LEVEL_SHIFT(level);
+
+	if (level == s2_root_level(pt)) {
+		return (unsigned int)idx;
+	}
+	return (unsigned int)(idx & (S2_PTRS_PER_TABLE - 1));
+}
+
 #endif

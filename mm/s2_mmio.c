@@ -5,21 +5,12 @@
  * generation, recognised as (pte & mask) == value, with the format's mask
  * and the table's value (its VM type). The encoding is the same for every
  * format; the format gives the constants. s2pt_set_mmio() installs
- * one like s2pt_map() installs a page: a counting walk checks the entry is
- * absent and counts the tables needed, they are reserved, a second walk
- * writes.
+ * one in a single descent, like s2pt_map_fault() installs a page.
  */
 #include <lib/bug.h>
 #include <lib/errno.h>
 #include <mm/s2pt.h>
 #include "s2_internal.h"
-
-struct mmio_data {
-	gpa_t gpa;
-	uint64_t gen;
-	unsigned long pages;		/* counting walk: tables needed */
-	struct s2_page_cache cache;	/* writing walk */
-};
 
 /* The generation bits of an MMIO SPTE for @gen (truncated). */
 static s2pte_t mmio_gen_to_pte(uint64_t gen)
@@ -99,51 +90,34 @@ int s2pt_set_mmio_value(struct s2pt *pt, s2pte_t value)
 	return s2_mmio_value_take(pt, value) ? 0 : -EINVAL;
 }
 
-static int mmio_count_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
+/* Write @new over the absent entry @ptep of a table not yet linked. */
+static void mmio_fill(struct s2pt *pt, s2pte_t *ptep, unsigned int level,
+		      s2pte_t new)
 {
-	struct mmio_data *m = ctx->arg;
+	int delta = 0;
+	struct s2_walk_ctx ctx = {
+		.pt = pt, .ptep = ptep, .old = *ptep, .level = level,
+		.delta = &delta,
+	};
 
-	(void)visit;
-	if (s2_kind(ctx->pt, ctx->old, ctx->level) != S2_PTE_ABSENT) {
-		return -EEXIST;
-	}
-	/* One new table for each level between this entry and the page. */
-	m->pages += ctx->level;
-	return 0;
+	/* The new table's count is set by its parent entry (1). */
+	s2_walk_set(&ctx, new);
 }
 
-static int mmio_walker(struct s2_walk_ctx *ctx, enum s2_walk_visit visit)
-{
-	struct mmio_data *m = ctx->arg;
-	struct s2pt *pt = ctx->pt;
-	paddr_t table;
-
-	(void)visit;
-	if (ctx->level == 0) {
-		s2_walk_set(ctx, s2pt_make_mmio(pt, m->gpa, m->gen));
-		return 0;
-	}
-	/* The walker descends into the new table. */
-	table = s2_cache_take(pt, &m->cache);
-	if (WARN_ON_ONCE(!table)) {
-		return -EIO;	/* fewer pages than counted: a core bug */
-	}
-	/* Marked: freeing it gives it back to counters.mmio_tables. */
-	pt->counters.mmio_tables++;
-	s2_walk_set(ctx, arch_s2_make_table(pt, table, 0) |
-			 pt->fmt.table_mmio_bit);
-	return 0;
-}
-
+/*
+ * One descent, as s2pt_map_fault() does: down to the first entry that is
+ * not a table, which must be absent; the tables below it are built bottom
+ * up in reserved pages (each marked as the MMIO SPTEs', so that freeing it
+ * gives it back to counters.mmio_tables) and linked by one write.
+ */
 int s2pt_set_mmio(struct s2pt *pt, gpa_t gpa, uint64_t gen)
 {
-	struct mmio_data m = { .gpa = gpa, .gen = gen & S2_MMIO_GEN_MAX };
-	struct s2_walker count = {
-		.cb = mmio_count_walker, .arg = &m, .flags = S2_WALK_LEAF,
-	};
-	struct s2_walker write = {
-		.cb = mmio_walker, .arg = &m, .flags = S2_WALK_LEAF,
-	};
+	unsigned int level = s2_root_level(pt);
+	s2pte_t *table = s2_table_va(pt->root);
+	s2pte_t *parent = NULL;		/* the table entry above @level */
+	struct s2_page_cache cache;
+	s2pte_t *ptep, e, new;
+	int delta = 0;
 	int ret;
 
 	ret = s2_check_range(pt, gpa, PAGE_SIZE);
@@ -153,8 +127,58 @@ int s2pt_set_mmio(struct s2pt *pt, gpa_t gpa, uint64_t gen)
 	if (!s2pt_mmio_enabled(pt)) {
 		return -EOPNOTSUPP;
 	}
-	return s2_count_reserve_write(pt, gpa, PAGE_SIZE, &count, &write, &m.pages,
-				      &m.cache, "set_mmio");
+	for (;;) {
+		ptep = &table[s2_entry_index(pt, gpa, level)];
+		e = __atomic_load_n(ptep, __ATOMIC_RELAXED);
+		if (level == 0 || s2_kind(pt, e, level) != S2_PTE_TABLE) {
+			break;
+		}
+		parent = ptep;
+		table = s2_table_va(s2_table_pa(e));
+		level--;
+	}
+	if (s2_kind(pt, e, level) != S2_PTE_ABSENT) {
+		return -EEXIST;
+	}
+	if (level) {
+		ret = s2_cache_reserve(pt, &cache, level);
+		if (ret) {
+			return ret;
+		}
+	}
+	new = s2pt_make_mmio(pt, gpa, gen & S2_MMIO_GEN_MAX);
+	for (unsigned int i = 0; i < level; i++) {
+		paddr_t page = s2_cache_take(pt, &cache);
+		s2pte_t *t = s2_table_va(page);
+
+		mmio_fill(pt, &t[s2_entry_index(pt, gpa, i)], i, new);
+		pt->counters.mmio_tables++;
+		new = arch_s2_make_table(pt, page, 1) | pt->fmt.table_mmio_bit;
+	}
+	{
+		struct s2_walk_ctx ctx = {
+			.pt = pt, .ptep = ptep, .old = e, .level = level,
+			.delta = &delta,
+		};
+
+		s2_walk_set(&ctx, new);
+	}
+	if (!parent) {
+		pt->root_count += delta;
+	} else {
+		struct s2_walk_ctx pctx = {
+			.pt = pt, .ptep = parent,
+			.old = __atomic_load_n(parent, __ATOMIC_RELAXED),
+			.level = level + 1,
+		};
+
+		s2_walk_add_count(&pctx, delta);
+	}
+	if (level) {
+		s2_cache_release(pt, &cache);
+	}
+	s2_op_done(pt, "set_mmio");
+	return 0;
 }
 
 int s2pt_get_mmio(const struct s2pt *pt, gpa_t gpa, uint64_t *gen)
