@@ -28,5 +28,7 @@ $(HOST_BUILD)/unit/test_%: tests/unit/test_%.c $(HOST_COMMON) \
 	@echo "  HOSTCC  $@"
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -o $@ $< $(HOST_COMMON) $(HOST_LDFLAGS)
 
+# test_mb2 includes the multiboot2 and EFI memory map parsers of boot/x86.
+$(HOST_BUILD)/unit/test_mb2: $(wildcard boot/x86/*.c boot/x86/*.h)
 # test_string includes lib/string.c itself (under other names than libc's).
 $(HOST_BUILD)/unit/test_string: lib/string.c
