@@ -46,20 +46,6 @@ static unsigned int fault_leaf_level(const struct s2pt *pt, gpa_t gpa,
 	return 0;
 }
 
-/* Write @new over the absent entry @ptep of a table not yet linked. */
-static void fault_fill(struct s2pt *pt, s2pte_t *ptep, unsigned int level,
-		       s2pte_t new)
-{
-	int delta = 0;
-	struct s2_walk_ctx ctx = {
-		.pt = pt, .ptep = ptep, .old = *ptep, .level = level,
-		.delta = &delta,
-	};
-
-	/* The new table's count is set by its parent entry (1). */
-	s2_walk_set(&ctx, new);
-}
-
 static void fault_report_leaf(const struct s2pt *pt, gpa_t gpa, s2pte_t pte,
 			      unsigned int level, struct s2_translation *t)
 {
@@ -80,7 +66,6 @@ int s2pt_map_fault(struct s2pt *pt, gpa_t gpa, gpa_t lo, gpa_t hi,
 	struct s2_page_cache cache;
 	s2pte_t *ptep, e, new;
 	paddr_t pages[S2_MAX_LEVELS];
-	int delta = 0;
 	int ret;
 
 	ret = fault_check(pt, gpa, lo, hi, pa_lo, prot);
@@ -135,28 +120,10 @@ int s2pt_map_fault(struct s2pt *pt, gpa_t gpa, gpa_t lo, gpa_t hi,
 
 		pages[i] = s2_cache_take(pt, &cache);
 		t = s2_table_va(pages[i]);
-		fault_fill(pt, &t[s2_entry_index(pt, gpa, i)], i, new);
+		s2_fill_new(pt, &t[s2_entry_index(pt, gpa, i)], i, new);
 		new = arch_s2_make_table(pt, pages[i], 1);
 	}
-	{
-		struct s2_walk_ctx ctx = {
-			.pt = pt, .ptep = ptep, .old = e, .level = level,
-			.delta = &delta,
-		};
-
-		s2_walk_set(&ctx, new);
-	}
-	if (!parent) {
-		pt->root_count += delta;
-	} else {
-		struct s2_walk_ctx pctx = {
-			.pt = pt, .ptep = parent,
-			.old = __atomic_load_n(parent, __ATOMIC_RELAXED),
-			.level = level + 1,
-		};
-
-		s2_walk_add_count(&pctx, delta);
-	}
+	s2_link_new(pt, ptep, e, level, parent, new);
 	if (level > leaf) {
 		s2_cache_release(pt, &cache);
 	}

@@ -207,4 +207,16 @@ static inline unsigned int s2_entry_index(const struct s2pt *pt, gpa_t gpa,
 	return (unsigned int)(idx & (S2_PTRS_PER_TABLE - 1));
 }
 
+/*
+ * A single-descent install (s2pt_map_fault(), s2pt_set_mmio()) builds its
+ * new tables bottom up: s2_fill_new() writes an entry of a table not yet
+ * linked; s2_link_new() writes @new over the absent entry @ptep (holding
+ * @old) at @level and keeps the count of the table above it (@parent, or
+ * the root's when NULL).
+ */
+void s2_fill_new(struct s2pt *pt, s2pte_t *ptep, unsigned int level,
+		 s2pte_t new);
+void s2_link_new(struct s2pt *pt, s2pte_t *ptep, s2pte_t old,
+		 unsigned int level, s2pte_t *parent, s2pte_t new);
+
 #endif

@@ -90,20 +90,6 @@ int s2pt_set_mmio_value(struct s2pt *pt, s2pte_t value)
 	return s2_mmio_value_take(pt, value) ? 0 : -EINVAL;
 }
 
-/* Write @new over the absent entry @ptep of a table not yet linked. */
-static void mmio_fill(struct s2pt *pt, s2pte_t *ptep, unsigned int level,
-		      s2pte_t new)
-{
-	int delta = 0;
-	struct s2_walk_ctx ctx = {
-		.pt = pt, .ptep = ptep, .old = *ptep, .level = level,
-		.delta = &delta,
-	};
-
-	/* The new table's count is set by its parent entry (1). */
-	s2_walk_set(&ctx, new);
-}
-
 /*
  * One descent, as s2pt_map_fault() does: down to the first entry that is
  * not a table, which must be absent; the tables below it are built bottom
@@ -117,7 +103,6 @@ int s2pt_set_mmio(struct s2pt *pt, gpa_t gpa, uint64_t gen)
 	s2pte_t *parent = NULL;		/* the table entry above @level */
 	struct s2_page_cache cache;
 	s2pte_t *ptep, e, new;
-	int delta = 0;
 	int ret;
 
 	ret = s2_check_range(pt, gpa, PAGE_SIZE);
@@ -151,29 +136,11 @@ int s2pt_set_mmio(struct s2pt *pt, gpa_t gpa, uint64_t gen)
 		paddr_t page = s2_cache_take(pt, &cache);
 		s2pte_t *t = s2_table_va(page);
 
-		mmio_fill(pt, &t[s2_entry_index(pt, gpa, i)], i, new);
+		s2_fill_new(pt, &t[s2_entry_index(pt, gpa, i)], i, new);
 		pt->counters.mmio_tables++;
 		new = arch_s2_make_table(pt, page, 1) | pt->fmt.table_mmio_bit;
 	}
-	{
-		struct s2_walk_ctx ctx = {
-			.pt = pt, .ptep = ptep, .old = e, .level = level,
-			.delta = &delta,
-		};
-
-		s2_walk_set(&ctx, new);
-	}
-	if (!parent) {
-		pt->root_count += delta;
-	} else {
-		struct s2_walk_ctx pctx = {
-			.pt = pt, .ptep = parent,
-			.old = __atomic_load_n(parent, __ATOMIC_RELAXED),
-			.level = level + 1,
-		};
-
-		s2_walk_add_count(&pctx, delta);
-	}
+	s2_link_new(pt, ptep, e, level, parent, new);
 	if (level) {
 		s2_cache_release(pt, &cache);
 	}

@@ -101,6 +101,43 @@ void s2_walk_add_count(struct s2_walk_ctx *ctx, int delta)
 	ctx->old = new;
 }
 
+/* Write @new over the absent entry @ptep of a table not yet linked. */
+void s2_fill_new(struct s2pt *pt, s2pte_t *ptep, unsigned int level,
+		 s2pte_t new)
+{
+	int delta = 0;
+	struct s2_walk_ctx ctx = {
+		.pt = pt, .ptep = ptep, .old = *ptep, .level = level,
+		.delta = &delta,
+	};
+
+	/* The new table's count is set by its parent entry (1). */
+	s2_walk_set(&ctx, new);
+}
+
+void s2_link_new(struct s2pt *pt, s2pte_t *ptep, s2pte_t old,
+		 unsigned int level, s2pte_t *parent, s2pte_t new)
+{
+	int delta = 0;
+	struct s2_walk_ctx ctx = {
+		.pt = pt, .ptep = ptep, .old = old, .level = level,
+		.delta = &delta,
+	};
+
+	s2_walk_set(&ctx, new);
+	if (!parent) {
+		pt->root_count += delta;
+	} else {
+		struct s2_walk_ctx pctx = {
+			.pt = pt, .ptep = parent,
+			.old = __atomic_load_n(parent, __ATOMIC_RELAXED),
+			.level = level + 1,
+		};
+
+		s2_walk_add_count(&pctx, delta);
+	}
+}
+
 static int walk_descend(struct walk_data *d, struct s2_walk_ctx *ctx)
 {
 	s2pte_t *child = s2_table_va(s2_table_pa(ctx->old));
