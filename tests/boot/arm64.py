@@ -1226,7 +1226,7 @@ def linux_guest(name, cpu, cpus):
         initrd = make_initramfs(tmp, busybox)
         cfg = ("[vm linux]\nkernel = Image\ninitrd = initrd.gz\n"
                "memory = 256M\ncpus = %d\n"
-               "cmdline = console=ttyAMA0 panic=-1\n"
+               "cmdline = earlycon console=ttyAMA0 panic=-1\n"
                "[vm talk]\nkernel = talk.elf\nmemory = 16M\n") % cpus
         cpio = make_bundle(os.path.join(tmp, "linux.cpio"), cfg,
                            [image, initrd, elves["talk"]])
