@@ -244,24 +244,41 @@ static void subtree_cmo(struct s2_op *op, paddr_t pa, uint64_t size)
 	cmo_queue(op, pa, size);
 }
 
+/*
+ * Free the table @table of @level and every table below it; with @cmo,
+ * clean the memory its leaves map. Without @cmo only child tables matter,
+ * and the table-page count bounds the search: every table page of @pt that
+ * is counted is either linked or pending a free like this one, so when the
+ * count is 1 the page being freed is the last table of @pt and holds no
+ * child table (a whole-root zap frees its last, biggest table unread).
+ */
 void s2_free_subtree(struct s2_op *op, paddr_t table, unsigned int level,
 		     bool cmo)
 {
 	struct s2pt *pt = op->pt;
 	s2pte_t *t = s2_table_va(ALIGN_DOWN(table, PAGE_SIZE));
+	s2pte_t absent;
 
-	if (level == 0 && !cmo) {
-		/* Pages only, nothing to clean: no entry needs reading. */
+	if (!cmo && (level == 0 || pt->counters.tables_in_use <= 1)) {
+		/* No entry needs reading: pages only, or no table below. */
 		s2_table_free(pt, table);
 		return;
 	}
+	absent = arch_s2_pte_absent(pt);
 	for (unsigned int i = 0; i < S2_PTRS_PER_TABLE; i++) {
 		s2pte_t pte = t[i];
-		enum s2_pte_kind k = s2_kind(pt, pte, level);
+		enum s2_pte_kind k;
 
+		if (pte == absent) {
+			continue;	/* most of a sparse table: no call */
+		}
+		k = s2_kind(pt, pte, level);
 		if (k == S2_PTE_TABLE && level > 0) {
 			s2_free_subtree(op, s2_table_ref(pt, pte), level - 1,
 					cmo);
+			if (!cmo && pt->counters.tables_in_use <= 1) {
+				break;	/* the rest are leaves */
+			}
 		} else if (k == S2_PTE_LEAF && cmo &&
 			   !(arch_s2_pte_prot(pt, pte) & S2_PROT_DEVICE)) {
 			subtree_cmo(op, arch_s2_pte_pa(pte, level),
