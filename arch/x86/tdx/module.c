@@ -251,7 +251,7 @@ sm_status_t sm_page_rdmd(paddr_t page, struct sm_out *out)
 	return SM_CALL(SM_LEAF_PAGE_RDMD, page_rdmd(page, out));
 }
 
-bool sm_page_releasable(paddr_t page)
+static bool page_releasable(paddr_t page)
 {
 	struct sm_pamt_entry *pe;
 
@@ -265,6 +265,16 @@ bool sm_page_releasable(paddr_t page)
 	}
 	pe = sm_pamt(page);
 	return pe->type == SM_PT_NDA && pe->lock == 0;
+}
+
+bool sm_page_releasable(paddr_t page)
+{
+	bool r;
+
+	sm_window_open();
+	r = page_releasable(page);
+	sm_window_close();
+	return r;
 }
 
 void sm_get_stats(struct sm_stats *st)

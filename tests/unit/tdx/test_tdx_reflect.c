@@ -209,9 +209,20 @@ static void teardown_releases_everything(void)
 struct r_td {
 	paddr_t tdr, vp;
 	bool in_guest;
+	uint64_t epoch, vp_epoch;
 	paddr_t pa[R_SLOTS];
 	unsigned int st[R_SLOTS];
+	uint64_t bepoch[R_SLOTS];
 };
+
+/* The model's view of the tracked rule (a single vCPU per TD). */
+static bool r_tracked(const struct r_td *t, unsigned int i)
+{
+	uint64_t b = t->bepoch[i];
+
+	return b + 1 < t->epoch ||
+	       (b + 1 == t->epoch && !(t->in_guest && t->vp_epoch == b));
+}
 
 /* After every step: each mapped GPA's page is that TD's REG page in the
  * model's state; each unmapped slot is FREE; no page is both mapped and
@@ -271,6 +282,7 @@ static void random_sequences_keep_invariants(void)
 	struct r_td r[R_TDS];
 	paddr_t retired[512];
 	unsigned int nr_retired = 0, steps = test_long ? 20000 : 3000;
+	unsigned int nr_removed = 0;
 
 	t_setup();
 	memset(r, 0, sizeof(r));
@@ -321,23 +333,43 @@ static void random_sequences_keep_invariants(void)
 			    t->st[i] == SM_SEPT_PENDING) {
 				CHECK_OK(s);
 				t->st[i] = r_blocked(t->st[i]);
+				t->bepoch[i] = t->epoch;
 			} else {
 				CHECK(s != SM_SUCCESS);
 			}
 			break;
-		case 3:	/* TRACK: may be refused by a vCPU in epoch - 1 */
-			sm_mem_track(t->tdr);
+		case 3:	/* TRACK: refused while the vCPU runs in epoch - 1 */
+			s = sm_mem_track(t->tdr);
+			if (t->in_guest && t->vp_epoch + 1 == t->epoch) {
+				CHECK_EQ(sm_status_code(s),
+					 SM_PREVIOUS_TLB_EPOCH_BUSY);
+			} else {
+				CHECK_OK(s);
+				t->epoch++;
+			}
 			break;
 		case 4:	/* enter / exit */
 			s = t->in_guest ? sm_vp_exit(t->vp) : sm_vp_enter(t->vp);
 			CHECK_OK(s);
 			t->in_guest = !t->in_guest;
+			t->vp_epoch = t->epoch;
 			break;
 		case 5:	/* REMOVE: succeeds only blocked and tracked */
 			s = sm_page_remove(t->tdr, i * SZ_4K, 0, NULL);
+			if (t->st[i] == SM_SEPT_MAPPED ||
+			    t->st[i] == SM_SEPT_PENDING) {
+				CHECK_EQ(sm_status_code(s),
+					 SM_GPA_RANGE_NOT_BLOCKED);
+			} else if (t->st[i] != SM_SEPT_FREE && !r_tracked(t, i)) {
+				CHECK_EQ(sm_status_code(s),
+					 SM_TLB_TRACKING_NOT_DONE);
+			}
+			if (t->st[i] == SM_SEPT_BLOCKED ||
+			    t->st[i] == SM_SEPT_PENDING_BLOCKED) {
+				CHECK_EQ(s == SM_SUCCESS, r_tracked(t, i));
+			}
 			if (s == SM_SUCCESS) {
-				CHECK(t->st[i] == SM_SEPT_BLOCKED ||
-				      t->st[i] == SM_SEPT_PENDING_BLOCKED);
+				nr_removed++;
 				retired[nr_retired++ % 512] = t->pa[i];
 				t->st[i] = SM_SEPT_FREE;
 				t->pa[i] = 0;
@@ -365,6 +397,7 @@ static void random_sequences_keep_invariants(void)
 		}
 	}
 	CHECK_EQ(t_leaked, 0);
+	CHECK(nr_removed > 10);	/* the sequence reached the interesting part */
 }
 
 void tdx_reflect_tests(void)
