@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include <lib/bug.h>
 #include <lib/errno.h>
 #include "tdx_util.h"
 
@@ -398,6 +399,7 @@ static void random_sequences_keep_invariants(void)
 	}
 	CHECK_EQ(t_leaked, 0);
 	CHECK(nr_removed > 10);	/* the sequence reached the interesting part */
+	CHECK_EQ(warn_count, 0);
 }
 
 void tdx_reflect_tests(void)
