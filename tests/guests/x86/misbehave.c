@@ -65,7 +65,7 @@ static void undecodable_mmio(void)
 {
 	unsigned long inj0 = counter(STRATA_CTR_INJECTED);
 
-	UNDECODABLE("shll $1, (%%rdi)", 3, "shl");
+	UNDECODABLE("shll $2, (%%rdi)", 3, "shl");
 	UNDECODABLE("bsfl (%%rdi), %%eax", 3, "bsf");
 	UNDECODABLE("lodsb", 1, "lodsb");
 	UNDECODABLE("movnti %%eax, (%%rdi)", 3, "movnti");
