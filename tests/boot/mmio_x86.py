@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Boot test: x86 MMIO instruction emulation under Strata on Bochs
-(corei7_skylake_x). One boot, three VMs: mmio_alu (every read-modify-write,
+(corei7_skylake_x). One boot, four VMs: mmio_alu (every read-modify-write,
 read-only and memory-to-memory class against the MMIO test device,
 compared with the CPU running the same instruction on RAM), mmio (the MOV
 forms) and misbehave (instructions still refused get an exception, then a
-triple fault stops that VM only).
+triple fault stops that VM only) and mb32 (MOV forms from 32- and 16-bit
+code).
 
 Verdicts rest on lines on the serial console only: each guest's own result
 line with a minimum number of checks, mmio_alu's counts, Strata's
@@ -21,7 +22,7 @@ sys.path.insert(0, HERE)
 from _bootlib import (  # noqa: E402
     Fail, X86_ELF as ELF, tail, need, check_status, check_no_exception,
     private_dir, build_guests, make_iso, vm_modules, run_bochs)
-from guests_x86 import result, ended_ok, c_mmio  # noqa: E402
+from guests_x86 import result, ended_ok, c_mmio, c_mb32  # noqa: E402
 
 BOOT_TIMEOUT = 480
 CFG = """# MMIO emulation: the new classes, the MOV forms, the refusals
@@ -34,6 +35,10 @@ memory = 8M
 [vm misbehave]
 kernel = misbehave.elf
 memory = 8M
+[vm mb32]
+kernel = mb32.elf
+memory = 8M
+cmdline = mb32 says hello
 """
 
 
@@ -69,8 +74,8 @@ def c_refused(log, status):
 
 
 def c_summary(log, status):
-    need(log, r"^Strata: all 3 VMs ended: 2 ok, 1 failed$",
-         "'Strata: all 3 VMs ended: 2 ok, 1 failed'")
+    need(log, r"^Strata: all 4 VMs ended: 3 ok, 1 failed$",
+         "'Strata: all 4 VMs ended: 3 ok, 1 failed'")
     check_no_exception(log)
     check_status(status, 1, "bochs (a VM failed)")
 
@@ -79,6 +84,7 @@ TESTS = [
     ("mmio_x86/alu-rmw-bt-xchg-vs-cpu", c_alu),
     ("mmio_x86/movs-stos-push-pop", c_strings),
     ("mmio_x86/mov-forms", c_mmio),
+    ("mmio_x86/mb32-16-and-32-bit", c_mb32),
     ("mmio_x86/refused-still-ud", c_refused),
     ("mmio_x86/summary", c_summary),
 ]
@@ -93,7 +99,8 @@ def main():
     with private_dir("mmio-x86-") as tmp:
         guests = os.path.join(tmp, "guests")
         try:
-            build_guests("x86_64", guests, ("mmio_alu", "mmio", "misbehave"))
+            build_guests("x86_64", guests, ("mmio_alu", "mmio", "misbehave",
+                                             "mb32"))
             kernels = sorted(set(re.findall(r"^kernel = (\S+)$", CFG, re.M)))
             iso = make_iso(tmp, "mmio", "loglevel=info", vm_modules(
                 CFG, [os.path.join(guests, k) for k in kernels]))

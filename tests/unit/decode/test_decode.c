@@ -380,6 +380,164 @@ static void loads_match_host_cpu(void)
 	}
 }
 
+struct form_case {
+	int mode;
+	const char *text;	/* what `as` assembled */
+	uint8_t bytes[X86_INSN_MAX];
+	unsigned int len;
+	enum x86_mmio_op op;
+	unsigned int size;
+	int read, write, mem_src, has_imm;
+	uint64_t imm;
+	unsigned int reg;	/* register operand, when !has_imm */
+	int rep, lock;
+	unsigned int addr_size;
+	enum x86_seg seg;
+};
+
+#define RD 1, 0
+#define WR 0, 1
+#define RMW 1, 1
+
+static const struct form_case forms[] = {
+	{ 64, "or %eax,0x1000(%r12)", { 0x41, 0x09, 0x84, 0x24, 0x00, 0x10, 0x00, 0x00 }, 8, X86_OP_OR, 4, RMW, 0, 0, 0, 0, 0, 0, 8, X86_SEG_DS },
+	{ 64, "add (%rax),%r9b", { 0x44, 0x02, 0x08 }, 3, X86_OP_ADD, 1, RD, 1, 0, 0, 9, 0, 0, 8, X86_SEG_DS },
+	{ 64, "sbb 0x10(%rip),%rdx", { 0x48, 0x1b, 0x15, 0x10, 0x00, 0x00, 0x00 }, 7, X86_OP_SBB, 8, RD, 1, 0, 0, 2, 0, 0, 8, X86_SEG_DS },
+	{ 64, "cmp %bh,(%rsi)", { 0x38, 0x3e }, 2, X86_OP_CMP, 1, RD, 0, 0, 0, 3, 0, 0, 8, X86_SEG_DS },
+	{ 64, "lock xor %cx,(%rax,%rbx,4)", { 0xf0, 0x66, 0x31, 0x0c, 0x98 }, 5, X86_OP_XOR, 2, RMW, 0, 0, 0, 1, 0, 1, 8, X86_SEG_DS },
+	{ 64, "addb $0xff,(%rax)", { 0x80, 0x00, 0xff }, 3, X86_OP_ADD, 1, RMW, 0, 1, 0xff, 0, 0, 0, 8, X86_SEG_DS },
+	{ 64, "andw $0x8001,(%rax)", { 0x66, 0x81, 0x20, 0x01, 0x80 }, 5, X86_OP_AND, 2, RMW, 0, 1, 0x8001, 0, 0, 0, 8, X86_SEG_DS },
+	{ 64, "subq $-0x80000000,(%rax)", { 0x48, 0x81, 0x28, 0x00, 0x00, 0x00, 0x80 }, 7, X86_OP_SUB, 8, RMW, 0, 1, 0xffffffff80000000ULL, 0, 0, 0, 8, X86_SEG_DS },
+	{ 64, "cmpl $-1,0x8(%rdi)", { 0x83, 0x7f, 0x08, 0xff }, 4, X86_OP_CMP, 4, RD, 0, 1, 0xffffffff, 0, 0, 0, 8, X86_SEG_DS },
+	{ 64, "adcq $0x7f,(%rax)", { 0x48, 0x83, 0x10, 0x7f }, 4, X86_OP_ADC, 8, RMW, 0, 1, 0x7f, 0, 0, 0, 8, X86_SEG_DS },
+	{ 64, "test %r8,(%rax)", { 0x4c, 0x85, 0x00 }, 3, X86_OP_TEST, 8, RD, 0, 0, 0, 8, 0, 0, 8, X86_SEG_DS },
+	{ 64, "testw $0x8000,(%rax)", { 0x66, 0xf7, 0x00, 0x00, 0x80 }, 5, X86_OP_TEST, 2, RD, 0, 1, 0x8000, 0, 0, 0, 8, X86_SEG_DS },
+	{ 64, "notb (%rax)", { 0xf6, 0x10 }, 2, X86_OP_NOT, 1, RMW, 0, 0, 0, 0, 0, 0, 8, X86_SEG_DS },
+	{ 64, "lock negq (%rax)", { 0xf0, 0x48, 0xf7, 0x18 }, 4, X86_OP_NEG, 8, RMW, 0, 0, 0, 0, 0, 1, 8, X86_SEG_DS },
+	{ 64, "incw (%rax)", { 0x66, 0xff, 0x00 }, 3, X86_OP_INC, 2, RMW, 0, 0, 0, 0, 0, 0, 8, X86_SEG_DS },
+	{ 64, "decb (%rax)", { 0xfe, 0x08 }, 2, X86_OP_DEC, 1, RMW, 0, 0, 0, 0, 0, 0, 8, X86_SEG_DS },
+	{ 64, "xchg %r15,(%rax)", { 0x4c, 0x87, 0x38 }, 3, X86_OP_XCHG, 8, RMW, 0, 0, 0, 15, 0, 0, 8, X86_SEG_DS },
+	{ 64, "lock cmpxchg %dl,(%rax)", { 0xf0, 0x0f, 0xb0, 0x10 }, 4, X86_OP_CMPXCHG, 1, RMW, 0, 0, 0, 2, 0, 1, 8, X86_SEG_DS },
+	{ 64, "xadd %esi,(%rax)", { 0x0f, 0xc1, 0x30 }, 3, X86_OP_XADD, 4, RMW, 0, 0, 0, 6, 0, 0, 8, X86_SEG_DS },
+	{ 64, "bt %rcx,(%rax)", { 0x48, 0x0f, 0xa3, 0x08 }, 4, X86_OP_BT, 8, RD, 0, 0, 0, 1, 0, 0, 8, X86_SEG_DS },
+	{ 64, "btcw $0x11,(%rax)", { 0x66, 0x0f, 0xba, 0x38, 0x11 }, 5, X86_OP_BTC, 2, RMW, 0, 1, 0x11, 0, 0, 0, 8, X86_SEG_DS },
+	{ 64, "pushq 0x8(%rax)", { 0xff, 0x70, 0x08 }, 3, X86_OP_PUSH, 8, RD, 0, 0, 0, 0, 0, 0, 8, X86_SEG_DS },
+	{ 64, "pushw (%rax)", { 0x66, 0xff, 0x30 }, 3, X86_OP_PUSH, 2, RD, 0, 0, 0, 0, 0, 0, 8, X86_SEG_DS },
+	{ 64, "popq (%rax)", { 0x8f, 0x00 }, 2, X86_OP_POP, 8, WR, 0, 0, 0, 0, 0, 0, 8, X86_SEG_DS },
+	{ 64, "rep movsb", { 0xf3, 0xa4 }, 2, X86_OP_MOVS, 1, RMW, 0, 0, 0, 0, 1, 0, 8, X86_SEG_DS },
+	{ 64, "rep movsq %fs:(%rsi),%es:(%rdi)", { 0x64, 0xf3, 0x48, 0xa5 }, 4, X86_OP_MOVS, 8, RMW, 0, 0, 0, 0, 1, 0, 8, X86_SEG_FS },
+	{ 64, "addr32 movsw", { 0x67, 0x66, 0xa5 }, 3, X86_OP_MOVS, 2, RMW, 0, 0, 0, 0, 0, 0, 4, X86_SEG_DS },
+	{ 64, "rep stos %eax,(%rdi)", { 0xf3, 0xab }, 2, X86_OP_STOS, 4, WR, 0, 0, 0, 0, 1, 0, 8, X86_SEG_DS },
+	{ 32, "or %eax,0x10(%ebx)", { 0x09, 0x43, 0x10 }, 3, X86_OP_OR, 4, RMW, 0, 0, 0, 0, 0, 0, 4, X86_SEG_DS },
+	{ 32, "82 /7 ib: cmpb $0x5,(%eax)", { 0x82, 0x38, 0x05 }, 3, X86_OP_CMP, 1, RD, 0, 1, 5, 0, 0, 0, 4, X86_SEG_DS },
+	{ 32, "pushl (%eax)", { 0xff, 0x30 }, 2, X86_OP_PUSH, 4, RD, 0, 0, 0, 0, 0, 0, 4, X86_SEG_DS },
+	{ 32, "rep movsl %es:(%esi),%es:(%edi)", { 0x26, 0xf3, 0xa5 }, 3, X86_OP_MOVS, 4, RMW, 0, 0, 0, 0, 1, 0, 4, X86_SEG_ES },
+	{ 16, "addw $0x1234,(%bx,%si)", { 0x81, 0x00, 0x34, 0x12 }, 4, X86_OP_ADD, 2, RMW, 0, 1, 0x1234, 0, 0, 0, 2, X86_SEG_DS },
+	{ 16, "incl 0x10(%di)", { 0x66, 0xff, 0x45, 0x10 }, 4, X86_OP_INC, 4, RMW, 0, 0, 0, 0, 0, 0, 2, X86_SEG_DS },
+	{ 16, "stosb", { 0xaa }, 1, X86_OP_STOS, 1, WR, 0, 0, 0, 0, 0, 0, 2, X86_SEG_DS },
+};
+
+/* The new forms: length, operation, size, direction, operand, prefixes. */
+static void decodes_new_forms(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(forms); i++) {
+		const struct form_case *c = &forms[i];
+		struct x86_mmio_insn insn;
+
+		memset(&insn, 0x5a, sizeof(insn));
+		if (x86_decode_mmio(c->bytes, sizeof(c->bytes),
+				    mode_of(c->mode), &insn)) {
+			test_fail(__FILE__, __LINE__, "'%s' (%d-bit) refused",
+				  c->text, c->mode);
+			return;
+		}
+		if (insn.len != c->len || insn.op != c->op ||
+		    insn.size != c->size || insn.read != !!c->read ||
+		    insn.write != !!c->write ||
+		    insn.mem_src != !!c->mem_src ||
+		    insn.has_imm != !!c->has_imm ||
+		    (c->has_imm && insn.imm != c->imm) ||
+		    (!c->has_imm && insn.reg != c->reg) ||
+		    insn.rep != !!c->rep || insn.lock != !!c->lock ||
+		    insn.addr_size != c->addr_size || insn.seg != c->seg) {
+			test_fail(__FILE__, __LINE__,
+				  "'%s' (%d-bit): len %u op %d size %u r/w %d/%d src %d imm %d/0x%llx reg %u rep %d lock %d asz %u seg %d",
+				  c->text, c->mode, insn.len, insn.op,
+				  insn.size, insn.read, insn.write,
+				  insn.mem_src, insn.has_imm,
+				  (unsigned long long)insn.imm, insn.reg,
+				  insn.rep, insn.lock, insn.addr_size,
+				  insn.seg);
+			return;
+		}
+		for (unsigned int n = 0; n < c->len; n++) {
+			CHECK_EQ(x86_decode_mmio(c->bytes, n, mode_of(c->mode),
+						 &insn), -EINVAL);
+		}
+	}
+}
+
+/* Hand-computed flags at the size boundaries (the SDM's definitions). */
+static void flags_at_boundaries(void)
+{
+	static const struct {
+		const char *text;
+		uint8_t bytes[4];
+		uint64_t mem, rcx, flags_in, want_mem, want_flags;
+	} cases[] = {
+		/* 0x7f + 1: signed overflow, half carry, no carry */
+		{ "add %cl,(%rax)", { 0x00, 0x08 }, 0x7f, 1, 0, 0x80,
+		  X86_FLAG_OF | X86_FLAG_SF | X86_FLAG_AF },
+		/* 0xff + 1 in a byte: carry, zero, parity even */
+		{ "add %cl,(%rax)", { 0x00, 0x08 }, 0xff, 1, 0, 0,
+		  X86_FLAG_CF | X86_FLAG_ZF | X86_FLAG_PF | X86_FLAG_AF },
+		/* 0xffff + 0 + CF in a word */
+		{ "adc %cx,(%rax)", { 0x66, 0x11, 0x08 }, 0xffff, 0,
+		  X86_FLAG_CF, 0, X86_FLAG_CF | X86_FLAG_ZF | X86_FLAG_PF |
+		  X86_FLAG_AF },
+		/* 0x80000000 - 1: signed overflow in a dword */
+		{ "sub %ecx,(%rax)", { 0x29, 0x08 }, 0x80000000, 1, 0,
+		  0x7fffffff, X86_FLAG_OF | X86_FLAG_AF | X86_FLAG_PF },
+		/* 0 - 1 in a qword: borrow, all ones */
+		{ "sub %rcx,(%rax)", { 0x48, 0x29, 0x08 }, 0, 1, 0,
+		  ~0ULL, X86_FLAG_CF | X86_FLAG_SF | X86_FLAG_AF |
+		  X86_FLAG_PF },
+		/* INC keeps CF; 0x7fffffffffffffff + 1 overflows */
+		{ "incq (%rax)", { 0x48, 0xff, 0x00 }, 0x7fffffffffffffffULL,
+		  0, X86_FLAG_CF, 0x8000000000000000ULL, X86_FLAG_CF |
+		  X86_FLAG_OF | X86_FLAG_SF | X86_FLAG_AF | X86_FLAG_PF },
+		/* NEG of the most negative word: itself, OF and CF */
+		{ "negw (%rax)", { 0x66, 0xf7, 0x18 }, 0x8000, 0, 0, 0x8000,
+		  X86_FLAG_CF | X86_FLAG_OF | X86_FLAG_SF | X86_FLAG_PF },
+		/* OR clears CF and OF, keeps AF (undefined) */
+		{ "or %ecx,(%rax)", { 0x09, 0x08 }, 0, 0, X86_FLAG_CF |
+		  X86_FLAG_OF | X86_FLAG_AF, 0, X86_FLAG_ZF | X86_FLAG_PF |
+		  X86_FLAG_AF },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct x86_mmio_insn insn;
+		uint64_t g[X86_NR_GPRS] = { 0 }, rf = cases[i].flags_in;
+		uint64_t out;
+
+		CHECK_EQ(x86_decode_mmio(cases[i].bytes, 4, X86_MODE_64,
+					 &insn), 0);
+		g[1] = cases[i].rcx;
+		out = x86_mmio_execute(&insn, cases[i].mem, g, &rf);
+		if (out != cases[i].want_mem || rf != cases[i].want_flags) {
+			test_fail(__FILE__, __LINE__,
+				  "%s on 0x%llx: 0x%llx flags 0x%llx, expected 0x%llx flags 0x%llx",
+				  cases[i].text,
+				  (unsigned long long)cases[i].mem,
+				  (unsigned long long)out,
+				  (unsigned long long)rf,
+				  (unsigned long long)cases[i].want_mem,
+				  (unsigned long long)cases[i].want_flags);
+			return;
+		}
+	}
+}
+
 /*
  * The host CPU as the reference for x86_mmio_execute(): each function below
  * is written in assembly around exactly one instruction (between the labels
@@ -720,6 +878,8 @@ int main(int argc, char **argv)
 	RUN_TEST(refuses_bad_mode);
 	RUN_TEST(store_values);
 	RUN_TEST(loads_match_host_cpu);
+	RUN_TEST(decodes_new_forms);
+	RUN_TEST(flags_at_boundaries);
 	RUN_TEST(execute_matches_host_cpu_at_edges);
 	RUN_TEST(execute_matches_host_cpu_random);
 	RUN_TEST(random_bytes_sane);
