@@ -29,6 +29,7 @@
 /* Multiboot v1 information (the part Strata fills). */
 #define MB1_INFO_MEM		BIT(0)
 #define MB1_INFO_CMDLINE	BIT(2)
+#define MB1_INFO_MODS		BIT(3)
 #define MB1_INFO_MMAP		BIT(6)
 #define MB1_INFO_LOADER_NAME	BIT(9)
 #define MB1_MMAP_AVAILABLE	1
@@ -54,12 +55,21 @@ struct mb1_mmap {
 	uint32_t type;
 } __packed;
 
+/* A boot module: [mod_start, mod_end) and its command line. */
+struct mb1_module {
+	uint32_t mod_start, mod_end;
+	uint32_t string;
+	uint32_t reserved;
+} __packed;
+
 _Static_assert(sizeof(struct mb1_info) == 68, "multiboot info layout");
 _Static_assert(sizeof(struct mb1_mmap) == 24, "multiboot mmap entry layout");
 
 /* Offsets inside the multiboot information page. */
+#define MBI_MODS_OFF	96	/* the one module: the VM's initrd */
 #define MBI_MMAP_OFF	128
 #define MBI_NAME_OFF	256
+#define MBI_MODNAME_OFF	384
 #define MBI_CMDLINE_OFF	512
 
 bool vmx_guest_is_64bit(const struct vm *vm)
@@ -114,11 +124,28 @@ static void build_mbi(struct vm *vm, uint8_t *page, gpa_t gpa)
 	mbi->mmap_addr = gpa + MBI_MMAP_OFF;
 	mbi->mmap_length = n * sizeof(*mm);
 	strlcpy((char *)page + MBI_NAME_OFF, "Strata",
-		MBI_CMDLINE_OFF - MBI_NAME_OFF);
+		MBI_MODNAME_OFF - MBI_NAME_OFF);
 	mbi->boot_loader_name = gpa + MBI_NAME_OFF;
 	strlcpy((char *)page + MBI_CMDLINE_OFF, vm->cfg->cmdline,
 		PAGE_SIZE - MBI_CMDLINE_OFF);
 	mbi->cmdline = gpa + MBI_CMDLINE_OFF;
+	/*
+	 * The VM's initrd is its one boot module, as QEMU's -initrd is for
+	 * a multiboot kernel; its string is the file's name.
+	 */
+	if (vm->initrd_gpa) {
+		struct mb1_module *mod =
+			(struct mb1_module *)(page + MBI_MODS_OFF);
+
+		mod->mod_start = (uint32_t)vm->initrd_gpa;
+		mod->mod_end = (uint32_t)(vm->initrd_gpa + vm->initrd_size);
+		strlcpy((char *)page + MBI_MODNAME_OFF, vm->cfg->initrd,
+			MBI_CMDLINE_OFF - MBI_MODNAME_OFF);
+		mod->string = gpa + MBI_MODNAME_OFF;
+		mbi->flags |= MB1_INFO_MODS;
+		mbi->mods_count = 1;
+		mbi->mods_addr = gpa + MBI_MODS_OFF;
+	}
 }
 
 /*
@@ -137,6 +164,12 @@ static int build_boot_area(struct vm *vm)
 	gpa_t base = vm_place(vm, size, PAGE_SIZE), next;
 	uint8_t *host;
 
+	if (!lm && vm->initrd_gpa &&
+	    vm->initrd_gpa + vm->initrd_size > 4 * SZ_1G) {
+		pr_err("vm %s: the multiboot module (initrd) at 0x%llx is above 4 GiB\n",
+		       vm->name, (unsigned long long)vm->initrd_gpa);
+		return -ERANGE;
+	}
 	if (!base || (!lm && base + size > 4 * SZ_1G)) {
 		pr_err("vm %s: no room in guest RAM for %llu KiB of boot state\n",
 		       vm->name, (unsigned long long)(size >> 10));
@@ -191,6 +224,9 @@ int arch_vm_init(struct vm *vm)
 	}
 	if (!ret) {
 		ret = x86_reset_ctl_add(vm);
+	}
+	if (!ret) {
+		ret = x86_fw_cfg_add(vm);
 	}
 	if (ret) {
 		pr_err("vm %s: cannot add its devices (%d)\n", vm->name, ret);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Boot tests: the local APIC, SMP start-up and the CPUID/MSR rules of
 x86 VMs (docs/x86-lapic.md), on Strata's test image under Bochs
-corei7_skylake_x. One boot, five VMs:
+corei7_skylake_x. One boot, six VMs:
 
   apic      one vCPU: IA32_APIC_BASE, IDs vs CPUID, self-IPIs with IRR/ISR/
             PPR and EOI, priority order, TPR and CR8, ESR and LVT error,
@@ -17,7 +17,10 @@ corei7_skylake_x. One boot, five VMs:
             writes, TSC_ADJUST, RDTSCP/TSC_AUX; RFLAGS.RF in the frame of
             injected faults;
   exit0     isa-debug-exit written 0: a good end (exit status 1);
-  exit3     isa-debug-exit written 3: ended as failed (exit status 7).
+  exit3     isa-debug-exit written 3: ended as failed (exit status 7);
+  fwcfg     QEMU's fw_cfg (ports 0x510/0x511) read as a guest built for
+            QEMU reads it: signature, ID, CPU count, RAM size, command
+            line, kernel and initrd, zeros past an item's end.
 
 Every verdict rests on lines on the serial console. STRATA_KEEP=1 keeps
 the temporary directory.
@@ -51,8 +54,15 @@ memory = 8M
 [vm exit3]
 kernel = debugexit3.elf
 memory = 8M
+[vm fwcfg]
+kernel = fwcfg.elf
+memory = 8M
+cpus = 2
+initrd = fwmod.txt
+cmdline = fw_cfg says hello
 """
-GUESTS = ["apic", "smp", "msr", "debugexit", "debugexit3"]
+GUESTS = ["apic", "smp", "msr", "debugexit", "debugexit3", "fwcfg"]
+FWMOD = b"strata multiboot module\n"
 
 
 def result(log, vm, guest, min_checks):
@@ -106,9 +116,17 @@ def c_exit3(log, status):
         raise Fail("exit3 ran on after its exit")
 
 
+def c_fwcfg(log, status):
+    need(log, r"^\[fwcfg\] fwcfg: QEMU, 2 CPUs, 8 MiB, kernel \d+ bytes, "
+         r"initrd 24 bytes, cmdline 'fw_cfg says hello'$",
+         "fwcfg's summary of what it read")
+    result(log, "fwcfg", "fwcfg", 14)
+    ended_ok(log, "fwcfg")
+
+
 def c_summary(log, status):
-    need(log, r"^Strata: all 5 VMs ended: 4 ok, 1 failed$",
-         "'Strata: all 5 VMs ended: 4 ok, 1 failed'")
+    need(log, r"^Strata: all 6 VMs ended: 5 ok, 1 failed$",
+         "'Strata: all 6 VMs ended: 5 ok, 1 failed'")
     check_no_exception(log)
     check_status(status, 1, "bochs (exit3 failed by design)")
 
@@ -119,6 +137,7 @@ TESTS = [
     ("apic_x86/msr-cpuid-agree", c_msr),
     ("apic_x86/debug-exit-0-good", c_exit0),
     ("apic_x86/debug-exit-3-failed", c_exit3),
+    ("apic_x86/fw-cfg", c_fwcfg),
     ("apic_x86/summary", c_summary),
 ]
 
@@ -136,7 +155,8 @@ def main():
         try:
             paths = build_guests("x86_64", gdir, GUESTS)
             iso = make_iso(tmp, "apic", "loglevel=info",
-                           vm_modules(CFG, paths))
+                           vm_modules(CFG, paths) +
+                           [("fwmod.txt", FWMOD, "fwmod.txt")])
             status, log = run_bochs(tmp, "apic", iso, megs=256,
                                     timeout=BOOT_TIMEOUT)
         except (Fail, subprocess.TimeoutExpired) as e:

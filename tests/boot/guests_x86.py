@@ -59,6 +59,7 @@ kernel = zap.elf
 memory = 64M
 [vm mb32]
 kernel = mb32.elf
+initrd = mb32mod.txt
 memory = 8M
 cmdline = mb32 says hello
 [vm mb32k]
@@ -88,10 +89,16 @@ def kernels(cfg):
     return sorted(set(re.findall(r"^kernel = (\S+)$", cfg, re.M)))
 
 
+# Files the configurations name as initrd, by name.
+INITRDS = {"mb32mod.txt": b"strata multiboot module\nsecond line\n"}
+
+
 def boot(tmp, name):
     cfg, megs = BOOTS[name]
-    iso = make_iso(tmp, name, "loglevel=info", vm_modules(
-        cfg, [os.path.join(GUESTS, k) for k in kernels(cfg)]))
+    mods = vm_modules(cfg, [os.path.join(GUESTS, k) for k in kernels(cfg)])
+    for f in sorted(set(re.findall(r"^initrd = (\S+)$", cfg, re.M))):
+        mods.append((f, INITRDS[f], f))
+    iso = make_iso(tmp, name, "loglevel=info", mods)
     return run_bochs(tmp, name, iso, megs=megs, timeout=BOOT_TIMEOUT)
 
 
@@ -175,8 +182,8 @@ def c_zap(log, status):
     ctr = {}
     for line in re.findall(r"^\[zap\] zap: counters: (.*)$", log, re.M):
         ctr.update(kv.split("=", 1) for kv in line.split())
-    if len(ctr) != 30:
-        raise Fail("zap printed %d of 30 counters" % len(ctr))
+    if len(ctr) != 31:
+        raise Fail("zap printed %d of 31 counters" % len(ctr))
     # 5 zaps and a write-protect: 6 INVEPTs; refaults 1 + 1 + 3 + 512 + 12
     if int(ctr["tlbi_vmid"]) < 6 or int(ctr["s2_faults"]) < 529:
         raise Fail("zap counters too low: tlbi_vmid=%s s2_faults=%s"
@@ -202,6 +209,9 @@ def c_mb32(log, status):
          "greeting of the 32-bit guest")
     need(log, r"^\[mb32\] mb32: cmdline 'mb32 says hello'$",
          "the cmdline in the multiboot information")
+    need(log, r"^\[mb32\] mb32: 1 module$", "mb32's one boot module")
+    need(log, r"^\[mb32\] mb32: module 0 'mb32mod.txt' 36 bytes: "
+         r"'strata multiboot module'$", "the module's name, size and text")
     need(log, r"^\[mb32\] mb32: 16-bit code: MMIO ok$",
          "MMIO from 16-bit code")
     result(log, "mb32", "mb32", 19)
@@ -215,6 +225,8 @@ def c_mb32k(log, status):
          "the a.out-kludge load line for mb32k (0x100000-0x%x)" % end)
     need(log, r"^\[mb32k\] mb32: hello from a 32-bit multiboot guest$",
          "greeting of the flat 32-bit guest")
+    need(log, r"^\[mb32k\] mb32: no modules$",
+         "no module flag for a VM without initrd")
     result(log, "mb32k", "mb32", 19)
     ended_ok(log, "mb32k")
 

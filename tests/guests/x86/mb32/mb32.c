@@ -2,7 +2,8 @@
 /*
  * mb32: a 32-bit multiboot (v1) guest. Checks what a multiboot loader
  * promises (EAX magic, the information structure with memory sizes and the
- * command line), greets over COM1, and runs MMIO forms in 32-bit code
+ * command line, the boot modules), greets over COM1, and runs MMIO forms in
+ * 32-bit code
  * (paging off) against the test device: 4-byte moffs, 66-prefixed and
  * byte stores including AH, MOVZX/MOVSX loads; then the same from 16-bit
  * code in a segment whose base is not 0 (mb32/code16.S).
@@ -13,6 +14,11 @@
 
 struct mb_info {
 	uint32_t flags, mem_lower, mem_upper, boot_device, cmdline;
+	uint32_t mods_count, mods_addr;
+};
+
+struct mb_module {
+	uint32_t mod_start, mod_end, string, reserved;
 };
 
 int mb_main(uint32_t magic, const struct mb_info *info);
@@ -92,6 +98,40 @@ static void mmio16(void)
 		checks_failed ? "FAILED" : "ok");
 }
 
+/* Each module's name, size and first line (up to 40 printable bytes). */
+static void modules(const struct mb_info *info)
+{
+	const struct mb_module *m;
+
+	if (!(info->flags & 8)) {
+		gprintf("mb32: no modules\n");
+		return;
+	}
+	m = (const struct mb_module *)(uintptr_t)info->mods_addr;
+	gprintf("mb32: %u module%s\n", info->mods_count,
+		info->mods_count == 1 ? "" : "s");
+	for (uint32_t i = 0; i < info->mods_count; i++) {
+		const char *p = (const char *)(uintptr_t)m[i].mod_start;
+		char line[41];
+		unsigned int n = 0;
+
+		EXPECT(m[i].mod_end >= m[i].mod_start,
+		       "mb32: module %u ends before it starts", i);
+		EXPECT(!(m[i].mod_start & 0xfff),
+		       "mb32: module %u at 0x%x is not page aligned", i,
+		       m[i].mod_start);
+		while (n < 40 && p + n < (const char *)(uintptr_t)m[i].mod_end &&
+		       p[n] >= ' ' && p[n] < 0x7f) {
+			line[n] = p[n];
+			n++;
+		}
+		line[n] = '\0';
+		gprintf("mb32: module %u '%s' %u bytes: '%s'\n", i,
+			m[i].string ? (const char *)(uintptr_t)m[i].string : "",
+			m[i].mod_end - m[i].mod_start, line);
+	}
+}
+
 int mb_main(uint32_t magic, const struct mb_info *info)
 {
 	gprintf("mb32: hello from a 32-bit multiboot guest\n");
@@ -107,6 +147,7 @@ int mb_main(uint32_t magic, const struct mb_info *info)
 			gprintf("mb32: cmdline '%s'\n",
 				(const char *)(uintptr_t)info->cmdline);
 		}
+		modules(info);
 	}
 	mmio32();
 	mmio16();
