@@ -88,8 +88,10 @@ static struct s2_root *root_alloc(struct s2_mmu *mmu, union s2_role role,
 			continue;
 		}
 		/* Slot i tags its TLB entries with VMID vmid_base + i. */
-		ret = s2pt_init(&r->pt, mmu->ia_bits, mmu->flags,
-				(uint16_t)(mmu->vmid_base + i));
+		ret = s2pt_init_on(&r->pt, mmu->ia_bits, mmu->flags,
+				   (uint16_t)(mmu->vmid_base + i),
+				   mmu->spare_root);
+		mmu->spare_root = 0;
 		if (ret) {
 			*err = ret;
 			return NULL;
@@ -131,6 +133,10 @@ static void root_free(struct s2_root *r)
 {
 	struct s2_mmu *mmu = r->mmu;
 
+	/* A zapped root's pages are all absent: the next root starts there. */
+	if (!mmu->spare_root) {
+		mmu->spare_root = s2pt_take_clean_root(&r->pt);
+	}
 	s2pt_destroy(&r->pt);
 	add_counters(&mmu->retired, &r->pt.counters);
 	r->in_use = false;
@@ -421,6 +427,13 @@ void s2_mmu_destroy(struct s2_mmu *mmu)
 			WARN_ON_ONCE(r->refcount);
 			root_free(r);
 		}
+	}
+	if (mmu->spare_root) {
+		struct s2_format fmt;
+
+		arch_s2_format_init(&fmt, mmu->ia_bits);
+		s2_root_free(mmu->spare_root, fmt.root_pages);
+		mmu->spare_root = 0;
 	}
 	s2_mmu_write_unlock(mmu);
 }

@@ -7,6 +7,7 @@
  */
 #include <lib/errno.h>
 #include <lib/printk.h>
+#include <lib/string.h>
 #include <mm/s2pt.h>
 #include "s2_internal.h"
 
@@ -54,6 +55,20 @@ int s2_cache_reserve(struct s2pt *pt, struct s2_page_cache *c,
 	return 0;
 }
 
+void s2_fill_absent(const struct s2pt *pt, s2pte_t *table, unsigned int n)
+{
+	s2pte_t absent = arch_s2_pte_absent(pt);
+
+	/* A table nobody walks yet: plain stores, whole words at a time. */
+	if (!absent) {
+		memset(table, 0, n * sizeof(*table));
+		return;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		table[i] = absent;
+	}
+}
+
 /*
  * A page from the cache, filled with absent entries and accounted; 0 if the
  * reservation was too small (a core bug, reported; the caller fails).
@@ -61,7 +76,6 @@ int s2_cache_reserve(struct s2pt *pt, struct s2_page_cache *c,
 paddr_t s2_cache_take(struct s2pt *pt, struct s2_page_cache *c)
 {
 	paddr_t pa = c->head;
-	s2pte_t absent = arch_s2_pte_absent(pt);
 	s2pte_t *t;
 
 	if (!c->nr) {
@@ -71,9 +85,7 @@ paddr_t s2_cache_take(struct s2pt *pt, struct s2_page_cache *c)
 	t = s2_table_va(pa);
 	c->head = *(paddr_t *)t;
 	c->nr--;
-	for (unsigned int i = 0; i < S2_PTRS_PER_TABLE; i++) {
-		t[i] = absent;
-	}
+	s2_fill_absent(pt, t, S2_PTRS_PER_TABLE);
 	s2_table_account_new(pt, pa);
 	return pa;
 }

@@ -244,31 +244,72 @@ static void subtree_cmo(struct s2_op *op, paddr_t pa, uint64_t size)
 	cmo_queue(op, pa, size);
 }
 
-void s2_free_subtree(struct s2_op *op, paddr_t table, unsigned int level,
-		     bool cmo)
+/*
+ * Free the table @table of @level and every table below it; with @cmo,
+ * clean the memory its leaves map. Without @cmo only child tables matter,
+ * and the table-page count bounds the search: every counted table page of
+ * @pt is linked or pending a free, and @above of them are this table's
+ * ancestors still being freed, so when the count is @above + 1 this table
+ * holds no child table and is freed unread. Without @cmo children are
+ * freed from the highest address down, so the guest RAM's table (low)
+ * comes last: a whole zap frees the MMIO SPTEs' small tables first and
+ * the big one unread.
+ */
+static void free_subtree(struct s2_op *op, paddr_t table, unsigned int level,
+			 bool cmo, uint64_t above)
 {
 	struct s2pt *pt = op->pt;
 	s2pte_t *t = s2_table_va(ALIGN_DOWN(table, PAGE_SIZE));
+	s2pte_t absent;
 
-	if (level == 0 && !cmo) {
-		/* Pages only, nothing to clean: no entry needs reading. */
+	if (!cmo && (level == 0 || pt->counters.tables_in_use <= above + 1)) {
+		/* No entry needs reading: pages only, or no table below. */
+		s2_table_free(pt, table);
+		return;
+	}
+	absent = arch_s2_pte_absent(pt);
+	if (!cmo) {
+		/* Only child tables matter; downwards (see above). */
+		for (unsigned int i = S2_PTRS_PER_TABLE; i-- > 0;) {
+			s2pte_t pte = t[i];
+
+			if (pte == absent ||
+			    s2_kind(pt, pte, level) != S2_PTE_TABLE) {
+				continue;
+			}
+			free_subtree(op, s2_table_ref(pt, pte), level - 1,
+				     false, above + 1);
+			if (pt->counters.tables_in_use <= above + 1) {
+				break;	/* the rest are leaves */
+			}
+		}
 		s2_table_free(pt, table);
 		return;
 	}
 	for (unsigned int i = 0; i < S2_PTRS_PER_TABLE; i++) {
 		s2pte_t pte = t[i];
-		enum s2_pte_kind k = s2_kind(pt, pte, level);
+		enum s2_pte_kind k;
 
+		if (pte == absent) {
+			continue;	/* most of a sparse table: no call */
+		}
+		k = s2_kind(pt, pte, level);
 		if (k == S2_PTE_TABLE && level > 0) {
-			s2_free_subtree(op, s2_table_ref(pt, pte), level - 1,
-					cmo);
-		} else if (k == S2_PTE_LEAF && cmo &&
+			free_subtree(op, s2_table_ref(pt, pte), level - 1, cmo,
+				     above + 1);
+		} else if (k == S2_PTE_LEAF &&
 			   !(arch_s2_pte_prot(pt, pte) & S2_PROT_DEVICE)) {
 			subtree_cmo(op, arch_s2_pte_pa(pte, level),
 				    S2_LEVEL_SIZE(level));
 		}
 	}
 	s2_table_free(pt, table);
+}
+
+void s2_free_subtree(struct s2_op *op, paddr_t table, unsigned int level,
+		     bool cmo)
+{
+	free_subtree(op, table, level, cmo, 0);
 }
 
 void s2_plan_commit(struct s2_op *op)

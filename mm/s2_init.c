@@ -14,6 +14,12 @@ unsigned int s2_root_level(const struct s2pt *pt)
 int s2pt_init(struct s2pt *pt, unsigned int ia_bits, unsigned int flags,
 	      uint16_t vmid)
 {
+	return s2pt_init_on(pt, ia_bits, flags, vmid, 0);
+}
+
+int s2pt_init_on(struct s2pt *pt, unsigned int ia_bits, unsigned int flags,
+		 uint16_t vmid, paddr_t clean_root)
+{
 	s2pte_t *root;
 	unsigned int n;
 	int ret;
@@ -30,15 +36,17 @@ int s2pt_init(struct s2pt *pt, unsigned int ia_bits, unsigned int flags,
 	pt->vmid = vmid;
 	/* Refused: the table has no MMIO SPTEs; the VM code says so. */
 	s2_mmio_value_take(pt, arch_s2_mmio_value(flags));
+	if (clean_root) {
+		pt->root = clean_root;	/* already all absent */
+		return 0;
+	}
 	ret = s2_root_alloc(pt->fmt.root_pages, &pt->root);
 	if (ret) {
 		return ret;
 	}
 	root = s2_table_va(pt->root);
 	n = pt->fmt.root_pages * S2_PTRS_PER_TABLE;
-	for (unsigned int i = 0; i < n; i++) {
-		root[i] = arch_s2_pte_absent(pt);
-	}
+	s2_fill_absent(pt, root, n);
 	return 0;
 }
 
@@ -86,6 +94,17 @@ void s2pt_destroy(struct s2pt *pt)
 	s2_root_free(pt->root, pt->fmt.root_pages);
 	pt->root = 0;
 	pt->root_count = 0;
+}
+
+paddr_t s2pt_take_clean_root(struct s2pt *pt)
+{
+	paddr_t root = pt->root;
+
+	if (!root || pt->root_count) {
+		return 0;
+	}
+	pt->root = 0;
+	return root;
 }
 
 uint64_t s2pt_root_desc(const struct s2pt *pt)

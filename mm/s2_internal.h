@@ -28,6 +28,8 @@ int s2_cache_reserve(struct s2pt *pt, struct s2_page_cache *c,
 		     unsigned long n);
 paddr_t s2_cache_take(struct s2pt *pt, struct s2_page_cache *c);
 void s2_cache_release(struct s2pt *pt, struct s2_page_cache *c);
+/* Fill @n entries of a table not yet linked with the absent entry. */
+void s2_fill_absent(const struct s2pt *pt, s2pte_t *table, unsigned int n);
 
 /*
  * The shape of an operation that only fills entries: walk [@gpa, +@size)

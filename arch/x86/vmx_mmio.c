@@ -4,7 +4,10 @@
  * or says the access is MMIO; then the instruction at the guest's RIP is
  * fetched (its linear address translated through the guest's own paging:
  * none, 32-bit, PAE or 4-level, reading the guest's tables from its RAM),
- * decoded (arch/x86/decode.c), performed on the device bus and skipped. An
+ * decoded (arch/x86/decode.c), performed on the device bus and skipped: a
+ * read-modify-write is one device read, the computation
+ * (arch/x86/mmio_execute.c), then one device write; PUSH/POP move between
+ * the device and the stack in RAM; MOVS/STOS go to vmx_string_io.c. An
  * instruction the decoder refuses gets #UD, like a CPU that cannot execute
  * it; the device never sees a half-understood access.
  */
@@ -91,7 +94,7 @@ static int walk_32(struct vm *vm, uint64_t cr3, uint64_t cr4, uint32_t la,
 }
 
 /* Translate guest linear address @la as the guest's paging mode does. */
-static int guest_linear_to_gpa(struct vm *vm, uint64_t la, gpa_t *gpa)
+int vmx_guest_linear_to_gpa(struct vm *vm, uint64_t la, gpa_t *gpa)
 {
 	uint64_t cr0 = vmread(VMCS_GUEST_CR0), cr3 = vmread(VMCS_GUEST_CR3);
 	uint64_t cr4 = vmread(VMCS_GUEST_CR4);
@@ -131,7 +134,7 @@ unsigned int vmx_guest_copy(struct vm *vm, uint64_t la, void *buf,
 		uint8_t *p;
 		gpa_t gpa;
 
-		if (guest_linear_to_gpa(vm, la + done, &gpa)) {
+		if (vmx_guest_linear_to_gpa(vm, la + done, &gpa)) {
 			break;
 		}
 		p = vm_gpa_to_host(vm, gpa, chunk);
@@ -181,11 +184,83 @@ static void report_bytes(struct vcpu *v, gpa_t gpa, uint64_t rip,
 }
 
 /* The vCPU's own xAPIC page first, then the VM's device bus. */
-static void mmio_access(struct vcpu *v, gpa_t gpa, unsigned int size,
-			bool write, uint64_t *val)
+void vmx_mmio_access(struct vcpu *v, gpa_t gpa, unsigned int size,
+		     bool write, uint64_t *val)
 {
 	if (!lapic_mmio_access(v, gpa, size, write, val)) {
 		vm_io_access(v, IO_MMIO, gpa, size, write, val);
+	}
+}
+
+/* rSP's width: 8 in 64-bit mode, else SS.B says 4 or 2. */
+static uint64_t stack_mask(enum x86_cpu_mode mode)
+{
+	if (mode == X86_MODE_64) {
+		return ~0ULL;
+	}
+	return (vmread(VMCS_GUEST_SS_AR) & AR_DB) ? 0xffffffffULL : 0xffffULL;
+}
+
+/* The linear address of SS:@sp (segment bases count outside 64-bit mode). */
+static uint64_t stack_linear(enum x86_cpu_mode mode, uint64_t sp)
+{
+	if (mode == X86_MODE_64) {
+		return sp;
+	}
+	return (vmread(VMCS_GUEST_SS_BASE) + sp) & 0xffffffffULL;
+}
+
+/*
+ * PUSH r/m (device read, then the stack write) and POP r/m (stack read,
+ * then the device write). The stack must be RAM: it is checked before the
+ * device is touched, so a refused PUSH never loses a device read.
+ */
+static bool emulate_stack(struct vcpu *v, const struct x86_mmio_insn *insn,
+			  enum x86_cpu_mode mode, gpa_t gpa)
+{
+	uint64_t *rsp = &v->arch.gprs[X86_REG_RSP], smask = stack_mask(mode);
+	bool push = insn->op == X86_OP_PUSH;
+	uint64_t sp = push ? (*rsp - insn->size) & smask : *rsp & smask;
+	uint64_t la = stack_linear(mode, sp), val = 0;
+
+	if (vmx_guest_copy(v->vm, la, &val, insn->size, false) != insn->size) {
+		vmx_report(v, "%s with MMIO at GPA 0x%llx and a stack that is not RAM: #GP injected",
+			   push ? "PUSH" : "POP", (unsigned long long)gpa);
+		vmx_inject(v, X86_VEC_GP, true, 0);
+		return false;
+	}
+	if (push) {
+		val = 0;
+		vmx_mmio_access(v, gpa, insn->size, false, &val);
+		vmx_guest_copy(v->vm, la, &val, insn->size, true);
+		*rsp = (*rsp & ~smask) | sp;
+	} else {
+		*rsp = (*rsp & ~smask) | ((sp + insn->size) & smask);
+		vmx_mmio_access(v, gpa, insn->size, true, &val);
+	}
+	return true;
+}
+
+/*
+ * One memory operand on the device: read it (unless the instruction only
+ * writes), compute, write it (unless it only reads), then the registers
+ * and the flags.
+ */
+static void emulate_operand(struct vcpu *v, const struct x86_mmio_insn *insn,
+			    gpa_t gpa)
+{
+	uint64_t rflags = vmread(VMCS_GUEST_RFLAGS), before = rflags;
+	uint64_t val = 0;
+
+	if (insn->read) {
+		vmx_mmio_access(v, gpa, insn->size, false, &val);
+	}
+	val = x86_mmio_execute(insn, val, v->arch.gprs, &rflags);
+	if (insn->write) {
+		vmx_mmio_access(v, gpa, insn->size, true, &val);
+	}
+	if (rflags != before) {
+		vmwrite(VMCS_GUEST_RFLAGS, rflags);
 	}
 }
 
@@ -197,7 +272,6 @@ static bool emulate_mmio(struct vcpu *v, gpa_t gpa, unsigned int acc)
 	uint8_t bytes[X86_INSN_MAX];
 	struct x86_mmio_insn insn;
 	unsigned int n;
-	uint64_t val = 0;
 
 	if (vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) {
 		vm_fail(vm, "event delivery touched MMIO at GPA 0x%llx (RIP 0x%llx)",
@@ -221,12 +295,22 @@ static bool emulate_mmio(struct vcpu *v, gpa_t gpa, unsigned int acc)
 		vmx_inject(v, X86_VEC_UD, false, 0);
 		return vm_running(vm);
 	}
-	if (insn.write) {
-		val = x86_mmio_store_value(&insn, v->arch.gprs);
-		mmio_access(v, gpa, insn.size, true, &val);
-	} else {
-		mmio_access(v, gpa, insn.size, false, &val);
-		x86_mmio_complete_load(&insn, val, v->arch.gprs);
+	switch (insn.op) {
+	case X86_OP_MOVS:
+	case X86_OP_STOS:
+		if (!vmx_mmio_string(v, &insn, mode)) {
+			return vm_running(vm);
+		}
+		break;
+	case X86_OP_PUSH:
+	case X86_OP_POP:
+		if (!emulate_stack(v, &insn, mode, gpa)) {
+			return vm_running(vm);
+		}
+		break;
+	default:
+		emulate_operand(v, &insn, gpa);
+		break;
 	}
 	advance_rip(insn.len, mode);
 	return vm_running(vm);

@@ -188,6 +188,10 @@ struct s2_mmu_stats {
  * @yield: called by a zapper between two chunks, without the MMU lock held
  *	(tests use it to run an operation in the gap); may be NULL.
  * @yield_arg: passed to @yield.
+ * @spare_root: root pages of the last root freed empty, all entries
+ *	absent (s2pt_take_clean_root()), or 0: the next root starts on them
+ *	without allocating or filling, so invalidate-all costs no more than
+ *	zapping the same memory (make bench). Freed by s2_mmu_destroy().
  */
 struct s2_mmu {
 	struct s2_root pool[S2_MMU_MAX_ROOTS];
@@ -202,6 +206,7 @@ struct s2_mmu {
 	uint64_t zap_chunk;
 	void (*yield)(struct s2_mmu *mmu, void *arg);
 	void *yield_arg;
+	paddr_t spare_root;
 };
 
 /**

@@ -234,6 +234,28 @@ int s2pt_init(struct s2pt *pt, unsigned int ia_bits, unsigned int flags,
 void s2pt_destroy(struct s2pt *pt);
 
 /**
+ * s2pt_init_on() - s2pt_init() on root pages that are already all absent.
+ * @clean_root: 0 (allocate, as s2pt_init()) or root pages that
+ *	s2pt_take_clean_root() gave out for a table of the same @ia_bits and
+ *	@flags; the table owns them from here on.
+ */
+int s2pt_init_on(struct s2pt *pt, unsigned int ia_bits, unsigned int flags,
+		 uint16_t vmid, paddr_t clean_root);
+
+/**
+ * s2pt_take_clean_root() - keep the root pages of an empty table.
+ * @pt: a table about to be destroyed.
+ *
+ * When every root entry is absent (nothing mapped, no table linked: no TLB
+ * or walk-cache entry can come from it, since every change was invalidated
+ * when it was made) the root pages are handed to the caller, to be given
+ * to s2pt_init_on() or freed with s2_root_free(); the table keeps no root
+ * and s2pt_destroy() then frees nothing. A root that is not empty stays.
+ * Return: the root pages' address, or 0 (nothing taken).
+ */
+paddr_t s2pt_take_clean_root(struct s2pt *pt);
+
+/**
  * s2pt_map() - map [@gpa, @gpa + @size) to [@pa, @pa + @size).
  * @pt: the table.
  * @gpa: guest-physical start, 4 KiB aligned.

@@ -44,11 +44,11 @@ STRATA = os.path.join(ROOT, "tools", "strata")
 NOT_READY = r"this build cannot enter (?:\S+ )?guests yet"
 
 
-def launch(argv, timeout=150):
-    p = subprocess.run([sys.executable, STRATA] + argv, cwd=ROOT,
+def launch(argv, timeout=150, cwd=ROOT, env=None):
+    p = subprocess.run([sys.executable, STRATA] + argv, cwd=cwd,
                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, text=True, errors="replace",
-                       timeout=timeout)
+                       timeout=timeout, env=env)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -78,6 +78,79 @@ def parse_newc(data):
             raise Fail("cpio: %s is not a regular file" % name)
         files[name] = data[doff:doff + size]
         off = (doff + size + 3) & ~3
+
+
+
+# ---- kernels of every format, made by hand ---------------------------------
+
+EM_X86_64, EM_AARCH64, EM_386 = 62, 183, 3
+
+
+def arm64_image(size):
+    """@size random bytes with a Linux arm64 Image header's magic."""
+    data = bytearray(os.urandom(size))
+    data[0x38:0x3c] = b"ARM\x64"
+    return bytes(data)
+
+
+def elf64(machine, size, extra=b"", at=4096):
+    """An ELF64 header for @machine, then zeros (@extra at offset @at)."""
+    data = bytearray(max(size, at + len(extra)))
+    data[:16] = b"\x7fELF\x02\x01\x01" + bytes(9)
+    struct.pack_into("<HH", data, 16, 2, machine)
+    data[at:at + len(extra)] = extra
+    return bytes(data)
+
+
+def mb2_header():
+    magic, arch, length = 0xE85250D6, 0, 24
+    return struct.pack("<IIII", magic, arch, length,
+                       -(magic + arch + length) & 0xffffffff) + \
+        struct.pack("<HHI", 0, 0, 8)
+
+
+def mb1_kernel():
+    magic, flags = 0x1BADB002, 0x10003
+    return bytes(64) + struct.pack("<III", magic, flags,
+                                   -(magic + flags) & 0xffffffff) + \
+        bytes(4000)
+
+
+def bzimage():
+    data = bytearray(os.urandom(8192))
+    data[:2] = b"MZ"
+    data[510:512] = b"\x55\xaa"
+    data[0x202:0x206] = b"HdrS"
+    return bytes(data)
+
+
+def zboot():
+    data = bytearray(4096)
+    data[:8] = b"MZ\0\0zimg"
+    struct.pack_into("<II", data, 8, 0x200, 0x800)
+    data[24:28] = b"gzip"
+    return bytes(data)
+
+
+def gzipped(data):
+    import gzip
+    return gzip.compress(data)
+
+
+def fake_emulators(tmp):
+    """A PATH whose emulators (and grub-mkrescue) only leave a mark: the
+    proof that a refused run started nothing. Returns (env, mark)."""
+    bindir = os.path.join(tmp, "fakebin")
+    os.makedirs(bindir)
+    mark = os.path.join(tmp, "emulator-started")
+    for tool in ("qemu-system-aarch64", "qemu-system-x86_64", "bochs",
+                 "grub-mkrescue"):
+        path = write(os.path.join(bindir, tool),
+                     b"#!/bin/sh\necho \"$0\" >> '%s'\nexit 1\n" %
+                     mark.encode())
+        os.chmod(path, 0o755)
+    env = dict(os.environ, PATH=bindir + os.pathsep + os.environ["PATH"])
+    return env, mark
 
 
 # ---- tests -----------------------------------------------------------------
@@ -113,8 +186,17 @@ def t_usage_errors(tmp):
         (["run", "--arch", "mips", "--vm", "kernel=" + k],
          r"invalid choice: 'mips'"),
         (["image", "--vm", "kernel=" + k], r"-o/--output"),
-        (["image", "--strata", k, "--vm", "kernel=" + k, "-o",
-          "/dev/null/img"], r"Not a directory: '/dev/null/img'"),
+        (["image", "--strata", k, "--vm", "kernel=%s,load=0x80000" % k,
+          "-o", "/dev/null/img"], r"Not a directory: '/dev/null/img'"),
+        (["image", "--strata", k, "--vm", "kernel=%s,load=0x80000" % k,
+          "-o", os.path.join(tmp, "x.iso")],
+         r"-o x\.iso: arm64 has no ISO image .*or give --arch x86_64$"),
+        (["run", "--vm", "kernel=%s,cmdline=quiet" % k, "memory=64"],
+         r"'memory=64' is not a strata\.cfg but looks like a --vm key: "
+         r".*quote it whole: --vm 'kernel=\.\.\.,cmdline=\.\.\. "
+         r"memory=64'$"),
+        (["run", os.path.join(tmp, "none.cfg")],
+         r"config file '.*none\.cfg' not found$"),
     ]
     with open("/proc/cpuinfo") as f:
         vmx = any(l.startswith("flags") and " vmx" in l for l in f)
@@ -130,6 +212,9 @@ def t_usage_errors(tmp):
         rc, out, err = launch(argv, timeout=30)
         expect(rc, out, err, 2, r"^strata: error: .*" + pattern,
                "strata " + " ".join(argv))
+        if len(err.splitlines()) != 1:
+            raise Fail("strata %s: the error is not one line: %s" %
+                       (" ".join(argv), err[-300:]))
         if out or re.search(r"^strata: \S+ (qemu|bochs|kvm): ", err, re.M):
             raise Fail("strata %s started something: %s" %
                        (" ".join(argv), (out + err)[-200:]))
@@ -154,8 +239,8 @@ def image_arm64_files(tmp):
     """Three guest files, two of them called Image; returns paths."""
     os.makedirs(os.path.join(tmp, "a"))
     os.makedirs(os.path.join(tmp, "b"))
-    k1 = write(os.path.join(tmp, "a", "Image"), os.urandom(5000))
-    k2 = write(os.path.join(tmp, "b", "Image"), os.urandom(777))
+    k1 = write(os.path.join(tmp, "a", "Image"), arm64_image(5000))
+    k2 = write(os.path.join(tmp, "b", "Image"), arm64_image(777))
     rd = write(os.path.join(tmp, "rootfs.cpio.gz"), os.urandom(333))
     return k1, k2, rd
 
@@ -265,7 +350,7 @@ def t_image_arm64_uboot(tmp):
 def t_image_x86(tmp):
     if not os.path.exists(X86_ELF):
         raise Fail("%s is missing (make TEST=1 ARCH=x86_64)" % X86_ELF)
-    k = write(os.path.join(tmp, "guest.elf"), b"\x7fELF" + os.urandom(3000))
+    k = write(os.path.join(tmp, "guest.elf"), elf64(EM_X86_64, 3000))
     iso = os.path.join(tmp, "out.iso")
     rc, _, err = launch(["image", "--arch", "x86_64", "--strata", X86_ELF,
                          "--hv-cmdline", "loglevel=debug", "--vm",
@@ -289,7 +374,8 @@ def t_run_timeout(tmp):
     img = write(os.path.join(tmp, "zeros.bin"), bytes(65536))
     k = write(os.path.join(tmp, "k.bin"), b"k")
     rc, out, err = launch(["run", "--strata", img, "--timeout", "3", "--vm",
-                           "kernel=%s,name=stuck" % k], timeout=60)
+                           "kernel=%s,name=stuck,load=0x80000" % k],
+                          timeout=60)
     expect(rc, out, err, 3, r"^strata: timed out after 3 s; still running: "
            r"stuck$", "run with a silent image")
 
@@ -298,7 +384,8 @@ def t_run_emulator_fails(tmp):
     # QEMU refuses an unknown CPU model: the launcher passes on its reason.
     k = write(os.path.join(tmp, "k.bin"), b"k")
     rc, out, err = launch(["run", "--strata", ARM_BIN, "--cpu", "nosuchcpu",
-                           "--timeout", "30", "--vm", "kernel=" + k],
+                           "--timeout", "30", "--vm",
+                           "kernel=%s,load=0x80000" % k],
                           timeout=60)
     expect(rc, out, err, 4, r"^strata: the emulator ended \(status 1\) "
            r"before Strata finished: .*nosuchcpu", "run with a bad CPU")
@@ -387,7 +474,8 @@ def t_run_arm64_failures(tmp):
     hello, wild = build_guests(tmp, "arm64", ["hello", "wild"])
     junk = write(os.path.join(tmp, "junk.bin"), b"\x5a" * 3000)
     trunc = truncated_elf(hello, os.path.join(tmp, "trunc.elf"))
-    rc, out, err = launch(["run", "--timeout", "90",
+    # --no-kernel-check: junk reaches Strata, whose own refusal is tested.
+    rc, out, err = launch(["run", "--timeout", "90", "--no-kernel-check",
                            "--vm", "kernel=%s" % hello,
                            "--vm", "kernel=%s,memory=16M" % wild,
                            "--vm", "kernel=%s" % junk,
@@ -424,13 +512,242 @@ def t_run_x86_bochs(tmp):
               "run x86_64 bochs")
 
 
+def t_kernel_formats(tmp):
+    """Each kernel Strata cannot load for the --arch is refused before
+    anything boots, with the fix in one line; the fake emulators on PATH
+    prove none started, and do start for a good kernel."""
+    env, mark = fake_emulators(tmp)
+    image = arm64_image(8192)
+    cases = [
+        ("mb2.elf", elf64(EM_X86_64, 8192, mb2_header()), "arm64",
+         r"kernel 'mb2\.elf': this is an x86-64 multiboot2 kernel; use "
+         r"--arch x86_64$"),
+        ("x86.elf", elf64(EM_X86_64, 8192), "arm64",
+         r"kernel 'x86\.elf': this is an x86-64 ELF64 kernel; use --arch "
+         r"x86_64$"),
+        ("mb1.bin", mb1_kernel(), "arm64",
+         r"kernel 'mb1\.bin': this is an x86 multiboot kernel; use --arch "
+         r"x86_64$"),
+        ("Image", image, "x86_64",
+         r"kernel 'Image': this is an arm64 Linux Image; use --arch arm64$"),
+        ("a64.elf", elf64(EM_AARCH64, 8192), "x86_64",
+         r"kernel 'a64\.elf': this is an arm64 ELF64 kernel; use --arch "
+         r"arm64$"),
+        ("Image.gz", gzipped(image), "arm64",
+         r"kernel 'Image\.gz' is gzip-compressed \(an Image\.gz\); Strata "
+         r"loads kernels uncompressed: decompress it: gunzip -k "
+         r"\S*/Image\.gz, then give kernel=\S*/Image$"),
+        ("bzImage", bzimage(), "x86_64",
+         r"kernel 'bzImage' is an x86 Linux bzImage: x86 Linux bzImage is "
+         r"not supported yet$"),
+        ("bzImage", bzimage(), "arm64",
+         r"kernel 'bzImage' is an x86 Linux bzImage: x86 Linux bzImage is "
+         r"not supported yet \(and it is not an arm64 "
+         r"kernel\)$"),
+        ("vmlinuz", zboot(), "arm64",
+         r"kernel 'vmlinuz' is an EFI zboot kernel \(a gzip-compressed "
+         r"Image .*skip=512 count=2048 \| gzip -d > Image$"),
+        ("ppc.elf", elf64(21, 8192), "arm64",
+         r"kernel 'ppc\.elf' is an ELF64 for machine 21, not an arm64 or "
+         r"x86-64 kernel$"),
+        ("junk", b"\x5a" * 3000, "arm64",
+         r"kernel 'junk' is of an unknown format \(expected an ELF64 or a "
+         r"Linux arm64 Image, or load=ADDR for a raw binary\)$"),
+        ("junk", b"\x5a" * 3000, "x86_64",
+         r"kernel 'junk' is of an unknown format \(expected an ELF64 or a "
+         r"multiboot kernel, or load=ADDR for a raw binary\)$"),
+    ]
+    for name, data, arch, pattern in cases:
+        d = os.path.join(tmp, "k-%s-%s" % (arch, name))
+        os.makedirs(d)
+        k = write(os.path.join(d, name), data)
+        argv = ["run", "--arch", arch, "--strata", ARM_BIN, "--timeout",
+                "30", "--vm", "kernel=" + k]
+        rc, out, err = launch(argv, timeout=30, env=env)
+        what = "%s kernel for %s" % (name, arch)
+        expect(rc, out, err, 2, r"^strata: error: --vm #1: " + pattern, what)
+        if len(err.splitlines()) != 1 or out:
+            raise Fail("%s: more than the one error line: %s" %
+                       (what, (out + err)[-300:]))
+        if os.path.exists(mark):
+            raise Fail("%s: an emulator was started: %s" %
+                       (what, read(mark).decode()))
+    # The same fake emulator does start for a loadable kernel (it fails at
+    # once: exit 4), so the checks above would have seen a start.
+    k = write(os.path.join(tmp, "Image"), image)
+    rc, out, err = launch(["run", "--strata", ARM_BIN, "--timeout", "30",
+                           "--vm", "kernel=" + k], timeout=30, env=env)
+    expect(rc, out, err, 4, r"^strata: the emulator ended \(status 1\)",
+           "a good kernel under the fake emulator")
+    if b"qemu-system-aarch64" not in read(mark):
+        raise Fail("the fake emulator did not record its start")
+
+
+def t_cmdline_warning(tmp):
+    """cmdline text that looks like a strata.cfg/--vm key gets a warning
+    naming the key and where it belongs; Linux's own keys get none."""
+    env, mark = fake_emulators(tmp)
+    k = write(os.path.join(tmp, "Image"), arm64_image(4096))
+    base = ["run", "--strata", ARM_BIN, "--dry-run", "--timeout", "9"]
+    rc, out, err = launch(base + ["--vm", "kernel=%s,cmdline=quiet "
+                                  "memory=64,cpus=2" % k], env=env)
+    expect(rc, out, err, 0, r"^strata: warning: --vm #1: cmdline holds "
+           r"'memory=64', and memory is a --vm key: the text after cmdline= "
+           r"goes to the guest as it is; to set the VM's memory give "
+           r"memory=64 before cmdline= \(--vm 'kernel=\.\.\.,memory=64,"
+           r"cmdline=\.\.\.'\), quoting the whole --vm argument for the "
+           r"shell$", "cmdline with memory=")
+    expect(rc, out, err, 0, r"^strata: warning: --vm #1: cmdline holds "
+           r"'cpus=2', and cpus is a --vm key", "cmdline with cpus=")
+    expect(rc, out, err, 0, r"^strata: --dry-run: the emulator was not "
+           r"started \(timeout: 9 s\)$", "dry run")
+    rc, out, err = launch(base + ["--vm", "kernel=%s,cmdline=console="
+                                  "ttyAMA0 mem=64M earlycon" % k], env=env)
+    expect(rc, out, err, 0, r"^strata: --dry-run", "cmdline with mem=")
+    if "warning" in err:
+        raise Fail("a warning for Linux's own mem=: " + err[-300:])
+    cfg = write(os.path.join(tmp, "vm.cfg"),
+                b"# two VMs\n[vm a]\nkernel = Image\ncmdline = quiet "
+                b"initrd=x.gz\n[vm b]\nkernel = Image\n")
+    rc, out, err = launch(base + [cfg], env=env)
+    expect(rc, out, err, 0, r"^strata: warning: vm\.cfg:4: cmdline holds "
+           r"'initrd=x\.gz', and initrd is a strata\.cfg key: the text after "
+           r"cmdline = goes to the guest as it is; to set the VM's initrd "
+           r"write it on a line of its own \('initrd = x\.gz'\)$",
+           "strata.cfg cmdline with initrd=")
+    if os.path.exists(mark):
+        raise Fail("--dry-run started an emulator")
+
+
+def t_timeout_default(tmp):
+    """No default timeout on a terminal; 600 s when not interactive."""
+    import pty
+    k = write(os.path.join(tmp, "Image"), arm64_image(4096))
+    argv = ["run", "--strata", ARM_BIN, "--dry-run", "--vm", "kernel=" + k]
+    rc, out, err = launch(argv)
+    expect(rc, out, err, 0, r"\(timeout: 600 s\)$", "not interactive")
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.run([sys.executable, STRATA] + argv, cwd=ROOT,
+                           stdin=slave, stdout=slave, stderr=subprocess.PIPE,
+                           text=True, timeout=60)
+    finally:
+        os.close(slave)
+        os.close(master)
+    expect(p.returncode, "", p.stderr, 0, r"\(timeout: none\)$",
+           "on a terminal")
+
+
+def t_gdb(tmp):
+    """--gdb: QEMU's stub on the port with the CPUs stopped, the one gdb
+    command with Strata's symbols; Bochs: how to use its own debugger."""
+    env, mark = fake_emulators(tmp)
+    k = write(os.path.join(tmp, "Image"), arm64_image(4096))
+    elf = os.path.relpath(os.path.join(os.path.dirname(ARM_BIN),
+                                       "strata.elf"), ROOT)
+    for port in ("1234", "4321"):
+        argv = ["run", "--strata", ARM_BIN, "--gdb", "--dry-run", "--vm",
+                "kernel=" + k]
+        if port != "1234":
+            argv += ["--gdb-port", port]
+        rc, out, err = launch(argv, env=env)
+        expect(rc, out, err, 0, r"^strata: arm64 qemu: qemu-system-aarch64 "
+               r".* -kernel \S+strata\.bin .* -gdb tcp::%s -S$" % port,
+               "--gdb port %s: QEMU's argv" % port)
+        expect(rc, out, err, 0, r"^strata:   gdb(-multiarch)? -q %s -ex "
+               r"'target remote :%s'$" % (re.escape(elf), port),
+               "--gdb port %s: the gdb command" % port)
+        expect(rc, out, err, 0, r"\(timeout: none\)$", "--gdb: no timeout")
+    argv = ["run", "--arch", "x86_64", "--strata", ARM_BIN, "--gdb",
+            "--dry-run", "--vm", "kernel=" + k]
+    rc, out, err = launch(argv)
+    if rc == 2 and "is not installed" in err:
+        raise Skip("Bochs or grub-mkrescue missing: " + err.strip())
+    expect(rc, out, err, 2, r"this is an arm64 Linux Image",
+           "x86 kernel check")
+    x86 = write(os.path.join(tmp, "x86.elf"), elf64(EM_X86_64, 4096))
+    argv[-1] = "kernel=" + x86
+    rc, out, err = launch(argv, timeout=120)
+    expect(rc, out, err, 0, r"^strata: x86_64 bochs: bochs -f \S+bochsrc "
+           r"-q$", "--gdb under Bochs: no continue file")
+    expect(rc, out, err, 0, r"^strata: Debian's Bochs has no gdb stub; "
+           r"--gdb starts Bochs's internal debugger on this terminal "
+           r"instead: .*'lb ADDR'.*'c' to continue", "--gdb under Bochs")
+    if os.path.exists(mark):
+        raise Fail("--dry-run started an emulator")
+
+
+def t_run_relative(tmp):
+    """Every path relative to the caller's directory, not the emulator's:
+    --strata, kernel=, initrd=, --keep; the guest's own lines prove it."""
+    guest, = build_guests(tmp, "arm64", ["hello"])
+    write(os.path.join(tmp, "rd.bin"), b"RELATIVE-INITRD-" + bytes(100))
+    strata = os.path.relpath(ARM_BIN, tmp)
+    rc, out, err = launch(["run", "--strata", strata, "--timeout", "90",
+                           "--keep", "kept", "--vm",
+                           "kernel=%s,initrd=rd.bin,name=hello,cmdline=rel" %
+                           os.path.relpath(guest, tmp)], cwd=tmp)
+    check_run(rc, out, err, "hello",
+              [r"hello: bootargs 'rel'",
+               r"hello: initrd 0x[0-9a-f]+-0x[0-9a-f]+ \(116 bytes\) starts "
+               r"'RELATIVE-INITRD-.*'", r"hello: PASS"],
+              "run with relative paths")
+    if not os.path.isfile(os.path.join(tmp, "kept", "console.log")):
+        raise Fail("--keep kept: no console.log in %s/kept" % tmp)
+
+
+def t_run_cfg(tmp):
+    """run CFG: an existing strata.cfg, its files found beside it (not in
+    the caller's directory), two VMs from its two sections."""
+    guest, = build_guests(tmp, "arm64", ["hello"])
+    d = os.path.join(tmp, "vms")
+    os.makedirs(os.path.join(d, "img"))
+    write(os.path.join(d, "img", "hello.elf"), read(guest))
+    write(os.path.join(d, "rd.bin"), b"FROM-A-CFG-" + bytes(50))
+    write(os.path.join(d, "my.cfg"), b"""# an xl-style config
+[vm one]
+kernel = img/hello.elf   # beside the cfg
+initrd = rd.bin
+memory = 24M
+cmdline = from a cfg # all of it
+[vm two]
+kernel = img/hello.elf
+cpus = 2
+""")
+    rc, out, err = launch(["run", "vms/my.cfg", "--strata",
+                           os.path.relpath(ARM_BIN, tmp), "--timeout", "90"],
+                          cwd=tmp)
+    expect(rc, out, err, 0, r"^strata: all 2 VMs ended normally$", "run CFG")
+    for pattern in [r"^\[one\] hello: memory .* \(24 MiB\), 1 vCPUs",
+                    r"^\[one\] hello: bootargs 'from a cfg # all of it'$",
+                    r"^\[one\] hello: initrd .* \(61 bytes\) starts "
+                    r"'FROM-A-CFG-",
+                    r"^\[one\] hello: PASS$",
+                    r"^\[two\] hello: memory .* \(64 MiB\), 2 vCPUs",
+                    r"^\[two\] hello: PASS$",
+                    r"^Strata: all 2 VMs ended: 2 ok, 0 failed$"]:
+        if not re.search(pattern, out, re.M):
+            raise Fail("run CFG: console lacks /%s/" % pattern)
+    bad = write(os.path.join(d, "bad.cfg"),
+                b"[vm x]\nkernel = img/hello.elf\nmemory = 12Q\n")
+    rc, out, err = launch(["run", bad, "--strata", ARM_BIN], cwd=tmp)
+    expect(rc, out, err, 2, r"^strata: error: bad\.cfg:3: bad memory size "
+           r"'12Q'", "a bad cfg")
+
+
 TESTS = [("launcher/usage-errors", t_usage_errors),
          ("launcher/image-arm64", t_image_arm64),
          ("launcher/image-arm64-uboot", t_image_arm64_uboot),
          ("launcher/image-x86", t_image_x86),
+         ("launcher/kernel-formats", t_kernel_formats),
+         ("launcher/cmdline-warning", t_cmdline_warning),
+         ("launcher/timeout-default", t_timeout_default),
+         ("launcher/gdb", t_gdb),
          ("launcher/run-timeout", t_run_timeout),
          ("launcher/run-emulator-fails", t_run_emulator_fails),
          ("launcher/run-arm64", t_run_arm64),
+         ("launcher/run-relative", t_run_relative),
+         ("launcher/run-cfg", t_run_cfg),
          ("launcher/run-arm64-uboot", t_run_arm64_uboot),
          ("launcher/run-arm64-failures", t_run_arm64_failures),
          ("launcher/run-x86-bochs", t_run_x86_bochs)]

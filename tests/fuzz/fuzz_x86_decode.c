@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
-// FUZZ-SOURCES: arch/x86/decode.c
+// FUZZ-SOURCES: arch/x86/decode.c arch/x86/mmio_execute.c
 // FUZZ-CFLAGS: -Iarch/x86/include
 /*
  * libFuzzer target: the x86 MMIO decoder, fed any bytes in every mode, must
  * never crash nor read past the bytes it is given (the input is copied into
  * an exactly-sized buffer, so ASan sees any over-read), and what it accepts
  * must be sane: length 1..15 within the bytes, size 1, 2, 4 or 8, a register
- * 0-15, and completed loads that touch only the destination register.
+ * 0-15, and executing it (x86_mmio_execute) touches only its register
+ * operand (and RAX for CMPXCHG) and only the arithmetic flags.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,7 @@
 static void check(const uint8_t *data, size_t size, enum x86_cpu_mode mode)
 {
 	struct x86_mmio_insn insn;
-	uint64_t g[X86_NR_GPRS], before[X86_NR_GPRS];
+	uint64_t g[X86_NR_GPRS], before[X86_NR_GPRS], rflags, before_flags;
 	uint8_t *buf = malloc(size ? size : 1);
 
 	if (!buf) {
@@ -32,16 +33,21 @@ static void check(const uint8_t *data, size_t size, enum x86_cpu_mode mode)
 			abort();
 		}
 		if (insn.reg >= X86_NR_GPRS || insn.dst_size < insn.size ||
-		    insn.dst_size > 8) {
+		    insn.dst_size > 8 || (!insn.read && !insn.write) ||
+		    (insn.addr_size != 2 && insn.addr_size != 4 &&
+		     insn.addr_size != 8) || insn.seg > X86_SEG_GS) {
 			abort();
 		}
 		for (unsigned int i = 0; i < X86_NR_GPRS; i++) {
 			g[i] = before[i] = 0x0101010101010101ULL * (i + 1);
 		}
-		if (insn.write) {
-			x86_mmio_store_value(&insn, g);
-		} else {
-			x86_mmio_complete_load(&insn, ~0ULL, g);
+		rflags = before_flags = 0x202 | (size ? data[0] & 0x8d5 : 0);
+		x86_mmio_execute(&insn, ~0ULL, g, &rflags);
+		if ((rflags ^ before_flags) & ~(uint64_t)X86_FLAGS_ARITH) {
+			abort();
+		}
+		if (insn.op == X86_OP_CMPXCHG) {
+			before[0] = g[0];
 		}
 		for (unsigned int i = 0; i < X86_NR_GPRS; i++) {
 			if (i != insn.reg && g[i] != before[i]) {

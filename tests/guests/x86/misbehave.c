@@ -65,12 +65,12 @@ static void undecodable_mmio(void)
 {
 	unsigned long inj0 = counter(STRATA_CTR_INJECTED);
 
-	UNDECODABLE("addl $1, (%%rdi)", 3, "add");
-	UNDECODABLE("xchgl %%eax, (%%rdi)", 2, "xchg");
-	UNDECODABLE("lock orl %%eax, (%%rdi)", 3, "lock or");
+	UNDECODABLE("shll $2, (%%rdi)", 3, "shl");
+	UNDECODABLE("bsfl (%%rdi), %%eax", 3, "bsf");
+	UNDECODABLE("lodsb", 1, "lodsb");
 	UNDECODABLE("movnti %%eax, (%%rdi)", 3, "movnti");
-	UNDECODABLE("rep movsb", 2, "rep movsb");
-	UNDECODABLE("cmpxchgl %%ecx, (%%rdi)", 3, "cmpxchg");
+	UNDECODABLE("rep cmpsb", 2, "rep cmpsb");
+	UNDECODABLE("cmpxchg8b (%%rdi)", 3, "cmpxchg8b");
 	EXPECT(counter(STRATA_CTR_INJECTED) - inj0 == 6,
 	       "undecodable: %lu exceptions injected, expected 6",
 	       counter(STRATA_CTR_INJECTED) - inj0);

@@ -57,6 +57,7 @@
 #include <lib/bug.h>
 #include <lib/errno.h>
 #include <mm/palloc.h>
+#include <mm/s2_walk.h>
 #include <vmm/devices.h>
 #include <vmm/vm.h>
 
@@ -839,6 +840,26 @@ static void check_all(void)
 		pages += s.tables + r->pt.fmt.root_pages;
 	}
 	st.max_roots = MAX(st.max_roots, nr);
+	if (vm.mmu.spare_root) {
+		/* The clean root pages kept for the next root: all absent. */
+		const s2pte_t *e = s2_table_va(vm.mmu.spare_root);
+		struct s2pt like = { .flags = vm.mmu.flags };
+		struct s2_format fmt;
+
+		arch_s2_format_init(&fmt, vm.mmu.ia_bits);
+		if (!host_page_live(vm.mmu.spare_root)) {
+			fail("the spare root page is freed");
+			return;
+		}
+		for (unsigned int j = 0; j < fmt.root_pages * S2_PTRS_PER_TABLE; j++) {
+			if (e[j] != arch_s2_pte_absent(&like)) {
+				fail("spare root entry %u is 0x%llx, not absent",
+				     j, (unsigned long long)e[j]);
+				return;
+			}
+		}
+		pages += fmt.root_pages;
+	}
 	if (!fail_msg[0] && pages != host_alloc_live) {
 		fail("the roots hold %lu table pages, the host handed out %lu",
 		     pages, host_alloc_live);

@@ -8,6 +8,7 @@
 
 #include <arch/cpu.h>
 #include <arch/vmx.h>
+#include <arch/x86_decode.h>
 #include <types.h>
 
 struct vcpu;
@@ -159,5 +160,21 @@ unsigned int vmx_guest_copy(struct vm *vm, uint64_t la, void *buf,
 
 /* vmx_string_io.c: INS / OUTS, with or without REP. */
 bool vmx_handle_string_io(struct vcpu *v, uint64_t qual);
+
+/* One MMIO access: the vCPU's xAPIC page, else the VM's device bus. */
+void vmx_mmio_access(struct vcpu *v, gpa_t gpa, unsigned int size,
+		     bool write, uint64_t *val);
+
+/*
+ * vmx_string_io.c: a decoded MOVS or STOS that touched MMIO, each element
+ * between RAM and MMIO or MMIO and MMIO. Return: true when the last element
+ * is done (the caller skips the instruction); false when a long REP is to
+ * run again for the rest, or a fault was injected.
+ */
+bool vmx_mmio_string(struct vcpu *v, const struct x86_mmio_insn *insn,
+		     enum x86_cpu_mode mode);
+
+/* Translate guest linear @la through the guest's current paging mode. */
+int vmx_guest_linear_to_gpa(struct vm *vm, uint64_t la, gpa_t *gpa);
 
 #endif
