@@ -121,10 +121,13 @@ static bool rsdp_v1_valid(const struct acpi_rsdp *r)
 static uint64_t rsdp_xsdt(const struct acpi_mem *mem, uint64_t pa,
 			  uint64_t avail, unsigned int rev)
 {
-	const uint8_t *r = map(mem, pa, ACPI_RSDP_V2_LEN);
+	const uint8_t *r = NULL;
 	uint32_t len;
 
-	if (avail < ACPI_RSDP_V2_LEN || !r) {
+	if (avail >= ACPI_RSDP_V2_LEN) {
+		r = map(mem, pa, ACPI_RSDP_V2_LEN);
+	}
+	if (!r) {
 		pr_warn("acpi: RSDP revision %u but only %llu bytes; using "
 			"the RSDT\n", rev, (unsigned long long)avail);
 		return 0;
@@ -136,7 +139,12 @@ static uint64_t rsdp_xsdt(const struct acpi_mem *mem, uint64_t pa,
 		return 0;
 	}
 	r = map(mem, pa, len);
-	if (!r || checksum(r, len)) {
+	if (!r) {
+		pr_warn("acpi: RSDP revision %u: its %u bytes cannot be read; "
+			"using the RSDT\n", rev, len);
+		return 0;
+	}
+	if (checksum(r, len)) {
 		pr_warn("acpi: RSDP revision %u with a bad extended checksum; "
 			"using the RSDT\n", rev);
 		return 0;
@@ -212,6 +220,11 @@ int acpi_tables_init(struct acpi_tables *t, const struct acpi_mem *mem,
 		t->root_pa = xsdt;
 	} else {
 		t->root_pa = get32((const uint8_t *)r + 16);
+		if (!t->root_pa) {
+			pr_warn("acpi: RSDP at 0x%llx has no RSDT address\n",
+				(unsigned long long)rsdp_pa);
+			return -EINVAL;
+		}
 		root = map_table(mem, t->root_pa, "RSDT");
 		if (!root) {
 			return -EINVAL;
@@ -298,25 +311,34 @@ static bool madt_has_cpu(const struct acpi_madt *m, uint8_t kind,
 	return false;
 }
 
+/*
+ * @flags as the entry has them; @online is its online-capable bit (bit 1
+ * in local APIC and x2APIC entries, bit 3 in GICC entries).
+ */
 static void madt_add_cpu(struct acpi_madt *m, const struct acpi_cpu *c,
-			 uint32_t flags)
+			 uint32_t flags, uint32_t online)
 {
-	if (!(flags & (ACPI_MADT_ENABLED | ACPI_MADT_ONLINE_CAPABLE))) {
+	bool enabled = flags & ACPI_MADT_ENABLED;
+
+	if (!enabled && !(flags & online)) {
 		m->nr_disabled++;
 		return;
 	}
 	if (c->kind != ACPI_CPU_GICC && madt_has_cpu(m, c->kind, c->id)) {
-		return;		/* an x2APIC entry repeating a local APIC */
+		/* Two entries for one APIC ID (a local APIC and an x2APIC
+		 * entry, or a firmware bug): the first one counts. */
+		pr_warn("acpi: MADT: APIC ID %u listed twice; the second entry "
+			"is ignored\n", c->id);
+		m->nr_duplicates++;
+		return;
 	}
 	if (m->nr_cpus == ACPI_MAX_CPUS) {
 		m->nr_dropped++;
 		return;
 	}
 	m->cpus[m->nr_cpus] = *c;
-	m->cpus[m->nr_cpus].enabled = flags & ACPI_MADT_ENABLED;
-	m->cpus[m->nr_cpus].online_capable =
-		!(flags & ACPI_MADT_ENABLED) &&
-		(flags & ACPI_MADT_ONLINE_CAPABLE);
+	m->cpus[m->nr_cpus].enabled = enabled;
+	m->cpus[m->nr_cpus].online_capable = !enabled;
 	m->nr_cpus++;
 }
 
@@ -332,13 +354,13 @@ static void madt_entry(struct acpi_madt *m, const uint8_t *e)
 		c.kind = ACPI_CPU_LAPIC;
 		c.uid = e[2];
 		c.id = e[3];
-		madt_add_cpu(m, &c, get32(e + 4));
+		madt_add_cpu(m, &c, get32(e + 4), ACPI_MADT_ONLINE_CAPABLE);
 		break;
 	case MADT_X2APIC:
 		c.kind = ACPI_CPU_X2APIC;
 		c.id = get32(e + 4);
 		c.uid = get32(e + 12);
-		madt_add_cpu(m, &c, get32(e + 8));
+		madt_add_cpu(m, &c, get32(e + 8), ACPI_MADT_ONLINE_CAPABLE);
 		break;
 	case MADT_GICC:
 		c.kind = ACPI_CPU_GICC;
@@ -346,7 +368,7 @@ static void madt_entry(struct acpi_madt *m, const uint8_t *e)
 		c.uid = get32(e + 8);
 		c.gicr_base = get64(e + 60);
 		c.mpidr = get64(e + 68);
-		madt_add_cpu(m, &c, get32(e + 12));
+		madt_add_cpu(m, &c, get32(e + 12), ACPI_MADT_GICC_ONLINE_CAPABLE);
 		break;
 	case MADT_IOAPIC:
 		if (m->nr_ioapics == ACPI_MAX_IOAPICS) {
@@ -569,18 +591,31 @@ static void report_tables(const struct acpi_tables *t)
 	pr_info("%s\n", line);
 }
 
+#define IDS_PER_LINE	16
+
+/*
+ * One line for the CPUs (continued every IDS_PER_LINE IDs, so that no
+ * count of CPUs gets its list cut), one for the interrupt controllers.
+ */
 static void report_madt(const struct acpi_madt *m)
 {
 	char line[320];
-	size_t used = 0;
+	size_t used = 0, head;
 	bool gic = m->has_gicd || (m->nr_cpus &&
 				   m->cpus[0].kind == ACPI_CPU_GICC);
 
-	append(line, sizeof(line), &used, "acpi: MADT: %u CPUs, %s",
-	       m->nr_cpus, gic ? "MPIDRs" : "APIC IDs");
+	append(line, sizeof(line), &used, "acpi: MADT: %u CPU%s, %s",
+	       m->nr_cpus, m->nr_cpus == 1 ? "" : "s",
+	       gic ? "MPIDRs" : "APIC IDs");
 	for (unsigned int i = 0; i < m->nr_cpus; i++) {
 		const struct acpi_cpu *c = &m->cpus[i];
 
+		if (i && !(i % IDS_PER_LINE)) {
+			pr_info("%s\n", line);
+			used = 0;
+			append(line, sizeof(line), &used, "acpi: MADT: %s",
+			       gic ? "MPIDRs" : "APIC IDs");
+		}
 		if (c->kind == ACPI_CPU_GICC) {
 			append(line, sizeof(line), &used, " 0x%llx",
 			       (unsigned long long)c->mpidr);
@@ -591,29 +626,41 @@ static void report_madt(const struct acpi_madt *m)
 			append(line, sizeof(line), &used, "(online-capable)");
 		}
 	}
+	pr_info("%s\n", line);
+
+	used = 0;
+	append(line, sizeof(line), &used, "acpi: MADT:");
+	head = used;
+	if (!gic) {
+		append(line, sizeof(line), &used, " local APIC at 0x%llx",
+		       (unsigned long long)m->lapic_address);
+	}
 	for (unsigned int i = 0; i < m->nr_ioapics; i++) {
-		append(line, sizeof(line), &used, "; IOAPIC id %u at 0x%x GSI %u",
-		       m->ioapics[i].id, m->ioapics[i].address,
-		       m->ioapics[i].gsi_base);
+		append(line, sizeof(line), &used, "%s IOAPIC id %u at 0x%x GSI %u",
+		       used > head ? ";" : "", m->ioapics[i].id,
+		       m->ioapics[i].address, m->ioapics[i].gsi_base);
 	}
 	if (m->nr_isos) {
-		append(line, sizeof(line), &used, "; %u interrupt overrides",
-		       m->nr_isos);
+		append(line, sizeof(line), &used, "; %u interrupt override%s",
+		       m->nr_isos, m->nr_isos == 1 ? "" : "s");
 	}
 	if (m->has_gicd) {
-		append(line, sizeof(line), &used, "; GICv%u GICD at 0x%llx",
-		       m->gic_version, (unsigned long long)m->gicd_base);
+		append(line, sizeof(line), &used, "%s GICv%u GICD at 0x%llx",
+		       used > head ? ";" : "", m->gic_version,
+		       (unsigned long long)m->gicd_base);
 	}
 	for (unsigned int i = 0; i < m->nr_gicrs; i++) {
 		append(line, sizeof(line), &used, "; GICR at 0x%llx+0x%x",
 		       (unsigned long long)m->gicrs[i].base,
 		       m->gicrs[i].length);
 	}
-	pr_info("%s\n", line);
-	if (m->nr_disabled || m->nr_dropped) {
-		pr_info("acpi: MADT: %u disabled CPU entries, %u entries "
-			"beyond Strata's limits\n", m->nr_disabled,
-			m->nr_dropped);
+	if (used > head) {
+		pr_info("%s\n", line);
+	}
+	if (m->nr_disabled || m->nr_dropped || m->nr_duplicates) {
+		pr_info("acpi: MADT: %u disabled CPU entries, %u duplicate, %u "
+			"entries beyond Strata's limits\n", m->nr_disabled,
+			m->nr_duplicates, m->nr_dropped);
 	}
 }
 

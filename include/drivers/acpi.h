@@ -132,6 +132,7 @@ enum acpi_cpu_kind {
 
 #define ACPI_MADT_ENABLED		BIT(0)	/* usable now */
 #define ACPI_MADT_ONLINE_CAPABLE	BIT(1)	/* may be enabled at run time */
+#define ACPI_MADT_GICC_ONLINE_CAPABLE	BIT(3)	/* the same, in a GICC entry */
 
 /*
  * One CPU the firmware describes as enabled or online-capable (entries with
@@ -172,6 +173,7 @@ struct acpi_madt {
 	unsigned int nr_disabled;	/* CPU entries neither enabled nor
 					   online-capable */
 	unsigned int nr_dropped;	/* entries that did not fit */
+	unsigned int nr_duplicates;	/* CPU entries repeating an APIC ID */
 	unsigned int nr_ioapics;
 	struct acpi_ioapic ioapics[ACPI_MAX_IOAPICS];
 	unsigned int nr_isos;
