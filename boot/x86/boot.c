@@ -64,7 +64,7 @@ void x86_boot_main(uint32_t magic, uint32_t info)
 	}
 	mb2_report(&boot);
 	map_ram(p);
-	x86_acpi_init(&boot);
+	x86_acpi_init(&boot, p->cmdline);
 	x86_selftest_parse(p->cmdline);
 	strata_main(p);
 }
