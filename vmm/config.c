@@ -8,11 +8,12 @@
 /* The keys of a section, in the order of key_names[]. */
 enum cfg_key {
 	KEY_KERNEL, KEY_INITRD, KEY_MEMORY, KEY_CPUS, KEY_LOAD, KEY_VE,
-	KEY_CMDLINE, NR_KEYS
+	KEY_CMDLINE, KEY_ON_RESET, NR_KEYS
 };
 
 static const char *const key_names[NR_KEYS] = {
 	"kernel", "initrd", "memory", "cpus", "load", "ve", "cmdline",
+	"on_reset",
 };
 
 struct cfg_parser {
@@ -193,8 +194,18 @@ static void set_key(struct cfg_parser *p, const char *key, const char *val)
 			cfg_error(p, "bad ve '%.40s' (expected on or off)", val);
 			return;
 		}
+	} else if (!strcmp(key, "on_reset")) {
+		if (!strcmp(val, "restart")) {
+			vm->reset_stops = false;
+		} else if (!strcmp(val, "stop")) {
+			vm->reset_stops = true;
+		} else {
+			cfg_error(p, "bad on_reset '%.40s' (expected restart or stop)",
+				  val);
+			return;
+		}
 	} else {
-		cfg_error(p, "unknown key '%s' (expected kernel, initrd, memory, cpus, load, ve or cmdline)",
+		cfg_error(p, "unknown key '%s' (expected kernel, initrd, memory, memory_max, cpus, load, ve, on_reset or cmdline)",
 			  key);
 	}
 }

@@ -3,7 +3,9 @@
  * The run loop: every runnable vCPU of every running VM gets a time slice in
  * turn on this CPU (the architecture ends a slice with its timer: the VMX
  * preemption timer, the EL2 physical timer). A VM ends when its guest powers
- * it off or Strata stops it for an error; the others keep running. When all
+ * it off or Strata stops it for an error; the others keep running. A reset
+ * the guest asked for is done here, between slices, where no vCPU of the VM
+ * is in the middle of an exit. When all
  * have ended the loop reports how many ended well.
  */
 #include <lib/printk.h>
@@ -54,11 +56,32 @@ void vm_fail(struct vm *vm, const char *fmt, ...)
 	end_vmf(vm, VM_ENDED_ERROR, "stopped: %s", reason);
 }
 
+void vm_request_reset(struct vm *vm, const char *why)
+{
+	if (!vm_running(vm) || vm->reset_reason) {
+		return;		/* the first request wins */
+	}
+	if (vm->cfg->reset_stops) {
+		end_vmf(vm, VM_ENDED_OK, "reset requested (%s); on_reset = stop",
+			why);
+		return;
+	}
+	vm->reset_reason = why;
+	/* No vCPU runs again until vm_reset() made them anew. */
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		vm->vcpus[i].state = VCPU_STOPPED;
+	}
+}
+
 /* Give each runnable vCPU of @vm one slice; false when it has none left. */
 static bool run_vm_once(struct vm *vm)
 {
 	bool any = false;
 
+	if (vm->reset_reason) {
+		vm_reset(vm);
+		return vm_running(vm);
+	}
 	for (unsigned int i = 0; i < vm->nr_vcpus && vm_running(vm); i++) {
 		struct vcpu *v = &vm->vcpus[i];
 

@@ -283,22 +283,50 @@ static int create_vcpus(struct vm *vm)
 	return 0;
 }
 
+/*
+ * What vm_build() and vm_reset() both do once the RAM and the roots exist:
+ * RAM cleared, kernel and initrd loaded, the arch's devices and boot data,
+ * the vCPUs (vCPU 0 runnable at the entry point).
+ */
+static int load_machine(struct vm *vm)
+{
+	const struct bundle_file *k = bundle_find(vm->bundle, vm->cfg->kernel);
+	int ret;
+
+	memset((void *)(uintptr_t)vm->ram_pa, 0, vm->ram_size);
+	vm->image = (struct loaded_image){ 0 };
+	vm->initrd_gpa = 0;
+	vm->initrd_size = 0;
+	vm->nr_placed = 0;
+	vm->nr_devices = 0;
+	ret = k ? load_kernel(vm, k) : -ENOENT;
+	if (!ret) {
+		ret = load_initrd(vm, vm->bundle);
+	}
+	if (!ret) {
+		ret = arch_vm_init(vm);
+		vm->arch_live = !ret;
+		if (!ret) {
+			ret = create_vcpus(vm);
+		}
+	}
+	return ret;
+}
+
 int vm_build(struct vm *vm, const struct vm_config *cfg,
 	     const struct bundle *b, unsigned int index)
 {
-	const struct bundle_file *k = bundle_find(b, cfg->kernel);
 	unsigned int flags = arch_s2_cpu_flags() | (cfg->ve ? S2PT_F_VE : 0);
 	struct s2_counters c;
 	int ret;
 
 	*vm = (struct vm){ .cfg = cfg, .name = cfg->name, .index = index,
 			   .ram_gpa = arch_guest_ram_base,
-			   .ram_size = cfg->memory };
+			   .ram_size = cfg->memory, .bundle = b };
 	ret = alloc_ram(vm);
 	if (ret) {
 		return ret;
 	}
-	memset((void *)(uintptr_t)vm->ram_pa, 0, vm->ram_size);
 	vm->memslots[0] = (struct memslot){ .gpa = vm->ram_gpa,
 					    .size = vm->ram_size,
 					    .pa = vm->ram_pa };
@@ -312,17 +340,7 @@ int vm_build(struct vm *vm, const struct vm_config *cfg,
 		ret = check_mmio_value(vm);
 	}
 	if (!ret) {
-		ret = k ? load_kernel(vm, k) : -ENOENT;
-	}
-	if (!ret) {
-		ret = load_initrd(vm, b);
-	}
-	if (!ret) {
-		ret = arch_vm_init(vm);
-		vm->arch_live = !ret;
-		if (!ret) {
-			ret = create_vcpus(vm);
-		}
+		ret = load_machine(vm);
 	}
 	if (ret) {
 		vm_destroy(vm);
@@ -342,4 +360,80 @@ int vm_build(struct vm *vm, const struct vm_config *cfg,
 		(unsigned long long)vm->image.entry, vm->nr_vcpus,
 		vm->nr_vcpus == 1 ? "" : "s");
 	return 0;
+}
+
+void vm_reset(struct vm *vm)
+{
+	const char *why = vm->reset_reason;
+	uint64_t returned = vm->mem_used - vm->ram_size;
+	uint64_t roots = vm->ctr[STRATA_CTR_ROOTS_INVALIDATED];
+	struct palloc_stats st;
+	int ret;
+
+	vm->reset_reason = NULL;
+	vm_console_flush(vm);
+	/* Views and run-time memslots go as if the guest deleted them. */
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		vm->vcpus[i].view = 0;
+	}
+	for (unsigned int id = 1; id < S2_MAX_VIEWS; id++) {
+		if (vm->views[id].used && vm_view_destroy(vm, id)) {
+			vm_bug(vm, "reset: view %u cannot be destroyed", id);
+			return;
+		}
+	}
+	for (unsigned int i = 0; i < vm->nr_memslots; i++) {
+		if (vm->memslots[i].size &&
+		    (vm->memslots[i].flags & MEMSLOT_OWNED)) {
+			vm_memslot_delete(vm, i);
+		}
+	}
+	if (vm->mem_used != vm->ram_size) {
+		vm_bug(vm, "reset: %llu bytes of memslots not returned",
+		       (unsigned long long)(vm->mem_used - vm->ram_size));
+		return;
+	}
+	/*
+	 * The RAM slot as vm_build() made it (the guest may have moved it or
+	 * changed its flags), then the seed-001 trigger: every root is
+	 * invalid, zapped and dropped before RAM is cleared and loaded.
+	 */
+	vm_memslot_begin_update(vm);
+	memset(vm->memslots, 0, sizeof(vm->memslots));
+	vm->memslots[0] = (struct memslot){ .gpa = vm->ram_gpa,
+					    .size = vm->ram_size,
+					    .pa = vm->ram_pa };
+	vm->nr_memslots = 1;
+	vm_invalidate_roots(vm);
+	vm_memslot_end_update(vm);
+	/* Those the view and memslot deletes invalidated count too. */
+	roots = vm->ctr[STRATA_CTR_ROOTS_INVALIDATED] - roots;
+	if (!s2_mmu_pa_unmapped(&vm->mmu, vm->ram_pa, vm->ram_size)) {
+		vm_bug(vm, "reset: RAM still mapped after every root was invalidated");
+		return;
+	}
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		arch_vcpu_drop_roots(&vm->vcpus[i]);
+		s2_root_cache_clear(&vm->vcpus[i].roots);
+		arch_vcpu_destroy(&vm->vcpus[i]);
+	}
+	vm->nr_vcpus = 0;
+	if (vm->arch_live) {
+		arch_vm_destroy(vm);
+		vm->arch_live = false;
+	}
+	ret = load_machine(vm);
+	if (ret) {
+		vm_fail(vm, "reset failed: the VM cannot be built again (%d)",
+			ret);
+		return;
+	}
+	vm->resets++;
+	vm->ctr[STRATA_CTR_RESETS]++;
+	palloc_get_stats(&st);
+	pr_info("vm %s: reset %u (%s): %llu root%s invalidated, %llu KiB of run-time memslots returned, kernel reloaded, %llu pages free\n",
+		vm->name, vm->resets, why, (unsigned long long)roots,
+		roots == 1 ? "" : "s",
+		(unsigned long long)(returned >> 10),
+		(unsigned long long)st.free_pages);
 }

@@ -21,9 +21,10 @@
  * - AFFINITY_INFO (level 0 only, the target checked as for CPU_ON): ON (0)
  *   or OFF (1).
  * - SYSTEM_OFF: the VM ends with status 0 ("powered off (status 0)").
- * - SYSTEM_RESET: Strata does not restart VMs: the VM is stopped with the
- *   reason "guest asked for a reset (PSCI SYSTEM_RESET); Strata does not
- *   restart VMs" and counts as failed.
+ * - SYSTEM_RESET: the VM is reset (vm_request_reset()): with the default
+ *   `on_reset = restart` it starts again from its configuration, with
+ *   `on_reset = stop` it ends well ("reset requested (PSCI SYSTEM_RESET);
+ *   on_reset = stop"). The call does not return to the guest either way.
  * Every call is counted in STRATA_CTR_HYPERCALLS; IDs that are neither PSCI
  * functions above nor Strata calls return NOT_SUPPORTED (-1) and are also
  * counted in STRATA_CTR_HC_UNKNOWN (by vm_hypercall()).
@@ -155,7 +156,7 @@ static bool psci_call_guest(struct vcpu *v, uint32_t fn)
 		vm_power_off(vm, 0);
 		return false;
 	case PSCI_SYSTEM_RESET:
-		vm_fail(vm, "guest asked for a reset (PSCI SYSTEM_RESET); Strata does not restart VMs");
+		vm_request_reset(vm, "PSCI SYSTEM_RESET");
 		return false;
 	}
 	return true;

@@ -38,6 +38,8 @@ _Static_assert((EPT_MMIO_MASK & EPT_SUPPRESS_VE) != 0,
 _Static_assert(EPT_MMIO_GPA_MASK == GENMASK(EPT_PA_BITS - 1, PAGE_SHIFT),
 	       "EPT MMIO GPA field holds any 4 KiB page below 2^52");
 
+unsigned int ept_block_levels = BIT(0) | BIT(1) | BIT(2);
+
 int arch_s2_format_init(struct s2_format *fmt, unsigned int ia_bits)
 {
 	if (ia_bits < 32 || ia_bits > 48) {
@@ -49,7 +51,7 @@ int arch_s2_format_init(struct s2_format *fmt, unsigned int ia_bits)
 		.levels = EPT_LEVELS,
 		.root_pages = 1,
 		.root_entries = S2_PTRS_PER_TABLE,
-		.block_levels = BIT(0) | BIT(1) | BIT(2),
+		.block_levels = ept_block_levels,
 		/* Split and collapse need no break-before-make on EPT. */
 		.caps = S2_FMT_NO_BBM,
 		.mmio_mask = EPT_MMIO_MASK,

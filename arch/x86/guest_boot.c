@@ -189,6 +189,9 @@ int arch_vm_init(struct vm *vm)
 	if (!ret) {
 		ret = x86_debug_exit_add(vm);
 	}
+	if (!ret) {
+		ret = x86_reset_ctl_add(vm);
+	}
 	if (ret) {
 		pr_err("vm %s: cannot add its devices (%d)\n", vm->name, ret);
 		return ret;

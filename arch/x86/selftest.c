@@ -12,8 +12,12 @@
  * Test builds also take `x86_vmx_break=state:NAME` or `control:NAME`: the
  * VMCS of VM NAME gets an invalid guest state (CR0.PG without PE) or an
  * invalid control (too many CR3 targets), so that its first VM entry fails
- * and the boot tests can see that only that VM is stopped.
+ * and the boot tests can see that only that VM is stopped. And
+ * `x86_vmx_hide=NAME[,NAME...]`: vmx_read_caps() reports those VMX
+ * features absent, as a nested hypervisor hiding them would
+ * (arch/x86/vmx_caps.c, docs/x86-nested.md).
  */
+#include <arch/vmx.h>
 #include <arch/x86.h>
 #include <core/arch.h>
 #include <lib/printk.h>
@@ -75,6 +79,8 @@ void x86_selftest_parse(const char *s)
 #ifdef CONFIG_TEST
 	static const char vkey[] = "x86_vmx_break=";
 	const size_t vklen = sizeof(vkey) - 1;
+	static const char hkey[] = "x86_vmx_hide=";
+	const size_t hklen = sizeof(hkey) - 1;
 #endif
 
 	while (s && *s) {
@@ -92,6 +98,9 @@ void x86_selftest_parse(const char *s)
 #ifdef CONFIG_TEST
 		if (len > vklen && !strncmp(s, vkey, vklen)) {
 			apply_vmx_break(s + vklen, len - vklen);
+		}
+		if (len > hklen && !strncmp(s, hkey, hklen)) {
+			vmx_hide_parse(s + hklen, len - hklen);
 		}
 #endif
 		s += len;

@@ -211,6 +211,9 @@ int arch_virt_init(void)
 	vmx_caps = c;
 	ret = check_needs(&c);
 	if (!ret) {
+		vmx_report_optional(&c);
+	}
+	if (!ret) {
 		ret = enable_feature_control(&c);
 	}
 	if (!ret) {

@@ -5,6 +5,8 @@
  * wording is stable: boot tests match it.
  */
 #include <arch/cpu.h>
+#include <arch/ept.h>
+#include <arch/vmcs.h>
 #include <arch/vmx.h>
 #include <core/arch.h>
 #include <lib/printk.h>
@@ -12,6 +14,8 @@
 
 #define CPUID_1_ECX_VMX		BIT(5)
 #define CPUID_EXT_ECX_SVM	BIT(2)
+
+static void apply_hides(struct vmx_caps *c);
 
 void vmx_read_caps(struct vmx_caps *c)
 {
@@ -50,6 +54,7 @@ void vmx_read_caps(struct vmx_caps *c)
 	if (c->proc2_allowed1 & VMX_PROC2_VMFUNC) {
 		c->vmfunc = rdmsr(MSR_IA32_VMX_VMFUNC);
 	}
+	apply_hides(c);
 }
 
 static const char *yes_no(bool b)
@@ -140,3 +145,181 @@ void arch_report_virt_features(void)
 		report_no_vmx();
 	}
 }
+
+/*
+ * The optional VMX features Strata uses, and what it does without each
+ * (what a nested hypervisor, QEMU/KVM among them, may hide from it).
+ */
+struct vmx_optional {
+	const char *hide;	/* the x86_vmx_hide= name */
+	const char *name;
+	const char *without;
+	bool (*has)(const struct vmx_caps *c);
+};
+
+static bool has_ve(const struct vmx_caps *c)
+{
+	return vmx_has_proc2(c, VMX_PROC2_EPT_VE);
+}
+
+static bool has_vmfunc(const struct vmx_caps *c)
+{
+	return vmx_has_proc2(c, VMX_PROC2_VMFUNC) &&
+	       (c->vmfunc & VMX_VMFUNC_EPTP_SWITCHING);
+}
+
+static bool has_ept_1g(const struct vmx_caps *c)
+{
+	return vmx_has_ept_cap(c, VMX_EPT_1G);
+}
+
+static bool has_ept_2m(const struct vmx_caps *c)
+{
+	return vmx_has_ept_cap(c, VMX_EPT_2M);
+}
+
+static bool has_rdtscp(const struct vmx_caps *c)
+{
+	return vmx_has_proc2(c, VMX_PROC2_RDTSCP);
+}
+
+static bool has_insouts(const struct vmx_caps *c)
+{
+	return c->basic & VMX_BASIC_INSOUTS_INFO;
+}
+
+static bool has_pat(const struct vmx_caps *c)
+{
+	return (c->exit & ((uint64_t)EXIT_LOAD_PAT << 32)) &&
+	       (c->entry & ((uint64_t)ENTRY_LOAD_PAT << 32));
+}
+
+static bool has_invvpid_single(const struct vmx_caps *c)
+{
+	return vmx_has_ept_cap(c, VMX_VPID_INVVPID_SINGLE);
+}
+
+static const struct vmx_optional vmx_optional[] = {
+	{ "ve", "EPT-violation #VE", "VMs with ve = on are refused", has_ve },
+	{ "vmfunc", "VM functions with EPTP switching",
+	  "views switch by hypercall only; a guest's VMFUNC gets #UD",
+	  has_vmfunc },
+	{ "ept1g", "EPT 1 GiB pages",
+	  "guest memory is mapped with 2 MiB blocks at most", has_ept_1g },
+	{ "ept2m", "EPT 2 MiB pages",
+	  "guest memory is mapped with 4 KiB pages only", has_ept_2m },
+	{ "rdtscp", "RDTSCP in VMX non-root operation",
+	  "RDTSCP is hidden from guests (CPUID) and gets #UD", has_rdtscp },
+	{ "insouts", "INS/OUTS exit information",
+	  "guests' string port I/O (INS/OUTS) gets #GP", has_insouts },
+	{ "pat", "IA32_PAT load and save",
+	  "guests run with the hypervisor's PAT", has_pat },
+	{ "invvpid1", "single-context INVVPID",
+	  "INVVPID flushes every VPID", has_invvpid_single },
+};
+
+void vmx_report_optional(const struct vmx_caps *c)
+{
+	unsigned int missing = 0;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(vmx_optional); i++) {
+		const struct vmx_optional *o = &vmx_optional[i];
+
+		if (!o->has(c)) {
+			pr_warn("vmx: optional feature missing: %s: %s\n",
+				o->name, o->without);
+			missing++;
+		}
+	}
+	if (!missing) {
+		pr_info("vmx: every optional feature Strata uses is present\n");
+	}
+	ept_block_levels = BIT(0);
+	if (has_ept_2m(c)) {
+		ept_block_levels |= BIT(1);
+		if (has_ept_1g(c)) {
+			ept_block_levels |= BIT(2);
+		}
+	}
+}
+
+#ifdef CONFIG_TEST
+/* Features x86_vmx_hide= removes: bits of the capability words. */
+struct vmx_hide {
+	const char *name;
+	uint64_t proc2, ept_vpid, basic, exit, entry, pin;
+	bool vmfunc;
+};
+
+static const struct vmx_hide vmx_hides[] = {
+	{ .name = "ve", .proc2 = VMX_PROC2_EPT_VE },
+	{ .name = "vmfunc", .proc2 = VMX_PROC2_VMFUNC, .vmfunc = true },
+	{ .name = "ept1g", .ept_vpid = VMX_EPT_1G },
+	{ .name = "ept2m", .ept_vpid = VMX_EPT_2M | VMX_EPT_1G },
+	{ .name = "rdtscp", .proc2 = VMX_PROC2_RDTSCP },
+	{ .name = "insouts", .basic = VMX_BASIC_INSOUTS_INFO },
+	{ .name = "pat", .exit = EXIT_LOAD_PAT | EXIT_SAVE_PAT,
+	  .entry = ENTRY_LOAD_PAT },
+	{ .name = "invvpid1", .ept_vpid = VMX_VPID_INVVPID_SINGLE },
+	{ .name = "pml", .proc2 = VMX_PROC2_PML },
+	/* Required ones, to show the refusal. */
+	{ .name = "vpid", .proc2 = VMX_PROC2_VPID },
+	{ .name = "ept", .proc2 = VMX_PROC2_EPT },
+	{ .name = "unrestricted", .proc2 = VMX_PROC2_UNRESTRICTED },
+	{ .name = "preempt", .pin = PIN_PREEMPT_TIMER },
+};
+
+static uint32_t vmx_hidden;	/* bit i: vmx_hides[i] */
+
+void vmx_hide_parse(const char *v, size_t len)
+{
+	while (len) {
+		size_t n = 0;
+		bool found = false;
+
+		while (n < len && v[n] != ',') {
+			n++;
+		}
+		for (unsigned int i = 0; i < ARRAY_SIZE(vmx_hides); i++) {
+			if (strlen(vmx_hides[i].name) == n &&
+			    !strncmp(v, vmx_hides[i].name, n)) {
+				vmx_hidden |= BIT(i);
+				found = true;
+			}
+		}
+		if (!found) {
+			pr_warn("selftest: unknown x86_vmx_hide feature '%.*s'\n",
+				(int)n, v);
+		}
+		v += n < len ? n + 1 : n;
+		len -= n < len ? n + 1 : n;
+	}
+}
+
+/* A control's allowed-1 half is bits 63:32 of its capability MSR. */
+static void apply_hides(struct vmx_caps *c)
+{
+	for (unsigned int i = 0; i < ARRAY_SIZE(vmx_hides); i++) {
+		const struct vmx_hide *h = &vmx_hides[i];
+
+		if (!(vmx_hidden & BIT(i))) {
+			continue;
+		}
+		c->proc2 &= ~(h->proc2 << 32);
+		c->proc2_allowed1 &= ~(uint32_t)h->proc2;
+		c->ept_vpid &= ~h->ept_vpid;
+		c->basic &= ~h->basic;
+		c->exit &= ~(h->exit << 32);
+		c->entry &= ~(h->entry << 32);
+		c->pin &= ~(h->pin << 32);
+		if (h->vmfunc) {
+			c->vmfunc = 0;
+		}
+	}
+}
+#else
+static void apply_hides(struct vmx_caps *c)
+{
+	(void)c;
+}
+#endif

@@ -25,7 +25,6 @@
 #include <arch/x86_decode.h>
 #include <vmm/vm.h>
 
-#define VMX_BASIC_INSOUTS_INFO	BIT(54)
 #define IO_QUAL_SIZE(q)		(((q) & 7) + 1)
 #define IO_QUAL_IN		BIT(3)
 #define IO_QUAL_REP		BIT(5)

@@ -16,6 +16,7 @@
  *   cpus    = 2                # 1..VM_MAX_CPUS; default 1
  *   load    = 0x80000          # raw binaries: guest-physical load address
  *   ve      = on               # x86: the guest may take EPT-violation #VE
+ *   on_reset = restart         # or stop: what a guest's reset request does
  *   cmdline = console=ttyAMA0 panic=-1
  *
  * A `#` after whitespace starts a comment, except in `cmdline`, whose value
@@ -61,6 +62,7 @@ struct vm_config {
 	uint64_t load_addr;
 	bool has_load_addr;
 	bool ve;			/* x86: EPT-violation #VE enabled */
+	bool reset_stops;		/* on_reset = stop (default restart) */
 	char cmdline[VM_CMDLINE_MAX];
 	unsigned int line;		/* where the section starts */
 };

@@ -203,6 +203,11 @@ struct vm {
 
 	bool arch_live;			/* arch_vm_init() succeeded */
 	struct arch_vm arch;
+
+	/* Reset (vm_request_reset()): the bundle it reloads from, the request. */
+	const struct bundle *bundle;
+	const char *reset_reason;	/* non-NULL while a reset is pending */
+	unsigned int resets;		/* resets done */
 };
 
 /* ---- Building and ending VMs (vmm/vm.c) --------------------------------- */
@@ -255,6 +260,25 @@ void vm_power_off(struct vm *vm, long status);
  * "vm NAME: stopped: REASON", every vCPU stops, the others VMs go on.
  */
 void vm_fail(struct vm *vm, const char *fmt, ...) __printf(2, 3);
+
+/*
+ * The guest asked for a reset (PSCI SYSTEM_RESET; x86: the reset control
+ * register at port 0xcf9). With `on_reset = stop` the VM ends well, as a
+ * machine told not to reboot powers off; otherwise every vCPU stops now and
+ * the run loop restarts the VM (vm_reset()) before it runs again. @why is a
+ * string constant naming the request.
+ */
+void vm_request_reset(struct vm *vm, const char *why);
+
+/*
+ * Restart @vm from its configuration, as a machine comes out of reset: views
+ * destroyed, run-time memslots deleted (their pages back to the allocator
+ * through the memslot path), every root invalidated (a trigger of seed 001;
+ * vCPUs get fresh roots at their next entry), RAM cleared, kernel and initrd
+ * loaded again, devices, boot data and vCPUs as vm_build() made them. A
+ * failure stops the VM with the reason. See docs/mmu.md, "VM reset".
+ */
+void vm_reset(struct vm *vm);
 
 static inline bool vm_running(const struct vm *vm)
 {

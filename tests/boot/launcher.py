@@ -173,6 +173,8 @@ def t_usage_errors(tmp):
         (["run", "--vm", "kernel=%s,memory=65G" % k],
          r"bad memory size '65G' \(1M\.\.64G"),
         (["run", "--vm", "kernel=%s,cpus=9" % k], r"bad cpus '9' \(1\.\.8\)"),
+        (["run", "--vm", "kernel=%s,on_reset=reboot" % k],
+         r"--vm #1: bad on_reset 'reboot' \(restart or stop\)"),
         (["run", "--vm", "cmdline=quiet,kernel=%s" % k],
          r"no kernel=PATH \(cmdline= must be the last key"),
         (["run", "--vm", "kernel=%s" % k, "--vm", "kernel=%s,memory" % k],

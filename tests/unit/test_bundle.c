@@ -139,6 +139,7 @@ static void config_example(void)
 		"[vm db]\n"
 		"kernel = db.elf\n"
 		"ve = on\n"
+		"on_reset = stop\n"
 		"load = 0x80000\n";
 
 	CHECK_EQ(parse(text, vms, &errors), 2);
@@ -156,6 +157,8 @@ static void config_example(void)
 	CHECK_EQ(vms[1].load_addr, 0x80000);
 	CHECK(!vms[0].ve);
 	CHECK(vms[1].ve);
+	CHECK(!vms[0].reset_stops);	/* on_reset = restart by default */
+	CHECK(vms[1].reset_stops);
 }
 
 /* A bad section is dropped with an error; the good one is kept. */
@@ -245,9 +248,10 @@ static void config_duplicate_keys_refused(void)
 	static const char *const keys[] = {
 		"kernel = k", "initrd = i", "memory = 16M", "cpus = 2",
 		"load = 0x1000", "ve = on", "cmdline = a b",
+		"on_reset = stop",
 	};
 
-	for (unsigned int i = 0; i < 7; i++) {
+	for (unsigned int i = 0; i < 8; i++) {
 		char text[160];
 
 		snprintf(text, sizeof(text), "[vm a]\nkernel = k\n%s\n%s\n",
@@ -298,13 +302,14 @@ static void config_value_messages(void)
 
 	CHECK_EQ(parse_captured("[vm a]\nkernel = k\nmemory = -1\n"
 				"load = 0x1001\nve = maybe\ncolour = red\n"
-				"junk\n", vms, &errors), 0);
-	CHECK_EQ(errors, 5);
+				"junk\non_reset = reboot\n", vms, &errors), 0);
+	CHECK_EQ(errors, 6);
 	CHECK(strstr(captured, "strata.cfg:3: bad memory size '-1' (expected 1M..64G in whole 4 KiB pages)"));
 	CHECK(strstr(captured, "strata.cfg:4: bad load address '0x1001' (expected a 4 KiB aligned number)"));
 	CHECK(strstr(captured, "strata.cfg:5: bad ve 'maybe' (expected on or off)"));
-	CHECK(strstr(captured, "strata.cfg:6: unknown key 'colour' (expected kernel, initrd, memory, cpus, load, ve or cmdline)"));
+	CHECK(strstr(captured, "strata.cfg:6: unknown key 'colour' (expected kernel, initrd, memory, memory_max, cpus, load, ve, on_reset or cmdline)"));
 	CHECK(strstr(captured, "strata.cfg:7: 'junk' is not KEY = VALUE (expected KEY = VALUE)"));
+	CHECK(strstr(captured, "strata.cfg:8: bad on_reset 'reboot' (expected restart or stop)"));
 	/* the first error is the reason the VM never ran */
 	CHECK(strstr(captured, "vm a: never ran: strata.cfg:3: bad memory size"));
 }

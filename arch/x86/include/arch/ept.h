@@ -48,6 +48,13 @@
 #define EPT_LEVELS		4
 #define EPT_PA_BITS		52
 
+/*
+ * The levels whose entries may be leaves (bit 0: 4 KiB pages, bit 1: 2 MiB,
+ * bit 2: 1 GiB), all three unless the CPU lacks the larger EPT pages
+ * (vmx_report_optional() clears them at start-up, before any VM exists).
+ */
+extern unsigned int ept_block_levels;
+
 /* EPTP: memory type WB, page-walk length - 1 in bits 5:3. */
 #define EPTP_MT_WB		6ULL
 #define EPTP_WALK_SHIFT		3

@@ -8,6 +8,7 @@
 /* IA32_VMX_BASIC */
 #define VMX_BASIC_REVISION_MASK		GENMASK(30, 0)
 #define VMX_BASIC_PA_32BIT		BIT(48)
+#define VMX_BASIC_INSOUTS_INFO		BIT(54)	/* INS/OUTS exit information */
 #define VMX_BASIC_TRUE_CTLS		BIT(55)
 
 /* IA32_FEATURE_CONTROL */
@@ -85,6 +86,21 @@ void vmx_read_caps(struct vmx_caps *c);
  */
 int vmx_adjust_controls(const char *what, uint64_t cap, uint32_t want,
 			uint32_t optional, uint32_t *out);
+
+/*
+ * Test builds: `x86_vmx_hide=NAME[,NAME...]` on the command line makes
+ * vmx_read_caps() report those features absent, as a nested hypervisor
+ * that hides them would (docs/x86-nested.md lists the names). Parses the
+ * value of the word; a bad name is reported and ignored.
+ */
+void vmx_hide_parse(const char *v, size_t len);
+
+/*
+ * Print one line per optional VMX feature Strata uses that @c lacks, with
+ * what Strata does without it, and set what depends on them (the largest
+ * EPT block). Never fails: every optional feature has a fallback.
+ */
+void vmx_report_optional(const struct vmx_caps *c);
 
 /* Allocate the MSR bitmap every VMCS shares (after VMXON). 0 or -ENOMEM. */
 int vmx_msr_bitmap_init(void);

@@ -42,6 +42,8 @@ struct vm;
  * good end, as test harnesses built for QEMU read it.
  */
 int x86_debug_exit_add(struct vm *vm);
+/* The reset control register at port 0xcf9 (arch/x86/reset_ctl.c). */
+int x86_reset_ctl_add(struct vm *vm);
 
 /* vmx_entry.S: 0 after a VM exit, 1 when VMLAUNCH/VMRESUME failed. */
 int vmx_enter(uint64_t *gprs, int launched);
