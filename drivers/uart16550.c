@@ -16,6 +16,7 @@
 #define UART_LCR	3	/* line control */
 #define UART_MCR	4	/* modem control */
 #define UART_LSR	5	/* line status */
+#define UART_SCR	7	/* scratch */
 
 #define LCR_8N1		0x03
 #define LCR_DLAB	0x80
@@ -58,10 +59,34 @@ static const struct console uart16550_console = {
 	.putc = uart16550_putc,
 };
 
+bool uart16550_present(uint16_t base)
+{
+	/* The scratch register keeps what is written; an empty port reads
+	 * 0xff whatever was written to it. */
+	static const uint8_t pattern[] = { 0x5a, 0xa5 };
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(pattern); i++) {
+		outb(base + UART_SCR, pattern[i]);
+		if (inb(base + UART_SCR) != pattern[i]) {
+			return false;
+		}
+	}
+	return true;
+}
+
 void uart16550_console_init(uint16_t base)
 {
-	uint16_t div = UART_CLOCK / UART16550_BAUD;
+	uart16550_console_init_baud(base, UART16550_BAUD);
+}
 
+void uart16550_console_init_baud(uint16_t base, uint32_t baud)
+{
+	uint16_t div;
+
+	if (!baud || baud > UART_CLOCK || UART_CLOCK % baud) {
+		baud = UART16550_BAUD;
+	}
+	div = (uint16_t)(UART_CLOCK / baud);
 	uart_base = base;
 	outb(base + UART_IER, 0);
 	outb(base + UART_LCR, LCR_DLAB);

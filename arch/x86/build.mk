@@ -8,7 +8,7 @@ ARCH_CFLAGS := -m64 -mno-red-zone -mgeneral-regs-only \
 ARCH_LDFLAGS := -no-pie -Wl,-z,max-page-size=0x1000 -Wl,--build-id=none -Wl,-z,noexecstack
 ARCH_SRCS := $(wildcard boot/x86/*.S boot/x86/*.c) \
 	$(filter-out arch/x86/ept%,$(wildcard arch/x86/*.c arch/x86/*.S)) \
-	drivers/uart16550.c $(wildcard arch/x86/tdx/*.c)
+	drivers/uart16550.c drivers/acpi.c $(wildcard arch/x86/tdx/*.c)
 ARCH_LIBS :=
 ARCH_IMAGES := $(BUILD)/strata.iso
 

@@ -14,6 +14,7 @@
 #include <lib/errno.h>
 #include <lib/printk.h>
 
+#include "acpi.h"
 #include "boot.h"
 
 extern char __image_start[], __image_end[];
@@ -189,5 +190,6 @@ void boot_main(paddr_t dtb, paddr_t load, paddr_t link)
 	read_platform(fdt, dtb_size, &boot_platform);
 	read_gic(fdt);
 	read_psci(fdt);
+	arm64_acpi_from_cmdline(&boot_platform);
 	strata_main(&boot_platform);
 }

@@ -3,7 +3,7 @@
  * The first C code on x86-64 (called from entry.S in long mode with the
  * first 4 GiB identity mapped): console, CPU tables, platform discovery
  * (with one line saying whether GRUB came from BIOS or UEFI and what it
- * handed over), then the generic start.
+ * handed over), ACPI discovery, then the generic start.
  */
 #include <arch/x86.h>
 #include <core/arch.h>
@@ -11,6 +11,7 @@
 #include <drivers/uart16550.h>
 #include <lib/printk.h>
 
+#include "acpi.h"
 #include "multiboot2.h"
 
 extern char __image_start[], __image_end[];
@@ -63,6 +64,7 @@ void x86_boot_main(uint32_t magic, uint32_t info)
 	}
 	mb2_report(&boot);
 	map_ram(p);
+	x86_acpi_init(&boot, p->cmdline);
 	x86_selftest_parse(p->cmdline);
 	strata_main(p);
 }

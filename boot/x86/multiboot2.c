@@ -134,6 +134,22 @@ static void parse_efi_pointer(const struct mb2_tag *tag, struct mb2_boot *boot)
 	}
 }
 
+/* Tags 14 and 15: the RSDP copy; the ACPI 2.0+ one wins. */
+static void parse_acpi(const struct mb2_tag *tag, struct mb2_boot *boot)
+{
+	if (tag->size <= sizeof(*tag)) {
+		pr_warn("multiboot2: empty ACPI tag %u; ignored\n", tag->type);
+		return;
+	}
+	if (boot->acpi_tag == MB2_TAG_ACPI_NEW &&
+	    tag->type == MB2_TAG_ACPI_OLD) {
+		return;
+	}
+	boot->acpi_rsdp = (uint64_t)(uintptr_t)(tag + 1);
+	boot->acpi_rsdp_len = tag->size - sizeof(*tag);
+	boot->acpi_tag = tag->type;
+}
+
 static void parse_tag(const struct mb2_tag *tag, struct platform *p,
 		      struct mb2_boot *boot, struct mb2_seen *seen)
 {
@@ -155,6 +171,10 @@ static void parse_tag(const struct mb2_tag *tag, struct platform *p,
 	case MB2_TAG_EFI32_IH:
 	case MB2_TAG_EFI64_IH:
 		parse_efi_pointer(tag, boot);
+		break;
+	case MB2_TAG_ACPI_OLD:
+	case MB2_TAG_ACPI_NEW:
+		parse_acpi(tag, boot);
 		break;
 	case MB2_TAG_EFI_MMAP:
 		boot->efi = true;

@@ -31,6 +31,8 @@
 #define MB2_TAG_MMAP		6
 #define MB2_TAG_EFI32		11	/* EFI 32-bit system table pointer */
 #define MB2_TAG_EFI64		12	/* EFI 64-bit system table pointer */
+#define MB2_TAG_ACPI_OLD	14	/* a copy of the ACPI 1.0 RSDP */
+#define MB2_TAG_ACPI_NEW	15	/* a copy of the ACPI 2.0+ RSDP */
 #define MB2_TAG_EFI_MMAP	17
 #define MB2_TAG_EFI_BS		18	/* EFI boot services not terminated */
 #define MB2_TAG_EFI32_IH	19	/* EFI 32-bit image handle pointer */
@@ -138,6 +140,14 @@ struct mb2_boot {
 	enum mb2_ram_source ram_source;
 	uint64_t ram_bytes;		/* RAM handed to the platform */
 	unsigned int ram_dropped;	/* ranges that did not fit */
+	/*
+	 * The RSDP copy of tag 15 (ACPI 2.0+) or else of tag 14 (ACPI 1.0),
+	 * inside the boot information: its address and the bytes the tag
+	 * holds. 0 and 0 if no tag; the ACPI code checks the contents.
+	 */
+	uint64_t acpi_rsdp;
+	uint32_t acpi_rsdp_len;
+	unsigned int acpi_tag;		/* 14, 15, or 0 */
 };
 
 /*

@@ -13,6 +13,12 @@
  * it the console. Nothing is written to it before this.
  */
 void uart16550_console_init(uint16_t base);
+/* The same at @baud (a divisor of 115200; anything else gives 115200). */
+void uart16550_console_init_baud(uint16_t base, uint32_t baud);
+
+/* Whether a 16450/16550 answers at @base: its scratch register keeps a
+ * value. Writes only that register. */
+bool uart16550_present(uint16_t base);
 
 /* Wait until every byte written so far has left the UART. */
 void uart16550_drain(void);
