@@ -11,6 +11,7 @@
  */
 #include <lib/errno.h>
 #include <lib/printk.h>
+#include <mm/s2_ext.h>
 #include <mm/s2pt.h>
 #include "s2_internal.h"
 
@@ -67,6 +68,9 @@ static void audit_entry(struct audit_state *st, s2pte_t pte, gpa_t addr,
 	}
 	if (s2_is_collapse_marker(pt, pte, level)) {
 		audit_fail(st, "collapse marker left behind", addr, level);
+	}
+	if (pt->ext && s2pt_is_frozen(pt, pte, level)) {
+		audit_fail(st, "frozen entry left behind", addr, level);
 	}
 	if (k != S2_PTE_TABLE || level == 0) {
 		return;

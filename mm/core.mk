@@ -5,7 +5,7 @@
 CORE_GENERIC := mm/walk.c mm/s2_init.c mm/s2_cache.c mm/s2_flush.c \
 	mm/s2_map.c mm/s2_unmap.c mm/s2_protect.c mm/s2_split.c \
 	mm/s2_collapse.c mm/s2_lookup.c mm/s2_dump.c mm/audit.c \
-	mm/s2_mmio.c mm/roots.c mm/s2_fault.c
+	mm/s2_mmio.c mm/roots.c mm/s2_fault.c mm/s2_mirror.c
 
 CORE_SRCS-x86_64 := $(CORE_GENERIC) mm/s2_pages.c \
 	arch/x86/ept.c arch/x86/ept_flush.c

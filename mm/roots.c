@@ -8,6 +8,7 @@
 #include <lib/printk.h>
 #include <lib/string.h>
 #include <mm/roots.h>
+#include <mm/s2_ext.h>
 #include <mm/s2_walk.h>
 
 /* ---- The MMU lock ------------------------------------------------------ */
@@ -77,6 +78,14 @@ union s2_role s2_mmu_role(const struct s2_mmu *mmu, unsigned int view)
 	return role;
 }
 
+union s2_role s2_mmu_mirror_role(const struct s2_mmu *mmu)
+{
+	union s2_role role = s2_mmu_role(mmu, 0);
+
+	role.mirror = 1;
+	return role;
+}
+
 static struct s2_root *root_alloc(struct s2_mmu *mmu, union s2_role role,
 				  int *err)
 {
@@ -87,11 +96,21 @@ static struct s2_root *root_alloc(struct s2_mmu *mmu, union s2_role role,
 		if (r->in_use) {
 			continue;
 		}
+		if (role.mirror && (!mmu->ext || role.view)) {
+			*err = -EINVAL;	/* no module, or a mirror of a view */
+			return NULL;
+		}
 		/* Slot i tags its TLB entries with VMID vmid_base + i. */
 		ret = s2pt_init_on(&r->pt, mmu->ia_bits, mmu->flags,
 				   (uint16_t)(mmu->vmid_base + i),
 				   mmu->spare_root);
 		mmu->spare_root = 0;
+		if (!ret && role.mirror) {
+			ret = s2pt_attach_ext(&r->pt, mmu->ext);
+			if (ret) {
+				s2pt_destroy(&r->pt);
+			}
+		}
 		if (ret) {
 			*err = ret;
 			return NULL;

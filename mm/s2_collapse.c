@@ -153,6 +153,9 @@ int s2pt_collapse(struct s2pt *pt, gpa_t gpa, uint64_t size)
 	if (ret) {
 		return ret;
 	}
+	if (pt->ext) {
+		return s2_mirror_refuse(pt);	/* no PROMOTE */
+	}
 	s2_op_init(&op, pt);
 	ret = s2pt_walk(pt, gpa, size, &w);
 	s2_plan_commit(&op);

@@ -72,6 +72,9 @@ int s2pt_map_fault(struct s2pt *pt, gpa_t gpa, gpa_t lo, gpa_t hi,
 	if (ret) {
 		return ret;
 	}
+	if (pt->ext) {
+		return s2_mirror_fault(pt, gpa, lo, hi, pa_lo, prot, res);
+	}
 	for (;;) {
 		ptep = &table[s2_entry_index(pt, gpa, level)];
 		e = __atomic_load_n(ptep, __ATOMIC_RELAXED);

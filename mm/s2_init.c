@@ -78,6 +78,9 @@ void s2pt_destroy(struct s2pt *pt)
 	if (!pt->root) {
 		return;
 	}
+	if (pt->ext) {
+		s2_mirror_teardown(pt);	/* through the module, leaves first */
+	}
 	if (pt->root_count) {
 		/* A whole-VMID flush, walk caches included, before any free. */
 		s2_op_init(&op, pt);

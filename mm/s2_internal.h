@@ -188,6 +188,17 @@ bool s2_mmio_value_take(struct s2pt *pt, s2pte_t value);
 bool s2_is_collapse_marker(const struct s2pt *pt, s2pte_t pte,
 			   unsigned int level);
 
+/* Mirror tables (mm/s2_mirror.c, <mm/s2_ext.h>): the operations of a table
+ * with pt->ext set, and the refusal of those a module cannot reflect. */
+int s2_mirror_map(struct s2pt *pt, gpa_t gpa, paddr_t pa, uint64_t size,
+		  unsigned int prot);
+int s2_mirror_fault(struct s2pt *pt, gpa_t gpa, gpa_t lo, gpa_t hi,
+		    paddr_t pa_lo, unsigned int prot,
+		    struct s2_fault_result *res);
+int s2_mirror_unmap(struct s2pt *pt, gpa_t gpa, uint64_t size);
+int s2_mirror_refuse(struct s2pt *pt);
+void s2_mirror_teardown(struct s2pt *pt);
+
 /* Split every block above @level overlapping a range (mm/s2_split.c). */
 int s2_split_count(struct s2pt *pt, gpa_t gpa, uint64_t size,
 		   unsigned int level, unsigned long *pages);

@@ -129,6 +129,9 @@ int s2pt_map(struct s2pt *pt, gpa_t gpa, paddr_t pa, uint64_t size,
 	if (ret) {
 		return ret;
 	}
+	if (pt->ext) {
+		return s2_mirror_map(pt, gpa, pa, size, prot);
+	}
 	return s2_count_reserve_write(pt, gpa, size, &count, &write, &m.pages,
 				      &m.cache, "map");
 }

@@ -112,6 +112,9 @@ int s2pt_set_mmio(struct s2pt *pt, gpa_t gpa, uint64_t gen)
 	if (!s2pt_mmio_enabled(pt)) {
 		return -EOPNOTSUPP;
 	}
+	if (pt->ext) {
+		return s2_mirror_refuse(pt);	/* MMIO is on the shared half */
+	}
 	for (;;) {
 		ptep = &table[s2_entry_index(pt, gpa, level)];
 		e = __atomic_load_n(ptep, __ATOMIC_RELAXED);

@@ -62,6 +62,9 @@ int s2pt_protect(struct s2pt *pt, gpa_t gpa, uint64_t size,
 	if ((prot & S2_PROT_DEVICE) || !arch_s2_prot_valid(prot)) {
 		return -EINVAL;
 	}
+	if (pt->ext) {
+		return s2_mirror_refuse(pt);	/* no write protection */
+	}
 	s2_op_init(&op, pt);
 	ret = s2_split_edges(&op, gpa, size);
 	if (ret) {

@@ -132,6 +132,9 @@ int s2pt_split(struct s2pt *pt, gpa_t gpa, uint64_t size, unsigned int level)
 	if (level >= pt->fmt.levels) {
 		return -EINVAL;
 	}
+	if (pt->ext) {
+		return s2_mirror_refuse(pt);	/* no DEMOTE */
+	}
 	s2_split_count(pt, gpa, size, level, &pages);
 	ret = s2_cache_reserve(pt, &c, pages);
 	if (ret) {

@@ -109,6 +109,9 @@ int s2pt_unmap(struct s2pt *pt, gpa_t gpa, uint64_t size)
 	if (ret) {
 		return ret;
 	}
+	if (pt->ext) {
+		return s2_mirror_unmap(pt, gpa, size);
+	}
 	s2_op_init(&op, pt);
 	ret = s2_split_edges(&op, gpa, size);
 	if (ret) {

@@ -192,6 +192,9 @@ struct s2_mmu_stats {
  *	absent (s2pt_take_clean_root()), or 0: the next root starts on them
  *	without allocating or filling, so invalidate-all costs no more than
  *	zapping the same memory (make bench). Freed by s2_mmu_destroy().
+ * @ext: the secure module of a secure VM (<mm/s2_ext.h>), or NULL. The
+ *	root with the mirror role (s2_mmu_mirror_role()) is a mirror of it;
+ *	there is at most one, since the module has one private table.
  */
 struct s2_mmu {
 	struct s2_root pool[S2_MMU_MAX_ROOTS];
@@ -207,6 +210,7 @@ struct s2_mmu {
 	void (*yield)(struct s2_mmu *mmu, void *arg);
 	void *yield_arg;
 	paddr_t spare_root;
+	struct s2_ext *ext;
 };
 
 /**
@@ -251,6 +255,15 @@ void s2_mmu_destroy(struct s2_mmu *mmu);
 
 /* The role of a direct root for view @view (mirror: issue "Secure VMs"). */
 union s2_role s2_mmu_role(const struct s2_mmu *mmu, unsigned int view);
+
+/*
+ * The role of the mirror root of a secure VM's private half: view 0 with
+ * the mirror bit. s2_mmu_get_root() with it creates a root that mirrors
+ * @mmu->ext (-EINVAL when the VM has no module). Mirror roots are never
+ * invalidated by s2_mmu_invalidate_all()/_view(); s2_mmu_destroy() tears
+ * them down through the module (s2pt_destroy()).
+ */
+union s2_role s2_mmu_mirror_role(const struct s2_mmu *mmu);
 
 /*
  * The valid listed root with role @role, with a reference taken for the

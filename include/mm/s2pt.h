@@ -172,7 +172,12 @@ struct s2_counters {
  * @mmio_on: @mmio_value passed s2pt_mmio_value_valid(): MMIO SPTEs exist in
  *	this table. When false the table has none and classifies entries as
  *	the format alone does.
+ * @ext: NULL, or the secure module this table mirrors (a mirror table,
+ *	<mm/s2_ext.h>): every change is reflected to it, and the operations it
+ *	cannot reflect are refused.
  */
+struct s2_ext;
+
 struct s2pt {
 	struct s2_format fmt;
 	paddr_t root;
@@ -184,6 +189,7 @@ struct s2pt {
 	uint64_t table_sum;
 	unsigned int audit_failures;
 	s2pte_t mmio_value;
+	struct s2_ext *ext;
 };
 
 /**
