@@ -22,7 +22,8 @@ sys.path.insert(0, HERE)
 from _bootlib import (  # noqa: E402
     Fail, X86_ELF as ELF, tail, need, check_status, check_no_exception,
     private_dir, build_guests, make_iso, vm_modules, run_bochs)
-from guests_x86 import result, ended_ok, c_mmio, c_mb32  # noqa: E402
+from guests_x86 import (  # noqa: E402
+    result, ended_ok, c_mmio, c_mb32, INITRDS)
 
 BOOT_TIMEOUT = 480
 CFG = """# MMIO emulation: the new classes, the MOV forms, the refusals
@@ -37,6 +38,7 @@ kernel = misbehave.elf
 memory = 8M
 [vm mb32]
 kernel = mb32.elf
+initrd = mb32mod.txt
 memory = 8M
 cmdline = mb32 says hello
 """
@@ -103,7 +105,8 @@ def main():
                                              "mb32"))
             kernels = sorted(set(re.findall(r"^kernel = (\S+)$", CFG, re.M)))
             iso = make_iso(tmp, "mmio", "loglevel=info", vm_modules(
-                CFG, [os.path.join(guests, k) for k in kernels]))
+                CFG, [os.path.join(guests, k) for k in kernels]) +
+                [("mb32mod.txt", INITRDS["mb32mod.txt"], "mb32mod.txt")])
             status, log = run_bochs(tmp, "mmio", iso, megs=256,
                                     timeout=BOOT_TIMEOUT)
         except (Fail, subprocess.TimeoutExpired) as e:
