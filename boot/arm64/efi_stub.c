@@ -655,11 +655,21 @@ efi_status_t efi_stub_main(efi_handle_t image, struct efi_system_table *st)
 		  (unsigned long long)dest);
 
 	s = exit_boot_services(image, h);
+	if (s != EFI_SUCCESS && !h->exit_attempts) {
+		/* Not one ExitBootServices() call yet: the console still works. */
+		efi_print("Strata: GetMemoryMap failed (status 0x%llx%s); not "
+			  "starting\n", (unsigned long long)s,
+			  s == EFI_BUFFER_TOO_SMALL ?
+				  ", the map is larger than the 64 KiB "
+				  "Strata keeps" : "");
+		return s;
+	}
 	if (s != EFI_SUCCESS) {
-		/* Boot services may be half gone: try once, then give up. */
-		efi_print("Strata: ExitBootServices failed (status 0x%llx, %u "
-			  "attempts); not starting\n", (unsigned long long)s,
-			  h->exit_attempts);
+		/*
+		 * Boot services may be partly shut down after a failed exit:
+		 * the spec allows no other call, not even to the console. The
+		 * firmware gets the status back.
+		 */
 		return s;
 	}
 	h->magic = EFI_HANDOVER_MAGIC;
