@@ -11,7 +11,8 @@ the real arm64 Image as an EFI application (docs/arm64-efi.md).
                         Strata's: UEFI boot, the DTB from the configuration
                         table, the command line, the bundle, RAM from the
                         EFI memory map; the hello guest runs to its PASS and
-                        Strata stops with status 0.
+                        Strata stops with status 0. Two CPUs: the second
+                        comes up by PSCI from the firmware's DTB.
   arm64/efi-shell-file  the Image and the bundle on a FAT drive, started by
                         the UEFI shell from startup.nsh with initrd=\\FILE
                         (read through the Simple File System protocol); the
@@ -22,6 +23,10 @@ the real arm64 Image as an EFI application (docs/arm64-efi.md).
                         be RAM in Strata's memory map, and Strata's RAM must
                         lie in ranges the firmware calls Available or
                         boot-services/loader memory.
+  arm64/efi-uboot       U-Boot's UEFI (`bootefi`), at EL2: the Image loaded
+                        from a FAT drive on virtio, bootargs as the
+                        LoadOptions with initrd=/FILE read through U-Boot's
+                        Simple File System, U-Boot's DTB; the guest's PASS.
   arm64/efi-acpi        AAVMF with ACPI on (edk2 then hands over no DTB):
                         the stub finds the RSDP and Strata stops with the
                         clear ACPI-only message (status 1).
@@ -42,7 +47,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from _bootlib import (  # noqa: E402
-    Fail, ARM_IMAGE as IMAGE, private_dir, build_guests, make_bundle,
+    Fail, ARM_IMAGE as IMAGE, UBOOT, private_dir, build_guests, make_bundle,
     run_qemu_arm64, write, need, need_line, check_status, with_tail)
 
 AAVMF_CODE = "/usr/share/AAVMF/AAVMF_CODE.fd"
@@ -52,8 +57,9 @@ CPU = "max,pauth-impdef=on"
 CFG = "[vm demo]\nkernel = hello.elf\nmemory = 64M\ncmdline = efi demo\n"
 CMDLINE = "loglevel=info"
 
-STUB_LINE = (r"^Strata EFI stub: firmware 'EDK II' revision 0x[0-9a-f]+, "
+STUB_LINE = (r"^Strata EFI stub: firmware '%s' revision 0x[0-9a-f]+, "
              r"UEFI \d+\.\d+, EL2, image loaded at 0x([0-9a-f]+)$")
+EDK2, UBOOT_VENDOR = "EDK II", "Das U-Boot"
 RAM_LINE = r"^  0x([0-9a-f]{16})-0x([0-9a-f]{16}) +(\d+) KiB usable$"
 # The UEFI shell's memmap: type, start-end, pages, attributes.
 MEMMAP_LINE = (r"^(\S+) +([0-9A-F]{16})-([0-9A-F]{16}) +[0-9A-F]{16} "
@@ -98,9 +104,12 @@ def clean(out):
     return re.sub(r"\x1b\[[0-9;=?]*[A-Za-z]", "", out)
 
 
-def check_strata_run(out, bundle_size, source_line):
+def check_strata_run(out, bundle_size, source_line, vendor=EDK2):
     """The lines every good UEFI boot to the guest's end must show."""
-    need(out, STUB_LINE, "EFI stub banner on ConOut")
+    need(out, STUB_LINE % vendor, "EFI stub banner on ConOut")
+    need(out, r"^efi: started by UEFI firmware '%s' revision 0x[0-9a-f]+, "
+         r"system table at 0x[0-9a-f]+, image loaded at 0x[0-9a-f]+$"
+         % vendor, "Strata's UEFI line")
     need_line(out, "Strata: command line '%s'" % CMDLINE)
     dtb = need(out, r"^Strata: device tree at 0x([0-9a-f]+) \((\d+) bytes\)$",
                "stub's DTB line").group(1)
@@ -138,14 +147,54 @@ def check_strata_run(out, bundle_size, source_line):
 
 def test_loadfile2(tmp, bundle):
     r = run_qemu_arm64(CPU, firmware(tmp) + [
-        "-kernel", IMAGE, "-initrd", bundle, "-append", CMDLINE],
-        timeout=TIMEOUT, machine=machine())
+        "-smp", "2", "-kernel", IMAGE, "-initrd", bundle, "-append",
+        CMDLINE], timeout=TIMEOUT, machine=machine())
     out = clean(r.out)
     with with_tail(out):
         check_status(r.status, 0, "QEMU")
         check_strata_run(out, os.path.getsize(bundle),
                          r"^efi: boot bundle from the initrd LoadFile2 "
                          r"protocol: %d bytes at 0x[0-9a-f]+$")
+        need_line(out, "arm64: 2 of 2 CPUs online")
+
+
+def uboot_driver(command):
+    """Stop U-Boot's autoboot, then type @command at its prompt."""
+    state = {"step": 0}
+
+    def feed(text):
+        if state["step"] == 0 and ("autoboot" in text or "=>" in text):
+            state["step"] = 1
+            return b" "
+        if state["step"] == 1 and text.rstrip().endswith("=>"):
+            state["step"] = 2
+            return (command + "\n").encode()
+        return None
+    return feed
+
+
+def test_uboot(tmp, bundle):
+    if not os.path.exists(UBOOT):
+        raise Fail("%s is missing (u-boot-qemu)" % UBOOT)
+    d = os.path.join(tmp, "fat-uboot")
+    os.makedirs(d)
+    shutil.copy(IMAGE, os.path.join(d, "strata.efi"))
+    shutil.copy(bundle, os.path.join(d, "bundle.cpio"))
+    r = run_qemu_arm64(CPU, [
+        "-bios", UBOOT, "-nic", "none",
+        "-drive", "file=fat:rw:%s,format=raw,if=none,id=d0" % d,
+        "-device", "virtio-blk-device,drive=d0"], timeout=TIMEOUT,
+        on_output=uboot_driver(
+            "virtio scan; load virtio 0:1 ${kernel_addr_r} strata.efi; "
+            "setenv bootargs 'initrd=/bundle.cpio %s'; "
+            "bootefi ${kernel_addr_r} ${fdtcontroladdr}" % CMDLINE))
+    out = clean(r.out)
+    with with_tail(out):
+        check_status(r.status, 0, "QEMU")
+        check_strata_run(out, os.path.getsize(bundle),
+                         r"^efi: boot bundle from the file named by "
+                         r"initrd= /bundle\.cpio: %d bytes at 0x[0-9a-f]+$",
+                         UBOOT_VENDOR)
 
 
 def overlaps(a, b):
@@ -196,7 +245,7 @@ def test_acpi(tmp, bundle):
     out = clean(r.out)
     with with_tail(out):
         check_status(r.status, 1, "QEMU")
-        need(out, STUB_LINE, "EFI stub banner on ConOut")
+        need(out, STUB_LINE % EDK2, "EFI stub banner on ConOut")
         rsdp = need(out, r"^Strata: ACPI 2\.0 RSDP at 0x([0-9a-f]+)$",
                     "stub's RSDP line").group(1)
         if re.search(r"^Strata: device tree at", out, re.M):
@@ -230,6 +279,7 @@ def test_el1(tmp, bundle):
 TESTS = [
     ("arm64/efi-loadfile2", test_loadfile2),
     ("arm64/efi-shell-file", test_shell_file),
+    ("arm64/efi-uboot", test_uboot),
     ("arm64/efi-acpi", test_acpi),
     ("arm64/efi-el1", test_el1),
 ]
