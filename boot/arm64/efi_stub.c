@@ -190,12 +190,13 @@ static void read_cmdline(const struct efi_loaded_image *li,
 	char line[EFI_CMDLINE_MAX];
 	char self[128];
 	size_t n = 0, out = 0, i = 0, self_len;
+	const char *self_base;
 	bool first = true;
 
 	if (!opt) {
 		chars = 0;
 	}
-	for (size_t k = 0; k < chars && n + 1 < sizeof(line); k++) {
+	for (size_t k = 0; k < chars; k++) {
 		uint16_t ch = opt[2 * k] | (opt[2 * k + 1] << 8);
 
 		if (!ch) {
@@ -206,14 +207,16 @@ static void read_cmdline(const struct efi_loaded_image *li,
 				  "%zu; the command line ends there\n", ch, k);
 			break;
 		}
+		if (n + 1 == sizeof(line)) {
+			efi_print("Strata: command line longer than %zu "
+				  "characters; cut there\n", sizeof(line) - 1);
+			break;
+		}
 		line[n++] = (char)ch;
-	}
-	if (n + 1 == sizeof(line)) {
-		efi_print("Strata: command line longer than %zu characters; "
-			  "cut\n", sizeof(line) - 1);
 	}
 	line[n] = 0;
 	self_len = image_file_name(li, self, sizeof(self));
+	self_base = base_name(self, self_len, &self_len);
 
 	while (i < n) {
 		size_t len = 0, blen;
@@ -231,19 +234,19 @@ static void read_cmdline(const struct efi_loaded_image *li,
 			break;
 		}
 		b = base_name(w, len, &blen);
-		if (first && self_len && same_name_nocase(b, blen,
-			    base_name(self, self_len, &self_len), self_len)) {
+		if (first && same_name_nocase(b, blen, self_base, self_len)) {
 			first = false;
 			continue;
 		}
 		first = false;
 		if (len > 7 && !memcmp(w, "initrd=", 7)) {
-			if (!h->bundle_path[0]) {
-				size_t plen = MIN(len - 7,
-						  sizeof(h->bundle_path) - 1);
-
-				memcpy(h->bundle_path, w + 7, plen);
-				h->bundle_path[plen] = 0;
+			if (len - 7 >= sizeof(h->bundle_path)) {
+				efi_print("Strata: initrd= path longer than %zu "
+					  "characters; ignored\n",
+					  sizeof(h->bundle_path) - 1);
+			} else if (!h->bundle_path[0]) {
+				memcpy(h->bundle_path, w + 7, len - 7);
+				h->bundle_path[len - 7] = 0;
 			} else {
 				efi_print("Strata: more than one initrd= word; "
 					  "'%.*s' ignored\n", (int)len, w);
