@@ -45,9 +45,48 @@ struct efi_handover efi_handover __attribute__((section(".efi_handover")));
 static struct efi_system_table *sys;
 static struct efi_boot_services *bs;
 
-/* ---- the firmware's console ---------------------------------------------- */
-
 static void efi_print(const char *fmt, ...) __printf(1, 2);
+
+#ifdef CONFIG_TEST
+/*
+ * Test builds: `arm64_efi_stale_key=N` on the command line hands the first
+ * N ExitBootServices() calls a wrong map key, so that the firmware's
+ * EFI_INVALID_PARAMETER and the retry with a fresh map really happen
+ * (tests/boot/efi_arm64.py). Strata's own parser leaves arm64_ words alone.
+ */
+static unsigned int stale_keys;
+
+static void read_test_words(const char *cmdline)
+{
+	static const char word[] = "arm64_efi_stale_key=";
+	const char *w = cmdline;
+
+	while (w && *w) {
+		if (!strncmp(w, word, sizeof(word) - 1)) {
+			unsigned int n = 0;
+
+			for (w += sizeof(word) - 1; *w >= '0' && *w <= '9'; w++) {
+				n = n * 10 + (unsigned int)(*w - '0');
+			}
+			stale_keys = MIN(n, EXIT_ATTEMPTS - 1u);
+			efi_print("Strata: test: the first %u ExitBootServices "
+				  "calls get a stale map key\n", stale_keys);
+			return;
+		}
+		w = strchr(w, ' ');
+		w = w ? w + 1 : NULL;
+	}
+}
+#else
+static const unsigned int stale_keys;
+
+static void read_test_words(const char *cmdline)
+{
+	(void)cmdline;
+}
+#endif
+
+/* ---- the firmware's console ---------------------------------------------- */
 
 static void efi_print(const char *fmt, ...)
 {
@@ -580,7 +619,8 @@ static efi_status_t exit_boot_services(efi_handle_t image,
 		h->desc_size = dsize;
 		h->desc_version = dver;
 		h->exit_attempts = i + 1;
-		s = bs->exit_boot_services(image, key);
+		s = bs->exit_boot_services(image,
+					   i < stale_keys ? key ^ 1 : key);
 		if (s != EFI_INVALID_PARAMETER) {
 			return s;
 		}
@@ -631,6 +671,7 @@ efi_status_t efi_stub_main(efi_handle_t image, struct efi_system_table *st)
 	}
 	read_cmdline(li, h);
 	efi_print("Strata: command line '%s'\n", h->cmdline);
+	read_test_words(h->cmdline);
 	s = read_config_tables(h);
 	if (s != EFI_SUCCESS) {
 		return s;

@@ -12,7 +12,11 @@ the real arm64 Image as an EFI application (docs/arm64-efi.md).
                         table, the command line, the bundle, RAM from the
                         EFI memory map; the hello guest runs to its PASS and
                         Strata stops with status 0. Two CPUs: the second
-                        comes up by PSCI from the firmware's DTB.
+                        comes up by PSCI from the firmware's DTB. The test
+                        word arm64_efi_stale_key=2 makes the stub pass two
+                        wrong map keys: edk2 refuses them
+                        (EFI_INVALID_PARAMETER) and the third exit, with a
+                        fresh map, works.
   arm64/efi-shell-file  the Image and the bundle on a FAT drive, started by
                         the UEFI shell from startup.nsh with initrd=\\FILE
                         (read through the Simple File System protocol); the
@@ -52,7 +56,7 @@ from _bootlib import (  # noqa: E402
 
 AAVMF_CODE = "/usr/share/AAVMF/AAVMF_CODE.fd"
 AAVMF_VARS = "/usr/share/AAVMF/AAVMF_VARS.fd"
-TIMEOUT = 120           # edk2 under TCG takes 10-20 s to the shell
+TIMEOUT = 180           # edk2 under TCG takes 10-20 s to the shell
 CPU = "max,pauth-impdef=on"
 CFG = "[vm demo]\nkernel = hello.elf\nmemory = 64M\ncmdline = efi demo\n"
 CMDLINE = "loglevel=info"
@@ -104,13 +108,14 @@ def clean(out):
     return re.sub(r"\x1b\[[0-9;=?]*[A-Za-z]", "", out)
 
 
-def check_strata_run(out, bundle_size, source_line, vendor=EDK2):
+def check_strata_run(out, bundle_size, source_line, vendor=EDK2,
+                     cmdline=CMDLINE, attempts=1):
     """The lines every good UEFI boot to the guest's end must show."""
     need(out, STUB_LINE % vendor, "EFI stub banner on ConOut")
     need(out, r"^efi: started by UEFI firmware '%s' revision 0x[0-9a-f]+, "
          r"system table at 0x[0-9a-f]+, image loaded at 0x[0-9a-f]+$"
          % vendor, "Strata's UEFI line")
-    need_line(out, "Strata: command line '%s'" % CMDLINE)
+    need_line(out, "Strata: command line '%s'" % cmdline)
     dtb = need(out, r"^Strata: device tree at 0x([0-9a-f]+) \((\d+) bytes\)$",
                "stub's DTB line").group(1)
     need(out, r"^Strata: exiting boot services; the image runs at "
@@ -119,18 +124,19 @@ def check_strata_run(out, bundle_size, source_line, vendor=EDK2):
          r"DTB at 0x%s$" % dtb, "Strata's EL2 line with the stub's DTB")
     need_line(out, "efi: device tree from the EFI configuration table at "
               "0x%s" % dtb)
-    need_line(out, "efi: command line from LoadOptions: '%s'" % CMDLINE)
+    need_line(out, "efi: command line from LoadOptions: '%s'" % cmdline)
     need(out, source_line % bundle_size, "bundle line")
     n = int(need(out, r"^efi: memory map: (\d+) descriptors of \d+ bytes "
-                 r"\(version 1\), boot services exited after \d+ attempts?$",
-                 "EFI memory map line").group(1))
+                 r"\(version 1\), boot services exited after %d attempts?$"
+                 % attempts, "EFI memory map line (%d ExitBootServices "
+                 "calls)" % attempts).group(1))
     if n < 4:
         raise Fail("only %d EFI memory map descriptors" % n)
     need(out, r"^efi: kept out of the page allocator: runtime services, "
          r"\d+ descriptors?, \d+ KiB$", "runtime services kept out")
     need(out, r"^Strata \S+ \(arm64\)$", "Strata banner")
     need_line(out, "boot: uefi")
-    need_line(out, "command line: '%s'" % CMDLINE)
+    need_line(out, "command line: '%s'" % cmdline)
     need(out, r"^  module 0: 0x[0-9a-f]+ %d bytes 'initrd'$" % bundle_size,
          "the bundle as module 0")
     need_line(out, "[demo] hello: bootargs 'efi demo'")
@@ -146,15 +152,20 @@ def check_strata_run(out, bundle_size, source_line, vendor=EDK2):
 
 
 def test_loadfile2(tmp, bundle):
+    # Two stale map keys: the firmware refuses two ExitBootServices calls.
+    cmdline = CMDLINE + " arm64_efi_stale_key=2"
     r = run_qemu_arm64(CPU, firmware(tmp) + [
         "-smp", "2", "-kernel", IMAGE, "-initrd", bundle, "-append",
-        CMDLINE], timeout=TIMEOUT, machine=machine())
+        cmdline], timeout=TIMEOUT, machine=machine())
     out = clean(r.out)
     with with_tail(out):
         check_status(r.status, 0, "QEMU")
+        need_line(out, "Strata: test: the first 2 ExitBootServices calls "
+                  "get a stale map key")
         check_strata_run(out, os.path.getsize(bundle),
                          r"^efi: boot bundle from the initrd LoadFile2 "
-                         r"protocol: %d bytes at 0x[0-9a-f]+$")
+                         r"protocol: %d bytes at 0x[0-9a-f]+$",
+                         cmdline=cmdline, attempts=3)
         need_line(out, "arm64: 2 of 2 CPUs online")
 
 
