@@ -16,21 +16,21 @@
 
 #include "acpi.h"
 #include "boot.h"
+#include "efi.h"
 
 extern char __image_start[], __image_end[];
 extern uintptr_t __stack_chk_guard;
 
-void boot_main(paddr_t dtb, paddr_t load, paddr_t link) __noreturn;
+void boot_main(paddr_t dtb, paddr_t load, paddr_t link, bool efi) __noreturn;
 
 struct arm64_board arm64_board;
 static struct platform boot_platform;
 
 /* RAM goes to the platform only if it could be mapped: the page allocator
  * hands out identity-mapped pointers. */
-static void add_memory(void *arg, paddr_t base, uint64_t size,
-		       const char *what)
+void boot_add_ram(struct platform *p, paddr_t base, uint64_t size,
+		  const char *what)
 {
-	struct platform *p = arg;
 	int ret = el2_map(base, size, EL2_MEM_NORMAL);
 
 	if (ret) {
@@ -40,6 +40,12 @@ static void add_memory(void *arg, paddr_t base, uint64_t size,
 		return;
 	}
 	platform_add_ram(p, base, size);
+}
+
+static void add_memory(void *arg, paddr_t base, uint64_t size,
+		       const char *what)
+{
+	boot_add_ram(arg, base, size, what);
 }
 
 static void add_reserved(void *arg, paddr_t base, uint64_t size,
@@ -133,17 +139,26 @@ static void read_psci(const void *fdt)
 	}
 }
 
+/*
+ * From UEFI the EFI memory map, the LoadOptions and the bundle the stub
+ * loaded replace the DTB's /memory and /chosen, as with Linux's stub.
+ */
 static void read_platform(const void *fdt, uint64_t dtb_size,
-			  struct platform *p)
+			  const struct efi_handover *efi, struct platform *p)
 {
 	int n;
 
-	p->boot_protocol = "linux-image";
-	n = dtb_for_each_memory(fdt, add_memory, p);
-	if (n <= 0) {
-		pr_err("boot: no usable /memory in the DTB (%d); stopping\n",
-		       n);
-		arch_stop(1);
+	if (efi) {
+		p->boot_protocol = "uefi";
+		efi_boot_memory(efi, p);
+	} else {
+		p->boot_protocol = "linux-image";
+		n = dtb_for_each_memory(fdt, add_memory, p);
+		if (n <= 0) {
+			pr_err("boot: no usable /memory in the DTB (%d); "
+			       "stopping\n", n);
+			arch_stop(1);
+		}
 	}
 	platform_add_reserved(p, arm64_board.load_addr,
 			      (uint64_t)(__image_end - __image_start),
@@ -153,7 +168,33 @@ static void read_platform(const void *fdt, uint64_t dtb_size,
 	if (n < 0) {
 		pr_warn("boot: bad reserved memory in the DTB (%d)\n", n);
 	}
-	read_chosen(fdt, p);
+	if (!efi) {
+		read_chosen(fdt, p);
+		return;
+	}
+	p->cmdline = efi->cmdline;
+	p->acpi_rsdp = efi->acpi_rsdp;
+	if (efi->bundle_source != EFI_BUNDLE_NONE) {
+		platform_add_module(p, efi->bundle, efi->bundle_size,
+				    "initrd");
+	}
+}
+
+/*
+ * UEFI gave ACPI tables and no DTB. The RSDP goes into the platform for the
+ * ACPI discovery (issue 13), which is not there yet: say so and stop.
+ */
+static void __noreturn acpi_only_stop(const struct efi_handover *efi)
+{
+	boot_platform.acpi_rsdp = efi->acpi_rsdp;
+	boot_early_console();
+	efi_boot_report(efi);
+	pr_err("boot: UEFI handed over ACPI tables only (RSDP at 0x%llx), no "
+	       "device tree: booting from ACPI alone needs Strata's ACPI "
+	       "discovery, which this build has not; stopping (QEMU: -M "
+	       "virt,acpi=off hands over a device tree)\n",
+	       (unsigned long long)efi->acpi_rsdp);
+	arch_stop(1);
 }
 
 static void seed_stack_guard(void)
@@ -165,21 +206,35 @@ static void seed_stack_guard(void)
 	__stack_chk_guard ^= cnt * 0x9e3779b97f4a7c15ULL;
 }
 
-void boot_main(paddr_t dtb, paddr_t load, paddr_t link)
+void boot_main(paddr_t dtb, paddr_t load, paddr_t link, bool from_efi)
 {
 	const void *fdt = (const void *)(uintptr_t)dtb;
+	const struct efi_handover *efi = NULL;
 	uint64_t dtb_size;
 	int ret;
 
 	seed_stack_guard();
+	if (from_efi) {
+		efi = &efi_handover;
+		if (efi->magic != EFI_HANDOVER_MAGIC) {
+			boot_early_console();
+			pr_err("boot: entered from the EFI stub without its "
+			       "hand-over; stopping\n");
+			arch_stop(1);
+		}
+		if (!dtb && efi->acpi_rsdp) {
+			acpi_only_stop(efi);
+		}
+	}
 	arm64_board.load_addr = load;
 	arm64_board.link_addr = link;
 	arm64_board.dtb = dtb;
 	ret = boot_dtb_size ? dtb_check(fdt, &dtb_size) : -EINVAL;
 	if (ret || dtb_size != boot_dtb_size) {
 		boot_early_console();
-		pr_err("boot: no valid DTB at 0x%llx (x0 at entry); stopping\n",
-		       (unsigned long long)dtb);
+		pr_err("boot: no valid DTB at 0x%llx (%s); stopping\n",
+		       (unsigned long long)dtb,
+		       efi ? "from the EFI stub" : "x0 at entry");
 		arch_stop(1);
 	}
 	setup_console(fdt);
@@ -187,7 +242,10 @@ void boot_main(paddr_t dtb, paddr_t load, paddr_t link)
 		(unsigned long long)load,
 		(unsigned long long)arm64_board.link_addr,
 		(unsigned long long)dtb);
-	read_platform(fdt, dtb_size, &boot_platform);
+	if (efi) {
+		efi_boot_report(efi);
+	}
+	read_platform(fdt, dtb_size, efi, &boot_platform);
 	read_gic(fdt);
 	read_psci(fdt);
 	arm64_acpi_from_cmdline(&boot_platform);
