@@ -9,6 +9,7 @@
 #include <arch/psci.h>
 #include <core/arch.h>
 #include <core/platform.h>
+#include <drivers/acpi.h>
 #include <drivers/fdt.h>
 #include <drivers/pl011.h>
 #include <lib/errno.h>
@@ -180,21 +181,147 @@ static void read_platform(const void *fdt, uint64_t dtb_size,
 	}
 }
 
-/*
- * UEFI gave ACPI tables and no DTB. The RSDP goes into the platform for the
- * ACPI discovery (issue 13), which is not there yet: say so and stop.
- */
-static void __noreturn acpi_only_stop(const struct efi_handover *efi)
+/* The ACPI reclaim and NVS ranges of the EFI memory map: the tables. */
+static void add_acpi_ranges(const struct efi_handover *efi,
+			    struct platform *p)
 {
-	boot_platform.acpi_rsdp = efi->acpi_rsdp;
+	uint64_t n = efi->desc_size ? efi->mmap_size / efi->desc_size : 0;
+
+	for (uint64_t i = 0; i < n; i++) {
+		const struct efi_memory_desc *d = (const void *)
+			(efi->mmap + i * efi->desc_size);
+
+		if ((d->type == EFI_ACPI_RECLAIM_MEMORY ||
+		     d->type == EFI_ACPI_MEMORY_NVS) && d->num_pages &&
+		    d->num_pages < (1ULL << (64 - PAGE_SHIFT))) {
+			platform_add_reserved(p, d->phys_start,
+					      d->num_pages << PAGE_SHIFT,
+					      "acpi");
+		}
+	}
+}
+
+/* The SPCR's console, when it is a PL011 in memory space. */
+static void acpi_console(const struct acpi_info *a)
+{
+	char type[16];
+
+	if (!a->has_spcr) {
+		pr_warn("boot: no SPCR in the ACPI tables; console stays at 0x%lx\n",
+			PL011_QEMU_VIRT_BASE);
+		return;
+	}
+	if (a->spcr.interface_type != ACPI_SPCR_PL011 ||
+	    a->spcr.base.space_id != ACPI_GAS_MEMORY || !a->spcr.base.address) {
+		pr_warn("boot: SPCR console is a %s in address space %u, which Strata does not drive on arm64; console stays at 0x%lx\n",
+			acpi_spcr_interface(a->spcr.interface_type, type,
+					    sizeof(type)),
+			a->spcr.base.space_id, PL011_QEMU_VIRT_BASE);
+		return;
+	}
+	if (el2_map(a->spcr.base.address, PL011_MMIO_SIZE, EL2_MEM_DEVICE)) {
+		pr_warn("boot: cannot map the SPCR's PL011 at 0x%llx; console stays at 0x%lx\n",
+			(unsigned long long)a->spcr.base.address,
+			PL011_QEMU_VIRT_BASE);
+		return;
+	}
+	pl011_console_init(a->spcr.base.address);
+	pr_info("boot: console: the SPCR's PL011 at 0x%llx\n",
+		(unsigned long long)a->spcr.base.address);
+}
+
+/* GIC and CPUs from the MADT; false (with a message) when unusable. */
+static bool acpi_gic_cpus(const struct acpi_info *a)
+{
+	const struct acpi_madt *m = &a->madt;
+	uint64_t redist = 0, redist_size = 0;
+
+	if (!a->has_madt || !m->has_gicd) {
+		pr_err("boot: the ACPI tables have no MADT with a GIC distributor\n");
+		return false;
+	}
+	if (m->nr_gicrs) {
+		redist = m->gicrs[0].base;
+		redist_size = m->gicrs[0].length;
+	}
+	for (unsigned int i = 0; i < m->nr_cpus; i++) {
+		const struct acpi_cpu *c = &m->cpus[i];
+
+		if (c->kind != ACPI_CPU_GICC || !c->enabled) {
+			continue;
+		}
+		if (!redist && c->gicr_base) {
+			redist = c->gicr_base;	/* per-CPU GICR, frames in order */
+		}
+		add_cpu(&arm64_board, c->mpidr);
+	}
+	if (!arm64_board.nr_cpus) {
+		pr_err("boot: the MADT lists no enabled GICC (CPU)\n");
+		return false;
+	}
+	if (m->gic_version == 2 || (!m->gic_version && !redist)) {
+		pr_err("boot: the MADT describes a GICv2; booting a GICv2 machine from ACPI is not supported yet\n");
+		return false;
+	}
+	if (!redist) {
+		pr_err("boot: the MADT gives no GIC redistributor\n");
+		return false;
+	}
+	if (!redist_size) {
+		redist_size = (uint64_t)arm64_board.nr_cpus * 0x20000;
+	}
+	arm64_board.gic_version = 3;
+	arm64_board.gic_dist = m->gicd_base;
+	arm64_board.gic_redist = redist;
+	map_device("GIC distributor", m->gicd_base, 0x10000);
+	map_device("GIC redistributors", redist, redist_size);
+	return true;
+}
+
+/*
+ * UEFI gave ACPI tables and no DTB (edk2 does unless told otherwise): RAM
+ * from the EFI memory map, the GIC and the CPUs from the MADT, the console
+ * from the SPCR; PSCI is called by SMC, the one conduit to firmware from
+ * EL2. The device tree's other facts Strata does not need on this path.
+ */
+static void __noreturn boot_from_acpi(const struct efi_handover *efi,
+				      paddr_t load, paddr_t link)
+{
+	struct platform *p = &boot_platform;
+
+	arm64_board.load_addr = load;
+	arm64_board.link_addr = link;
 	boot_early_console();
+	pr_info("arm64: EL2, image at 0x%llx (linked at 0x%llx), no device tree: ACPI (RSDP at 0x%llx)\n",
+		(unsigned long long)load, (unsigned long long)link,
+		(unsigned long long)efi->acpi_rsdp);
 	efi_boot_report(efi);
-	pr_err("boot: UEFI handed over ACPI tables only (RSDP at 0x%llx), no "
-	       "device tree: booting from ACPI alone needs Strata's ACPI "
-	       "discovery, which this build has not; stopping (QEMU: -M "
-	       "virt,acpi=off hands over a device tree)\n",
-	       (unsigned long long)efi->acpi_rsdp);
-	arch_stop(1);
+	p->boot_protocol = "uefi";
+	efi_boot_memory(efi, p);
+	platform_add_reserved(p, load, (uint64_t)(__image_end - __image_start),
+			      "image");
+	add_acpi_ranges(efi, p);
+	p->cmdline = efi->cmdline;
+	p->acpi_rsdp = efi->acpi_rsdp;
+	if (efi->bundle_source != EFI_BUNDLE_NONE) {
+		platform_add_module(p, efi->bundle, efi->bundle_size,
+				    "initrd");
+	}
+	if (arm64_acpi_discover(p, efi->acpi_rsdp, ACPI_RSDP_V2_LEN) ||
+	    !acpi_gic_cpus(&acpi_boot)) {
+		pr_err("boot: cannot boot from these ACPI tables; stopping\n");
+		arch_stop(1);
+	}
+	acpi_console(&acpi_boot);
+	if (psci_set_method("smc")) {
+		pr_warn("boot: PSCI by SMC unusable\n");
+	} else {
+		pr_info("boot: ACPI: %u CPUs, GICv3 distributor 0x%llx, redistributors 0x%llx, PSCI by SMC\n",
+			arm64_board.nr_cpus,
+			(unsigned long long)arm64_board.gic_dist,
+			(unsigned long long)arm64_board.gic_redist);
+	}
+	strata_main(p);
 }
 
 static void seed_stack_guard(void)
@@ -223,7 +350,7 @@ void boot_main(paddr_t dtb, paddr_t load, paddr_t link, bool from_efi)
 			arch_stop(1);
 		}
 		if (!dtb && efi->acpi_rsdp) {
-			acpi_only_stop(efi);
+			boot_from_acpi(efi, load, link);
 		}
 	}
 	arm64_board.load_addr = load;

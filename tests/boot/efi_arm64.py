@@ -31,9 +31,11 @@ the real arm64 Image as an EFI application (docs/arm64-efi.md).
                         from a FAT drive on virtio, bootargs as the
                         LoadOptions with initrd=/FILE read through U-Boot's
                         Simple File System, U-Boot's DTB; the guest's PASS.
-  arm64/efi-acpi        AAVMF with ACPI on (edk2 then hands over no DTB):
-                        the stub finds the RSDP and Strata stops with the
-                        clear ACPI-only message (status 1).
+  arm64/efi-acpi        AAVMF with ACPI on and -smp 2 (edk2 then hands over
+                        no DTB): the stub finds the RSDP, Strata takes RAM
+                        from the EFI memory map, the CPUs and the GICv3
+                        from the MADT, its console from the SPCR, starts
+                        both CPUs and runs the guest to its PASS.
   arm64/efi-el1         AAVMF without virtualization=on runs at EL1 and
                         starts the Image there: the refusal on the
                         firmware's console, no Strata start, and the shell
@@ -251,21 +253,36 @@ def test_shell_file(tmp, bundle):
 
 def test_acpi(tmp, bundle):
     r = run_qemu_arm64(CPU, firmware(tmp) + [
-        "-kernel", IMAGE, "-initrd", bundle, "-append", CMDLINE],
-        timeout=TIMEOUT, machine=machine(acpi=True))
+        "-smp", "2", "-kernel", IMAGE, "-initrd", bundle, "-append",
+        CMDLINE], timeout=TIMEOUT, machine=machine(acpi=True))
     out = clean(r.out)
     with with_tail(out):
-        check_status(r.status, 1, "QEMU")
+        check_status(r.status, 0, "QEMU")
         need(out, STUB_LINE % EDK2, "EFI stub banner on ConOut")
         rsdp = need(out, r"^Strata: ACPI 2\.0 RSDP at 0x([0-9a-f]+)$",
                     "stub's RSDP line").group(1)
         if re.search(r"^Strata: device tree at", out, re.M):
             raise Fail("the firmware handed over a DTB with ACPI on")
         need_line(out, "efi: ACPI 2.0 RSDP at 0x%s" % rsdp)
-        need(out, r"^error: boot: UEFI handed over ACPI tables only \(RSDP "
-             r"at 0x%s\), no device tree: booting from ACPI alone needs "
-             r"Strata's ACPI discovery" % rsdp, "ACPI-only stop")
-        need_line(out, "Strata: stopped (status 1)")
+        need(out, r"^arm64: EL2, image at 0x[0-9a-f]+ \(linked at "
+             r"0x40200000\), no device tree: ACPI \(RSDP at 0x%s\)$" % rsdp,
+             "the EL2 line of a boot from ACPI")
+        need(out, r"^efi: RAM from the EFI memory map: \d+ ranges",
+             "RAM from the EFI memory map")
+        # QEMU's -smp 2 and its virt memory map, read from the tables.
+        need_line(out, "acpi: MADT: 2 CPUs, MPIDRs 0x0 0x1")
+        need_line(out, "acpi: SPCR: PL011 console at MMIO 0x9000000, "
+                  "9600 baud")
+        need_line(out, "boot: console: the SPCR's PL011 at 0x9000000")
+        need_line(out, "boot: ACPI: 2 CPUs, GICv3 distributor 0x8000000, "
+                  "redistributors 0x80a0000, PSCI by SMC")
+        need_line(out, "arm64: 2 of 2 CPUs online")
+        need_line(out, "Strata: virtualization ready")
+        need_line(out, "[demo] hello: bootargs 'efi demo'")
+        need_line(out, "[demo] hello: PASS")
+        need_line(out, "vm demo: ended: powered off (status 0)")
+        need_line(out, "Strata: all 1 VMs ended: 1 ok, 0 failed")
+        need_line(out, "Strata: stopped (status 0)")
 
 
 def test_el1(tmp, bundle):
