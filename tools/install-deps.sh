@@ -5,7 +5,7 @@
 set -e
 
 PKGS="make gcc python3 qemu-system-x86 qemu-system-arm gcc-aarch64-linux-gnu \
-grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools ovmf \
+grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools ovmf qemu-efi-aarch64 \
 bochs bochsbios vgabios \
 device-tree-compiler cpio u-boot-qemu libfdt-dev clang libclang-rt-14-dev"
 

@@ -40,7 +40,8 @@ $(ARCH_LIBS):
 	$(Q)./tools/install-deps.sh
 
 # The flat Image. Every dynamic relocation must be R_AARCH64_RELATIVE: that
-# is the only kind the early code knows how to apply.
+# is the only kind the early code knows how to apply; and none may patch the
+# PE .text section, which the EFI stub relocates under the firmware's MMU.
 $(BUILD)/strata.bin: $(BUILD)/strata.elf arch/arm64/build.mk
 	@echo "  IMAGE   $@"
 	$(Q)if $(CROSS)readelf -rW $< | grep -q '^[0-9a-f]' && \
@@ -48,6 +49,13 @@ $(BUILD)/strata.bin: $(BUILD)/strata.elf arch/arm64/build.mk
 		grep -vq R_AARCH64_RELATIVE; then \
 		echo "error: $< has relocations other than RELATIVE" >&2; \
 		$(CROSS)readelf -rW $< | grep -v R_AARCH64_RELATIVE >&2; \
+		exit 1; fi
+	$(Q)lim=$$($(CROSS)nm $< | awk '$$3 == "__pe_data_start" { print $$1 }'); \
+	if [ -z "$$lim" ] || $(CROSS)readelf -rW $< | awk -v lim="$$lim" \
+		'/R_AARCH64_RELATIVE/ && ($$1 "") < (lim "") { bad = 1 } \
+		END { exit !bad }'; then \
+		echo "error: $< has relocations below the PE .data section" \
+			"(UEFI may map .text read-only; docs/arm64-efi.md)" >&2; \
 		exit 1; fi
 	$(Q)$(OBJCOPY) -O binary $< $@
 

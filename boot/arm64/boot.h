@@ -11,6 +11,12 @@
  */
 extern uint64_t boot_dtb_size;
 
+struct platform;
+
+/* Map [base, base + size) and add it to @p's RAM; warns and skips on error. */
+void boot_add_ram(struct platform *p, paddr_t base, uint64_t size,
+		  const char *what);
+
 /* Register the early PL011 (QEMU virt's) as the console, mapping it first. */
 void boot_early_console(void);
 

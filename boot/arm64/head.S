@@ -4,7 +4,11 @@
  *
  * A loader (QEMU -kernel, U-Boot booti) places the Image at a 2 MiB-aligned
  * base and jumps to its first byte with x0 = DTB, MMU and D-cache off and
- * interrupts masked. The base need not be the link address, so this code only
+ * interrupts masked. The Image is also a PE/COFF EFI application
+ * (efi_header.S, docs/arm64-efi.md): UEFI firmware calls efi_pe_entry, the
+ * EFI stub (efi_stub.c) gathers what the firmware knows, exits boot
+ * services and enters a 2 MiB-aligned copy at efi_handover_entry with the
+ * MMU off, which then runs the same path as a Linux-Image boot. The base need not be the link address, so this code only
  * uses PC-relative addressing until it has applied the RELATIVE relocations.
  *
  * Order: relocate, clear BSS, take the boot stack, refuse anything but EL2,
@@ -25,41 +29,30 @@
 	.section .head.text, "ax"
 	.globl	_start
 _start:
-	b	primary_entry			/* code0 */
-	.long	0				/* code1 */
+	/*
+	 * code0: "MZ", the PE/COFF (DOS) magic, in its low halfword; as an
+	 * instruction it only sets the flags, so a Linux-Image loader that
+	 * jumps here runs straight into code1.
+	 */
+	ccmp	x18, #0, #0xd, pl		/* code0 */
+	b	primary_entry			/* code1 */
 	.quad	0				/* text_offset */
 	.long	__strata_size_lo32		/* image_size, BSS included */
 	.long	__strata_size_hi32
 	.quad	IMAGE_FLAGS
 	.quad	0, 0, 0				/* res2, res3, res4 */
 	.ascii	"ARM\x64"			/* magic at 0x38 */
-	.long	0				/* res5 */
+	.long	pe_header - _start		/* res5: PE header offset */
 
 	.section .text.boot, "ax"
 primary_entry:
+	mov	x22, #0				/* not from the EFI stub */
+entry_common:
 	mov	x19, x0				/* DTB */
+	bl	apply_relocs
+	mov	x21, x0				/* delta */
 	adrp	x20, _start			/* where we really are */
 	add	x20, x20, :lo12:_start
-
-	/* delta = load address - link address */
-	ldr	w1, link_lo32
-	ldr	w2, link_hi32
-	orr	x1, x1, x2, lsl #32
-	sub	x21, x20, x1
-
-	adrp	x0, __rela_start
-	add	x0, x0, :lo12:__rela_start
-	adrp	x1, __rela_end
-	add	x1, x1, :lo12:__rela_end
-1:	cmp	x0, x1
-	b.hs	2f
-	ldp	x2, x3, [x0], #16		/* r_offset, r_info */
-	ldr	x4, [x0], #8			/* r_addend */
-	cmp	w3, #R_AARCH64_RELATIVE
-	b.ne	bad_reloc			/* the build rejects others */
-	add	x4, x4, x21
-	str	x4, [x2, x21]
-	b	1b
 
 2:	adrp	x0, __bss_start
 	add	x0, x0, :lo12:__bss_start
@@ -102,9 +95,108 @@ primary_entry:
 	mov	x0, x19
 	mov	x1, x20
 	sub	x2, x20, x21			/* link address */
+	mov	x3, x22				/* booted by the EFI stub */
 	bl	boot_main
 5:	wfi
 	b	5b
+
+/*
+ * The EFI stub's way in (efi_enter_image() jumps here in the copy it made):
+ * x0 = DTB or 0, MMU and caches off, interrupts masked, boot services gone.
+ */
+	.globl	efi_handover_entry
+efi_handover_entry:
+	mov	x22, #1
+	b	entry_common
+
+/*
+ * apply_relocs: write every R_AARCH64_RELATIVE relocation for the address
+ * this code runs at. Writing addend + delta (not adding to the old value)
+ * makes it idempotent: the EFI stub applies them where the firmware loaded
+ * the image, and the copy it starts applies them again for its own place.
+ * Returns x0 = load address - link address. Clobbers x0-x6; no stack.
+ */
+apply_relocs:
+	adrp	x5, _start
+	add	x5, x5, :lo12:_start
+	ldr	w1, link_lo32
+	ldr	w2, link_hi32
+	orr	x1, x1, x2, lsl #32
+	sub	x6, x5, x1
+
+	adrp	x0, __rela_start
+	add	x0, x0, :lo12:__rela_start
+	adrp	x1, __rela_end
+	add	x1, x1, :lo12:__rela_end
+1:	cmp	x0, x1
+	b.hs	2f
+	ldp	x2, x3, [x0], #16		/* r_offset, r_info */
+	ldr	x4, [x0], #8			/* r_addend */
+	cmp	w3, #R_AARCH64_RELATIVE
+	b.ne	bad_reloc			/* the build rejects others */
+	add	x4, x4, x6
+	str	x4, [x2, x6]
+	b	1b
+2:	mov	x0, x6
+	ret
+
+/*
+ * The PE/COFF entry point: UEFI calls it as efi_status_t fn(image handle,
+ * system table) with the MMU and caches on (identity mapped). Relocate,
+ * then run the C stub; it returns only with an error status for the
+ * firmware.
+ */
+	.globl	efi_pe_entry
+efi_pe_entry:
+	stp	x29, x30, [sp, #-32]!
+	mov	x29, sp
+	stp	x0, x1, [sp, #16]
+	bl	apply_relocs
+	ldp	x0, x1, [sp, #16]
+	bl	efi_stub_main
+	ldp	x29, x30, [sp], #32
+	ret
+
+/*
+ * efi_enter_image(dtb, entry): the stub's last step, after
+ * ExitBootServices(). The caller has cleaned the copy of the image and the
+ * data it hands over to the PoC; clean this code too (it runs on with the
+ * caches off), turn the EL2 MMU and caches off, and jump to @entry with
+ * x0 = @dtb. Does not return; no stack.
+ */
+	.globl	efi_enter_image
+efi_enter_image:
+	msr	daifset, #0xf
+	mov	x19, x0
+	mov	x20, x1
+	mrs	x3, ctr_el0
+	ubfx	x3, x3, #16, #4
+	mov	x4, #4
+	lsl	x3, x4, x3			/* D-cache line in bytes */
+	sub	x4, x3, #1
+	adr	x1, efi_enter_image
+	bic	x1, x1, x4
+	adr	x2, 3f
+1:	dc	civac, x1
+	add	x1, x1, x3
+	cmp	x1, x2
+	b.lo	1b
+	dsb	sy
+	mrs	x0, sctlr_el2
+	mov	x1, #(SCTLR_EL2_M | SCTLR_EL2_C | SCTLR_EL2_I)
+	bic	x0, x0, x1
+	msr	sctlr_el2, x0
+	isb
+	ic	iallu
+	tlbi	alle2
+	dsb	nsh
+	isb
+	mov	x0, x19
+	mov	x1, xzr
+	mov	x2, xzr
+	mov	x3, xzr
+	br	x20
+3:
 
 /*
  * The Image protocol wants the MMU and D-cache off at entry, but some loaders

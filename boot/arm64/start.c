@@ -9,6 +9,7 @@
 #include <arch/psci.h>
 #include <core/arch.h>
 #include <core/platform.h>
+#include <drivers/acpi.h>
 #include <drivers/fdt.h>
 #include <drivers/pl011.h>
 #include <lib/errno.h>
@@ -16,21 +17,21 @@
 
 #include "acpi.h"
 #include "boot.h"
+#include "efi.h"
 
 extern char __image_start[], __image_end[];
 extern uintptr_t __stack_chk_guard;
 
-void boot_main(paddr_t dtb, paddr_t load, paddr_t link) __noreturn;
+void boot_main(paddr_t dtb, paddr_t load, paddr_t link, bool efi) __noreturn;
 
 struct arm64_board arm64_board;
 static struct platform boot_platform;
 
 /* RAM goes to the platform only if it could be mapped: the page allocator
  * hands out identity-mapped pointers. */
-static void add_memory(void *arg, paddr_t base, uint64_t size,
-		       const char *what)
+void boot_add_ram(struct platform *p, paddr_t base, uint64_t size,
+		  const char *what)
 {
-	struct platform *p = arg;
 	int ret = el2_map(base, size, EL2_MEM_NORMAL);
 
 	if (ret) {
@@ -40,6 +41,12 @@ static void add_memory(void *arg, paddr_t base, uint64_t size,
 		return;
 	}
 	platform_add_ram(p, base, size);
+}
+
+static void add_memory(void *arg, paddr_t base, uint64_t size,
+		       const char *what)
+{
+	boot_add_ram(arg, base, size, what);
 }
 
 static void add_reserved(void *arg, paddr_t base, uint64_t size,
@@ -133,17 +140,26 @@ static void read_psci(const void *fdt)
 	}
 }
 
+/*
+ * From UEFI the EFI memory map, the LoadOptions and the bundle the stub
+ * loaded replace the DTB's /memory and /chosen, as with Linux's stub.
+ */
 static void read_platform(const void *fdt, uint64_t dtb_size,
-			  struct platform *p)
+			  const struct efi_handover *efi, struct platform *p)
 {
 	int n;
 
-	p->boot_protocol = "linux-image";
-	n = dtb_for_each_memory(fdt, add_memory, p);
-	if (n <= 0) {
-		pr_err("boot: no usable /memory in the DTB (%d); stopping\n",
-		       n);
-		arch_stop(1);
+	if (efi) {
+		p->boot_protocol = "uefi";
+		efi_boot_memory(efi, p);
+	} else {
+		p->boot_protocol = "linux-image";
+		n = dtb_for_each_memory(fdt, add_memory, p);
+		if (n <= 0) {
+			pr_err("boot: no usable /memory in the DTB (%d); "
+			       "stopping\n", n);
+			arch_stop(1);
+		}
 	}
 	platform_add_reserved(p, arm64_board.load_addr,
 			      (uint64_t)(__image_end - __image_start),
@@ -153,7 +169,159 @@ static void read_platform(const void *fdt, uint64_t dtb_size,
 	if (n < 0) {
 		pr_warn("boot: bad reserved memory in the DTB (%d)\n", n);
 	}
-	read_chosen(fdt, p);
+	if (!efi) {
+		read_chosen(fdt, p);
+		return;
+	}
+	p->cmdline = efi->cmdline;
+	p->acpi_rsdp = efi->acpi_rsdp;
+	if (efi->bundle_source != EFI_BUNDLE_NONE) {
+		platform_add_module(p, efi->bundle, efi->bundle_size,
+				    "initrd");
+	}
+}
+
+/* The ACPI reclaim and NVS ranges of the EFI memory map: the tables. */
+static void add_acpi_ranges(const struct efi_handover *efi,
+			    struct platform *p)
+{
+	uint64_t n = efi->desc_size ? efi->mmap_size / efi->desc_size : 0;
+
+	for (uint64_t i = 0; i < n; i++) {
+		const struct efi_memory_desc *d = (const void *)
+			(efi->mmap + i * efi->desc_size);
+
+		if ((d->type == EFI_ACPI_RECLAIM_MEMORY ||
+		     d->type == EFI_ACPI_MEMORY_NVS) && d->num_pages &&
+		    d->num_pages < (1ULL << (64 - PAGE_SHIFT))) {
+			platform_add_reserved(p, d->phys_start,
+					      d->num_pages << PAGE_SHIFT,
+					      "acpi");
+		}
+	}
+}
+
+/* The SPCR's console, when it is a PL011 in memory space. */
+static void acpi_console(const struct acpi_info *a)
+{
+	char type[16];
+
+	if (!a->has_spcr) {
+		pr_warn("boot: no SPCR in the ACPI tables; console stays at 0x%lx\n",
+			PL011_QEMU_VIRT_BASE);
+		return;
+	}
+	if (a->spcr.interface_type != ACPI_SPCR_PL011 ||
+	    a->spcr.base.space_id != ACPI_GAS_MEMORY || !a->spcr.base.address) {
+		pr_warn("boot: SPCR console is a %s in address space %u, which Strata does not drive on arm64; console stays at 0x%lx\n",
+			acpi_spcr_interface(a->spcr.interface_type, type,
+					    sizeof(type)),
+			a->spcr.base.space_id, PL011_QEMU_VIRT_BASE);
+		return;
+	}
+	if (el2_map(a->spcr.base.address, PL011_MMIO_SIZE, EL2_MEM_DEVICE)) {
+		pr_warn("boot: cannot map the SPCR's PL011 at 0x%llx; console stays at 0x%lx\n",
+			(unsigned long long)a->spcr.base.address,
+			PL011_QEMU_VIRT_BASE);
+		return;
+	}
+	pl011_console_init(a->spcr.base.address);
+	pr_info("boot: console: the SPCR's PL011 at 0x%llx\n",
+		(unsigned long long)a->spcr.base.address);
+}
+
+/* GIC and CPUs from the MADT; false (with a message) when unusable. */
+static bool acpi_gic_cpus(const struct acpi_info *a)
+{
+	const struct acpi_madt *m = &a->madt;
+	uint64_t redist = 0, redist_size = 0;
+
+	if (!a->has_madt || !m->has_gicd) {
+		pr_err("boot: the ACPI tables have no MADT with a GIC distributor\n");
+		return false;
+	}
+	if (m->nr_gicrs) {
+		redist = m->gicrs[0].base;
+		redist_size = m->gicrs[0].length;
+	}
+	for (unsigned int i = 0; i < m->nr_cpus; i++) {
+		const struct acpi_cpu *c = &m->cpus[i];
+
+		if (c->kind != ACPI_CPU_GICC || !c->enabled) {
+			continue;
+		}
+		if (!redist && c->gicr_base) {
+			redist = c->gicr_base;	/* per-CPU GICR, frames in order */
+		}
+		add_cpu(&arm64_board, c->mpidr);
+	}
+	if (!arm64_board.nr_cpus) {
+		pr_err("boot: the MADT lists no enabled GICC (CPU)\n");
+		return false;
+	}
+	if (m->gic_version == 2 || (!m->gic_version && !redist)) {
+		pr_err("boot: the MADT describes a GICv2; booting a GICv2 machine from ACPI is not supported yet\n");
+		return false;
+	}
+	if (!redist) {
+		pr_err("boot: the MADT gives no GIC redistributor\n");
+		return false;
+	}
+	if (!redist_size) {
+		redist_size = (uint64_t)arm64_board.nr_cpus * 0x20000;
+	}
+	arm64_board.gic_version = 3;
+	arm64_board.gic_dist = m->gicd_base;
+	arm64_board.gic_redist = redist;
+	map_device("GIC distributor", m->gicd_base, 0x10000);
+	map_device("GIC redistributors", redist, redist_size);
+	return true;
+}
+
+/*
+ * UEFI gave ACPI tables and no DTB (edk2 does unless told otherwise): RAM
+ * from the EFI memory map, the GIC and the CPUs from the MADT, the console
+ * from the SPCR; PSCI is called by SMC, the one conduit to firmware from
+ * EL2. The device tree's other facts Strata does not need on this path.
+ */
+static void __noreturn boot_from_acpi(const struct efi_handover *efi,
+				      paddr_t load, paddr_t link)
+{
+	struct platform *p = &boot_platform;
+
+	arm64_board.load_addr = load;
+	arm64_board.link_addr = link;
+	boot_early_console();
+	pr_info("arm64: EL2, image at 0x%llx (linked at 0x%llx), no device tree: ACPI (RSDP at 0x%llx)\n",
+		(unsigned long long)load, (unsigned long long)link,
+		(unsigned long long)efi->acpi_rsdp);
+	efi_boot_report(efi);
+	p->boot_protocol = "uefi";
+	efi_boot_memory(efi, p);
+	platform_add_reserved(p, load, (uint64_t)(__image_end - __image_start),
+			      "image");
+	add_acpi_ranges(efi, p);
+	p->cmdline = efi->cmdline;
+	p->acpi_rsdp = efi->acpi_rsdp;
+	if (efi->bundle_source != EFI_BUNDLE_NONE) {
+		platform_add_module(p, efi->bundle, efi->bundle_size,
+				    "initrd");
+	}
+	if (arm64_acpi_discover(p, efi->acpi_rsdp, ACPI_RSDP_V2_LEN) ||
+	    !acpi_gic_cpus(&acpi_boot)) {
+		pr_err("boot: cannot boot from these ACPI tables; stopping\n");
+		arch_stop(1);
+	}
+	acpi_console(&acpi_boot);
+	if (psci_set_method("smc")) {
+		pr_warn("boot: PSCI by SMC unusable\n");
+	} else {
+		pr_info("boot: ACPI: %u CPUs, GICv3 distributor 0x%llx, redistributors 0x%llx, PSCI by SMC\n",
+			arm64_board.nr_cpus,
+			(unsigned long long)arm64_board.gic_dist,
+			(unsigned long long)arm64_board.gic_redist);
+	}
+	strata_main(p);
 }
 
 static void seed_stack_guard(void)
@@ -165,21 +333,35 @@ static void seed_stack_guard(void)
 	__stack_chk_guard ^= cnt * 0x9e3779b97f4a7c15ULL;
 }
 
-void boot_main(paddr_t dtb, paddr_t load, paddr_t link)
+void boot_main(paddr_t dtb, paddr_t load, paddr_t link, bool from_efi)
 {
 	const void *fdt = (const void *)(uintptr_t)dtb;
+	const struct efi_handover *efi = NULL;
 	uint64_t dtb_size;
 	int ret;
 
 	seed_stack_guard();
+	if (from_efi) {
+		efi = &efi_handover;
+		if (efi->magic != EFI_HANDOVER_MAGIC) {
+			boot_early_console();
+			pr_err("boot: entered from the EFI stub without its "
+			       "hand-over; stopping\n");
+			arch_stop(1);
+		}
+		if (!dtb && efi->acpi_rsdp) {
+			boot_from_acpi(efi, load, link);
+		}
+	}
 	arm64_board.load_addr = load;
 	arm64_board.link_addr = link;
 	arm64_board.dtb = dtb;
 	ret = boot_dtb_size ? dtb_check(fdt, &dtb_size) : -EINVAL;
 	if (ret || dtb_size != boot_dtb_size) {
 		boot_early_console();
-		pr_err("boot: no valid DTB at 0x%llx (x0 at entry); stopping\n",
-		       (unsigned long long)dtb);
+		pr_err("boot: no valid DTB at 0x%llx (%s); stopping\n",
+		       (unsigned long long)dtb,
+		       efi ? "from the EFI stub" : "x0 at entry");
 		arch_stop(1);
 	}
 	setup_console(fdt);
@@ -187,7 +369,10 @@ void boot_main(paddr_t dtb, paddr_t load, paddr_t link)
 		(unsigned long long)load,
 		(unsigned long long)arm64_board.link_addr,
 		(unsigned long long)dtb);
-	read_platform(fdt, dtb_size, &boot_platform);
+	if (efi) {
+		efi_boot_report(efi);
+	}
+	read_platform(fdt, dtb_size, efi, &boot_platform);
 	read_gic(fdt);
 	read_psci(fdt);
 	arm64_acpi_from_cmdline(&boot_platform);

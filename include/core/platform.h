@@ -34,6 +34,7 @@ struct platform {
 	struct mem_range reserved[PLAT_MAX_RANGES];
 	unsigned int nr_modules;
 	struct boot_module modules[PLAT_MAX_MODULES];
+	paddr_t acpi_rsdp;		/* ACPI RSDP from UEFI, 0 if none */
 };
 
 /* Append helpers for the boot code; they drop (and report) what does not fit. */
