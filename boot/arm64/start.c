@@ -71,6 +71,30 @@ static void setup_console(const void *fdt)
 	pl011_console_init(uart.base);
 }
 
+static void read_gicv2(const void *fdt)
+{
+	struct dtb_gicv2 g;
+	int ret = dtb_find_gicv2(fdt, &g);
+
+	if (ret) {
+		pr_warn("boot: unusable GICv2 node in the DTB (%d)\n", ret);
+		return;
+	}
+	arm64_board.gic_version = 2;
+	arm64_board.gic_dist = g.dist.base;
+	arm64_board.gic_cpu = g.cpu.base;
+	map_device("GIC distributor", g.dist.base, g.dist.size);
+	map_device("GIC CPU interface", g.cpu.base, g.cpu.size);
+	if (g.hyp.size && g.vcpu.size) {
+		arm64_board.gic_hyp = g.hyp.base;
+		arm64_board.gic_vcpu = g.vcpu.base;
+		arm64_board.gic_maint_intid = g.maint_intid;
+		map_device("GIC hypervisor interface", g.hyp.base, g.hyp.size);
+		map_device("GIC virtual CPU interface", g.vcpu.base,
+			   g.vcpu.size);
+	}
+}
+
 static void read_gic(const void *fdt)
 {
 	struct dtb_reg r0, r1;
@@ -80,12 +104,15 @@ static void read_gic(const void *fdt)
 		pr_warn("boot: no usable GIC node in the DTB\n");
 		return;
 	}
+	if (version == 2) {
+		read_gicv2(fdt);
+		return;
+	}
 	arm64_board.gic_version = version;
 	arm64_board.gic_dist = r0.base;
 	arm64_board.gic_redist = r1.base;
 	map_device("GIC distributor", r0.base, r0.size);
-	map_device(version == 3 ? "GIC redistributors" : "GIC CPU interface",
-		   r1.base, r1.size);
+	map_device("GIC redistributors", r1.base, r1.size);
 }
 
 static void read_chosen(const void *fdt, struct platform *p)
