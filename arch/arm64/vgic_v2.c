@@ -14,6 +14,7 @@
 #include <arch/sysreg.h>
 #include <arch/vgic.h>
 #include <arch/vgic_v2.h>
+#include <lib/bug.h>
 #include <lib/errno.h>
 #include <lib/printk.h>
 #include <lib/string.h>
@@ -155,39 +156,15 @@ static bool group_enabled(const struct vm *vm, bool group1)
 	return vm->arch.vgic.v2.ctlr & (group1 ? BIT(1) : BIT(0));
 }
 
-enum list_result { LISTED, NO_FREE_LR };
+/* An interrupt waiting for a list register (flush). */
+struct cand {
+	uint16_t key;		/* virtual ID, and an SGI's requester CPUID */
+	uint8_t prio;
+	bool group1;
+	bool level;		/* a timer line: listed once, never queued */
+};
 
-/*
- * Make @key (virtual ID, and for an SGI the requester's CPUID) pending in
- * the live list registers: merged into an LR that holds it pending, added
- * to one that holds it active (active and pending), else a free one.
- */
-static enum list_result lr_list(uint32_t key, bool group1, uint8_t prio)
-{
-	int free = -1;
-
-	for (unsigned int i = 0; i < nr_lrs(); i++) {
-		uint32_t lr = lr_read(i);
-
-		if (!(lr & GICH_LR_STATE_MASK)) {
-			if (free < 0) {
-				free = (int)i;
-			}
-			continue;
-		}
-		if ((lr & (GICH_LR_VIRTID_MASK | GICH_LR_CPUID_MASK)) == key) {
-			lr_write(i, lr | GICH_LR_PENDING);
-			return LISTED;
-		}
-	}
-	if (free < 0) {
-		return NO_FREE_LR;
-	}
-	lr_write((unsigned int)free, GICH_LR_PENDING |
-		 (group1 ? GICH_LR_GROUP1 : 0) |
-		 ((uint32_t)(prio >> 3) << GICH_LR_PRIO_SHIFT) | key);
-	return LISTED;
-}
+#define NR_CANDS	(16 * VGIC_V2_MAX_CPUS + 16 + VGIC_V2_NR_SPIS)
 
 static bool in_lr(unsigned int intid)
 {
@@ -242,10 +219,26 @@ static bool spi_listed_elsewhere(const struct vcpu *v, unsigned int intid)
 	return false;
 }
 
-/* The SGIs pending for @v, one list register per requesting vCPU. */
-static bool flush_sgis(struct vcpu *v)
+static void add_cand(struct cand *c, unsigned int *n, unsigned int key,
+		     uint8_t prio, bool group1, bool level)
+{
+	if (WARN_ON_ONCE(*n == NR_CANDS)) {
+		return;
+	}
+	c[(*n)++] = (struct cand){
+		.key = (uint16_t)key, .prio = prio, .group1 = group1,
+		.level = level,
+	};
+}
+
+/* Everything @v could take that waits for a list register. */
+static unsigned int gather(struct vcpu *v, uint32_t levels, struct cand *cs)
 {
 	struct vgic_v2_cpu *c = &v->arch.vgic.v2;
+	struct vgic_v2_dist *d = &v->vm->arch.vgic.v2;
+	uint32_t ppis = (c->ppi_pending | levels) & c->enabled & PPI_MASK;
+	uint32_t spis = d->pending & d->enabled;
+	unsigned int n = 0;
 
 	for (unsigned int id = 0; id < 16; id++) {
 		bool g1 = c->group & BIT(id);
@@ -255,72 +248,146 @@ static bool flush_sgis(struct vcpu *v)
 			continue;
 		}
 		for (unsigned int src = 0; src < VGIC_V2_MAX_CPUS; src++) {
-			if (!(c->sgi_src[id] & BIT(src))) {
-				continue;
+			if (c->sgi_src[id] & BIT(src)) {
+				add_cand(cs, &n,
+					 id | src << GICH_LR_CPUID_SHIFT,
+					 c->prio[id], g1, false);
 			}
-			if (lr_list(id | src << GICH_LR_CPUID_SHIFT, g1,
-				    c->prio[id]) == NO_FREE_LR) {
-				return false;
-			}
-			c->sgi_src[id] &= (uint8_t)~BIT(src);
 		}
 	}
-	return true;
-}
-
-static bool flush_ppis(struct vcpu *v, uint32_t levels)
-{
-	struct vgic_v2_cpu *c = &v->arch.vgic.v2;
-	uint32_t want = (c->ppi_pending | levels) & c->enabled & PPI_MASK;
-
 	for (unsigned int id = 16; id < 32; id++) {
 		bool g1 = c->group & BIT(id);
 		bool level = levels & BIT(id);
 
-		if (!(want & BIT(id)) || !group_enabled(v->vm, g1)) {
-			continue;
-		}
 		/* A level interrupt is listed once; its LR goes at EOI. */
-		if (level && in_lr(id)) {
+		if (!(ppis & BIT(id)) || !group_enabled(v->vm, g1) ||
+		    (level && in_lr(id))) {
 			continue;
 		}
-		if (lr_list(id, g1, c->prio[id]) == NO_FREE_LR) {
-			return false;
-		}
-		if (level) {
-			c->timers_listed |= (uint32_t)BIT(id);
-		}
-		c->ppi_pending &= ~(uint32_t)BIT(id);
+		add_cand(cs, &n, id, c->prio[id], g1, level);
 	}
-	return true;
-}
-
-/* SPIs go to the first vCPU in their ITARGETSR to enter. */
-static bool flush_spis(struct vcpu *v)
-{
-	struct vgic_v2_dist *d = &v->vm->arch.vgic.v2;
-	uint32_t want = d->pending & d->enabled;
-
-	for (unsigned int i = 0; want; i++, want >>= 1) {
+	/* SPIs go to the first vCPU in their ITARGETSR to enter. */
+	for (unsigned int i = 0; i < VGIC_V2_NR_SPIS; i++) {
 		bool g1 = d->group & BIT(i);
 
-		if (!(want & 1) || !(d->targets[i] & BIT(v->id)) ||
+		if (!(spis & BIT(i)) || !(d->targets[i] & BIT(v->id)) ||
 		    !group_enabled(v->vm, g1) ||
 		    spi_listed_elsewhere(v, 32 + i)) {
 			continue;
 		}
-		if (lr_list(32 + i, g1, d->prio[i]) == NO_FREE_LR) {
-			return false;
-		}
-		d->pending &= ~(uint32_t)BIT(i);
+		add_cand(cs, &n, 32 + i, d->prio[i], g1, false);
 	}
+	return n;
+}
+
+/* Highest priority (lowest value) first, then lowest INTID. */
+static void sort_cands(struct cand *cs, unsigned int n)
+{
+	for (unsigned int i = 1; i < n; i++) {
+		struct cand x = cs[i];
+		unsigned int j = i;
+
+		while (j > 0 && (cs[j - 1].prio > x.prio ||
+				 (cs[j - 1].prio == x.prio &&
+				  cs[j - 1].key > x.key))) {
+			cs[j] = cs[j - 1];
+			j--;
+		}
+		cs[j] = x;
+	}
+}
+
+/* @key is listed now: it no longer waits. */
+static void taken(struct vcpu *v, const struct cand *x)
+{
+	struct vgic_v2_cpu *c = &v->arch.vgic.v2;
+	unsigned int id = x->key & GICH_LR_VIRTID_MASK;
+
+	if (id < 16) {
+		c->sgi_src[id] &= (uint8_t)~BIT(x->key >> GICH_LR_CPUID_SHIFT);
+	} else if (id < 32) {
+		c->ppi_pending &= ~(uint32_t)BIT(id);
+		if (x->level) {
+			c->timers_listed |= (uint32_t)BIT(id);
+		}
+	} else {
+		v->vm->arch.vgic.v2.pending &= ~(uint32_t)BIT(id - 32);
+	}
+}
+
+/* A pending-only LR given up for a higher priority: it waits again. */
+static void requeue(struct vcpu *v, uint32_t lr)
+{
+	struct vgic_v2_cpu *c = &v->arch.vgic.v2;
+	unsigned int id = lr & GICH_LR_VIRTID_MASK;
+
+	if (id < 16) {
+		c->sgi_src[id] |= (uint8_t)BIT((lr & GICH_LR_CPUID_MASK) >>
+					       GICH_LR_CPUID_SHIFT);
+	} else if (id == VGIC_INTID_VTIMER || id == VGIC_INTID_PTIMER) {
+		c->timers_listed &= ~(uint32_t)BIT(id);	/* level: re-read */
+	} else if (id < 32) {
+		c->ppi_pending |= (uint32_t)BIT(id);
+	} else {
+		v->vm->arch.vgic.v2.pending |= (uint32_t)BIT(id - 32);
+	}
+}
+
+static uint32_t make_lr(const struct cand *x)
+{
+	return GICH_LR_PENDING | (x->group1 ? GICH_LR_GROUP1 : 0) |
+	       ((uint32_t)(x->prio >> 3) << GICH_LR_PRIO_SHIFT) | x->key;
+}
+
+/*
+ * Put @x in the live list registers: merged into an LR that holds it
+ * (pending stays pending, active becomes active and pending), else in a
+ * free LR, else in place of the lowest-priority LR that is only pending
+ * and lower in priority than @x. False when it must wait.
+ */
+static bool lr_list(struct vcpu *v, const struct cand *x)
+{
+	int free = -1, victim = -1;
+	uint32_t victim_prio = x->prio >> 3;
+
+	for (unsigned int i = 0; i < nr_lrs(); i++) {
+		uint32_t lr = lr_read(i);
+		uint32_t prio = (lr >> GICH_LR_PRIO_SHIFT) & 0x1f;
+
+		if (!(lr & GICH_LR_STATE_MASK)) {
+			if (free < 0) {
+				free = (int)i;
+			}
+			continue;
+		}
+		if ((lr & (GICH_LR_VIRTID_MASK | GICH_LR_CPUID_MASK)) ==
+		    x->key) {
+			lr_write(i, lr | GICH_LR_PENDING);
+			return true;
+		}
+		if ((lr & GICH_LR_STATE_MASK) == GICH_LR_PENDING &&
+		    prio > victim_prio) {
+			victim = (int)i;
+			victim_prio = prio;
+		}
+	}
+	if (free < 0 && victim >= 0) {
+		requeue(v, lr_read((unsigned int)victim));
+		free = victim;
+	}
+	if (free < 0) {
+		return false;
+	}
+	lr_write((unsigned int)free, make_lr(x));
 	return true;
 }
 
 void vgic_v2_flush(struct vcpu *v)
 {
 	struct vgic_v2_cpu *c = &v->arch.vgic.v2;
+	struct cand cs[NR_CANDS];
 	uint32_t levels = 0, hcr = GICH_HCR_EN;
+	unsigned int n;
 
 	if (vtimer_level()) {
 		levels |= BIT(VGIC_INTID_VTIMER);
@@ -332,14 +399,22 @@ void vgic_v2_flush(struct vcpu *v)
 	} else {
 		lr_retire_timer(c, VGIC_INTID_PTIMER);
 	}
-	/*
-	 * What finds no free list register waits; with more than one LR the
-	 * maintenance interrupt (underflow) brings Strata back to list it
-	 * once the guest has ended most of what is listed.
-	 */
-	if ((!flush_sgis(v) || !flush_ppis(v, levels) || !flush_spis(v)) &&
-	    nr_lrs() > 1) {
-		hcr |= GICH_HCR_UIE;
+	n = gather(v, levels, cs);
+	sort_cands(cs, n);
+	for (unsigned int i = 0; i < n; i++) {
+		if (!lr_list(v, &cs[i])) {
+			/*
+			 * The rest waits; with more than one LR the
+			 * maintenance interrupt (underflow) brings Strata
+			 * back once the guest has ended most of what is
+			 * listed.
+			 */
+			if (nr_lrs() > 1) {
+				hcr |= GICH_HCR_UIE;
+			}
+			break;
+		}
+		taken(v, &cs[i]);
 	}
 	mmio_write32(gich() + GICH_HCR, hcr);
 }
