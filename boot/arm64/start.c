@@ -11,6 +11,7 @@
 #include <core/platform.h>
 #include <drivers/fdt.h>
 #include <drivers/pl011.h>
+#include <drivers/uart8250_mmio.h>
 #include <lib/errno.h>
 #include <lib/printk.h>
 
@@ -57,7 +58,8 @@ static void map_device(const char *what, paddr_t base, uint64_t size)
 	}
 }
 
-static void setup_console(const void *fdt)
+/* The first enabled PL011, else QEMU virt's: the console of last resort. */
+static void fallback_console(const void *fdt)
 {
 	struct dtb_reg uart;
 
@@ -69,6 +71,57 @@ static void setup_console(const void *fdt)
 		return;
 	}
 	pl011_console_init(uart.base);
+}
+
+/*
+ * The UART /chosen/stdout-path names (a PL011 or an 8250/16550 on MMIO);
+ * without stdout-path the first enabled PL011. A stdout-path Strata cannot
+ * use is reported on the fallback console.
+ */
+static void setup_console(const void *fdt)
+{
+	struct dtb_uart u;
+	int ret = dtb_find_console(fdt, &u);
+	const char *name = u.node_name ? u.node_name : "?";
+
+	if (!ret && u.kind == DTB_UART_PL011 &&
+	    !el2_map(u.reg.base, PL011_MMIO_SIZE, EL2_MEM_DEVICE)) {
+		pl011_console_init(u.reg.base);
+		return;
+	}
+	if (!ret && u.kind == DTB_UART_16550 &&
+	    !el2_map(u.reg.base, u.reg.size, EL2_MEM_DEVICE)) {
+		struct uart8250_mmio mmio = {
+			.base = (uintptr_t)u.reg.base, .shift = u.reg_shift,
+			.width = u.io_width,
+		};
+
+		uart8250_mmio_console_init(&mmio);
+		pr_info("boot: console %s: 16550 at 0x%llx, reg-shift %u, reg-io-width %u\n",
+			name, (unsigned long long)u.reg.base, u.reg_shift,
+			u.io_width);
+		return;
+	}
+	fallback_console(fdt);
+	switch (ret) {
+	case 0:
+		pr_warn("boot: cannot map the console %s at 0x%llx\n", name,
+			(unsigned long long)u.reg.base);
+		break;
+	case -ENOENT:
+		break;		/* no stdout-path: the first PL011 is it */
+	case -ENODEV:
+		pr_warn("boot: /chosen/stdout-path names no node of the DTB; console on the first PL011\n");
+		break;
+	case -ENOTSUP:
+		pr_warn("boot: /chosen/stdout-path names %s, which is no UART Strata drives (arm,pl011, ns16550a, ns16550, snps,dw-apb-uart); console on the first PL011\n",
+			name);
+		break;
+	default:
+		pr_warn("boot: the console %s has a bad reg, reg-shift or reg-io-width; console on the first PL011\n",
+			name);
+		break;
+	}
 }
 
 static void read_gicv2(const void *fdt)
