@@ -338,6 +338,121 @@ int dtb_find_gic(const void *fdt, unsigned int *version, struct dtb_reg *r0,
 	return ret;
 }
 
+/* The INTID of @node's first interrupt (three-cell GIC specifier). */
+static int first_gic_intid(const void *fdt, int node, unsigned int *intid)
+{
+	const fdt32_t *p = fdt_getprop(fdt, node, "#interrupt-cells", NULL);
+	const fdt32_t *irq;
+	int len;
+
+	*intid = 0;
+	irq = fdt_getprop(fdt, node, "interrupts", &len);
+	if (!irq) {
+		return 0;
+	}
+	if ((p && fdt32_ld(p) != 3) || len < 12) {
+		return -EINVAL;
+	}
+	switch (fdt32_ld(&irq[0])) {
+	case 0:			/* SPI */
+		*intid = 32 + fdt32_ld(&irq[1]);
+		break;
+	case 1:			/* PPI */
+		*intid = 16 + fdt32_ld(&irq[1]);
+		break;
+	default:
+		return -EINVAL;
+	}
+	return *intid < 1020 ? 0 : -EINVAL;
+}
+
+int dtb_find_gicv2(const void *fdt, struct dtb_gicv2 *gic)
+{
+	static const char *const v2[] = { "arm,gic-400", "arm,cortex-a15-gic" };
+	int node = -1;
+	int ret;
+
+	memset(gic, 0, sizeof(*gic));
+	for (unsigned int i = 0; node < 0 && i < ARRAY_SIZE(v2); i++) {
+		node = find_enabled_compatible(fdt, v2[i]);
+	}
+	if (node < 0) {
+		return -ENOENT;
+	}
+	ret = read_reg(fdt, node, 0, &gic->dist);
+	if (!ret) {
+		ret = read_reg(fdt, node, 1, &gic->cpu);
+	}
+	if (ret) {
+		return ret == -ENOTSUP ? ret : -EINVAL;
+	}
+	/* GICH and GICV only exist with the virtualization extensions. */
+	if (read_reg(fdt, node, 2, &gic->hyp) ||
+	    read_reg(fdt, node, 3, &gic->vcpu)) {
+		gic->hyp.size = 0;
+		gic->vcpu.size = 0;
+	}
+	return first_gic_intid(fdt, node, &gic->maint_intid);
+}
+
+static int read_u32_prop(const void *fdt, int node, const char *name,
+			 uint32_t dflt, uint32_t *val)
+{
+	int len;
+	const fdt32_t *p = fdt_getprop(fdt, node, name, &len);
+
+	if (!p) {
+		*val = dflt;
+		return 0;
+	}
+	if (len != 4) {
+		return -EINVAL;
+	}
+	*val = fdt32_ld(p);
+	return 0;
+}
+
+int dtb_find_console(const void *fdt, struct dtb_uart *uart)
+{
+	static const char *const u16550[] = {
+		"ns16550a", "ns16550", "snps,dw-apb-uart",
+	};
+	int chosen = fdt_path_offset(fdt, "/chosen");
+	uint32_t shift, width;
+	int node;
+
+	memset(uart, 0, sizeof(*uart));
+	if (chosen < 0 || !fdt_getprop(fdt, chosen, "stdout-path", NULL)) {
+		return -ENOENT;
+	}
+	node = stdout_node(fdt);
+	if (node < 0) {
+		return -ENODEV;
+	}
+	uart->node_name = fdt_get_name(fdt, node, NULL);
+	if (!fdt_node_check_compatible(fdt, node, "arm,pl011")) {
+		uart->kind = DTB_UART_PL011;
+		return read_reg(fdt, node, 0, &uart->reg) ? -EINVAL : 0;
+	}
+	for (unsigned int i = 0; i < ARRAY_SIZE(u16550); i++) {
+		if (fdt_node_check_compatible(fdt, node, u16550[i])) {
+			continue;
+		}
+		uart->kind = DTB_UART_16550;
+		if (read_reg(fdt, node, 0, &uart->reg) ||
+		    read_u32_prop(fdt, node, "reg-shift", 0, &shift) ||
+		    read_u32_prop(fdt, node, "reg-io-width", 1, &width) ||
+		    shift > 4 || (width != 1 && width != 2 && width != 4) ||
+		    (8ULL << shift) > uart->reg.size) {
+			return -EINVAL;
+		}
+		uart->reg_shift = shift;
+		uart->io_width = width;
+		return 0;
+	}
+	return -ENOTSUP;
+}
+
 static bool is_psci_cpu(const void *fdt, int node)
 {
 	const char *type, *method;

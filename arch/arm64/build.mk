@@ -24,7 +24,7 @@ ARCH_LDFLAGS := -Wl,-pie -Wl,--no-dynamic-linker -Wl,-z,notext \
 ARCH_SRCS := $(wildcard boot/arm64/*.S boot/arm64/*.c) \
 	$(filter-out arch/arm64/stage2%,\
 		$(wildcard arch/arm64/*.c arch/arm64/*.S)) \
-	drivers/pl011.c drivers/fdt.c drivers/acpi.c
+	drivers/pl011.c drivers/uart8250_mmio.c drivers/fdt.c drivers/acpi.c
 
 LIBFDT_DIR := build/deps/arm64/usr
 ARCH_LIBS := $(LIBFDT_DIR)/lib/aarch64-linux-gnu/libfdt.a

@@ -46,6 +46,12 @@ static void report_gic(void)
 		pr_info("arm64: GIC version 3 (distributor 0x%llx, redistributors 0x%llx)\n",
 			(unsigned long long)arm64_board.gic_dist,
 			(unsigned long long)arm64_board.gic_redist);
+	} else if (arm64_board.gic_version == 2) {
+		pr_info("arm64: GIC version 2 (distributor 0x%llx, CPU interface 0x%llx%s)\n",
+			(unsigned long long)arm64_board.gic_dist,
+			(unsigned long long)arm64_board.gic_cpu,
+			arm64_board.gic_hyp ? ", virtualization extensions" :
+					      ", no virtualization extensions");
 	} else if (arm64_board.gic_version) {
 		pr_info("arm64: GIC version %u%s\n", arm64_board.gic_version,
 			sysregs ? "" : " (no GICv3 system registers)");

@@ -6,12 +6,14 @@
  * registers at EL2, acknowledge and end of interrupt; every other interrupt
  * is disabled. HCR_EL2.IMO/FMO send a physical interrupt that arrives while
  * a guest runs to EL2. Guests' own interrupts are virtual (vgic.c).
- * Addresses come from the host DTB (arm64_board).
+ * Addresses come from the host DTB (arm64_board). A GICv2 in the DTB is
+ * gic_v2.c's.
  */
 #include <arch/board.h>
 #include <arch/gic_regs.h>
 #include <arch/guest.h>
 #include <arch/sysreg.h>
+#include <arch/vgic_v2.h>
 #include <lib/errno.h>
 #include <lib/printk.h>
 
@@ -99,9 +101,12 @@ int gic_init(void)
 	uintptr_t rd, sgi;
 	unsigned int lines;
 
+	if (arm64_board.gic_version == 2) {
+		return gic_v2_init();
+	}
 	if (arm64_board.gic_version != 3 || !dist ||
 	    !arm64_board.gic_redist) {
-		pr_err("arm64: no GICv3 in the DTB: guests cannot be time-sliced\n");
+		pr_err("arm64: no GICv3 or GICv2 in the DTB: guests cannot be time-sliced\n");
 		return -ENODEV;
 	}
 	rd = find_redist();
@@ -171,6 +176,9 @@ bool gic_handle_irq(bool fiq)
 {
 	uint64_t intid;
 
+	if (arm64_board.gic_version == 2) {
+		return gic_v2_handle_irq();	/* IRQ and FIQ alike */
+	}
 	intid = fiq ? read_sysreg(SYS_ICC_IAR0_EL1) :
 		      read_sysreg(SYS_ICC_IAR1_EL1);
 	intid &= 0xffffff;

@@ -4,7 +4,8 @@
  * sequential-write functions. The layout follows QEMU virt's, so that a
  * Linux kernel built for virt binds its usual drivers: PSCI over HVC, the
  * armv8 timer's four PPIs, a GICv3 whose redistributors are 128 KiB per
- * vCPU, and the PL011 with its APB clock.
+ * vCPU (or on a GICv2 host a GICv2, arm,cortex-a15-gic, with the 8 KiB CPU
+ * interface and the PPIs' CPU masks), and the PL011 with its APB clock.
  */
 #include <arch/guest_dtb.h>
 #include <arch/guest_layout.h>
@@ -20,6 +21,7 @@
 
 #define GICD_SIZE		0x10000UL
 #define GICR_SIZE_PER_CPU	0x20000UL
+#define GICC_SIZE		0x2000UL
 #define PL011_SIZE		0x1000UL
 
 /* Interrupt specifiers of arm,gic-v3: type, number, flags. */
@@ -166,14 +168,43 @@ static void write_gic(struct dtb_writer *w, unsigned int cpus)
 	w_end(w);
 }
 
-static void write_timer(struct dtb_writer *w)
+/* No maintenance interrupt: the guest's GICv2 has no GICH or GICV. */
+static void write_gicv2(struct dtb_writer *w)
 {
-	uint32_t irqs[12] = {
-		GIC_PPI, TIMER_PPI_SEC, IRQ_LEVEL_HIGH,
-		GIC_PPI, TIMER_PPI_PHYS, IRQ_LEVEL_HIGH,
-		GIC_PPI, TIMER_PPI_VIRT, IRQ_LEVEL_HIGH,
-		GIC_PPI, TIMER_PPI_HYP, IRQ_LEVEL_HIGH,
+	uint32_t reg[8] = {
+		0, GUEST_GICD_BASE, 0, GICD_SIZE,
+		0, GUEST_GICC_BASE, 0, GICC_SIZE,
 	};
+
+	w_node_at(w, "intc", GUEST_GICD_BASE);
+	w_str(w, "compatible", "arm,cortex-a15-gic");
+	w_prop(w, "interrupt-controller", NULL, 0);
+	w_u32(w, "#interrupt-cells", 3);
+	w_u32(w, "#address-cells", 2);
+	w_u32(w, "#size-cells", 2);
+	w_prop(w, "ranges", NULL, 0);
+	w_cells(w, "reg", reg, 8);
+	w_u32(w, "phandle", GIC_PHANDLE);
+	w_end(w);
+}
+
+/* GICv2 PPI specifiers carry the mask of the CPUs wired (bits 15:8). */
+static void write_timer(struct dtb_writer *w, const struct guest_dtb_desc *d)
+{
+	static const uint32_t ppis[4] = {
+		TIMER_PPI_SEC, TIMER_PPI_PHYS, TIMER_PPI_VIRT, TIMER_PPI_HYP,
+	};
+	uint32_t f = IRQ_LEVEL_HIGH;
+	uint32_t irqs[12];
+
+	if (d->gic_version == 2) {
+		f |= (uint32_t)(BIT(d->cpus) - 1) << 8;
+	}
+	for (unsigned int i = 0; i < 4; i++) {
+		irqs[3 * i] = GIC_PPI;
+		irqs[3 * i + 1] = ppis[i];
+		irqs[3 * i + 2] = f;
+	}
 
 	w_begin(w, "timer");
 	w_str(w, "compatible", "arm,armv8-timer");
@@ -243,8 +274,12 @@ int guest_dtb_write(void *buf, size_t size, const struct guest_dtb_desc *d)
 
 	write_cpus(&w, d->cpus);
 	write_psci(&w);
-	write_gic(&w, d->cpus);
-	write_timer(&w);
+	if (d->gic_version == 2) {
+		write_gicv2(&w);
+	} else {
+		write_gic(&w, d->cpus);
+	}
+	write_timer(&w, d);
 	write_uart(&w);
 
 	w_node_at(&w, "testdev", GUEST_TESTDEV_BASE);
@@ -268,6 +303,7 @@ int guest_dtb_build(struct vm *vm)
 		.ram_size = vm->ram_size,
 		.cpus = vm->cfg->cpus,
 		.bootargs = vm->cfg->cmdline,
+		.gic_version = vm->arch.vgic.v2.on ? 2 : 3,
 	};
 	int size;
 	gpa_t gpa;

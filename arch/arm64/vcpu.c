@@ -12,6 +12,7 @@
  * them, and the core's TLB maintenance (stage2_flush.c) puts VTTBR_EL2 back
  * after switching to another VM's.
  */
+#include <arch/board.h>
 #include <arch/guest.h>
 #include <arch/stage2.h>
 #include <arch/sysreg.h>
@@ -142,7 +143,9 @@ static void el1_load(const struct arch_el1_regs *r)
 	write_sysreg(r->mdscr, mdscr_el1);
 	write_sysreg(r->cntv_cval, cntv_cval_el0);
 	write_sysreg(r->cntv_ctl, cntv_ctl_el0);
-	write_sysreg(r->ich_vmcr, SYS_ICH_VMCR_EL2);
+	if (arm64_board.gic_version != 2) {	/* GICv2: vgic_v2.c's */
+		write_sysreg(r->ich_vmcr, SYS_ICH_VMCR_EL2);
+	}
 	if (cpu_has_pauth()) {
 		pac_keys_load(r->pac_keys);
 	}
@@ -176,7 +179,9 @@ static void el1_save(struct arch_el1_regs *r)
 	r->mdscr = read_sysreg(mdscr_el1);
 	r->cntv_ctl = read_sysreg(cntv_ctl_el0);
 	r->cntv_cval = read_sysreg(cntv_cval_el0);
-	r->ich_vmcr = read_sysreg(SYS_ICH_VMCR_EL2);
+	if (arm64_board.gic_version != 2) {
+		r->ich_vmcr = read_sysreg(SYS_ICH_VMCR_EL2);
+	}
 	if (cpu_has_pauth()) {
 		pac_keys_save(r->pac_keys);
 	}

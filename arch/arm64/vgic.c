@@ -3,8 +3,11 @@
  * The virtual GICv3 (what it offers: arch/vgic.h): MMIO emulation of the
  * distributor and the redistributors, SGI generation from trapped
  * ICC_SGI*R_EL1 writes, and the list registers that deliver pending
- * interrupts to the guest's virtual CPU interface before each entry.
+ * interrupts to the guest's virtual CPU interface before each entry. A VM
+ * on a GICv2 host gets the vGICv2 of vgic_v2.c instead: each entry point
+ * hands over to it first.
  */
+#include <arch/board.h>
 #include <arch/gic_regs.h>
 #include <arch/guest.h>
 #include <arch/guest_layout.h>
@@ -71,6 +74,10 @@ void vgic_load(struct vcpu *v)
 {
 	struct vgic_cpu *c = &v->arch.vgic;
 
+	if (v->vm->arch.vgic.v2.on) {
+		vgic_v2_load(v);
+		return;
+	}
 	for (unsigned int i = 0; i < nr_lrs(); i++) {
 		lr_write(i, c->lr[i]);
 	}
@@ -83,6 +90,10 @@ void vgic_put(struct vcpu *v)
 {
 	struct vgic_cpu *c = &v->arch.vgic;
 
+	if (v->vm->arch.vgic.v2.on) {
+		vgic_v2_put(v);
+		return;
+	}
 	for (unsigned int i = 0; i < nr_lrs(); i++) {
 		c->lr[i] = lr_read(i);
 		lr_write(i, 0);
@@ -113,6 +124,9 @@ uint64_t vgic_vtimer_deadline(struct vcpu *v)
 	uint64_t ctl = read_sysreg(cntv_ctl_el0);
 	uint64_t pt = ~0ULL;
 
+	if (v->vm->arch.vgic.v2.on) {
+		return vgic_v2_vtimer_deadline(v);
+	}
 	if (v->arch.vgic.enabled & BIT(VGIC_INTID_PTIMER)) {
 		pt = ptimer_deadline(v);
 	}
@@ -181,6 +195,10 @@ void vgic_flush(struct vcpu *v)
 	struct vgic_cpu *c = &v->arch.vgic;
 	uint32_t want = c->pending;
 
+	if (v->vm->arch.vgic.v2.on) {
+		vgic_v2_flush(v);
+		return;
+	}
 	if (vtimer_level()) {
 		want |= BIT(VGIC_INTID_VTIMER);
 	} else {
@@ -540,6 +558,10 @@ int vgic_init(struct vm *vm)
 	};
 	int ret;
 
+	if (arm64_board.gic_version == 2) {
+		memset(&vm->arch.vgic, 0, sizeof(vm->arch.vgic));
+		return vgic_v2_init(vm);
+	}
 	memset(&vm->arch.vgic, 0, sizeof(vm->arch.vgic));
 	ret = vm_add_device(vm, &gicd);
 	if (!ret) {
@@ -552,6 +574,10 @@ void vgic_vcpu_init(struct vcpu *v)
 {
 	struct vgic_cpu *c = &v->arch.vgic;
 
+	if (v->vm->arch.vgic.v2.on) {
+		vgic_v2_vcpu_init(v);
+		return;
+	}
 	memset(c, 0, sizeof(*c));
 	/*
 	 * Awake, as firmware (TF-A) leaves a real machine's redistributors

@@ -196,6 +196,7 @@ void arm64_vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t arg)
 	memset(a->vgic.lr, 0, sizeof(a->vgic.lr));
 	a->vgic.ap0r0 = 0;
 	a->vgic.ap1r0 = 0;
+	vgic_v2_vcpu_reset(&a->vgic.v2);
 	a->x[0] = arg;
 	a->pc = entry;
 	a->pstate = PSR_MODE_EL1H | PSR_DAIF;

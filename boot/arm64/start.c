@@ -12,6 +12,7 @@
 #include <drivers/acpi.h>
 #include <drivers/fdt.h>
 #include <drivers/pl011.h>
+#include <drivers/uart8250_mmio.h>
 #include <lib/errno.h>
 #include <lib/printk.h>
 
@@ -65,7 +66,8 @@ static void map_device(const char *what, paddr_t base, uint64_t size)
 	}
 }
 
-static void setup_console(const void *fdt)
+/* The first enabled PL011, else QEMU virt's: the console of last resort. */
+static void fallback_console(const void *fdt)
 {
 	struct dtb_reg uart;
 
@@ -79,6 +81,81 @@ static void setup_console(const void *fdt)
 	pl011_console_init(uart.base);
 }
 
+/*
+ * The UART /chosen/stdout-path names (a PL011 or an 8250/16550 on MMIO);
+ * without stdout-path the first enabled PL011. A stdout-path Strata cannot
+ * use is reported on the fallback console.
+ */
+static void setup_console(const void *fdt)
+{
+	struct dtb_uart u;
+	int ret = dtb_find_console(fdt, &u);
+	const char *name = u.node_name ? u.node_name : "?";
+
+	if (!ret && u.kind == DTB_UART_PL011 &&
+	    !el2_map(u.reg.base, PL011_MMIO_SIZE, EL2_MEM_DEVICE)) {
+		pl011_console_init(u.reg.base);
+		return;
+	}
+	if (!ret && u.kind == DTB_UART_16550 &&
+	    !el2_map(u.reg.base, u.reg.size, EL2_MEM_DEVICE)) {
+		struct uart8250_mmio mmio = {
+			.base = (uintptr_t)u.reg.base, .shift = u.reg_shift,
+			.width = u.io_width,
+		};
+
+		uart8250_mmio_console_init(&mmio);
+		pr_info("boot: console %s: 16550 at 0x%llx, reg-shift %u, reg-io-width %u\n",
+			name, (unsigned long long)u.reg.base, u.reg_shift,
+			u.io_width);
+		return;
+	}
+	fallback_console(fdt);
+	switch (ret) {
+	case 0:
+		pr_warn("boot: cannot map the console %s at 0x%llx\n", name,
+			(unsigned long long)u.reg.base);
+		break;
+	case -ENOENT:
+		break;		/* no stdout-path: the first PL011 is it */
+	case -ENODEV:
+		pr_warn("boot: /chosen/stdout-path names no node of the DTB; console on the first PL011\n");
+		break;
+	case -ENOTSUP:
+		pr_warn("boot: /chosen/stdout-path names %s, which is no UART Strata drives (arm,pl011, ns16550a, ns16550, snps,dw-apb-uart); console on the first PL011\n",
+			name);
+		break;
+	default:
+		pr_warn("boot: the console %s has a bad reg, reg-shift or reg-io-width; console on the first PL011\n",
+			name);
+		break;
+	}
+}
+
+static void read_gicv2(const void *fdt)
+{
+	struct dtb_gicv2 g;
+	int ret = dtb_find_gicv2(fdt, &g);
+
+	if (ret) {
+		pr_warn("boot: unusable GICv2 node in the DTB (%d)\n", ret);
+		return;
+	}
+	arm64_board.gic_version = 2;
+	arm64_board.gic_dist = g.dist.base;
+	arm64_board.gic_cpu = g.cpu.base;
+	map_device("GIC distributor", g.dist.base, g.dist.size);
+	map_device("GIC CPU interface", g.cpu.base, g.cpu.size);
+	if (g.hyp.size && g.vcpu.size) {
+		arm64_board.gic_hyp = g.hyp.base;
+		arm64_board.gic_vcpu = g.vcpu.base;
+		arm64_board.gic_maint_intid = g.maint_intid;
+		map_device("GIC hypervisor interface", g.hyp.base, g.hyp.size);
+		map_device("GIC virtual CPU interface", g.vcpu.base,
+			   g.vcpu.size);
+	}
+}
+
 static void read_gic(const void *fdt)
 {
 	struct dtb_reg r0, r1;
@@ -88,12 +165,15 @@ static void read_gic(const void *fdt)
 		pr_warn("boot: no usable GIC node in the DTB\n");
 		return;
 	}
+	if (version == 2) {
+		read_gicv2(fdt);
+		return;
+	}
 	arm64_board.gic_version = version;
 	arm64_board.gic_dist = r0.base;
 	arm64_board.gic_redist = r1.base;
 	map_device("GIC distributor", r0.base, r0.size);
-	map_device(version == 3 ? "GIC redistributors" : "GIC CPU interface",
-		   r1.base, r1.size);
+	map_device("GIC redistributors", r1.base, r1.size);
 }
 
 static void read_chosen(const void *fdt, struct platform *p)

@@ -57,6 +57,60 @@ int dtb_find_pl011(const void *fdt, struct dtb_reg *reg);
 int dtb_find_gic(const void *fdt, unsigned int *version, struct dtb_reg *r0,
 		 struct dtb_reg *r1);
 
+/**
+ * struct dtb_gicv2 - a GICv2 (arm,cortex-a15-gic, arm,gic-400) node.
+ * @dist: GICD, reg entry 0.
+ * @cpu: GICC, reg entry 1.
+ * @hyp: GICH, reg entry 2 (size 0 without the virtualization extensions).
+ * @vcpu: GICV, reg entry 3 (likewise).
+ * @maint_intid: the maintenance interrupt's INTID from the node's first
+ *	interrupt specifier (PPI n is 16 + n), 0 when there is none.
+ */
+struct dtb_gicv2 {
+	struct dtb_reg dist;
+	struct dtb_reg cpu;
+	struct dtb_reg hyp;
+	struct dtb_reg vcpu;
+	unsigned int maint_intid;
+};
+
+/*
+ * The first enabled GICv2 node. -ENOENT when there is none, -EINVAL when
+ * its reg lacks the distributor or the CPU interface or its interrupts
+ * property is malformed.
+ */
+int dtb_find_gicv2(const void *fdt, struct dtb_gicv2 *gic);
+
+/* The console UART /chosen/stdout-path names (dtb_find_console()). */
+enum dtb_uart_kind {
+	DTB_UART_PL011,		/* arm,pl011 */
+	DTB_UART_16550,		/* ns16550a, ns16550, snps,dw-apb-uart */
+};
+
+/**
+ * struct dtb_uart - the console UART.
+ * @kind: its register model.
+ * @reg: its first reg entry.
+ * @reg_shift: 16550: register n is at @reg.base + (n << @reg_shift).
+ * @io_width: 16550: access width in bytes (1 or 4, "reg-io-width").
+ * @node_name: the node's name (for messages).
+ */
+struct dtb_uart {
+	enum dtb_uart_kind kind;
+	struct dtb_reg reg;
+	unsigned int reg_shift;
+	unsigned int io_width;
+	const char *node_name;
+};
+
+/*
+ * The console named by /chosen/stdout-path (a path or an alias, then
+ * ":options"). -ENOENT when there is no stdout-path; -ENODEV when it names
+ * no node; -ENOTSUP when the node is no UART Strata drives (its name is in
+ * @uart->node_name); -EINVAL for a bad reg, reg-shift or reg-io-width.
+ */
+int dtb_find_console(const void *fdt, struct dtb_uart *uart);
+
 /* Call @fn with the MPIDR (the reg value) of every enabled /cpus node whose
  * enable-method is "psci". Returns the number of CPUs or -errno. */
 int dtb_for_each_psci_cpu(const void *fdt,

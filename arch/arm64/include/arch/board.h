@@ -18,6 +18,10 @@ struct arm64_board {
 	unsigned int gic_version;	/* from the DTB: 3, 2, or 0 (none) */
 	paddr_t gic_dist;
 	paddr_t gic_redist;	/* GICv3: first redistributor region */
+	paddr_t gic_cpu;	/* GICv2: GICC */
+	paddr_t gic_hyp;	/* GICv2: GICH, 0 without virtualization */
+	paddr_t gic_vcpu;	/* GICv2: GICV, 0 without virtualization */
+	unsigned int gic_maint_intid;	/* GICv2: maintenance INTID or 0 */
 	unsigned int nr_cpus;	/* PSCI-enabled CPUs in the DTB */
 	uint64_t cpu_mpidr[ARM64_MAX_CPUS];
 };

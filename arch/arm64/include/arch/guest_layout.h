@@ -7,6 +7,7 @@
 #define STRATA_ARCH_ARM64_GUEST_LAYOUT_H
 
 #define GUEST_GICD_BASE		0x08000000UL	/* GICv3 distributor (64 KiB) */
+#define GUEST_GICC_BASE		0x08010000UL	/* GICv2 CPU interface (8 KiB) */
 #define GUEST_GICR_BASE		0x080a0000UL	/* redistributors, 128 KiB each */
 #define GUEST_PL011_BASE	0x09000000UL	/* emulated PL011 (4 KiB) */
 #define GUEST_TESTDEV_BASE	0x0a000000UL	/* MMIO test device (4 KiB) */

@@ -19,6 +19,7 @@
 #ifndef STRATA_ARCH_ARM64_VGIC_H
 #define STRATA_ARCH_ARM64_VGIC_H
 
+#include <arch/vgic_v2.h>
 #include <types.h>
 
 #define VGIC_NR_LRS		4	/* list registers Strata uses at most */
@@ -40,6 +41,7 @@
  * @lr: ICH_LR<n>_EL2 while the vCPU is not on the CPU.
  * @ap0r0: ICH_AP0R0_EL2.
  * @ap1r0: ICH_AP1R0_EL2.
+ * @v2: the vCPU's side of a vGICv2 instead (arch/vgic_v2.h).
  */
 struct vgic_cpu {
 	uint32_t group;
@@ -52,6 +54,7 @@ struct vgic_cpu {
 	uint64_t lr[VGIC_NR_LRS];
 	uint64_t ap0r0;
 	uint64_t ap1r0;
+	struct vgic_v2_cpu v2;
 };
 
 /**
@@ -63,6 +66,7 @@ struct vgic_cpu {
  * @icfgr: ICFGR2 and ICFGR3.
  * @prio: IPRIORITYR bytes of SPIs 32-63.
  * @irouter: GICD_IROUTER<n> of SPIs 32-63.
+ * @v2: the VM's vGICv2 distributor instead, on a GICv2 host (@v2.on).
  */
 struct vgic_dist {
 	uint32_t ctlr;
@@ -72,6 +76,7 @@ struct vgic_dist {
 	uint32_t icfgr[2];
 	uint8_t prio[VGIC_NR_SPIS];
 	uint64_t irouter[VGIC_NR_SPIS];
+	struct vgic_v2_dist v2;
 };
 
 #endif
