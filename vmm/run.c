@@ -4,7 +4,9 @@
  * turn on this CPU (the architecture ends a slice with its timer: the VMX
  * preemption timer, the EL2 physical timer). A VM ends when its guest powers
  * it off or Strata stops it for an error; the others keep running. When all
- * have ended the loop reports how many ended well.
+ * have ended the loop reports how many ended well. Between rounds it reads
+ * the keys typed on Strata's console for the VM that has the focus
+ * (vmm/vconsole.c).
  */
 #include <lib/printk.h>
 #include <vmm/vm.h>
@@ -105,8 +107,10 @@ int vmm_run(struct vm *vms, unsigned int nr)
 		total += vms[i].state == VM_RUNNING;
 	}
 	pr_info("Strata: running %u VM%s\n", total, total == 1 ? "" : "s");
+	vm_console_start(vms, nr);
 	do {
 		running = 0;
+		vm_console_poll(vms, nr);
 		for (unsigned int i = 0; i < nr; i++) {
 			struct vm *vm = &vms[i];
 
@@ -117,6 +121,9 @@ int vmm_run(struct vm *vms, unsigned int nr)
 				/* PSCI CPU_OFF on its last vCPU. */
 				end_vmf(vm, VM_ENDED_OK,
 					"powered off (all vCPUs off)");
+			}
+			if (vm_running(vm)) {
+				vm_console_round_end(vm);
 			}
 			running += vm_running(vm);
 		}
