@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * The 16550 UART as the console: polled output only, no interrupts. The
+ * The 16550 UART as the console, polled both ways, no interrupts: the run
+ * loop reads input between time slices (vmm/vconsole.c). The
  * line is programmed to 115200 8N1 before the first byte (Bochs shows
  * earlier bytes as 5-bit garbage).
  */
@@ -9,6 +10,7 @@
 #include <drivers/uart16550.h>
 
 #define UART_THR	0	/* transmit holding (DLAB = 0) */
+#define UART_RBR	0	/* receive buffer (DLAB = 0) */
 #define UART_DLL	0	/* divisor latch low (DLAB = 1) */
 #define UART_IER	1	/* interrupt enable (DLAB = 0) */
 #define UART_DLM	1	/* divisor latch high (DLAB = 1) */
@@ -22,6 +24,7 @@
 #define LCR_DLAB	0x80
 #define FCR_ENABLE_CLEAR 0x07	/* enable FIFOs, clear both */
 #define MCR_DTR_RTS_OUT2 0x0b
+#define LSR_DR		0x01	/* data ready */
 #define LSR_THRE	0x20	/* transmit holding register empty */
 #define LSR_TEMT	0x40	/* transmitter (FIFO and shifter) empty */
 
@@ -52,6 +55,14 @@ void uart16550_drain(void)
 	if (uart_base) {
 		wait_lsr(LSR_TEMT);
 	}
+}
+
+static int uart16550_getc(void)
+{
+	if (!(inb(uart_base + UART_LSR) & LSR_DR)) {
+		return -1;
+	}
+	return inb(uart_base + UART_RBR);
 }
 
 static const struct console uart16550_console = {
@@ -96,4 +107,5 @@ void uart16550_console_init_baud(uint16_t base, uint32_t baud)
 	outb(base + UART_FCR, FCR_ENABLE_CLEAR);
 	outb(base + UART_MCR, MCR_DTR_RTS_OUT2);
 	console_register(&uart16550_console);
+	console_register_input(uart16550_getc);
 }

@@ -7,6 +7,9 @@
 int log_level = LOG_INFO;
 
 static const struct console *cur_console;
+/* Whose unfinished line the console shows (console_write_owned()). */
+static const void *open_owner;
+static int (*cur_getc)(void);
 
 struct outbuf {
 	char *buf;
@@ -245,6 +248,17 @@ int ksnprintf(char *buf, size_t size, const char *fmt, ...)
 void console_register(const struct console *con)
 {
 	cur_console = con;
+	cur_getc = NULL;
+}
+
+static void console_raw_write(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\n') {
+			cur_console->putc('\r');
+		}
+		cur_console->putc(s[i]);
+	}
 }
 
 void console_write(const char *s, size_t n)
@@ -252,12 +266,43 @@ void console_write(const char *s, size_t n)
 	if (!cur_console) {
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '\n') {
-			cur_console->putc('\r');
-		}
-		cur_console->putc(s[i]);
+	if (open_owner && n) {
+		open_owner = NULL;
+		console_raw_write("\n", 1);
 	}
+	console_raw_write(s, n);
+}
+
+void console_write_owned(const void *owner, const char *s, size_t n)
+{
+	if (!cur_console || !n) {
+		return;
+	}
+	if (open_owner && open_owner != owner) {
+		console_raw_write("\n", 1);
+	}
+	console_raw_write(s, n);
+	open_owner = s[n - 1] == '\n' ? NULL : owner;
+}
+
+bool console_line_open_by(const void *owner)
+{
+	return open_owner && open_owner == owner;
+}
+
+void console_register_input(int (*getc)(void))
+{
+	cur_getc = getc;
+}
+
+bool console_can_read(void)
+{
+	return cur_getc;
+}
+
+int console_getc(void)
+{
+	return cur_getc ? cur_getc() : -1;
 }
 
 void vprintk(int level, const char *fmt, va_list ap)

@@ -3,13 +3,26 @@
  * An emulated 16550 UART on the I/O port bus (x86 COM1). What a guest
  * driver writes to THR goes to the VM's console; the registers behave as a
  * real 16550's do where drivers probe them: the divisor latch behind
- * LCR.DLAB, IER, IIR with the FIFO bits and the THR-empty source, LCR, MCR
- * with loopback (THR looped to RBR, MCR outputs seen in MSR), LSR always
- * ready to transmit, MSR and the scratch register. Nothing is ever
- * received from outside: RBR reads 0 unless loopback put a byte there.
- * There is no interrupt line; IIR only reports what would be pending.
+ * LCR.DLAB, IER, IIR with the FIFO bits and its sources, LCR, MCR with
+ * loopback (THR looped to RBR, MCR outputs seen in MSR), LSR always ready
+ * to transmit, MSR and the scratch register.
+ *
+ * Received bytes are the keys typed on Strata's console while the VM has
+ * the focus (vmm/vconsole.c): they enter the 16-byte receive FIFO (one byte
+ * with FCR's FIFO enable clear), LSR.DR says data is ready and RBR reads
+ * pop it; keys that do not fit wait in the VM's console queue (no overrun,
+ * as on a flow-controlled line). In loopback the receiver hears only THR.
+ * IIR reports received data (FIFO at its FCR trigger level) before the
+ * character timeout (data below the level, the line quiet, as it always is
+ * once Strata has passed on every key it had) before THR empty.
+ *
+ * The interrupt output (IIR pending and MCR.OUT2, as a PC wires it) goes to
+ * ISA IRQ 4 through arch_vm_irq_line(). x86 has no virtual IOAPIC/PIC yet,
+ * so nothing is delivered there: a guest that enables the receive
+ * interrupt (IER.ERBFI) is told so once, and must poll LSR.DR.
  */
 #include <lib/errno.h>
+#include <lib/printk.h>
 #include <lib/string.h>
 #include <vmm/devices.h>
 
@@ -30,10 +43,12 @@
 #define IIR_NO_INT	0x01
 #define IIR_THRI	0x02
 #define IIR_RDI		0x04
+#define IIR_CTI		0x0c	/* character timeout (FIFO mode) */
 #define IIR_FIFO	0xc0
 
 #define FCR_ENABLE	BIT(0)
 #define FCR_CLEAR_RX	BIT(1)
+#define FCR_TRIGGER_SHIFT 6
 
 #define LCR_DLAB	BIT(7)
 
@@ -54,11 +69,16 @@
 #define MSR_DCD		BIT(7)
 
 #define UART_RX_FIFO	16
+#define UART_IRQ	4	/* COM1's ISA interrupt */
 
 struct uart16550 {
+	struct vm *vm;
 	uint8_t dll, dlm, ier, lcr, mcr, scr;
 	bool fifo_on;
+	uint8_t trigger;	/* FCR receive trigger level, in bytes */
 	bool thri_pending;	/* THR-empty interrupt not yet acknowledged */
+	bool line;		/* the interrupt output as last driven */
+	bool told_no_irq;
 	uint8_t rx[UART_RX_FIFO];
 	unsigned int rx_len;
 };
@@ -70,6 +90,9 @@ static uint8_t uart_iir(const struct uart16550 *u)
 	uint8_t fifo = u->fifo_on ? IIR_FIFO : 0;
 
 	if ((u->ier & IER_RDI) && u->rx_len) {
+		if (u->fifo_on && u->rx_len < u->trigger) {
+			return fifo | IIR_CTI;
+		}
 		return fifo | IIR_RDI;
 	}
 	if ((u->ier & IER_THRI) && u->thri_pending) {
@@ -91,6 +114,38 @@ static uint8_t uart_msr(const struct uart16550 *u)
 	m |= (u->mcr & MCR_OUT1) ? MSR_RI : 0;
 	m |= (u->mcr & MCR_OUT2) ? MSR_DCD : 0;
 	return m;
+}
+
+/* Drive the interrupt output (gated by OUT2, as on a PC) when it changes. */
+static void uart_update_irq(struct uart16550 *u)
+{
+	bool level = (u->mcr & MCR_OUT2) &&
+		     (uart_iir(u) & 0x0f) != IIR_NO_INT;
+
+	if (level == u->line || !u->vm) {
+		return;
+	}
+	u->line = level;
+	(void)arch_vm_irq_line(u->vm, UART_IRQ, level);
+}
+
+/* The VM's console input (vm_console_attach_input()): fill the FIFO. */
+static unsigned int uart_rx(struct vm *vm, void *priv, const uint8_t *b,
+			    unsigned int n)
+{
+	struct uart16550 *u = priv;
+	unsigned int depth = u->fifo_on ? UART_RX_FIFO : 1;
+	unsigned int took = 0;
+
+	(void)vm;
+	if (u->mcr & MCR_LOOP) {
+		return 0;	/* the receiver hears only THR: keys wait */
+	}
+	while (took < n && u->rx_len < depth) {
+		u->rx[u->rx_len++] = b[took++];
+	}
+	uart_update_irq(u);
+	return took;
 }
 
 static uint8_t uart_rx_pop(struct uart16550 *u)
@@ -160,14 +215,26 @@ static void uart_write_reg(struct vm *vm, struct uart16550 *u,
 		if ((val & IER_THRI) && !(u->ier & IER_THRI)) {
 			u->thri_pending = true;
 		}
+		if ((val & IER_RDI) && !u->told_no_irq &&
+		    arch_vm_irq_line(vm, UART_IRQ, u->line) == -ENODEV) {
+			u->told_no_irq = true;
+			pr_warn("vm %s: the 16550's receive interrupt (IRQ %u) "
+				"is not delivered: x86 VMs have no virtual "
+				"IOAPIC/PIC yet; poll LSR.DR\n", vm->name,
+				UART_IRQ);
+		}
 		u->ier = val & IER_MASK;
 		break;
-	case UART_IIR_FCR:
+	case UART_IIR_FCR: {
+		static const uint8_t trigger[4] = { 1, 4, 8, 14 };
+
 		u->fifo_on = val & FCR_ENABLE;
+		u->trigger = trigger[val >> FCR_TRIGGER_SHIFT];
 		if (val & FCR_CLEAR_RX) {
 			u->rx_len = 0;
 		}
 		break;
+	}
 	case UART_LCR:
 		u->lcr = val;
 		break;
@@ -192,6 +259,7 @@ static int uart_read(struct vcpu *v, struct io_device *d, uint64_t off,
 		return -EINVAL;
 	}
 	*val = uart_read_reg(d->priv, off);
+	uart_update_irq(d->priv);
 	return 0;
 }
 
@@ -202,6 +270,7 @@ static int uart_write(struct vcpu *v, struct io_device *d, uint64_t off,
 		return -EINVAL;
 	}
 	uart_write_reg(v->vm, d->priv, off, (uint8_t)val);
+	uart_update_irq(d->priv);
 	return 0;
 }
 
@@ -214,13 +283,14 @@ int dev_uart16550_add(struct vm *vm, uint16_t port)
 {
 	struct uart16550 *u;
 	struct io_device d;
+	int ret;
 
 	if (vm->index >= VM_MAX_VMS) {
 		return -EINVAL;
 	}
 	u = &uarts[vm->index];
 	/* reset values: divisor 12 (9600 baud), every other register 0 */
-	*u = (struct uart16550){ .dll = 12 };
+	*u = (struct uart16550){ .vm = vm, .dll = 12, .trigger = 1 };
 	d = (struct io_device){
 		.name = "uart16550",
 		.space = IO_PIO,
@@ -229,5 +299,9 @@ int dev_uart16550_add(struct vm *vm, uint16_t port)
 		.ops = &uart_ops,
 		.priv = u,
 	};
-	return vm_add_device(vm, &d);
+	ret = vm_add_device(vm, &d);
+	if (!ret) {
+		vm_console_attach_input(vm, uart_rx, u);
+	}
+	return ret;
 }

@@ -5,8 +5,9 @@
  * preemption timer, the EL2 physical timer). A VM ends when its guest powers
  * it off or Strata stops it for an error; the others keep running. A reset
  * the guest asked for is done here, between slices, where no vCPU of the VM
- * is in the middle of an exit. When all
- * have ended the loop reports how many ended well.
+ * is in the middle of an exit. When all have ended the loop reports how
+ * many ended well. Between rounds it reads the keys typed on Strata's
+ * console for the VM that has the focus (vmm/vconsole.c).
  */
 #include <lib/printk.h>
 #include <vmm/vm.h>
@@ -128,8 +129,10 @@ int vmm_run(struct vm *vms, unsigned int nr)
 		total += vms[i].state == VM_RUNNING;
 	}
 	pr_info("Strata: running %u VM%s\n", total, total == 1 ? "" : "s");
+	vm_console_start(vms, nr);
 	do {
 		running = 0;
+		vm_console_poll(vms, nr);
 		for (unsigned int i = 0; i < nr; i++) {
 			struct vm *vm = &vms[i];
 
@@ -140,6 +143,9 @@ int vmm_run(struct vm *vms, unsigned int nr)
 				/* PSCI CPU_OFF on its last vCPU. */
 				end_vmf(vm, VM_ENDED_OK,
 					"powered off (all vCPUs off)");
+			}
+			if (vm_running(vm)) {
+				vm_console_round_end(vm);
 			}
 			running += vm_running(vm);
 		}

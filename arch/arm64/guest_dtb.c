@@ -28,7 +28,7 @@
 #define GIC_SPI			0
 #define GIC_PPI			1
 #define IRQ_LEVEL_HIGH		4
-#define PL011_SPI		1
+#define PL011_SPI		(GUEST_PL011_INTID - 32)
 #define GIC_MAINT_PPI		9
 #define TIMER_PPI_SEC		13
 #define TIMER_PPI_PHYS		14

@@ -36,7 +36,7 @@ int arch_vm_init(struct vm *vm)
 {
 	int ret;
 
-	ret = dev_pl011_add(vm, GUEST_PL011_BASE);
+	ret = dev_pl011_add(vm, GUEST_PL011_BASE, GUEST_PL011_INTID);
 	if (!ret) {
 		ret = dev_testdev_add(vm, IO_MMIO, GUEST_TESTDEV_BASE);
 	}
@@ -54,6 +54,11 @@ int arch_vm_init(struct vm *vm)
 		ram_clean_to_poc(vm);
 	}
 	return ret;
+}
+
+int arch_vm_irq_line(struct vm *vm, unsigned int line, bool level)
+{
+	return vgic_set_spi_level(vm, line, level);
 }
 
 void arch_vm_destroy(struct vm *vm)

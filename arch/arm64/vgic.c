@@ -13,6 +13,8 @@
 #include <arch/guest_layout.h>
 #include <arch/sysreg.h>
 #include <arch/vgic.h>
+#include <lib/bug.h>
+#include <lib/errno.h>
 #include <lib/printk.h>
 #include <lib/string.h>
 #include <vmm/vm.h>
@@ -190,6 +192,145 @@ static void lr_retire_timer(struct vgic_cpu *c, unsigned int intid)
 	}
 }
 
+/* ---- SPIs ------------------------------------------------------------ */
+
+#define SPI_BIT(intid)		((uint32_t)BIT((intid) - 32))
+
+static bool spi_is_edge(const struct vgic_dist *d, unsigned int n)
+{
+	return d->icfgr[n / 16] & BIT((n % 16) * 2 + 1);
+}
+
+/* SPIs (bit n: INTID 32 + n) pending outside the list registers. */
+static uint32_t spi_pending(const struct vgic_dist *d)
+{
+	uint32_t level_cfg = 0;
+
+	for (unsigned int n = 0; n < VGIC_NR_SPIS; n++) {
+		level_cfg |= spi_is_edge(d, n) ? 0 : (uint32_t)BIT(n);
+	}
+	return d->pending | (d->level & level_cfg);
+}
+
+/*
+ * The vCPU index SPI 32 + @n is routed to, or -1: Interrupt_Routing_Mode
+ * "any" picks vCPU 0; otherwise the affinity must name a vCPU (MPIDR is
+ * the vCPU's index in Aff0), or the SPI is not delivered (GICv3 spec,
+ * "Routing SPIs").
+ */
+static int spi_target(const struct vm *vm, unsigned int n)
+{
+	uint64_t r = vm->arch.vgic.irouter[n];
+
+	if (r & BIT(31)) {
+		return 0;
+	}
+	if (r & ~0xffULL) {
+		return -1;
+	}
+	return (unsigned int)r < vm->nr_vcpus ? (int)r : -1;
+}
+
+/* INTID @intid in a list register of any vCPU of @v's VM (@v's live). */
+static bool in_any_lr(const struct vcpu *v, unsigned int intid)
+{
+	const struct vm *vm = v->vm;
+
+	if (in_lr(intid)) {
+		return true;
+	}
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		const struct vgic_cpu *c = &vm->vcpus[i].arch.vgic;
+
+		if (&vm->vcpus[i] == v) {
+			continue;
+		}
+		for (unsigned int k = 0; k < nr_lrs(); k++) {
+			if ((c->lr[k] & LR_STATE_MASK) &&
+			    (c->lr[k] & LR_VINTID_MASK) == intid) {
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+int vgic_set_spi_level(struct vm *vm, unsigned int intid, bool level)
+{
+	struct vgic_dist *d = &vm->arch.vgic;
+	uint32_t bit;
+
+	if (WARN_ON_ONCE(intid < 32 || intid >= 32 + VGIC_NR_SPIS)) {
+		return -EINVAL;
+	}
+	bit = SPI_BIT(intid);
+	if (level && !(d->level & bit) && spi_is_edge(d, intid - 32)) {
+		d->pending |= bit;	/* a rising edge */
+	}
+	if (level) {
+		d->level |= bit;
+	} else {
+		d->level &= ~bit;
+	}
+	return 0;
+}
+
+/*
+ * Take back @v's pending-only list registers of level-sensitive SPIs whose
+ * line dropped (the device was serviced before the guest took them).
+ */
+static void spi_retire(struct vcpu *v)
+{
+	struct vgic_dist *d = &v->vm->arch.vgic;
+
+	for (unsigned int i = 0; i < nr_lrs(); i++) {
+		uint64_t lr = lr_read(i);
+		unsigned int intid = (unsigned int)(lr & LR_VINTID_MASK);
+
+		if (intid < 32 || intid >= 32 + VGIC_NR_SPIS ||
+		    (lr & LR_STATE_MASK) != LR_PENDING) {
+			continue;
+		}
+		if (spi_is_edge(d, intid - 32) ||
+		    (d->soft_listed & SPI_BIT(intid)) ||
+		    (spi_pending(d) & SPI_BIT(intid))) {
+			continue;
+		}
+		lr_write(i, 0);
+	}
+}
+
+/* List the SPIs routed to @v that are pending, enabled and not listed. */
+static void spi_flush(struct vcpu *v)
+{
+	struct vgic_dist *d = &v->vm->arch.vgic;
+	uint32_t want;
+
+	if (!d->level && !d->pending) {
+		return;		/* the common case: no SPI at all */
+	}
+	spi_retire(v);
+	want = spi_pending(d) & d->enabled;
+	for (unsigned int n = 0; want; n++, want >>= 1) {
+		unsigned int intid = 32 + n;
+		bool g1 = d->group & BIT(n);
+
+		if (!(want & 1) || spi_target(v->vm, n) != (int)v->id ||
+		    !group_enabled(v->vm, g1) || in_any_lr(v, intid)) {
+			continue;
+		}
+		if (!lr_add(intid, g1, d->prio[n])) {
+			break;
+		}
+		if (d->pending & BIT(n)) {
+			d->soft_listed |= (uint32_t)BIT(n);
+		} else {
+			d->soft_listed &= ~(uint32_t)BIT(n);
+		}
+		d->pending &= ~(uint32_t)BIT(n);
+	}
+}
+
 void vgic_flush(struct vcpu *v)
 {
 	struct vgic_cpu *c = &v->arch.vgic;
@@ -226,6 +367,9 @@ void vgic_flush(struct vcpu *v)
 			c->timers_listed |= (uint32_t)BIT(intid);
 		}
 		c->pending &= ~(uint32_t)BIT(intid);
+	}
+	if (!c->sleep) {
+		spi_flush(v);
 	}
 }
 
@@ -279,7 +423,31 @@ static void bytes_write(uint8_t *b, uint64_t off, uint64_t val,
 	}
 }
 
-static uint32_t gicd_read32(struct vm *vm, uint64_t off)
+/* SPIs pending in a list register of some vCPU (@self's are live). */
+static uint32_t spi_listed_pending(const struct vcpu *self,
+				   const struct vm *vm)
+{
+	uint32_t p = 0;
+
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		const struct vcpu *t = &vm->vcpus[i];
+
+		for (unsigned int k = 0; k < nr_lrs(); k++) {
+			uint64_t lr = t == self ? lr_read(k) :
+					  t->arch.vgic.lr[k];
+			uint64_t id = lr & LR_VINTID_MASK;
+
+			if ((lr & LR_PENDING) && id >= 32 &&
+			    id < 32 + VGIC_NR_SPIS) {
+				p |= SPI_BIT(id);
+			}
+		}
+	}
+	return p;
+}
+
+static uint32_t gicd_read32(const struct vcpu *self, struct vm *vm,
+			    uint64_t off)
 {
 	struct vgic_dist *d = &vm->arch.vgic;
 
@@ -295,7 +463,7 @@ static uint32_t gicd_read32(struct vm *vm, uint64_t off)
 		return d->enabled;
 	case GICD_ISPENDR + 4:
 	case GICD_ICPENDR + 4:
-		return d->pending;
+		return spi_pending(d) | spi_listed_pending(self, vm);
 	case GICD_ICFGR + 8:
 	case GICD_ICFGR + 12:
 		return d->icfgr[(off - GICD_ICFGR - 8) / 4];
@@ -477,7 +645,7 @@ static uint32_t reg_read32(const struct vcpu *v, struct io_device *d,
 	unsigned int idx = (unsigned int)(off / VGIC_GICR_FRAME);
 
 	if (d->base == GUEST_GICD_BASE) {
-		return gicd_read32(vm, off);
+		return gicd_read32(v, vm, off);
 	}
 	return idx < vm->nr_vcpus ?
 	       gicr_read32(v, vm, idx, off % VGIC_GICR_FRAME) : 0;

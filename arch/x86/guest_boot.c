@@ -245,6 +245,19 @@ int arch_vm_init(struct vm *vm)
 	return 0;
 }
 
+/*
+ * x86 VMs have no virtual interrupt controller for devices yet (no IOAPIC,
+ * no 8259 PIC): a device's interrupt line goes nowhere, and the devices
+ * say so once (docs/console.md). Guests poll instead.
+ */
+int arch_vm_irq_line(struct vm *vm, unsigned int line, bool level)
+{
+	(void)vm;
+	(void)line;
+	(void)level;
+	return -ENODEV;
+}
+
 void arch_vm_destroy(struct vm *vm)
 {
 	/* Everything lives in guest RAM, which the generic code frees. */

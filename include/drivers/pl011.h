@@ -14,9 +14,10 @@
 #define PL011_MMIO_SIZE		0x1000UL
 
 /*
- * Make the PL011 at @base the console. Nothing is written to its control
- * registers: the firmware programmed and enabled the line (Strata has no
- * clock information to choose a divisor).
+ * Make the PL011 at @base the console, for output and polled input. The
+ * firmware programmed the line (Strata has no clock information to choose
+ * a divisor); Strata only sets UARTCR's enable bits that are still clear
+ * (UARTEN, TXE, RXE) so that the UART also receives.
  */
 void pl011_console_init(paddr_t base);
 

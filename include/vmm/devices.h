@@ -8,10 +8,19 @@
 
 #include <vmm/vm.h>
 
-/* An ARM PL011 UART at @base (4 KiB window); output goes to the VM console. */
-int dev_pl011_add(struct vm *vm, gpa_t base);
+/*
+ * An ARM PL011 UART at @base (4 KiB window), its interrupt on the VM's line
+ * @irq (arch_vm_irq_line()); output goes to the VM console, and it is the
+ * VM's console input.
+ */
+int dev_pl011_add(struct vm *vm, gpa_t base, unsigned int irq);
 
-/* A 16550 UART at I/O port @port (8 ports); output goes to the VM console. */
+/*
+ * A 16550 UART at I/O port @port (8 ports); output goes to the VM console,
+ * and it is the VM's console input (received bytes in RBR, polled through
+ * LSR.DR; the interrupt goes to ISA IRQ 4 when the architecture has an
+ * interrupt controller to deliver it, which x86 does not have yet).
+ */
 int dev_uart16550_add(struct vm *vm, uint16_t port);
 
 /*

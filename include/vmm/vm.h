@@ -26,6 +26,7 @@
 #define VM_MAX_MEMSLOTS		8
 #define VM_MAX_DEVICES		8
 #define VM_CONSOLE_LINE		160
+#define VM_CONSOLE_INPUT	256	/* keys waiting for the guest's UART */
 #define VM_MAX_PLACED		8
 /* Table pages a VM's MMIO SPTEs may take (vmm/fault.c); never given back. */
 #define VM_MMIO_TABLE_BUDGET	64
@@ -194,9 +195,21 @@ struct vm {
 	unsigned int nr_vcpus;
 	struct vcpu vcpus[VM_MAX_CPUS];
 
-	/* Console: guest output is printed a line at a time as "[name] ...". */
+	/*
+	 * Console (vmm/vconsole.c): guest output is printed a line at a time
+	 * as "[name] ...", an unfinished line once the guest went a whole
+	 * round of slices without adding to it; @con_fresh says it did add.
+	 * Keys for the VM wait in @con_in until its UART (@con_rx) takes them.
+	 */
 	unsigned int con_len;
 	char con_line[VM_CONSOLE_LINE];
+	bool con_fresh;
+	unsigned int con_in_len;
+	uint8_t con_in[VM_CONSOLE_INPUT];
+	unsigned int (*con_rx)(struct vm *vm, void *priv, const uint8_t *b,
+			       unsigned int n);
+	void *con_rx_priv;
+	unsigned long con_dropped;
 
 	/* STRATA_CTR_* values kept by the VMM (the core ones live in s2). */
 	uint64_t ctr[STRATA_CTR_NR];
@@ -382,8 +395,34 @@ unsigned int vm_invalidate_roots(struct vm *vm);
 
 /* One byte of guest console output; printed per line, prefixed "[name] ". */
 void vm_console_putc(struct vm *vm, char c);
-/* Print what is buffered (at VM end). */
+/* Print what is buffered and end the line (at VM end). */
 void vm_console_flush(struct vm *vm);
+/*
+ * The end of @vm's round of slices in the run loop: an unfinished line
+ * (a prompt) the guest added nothing to during a whole round is printed
+ * without waiting for its newline. Counted in the guest's own slices, not
+ * in wall time.
+ */
+void vm_console_round_end(struct vm *vm);
+/*
+ * Make @rx the VM's console input, its UART's receiver: vconsole calls
+ * @rx(vm, @priv, bytes, n) with keys for the VM; it returns how many it took
+ * (0 when its FIFO is full or its receiver off: the rest waits).
+ */
+void vm_console_attach_input(struct vm *vm,
+			     unsigned int (*rx)(struct vm *vm, void *priv,
+						const uint8_t *b,
+						unsigned int n),
+			     void *priv);
+/*
+ * Read the keys typed on Strata's console, act on the escape sequences
+ * (Ctrl-a, docs/console.md) and pass the rest to the VM that has the focus
+ * among @vms; then give every VM's UART what waits for it. Called by the
+ * run loop once per round of slices.
+ */
+void vm_console_poll(struct vm *vms, unsigned int nr);
+/* Say which VM has the focus and how to get help (once, at the start). */
+void vm_console_start(struct vm *vms, unsigned int nr);
 
 /* ---- Stage-2 faults and MMIO (vmm/fault.c, vmm/iobus.c) ----------------- */
 
@@ -473,6 +512,15 @@ void arch_vm_destroy(struct vm *vm);
  */
 int arch_vcpu_init(struct vcpu *v);
 void arch_vcpu_destroy(struct vcpu *v);
+
+/*
+ * Drive the guest-visible interrupt line @line of @vm to @level (a device's
+ * level-sensitive output: arm64, an SPI's INTID at the virtual GIC).
+ * Return: 0; -ENODEV when the architecture has no interrupt controller to
+ * deliver it (x86 until a virtual IOAPIC/PIC exists); -EINVAL for a line
+ * that does not exist.
+ */
+int arch_vm_irq_line(struct vm *vm, unsigned int line, bool level);
 
 /*
  * Drop the root references the architecture holds for @v beyond its root

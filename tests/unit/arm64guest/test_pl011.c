@@ -29,6 +29,33 @@ void vm_console_putc(struct vm *vm, char c)
 	}
 }
 
+/* The interrupt line and console input, recorded. */
+static int irq_level = -1;
+static unsigned int irq_line;
+static unsigned int irq_changes;
+static unsigned int (*rx_fn)(struct vm *, void *, const uint8_t *,
+			     unsigned int);
+static void *rx_priv;
+
+int arch_vm_irq_line(struct vm *vm, unsigned int line, bool level)
+{
+	(void)vm;
+	irq_line = line;
+	irq_level = level;
+	irq_changes++;
+	return 0;
+}
+
+void vm_console_attach_input(struct vm *vm,
+			     unsigned int (*rx)(struct vm *, void *,
+						const uint8_t *, unsigned int),
+			     void *priv)
+{
+	(void)vm;
+	rx_fn = rx;
+	rx_priv = priv;
+}
+
 static struct vm the_vm;
 static struct vcpu the_vcpu = { .vm = &the_vm };
 
@@ -37,8 +64,11 @@ static void fresh(void)
 	memset(&added, 0, sizeof(added));
 	memset(console, 0, sizeof(console));
 	con_len = 0;
+	irq_level = -1;
+	irq_changes = 0;
+	rx_fn = NULL;
 	the_vm.index = 3;
-	dev_pl011_add(&the_vm, 0x09000000);
+	dev_pl011_add(&the_vm, 0x09000000, 33);
 }
 
 static int rd(uint64_t off, unsigned int size, uint64_t *v)
@@ -175,12 +205,139 @@ static void test_state_per_vm(void)
 	fresh();
 	CHECK_EQ(wr(0x024, 4, 7), 0);
 	the_vm.index = 4;
-	dev_pl011_add(&the_vm, 0x09000000);
+	dev_pl011_add(&the_vm, 0x09000000, 33);
 	CHECK_EQ(rd(0x024, 4, &v), 0);
 	CHECK_EQ(v, 0);
 	CHECK_EQ(pl011_state[3].ibrd, 7);
 	the_vm.index = VM_MAX_VMS;
-	CHECK(dev_pl011_add(&the_vm, 0x09000000) != 0);
+	CHECK(dev_pl011_add(&the_vm, 0x09000000, 33) != 0);
+}
+
+static unsigned int type(const char *keys)
+{
+	return rx_fn(&the_vm, rx_priv, (const uint8_t *)keys,
+		     (unsigned int)strlen(keys));
+}
+
+/* The device attaches itself as the VM's console input. */
+static void test_attaches_console_input(void)
+{
+	fresh();
+	CHECK(rx_fn != NULL);
+	CHECK(rx_priv == &pl011_state[3]);
+}
+
+/* With the UART or its receiver off (the reset state), keys wait. */
+static void test_receiver_off_takes_nothing(void)
+{
+	uint64_t v;
+
+	fresh();
+	CHECK_EQ(type("a"), 0);			/* CR reset: UARTEN clear */
+	CHECK_EQ(wr(0x030, 4, 0x101), 0);	/* UARTEN, TXE, no RXE */
+	CHECK_EQ(type("a"), 0);
+	CHECK_EQ(rd(0x018, 4, &v), 0);
+	CHECK(v & 0x10);			/* RXFE */
+}
+
+/* Received bytes come out of UARTDR in order; FR tracks RXFE and RXFF. */
+static void test_fifo_order_and_flags(void)
+{
+	uint64_t v;
+
+	fresh();
+	CHECK_EQ(wr(0x02c, 4, 0x70), 0);	/* 8 bits, FEN */
+	CHECK_EQ(wr(0x030, 4, 0x301), 0);
+	CHECK_EQ(type("hi"), 2);
+	CHECK_EQ(rd(0x018, 4, &v), 0);
+	CHECK_EQ(v & 0x50, 0);			/* not empty, not full */
+	CHECK_EQ(rd(0x000, 4, &v), 0);
+	CHECK_EQ(v, 'h');
+	CHECK_EQ(rd(0x000, 1, &v), 0);
+	CHECK_EQ(v, 'i');
+	CHECK_EQ(rd(0x018, 4, &v), 0);
+	CHECK(v & 0x10);
+	CHECK_EQ(rd(0x000, 4, &v), 0);		/* empty: reads 0 */
+	CHECK_EQ(v, 0);
+}
+
+/* 32 entries with FEN, 1 without; the rest is left for later. */
+static void test_fifo_depth_follows_fen(void)
+{
+	char many[41];
+	uint64_t v;
+
+	fresh();
+	memset(many, 'x', 40);
+	many[40] = '\0';
+	CHECK_EQ(wr(0x030, 4, 0x301), 0);
+	CHECK_EQ(type(many), 1);		/* FEN clear: holding register */
+	CHECK_EQ(rd(0x018, 4, &v), 0);
+	CHECK(v & 0x40);			/* RXFF */
+	CHECK_EQ(rd(0x000, 4, &v), 0);
+	CHECK_EQ(wr(0x02c, 4, 0x70), 0);
+	CHECK_EQ(type(many), 32);
+	CHECK_EQ(rd(0x018, 4, &v), 0);
+	CHECK(v & 0x40);
+	CHECK_EQ(type("y"), 0);			/* full: nothing overruns */
+	CHECK_EQ(rd(0x004, 4, &v), 0);
+	CHECK_EQ(v, 0);				/* no overrun error */
+}
+
+/* RXRIS at the IFLS level, RTRIS once the line is quiet with data held. */
+static void test_rx_and_timeout_interrupts(void)
+{
+	uint64_t v;
+
+	fresh();
+	CHECK_EQ(wr(0x02c, 4, 0x70), 0);
+	CHECK_EQ(wr(0x034, 4, 0x00), 0);	/* RX level 1/8: 4 bytes */
+	CHECK_EQ(wr(0x030, 4, 0x301), 0);
+	CHECK_EQ(type("ab"), 2);
+	CHECK_EQ(rd(0x03c, 4, &v), 0);
+	CHECK_EQ(v & 0x50, 0x40);		/* below the level: timeout */
+	CHECK_EQ(type("cd"), 2);
+	CHECK_EQ(rd(0x03c, 4, &v), 0);
+	CHECK_EQ(v & 0x50, 0x50);
+	CHECK_EQ(rd(0x000, 4, &v), 0);		/* 3 left: RX falls */
+	CHECK_EQ(rd(0x03c, 4, &v), 0);
+	CHECK_EQ(v & 0x50, 0x40);
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ(rd(0x000, 4, &v), 0);
+	}
+	CHECK_EQ(rd(0x03c, 4, &v), 0);		/* emptied: timeout falls */
+	CHECK_EQ(v & 0x50, 0);
+	CHECK_EQ(type("e"), 1);
+	CHECK_EQ(wr(0x044, 4, 0x40), 0);	/* ICR clears RTRIS */
+	CHECK_EQ(rd(0x03c, 4, &v), 0);
+	CHECK_EQ(v & 0x50, 0);
+	CHECK_EQ(rd(0x018, 4, &v), 0);
+	CHECK_EQ(v & 0x10, 0);			/* the byte is still there */
+}
+
+/* UARTINTR follows MIS as a level on the VM's line, driven on change. */
+static void test_interrupt_line_is_masked_level(void)
+{
+	uint64_t v;
+
+	fresh();
+	CHECK_EQ(wr(0x030, 4, 0x301), 0);
+	CHECK_EQ(type("k"), 1);
+	CHECK_EQ(irq_level, -1);		/* masked: never driven */
+	CHECK_EQ(wr(0x038, 4, 0x50), 0);	/* RXIM | RTIM */
+	CHECK_EQ(irq_level, 1);
+	CHECK_EQ(irq_line, 33);
+	CHECK_EQ(rd(0x040, 4, &v), 0);
+	CHECK_EQ(v & 0x50, 0x50);
+	CHECK_EQ(rd(0x000, 4, &v), 0);
+	CHECK_EQ(v, 'k');
+	CHECK_EQ(irq_level, 0);			/* serviced: the line drops */
+	CHECK_EQ(irq_changes, 2);
+	CHECK_EQ(type("l"), 1);
+	CHECK_EQ(irq_level, 1);
+	CHECK_EQ(wr(0x038, 4, 0x00), 0);	/* masked again */
+	CHECK_EQ(irq_level, 0);
+	CHECK_EQ(irq_changes, 4);
 }
 
 int main(int argc, char **argv)
@@ -194,5 +351,11 @@ int main(int argc, char **argv)
 	RUN_TEST(test_interrupt_status);
 	RUN_TEST(test_refused_accesses);
 	RUN_TEST(test_state_per_vm);
+	RUN_TEST(test_attaches_console_input);
+	RUN_TEST(test_receiver_off_takes_nothing);
+	RUN_TEST(test_fifo_order_and_flags);
+	RUN_TEST(test_fifo_depth_follows_fen);
+	RUN_TEST(test_rx_and_timeout_interrupts);
+	RUN_TEST(test_interrupt_line_is_masked_level);
 	return test_done();
 }

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include <core/console.h>
 #include <lib/errno.h>
 #include <lib/printk.h>
 #include <vmm/devices.h>
@@ -16,6 +17,51 @@
 #define COM1	0x3f8
 
 static struct vm vms[2];
+
+/* Ctrl-a x ends VMs through vm_fail() (vmm/run.c, not linked here). */
+void vm_fail(struct vm *vm, const char *fmt, ...)
+{
+	(void)fmt;
+	vm->state = VM_ENDED_ERROR;
+}
+
+/* What Strata's console printed, and the keys it will read. */
+static char printed[2048];
+static size_t printed_len;
+static const char *keys;
+
+static void capture_putc(char c)
+{
+	if (c != '\r' && printed_len < sizeof(printed) - 1) {
+		printed[printed_len++] = c;
+		printed[printed_len] = '\0';
+	}
+}
+
+static const struct console capture = { "capture", capture_putc };
+
+static int fake_getc(void)
+{
+	return keys && *keys ? (unsigned char)*keys++ : -1;
+}
+
+static void capture_console(const char *input)
+{
+	console_register(&capture);
+	console_register_input(fake_getc);
+	printed_len = 0;
+	printed[0] = '\0';
+	keys = input;
+}
+
+/* x86 has no interrupt controller for devices yet. */
+int arch_vm_irq_line(struct vm *vm, unsigned int line, bool level)
+{
+	(void)vm;
+	(void)line;
+	(void)level;
+	return -ENODEV;
+}
 static struct vm_config cfg = { .name = "u", .cpus = 1 };
 
 static struct vcpu *setup(unsigned int i)
@@ -171,6 +217,146 @@ static void per_vm_state(void)
 	CHECK_EQ(vms[1].con_len, 1);
 }
 
+static unsigned int type(unsigned int i, const char *k)
+{
+	return vms[i].con_rx(&vms[i], vms[i].con_rx_priv, (const uint8_t *)k,
+			     (unsigned int)strlen(k));
+}
+
+/* Received bytes: LSR.DR while any wait, RBR pops them in order. */
+static void rx_to_rbr(void)
+{
+	struct vcpu *v = setup(0);
+
+	CHECK(v);
+	CHECK_EQ(out(v, 2, 0x01), 0);		/* FIFOs on */
+	CHECK_EQ(type(0, "ab"), 2);
+	CHECK_EQ(in(v, 5) & 0x01, 0x01);
+	CHECK_EQ(in(v, 0), 'a');
+	CHECK_EQ(in(v, 0), 'b');
+	CHECK_EQ(in(v, 5) & 0x01, 0);
+	CHECK_EQ(out(v, 2, 0x00), 0);		/* 16450 mode: one byte */
+	CHECK_EQ(type(0, "cd"), 1);
+	CHECK_EQ(out(v, 4, 0x10), 0);		/* loopback: deaf outside */
+	CHECK_EQ(in(v, 0), 'c');
+	CHECK_EQ(type(0, "d"), 0);
+}
+
+/* IIR: character timeout below the trigger level, data at it. */
+static void iir_rx_sources(void)
+{
+	struct vcpu *v = setup(0);
+
+	CHECK(v);
+	CHECK_EQ(out(v, 2, 0x41), 0);		/* FIFO, trigger 4 */
+	CHECK_EQ(out(v, 1, 0x01), 0);		/* ERBFI */
+	CHECK_EQ(in(v, 2), 0xc1);
+	CHECK_EQ(type(0, "ab"), 2);
+	CHECK_EQ(in(v, 2), 0xcc);
+	CHECK_EQ(type(0, "cd"), 2);
+	CHECK_EQ(in(v, 2), 0xc4);
+	for (int i = 0; i < 4; i++) {
+		in(v, 0);
+	}
+	CHECK_EQ(in(v, 2), 0xc1);
+}
+
+/* Enabling the receive interrupt says once that x86 cannot deliver it. */
+static void no_irq_said_once(void)
+{
+	struct vcpu *v = setup(0);
+
+	CHECK(v);
+	capture_console(NULL);
+	log_level = LOG_WARN;
+	CHECK_EQ(out(v, 1, 0x01), 0);
+	CHECK(strstr(printed, "vm u0: the 16550's receive interrupt (IRQ 4) "
+		     "is not delivered") != NULL);
+	printed_len = 0;
+	CHECK_EQ(out(v, 1, 0x00), 0);
+	CHECK_EQ(out(v, 1, 0x01), 0);
+	log_level = LOG_ERR - 1;
+	CHECK_EQ(printed_len, 0);
+}
+
+/* Keys go to the focused VM; Ctrl-a 2 moves the focus, Ctrl-a Ctrl-a
+ * sends a literal Ctrl-a. */
+static void focus_and_escape(void)
+{
+	struct vcpu *a = setup(0), *b = setup(1);
+
+	CHECK(a && b);
+	capture_console("x\x01" "2y\x01\x01");
+	vm_console_start(vms, 2);
+	CHECK(strstr(printed, "keys go to vm u0 (1 of 2") != NULL);
+	vm_console_poll(vms, 2);
+	CHECK(strstr(printed, "keys go to vm u1 (2 of 2") != NULL);
+	CHECK_EQ(in(a, 0), 'x');
+	CHECK_EQ(in(a, 5) & 0x01, 0);
+	CHECK_EQ(in(b, 0), 'y');
+	vm_console_poll(vms, 2);		/* 16450 mode: one at a time */
+	CHECK_EQ(in(b, 0), 0x01);
+	CHECK_EQ(in(b, 5) & 0x01, 0);
+}
+
+/* Ctrl-a ? lists the VMs; unknown commands and absent VMs are said. */
+static void help_and_bad_commands(void)
+{
+	CHECK(setup(0) && setup(1));
+	capture_console("\x01?\x01z\x01" "7");
+	vm_console_start(vms, 2);
+	vm_console_poll(vms, 2);
+	CHECK(strstr(printed, "Ctrl-a ? this help") != NULL);
+	CHECK(strstr(printed, "*1 u0\n") != NULL);
+	CHECK(strstr(printed, " 2 u1\n") != NULL);
+	CHECK(strstr(printed, "Ctrl-a 0x7a is no command") != NULL);
+	CHECK(strstr(printed, "no running VM 7") != NULL);
+}
+
+/* Keys wait while the receiver is full, and arrive once it has room. */
+static void keys_wait_for_room(void)
+{
+	struct vcpu *v = setup(0);
+
+	CHECK(v && setup(1));
+	capture_console("pq");
+	vm_console_start(vms, 2);
+	vm_console_poll(vms, 2);		/* 16450 mode: 'p' only */
+	CHECK_EQ(in(v, 0), 'p');
+	CHECK_EQ(in(v, 5) & 0x01, 0);
+	vm_console_poll(vms, 2);
+	CHECK_EQ(in(v, 0), 'q');
+}
+
+/* A prompt is printed after a quiet round and later output continues
+ * its line; any other output first ends that line. */
+static void prompt_then_continued_line(void)
+{
+	struct vcpu *a = setup(0), *b = setup(1);
+
+	CHECK(a && b);
+	capture_console(NULL);
+	out(a, 0, '$');
+	out(a, 0, ' ');
+	vm_console_round_end(&vms[0]);		/* it wrote this round */
+	CHECK_EQ(printed_len, 0);
+	vm_console_round_end(&vms[0]);		/* a quiet round */
+	CHECK(!strcmp(printed, "[u0] $ "));
+	out(a, 0, 'l');
+	vm_console_round_end(&vms[0]);
+	vm_console_round_end(&vms[0]);
+	out(a, 0, 's');
+	out(a, 0, '\n');
+	CHECK(!strcmp(printed, "[u0] $ ls\n"));
+	out(a, 0, '>');
+	vm_console_round_end(&vms[0]);
+	vm_console_round_end(&vms[0]);
+	out(b, 0, 'B');
+	out(b, 0, '\n');
+	out(a, 0, '\n');
+	CHECK(!strcmp(printed, "[u0] $ ls\n[u0] >\n[u1] B\n[u0]\n"));
+}
+
 int main(int argc, char **argv)
 {
 	test_init(argc, argv, "uart");
@@ -182,5 +368,12 @@ int main(int argc, char **argv)
 	RUN_TEST(scratch_and_read_only);
 	RUN_TEST(wide_access_refused);
 	RUN_TEST(per_vm_state);
+	RUN_TEST(rx_to_rbr);
+	RUN_TEST(iir_rx_sources);
+	RUN_TEST(no_irq_said_once);
+	RUN_TEST(focus_and_escape);
+	RUN_TEST(help_and_bad_commands);
+	RUN_TEST(keys_wait_for_room);
+	RUN_TEST(prompt_then_continued_line);
 	return test_done();
 }

@@ -191,5 +191,14 @@ uint64_t vgic_vtimer_deadline(struct vcpu *v);
 /* A trapped ICC_SGI1R/ASGI1R/SGI0R_EL1 write, from its ESR_EL2. */
 bool vgic_is_sgi_reg(uint64_t esr);
 void vgic_send_sgi(struct vcpu *v, uint64_t val);
+/*
+ * Drive the input line of SPI @intid (32..63) of @vm to @level, as a
+ * device's interrupt output does. A level-sensitive SPI (GICD_ICFGR) is
+ * pending while the line is high and not active; an edge-triggered one
+ * becomes pending on a rising edge. The vCPU the SPI's GICD_IROUTER names
+ * (vCPU 0 for "any") gets it in a list register before its next entry.
+ * Return: 0, or -EINVAL (warned) for an INTID that is no SPI of the vGIC.
+ */
+int vgic_set_spi_level(struct vm *vm, unsigned int intid, bool level);
 
 #endif

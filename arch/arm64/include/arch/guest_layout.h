@@ -10,6 +10,7 @@
 #define GUEST_GICC_BASE		0x08010000UL	/* GICv2 CPU interface (8 KiB) */
 #define GUEST_GICR_BASE		0x080a0000UL	/* redistributors, 128 KiB each */
 #define GUEST_PL011_BASE	0x09000000UL	/* emulated PL011 (4 KiB) */
+#define GUEST_PL011_INTID	33		/* its interrupt: GIC SPI 1 */
 #define GUEST_TESTDEV_BASE	0x0a000000UL	/* MMIO test device (4 KiB) */
 #define GUEST_RAM_BASE		0x40000000UL	/* RAM (arch_guest_ram_base) */
 

@@ -11,10 +11,20 @@
  * PPI 27 (level: pending while CNTV_CTL_EL0 says ENABLE, not IMASK,
  * ISTATUS) and the emulated EL1 physical timer as PPI 30 (likewise; both
  * levels show in GICR_ISPENDR0), redistributors that start awake (a
- * sleeping one keeps its interrupts pending), 32 SPIs whose registers hold what the guest writes (no device
- * raises them yet), group, enable, pending, priority and configuration
- * registers, affinity routing only (GICD_CTLR.ARE reads as one), no LPIs,
- * no ITS. Active state lives in the list registers only.
+ * sleeping one keeps its interrupts pending), 32 SPIs (INTIDs 32-63) with
+ * group, enable, pending, priority, configuration and routing registers,
+ * driven by devices through vgic_set_spi_level() (the emulated PL011),
+ * affinity routing only (GICD_CTLR.ARE reads as one), no LPIs, no ITS.
+ * Active state lives in the list registers only.
+ *
+ * A level-sensitive SPI is pending while its line is high and it is not
+ * in a list register; a pending-only list register whose line drops is
+ * taken back before the next entry. After the guest deactivates one whose
+ * line is still high, it is listed again at the vCPU's next exit (at the
+ * latest when its slice ends), where hardware would signal it again at
+ * once: KVM resamples with the EOI maintenance interrupt, which Strata does
+ * not take at EL2. Drivers that empty their device in the handler (Linux's
+ * pl011) never see the difference.
  */
 #ifndef STRATA_ARCH_ARM64_VGIC_H
 #define STRATA_ARCH_ARM64_VGIC_H
@@ -67,6 +77,9 @@ struct vgic_cpu {
  * @prio: IPRIORITYR bytes of SPIs 32-63.
  * @irouter: GICD_IROUTER<n> of SPIs 32-63.
  * @v2: the VM's vGICv2 distributor instead, on a GICv2 host (@v2.on).
+ * @level: the SPIs' input lines (vgic_set_spi_level()).
+ * @soft_listed: SPIs listed from @pending (software or edge), not only from
+ *	their level: a dropping line must not take those back.
  */
 struct vgic_dist {
 	uint32_t ctlr;
@@ -77,6 +90,8 @@ struct vgic_dist {
 	uint8_t prio[VGIC_NR_SPIS];
 	uint64_t irouter[VGIC_NR_SPIS];
 	struct vgic_v2_dist v2;
+	uint32_t level;
+	uint32_t soft_listed;
 };
 
 #endif
