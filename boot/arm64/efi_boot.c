@@ -232,12 +232,14 @@ void efi_boot_memory(const struct efi_handover *h, struct platform *p)
 	for (unsigned int i = 0; i < rr->nr; i++) {
 		total += rr->r[i].end - rr->r[i].base;
 	}
-	pr_info("efi: memory map: %u descriptors of %llu bytes (version %u), "
+	pr_info("efi: memory map: %u descriptor%s of %llu bytes (version %u), "
 		"boot services exited after %u attempt%s\n", n,
-		(unsigned long long)h->desc_size, h->desc_version,
-		h->exit_attempts, h->exit_attempts == 1 ? "" : "s");
-	pr_info("efi: RAM from the EFI memory map: %u ranges, %llu MiB\n",
-		rr->nr, (unsigned long long)(total >> 20));
+		n == 1 ? "" : "s", (unsigned long long)h->desc_size,
+		h->desc_version, h->exit_attempts,
+		h->exit_attempts == 1 ? "" : "s");
+	pr_info("efi: RAM from the EFI memory map: %u range%s, %llu MiB\n",
+		rr->nr, rr->nr == 1 ? "" : "s",
+		(unsigned long long)(total >> 20));
 	for (unsigned int k = 0; k < KEPT_NR; k++) {
 		if (kept[k].nr) {
 			pr_info("efi: kept out of the page allocator: %s, %u "

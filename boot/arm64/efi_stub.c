@@ -682,9 +682,13 @@ efi_status_t efi_stub_main(efi_handle_t image, struct efi_system_table *st)
 		return s;
 	}
 
-	/* Strata's Image wants a 2 MiB-aligned base (head.S IMAGE_FLAGS). */
+	/*
+	 * Strata's Image wants a 2 MiB-aligned base (head.S IMAGE_FLAGS) inside
+	 * its identity map.
+	 */
 	dest = here;
-	if (!IS_ALIGNED(here, IMAGE_ALIGN)) {
+	if (!IS_ALIGNED(here, IMAGE_ALIGN) ||
+	    here + image_size > EL2_VA_LIMIT) {
 		paddr_t area = alloc_pages(image_size + IMAGE_ALIGN,
 					   EFI_LOADER_CODE);
 

@@ -30,5 +30,7 @@ $(HOST_BUILD)/unit/test_%: tests/unit/test_%.c $(HOST_COMMON) \
 
 # test_mb2 includes the multiboot2 and EFI memory map parsers of boot/x86.
 $(HOST_BUILD)/unit/test_mb2: $(wildcard boot/x86/*.c boot/x86/*.h)
+# test_efi_arm64 includes the EFI memory map reader of boot/arm64.
+$(HOST_BUILD)/unit/test_efi_arm64: $(wildcard boot/arm64/efi*.c boot/arm64/*.h)
 # test_string includes lib/string.c itself (under other names than libc's).
 $(HOST_BUILD)/unit/test_string: lib/string.c
