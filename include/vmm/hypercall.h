@@ -170,6 +170,7 @@
 #define STRATA_CTR_VIEW_VIOLATIONS	27	/* accesses a view forbade */
 #define STRATA_CTR_GEN_WRAPS		28	/* MMIO generation wraps */
 #define STRATA_CTR_TLBI_REPLAYS	29	/* trapped guest TLBIs x roots */
-#define STRATA_CTR_NR			30
+#define STRATA_CTR_ZEROED_CHUNKS	30	/* 2 MiB of RAM zeroed lazily */
+#define STRATA_CTR_NR			31
 
 #endif
