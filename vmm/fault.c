@@ -121,7 +121,8 @@ static enum vm_fault_result fault_on_mapped(struct vcpu *v, struct s2pt *pt,
 /*
  * Lazy zeroing (vmm/ramzero.c): a fault may install any leaf around @gpa
  * inside [*@lo, *@hi) up to the level its walk ends at. Unless all the
- * largest candidate (the 1 GiB around @gpa, in the window) is zeroed
+ * largest candidate (the 1 GiB around @gpa when one fits in the window,
+ * else the 2 MiB, in the window) is zeroed
  * already, the window shrinks to the block the core would install, found
  * as s2pt_map_fault() finds it, and that block is zeroed first: the core
  * maps nothing outside the window, so nothing it maps was left unzeroed,
@@ -131,11 +132,15 @@ static void zero_fault_block(struct vm *vm, const struct s2pt *pt,
 			     const struct memslot *ms, gpa_t gpa, gpa_t *lo,
 			     gpa_t *hi)
 {
-	gpa_t top_lo = MAX(*lo, ALIGN_DOWN(gpa, SZ_1G));
-	gpa_t top_hi = MIN(*hi, ALIGN_DOWN(gpa, SZ_1G) + SZ_1G);
+	gpa_t g1 = ALIGN_DOWN(gpa, SZ_1G);
+	uint64_t top = g1 >= *lo && g1 + SZ_1G <= *hi &&
+		       s2_level_has_blocks(pt, 2) ? SZ_1G : SZ_2M;
+	gpa_t top_lo = MAX(*lo, ALIGN_DOWN(gpa, top));
+	gpa_t top_hi = MIN(*hi, ALIGN_DOWN(gpa, top) + top);
 	gpa_t base = ALIGN_DOWN(gpa, PAGE_SIZE), end = base + PAGE_SIZE;
 	unsigned int level;
 
+	/* No 1 GiB block fits: the 2 MiB around @gpa is the largest. */
 	if (vm_ram_is_zeroed(ms, top_lo - ms->gpa, top_hi - top_lo)) {
 		return;
 	}
