@@ -60,6 +60,7 @@ int s2_mmu_init(struct s2_mmu *mmu, unsigned int ia_bits, unsigned int flags,
 		return -EINVAL;
 	}
 	mmu->ia_bits = ia_bits;
+	mmu->levels = fmt.levels;
 	mmu->flags = flags;
 	mmu->vmid_base = vmid_base;
 	return 0;
@@ -67,11 +68,10 @@ int s2_mmu_init(struct s2_mmu *mmu, unsigned int ia_bits, unsigned int flags,
 
 union s2_role s2_mmu_role(const struct s2_mmu *mmu, unsigned int view)
 {
-	struct s2_format fmt;
 	union s2_role role = { .word = 0 };
 
-	arch_s2_format_init(&fmt, mmu->ia_bits);
-	role.levels = fmt.levels;
+	/* Every guest entry computes it: no format built here. */
+	role.levels = mmu->levels;
 	role.ia_bits = mmu->ia_bits;
 	role.view = view;
 	role.ve = !!(mmu->flags & S2PT_F_VE);

@@ -30,6 +30,13 @@ int s2_find_entry(const struct s2pt *pt, gpa_t gpa, s2pte_t *pte,
 	return 0;
 }
 
+int s2pt_walk_level(const struct s2pt *pt, gpa_t gpa, unsigned int *level)
+{
+	s2pte_t pte;
+
+	return s2_find_entry(pt, gpa, &pte, level);
+}
+
 int s2pt_lookup(const struct s2pt *pt, gpa_t gpa, struct s2_translation *out)
 {
 	unsigned int level;

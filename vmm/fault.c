@@ -25,6 +25,12 @@ const struct memslot *vm_find_memslot(const struct vm *vm, gpa_t gpa)
 	return NULL;
 }
 
+/* vm_find_memslot() for the callers that may zero the slot's backing. */
+static struct memslot *slot_of(struct vm *vm, const struct memslot *ms)
+{
+	return &vm->memslots[ms - vm->memslots];
+}
+
 void *vm_gpa_to_host(struct vm *vm, gpa_t gpa, uint64_t len)
 {
 	const struct memslot *ms = vm_find_memslot(vm, gpa);
@@ -32,6 +38,7 @@ void *vm_gpa_to_host(struct vm *vm, gpa_t gpa, uint64_t len)
 	if (!ms || !len || len > ms->size - (gpa - ms->gpa)) {
 		return NULL;
 	}
+	vm_ram_prepare(vm, slot_of(vm, ms), gpa - ms->gpa, len);
 	return (void *)(uintptr_t)(ms->pa + (gpa - ms->gpa));
 }
 
@@ -112,6 +119,51 @@ static enum vm_fault_result fault_on_mapped(struct vcpu *v, struct s2pt *pt,
 					    const struct s2_translation *t);
 
 /*
+ * Lazy zeroing (vmm/ramzero.c): a fault may install any leaf around @gpa
+ * inside [*@lo, *@hi) up to the level its walk ends at. Unless all the
+ * largest candidate (the 1 GiB around @gpa when one fits in the window,
+ * else the 2 MiB, in the window) is zeroed
+ * already, the window shrinks to the block the core would install, found
+ * as s2pt_map_fault() finds it, and that block is zeroed first: the core
+ * maps nothing outside the window, so nothing it maps was left unzeroed,
+ * whether or not this search agrees with the core's.
+ */
+static void zero_fault_block(struct vm *vm, const struct s2pt *pt,
+			     const struct memslot *ms, gpa_t gpa, gpa_t *lo,
+			     gpa_t *hi)
+{
+	gpa_t g1 = ALIGN_DOWN(gpa, SZ_1G);
+	uint64_t top = g1 >= *lo && g1 + SZ_1G <= *hi &&
+		       s2_level_has_blocks(pt, 2) ? SZ_1G : SZ_2M;
+	gpa_t top_lo = MAX(*lo, ALIGN_DOWN(gpa, top));
+	gpa_t top_hi = MIN(*hi, ALIGN_DOWN(gpa, top) + top);
+	gpa_t base = ALIGN_DOWN(gpa, PAGE_SIZE), end = base + PAGE_SIZE;
+	unsigned int level;
+
+	/* No 1 GiB block fits: the 2 MiB around @gpa is the largest. */
+	if (vm_ram_is_zeroed(ms, top_lo - ms->gpa, top_hi - top_lo)) {
+		return;
+	}
+	if (!s2pt_walk_level(pt, gpa, &level)) {
+		for (unsigned int l = MIN(level, 2U); l > 0; l--) {
+			uint64_t size = S2_LEVEL_SIZE(l);
+			gpa_t b = ALIGN_DOWN(gpa, size);
+
+			if (s2_level_has_blocks(pt, l) && b >= *lo &&
+			    b + size <= *hi &&
+			    IS_ALIGNED(ms->pa + (b - ms->gpa), size)) {
+				base = b;
+				end = b + size;
+				break;
+			}
+		}
+	}
+	*lo = base;
+	*hi = end;
+	vm_ram_prepare(vm, slot_of(vm, ms), base - ms->gpa, end - base);
+}
+
+/*
  * A fault in memory @ms backs, in one walk (s2pt_map_fault()): map the
  * largest block around @gpa that the memslot backs, that is still free and
  * over which the vCPU's view allows one set of permissions, or handle the
@@ -134,6 +186,9 @@ static enum vm_fault_result fault_in_memslot(struct vcpu *v, struct s2pt *pt,
 	}
 	if ((ms->flags & MEMSLOT_LOG_DIRTY) && !(acc & VM_ACC_W)) {
 		prot &= ~S2_PROT_W;	/* the first write is logged */
+	}
+	if (ms->unzeroed) {
+		zero_fault_block(vm, pt, ms, gpa, &lo, &hi);
 	}
 	for (int tries = 0; tries < 2; tries++) {
 		ret = s2pt_map_fault(pt, gpa, lo, hi, ms->pa + (lo - ms->gpa),

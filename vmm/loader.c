@@ -128,6 +128,9 @@ static void guest_copy(const struct guest_ram *ram, gpa_t gpa,
 {
 	uint8_t *dst = ram->host + (gpa - ram->base);
 
+	if (ram->prepare) {
+		ram->prepare(ram->arg, gpa - ram->base, len);
+	}
 	if (src) {
 		memcpy(dst, src, len);
 	} else {

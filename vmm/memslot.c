@@ -145,13 +145,13 @@ int vm_memslot_add(struct vm *vm, gpa_t gpa, uint64_t size,
 	if (palloc_alloc(size >> PAGE_SHIFT, align >> PAGE_SHIFT, &pa)) {
 		return -ENOMEM;
 	}
-	/* The guest must never see what the pages held before. */
-	memset((void *)(uintptr_t)pa, 0, size);
 	vm_memslot_begin_update(vm);
 	vm->memslots[slot] = (struct memslot){
 		.gpa = gpa, .size = size, .pa = pa,
 		.flags = flags | MEMSLOT_OWNED,
 	};
+	/* The guest must never see what the pages held before: zeroed lazily. */
+	vm_ram_track(vm, &vm->memslots[slot]);
 	vm->nr_memslots = MAX(vm->nr_memslots, slot + 1);
 	vm->mem_used += size;
 	/*
@@ -200,6 +200,7 @@ int vm_memslot_delete(struct vm *vm, unsigned int id)
 		palloc_free(old.pa, old.size >> PAGE_SHIFT);
 		vm->mem_used -= old.size;
 	}
+	vm_ram_untrack(ms);
 	/* Slot 0's RAM is returned with the VM (vm_destroy()). */
 	vm_memslot_end_update(vm);
 	return 0;

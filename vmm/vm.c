@@ -12,12 +12,22 @@
 #include <mm/s2_arch.h>
 #include <vmm/vm.h>
 
+/* The loader writes slot 0 (RAM) directly: zero what it touches first. */
+static void prepare_ram(void *arg, uint64_t off, uint64_t len)
+{
+	struct vm *vm = arg;
+
+	vm_ram_prepare(vm, &vm->memslots[0], off, len);
+}
+
 static int load_kernel(struct vm *vm, const struct bundle_file *k)
 {
 	struct guest_ram ram = {
 		.base = vm->ram_gpa,
 		.size = vm->ram_size,
 		.host = (uint8_t *)(uintptr_t)vm->ram_pa,
+		.prepare = prepare_ram,
+		.arg = vm,
 	};
 
 	return load_guest_kernel(k->name, k->data, k->size, arch_elf_machine,
@@ -170,6 +180,8 @@ int vm_s2_selftest(struct vm *vm)
 		return ret;
 	}
 	s2 = &root->pt;
+	/* What a root maps must be zeroed (vmm/ramzero.c). */
+	vm_ram_prepare(vm, &vm->memslots[0], blk - vm->ram_gpa, len);
 	ret = s2pt_map(s2, blk, pa, len, S2_PROT_RWX);
 	before = s2->counters;
 	if (!ret) {
@@ -230,6 +242,7 @@ void vm_destroy(struct vm *vm)
 			palloc_free(ms->pa, ms->size >> PAGE_SHIFT);
 			ms->size = 0;
 		}
+		vm_ram_untrack(ms);
 	}
 	if (vm->ram_size && vm->ram_pa) {
 		palloc_free(vm->ram_pa, vm->ram_size >> PAGE_SHIFT);
@@ -284,16 +297,16 @@ static int create_vcpus(struct vm *vm)
 }
 
 /*
- * What vm_build() and vm_reset() both do once the RAM and the roots exist:
- * RAM cleared, kernel and initrd loaded, the arch's devices and boot data,
- * the vCPUs (vCPU 0 runnable at the entry point).
+ * What vm_build() and vm_reset() both do once the RAM and the roots exist
+ * (the RAM slot tracked for lazy zeroing, nothing of it zeroed yet):
+ * kernel and initrd loaded, the arch's devices and boot data, the vCPUs
+ * (vCPU 0 runnable at the entry point).
  */
 static int load_machine(struct vm *vm)
 {
 	const struct bundle_file *k = bundle_find(vm->bundle, vm->cfg->kernel);
 	int ret;
 
-	memset((void *)(uintptr_t)vm->ram_pa, 0, vm->ram_size);
 	vm->image = (struct loaded_image){ 0 };
 	vm->initrd_gpa = 0;
 	vm->initrd_size = 0;
@@ -331,6 +344,8 @@ int vm_build(struct vm *vm, const struct vm_config *cfg,
 					    .size = vm->ram_size,
 					    .pa = vm->ram_pa };
 	vm->nr_memslots = 1;
+	/* Zeroed lazily, as faults map it and Strata writes it. */
+	vm_ram_track(vm, &vm->memslots[0]);
 	vm->mem_used = vm->ram_size;
 	vm->mem_limit = MAX(cfg->memory_max, vm->ram_size);
 	vm->memslot_gen = 2;	/* generation 1, no update in progress */
@@ -399,6 +414,7 @@ void vm_reset(struct vm *vm)
 	 * invalid, zapped and dropped before RAM is cleared and loaded.
 	 */
 	vm_memslot_begin_update(vm);
+	vm_ram_untrack(&vm->memslots[0]);
 	memset(vm->memslots, 0, sizeof(vm->memslots));
 	vm->memslots[0] = (struct memslot){ .gpa = vm->ram_gpa,
 					    .size = vm->ram_size,
@@ -422,6 +438,8 @@ void vm_reset(struct vm *vm)
 		arch_vm_destroy(vm);
 		vm->arch_live = false;
 	}
+	/* The RAM's old contents are zeroed lazily, as at vm_build(). */
+	vm_ram_track(vm, &vm->memslots[0]);
 	ret = load_machine(vm);
 	if (ret) {
 		vm_fail(vm, "reset failed: the VM cannot be built again (%d)",

@@ -11,21 +11,48 @@
 #include <vmm/devices.h>
 #include <vmm/vm.h>
 
+static void clean_inval_to_poc(paddr_t pa, uint64_t size)
+{
+	uint64_t line = 4ULL << ((read_sysreg(ctr_el0) >> 16) & 0xf);
+
+	for (uint64_t a = ALIGN_DOWN(pa, line); a < pa + size; a += line) {
+		__asm__ volatile("dc civac, %0" : : "r"(a) : "memory");
+	}
+}
+
 /*
  * Strata wrote the guest's RAM (zeroes, kernel, initrd, DTB) through its
  * cacheable mapping, but a guest starts with its MMU and caches off: without
  * FWB forcing its accesses cacheable, clean and invalidate those lines to
  * the point of coherency so that it reads what was written (and no line Strata
- * holds hides what it writes), and drop stale instructions.
+ * holds hides what it writes), and drop stale instructions. RAM is zeroed
+ * lazily (vmm/ramzero.c): only the chunks zeroed so far hold anything Strata
+ * wrote; arch_ram_zeroed() cleans each later one as it is zeroed.
  */
 static void ram_clean_to_poc(const struct vm *vm)
 {
-	uint64_t line = 4ULL << ((read_sysreg(ctr_el0) >> 16) & 0xf);
-	uint64_t end = vm->ram_pa + vm->ram_size;
+	const struct memslot *ms = &vm->memslots[0];
 
-	for (uint64_t a = ALIGN_DOWN(vm->ram_pa, line); a < end; a += line) {
-		__asm__ volatile("dc civac, %0" : : "r"(a) : "memory");
+	for (uint64_t off = 0; off < ms->size; off += VM_ZERO_CHUNK) {
+		uint64_t size = MIN(VM_ZERO_CHUNK, ms->size - off);
+
+		if (vm_ram_is_zeroed(ms, off, size)) {
+			clean_inval_to_poc(ms->pa + off, size);
+		}
 	}
+	dsb(ish);
+	__asm__ volatile("ic ialluis" : : : "memory");
+	dsb(ish);
+	isb();
+}
+
+void arch_ram_zeroed(struct vm *vm, paddr_t pa, uint64_t size)
+{
+	/* Before the VM is built, ram_clean_to_poc() covers the chunk. */
+	if (!vm->arch_live || (vm->mmu.flags & S2PT_F_FWB)) {
+		return;
+	}
+	clean_inval_to_poc(pa, size);
 	dsb(ish);
 	__asm__ volatile("ic ialluis" : : : "memory");
 	dsb(ish);

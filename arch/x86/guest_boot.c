@@ -206,6 +206,14 @@ static int build_boot_area(struct vm *vm)
 	return 0;
 }
 
+/* x86 caches are coherent with every access, EPT maps RAM write-back. */
+void arch_ram_zeroed(struct vm *vm, paddr_t pa, uint64_t size)
+{
+	(void)vm;
+	(void)pa;
+	(void)size;
+}
+
 int arch_vm_init(struct vm *vm)
 {
 	int ret;

@@ -201,6 +201,7 @@ struct s2_mmu {
 	struct s2_root *list;
 	unsigned int nr_listed;
 	unsigned int ia_bits;
+	unsigned int levels;	/* of the format, for s2_mmu_role() */
 	unsigned int flags;
 	uint16_t vmid_base;
 	struct s2_mmu_lock lock;

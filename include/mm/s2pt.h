@@ -419,6 +419,16 @@ int s2pt_collapse(struct s2pt *pt, gpa_t gpa, uint64_t size);
  */
 int s2pt_lookup(const struct s2pt *pt, gpa_t gpa, struct s2_translation *out);
 
+/**
+ * s2pt_walk_level() - the level at which a walk for @gpa ends.
+ * @pt: the table.
+ * @gpa: any guest-physical address.
+ * @level: the level of the first entry that is not a table.
+ * A fault there (s2pt_map_fault()) installs a leaf of at most that level.
+ * Return: 0, -ERANGE (beyond ia_bits, or no root).
+ */
+int s2pt_walk_level(const struct s2pt *pt, gpa_t gpa, unsigned int *level);
+
 typedef void (*s2_dump_fn)(void *arg, const char *line);
 
 /**

@@ -171,6 +171,7 @@
 #define STRATA_CTR_GEN_WRAPS		28	/* MMIO generation wraps */
 #define STRATA_CTR_TLBI_REPLAYS	29	/* trapped guest TLBIs x roots */
 #define STRATA_CTR_RESETS		30	/* VM resets done (vm_reset()) */
-#define STRATA_CTR_NR			31
+#define STRATA_CTR_ZEROED_CHUNKS	31	/* 2 MiB of RAM zeroed lazily */
+#define STRATA_CTR_NR			32
 
 #endif

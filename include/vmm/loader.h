@@ -19,6 +19,13 @@ struct guest_ram {
 	gpa_t base;		/* guest-physical address of the first byte */
 	uint64_t size;
 	uint8_t *host;		/* where that memory is in the hypervisor */
+	/*
+	 * Called (when set) before the loader writes [@off, @off + @len)
+	 * of the memory (offsets from @base): guest RAM is zeroed lazily
+	 * (vmm/ramzero.c), and the rest of what a write touches must be too.
+	 */
+	void (*prepare)(void *arg, uint64_t off, uint64_t len);
+	void *arg;
 };
 
 struct loaded_image {

@@ -59,13 +59,27 @@ struct vm_view {
  * @size: bytes (multiple of 4 KiB); 0 for a free slot.
  * @pa: host-physical start of the backing.
  * @flags: MEMSLOT_*.
+ * @zeroed: one bit per VM_ZERO_CHUNK of the slot (by offset), set once that
+ *	chunk of the backing has been zeroed; NULL when the whole backing
+ *	was zeroed at once (vmm/ramzero.c, docs/boot-cost.md).
+ * @unzeroed: chunks whose bit is still clear (0: nothing left to zero).
  */
 struct memslot {
 	gpa_t gpa;
 	uint64_t size;
 	paddr_t pa;
 	unsigned int flags;
+	uint64_t *zeroed;
+	uint64_t unzeroed;
 };
+
+/*
+ * Guest RAM is zeroed lazily, VM_ZERO_CHUNK at a time, before a stage-2
+ * fault maps any of the chunk or the hypervisor reads or writes it (one
+ * bitmap page covers 64 GiB, VM_MAX_MEMORY).
+ */
+#define VM_ZERO_CHUNK_SHIFT	21
+#define VM_ZERO_CHUNK		(1ULL << VM_ZERO_CHUNK_SHIFT)
 
 /* Access kinds of a fault (bit mask). */
 #define VM_ACC_R		BIT(0)
@@ -255,8 +269,27 @@ void vm_destroy(struct vm *vm);
  */
 gpa_t vm_place(struct vm *vm, uint64_t size, uint64_t align);
 
-/* Host pointer to [@gpa, @gpa + @len) when a memslot backs all of it. */
+/*
+ * Host pointer to [@gpa, @gpa + @len) when a memslot backs all of it; the
+ * range is zeroed first where it never was (vm_ram_prepare()), so the
+ * hypervisor never reads, nor lets a guest read, what the pages held before.
+ */
 void *vm_gpa_to_host(struct vm *vm, gpa_t gpa, uint64_t len);
+
+/*
+ * Lazy zeroing of a memslot's backing (vmm/ramzero.c). vm_ram_track() starts
+ * it for a fresh slot (no chunk zeroed; without a page for the bitmap it
+ * zeroes the whole backing at once); vm_ram_untrack() gives the bitmap back.
+ * vm_ram_prepare() zeroes every chunk [@off, @off + @len) of the slot
+ * touches that is not zeroed yet: it must run before any of that range is
+ * mapped into a root or accessed by the hypervisor.
+ */
+void vm_ram_track(struct vm *vm, struct memslot *ms);
+void vm_ram_untrack(struct memslot *ms);
+void vm_ram_prepare(struct vm *vm, struct memslot *ms, uint64_t off,
+		    uint64_t len);
+/* Whether all of [@off, @off + @len) of @ms is zeroed already. */
+bool vm_ram_is_zeroed(const struct memslot *ms, uint64_t off, uint64_t len);
 
 /* The memslot backing @gpa, or NULL. */
 const struct memslot *vm_find_memslot(const struct vm *vm, gpa_t gpa);
@@ -505,6 +538,12 @@ int vmm_run(struct vm *vms, unsigned int nr);
  */
 int arch_vm_init(struct vm *vm);
 void arch_vm_destroy(struct vm *vm);
+/*
+ * [@pa, @pa + @size) of @vm's RAM was just zeroed through the hypervisor's
+ * mapping (vm_ram_prepare()): make the zeroes what the guest sees however
+ * it maps the memory (arm64 without FWB: clean to the point of coherency).
+ */
+void arch_ram_zeroed(struct vm *vm, paddr_t pa, uint64_t size);
 
 /*
  * Initialise @v (vm, id set) so that, when made VCPU_RUNNABLE, it starts as

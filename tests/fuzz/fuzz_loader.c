@@ -29,7 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	memcpy(img, data, size);
 	log_level = -1;
-	ram = (struct guest_ram){ 0x40000000, RAM_SIZE, ram_buf };
+	ram = (struct guest_ram){ .base = 0x40000000, .size = RAM_SIZE,
+				  .host = ram_buf };
 	if (!load_elf64("f", img, size, 62, &ram, &li) &&
 	    (li.entry < li.start || li.entry >= li.end)) {
 		abort();

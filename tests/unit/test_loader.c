@@ -19,7 +19,8 @@ static uint8_t elf[4096];
 static void reset_ram(void)
 {
 	memset(mem, 0xAA, RAM_SIZE + 2 * GUARD);
-	ram = (struct guest_ram){ RAM_BASE, RAM_SIZE, mem + GUARD };
+	ram = (struct guest_ram){ .base = RAM_BASE, .size = RAM_SIZE,
+				  .host = mem + GUARD };
 }
 
 static bool guards_intact(void)

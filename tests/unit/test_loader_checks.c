@@ -35,7 +35,8 @@ static const struct console capture_console = { "capture", capture_putc };
 static void reset(void)
 {
 	memset(mem, 0xAA, RAM_SIZE);
-	ram = (struct guest_ram){ RAM_BASE, RAM_SIZE, mem };
+	ram = (struct guest_ram){ .base = RAM_BASE, .size = RAM_SIZE,
+				  .host = mem };
 	cap_len = 0;
 	captured[0] = '\0';
 	loader_clear_error();

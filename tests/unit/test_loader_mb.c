@@ -19,7 +19,8 @@ static uint8_t img[16384];
 static void reset_ram(void)
 {
 	memset(mem, 0xAA, RAM_SIZE + 2 * GUARD);
-	ram = (struct guest_ram){ 0, RAM_SIZE, mem + GUARD };
+	ram = (struct guest_ram){ .base = 0, .size = RAM_SIZE,
+				  .host = mem + GUARD };
 }
 
 static bool ram_untouched(void)

@@ -22,8 +22,12 @@
  * Zap and refault: per page of the 4K block, a STRATA_HC_ZAP of that one page
  * and a read that faults it back in, both inside the timed window. The
  * loop's own cost is the same loop reading mapped memory (and no zap).
+ * Device register: 10^4 64-bit loads of a scratch register of the MMIO test
+ * device that a store set before (the whole emulated load: the guest's
+ * load, the exit, the decode, the device's read and the value written to
+ * the load's register), the base the same loads of mapped RAM.
  * These print
- *   faultbench: <mmio-first|mmio-again|zap-refault> ops=N loop_ticks=T
+ *   faultbench: <mmio-first|mmio-again|mmio-dev|zap-refault> ops=N loop_ticks=T
  *	base_ticks=B cntfrq=F insns_per_op=I
  */
 #include "guest.h"
@@ -197,6 +201,27 @@ static void bench_mmio(void)
 	report_ops("mmio-again", n, again, base);
 }
 
+/* Loads of one test-device register: the emulated MMIO load. */
+static void bench_mmio_dev(void)
+{
+	uint64_t blk = ram_base + 16 * SZ_2M, reg = GUEST_TESTDEV_BASE + 8;
+	uint64_t n = 10000, loop, base, got = 0, ram = 0, m0;
+	uint64_t want = 0x5eed0000cafe1234UL;
+
+	mmio_write64(reg, want);
+	touch_mmio(reg, 0, 1, &got);	/* its MMIO SPTE is in place */
+	m0 = counter(STRATA_CTR_MMIO);
+	loop = touch_mmio(reg, 0, n, &got);
+	base = touch_mmio(blk, 0, n, &ram);
+	check(got == want,
+	      "faultbench: mmio-dev: the register read 0x%lx, not 0x%lx", got,
+	      want);
+	check(counter(STRATA_CTR_MMIO) - m0 == n,
+	      "faultbench: mmio-dev: %lu accesses emulated, %lu expected",
+	      counter(STRATA_CTR_MMIO) - m0, n);
+	report_ops("mmio-dev", n, loop, base);
+}
+
 /*
  * First touches one per 2 MiB, so that each needs a table page for its
  * MMIO SPTE: SPARSE_TABLES of them, then SPARSE_PAST more, which exhaust
@@ -303,6 +328,7 @@ int guest_main(void *dtb)
 	bench_2m();
 	bench_zap_refault();	/* before the MMIO SPTEs grow the table */
 	bench_mmio();
+	bench_mmio_dev();
 	bench_mmio_sparse();
 	bench_hypercall();
 	if (failures) {

@@ -48,7 +48,7 @@ endif
 # tests/unit/vmm. Default arguments (run time) in diff_roots.args.
 ifdef CORE_GENERIC
 ROOTS_VMM := vmm/vm.c vmm/fault.c vmm/iobus.c vmm/hypercall.c vmm/run.c \
-	vmm/vconsole.c vmm/dev_testdev.c vmm/mmu.c vmm/memslot.c \
+	vmm/vconsole.c vmm/dev_testdev.c vmm/mmu.c vmm/memslot.c vmm/ramzero.c \
 	tests/unit/vmm/fake_arch.c
 ROOTS_SRCS := $(REF_DIR)/test_diff_roots.c $(REF_SRCS) \
 	tests/unit/core/host_hooks.c $(ROOTS_VMM) $(CORE_GENERIC) $(HOST_COMMON)

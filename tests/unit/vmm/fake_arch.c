@@ -25,6 +25,13 @@ int arch_vm_init(struct vm *vm)
 	return dev_testdev_add(vm, IO_MMIO, 0xfe000000);
 }
 
+void arch_ram_zeroed(struct vm *vm, paddr_t pa, uint64_t size)
+{
+	(void)vm;
+	(void)pa;
+	(void)size;
+}
+
 void arch_vm_destroy(struct vm *vm)
 {
 	(void)vm;

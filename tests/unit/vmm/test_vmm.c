@@ -559,6 +559,126 @@ static void build_loads_kernel_initrd_and_sets_up_vcpus(void)
 	free(host_ram);
 }
 
+/* Whether [@p, @p + @n) holds only zero bytes. */
+static bool all_zero(const uint8_t *p, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		if (p[i]) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Every byte of [@gpa, +@n) of RAM is zero but those of [@skip, +@skip_n). */
+static bool ram_zero_but(gpa_t gpa, uint64_t n, gpa_t skip, uint64_t skip_n)
+{
+	const uint8_t *p = (const uint8_t *)(uintptr_t)vm.ram_pa;
+
+	for (gpa_t a = gpa; a < gpa + n; a++) {
+		if (p[a] && !(a >= skip && a < skip + skip_n)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Lazy zeroing (vmm/ramzero.c): the allocator's memory is dirty, as another
+ * VM or the hypervisor left it. Building the VM zeroes only what the loader
+ * wrote; each fault then zeroes the whole block it maps, before it maps it,
+ * vm_gpa_to_host() the chunks it hands out, a memslot added at run time the
+ * same: no mapped byte and no byte the hypervisor reads is stale, while
+ * chunks nothing touched still hold the old data (the zeroing is lazy).
+ */
+static void ram_reaches_the_guest_zeroed(void)
+{
+	static const char raw[] = "\xf4\xeb\xfd";	/* hlt; jmp . */
+	static struct bundle b;
+	static struct vm_config bc = {
+		.name = "z", .kernel = "k", .initrd = "i", .memory = 16 * SZ_2M,
+		.memory_max = 32 * SZ_2M,
+		.cpus = 1, .load_addr = 0x100000, .has_load_addr = true,
+	};
+	const uint64_t total = 64 * SZ_2M;
+	struct palloc_stats before, after;
+	struct s2_translation t;
+	unsigned int id;
+	uint8_t *p;
+
+	host_ram = aligned_alloc(SZ_2M, total);
+	CHECK(host_ram != NULL);
+	memset(host_ram, 0xa5, total);		/* what was there before */
+	palloc_reset();
+	CHECK_EQ(palloc_add_ram((paddr_t)(uintptr_t)host_ram, total), 0);
+	CHECK_EQ(palloc_finalize(), 0);
+	palloc_get_stats(&before);
+	memset(&b, 0, sizeof(b));
+	CHECK_EQ(bundle_add(&b, "k", raw, 3), 0);
+	CHECK_EQ(bundle_add(&b, "i", "INITRD", 6), 0);
+	host_alloc_reset();
+	CHECK_EQ(vm_build(&vm, &bc, &b, 0), 0);
+	CHECK(vm_vcpu_prepare_entry(vcpu0()));
+	/* The kernel's and the initrd's chunks (the initrd is at the top). */
+	CHECK_EQ(vm.ctr[STRATA_CTR_ZEROED_CHUNKS], 2);
+	CHECK(ram_zero_but(0, SZ_2M, 0x100000, 3));
+	CHECK(ram_zero_but(15 * SZ_2M, SZ_2M, vm.initrd_gpa, 6));
+	p = (uint8_t *)(uintptr_t)vm.ram_pa;
+	CHECK(p[SZ_2M] == 0xa5 && p[14 * SZ_2M + 77] == 0xa5);
+
+	/* A fault maps a zeroed block; the neighbours stay untouched. */
+	CHECK_EQ(vm_handle_s2_fault(vcpu0(), 5 * SZ_2M + 0x1234, VM_ACC_R),
+		 VM_FAULT_FIXED);
+	CHECK_EQ(s2pt_lookup(S2, 5 * SZ_2M, &t), 0);
+	CHECK_EQ(t.level, 1);
+	CHECK(all_zero((const uint8_t *)(uintptr_t)t.pa, SZ_2M));
+	CHECK_EQ(vm.ctr[STRATA_CTR_ZEROED_CHUNKS], 3);
+	CHECK(p[4 * SZ_2M + SZ_2M - 1] == 0xa5 && p[6 * SZ_2M] == 0xa5);
+
+	/* The hypervisor reading for the guest zeroes the chunk first. */
+	CHECK(all_zero(vm_gpa_to_host(&vm, 9 * SZ_2M + 4096, 64), 64));
+	CHECK(ram_zero_but(9 * SZ_2M, SZ_2M, 0, 0));
+	CHECK_EQ(vm.ctr[STRATA_CTR_ZEROED_CHUNKS], 4);
+
+	/* Every other block as the guest faults it in. */
+	for (gpa_t g = 0; g < bc.memory; g += SZ_2M) {
+		CHECK_EQ(vm_handle_s2_fault(vcpu0(), g + SZ_2M - 8, VM_ACC_W),
+			 VM_FAULT_FIXED);
+		CHECK_EQ(s2pt_lookup(S2, g, &t), 0);
+	}
+	CHECK_EQ(vm.ctr[STRATA_CTR_ZEROED_CHUNKS], 16);
+	CHECK(ram_zero_but(0, 0x100000 + 3, 0x100000, 3));
+	CHECK(ram_zero_but(0x100000 + 3, vm.initrd_gpa - 0x100003,
+			   vm.initrd_gpa, 6));
+	CHECK(ram_zero_but(vm.initrd_gpa + 6,
+			   bc.memory - vm.initrd_gpa - 6, 0, 0));
+
+	/* A memslot added at run time: dirty pages, zeroed as they are used. */
+	CHECK_EQ(vm_memslot_add(&vm, SZ_1G, 8 * SZ_2M, 0, &id), 0);
+	p = (uint8_t *)(uintptr_t)vm.memslots[id].pa;
+	CHECK(p[0] == 0xa5 && p[8 * SZ_2M - 1] == 0xa5);
+	CHECK_EQ(vm_handle_s2_fault(vcpu0(), SZ_1G + 3 * SZ_2M, VM_ACC_R),
+		 VM_FAULT_FIXED);
+	CHECK(all_zero(p + 3 * SZ_2M, SZ_2M));
+	CHECK(p[2 * SZ_2M] == 0xa5 && p[4 * SZ_2M] == 0xa5);
+	/* Deleted and added again: the same dirty pages, zeroed again. */
+	memset(p + 3 * SZ_2M, 0x3c, SZ_2M);	/* the guest wrote there */
+	CHECK_EQ(vm_memslot_delete(&vm, id), 0);
+	CHECK_EQ(vm_memslot_add(&vm, SZ_1G, 8 * SZ_2M, 0, &id), 0);
+	CHECK(vm.memslots[id].pa == (paddr_t)(uintptr_t)p);
+	CHECK(p[3 * SZ_2M] == 0x3c);
+	CHECK(vm_vcpu_prepare_entry(vcpu0()));	/* the delete took its root */
+	CHECK_EQ(vm_handle_s2_fault(vcpu0(), SZ_1G + 3 * SZ_2M + 8, VM_ACC_R),
+		 VM_FAULT_FIXED);
+	CHECK(all_zero(p + 3 * SZ_2M, SZ_2M));
+
+	vm_destroy(&vm);
+	palloc_get_stats(&after);
+	CHECK_EQ(after.free_pages, before.free_pages);	/* bitmaps too */
+	free(host_ram);
+	host_ram = NULL;
+}
+
 int main(int argc, char **argv)
 {
 	test_init(argc, argv, "vmm");
@@ -579,5 +699,6 @@ int main(int argc, char **argv)
 	RUN_TEST(run_loop_ends_each_vm_and_reports);
 	RUN_TEST(place_avoids_image_initrd_and_earlier_places);
 	RUN_TEST(build_loads_kernel_initrd_and_sets_up_vcpus);
+	RUN_TEST(ram_reaches_the_guest_zeroed);
 	return test_done();
 }

@@ -5,7 +5,7 @@
 
 VMM_T := tests/unit/vmm
 VMM_SRCS := vmm/vm.c vmm/fault.c vmm/iobus.c vmm/hypercall.c vmm/run.c \
-	vmm/vconsole.c vmm/dev_testdev.c vmm/mmu.c vmm/memslot.c \
+	vmm/vconsole.c vmm/dev_testdev.c vmm/mmu.c vmm/memslot.c vmm/ramzero.c \
 	$(VMM_T)/fake_arch.c
 
 # test_vmm.c: faults, bus, hypercalls, run loop, building; test_roots.c:
