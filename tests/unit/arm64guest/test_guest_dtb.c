@@ -164,6 +164,34 @@ static void test_gic(void)
 				      0, GUEST_GICR_BASE, 0, 3 * 0x20000 }, 8));
 }
 
+/*
+ * On a GICv2 host: an arm,cortex-a15-gic with the distributor and the
+ * 8 KiB CPU interface, no GICv3 properties, no maintenance interrupt (the
+ * guest's GIC has no virtualization extensions), and timer PPIs carrying
+ * the mask of the vCPUs (bits 15:8), as the GICv2 binding has them.
+ */
+static void test_gicv2(void)
+{
+	struct guest_dtb_desc d = desc;
+	int gic;
+
+	d.gic_version = 2;
+	CHECK(written(&d));
+	CHECK(fdt_node_offset_by_compatible(buf, -1, "arm,gic-v3") < 0);
+	gic = fdt_node_offset_by_compatible(buf, -1, "arm,cortex-a15-gic");
+	CHECK(gic > 0);
+	CHECK(fdt_getprop(buf, gic, "interrupt-controller", NULL));
+	CHECK(!fdt_getprop(buf, gic, "#redistributor-regions", NULL));
+	CHECK(!fdt_getprop(buf, gic, "interrupts", NULL));
+	CHECK(cells_are(buf, "/intc@8000000", "reg",
+			(uint32_t[]){ 0, GUEST_GICD_BASE, 0, 0x10000,
+				      0, GUEST_GICC_BASE, 0, 0x2000 }, 8));
+	CHECK(fdt_get_phandle(buf, gic) != 0);
+	CHECK(cells_are(buf, "/timer", "interrupts",
+			(uint32_t[]){ 1, 13, 0x704, 1, 14, 0x704, 1, 11, 0x704,
+				      1, 10, 0x704 }, 12));
+}
+
 /* The armv8 timer with its four PPIs (secure, non-secure, virtual, hyp). */
 static void test_timer(void)
 {
@@ -301,6 +329,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_cpus);
 	RUN_TEST(test_psci);
 	RUN_TEST(test_gic);
+	RUN_TEST(test_gicv2);
 	RUN_TEST(test_timer);
 	RUN_TEST(test_uart);
 	RUN_TEST(test_testdev);
