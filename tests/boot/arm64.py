@@ -835,12 +835,20 @@ static void check_machine(void)
 	/* The EL1 physical timer: registers, level, interrupt. */
 	__asm__ volatile("msr cntp_cval_el0, %0\nisb" : : "r"(0x123456789UL));
 	check(22, sysreg(cntp_cval_el0) == 0x123456789UL, "CNTP_CVAL readback");
+	/*
+	 * Before the deadline: 1 s away, so that no descheduling of this
+	 * vCPU (or of QEMU on a loaded host) can pass it between the write
+	 * and the reads. Then 1 ms away, and 2 ms of waiting passes it.
+	 */
 	__asm__ volatile("msr cntp_tval_el0, %0\nmov x0, #3\n"
 			 "msr cntp_ctl_el0, x0\nisb"
-			 : : "r"(freq / 1000) : "x0");	/* 1 ms, masked */
+			 : : "r"(freq) : "x0");	/* 1 s, masked */
 	v = sysreg(cntp_ctl_el0);
-	check(22, (v & 7) == 3 && (uint32_t)sysreg(cntp_tval_el0) <= freq / 1000,
+	check(22, (v & 7) == 3 && (int32_t)sysreg(cntp_tval_el0) > 0 &&
+	      (uint32_t)sysreg(cntp_tval_el0) <= freq,
 	      "CNTP_CTL/TVAL before the deadline");
+	__asm__ volatile("msr cntp_tval_el0, %0\nisb"
+			 : : "r"(freq / 1000));	/* 1 ms, masked */
 	for (end = sysreg(cntpct_el0) + freq / 500; sysreg(cntpct_el0) < end;) {
 	}
 	v = sysreg(cntp_ctl_el0);
