@@ -45,6 +45,7 @@
 
 struct fw_cfg {
 	const struct vm *vm;
+	const struct bundle_file *kernel, *initrd;	/* NULL: none */
 	uint16_t select;
 	uint32_t offset;
 	uint8_t word[16];	/* the selected item when it is a number */
@@ -64,9 +65,7 @@ static uint32_t put_le(uint8_t *b, uint64_t v, unsigned int n)
 static uint32_t item(struct fw_cfg *f, uint16_t key, const uint8_t **data)
 {
 	const struct vm *vm = f->vm;
-	const struct bundle_file *k = bundle_find(vm->bundle, vm->cfg->kernel);
-	const struct bundle_file *i = vm->cfg->initrd[0] ?
-		bundle_find(vm->bundle, vm->cfg->initrd) : NULL;
+	const struct bundle_file *k = f->kernel, *i = f->initrd;
 	unsigned int cpus = vm->nr_vcpus;
 
 	*data = f->word;
@@ -166,7 +165,13 @@ int x86_fw_cfg_add(struct vm *vm)
 	if (vm->index >= VM_MAX_VMS) {
 		return -EINVAL;
 	}
-	fw_cfgs[vm->index] = (struct fw_cfg){ .vm = vm };
+	/* The files are looked up once: the data port is read byte by byte. */
+	fw_cfgs[vm->index] = (struct fw_cfg){
+		.vm = vm,
+		.kernel = bundle_find(vm->bundle, vm->cfg->kernel),
+		.initrd = vm->cfg->initrd[0] ?
+			bundle_find(vm->bundle, vm->cfg->initrd) : NULL,
+	};
 	d.priv = &fw_cfgs[vm->index];
 	return vm_add_device(vm, &d);
 }
