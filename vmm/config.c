@@ -8,12 +8,14 @@
 /* The keys of a section, in the order of key_names[]. */
 enum cfg_key {
 	KEY_KERNEL, KEY_INITRD, KEY_MEMORY, KEY_CPUS, KEY_LOAD, KEY_VE,
-	KEY_CMDLINE, KEY_ON_RESET, NR_KEYS
+	KEY_CMDLINE, KEY_ON_RESET, KEY_MEMORY_MAX, KEY_DISK, KEY_DISK_RO,
+	KEY_RNG, KEY_NET, KEY_VIRTIO_CONSOLE, NR_KEYS
 };
 
 static const char *const key_names[NR_KEYS] = {
 	"kernel", "initrd", "memory", "cpus", "load", "ve", "cmdline",
-	"on_reset",
+	"on_reset", "memory_max", "disk", "disk_ro", "rng", "net",
+	"virtio_console",
 };
 
 struct cfg_parser {
@@ -27,13 +29,13 @@ struct cfg_parser {
 	bool cur_bad;
 	bool seen_kernel;
 	unsigned int key_line[NR_KEYS];	/* where each key was set, or 0 */
-	char reason[192];		/* the section's first error */
+	char reason[256];		/* the section's first error */
 };
 
 static void __printf(2, 3) cfg_error(struct cfg_parser *p, const char *fmt,
 				     ...)
 {
-	char msg[160];
+	char msg[224];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -141,8 +143,10 @@ static void set_key(struct cfg_parser *p, const char *key, const char *val)
 	uint64_t v;
 	const char *end;
 
-	if (!strcmp(key, "kernel") || !strcmp(key, "initrd")) {
-		char *dst = key[0] == 'k' ? vm->kernel : vm->initrd;
+	if (!strcmp(key, "kernel") || !strcmp(key, "initrd") ||
+	    !strcmp(key, "disk")) {
+		char *dst = key[0] == 'k' ? vm->kernel :
+			    key[0] == 'i' ? vm->initrd : vm->disk;
 
 		if (!*val || strlen(val) >= BUNDLE_NAME_MAX) {
 			cfg_error(p, "bad %s file name '%.40s' (expected 1..%d characters)",
@@ -185,13 +189,21 @@ static void set_key(struct cfg_parser *p, const char *key, const char *val)
 		}
 		vm->load_addr = v;
 		vm->has_load_addr = true;
-	} else if (!strcmp(key, "ve")) {
+	} else if (!strcmp(key, "ve") || !strcmp(key, "disk_ro") ||
+		   !strcmp(key, "rng") || !strcmp(key, "net") ||
+		   !strcmp(key, "virtio_console")) {
+		bool *dst = key[0] == 'v' && key[1] == 'e' ? &vm->ve :
+			    key[0] == 'd' ? &vm->disk_ro :
+			    key[0] == 'r' ? &vm->rng :
+			    key[0] == 'n' ? &vm->net : &vm->virtio_console;
+
 		if (!strcmp(val, "on") || !strcmp(val, "yes")) {
-			vm->ve = true;
+			*dst = true;
 		} else if (!strcmp(val, "off") || !strcmp(val, "no")) {
-			vm->ve = false;
+			*dst = false;
 		} else {
-			cfg_error(p, "bad ve '%.40s' (expected on or off)", val);
+			cfg_error(p, "bad %s '%.40s' (expected on or off)", key,
+				  val);
 			return;
 		}
 	} else if (!strcmp(key, "on_reset")) {
@@ -205,7 +217,7 @@ static void set_key(struct cfg_parser *p, const char *key, const char *val)
 			return;
 		}
 	} else {
-		cfg_error(p, "unknown key '%s' (expected kernel, initrd, memory, memory_max, cpus, load, ve, on_reset or cmdline)",
+		cfg_error(p, "unknown key '%s' (expected kernel, initrd, memory, memory_max, cpus, load, ve, on_reset, disk, disk_ro, rng, net, virtio_console or cmdline)",
 			  key);
 	}
 }
@@ -217,6 +229,10 @@ static void __end_section(struct cfg_parser *p, struct vm_config *vms,
 	p->lineno = p->cur.line;	/* errors below are about the header */
 	if (!p->cur_bad && !p->seen_kernel) {
 		cfg_error(p, "VM '%s' has no kernel (expected a 'kernel = FILE' line)",
+			  p->cur.name);
+	}
+	if (!p->cur_bad && p->cur.disk_ro && !p->cur.disk[0]) {
+		cfg_error(p, "VM '%s' has disk_ro but no disk (expected a 'disk = FILE' line)",
 			  p->cur.name);
 	}
 	for (unsigned int i = 0; i < *nr && !p->cur_bad; i++) {

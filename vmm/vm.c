@@ -10,6 +10,7 @@
 #include <lib/string.h>
 #include <mm/palloc.h>
 #include <mm/s2_arch.h>
+#include <vmm/virtio.h>
 #include <vmm/vm.h>
 
 /* The loader writes slot 0 (RAM) directly: zero what it touches first. */
@@ -249,6 +250,7 @@ void vm_destroy(struct vm *vm)
 		vm->ram_pa = 0;
 	}
 	vm->nr_devices = 0;
+	vm_virtio_destroy(vm);
 }
 
 /*

@@ -14,6 +14,7 @@
 #include <lib/string.h>
 #include <libfdt.h>
 #include <vmm/devices.h>
+#include <vmm/virtio.h>
 #include <vmm/vm.h>
 
 #define GIC_PHANDLE		1
@@ -287,6 +288,18 @@ int guest_dtb_write(void *buf, size_t size, const struct guest_dtb_desc *d)
 	w_reg(&w, GUEST_TESTDEV_BASE, TESTDEV_SIZE);
 	w_end(&w);
 
+	for (unsigned int i = 0; i < d->nr_virtio; i++) {
+		uint32_t irq[3] = { GIC_SPI, d->virtio_intid[i] - 32,
+				    IRQ_LEVEL_HIGH };
+
+		w_node_at(&w, "virtio_mmio", d->virtio_base[i]);
+		w_str(&w, "compatible", "virtio,mmio");
+		w_reg(&w, d->virtio_base[i], VIRTIO_MMIO_REGS);
+		w_cells(&w, "interrupts", irq, 3);
+		w_prop(&w, "dma-coherent", NULL, 0);
+		w_end(&w);
+	}
+
 	write_chosen(&w, d);
 	w_end(&w);
 	if (!w.err) {
@@ -304,11 +317,16 @@ int guest_dtb_build(struct vm *vm)
 		.cpus = vm->cfg->cpus,
 		.bootargs = vm->cfg->cmdline,
 		.gic_version = vm->arch.vgic.v2.on ? 2 : 3,
+		.nr_virtio = MIN(vm->nr_virtio, 4u),
 	};
 	int size;
 	gpa_t gpa;
 	void *dst;
 
+	for (unsigned int i = 0; i < d.nr_virtio; i++) {
+		d.virtio_base[i] = vm->virtio[i].base;
+		d.virtio_intid[i] = vm->virtio[i].line;
+	}
 	if (vm->initrd_size) {
 		d.initrd_start = vm->initrd_gpa;
 		d.initrd_end = vm->initrd_gpa + vm->initrd_size;

@@ -7,8 +7,11 @@
 #include <arch/guest_dtb.h>
 #include <arch/guest_layout.h>
 #include <arch/sysreg.h>
+#include <lib/errno.h>
 #include <lib/printk.h>
+#include <lib/string.h>
 #include <vmm/devices.h>
+#include <vmm/virtio.h>
 #include <vmm/vm.h>
 
 static void clean_inval_to_poc(paddr_t pa, uint64_t size)
@@ -74,6 +77,11 @@ int arch_vm_init(struct vm *vm)
 		pr_err("vm %s: cannot add its devices (%d)\n", vm->name, ret);
 		return ret;
 	}
+	/* After the vGIC: a device's reset sets its interrupt line. */
+	ret = vm_virtio_add(vm);
+	if (ret) {
+		return ret;
+	}
 	/* The virtual counter starts at the physical one (CNTVOFF_EL2 0). */
 	vm->arch.cntvoff = 0;
 	ret = guest_dtb_build(vm);
@@ -81,6 +89,58 @@ int arch_vm_init(struct vm *vm)
 		ram_clean_to_poc(vm);
 	}
 	return ret;
+}
+
+int arch_virtio_slot(struct vm *vm, unsigned int n, gpa_t *base,
+		     unsigned int *line)
+{
+	(void)vm;
+	if (n >= VM_MAX_VIRTIO) {
+		return -ENOSPC;
+	}
+	*base = GUEST_VIRTIO_BASE + n * VIRTIO_MMIO_WINDOW;
+	*line = GUEST_VIRTIO_INTID + n;
+	return 0;
+}
+
+/* ID_AA64ISAR0_EL1.RNDR, bits 63:60: FEAT_RNG. */
+bool arch_has_random(void)
+{
+	return (read_sysreg(id_aa64isar0_el1) >> 60) & 0xf;
+}
+
+/* One RNDR read: false when it reports failure (PSTATE.Z set). */
+static bool rndr(uint64_t *v)
+{
+	uint64_t ok;
+
+	__asm__ volatile("mrs %0, s3_3_c2_c4_0\n\tcset %1, ne"
+			 : "=r"(*v), "=r"(ok) : : "cc");
+	return ok;
+}
+
+bool arch_random_bytes(void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	if (!arch_has_random()) {
+		return false;
+	}
+	while (len) {
+		uint64_t v;
+		size_t n = MIN(len, sizeof(v));
+		int tries = 10;
+
+		while (!rndr(&v)) {
+			if (!--tries) {
+				return false;
+			}
+		}
+		memcpy(p, &v, n);
+		p += n;
+		len -= n;
+	}
+	return true;
 }
 
 int arch_vm_irq_line(struct vm *vm, unsigned int line, bool level)

@@ -6,12 +6,14 @@
  * guests, a GDT, a stack, the #VE information page, and the multiboot
  * information structure for 32-bit multiboot guests.
  */
+#include <arch/cpu.h>
 #include <arch/guest_layout.h>
 #include <arch/vmx_run.h>
 #include <lib/errno.h>
 #include <lib/printk.h>
 #include <lib/string.h>
 #include <vmm/devices.h>
+#include <vmm/virtio.h>
 #include <vmm/vm.h>
 
 #define PTE_P		BIT(0)
@@ -236,6 +238,9 @@ int arch_vm_init(struct vm *vm)
 	if (!ret) {
 		ret = x86_fw_cfg_add(vm);
 	}
+	if (!ret) {
+		ret = vm_virtio_add(vm);
+	}
 	if (ret) {
 		pr_err("vm %s: cannot add its devices (%d)\n", vm->name, ret);
 		return ret;
@@ -264,6 +269,50 @@ int arch_vm_irq_line(struct vm *vm, unsigned int line, bool level)
 	(void)line;
 	(void)level;
 	return -ENODEV;
+}
+
+/* No interrupt controller for devices yet (arch_vm_irq_line()). */
+int arch_virtio_slot(struct vm *vm, unsigned int n, gpa_t *base,
+		     unsigned int *line)
+{
+	(void)vm;
+	(void)n;
+	(void)base;
+	(void)line;
+	return -EOPNOTSUPP;
+}
+
+/* CPUID.1:ECX.RDRAND[bit 30]. */
+bool arch_has_random(void)
+{
+	return cpuid(1, 0).ecx & BIT(30);
+}
+
+bool arch_random_bytes(void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	if (!arch_has_random()) {
+		return false;
+	}
+	while (len) {
+		uint64_t v;
+		uint8_t ok = 0;
+		size_t n = MIN(len, sizeof(v));
+
+		/* The SDM's advice: retry a failed RDRAND up to ten times. */
+		for (int tries = 0; tries < 10 && !ok; tries++) {
+			__asm__ volatile("rdrand %0; setc %1"
+					 : "=r"(v), "=qm"(ok) : : "cc");
+		}
+		if (!ok) {
+			return false;
+		}
+		memcpy(p, &v, n);
+		p += n;
+		len -= n;
+	}
+	return true;
 }
 
 void arch_vm_destroy(struct vm *vm)

@@ -17,6 +17,11 @@
  *   load    = 0x80000          # raw binaries: guest-physical load address
  *   ve      = on               # x86: the guest may take EPT-violation #VE
  *   on_reset = restart         # or stop: what a guest's reset request does
+ *   disk    = data.img         # virtio-blk backed by this bundle file
+ *   disk_ro = on               # the disk is read-only (default off)
+ *   rng     = on               # virtio-rng (needs a hardware RNG)
+ *   net     = on               # virtio-net on the switch between VMs
+ *   virtio_console = on        # virtio-console, the VM's console input
  *   cmdline = console=ttyAMA0 panic=-1
  *
  * A `#` after whitespace starts a comment, except in `cmdline`, whose value
@@ -63,6 +68,11 @@ struct vm_config {
 	bool has_load_addr;
 	bool ve;			/* x86: EPT-violation #VE enabled */
 	bool reset_stops;		/* on_reset = stop (default restart) */
+	char disk[BUNDLE_NAME_MAX];	/* "" when none */
+	bool disk_ro;
+	bool rng;
+	bool net;
+	bool virtio_console;
 	char cmdline[VM_CMDLINE_MAX];
 	unsigned int line;		/* where the section starts */
 };

@@ -24,7 +24,8 @@
 #include <vmm/loader.h>
 
 #define VM_MAX_MEMSLOTS		8
-#define VM_MAX_DEVICES		8
+#define VM_MAX_DEVICES		16
+#define VM_MAX_VIRTIO		4	/* virtio-mmio devices (include/vmm/virtio.h) */
 #define VM_CONSOLE_LINE		160
 #define VM_CONSOLE_INPUT	256	/* keys waiting for the guest's UART */
 #define VM_MAX_PLACED		8
@@ -204,6 +205,12 @@ struct vm {
 	/* Devices. */
 	unsigned int nr_devices;
 	struct io_device devices[VM_MAX_DEVICES];
+	/* Its virtio-mmio devices, in order, for the guest's DTB. */
+	unsigned int nr_virtio;
+	struct {
+		gpa_t base;
+		unsigned int line;
+	} virtio[VM_MAX_VIRTIO];
 
 	/* vCPUs. */
 	unsigned int nr_vcpus;

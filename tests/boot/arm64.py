@@ -1176,14 +1176,38 @@ def apt_unpack(pkg, dest):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+# Modules of the same kernel package the virtio tests load (in this order),
+# where Debian builds the drivers as modules: the transport, the block
+# device and ext4 for its file system, the entropy device, the network
+# device, the console.
+LINUX_MODULES = ["virtio_mmio", "virtio_blk", "crc16", "mbcache", "jbd2",
+                 "crc32c_generic", "ext4", "virtio-rng", "failover",
+                 "net_failover", "virtio_net", "virtio_console"]
+
+
 def linux_deps():
-    """Debian's arm64 kernel Image and busybox, fetched once into
-    build/deps/linux-arm64/. Returns (Image, busybox) or an error text."""
+    """Debian's arm64 kernel Image, LINUX_MODULES from the same package and
+    busybox, fetched once into build/deps/linux-arm64/ (under a lock: two
+    boot scripts may ask at once). Returns (Image, busybox) or an error
+    text; the modules are in linux_modules_dir()."""
+    import fcntl
+    os.makedirs(LINUX_DEPS, exist_ok=True)
+    with open(os.path.join(LINUX_DEPS, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _linux_deps()
+
+
+def linux_modules_dir():
+    return os.path.join(LINUX_DEPS, "modules")
+
+
+def _linux_deps():
     image = os.path.join(LINUX_DEPS, "Image")
     busybox = os.path.join(LINUX_DEPS, "busybox")
-    if os.path.exists(image) and os.path.exists(busybox):
+    mods = linux_modules_dir()
+    if os.path.exists(image) and os.path.exists(busybox) and \
+            os.path.isdir(mods):
         return image, busybox
-    os.makedirs(LINUX_DEPS, exist_ok=True)
     p = subprocess.run(["apt-cache", "depends", "linux-image-arm64:arm64"],
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     m = re.search(r"Depends: (linux-image-\S+-arm64)",
@@ -1192,6 +1216,7 @@ def linux_deps():
         return "no linux-image-arm64:arm64 in apt (dpkg --add-architecture " \
             "arm64 && apt-get update)"
     unpacked = os.path.join(LINUX_DEPS, "pkgs")
+    shutil.rmtree(unpacked, ignore_errors=True)
     for pkg in (m.group(1) + ":arm64", "busybox-static:arm64"):
         err = apt_unpack(pkg, unpacked)
         if err:
@@ -1200,6 +1225,21 @@ def linux_deps():
     kernels = [f for f in os.listdir(boot) if f.startswith("vmlinuz-")]
     if not kernels:
         return "no vmlinuz in " + m.group(1)
+    found = {}
+    for dirpath, _, files in os.walk(os.path.join(unpacked, "lib",
+                                                  "modules")):
+        for f in files:
+            if f.endswith(".ko") and f[:-3] in LINUX_MODULES:
+                found[f[:-3]] = os.path.join(dirpath, f)
+    missing = [n for n in LINUX_MODULES if n not in found]
+    if missing:
+        return "%s has no module %s" % (m.group(1), ", ".join(missing))
+    shutil.rmtree(mods + ".tmp", ignore_errors=True)
+    os.makedirs(mods + ".tmp")
+    for n, path in found.items():
+        shutil.copy(path, os.path.join(mods + ".tmp", n + ".ko"))
+    shutil.rmtree(mods, ignore_errors=True)
+    os.rename(mods + ".tmp", mods)
     shutil.copy(os.path.join(boot, kernels[0]), image + ".tmp")
     shutil.copy(os.path.join(unpacked, "bin", "busybox"), busybox)
     os.rename(image + ".tmp", image)

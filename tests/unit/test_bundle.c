@@ -307,7 +307,7 @@ static void config_value_messages(void)
 	CHECK(strstr(captured, "strata.cfg:3: bad memory size '-1' (expected 1M..64G in whole 4 KiB pages)"));
 	CHECK(strstr(captured, "strata.cfg:4: bad load address '0x1001' (expected a 4 KiB aligned number)"));
 	CHECK(strstr(captured, "strata.cfg:5: bad ve 'maybe' (expected on or off)"));
-	CHECK(strstr(captured, "strata.cfg:6: unknown key 'colour' (expected kernel, initrd, memory, memory_max, cpus, load, ve, on_reset or cmdline)"));
+	CHECK(strstr(captured, "strata.cfg:6: unknown key 'colour' (expected kernel, initrd, memory, memory_max, cpus, load, ve, on_reset, disk, disk_ro, rng, net, virtio_console or cmdline)"));
 	CHECK(strstr(captured, "strata.cfg:7: 'junk' is not KEY = VALUE (expected KEY = VALUE)"));
 	CHECK(strstr(captured, "strata.cfg:8: bad on_reset 'reboot' (expected restart or stop)"));
 	/* the first error is the reason the VM never ran */

@@ -240,6 +240,27 @@ static void test_testdev(void)
 			(uint32_t[]){ 0, GUEST_TESTDEV_BASE, 0, 0x1000 }, 4));
 }
 
+/* virtio-mmio devices: one node each, with its window and level SPI. */
+static void test_virtio_nodes(void)
+{
+	struct guest_dtb_desc d = desc;
+
+	CHECK(written(&desc));
+	CHECK(fdt_node_offset_by_compatible(buf, -1, "virtio,mmio") < 0);
+	d.nr_virtio = 2;
+	d.virtio_base[0] = 0x0a100000;
+	d.virtio_intid[0] = 48;
+	d.virtio_base[1] = 0x0a101000;
+	d.virtio_intid[1] = 49;
+	CHECK(written(&d));
+	CHECK(cells_are(buf, "/virtio_mmio@a100000", "reg",
+			(uint32_t[]){ 0, 0x0a100000, 0, 0x200 }, 4));
+	CHECK(cells_are(buf, "/virtio_mmio@a101000", "interrupts",
+			(uint32_t[]){ 0, 17, 4 }, 3));
+	CHECK(fdt_node_check_compatible(buf,
+		fdt_path_offset(buf, "/virtio_mmio@a101000"), "virtio,mmio") == 0);
+}
+
 /* /chosen carries the cmdline and, only when there is one, the initrd. */
 static void test_chosen(void)
 {
@@ -333,6 +354,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_timer);
 	RUN_TEST(test_uart);
 	RUN_TEST(test_testdev);
+	RUN_TEST(test_virtio_nodes);
 	RUN_TEST(test_chosen);
 	RUN_TEST(test_too_small);
 	RUN_TEST(test_build_places_the_dtb);

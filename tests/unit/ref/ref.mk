@@ -49,6 +49,8 @@ endif
 ifdef CORE_GENERIC
 ROOTS_VMM := vmm/vm.c vmm/fault.c vmm/iobus.c vmm/hypercall.c vmm/run.c \
 	vmm/vconsole.c vmm/dev_testdev.c vmm/mmu.c vmm/memslot.c vmm/ramzero.c \
+	vmm/virtio_mmio.c vmm/dev_virtio_blk.c vmm/dev_virtio_rng.c \
+	vmm/dev_virtio_net.c vmm/dev_virtio_console.c \
 	tests/unit/vmm/fake_arch.c
 ROOTS_SRCS := $(REF_DIR)/test_diff_roots.c $(REF_SRCS) \
 	tests/unit/core/host_hooks.c $(ROOTS_VMM) $(CORE_GENERIC) $(HOST_COMMON)

@@ -3,7 +3,10 @@
  * The scripted fake architecture the host tests of vmm/ link with
  * (tests/unit/vmm/fake_arch.h).
  */
+#include <lib/errno.h>
+#include <lib/string.h>
 #include <vmm/devices.h>
+#include <vmm/virtio.h>
 #include <vmm/vm.h>
 
 #include "fake_arch.h"
@@ -77,3 +80,50 @@ void arch_vcpu_run(struct vcpu *v)
 	}
 }
 
+
+/* ---- Devices: interrupt lines, virtio places, a scripted RNG ------------- */
+
+bool fake_irq_level[64];
+unsigned int fake_irq_changes;
+bool fake_has_rng = true;
+uint8_t fake_rng_byte;
+
+int arch_vm_irq_line(struct vm *vm, unsigned int line, bool level)
+{
+	(void)vm;
+	if (line >= 64) {
+		return -EINVAL;
+	}
+	if (fake_irq_level[line] != level) {
+		fake_irq_changes++;
+	}
+	fake_irq_level[line] = level;
+	return 0;
+}
+
+int arch_virtio_slot(struct vm *vm, unsigned int n, gpa_t *base,
+		     unsigned int *line)
+{
+	(void)vm;
+	*base = FAKE_VIRTIO_BASE + n * VIRTIO_MMIO_WINDOW;
+	*line = FAKE_VIRTIO_LINE + n;
+	return 0;
+}
+
+bool arch_has_random(void)
+{
+	return fake_has_rng;
+}
+
+bool arch_random_bytes(void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	if (!fake_has_rng) {
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		p[i] = ++fake_rng_byte;
+	}
+	return true;
+}

@@ -21,4 +21,13 @@ extern enum fake_script fake_script[VM_MAX_VMS];
 extern unsigned int fake_vm_inits, fake_vm_destroys;
 extern unsigned int fake_vcpu_inits, fake_vcpu_destroys;
 
+/* Interrupt lines as the devices set them (arch_vm_irq_line()). */
+extern bool fake_irq_level[64];
+extern unsigned int fake_irq_changes;
+/* virtio places (arch_virtio_slot()) and the RNG (arch_random_bytes()). */
+#define FAKE_VIRTIO_BASE	0xfe100000ULL
+#define FAKE_VIRTIO_LINE	16
+extern bool fake_has_rng;
+extern uint8_t fake_rng_byte;
+
 #endif

@@ -2,7 +2,7 @@
 /*
  * The device tree Strata generates for each arm64 guest: what the VM has
  * (RAM, vCPUs, PSCI through HVC, the emulated PL011, the generic timer, the
- * GICv3 or GICv2, the MMIO test device) and its /chosen boot arguments. The guest
+ * GICv3 or GICv2, the MMIO test device, its virtio-mmio devices) and its /chosen boot arguments. The guest
  * finds its address in x0 at entry (the Linux arm64 boot protocol).
  */
 #ifndef STRATA_ARCH_ARM64_GUEST_DTB_H
@@ -24,6 +24,9 @@ struct vm;
  * @initrd_start: guest-physical start of the initrd, 0 when none.
  * @initrd_end: its end (exclusive).
  * @gic_version: 2 for a GICv2 (vgic_v2.c), else a GICv3.
+ * @nr_virtio: virtio-mmio devices ("virtio,mmio" nodes, include/vmm/virtio.h).
+ * @virtio_base: their windows' guest-physical bases.
+ * @virtio_intid: their interrupts (GIC INTIDs of SPIs, level-sensitive).
  */
 struct guest_dtb_desc {
 	gpa_t ram_base;
@@ -33,6 +36,9 @@ struct guest_dtb_desc {
 	gpa_t initrd_start;
 	gpa_t initrd_end;
 	unsigned int gic_version;
+	unsigned int nr_virtio;
+	gpa_t virtio_base[4];
+	unsigned int virtio_intid[4];
 };
 
 /**

@@ -12,6 +12,9 @@
 #define GUEST_PL011_BASE	0x09000000UL	/* emulated PL011 (4 KiB) */
 #define GUEST_PL011_INTID	33		/* its interrupt: GIC SPI 1 */
 #define GUEST_TESTDEV_BASE	0x0a000000UL	/* MMIO test device (4 KiB) */
+/* virtio-mmio devices: 4 KiB windows from here, SPI 16 + n (INTID 48 + n). */
+#define GUEST_VIRTIO_BASE	0x0a100000UL
+#define GUEST_VIRTIO_INTID	48
 #define GUEST_RAM_BASE		0x40000000UL	/* RAM (arch_guest_ram_base) */
 
 #endif
