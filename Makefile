@@ -1,7 +1,8 @@
 # Strata build. `make` builds both architectures; `make ARCH=x86_64|arm64`
 # one. `make test` installs what is missing, builds everything and runs every
 # test layer; `make run` boots Strata under an emulator (QEMU for arm64,
-# Bochs for x86_64); `make bench` runs the benchmarks.
+# Bochs for x86_64); `make bench` runs the benchmarks; `make help` lists
+# every target.
 
 ARCHES := x86_64 arm64
 TEST ?= 0
@@ -10,7 +11,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 PYTHON ?= python3
 Q := $(if $(V),,@)
 
-.PHONY: all deps test run bench unit fuzz clean help
+.PHONY: all deps test run debug bench unit fuzz clean help
 .DEFAULT_GOAL := all
 
 ifeq ($(ARCH),)
@@ -20,6 +21,9 @@ all:
 
 run:
 	$(Q)$(MAKE) --no-print-directory ARCH=arm64 run
+
+debug:
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 debug
 
 else # ARCH given
 
@@ -110,4 +114,16 @@ clean:
 	rm -rf build/x86_64 build/arm64 build/test build/host build/guests
 
 help:
-	@sed -n '1,5p' Makefile
+	@printf '%s\n' \
+	  'make [ARCH=x86_64|arm64] [TEST=1]  build Strata (both arches by default; TEST=1: the test build)' \
+	  'make run [ARCH=...]                boot Strata with the demo guest (QEMU arm64 by default, Bochs x86_64)' \
+	  'make debug [ARCH=...]              the demo guest under the emulator'"'"'s debugger: QEMU'"'"'s gdb stub (the' \
+	  '                                   gdb command to attach is printed) or Bochs'"'"'s internal debugger' \
+	  'make test                          install what is missing, then every test layer (tests/run.py)' \
+	  'make unit                          build the host unit tests (run them with tests/run.py --only unit)' \
+	  'make fuzz [FUZZ_SECONDS=N]         the fuzzers' \
+	  'make bench                         the benchmarks (instruction counts and ratios)' \
+	  'make deps                          install missing packages (tools/install-deps.sh)' \
+	  'make clean                         remove the build outputs' \
+	  'make help                          this list' \
+	  'One boot test by name: python3 tests/boot/NAME.py (README, "Tests")' 

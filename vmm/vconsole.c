@@ -152,8 +152,9 @@ static bool focus_from(unsigned int from)
 static void help(void)
 {
 	printk(LOG_OUT, "Strata: console keys: Ctrl-a 1..%u focus that VM, "
-	       "Ctrl-a n the next one, Ctrl-a ? this help, Ctrl-a x stop "
-	       "every VM, Ctrl-a Ctrl-a send Ctrl-a\n", con.nr);
+	       "Ctrl-a n the next one, Ctrl-a ? this help, Ctrl-a d dump its "
+	       "stage-2 roots, Ctrl-a x stop every VM, Ctrl-a Ctrl-a send "
+	       "Ctrl-a\n", con.nr);
 	for (unsigned int i = 0; i < con.nr; i++) {
 		printk(LOG_OUT, "Strata: console: %c%u %s%s\n",
 		       i == con.focus ? '*' : ' ', i + 1, con.vms[i].name,
@@ -179,6 +180,40 @@ static void queue_key(uint8_t c)
 	vm->con_in[vm->con_in_len++] = c;
 }
 
+static void dump_line(void *arg, const char *line)
+{
+	struct vm *vm = arg;
+
+	printk(LOG_OUT, "Strata: dump: vm %s:   %s\n", vm->name, line);
+}
+
+/*
+ * Ctrl-a d: the canonical stage-2 dump (s2pt_dump(), the text the tests
+ * compare) of every root of the focused VM, each headed by its role and
+ * reference count. Read-only: nothing in the tables changes.
+ */
+static void dump_roots(void)
+{
+	struct vm *vm = focused();
+	unsigned int n = 0;
+
+	if (!vm) {
+		printk(LOG_OUT, "Strata: console: no running VM to dump\n");
+		return;
+	}
+	for (struct s2_root *r = vm->mmu.list; r; r = r->next, n++) {
+		printk(LOG_OUT, "Strata: dump: vm %s root %u: view %u%s%s%s, %u reference%s\n",
+		       vm->name, n, r->role.view,
+		       r->role.mirror ? ", mirror" : "",
+		       r->role.ve ? ", #VE" : "",
+		       r->role.invalid ? ", invalid" : "", r->refcount,
+		       r->refcount == 1 ? "" : "s");
+		s2pt_dump(&r->pt, dump_line, vm);
+	}
+	printk(LOG_OUT, "Strata: dump: vm %s: %u root%s\n", vm->name, n,
+	       n == 1 ? "" : "s");
+}
+
 static void escape_command(uint8_t c)
 {
 	switch (c) {
@@ -193,6 +228,9 @@ static void escape_command(uint8_t c)
 	case '?':
 	case 'h':
 		help();
+		return;
+	case 'd':
+		dump_roots();
 		return;
 	case 'x':
 		printk(LOG_OUT, "Strata: console: stopping every VM "

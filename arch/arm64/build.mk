@@ -87,3 +87,11 @@ $(BUILD)/demo.cpio: $(GUEST_OUT)/hello.elf arch/arm64/build.mk
 run: $(BUILD)/strata.bin $(BUILD)/demo.cpio
 	$(QEMU_ARM64) $(if $(filter 1,$(TEST)),-semihosting) \
 		-kernel $< -initrd $(BUILD)/demo.cpio -append '$(CMDLINE)'
+
+# `make debug`: the demo guest under tools/strata run --gdb, which starts the
+# emulator's debugger and prints how to attach (README, "Debugging").
+# DEBUG_ARGS adds launcher options (--dry-run: show, do not start).
+debug: $(BUILD)/strata.bin $(GUEST_OUT)/hello.elf
+	$(Q)$(PYTHON) tools/strata run --arch $(ARCH) --gdb --timeout 0 $(DEBUG_ARGS) \
+		--strata $(BUILD)/strata.bin \
+		--vm 'kernel=$(GUEST_OUT)/hello.elf,name=demo,memory=64M,cmdline=console=ttyAMA0 demo'

@@ -99,3 +99,11 @@ run: $(BUILD)/run.iso
 
 .PHONY: FORCE
 FORCE:
+
+# `make debug`: the demo guest under tools/strata run --gdb, which starts the
+# emulator's debugger and prints how to attach (README, "Debugging").
+# DEBUG_ARGS adds launcher options (--dry-run: show, do not start).
+debug: $(BUILD)/strata.elf $(GUEST_DIR)/hello.elf
+	$(Q)$(PYTHON) tools/strata run --arch $(ARCH) --gdb --timeout 0 $(DEBUG_ARGS) \
+		--strata $(BUILD)/strata.elf \
+		--vm kernel=$(GUEST_DIR)/hello.elf,name=demo,memory=16M,cmdline=demo

@@ -19,6 +19,7 @@ on the master side:
                                focus (Strata says where), Ctrl-a ? lists
                                the VMs, Ctrl-a Ctrl-a sends a literal
                                Ctrl-a, the focus moves on when its VM ends,
+                               Ctrl-a d dumps the focused VM's roots,
                                Ctrl-a x stops the rest and ends the run
   console-arm64/linux-shell    Debian's arm64 Linux with a busybox shell
                                on ttyAMA0: `echo hello-$((6*7))` typed into
@@ -202,6 +203,15 @@ def focus_two_vms(elf):
                  "the focus back on left after Ctrl-a n")
         t.type(b"three\r")
         t.expect(r"^\[left\] echo left: line 'three' ", "left's answer")
+        # Ctrl-a d: the focused VM's roots in the canonical dump; left's
+        # RAM at 0x40000000 is mapped (it ran), so a leaf line shows it.
+        t.type(CTRL_A + b"d")
+        t.expect(r"^Strata: dump: vm left root 0: view 0, \d+ references?$",
+                 "the dump's root header")
+        t.expect(r"^Strata: dump: vm left:   .*0x0*4[0-9a-f]{7}\b",
+                 "a dump line of left's RAM")
+        t.expect(r"^Strata: dump: vm left: [1-9]\d* roots?$",
+                 "the dump's end")
         if re.search(r"^\[right\] echo right: line '(one|three)'", t.out,
                      re.M) or re.search(r"^\[left\] echo left: line 'two",
                                         t.out, re.M):

@@ -23,6 +23,10 @@
   launcher/run-arm64-failures hello beside a guest Strata stops and an image
                               it refuses: exit 1 naming both with reasons
   launcher/run-x86-bochs      a real run of the x86 hello guest under Bochs
+  launcher/gdb-stub           run --gdb for real: QEMU's stub answers the
+                              GDB remote protocol (qSupported, ?, g) with
+                              the CPUs stopped; after `c` the guest passes
+  launcher/make-debug         make debug starts the demo guest under --gdb
 
 Every verdict rests on the launcher's exit status AND its output.
 """
@@ -32,6 +36,7 @@ import struct
 import subprocess
 import sys
 import tarfile
+import time
 import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -175,6 +180,12 @@ def t_usage_errors(tmp):
         (["run", "--vm", "kernel=%s,cpus=9" % k], r"bad cpus '9' \(1\.\.8\)"),
         (["run", "--vm", "kernel=%s,on_reset=reboot" % k],
          r"--vm #1: bad on_reset 'reboot' \(restart or stop\)"),
+        (["run", "--vm", "kernel=%s,disk=%s.nope" % (k, k)],
+         r"disk file '.*\.nope' not found"),
+        (["run", "--vm", "kernel=%s,rng=maybe" % k],
+         r"--vm #1: bad rng 'maybe' \(on or off\)"),
+        (["run", "--vm", "kernel=%s,disk_ro=on" % k],
+         r"--vm #1: disk_ro without a disk \(give disk=PATH\)"),
         (["run", "--vm", "cmdline=quiet,kernel=%s" % k],
          r"no kernel=PATH \(cmdline= must be the last key"),
         (["run", "--vm", "kernel=%s" % k, "--vm", "kernel=%s,memory" % k],
@@ -229,6 +240,11 @@ kernel = Image
 initrd = rootfs.cpio.gz
 memory = 128M
 cpus = 2
+disk = disk.img
+disk_ro = on
+rng = on
+net = on
+virtio_console = on
 cmdline = console=ttyAMA0,115200 panic=-1 # not a comment
 [vm Image]
 kernel = Image-2
@@ -244,6 +260,7 @@ def image_arm64_files(tmp):
     k1 = write(os.path.join(tmp, "a", "Image"), arm64_image(5000))
     k2 = write(os.path.join(tmp, "b", "Image"), arm64_image(777))
     rd = write(os.path.join(tmp, "rootfs.cpio.gz"), os.urandom(333))
+    write(os.path.join(tmp, "disk.img"), os.urandom(1024))
     return k1, k2, rd
 
 
@@ -251,8 +268,9 @@ def image_arm64_argv(k1, k2, rd, out):
     return ["image", "--arch", "arm64", "--strata", ARM_BIN,
             "--hv-cmdline", "loglevel=debug",
             "--vm", "kernel=%s,initrd=%s,name=web,memory=128M,cpus=2,"
+            "disk=%s,disk_ro=on,rng=on,net=on,virtio_console=on,"
             "cmdline=console=ttyAMA0,115200 panic=-1 # not a comment"
-            % (k1, rd),
+            % (k1, rd, os.path.join(os.path.dirname(rd), "disk.img")),
             "--vm", "kernel=%s,memory=1536M,ve=on" % k2, "-o", out]
 
 
@@ -262,12 +280,15 @@ def check_arm64_dir(d, k1, k2, rd):
     if names != want:
         raise Fail("image directory holds %s, expected %s" % (names, want))
     files = parse_newc(read(os.path.join(d, "bundle.cpio")))
-    if sorted(files) != ["Image", "Image-2", "rootfs.cpio.gz", "strata.cfg"]:
+    if sorted(files) != ["Image", "Image-2", "disk.img", "rootfs.cpio.gz",
+                         "strata.cfg"]:
         raise Fail("bundle holds %s" % sorted(files))
     if files["strata.cfg"].decode() != CFG_WANT:
         raise Fail("strata.cfg differs:\n" + files["strata.cfg"].decode())
     for name, path in (("Image", k1), ("Image-2", k2),
-                       ("rootfs.cpio.gz", rd)):
+                       ("rootfs.cpio.gz", rd),
+                       ("disk.img", os.path.join(os.path.dirname(rd),
+                                                 "disk.img"))):
         if files[name] != read(path):
             raise Fail("bundle file %s differs from %s" % (name, path))
     if read(os.path.join(d, "strata.bin")) != read(ARM_BIN):
@@ -679,6 +700,88 @@ def t_gdb(tmp):
         raise Fail("--dry-run started an emulator")
 
 
+def rsp_send(sock, body):
+    """One GDB remote-protocol packet; returns the reply's body."""
+    csum = sum(body.encode()) % 256
+    sock.sendall(b"$%s#%02x" % (body.encode(), csum))
+    buf = b""
+    while True:
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise Fail("gdb stub closed the connection after %r" % body)
+        buf += chunk
+        m = re.search(rb"\$([^#]*)#[0-9a-fA-F]{2}", buf)
+        if m:
+            sock.sendall(b"+")
+            return m.group(1).decode(errors="replace")
+
+
+def t_gdb_stub(tmp):
+    """--gdb for real: QEMU's stub answers the GDB remote protocol with the
+    CPUs stopped (a SIGTRAP stop), then the run goes on to the guest's PASS. The protocol is spoken here, so gdb itself is not
+    needed."""
+    import socket
+    guest, = build_guests(tmp, "arm64", ["hello"])
+    with socket.socket() as s0:
+        s0.bind(("127.0.0.1", 0))
+        port = s0.getsockname()[1]
+    p = subprocess.Popen([sys.executable, STRATA, "run", "--strata", ARM_BIN,
+                          "--gdb", "--gdb-port", str(port), "--timeout",
+                          "120", "--vm", "kernel=%s,name=hello,cmdline=gdb"
+                          % guest], cwd=ROOT, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, errors="replace")
+    try:
+        sock = None
+        for _ in range(600):        # until QEMU listens (bounded)
+            try:
+                sock = socket.create_connection(("127.0.0.1", port), 1)
+                break
+            except OSError:
+                if p.poll() is not None:
+                    break
+                time.sleep(0.1)
+        if sock is None:
+            out, err = p.communicate(timeout=30)
+            raise Fail("the gdb stub never listened on port %d (%s)" %
+                       (port, err.strip()[-300:]))
+        with sock:
+            sock.settimeout(60)
+            sup = rsp_send(sock, "qSupported:multiprocess+")
+            if "PacketSize=" not in sup:
+                raise Fail("qSupported answered %r" % sup[:100])
+            why = rsp_send(sock, "?")
+            if not re.match(r"[ST]05", why):
+                raise Fail("stop reason %r, expected SIGTRAP (S05/T05)" %
+                           why[:40])
+            regs = rsp_send(sock, "g")
+            if not re.fullmatch(r"[0-9a-fx]{64,}", regs):
+                raise Fail("register read answered %r" % regs[:80])
+            sock.sendall(b"$c#63")
+            out, err = p.communicate(timeout=150)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    check_run(p.returncode, out, err, "hello", [r"hello: PASS"],
+              "run --gdb after continue")
+
+
+def t_make_debug(tmp):
+    """make debug: the demo guest under --gdb (shown with --dry-run, so
+    nothing waits for a debugger)."""
+    p = subprocess.run(["make", "-s", "debug", "DEBUG_ARGS=--dry-run"],
+                       cwd=ROOT, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, errors="replace", timeout=600)
+    expect(p.returncode, p.stdout, p.stderr, 0,
+           r"^strata: arm64 qemu: qemu-system-aarch64 .* -gdb tcp::1234 -S$",
+           "make debug: QEMU's argv")
+    expect(p.returncode, p.stdout, p.stderr, 0,
+           r"^strata:   gdb(-multiarch)? -q build/arm64/strata\.elf -ex "
+           r"'target remote :1234'$", "make debug: the gdb command")
+
+
 def t_run_relative(tmp):
     """Every path relative to the caller's directory, not the emulator's:
     --strata, kernel=, initrd=, --keep; the guest's own lines prove it."""
@@ -745,6 +848,8 @@ TESTS = [("launcher/usage-errors", t_usage_errors),
          ("launcher/cmdline-warning", t_cmdline_warning),
          ("launcher/timeout-default", t_timeout_default),
          ("launcher/gdb", t_gdb),
+         ("launcher/gdb-stub", t_gdb_stub),
+         ("launcher/make-debug", t_make_debug),
          ("launcher/run-timeout", t_run_timeout),
          ("launcher/run-emulator-fails", t_run_emulator_fails),
          ("launcher/run-arm64", t_run_arm64),
