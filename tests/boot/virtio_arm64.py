@@ -18,6 +18,12 @@ them as modules):
   exchange messages with busybox nc, so neither powers off before the
   other is done (order by events, never by time).
 
+arm64/virtio-hostile: a bare-metal driver (tests/guests/arm64/virtio.c)
+on the real image: good block and entropy requests, then a descriptor
+loop, a buffer outside RAM, an indirect descriptor and an index far ahead,
+each of which must stop only that device (DEVICE_NEEDS_RESET, Strata's
+message) until the driver resets it, beside another VM that keeps running.
+
 Passes only on the guests' own lines on the console and Strata's summary.
 """
 import os
@@ -170,7 +176,46 @@ def test_linux_virtio():
     return c.report(name)
 
 
-TESTS = [test_linux_virtio]
+def test_virtio_hostile():
+    name = "arm64/virtio-hostile"
+    from _bootlib import build_guests
+    with private_dir("arm64-virtio-bad-") as tmp:
+        elves = build_guests("arm64", os.path.join(tmp, "g"),
+                             ["virtio", "hello"])
+        disk = write(os.path.join(tmp, "d.img"),
+                     b"STRATA-VIRTIO-DISK".ljust(4096, b"\0"))
+        cfg = ("[vm bad]\nkernel = virtio.elf\nmemory = 16M\n"
+               "disk = d.img\nrng = on\n"
+               "[vm calm]\nkernel = hello.elf\nmemory = 16M\n"
+               "cmdline = calm\n")
+        cpio = make_bundle(os.path.join(tmp, "b.cpio"), cfg,
+                           elves + [disk])
+        run = qemu(MAX, ["-kernel", IMAGE, "-initrd", cpio],
+                   timeout=arm64.TIMEOUT)
+    c = Check(run)
+    c.line(r"^\[bad\] virtio: blk: good requests done$", "good requests")
+    for what, why in (("loop", r"chain from 0 is longer than the queue "
+                       r"\(a loop\?\)"),
+                      ("outside RAM", r"descriptor 0: 0x1000000000\+16 is "
+                       r"not the VM's RAM"),
+                      ("indirect", r"indirect descriptor, not negotiated"),
+                      ("index far ahead", r"available index 500 is 500 "
+                       r"entries ahead")):
+        c.line(r"^warning: vm bad: virtio-blk at 0xa100000: queue 0: %s; "
+               r"the device needs a reset$" % why, "Strata's %s message" % what)
+        c.line(r"^\[bad\] virtio: %s: device stopped, then reset and "
+               r"working$" % what, "the %s case" % what)
+    c.line(r"^\[bad\] virtio: rng: 128 bytes$", "entropy")
+    c.line(r"^\[bad\] virtio: 0 checks failed$", "every check passed")
+    c.no_line(r"^\[bad\] FAIL", "a failed check")
+    c.line(r"^vm bad: ended: powered off \(status 0\)$", "bad ended well")
+    c.line(r"^\[calm\] hello: PASS", "the other VM ran")
+    c.line(r"^Strata: all 2 VMs ended: 2 ok, 0 failed$", "summary")
+    c.status(STOP_OK)
+    return c.report(name)
+
+
+TESTS = [test_virtio_hostile, test_linux_virtio]
 
 
 def main():
