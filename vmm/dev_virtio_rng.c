@@ -2,7 +2,7 @@
 /*
  * virtio-rng, the entropy device (virtio 1.2, 5.4): every device-writable
  * buffer the driver offers is filled from the CPU's hardware random number
- * generator (arch_random_bytes(): arm64 RNDR, x86 RDRAND) and returned.
+ * generator (arch_random_u64(): arm64 RNDR, x86 RDRAND) and returned.
  *
  * A CPU without one gets no entropy device: `rng = on` is refused when the
  * VM is built, with the reason, rather than handing the guest numbers that
@@ -26,6 +26,30 @@ struct vrng {
 
 static struct vrng rngs[VM_MAX_VMS];
 
+bool virtio_random_bytes(void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	if (!arch_has_random()) {
+		return false;
+	}
+	while (len) {
+		uint64_t v;
+		size_t n = MIN(len, sizeof(v));
+		int tries = 0;
+
+		while (!arch_random_u64(&v)) {
+			if (++tries == 10) {
+				return false;
+			}
+		}
+		memcpy(p, &v, n);
+		p += n;
+		len -= n;
+	}
+	return true;
+}
+
 static void rng_notify(struct virtio_dev *d, unsigned int q)
 {
 	struct vrng *r = d->priv;
@@ -38,7 +62,7 @@ static void rng_notify(struct virtio_dev *d, unsigned int q)
 		while (done < want) {
 			uint32_t n = MIN(want - done, RNG_CHUNK);
 
-			if (!arch_random_bytes(r->buf, n) ||
+			if (!virtio_random_bytes(r->buf, n) ||
 			    virtio_chain_write(d, c, done, r->buf, n) != n) {
 				break;
 			}

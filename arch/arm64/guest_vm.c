@@ -110,37 +110,13 @@ bool arch_has_random(void)
 }
 
 /* One RNDR read: false when it reports failure (PSTATE.Z set). */
-static bool rndr(uint64_t *v)
+bool arch_random_u64(uint64_t *v)
 {
 	uint64_t ok;
 
 	__asm__ volatile("mrs %0, s3_3_c2_c4_0\n\tcset %1, ne"
 			 : "=r"(*v), "=r"(ok) : : "cc");
 	return ok;
-}
-
-bool arch_random_bytes(void *buf, size_t len)
-{
-	uint8_t *p = buf;
-
-	if (!arch_has_random()) {
-		return false;
-	}
-	while (len) {
-		uint64_t v;
-		size_t n = MIN(len, sizeof(v));
-		int tries = 10;
-
-		while (!rndr(&v)) {
-			if (!--tries) {
-				return false;
-			}
-		}
-		memcpy(p, &v, n);
-		p += n;
-		len -= n;
-	}
-	return true;
 }
 
 int arch_vm_irq_line(struct vm *vm, unsigned int line, bool level)

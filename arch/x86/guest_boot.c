@@ -288,31 +288,13 @@ bool arch_has_random(void)
 	return cpuid(1, 0).ecx & BIT(30);
 }
 
-bool arch_random_bytes(void *buf, size_t len)
+/* One RDRAND: false when it reports no value ready (CF clear). */
+bool arch_random_u64(uint64_t *v)
 {
-	uint8_t *p = buf;
+	uint8_t ok;
 
-	if (!arch_has_random()) {
-		return false;
-	}
-	while (len) {
-		uint64_t v;
-		uint8_t ok = 0;
-		size_t n = MIN(len, sizeof(v));
-
-		/* The SDM's advice: retry a failed RDRAND up to ten times. */
-		for (int tries = 0; tries < 10 && !ok; tries++) {
-			__asm__ volatile("rdrand %0; setc %1"
-					 : "=r"(v), "=qm"(ok) : : "cc");
-		}
-		if (!ok) {
-			return false;
-		}
-		memcpy(p, &v, n);
-		p += n;
-		len -= n;
-	}
-	return true;
+	__asm__ volatile("rdrand %0; setc %1" : "=r"(*v), "=qm"(ok) : : "cc");
+	return ok;
 }
 
 void arch_vm_destroy(struct vm *vm)

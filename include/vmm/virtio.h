@@ -200,11 +200,17 @@ int arch_virtio_slot(struct vm *vm, unsigned int n, gpa_t *base,
 		     unsigned int *line);
 
 /*
- * Fill @buf with @len bytes from the CPU's hardware random number
- * generator (arm64 RNDR, x86 RDRAND). False when the CPU has none or it
- * keeps failing; then nothing is claimed to be random.
+ * The CPU's hardware random number generator (arm64 RNDR, x86 RDRAND):
+ * whether it has one, and one 64-bit value from it (false when the
+ * generator says it has none ready; callers retry a few times).
  */
-bool arch_random_bytes(void *buf, size_t len);
 bool arch_has_random(void);
+bool arch_random_u64(uint64_t *v);
+/*
+ * Fill @buf with @len bytes from arch_random_u64() (each value retried up to
+ * ten times, the SDM's advice for RDRAND). False when the CPU has no
+ * generator or it keeps failing; then nothing is claimed to be random.
+ */
+bool virtio_random_bytes(void *buf, size_t len);
 
 #endif

@@ -21,16 +21,18 @@ on the master side:
                                Ctrl-a, the focus moves on when its VM ends,
                                Ctrl-a d dumps the focused VM's roots,
                                Ctrl-a x stops the rest and ends the run
-  console-arm64/linux-shell    Debian's arm64 Linux with a busybox shell
-                               on ttyAMA0: `echo hello-$((6*7))` typed into
-                               it answers hello-42 (skipped when the kernel
-                               cannot be fetched, as in tests/boot/arm64.py)
+  console-arm64/linux-shell    two Debian arm64 Linux VMs with busybox
+                               shells on ttyAMA0, one disk image (b's
+                               read-only) and the virtual network: typed
+                               into a, `cat` reads the disk; Ctrl-a 2, then
+                               b pings a and answers `echo b-$((6*7))`;
+                               each powers off from its shell (skipped
+                               when the kernel cannot be fetched)
 
 Verdicts rest on console events only: every wait is for a line or text to
 appear (a failure when it has not after a generous bound), never a sleep
 before typing.
 """
-import gzip
 import os
 import pty
 import re
@@ -43,7 +45,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from _bootlib import (  # noqa: E402
-    ROOT, Fail, ARM_IMAGE, private_dir, build_guests, newc)
+    ROOT, Fail, ARM_IMAGE, private_dir, build_guests)
 
 STRATA = os.path.join(ROOT, "tools", "strata")
 WAIT = 120              # seconds any one console event may take at most
@@ -238,56 +240,75 @@ def focus_two_vms(elf):
         t.close()
 
 
-# The Linux guest's /init: a busybox shell on the console (ttyAMA0).
-SHELL_INIT = """#!/bin/busybox sh
-/bin/busybox mkdir -p /proc /sys
-/bin/busybox mount -t proc proc /proc
-/bin/busybox echo "STRATA-SHELL on $(/bin/busybox uname -m)"
-exec /bin/busybox sh
+# The Linux guests' /init: the virtio drivers, the disk on /mnt, the
+# network up (virtio_arm64.py's INIT_COMMON), then a busybox shell on the
+# console (ttyAMA0).
+SHELL_INIT = """
+busybox mount -t ext4 %(mount)s /dev/vda /mnt
+echo "STRATA-SHELL on $(busybox uname -m)"
+exec busybox sh
 """
 
 
 ASK = r"(?:\?\[6n)?"
 
 
-def shell_initramfs(tmp, busybox):
-    out = os.path.join(tmp, "initrd.gz")
-    with open(busybox, "rb") as f:
-        bb = f.read()
-    with gzip.open(out, "wb") as f:
-        f.write(newc([("init", SHELL_INIT.encode(), 0o100755),
-                      ("bin", b"", 0o040755),
-                      ("bin/busybox", bb, 0o100755)]))
-    return out
-
-
 def linux_shell(tmp):
+    """Two Debian Linux VMs, each with a busybox shell, the same disk
+    image (b's read-only) and the virtual network: typed commands reach
+    the VM with the focus; a reads the disk, b pings a; each powers off
+    from its shell."""
+    import virtio_arm64
     from arm64 import linux_deps
     deps = linux_deps()
     if isinstance(deps, str):
         return "SKIP: " + deps
     image, busybox = deps
-    initrd = shell_initramfs(tmp, busybox)
-    t = launch(["kernel=%s,initrd=%s,name=linux,memory=256M,"
-                "cmdline=console=ttyAMA0 panic=-1" % (image, initrd)])
+    token = "SHELL-DISK-%d" % os.getpid()
+    disk = virtio_arm64.make_disk(tmp, token)
+    rds = {}
+    for vm, ip, mount in (("a", "10.0.2.1", ""), ("b", "10.0.2.2", "-o ro")):
+        script = virtio_arm64.INIT_COMMON + \
+            SHELL_INIT.replace("%(mount)s", mount)
+        rds[vm] = virtio_arm64.make_initrd(tmp, vm + ".gz", script, busybox,
+                                           ip)
+    t = launch(["kernel=%s,initrd=%s,name=a,memory=192M,disk=%s,net=on,"
+                "cmdline=console=ttyAMA0 panic=-1 quiet" %
+                (image, rds["a"], disk),
+                "kernel=%s,initrd=%s,name=b,memory=192M,disk=%s,disk_ro=on,"
+                "net=on,cmdline=console=ttyAMA0 panic=-1 quiet" %
+                (image, rds["b"], disk)])
     try:
-        t.expect(r"^\[linux\] \[ *[0-9.]+\] Run /init as init process$",
-                 "Linux running /init")
-        t.expect(r"^\[linux\] STRATA-SHELL on aarch64$", "/init's line")
-        # busybox's prompt, without a newline; its line editor then asks
-        # for the cursor position (ESC [6n), which Strata shows as "?[6n"
-        # (a guest may not drive the operator's terminal)
-        t.expect(r"^\[linux\] / # %s\Z" % ASK, "the shell's prompt",
-                 keep=True)
-        t.type(b"echo hello-$((6*7))\r")
-        t.expect(r"^\[linux\] / # %secho hello-\$\(\(6\*7\)\)$" % ASK,
-                 "the command echoed on the prompt's line")
-        t.expect(r"^\[linux\] hello-42$", "the shell's answer")
-        t.expect(r"^\[linux\] / # %s\Z" % ASK, "the next prompt",
-                 keep=True)
+        t.expect(r"^Strata: console: keys go to vm a \(1 of 2; ",
+                 "the focus on a")
+        for vm in ("a", "b"):
+            t.expect(r"^\[%s\] STRATA-SHELL on aarch64$" % vm,
+                     "%s's /init line" % vm, timeout=300)
+            t.expect(r"^\[%s\] / # " % vm, "%s's shell prompt" % vm,
+                     timeout=300)
+            t.pos = 0
+        t.type(b"cat /mnt/token.txt\r")
+        t.expect(r"^\[a\] (?:/ # )?%scat /mnt/token.txt$" % ASK,
+                 "the command echoed on a's prompt line")
+        t.expect(r"^\[a\] %s$" % token, "a's shell read the disk")
+        t.type(CTRL_A + b"2")
+        t.expect(r"^Strata: console: keys go to vm b \(2 of 2; ",
+                 "the focus on b after Ctrl-a 2")
+        t.type(b"ping -c 2 10.0.2.1 | grep -c 'bytes from'\r")
+        t.expect(r"^\[b\] 2$", "b's two ping replies from a")
+        t.type(b"echo hello-$((6*7)) > /dev/null; echo b-$((6*7))\r")
+        t.expect(r"^\[b\] b-42$", "b's shell answering")
+        if re.search(r"^\[b\] %s$" % token, t.out, re.M) or \
+                re.search(r"^\[a\] b-42$", t.out, re.M):
+            raise Fail("keys reached the VM without the focus")
         t.type(b"poweroff -f\r")
-        t.expect(r"^vm linux: ended: powered off \(status 0\)$",
-                 "Linux powered off from its shell")
+        t.expect(r"^vm b: ended: powered off \(status 0\)$",
+                 "b powered off from its shell")
+        t.expect(r"^Strata: console: keys go to vm a \(1 of 2; ",
+                 "the focus back on a when b ended")
+        t.type(b"poweroff -f\r")
+        t.expect(r"^vm a: ended: powered off \(status 0\)$",
+                 "a powered off from its shell")
         rc = t.finish()
         if rc != 0:
             raise Fail("launcher exit %s, want 0 (%s)" % (rc, t.tail()))

@@ -115,15 +115,17 @@ bool arch_has_random(void)
 	return fake_has_rng;
 }
 
-bool arch_random_bytes(void *buf, size_t len)
+/* Counts up from fake_rng_byte, one byte of each value at a time. */
+bool arch_random_u64(uint64_t *v)
 {
-	uint8_t *p = buf;
+	uint64_t x = 0;
 
 	if (!fake_has_rng) {
 		return false;
 	}
-	for (size_t i = 0; i < len; i++) {
-		p[i] = ++fake_rng_byte;
+	for (unsigned int i = 0; i < 8; i++) {
+		x |= (uint64_t)++fake_rng_byte << (8 * i);
 	}
+	*v = x;
 	return true;
 }

@@ -24,7 +24,7 @@ extern unsigned int fake_vcpu_inits, fake_vcpu_destroys;
 /* Interrupt lines as the devices set them (arch_vm_irq_line()). */
 extern bool fake_irq_level[64];
 extern unsigned int fake_irq_changes;
-/* virtio places (arch_virtio_slot()) and the RNG (arch_random_bytes()). */
+/* virtio places (arch_virtio_slot()) and the RNG (arch_random_u64()). */
 #define FAKE_VIRTIO_BASE	0xfe100000ULL
 #define FAKE_VIRTIO_LINE	16
 extern bool fake_has_rng;
