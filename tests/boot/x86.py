@@ -564,7 +564,9 @@ def t_bochs_debug_state(tmp, isos):
     need(log, r"^\[dbtrap\] dbtrap: RESULT: PASS \(%d checks\)$"
          % len(DEBUG_CASES), "PASS result of VM dbtrap")
     need_line(log, "vm dbtrap: ended: powered off (status 0)")
-    check_status(status, 1, "bochs (Shutdown port)")
+    need_line(log, "Strata: all 1 VMs ended: 1 ok, 0 failed")
+    need_line(log, "Strata: stopped (status 0)")
+    check_status(status, 0, "bochs (all VMs ended well)")
     return log
 
 
