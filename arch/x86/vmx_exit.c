@@ -781,6 +781,11 @@ static void reinject_vectoring_event(void)
 		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR,
 			vmread(VMCS_IDT_VECTORING_ERROR));
 	}
+	/* The frame of a fault holds RF = 1, however far delivery got. */
+	if (((info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT) ==
+	    INTR_TYPE_HW_EXCEPTION) {
+		vmx_set_fault_rf(info & INTR_INFO_VECTOR_MASK);
+	}
 	vmwrite(VMCS_ENTRY_INSN_LEN, vmread(VMCS_EXIT_INSN_LEN));
 	vmwrite(VMCS_ENTRY_INTR_INFO, info & (INTR_INFO_VALID |
 					      INTR_INFO_ERROR_CODE |

@@ -332,6 +332,8 @@ bool vmx_handle_ept(struct vcpu *v, bool misconfig)
 	}
 	switch (vm_handle_s2_fault(v, gpa, acc)) {
 	case VM_FAULT_FIXED:
+		/* The instruction runs again: it has no trap pending yet. */
+		vmx_drop_stale_debug_traps();
 		return true;
 	case VM_FAULT_MMIO:
 		break;

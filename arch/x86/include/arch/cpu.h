@@ -35,6 +35,7 @@
 #define X86_EFER_NXE	BIT(11)
 
 #define X86_RFLAGS_FIXED BIT(1)
+#define X86_RFLAGS_TF	BIT(8)
 #define X86_RFLAGS_IF	BIT(9)
 #define X86_RFLAGS_RF	BIT(16)
 
