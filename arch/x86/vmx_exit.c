@@ -702,6 +702,7 @@ static bool handle_io(struct vcpu *v)
 	uint64_t *rax = gpr(v, X86_REG_RAX);
 	uint64_t val = 0;
 
+	vmx_note_io_access(v, port, size);
 	if (q & IO_QUAL_STRING) {
 		return vmx_handle_string_io(v, q);
 	}
@@ -847,6 +848,7 @@ bool vmx_handle_exit(struct vcpu *v)
 		return entry_failure(v, reason);
 	}
 	reinject_vectoring_event();
+	v->arch.db_hits = 0;
 	switch (reason & 0xffff) {
 	case EXIT_REASON_EXCEPTION_NMI:
 		return handle_exception_nmi(v);

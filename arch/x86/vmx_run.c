@@ -108,16 +108,6 @@ void vmx_report(struct vcpu *v, const char *fmt, ...)
 	pr_info("vm %s: %s\n", vm->name, buf);
 }
 
-bool vmx_exception_is_fault(unsigned int vector)
-{
-	switch (vector) {
-	case 0: case 5: case 6: case 7: case 10: case 11: case 12: case 13:
-	case 14: case 16: case 17: case 19: case 20: case 21:
-		return true;
-	}
-	return false;
-}
-
 void vmx_inject(struct vcpu *v, unsigned int vector, bool has_err,
 		uint32_t err)
 {
@@ -136,79 +126,18 @@ void vmx_inject(struct vcpu *v, unsigned int vector, bool has_err,
 	}
 	vmx_set_fault_rf(vector);
 	/* The faulting instruction did not complete: no trap of its own. */
-	vmx_drop_stale_debug_traps();
+	vmx_drop_stale_debug_traps(v);
 	vmwrite(VMCS_ENTRY_INTR_INFO, info);
 	v->vm->ctr[STRATA_CTR_INJECTED]++;
 }
 
-void vmx_set_fault_rf(unsigned int vector)
-{
-	/* Only protected-mode delivery pushes EFLAGS[31:16]. */
-	if (vmx_exception_is_fault(vector) &&
-	    (vmread(VMCS_GUEST_CR0) & X86_CR0_PE)) {
-		vmwrite(VMCS_GUEST_RFLAGS,
-			vmread(VMCS_GUEST_RFLAGS) | X86_RFLAGS_RF);
-	}
-}
-
-void vmx_drop_stale_debug_traps(void)
-{
-	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
-	uint64_t held = INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS;
-
-	/*
-	 * Outside an STI / MOV SS shadow the traps of the previous
-	 * instruction were delivered before this one began, so whatever the
-	 * CPU saved (Bochs saves the single step it had scheduled for the
-	 * exiting instruction) is not pending. In a shadow it is kept: it is
-	 * what the shadow held back, and VM entry checks BS against TF there.
-	 */
-	if (!(intr & held) && vmread(VMCS_GUEST_PENDING_DBG)) {
-		vmwrite(VMCS_GUEST_PENDING_DBG, 0);
-	}
-}
-
-/*
- * An instruction Strata emulated has completed: what the CPU does at the
- * end of every instruction (SDM vol. 3 "Debug exceptions", "Interrupt and
- * exception handling"): RFLAGS.RF is cleared; with RFLAGS.TF (and not
- * IA32_DEBUGCTL.BTF) a single-step trap is pending; traps a MOV SS shadow
- * held back (B0-B3, BS of the MOV SS) fall due now. The CPU delivers them
- * at the next entry as a #DB with DR6 updated, before any interrupt.
- */
-static void complete_insn_debug(uint64_t intr)
-{
-	uint64_t rflags = vmread(VMCS_GUEST_RFLAGS);
-	uint64_t pending = 0;
-
-	if (intr & INTERRUPTIBILITY_MOV_SS) {
-		pending = vmread(VMCS_GUEST_PENDING_DBG) & PENDING_DBG_MASK;
-	}
-	if ((rflags & X86_RFLAGS_TF) &&
-	    !(vmread(VMCS_GUEST_DEBUGCTL) & DEBUGCTL_BTF)) {
-		pending |= PENDING_DBG_BS;
-	}
-	vmwrite(VMCS_GUEST_PENDING_DBG, pending);
-	if (rflags & X86_RFLAGS_RF) {
-		vmwrite(VMCS_GUEST_RFLAGS, rflags & ~X86_RFLAGS_RF);
-	}
-}
-
-bool vmx_debug_trap_pending(void)
-{
-	uint64_t p = vmread(VMCS_GUEST_PENDING_DBG);
-
-	return (p & PENDING_DBG_BS) ||
-	       ((p & PENDING_DBG_ENABLED_BP) && (p & PENDING_DBG_B0_B3));
-}
-
-void vmx_set_rip(uint64_t rip)
+void vmx_set_rip(struct vcpu *v, uint64_t rip)
 {
 	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
 	uint64_t blocking = INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS;
 
 	vmwrite(VMCS_GUEST_RIP, rip);
-	complete_insn_debug(intr);
+	vmx_complete_insn_debug(v, intr);
 	/* The instruction completed: its STI / MOV SS shadow is over. */
 	if (intr & blocking) {
 		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr & ~blocking);
@@ -217,8 +146,7 @@ void vmx_set_rip(uint64_t rip)
 
 void vmx_skip_insn(struct vcpu *v)
 {
-	(void)v;
-	vmx_set_rip(vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSN_LEN));
+	vmx_set_rip(v, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSN_LEN));
 }
 
 /* VMLAUNCH / VMRESUME did not enter the guest at all. */
