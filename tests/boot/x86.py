@@ -49,7 +49,9 @@ directory under build/test/, and boots them:
                           instructions; single steps over emulated
                           instructions (DR6.BS); DR7.GD with MOV SS; data
                           watchpoints (no DR6.BS); MOV SS + watchpoint +
-                          INT $1 / INT3; every case across an exit
+                          INT $1 / INT3; data and I/O breakpoints on
+                          accesses Strata emulates; every case across an
+                          exit
 
 Every verdict rests on lines found in the serial log; exit statuses are
 checked as well but never suffice. Set STRATA_KEEP=1 to keep the temporary
@@ -545,7 +547,7 @@ kernel = dbtrap.elf
 memory = 8M
 """
 DEBUG_CASES = ["rf-inject", "rf-cleared", "ss-emulated", "gd-movss",
-               "wp-no-bs", "movss-int1", "movss-int3"]
+               "wp-no-bs", "movss-int1", "movss-int3", "bp-emulated"]
 
 
 def t_bochs_debug_state(tmp, isos):

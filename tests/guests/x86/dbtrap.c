@@ -29,7 +29,12 @@
  *                the handler's first instruction (hardware) or not at all
  *                (Bochs 2.7 drops a trap MOV SS held when INT n follows;
  *                no exit is involved, so Strata cannot change that);
- *   movss-int3   the same with INT3: one #BP, the #DB as for INT $1.
+ *   movss-int3   the same with INT3: one #BP, the #DB as for INT $1;
+ *   bp-emulated  breakpoints on accesses Strata emulates: a 4-byte write
+ *                watchpoint on the MMIO test device is not hit by a read,
+ *                is hit by a write (#DB after it, B0); with CR4.DE an I/O
+ *                breakpoint on port 0x3fd is hit by IN (B1), not by an
+ *                OUT to 0x3ff (the UART scratch register).
  *
  * Each case prints a line and sets its bit in the final mask (set = failed).
  * Every case places a CPUID (which always exits) between arming the debug
@@ -53,10 +58,16 @@
 /* DR1: 4 bytes, written (RW1 = 01) or read and written (RW1 = 11). */
 #define DR7_DR1_W4		(0xdUL << 20)
 #define DR7_DR1_RW4		(0xfUL << 20)
+/* DR0: 4 bytes written; DR1: one I/O port (CR4.DE). */
+#define DR7_DR0_W4		(0xdUL << 16)
+#define DR7_DR1_IO1		(0x2UL << 20)
+#define CR4_DE			(1UL << 3)
+#define BP_MMIO			(GUEST_TESTDEV_BASE + 8)
 
 #define MAX_EVENTS		16
 /* RAM nothing else touches (8 MiB VM; Strata's area is in the last 2 MiB). */
 #define DBTRAP_FRESH_RAM_S	"0x400000"
+#define DBTRAP_BP_MMIO_S	"0xfe000008"
 
 enum dbtrap_case {
 	CASE_RF_INJECT,
@@ -66,12 +77,13 @@ enum dbtrap_case {
 	CASE_WP_NO_BS,
 	CASE_MOVSS_INT1,
 	CASE_MOVSS_INT3,
+	CASE_BP_EMULATED,
 	CASE_NR,
 };
 
 static const char *const case_names[CASE_NR] = {
 	"rf-inject", "rf-cleared", "ss-emulated", "gd-movss", "wp-no-bs",
-	"movss-int1", "movss-int3",
+	"movss-int1", "movss-int3", "bp-emulated",
 };
 
 /* What each #DB (and #BP) delivered: the frame's RIP and RFLAGS, DR6. */
@@ -91,11 +103,13 @@ void ss_emul_run(void);
 void gd_run(void);
 void wp_run(uint64_t dr6);
 void movss_nop_run(void);
+void bp_mmio_run(void);
+void bp_io_run(void);
 void movss_int1_run(void);
 void movss_int3_run(void);
 extern const char rf_after[], ss_emul_l[], ss_emul_end[], gd_l[], gd_end[];
 extern const char wp_after[], movss_nop_after[], movss_int1_after[];
-extern const char movss_int3_after[];
+extern const char movss_int3_after[], bp_mmio_after[], bp_io_after[];
 extern const char isr_1[], isr_3[];
 extern const uint64_t ss_emul_labels[], gd_labels[];
 extern const unsigned int ss_emul_nlabels, gd_nlabels;
@@ -205,6 +219,26 @@ __asm__(
 	"	.globl wp_after\n"
 	"wp_after:\n"
 	"	pop %rbx\n"
+	"	ret\n"
+
+	/* A read of the watched MMIO word, then a write; then IN and OUT. */
+	"	.globl bp_mmio_run\n"
+	"bp_mmio_run:\n"
+	"	mov $" DBTRAP_BP_MMIO_S ", %edi\n"
+	"	mov (%rdi), %eax\n"
+	"	mov %eax, (%rdi)\n"
+	"	.globl bp_mmio_after\n"
+	"bp_mmio_after:\n"
+	"	ret\n"
+	"	.globl bp_io_run\n"
+	"bp_io_run:\n"
+	"	mov $0x3ff, %edx\n"
+	"	xor %eax, %eax\n"
+	"	outb %al, %dx\n"
+	"	mov $0x3fd, %edx\n"
+	"	inb %dx, %al\n"
+	"	.globl bp_io_after\n"
+	"bp_io_after:\n"
 	"	ret\n"
 
 	/* An exit, then MOV SS from the watched word and NOP / INT $1 / INT3. */
@@ -535,12 +569,52 @@ static bool case_movss_int3(void)
 	return ok;
 }
 
+static uint64_t read_cr4(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+
+static void write_cr4(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory");
+}
+
+static bool case_bp_emulated(void)
+{
+	const char *name = case_names[CASE_BP_EMULATED];
+	uint64_t cr4 = read_cr4();
+	bool ok;
+
+	reset_events();
+	write_dr6(0);
+	write_dr0(BP_MMIO);
+	write_dr7(DR7_FIXED | DR7_G0 | DR7_DR0_W4);
+	bp_mmio_run();
+	disarm();
+	ok = expect_count(name, 1) &&
+	     expect_db(name, 0, (uint64_t)(uintptr_t)bp_mmio_after,
+		       DR6_ACTIVE_LOW | DR6_B0);
+	reset_events();
+	write_cr4(cr4 | CR4_DE);
+	write_dr1(0x3fd);
+	write_dr7(DR7_FIXED | DR7_G1 | DR7_DR1_IO1);
+	bp_io_run();
+	disarm();
+	write_cr4(cr4);
+	return expect_count(name, 1) &&
+	       expect_db(name, 0, (uint64_t)(uintptr_t)bp_io_after,
+			 DR6_ACTIVE_LOW | DR6_B1) && ok;
+}
+
 int guest_main(void)
 {
 	static bool (*const cases[CASE_NR])(void) = {
 		case_rf_inject, case_rf_cleared, case_ss_emulated,
 		case_gd_movss, case_wp_no_bs, case_movss_int1,
-		case_movss_int3,
+		case_movss_int3, case_bp_emulated,
 	};
 	unsigned int failed = 0;
 
