@@ -6,9 +6,10 @@
  * (arch/guest_layout.h). The "save / load debug controls" exit and entry
  * controls are required (every VMX CPU has them; the TRUE MSRs only let them
  * be 0): without them each exit leaves the guest DR7 = 0x400 and
- * IA32_DEBUGCTL = 0, losing its breakpoints (docs/x86-debug.md). The MSR bitmap is one page shared by every VM: all
- * MSR accesses exit except reads and writes of FS.base and GS.base (which
- * VMX switches) and reads of the TSC (which add the vCPU's TSC offset).
+ * IA32_DEBUGCTL = 0, losing its breakpoints (docs/x86-debug.md). The MSR
+ * bitmap is one page shared by every VM: all MSR accesses exit except reads
+ * and writes of FS.base and GS.base (which VMX switches) and reads of the
+ * TSC (which add the vCPU's TSC offset).
  */
 #include <arch/cpu.h>
 #include <arch/guest_layout.h>

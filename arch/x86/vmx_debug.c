@@ -152,9 +152,9 @@ void vmx_note_io_access(struct vcpu *v, unsigned int port, unsigned int size)
 /*
  * An instruction Strata emulated has completed: what the CPU does at the
  * end of every instruction: RFLAGS.RF is cleared; with RFLAGS.TF (and not
- * IA32_DEBUGCTL.BTF) a single-step trap is pending; so are the breakpoints
- * the enabled breakpoints its accesses hit (B0-B3, ENABLED_BP); traps a MOV SS shadow held
- * back fall due now. The CPU delivers them at the next entry as a #DB
+ * IA32_DEBUGCTL.BTF) a single-step trap is pending; so are the enabled
+ * breakpoints its accesses hit (B0-B3, ENABLED_BP); traps a MOV SS shadow
+ * held back fall due now. The CPU delivers them at the next entry as a #DB
  * with DR6 updated, before any interrupt.
  */
 void vmx_complete_insn_debug(struct vcpu *v, uint64_t intr)
