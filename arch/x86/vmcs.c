@@ -3,9 +3,13 @@
  * One VMCS per vCPU: the execution controls (every one adjusted to what the
  * TRUE capability MSRs allow), the host state Strata returns to on an exit,
  * and the guest state a vCPU starts in, which depends on the image format
- * (arch/guest_layout.h). The MSR bitmap is one page shared by every VM: all
- * MSR accesses exit except reads and writes of FS.base and GS.base (which
- * VMX switches) and reads of the TSC (which add the vCPU's TSC offset).
+ * (arch/guest_layout.h). The "save / load debug controls" exit and entry
+ * controls are required (every VMX CPU has them; the TRUE MSRs only let them
+ * be 0): without them each exit leaves the guest DR7 = 0x400 and
+ * IA32_DEBUGCTL = 0, losing its breakpoints (docs/x86-debug.md). The MSR
+ * bitmap is one page shared by every VM: all MSR accesses exit except reads
+ * and writes of FS.base and GS.base (which VMX switches) and reads of the
+ * TSC (which add the vCPU's TSC offset).
  */
 #include <arch/cpu.h>
 #include <arch/guest_layout.h>
@@ -182,12 +186,14 @@ static int setup_controls(struct vcpu *v, struct vmcs_writer *wr)
 	}
 	if (!ret) {
 		ret = vmx_adjust_controls("VM-exit", c->exit, EXIT_HOST_64BIT |
-					  EXIT_SAVE_EFER | EXIT_LOAD_EFER,
+					  EXIT_SAVE_DEBUG | EXIT_SAVE_EFER |
+					  EXIT_LOAD_EFER,
 					  EXIT_ACK_INTERRUPT | EXIT_SAVE_PAT |
 					  EXIT_LOAD_PAT, &exit);
 	}
 	if (!ret) {
 		ret = vmx_adjust_controls("VM-entry", c->entry, ENTRY_LOAD_EFER |
+					  ENTRY_LOAD_DEBUG |
 					  (lm ? ENTRY_GUEST_64BIT : 0),
 					  ENTRY_LOAD_PAT, &entry);
 	}
@@ -296,6 +302,8 @@ static void setup_guest(struct vcpu *v, struct vmcs_writer *wr)
 		w(wr, VMCS_GUEST_PAT, PAT_DEFAULT);
 	}
 	w(wr, VMCS_GUEST_DR7, DR7_DEFAULT);
+	w(wr, VMCS_GUEST_DEBUGCTL, 0);
+	w(wr, VMCS_GUEST_PENDING_DBG, 0);
 	w(wr, VMCS_GUEST_RFLAGS, X86_RFLAGS_FIXED);
 	w(wr, VMCS_GUEST_RIP, vm->image.entry);
 	w(wr, VMCS_GUEST_RSP, v->arch.gprs[X86_REG_RSP]);

@@ -702,6 +702,7 @@ static bool handle_io(struct vcpu *v)
 	uint64_t *rax = gpr(v, X86_REG_RAX);
 	uint64_t val = 0;
 
+	vmx_note_io_access(v, port, size);
 	if (q & IO_QUAL_STRING) {
 		return vmx_handle_string_io(v, q);
 	}
@@ -781,6 +782,11 @@ static void reinject_vectoring_event(void)
 		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR,
 			vmread(VMCS_IDT_VECTORING_ERROR));
 	}
+	/* The frame of a fault holds RF = 1, however far delivery got. */
+	if (((info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT) ==
+	    INTR_TYPE_HW_EXCEPTION) {
+		vmx_set_fault_rf(info & INTR_INFO_VECTOR_MASK);
+	}
 	vmwrite(VMCS_ENTRY_INSN_LEN, vmread(VMCS_EXIT_INSN_LEN));
 	vmwrite(VMCS_ENTRY_INTR_INFO, info & (INTR_INFO_VALID |
 					      INTR_INFO_ERROR_CODE |
@@ -842,6 +848,7 @@ bool vmx_handle_exit(struct vcpu *v)
 		return entry_failure(v, reason);
 	}
 	reinject_vectoring_event();
+	v->arch.db_hits = 0;
 	switch (reason & 0xffff) {
 	case EXIT_REASON_EXCEPTION_NMI:
 		return handle_exception_nmi(v);

@@ -161,14 +161,15 @@ static enum x86_cpu_mode guest_cpu_mode(void)
 	return (ar & AR_DB) ? X86_MODE_32 : X86_MODE_16;
 }
 
-static void advance_rip(unsigned int len, enum x86_cpu_mode mode)
+static void advance_rip(struct vcpu *v, unsigned int len,
+			enum x86_cpu_mode mode)
 {
 	uint64_t rip = vmread(VMCS_GUEST_RIP) + len;
 
 	if (mode != X86_MODE_64) {
 		rip &= mode == X86_MODE_32 ? 0xffffffffULL : 0xffffULL;
 	}
-	vmx_set_rip(rip);
+	vmx_set_rip(v, rip);
 }
 
 static void report_bytes(struct vcpu *v, gpa_t gpa, uint64_t rip,
@@ -229,6 +230,7 @@ static bool emulate_stack(struct vcpu *v, const struct x86_mmio_insn *insn,
 		vmx_inject(v, X86_VEC_GP, true, 0);
 		return false;
 	}
+	vmx_note_mmio_access(v, gpa, insn->size, !push);
 	if (push) {
 		val = 0;
 		vmx_mmio_access(v, gpa, insn->size, false, &val);
@@ -259,6 +261,7 @@ static void emulate_operand(struct vcpu *v, const struct x86_mmio_insn *insn,
 	if (insn->write) {
 		vmx_mmio_access(v, gpa, insn->size, true, &val);
 	}
+	vmx_note_mmio_access(v, gpa, insn->size, insn->write);
 	if (rflags != before) {
 		vmwrite(VMCS_GUEST_RFLAGS, rflags);
 	}
@@ -312,7 +315,7 @@ static bool emulate_mmio(struct vcpu *v, gpa_t gpa, unsigned int acc)
 		emulate_operand(v, &insn, gpa);
 		break;
 	}
-	advance_rip(insn.len, mode);
+	advance_rip(v, insn.len, mode);
 	return vm_running(vm);
 }
 
@@ -332,6 +335,8 @@ bool vmx_handle_ept(struct vcpu *v, bool misconfig)
 	}
 	switch (vm_handle_s2_fault(v, gpa, acc)) {
 	case VM_FAULT_FIXED:
+		/* The instruction runs again: it has no trap pending yet. */
+		vmx_drop_stale_debug_traps(v);
 		return true;
 	case VM_FAULT_MMIO:
 		break;

@@ -108,21 +108,6 @@ void vmx_report(struct vcpu *v, const char *fmt, ...)
 	pr_info("vm %s: %s\n", vm->name, buf);
 }
 
-/*
- * Fault-class exceptions: the frame they push holds RFLAGS.RF = 1, so that
- * the IRET back to the faulting instruction is not stopped by an
- * instruction breakpoint on it again (SDM vol. 3 "Event injection").
- */
-static bool is_fault(unsigned int vector)
-{
-	switch (vector) {
-	case 0: case 5: case 6: case 7: case 10: case 11: case 12: case 13:
-	case 14: case 16: case 17: case 19: case 20: case 21:
-		return true;
-	}
-	return false;
-}
-
 void vmx_inject(struct vcpu *v, unsigned int vector, bool has_err,
 		uint32_t err)
 {
@@ -139,21 +124,20 @@ void vmx_inject(struct vcpu *v, unsigned int vector, bool has_err,
 		info |= INTR_INFO_ERROR_CODE;
 		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, err);
 	}
-	/* Only protected-mode delivery pushes EFLAGS[31:16]. */
-	if (is_fault(vector) && (vmread(VMCS_GUEST_CR0) & X86_CR0_PE)) {
-		vmwrite(VMCS_GUEST_RFLAGS,
-			vmread(VMCS_GUEST_RFLAGS) | X86_RFLAGS_RF);
-	}
+	vmx_set_fault_rf(vector);
+	/* The faulting instruction did not complete: no trap of its own. */
+	vmx_drop_stale_debug_traps(v);
 	vmwrite(VMCS_ENTRY_INTR_INFO, info);
 	v->vm->ctr[STRATA_CTR_INJECTED]++;
 }
 
-void vmx_set_rip(uint64_t rip)
+void vmx_set_rip(struct vcpu *v, uint64_t rip)
 {
 	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
 	uint64_t blocking = INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS;
 
 	vmwrite(VMCS_GUEST_RIP, rip);
+	vmx_complete_insn_debug(v, intr);
 	/* The instruction completed: its STI / MOV SS shadow is over. */
 	if (intr & blocking) {
 		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr & ~blocking);
@@ -162,8 +146,7 @@ void vmx_set_rip(uint64_t rip)
 
 void vmx_skip_insn(struct vcpu *v)
 {
-	(void)v;
-	vmx_set_rip(vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSN_LEN));
+	vmx_set_rip(v, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSN_LEN));
 }
 
 /* VMLAUNCH / VMRESUME did not enter the guest at all. */
@@ -352,6 +335,8 @@ static void apply_reset(struct vcpu *v, const struct x86_reset *r)
 	vmwrite(VMCS_ENTRY_CONTROLS,
 		vmread(VMCS_ENTRY_CONTROLS) & ~ENTRY_GUEST_64BIT);
 	vmwrite(VMCS_GUEST_DR7, 0x400);
+	vmwrite(VMCS_GUEST_DEBUGCTL, 0);
+	vmwrite(VMCS_GUEST_PENDING_DBG, 0);
 	vmwrite(VMCS_GUEST_RFLAGS, X86_RFLAGS_FIXED);
 	vmwrite(VMCS_GUEST_RIP, r->ip);
 	v->arch.gprs[X86_REG_RSP] = 0;
@@ -367,6 +352,10 @@ static void apply_reset(struct vcpu *v, const struct x86_reset *r)
  * Before an entry: inject the NMI or the highest-priority interrupt the
  * APIC holds when the guest can take it, else ask for an exit as soon as
  * it can (NMI or interrupt window); an event already queued goes first.
+ * A pending debug trap (an emulated instruction single-stepped, say) goes
+ * first too: traps on the previous instruction outrank NMIs and interrupts
+ * (SDM "Priority among events"), and injecting an event would drop it, so
+ * the window exit comes once the #DB is delivered.
  * NMI blocking ends at the guest's IRET only with virtual NMIs (without
  * them, an NMI exiting VMM's guest stays blocked: SDM "Changes to
  * instruction behavior in VMX non-root operation", IRET).
@@ -376,7 +365,8 @@ static void inject_pending(struct vcpu *v)
 	uint32_t proc = vmread(VMCS_PROC_CONTROLS) &
 			~(PROC_INTR_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING);
 	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
-	bool busy = vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID;
+	bool busy = (vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) ||
+		    vmx_debug_trap_pending();
 	bool shadow = intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS);
 	int vec;
 

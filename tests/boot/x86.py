@@ -44,6 +44,14 @@ directory under build/test/, and boots them:
   x86/bochs-ve-refused    Sandy Bridge (no EPT-violation #VE): a VM with
                           `ve = on` is refused with the reason, the other
                           VM runs to its end
+  x86/bochs-debug-state   tests/guests/x86/dbtrap.c: RFLAGS.RF in the frame
+                          of injected faults and cleared by emulated
+                          instructions; single steps over emulated
+                          instructions (DR6.BS); DR7.GD with MOV SS; data
+                          watchpoints (no DR6.BS); MOV SS + watchpoint +
+                          INT $1 / INT3; data and I/O breakpoints on
+                          accesses Strata emulates; every case across an
+                          exit
 
 Every verdict rests on lines found in the serial log; exit statuses are
 checked as well but never suffice. Set STRATA_KEEP=1 to keep the temporary
@@ -533,6 +541,37 @@ def t_bochs_ve_refused(tmp, isos):
     return log
 
 
+DEBUG_CFG = """# RFLAGS.RF and the #DB / DR6 state across exits
+[vm dbtrap]
+kernel = dbtrap.elf
+memory = 8M
+"""
+DEBUG_CASES = ["rf-inject", "rf-cleared", "ss-emulated", "gd-movss",
+               "wp-no-bs", "movss-int1", "movss-int3", "bp-emulated"]
+
+
+def t_bochs_debug_state(tmp, isos):
+    iso = make_iso(tmp, "bochs-debug-state", "loglevel=info",
+                   vm_modules(DEBUG_CFG, [build_guest(tmp, "dbtrap")]))
+    status, log = run_bochs(tmp, "bochs-debug-state", iso)
+    check_no_exception(log)
+    failed = [c for c in DEBUG_CASES
+              if "[dbtrap] dbtrap: case %s: pass" % c not in log.splitlines()]
+    if failed:
+        fails = re.findall(r"^\[dbtrap\] FAIL: .*$", log, re.M)
+        raise Fail("cases failed: %s (%s)" % (", ".join(failed),
+                                              " | ".join(fails[:8])))
+    need_line(log, "[dbtrap] dbtrap: failed mask 0x0 of 0x%x"
+              % ((1 << len(DEBUG_CASES)) - 1))
+    need(log, r"^\[dbtrap\] dbtrap: RESULT: PASS \(%d checks\)$"
+         % len(DEBUG_CASES), "PASS result of VM dbtrap")
+    need_line(log, "vm dbtrap: ended: powered off (status 0)")
+    need_line(log, "Strata: all 1 VMs ended: 1 ok, 0 failed")
+    need_line(log, "Strata: stopped (status 0)")
+    check_status(status, 0, "bochs (all VMs ended well)")
+    return log
+
+
 TESTS = [
     ("x86/bochs-boot", t_bochs_boot),
     ("x86/bochs-modules", t_bochs_modules),
@@ -548,6 +587,7 @@ TESTS = [
     ("x86/bochs-vmx-exits", t_bochs_vmx_exits),
     ("x86/bochs-entry-failure", t_bochs_entry_failure),
     ("x86/bochs-ve-refused", t_bochs_ve_refused),
+    ("x86/bochs-debug-state", t_bochs_debug_state),
 ]
 
 ISOS = {

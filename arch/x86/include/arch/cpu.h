@@ -17,6 +17,7 @@
 #define X86_CR0_CD	BIT(30)
 #define X86_CR0_PG	BIT(31)
 #define X86_CR4_PSE	BIT(4)
+#define X86_CR4_DE	BIT(3)
 #define X86_CR4_PAE	BIT(5)
 #define X86_CR4_OSFXSR	BIT(9)
 #define X86_CR4_OSXMMEXCPT BIT(10)
@@ -35,6 +36,7 @@
 #define X86_EFER_NXE	BIT(11)
 
 #define X86_RFLAGS_FIXED BIT(1)
+#define X86_RFLAGS_TF	BIT(8)
 #define X86_RFLAGS_IF	BIT(9)
 #define X86_RFLAGS_RF	BIT(16)
 

@@ -53,6 +53,8 @@ struct arch_vcpu {
 	uint64_t dr6;
 	uint64_t msrs[GUEST_MSR_NR];
 	unsigned int storm;	/* exits in a row that injected an exception */
+	/* DR0-DR3 the accesses of the instruction being emulated hit. */
+	unsigned int db_hits;
 	uint64_t eptp;		/* EPT pointer in the VMCS (0: none yet) */
 	/*
 	 * VM functions (arch/x86/vmx_views.c): the EPTP list page, the root

@@ -36,6 +36,7 @@
 #define VMCS_GUEST_PHYS_ADDR		0x2400
 #define VMCS_LINK_POINTER		0x2800
 #define VMCS_GUEST_PAT			0x2804
+#define VMCS_GUEST_DEBUGCTL		0x2802
 #define VMCS_GUEST_EFER			0x2806
 #define VMCS_GUEST_PDPTE0		0x280a	/* PDPTE n at 0x280a + 2n */
 #define VMCS_HOST_PAT			0x2c00
@@ -111,6 +112,7 @@
 #define VMCS_GUEST_RSP			0x681c
 #define VMCS_GUEST_RIP			0x681e
 #define VMCS_GUEST_RFLAGS		0x6820
+#define VMCS_GUEST_PENDING_DBG		0x6822
 #define VMCS_GUEST_SYSENTER_ESP		0x6824
 #define VMCS_GUEST_SYSENTER_EIP		0x6826
 #define VMCS_HOST_CR0			0x6c00
@@ -149,6 +151,7 @@
 /* Secondary processor-based controls: VMX_PROC2_* in arch/vmx.h. */
 
 /* VM-exit controls */
+#define EXIT_SAVE_DEBUG			BIT(2)
 #define EXIT_HOST_64BIT			BIT(9)
 #define EXIT_ACK_INTERRUPT		BIT(15)
 #define EXIT_SAVE_PAT			BIT(18)
@@ -158,6 +161,7 @@
 #define EXIT_SAVE_PREEMPT_TIMER		BIT(22)
 
 /* VM-entry controls */
+#define ENTRY_LOAD_DEBUG		BIT(2)
 #define ENTRY_GUEST_64BIT		BIT(9)
 #define ENTRY_LOAD_PAT			BIT(14)
 #define ENTRY_LOAD_EFER			BIT(15)
@@ -179,6 +183,21 @@
 #define INTERRUPTIBILITY_STI		BIT(0)
 #define INTERRUPTIBILITY_MOV_SS		BIT(1)
 #define INTERRUPTIBILITY_NMI		BIT(3)
+
+/*
+ * Pending debug exceptions (guest state): the debug traps the CPU has
+ * recognized and not yet delivered. B0-B3 count only with
+ * ENABLED_BP (one of them is enabled in DR7); BS is a single step.
+ */
+#define PENDING_DBG_B0_B3		GENMASK(3, 0)
+#define PENDING_DBG_ENABLED_BP		BIT(12)
+#define PENDING_DBG_BS			BIT(14)
+#define PENDING_DBG_MASK		(PENDING_DBG_B0_B3 | \
+					 PENDING_DBG_ENABLED_BP | \
+					 PENDING_DBG_BS)
+
+/* IA32_DEBUGCTL.BTF: RFLAGS.TF traps branches instead of instructions. */
+#define DEBUGCTL_BTF			BIT(1)
 
 /* Exit reasons (basic, bits 15:0 of VMCS_EXIT_REASON) */
 #define EXIT_REASON_EXCEPTION_NMI	0

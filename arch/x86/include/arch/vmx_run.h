@@ -119,9 +119,44 @@ bool vmx_sync_view(struct vcpu *v);
  */
 bool vmx_handle_exit(struct vcpu *v);
 
-/* Queue exception @vector (with error code @err if @has_err) for entry. */
+/*
+ * Queue exception @vector (with error code @err if @has_err) for entry.
+ * A fault-class vector gets RFLAGS.RF = 1 in the frame it pushes, as the
+ * CPU pushes it for every fault but the instruction-breakpoint #DB (the
+ * CPU pushes the guest-state RFLAGS field: RF is set there), so the IRET
+ * back to the faulting instruction is not stopped by a breakpoint on it.
+ */
 void vmx_inject(struct vcpu *v, unsigned int vector, bool has_err,
 		uint32_t err);
+
+/* @vector is a fault-class exception (#DB and #BP are not). */
+bool vmx_exception_is_fault(unsigned int vector);
+/* Set RFLAGS.RF for the delivery of fault @vector (protected mode only). */
+void vmx_set_fault_rf(unsigned int vector);
+
+/* ---- The guest's debug state (vmx_debug.c, docs/x86-debug.md) ---- */
+/*
+ * The exiting instruction will run again or has faulted: drop the debug
+ * traps the CPU saved as pending unless an STI / MOV SS shadow holds them,
+ * and the breakpoints noted for it.
+ */
+void vmx_drop_stale_debug_traps(struct vcpu *v);
+/* A #DB trap is pending in the guest state (delivered at the next entry). */
+bool vmx_debug_trap_pending(void);
+/*
+ * The instruction being emulated accessed device memory at @gpa..+@size
+ * (a write if @write) or I/O port @port..+@size: note the enabled DR0-DR3
+ * data or I/O breakpoints it hits, for vmx_complete_insn_debug().
+ */
+void vmx_note_mmio_access(struct vcpu *v, gpa_t gpa, unsigned int size,
+			  bool write);
+void vmx_note_io_access(struct vcpu *v, unsigned int port, unsigned int size);
+/*
+ * The emulated instruction completed (@intr: the interruptibility state it
+ * ran in): clear RFLAGS.RF, leave its single step, its breakpoint hits and
+ * the traps a MOV SS shadow held pending for the CPU to deliver as #DB.
+ */
+void vmx_complete_insn_debug(struct vcpu *v, uint64_t intr);
 
 /* The guest's TSC (host TSC plus its offset) and setting its offset. */
 uint64_t vmx_guest_tsc(const struct vcpu *v);
@@ -137,10 +172,15 @@ bool vmx_rdtscp_usable(void);
  */
 bool vmx_vm_can_wake(const struct vm *vm, const struct vcpu *except);
 
-/* Move the guest to @rip after an emulated instruction. */
-void vmx_set_rip(uint64_t rip);
+/*
+ * Move the guest to @rip after an emulated instruction: it completed, so
+ * RFLAGS.RF is cleared, its single-step trap (RFLAGS.TF) and the traps a
+ * MOV SS shadow held are left pending for the CPU to deliver as #DB, and
+ * its STI / MOV SS shadow ends.
+ */
+void vmx_set_rip(struct vcpu *v, uint64_t rip);
 
-/* Skip the instruction that exited. */
+/* Skip the instruction that exited (vmx_set_rip() past it). */
 void vmx_skip_insn(struct vcpu *v);
 
 /*
