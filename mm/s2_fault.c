@@ -271,7 +271,10 @@ int s2pt_map_fault(struct s2pt *pt, gpa_t gpa, gpa_t lo, gpa_t hi,
 		/*
 		 * Lost the race: another fault installed something here. Its
 		 * pages go back to the reservation for the next try, which
-		 * walks again and allocates nothing it already holds.
+		 * walks again. Under the lock shared entries only go from
+		 * absent to present, so that walk ends at the same level or
+		 * below and needs no page more than this try held: a retry
+		 * never allocates.
 		 */
 		for (unsigned int i = leaf; i < fw.level; i++) {
 			fault_page_push(&cache, pages[i]);
