@@ -11,3 +11,11 @@ CORE_SRCS-x86_64 := $(CORE_GENERIC) mm/s2_pages.c \
 	arch/x86/ept.c arch/x86/ept_flush.c
 CORE_SRCS-arm64 := $(CORE_GENERIC) mm/s2_pages.c \
 	arch/arm64/stage2.c arch/arm64/stage2_flush.c
+
+# arm64: the core's read-modify-write atomics (the MMU lock, compare-and-
+# exchange installs: docs/mmu.md "Many CPUs") are emitted inline. GCC's
+# default outline helpers pick LSE or LL/SC at run time through the C
+# library's getauxval(), which a freestanding image does not have.
+ifeq ($(ARCH),arm64)
+$(BUILD)/obj/mm/%.c.o: CFLAGS += -mno-outline-atomics
+endif

@@ -15,36 +15,39 @@
 
 void s2_mmu_write_lock(struct s2_mmu *mmu)
 {
-	WARN_ON_ONCE(mmu->lock.writer || mmu->lock.readers);
-	mmu->lock.writer = 1;
+	rwlock_write_lock(&mmu->lock.rw);
 }
 
 void s2_mmu_write_unlock(struct s2_mmu *mmu)
 {
-	WARN_ON_ONCE(!mmu->lock.writer);
-	mmu->lock.writer = 0;
+	WARN_ON_ONCE(!rwlock_held_write(&mmu->lock.rw));
+	rwlock_write_unlock(&mmu->lock.rw);
 }
 
 void s2_mmu_read_lock(struct s2_mmu *mmu)
 {
-	WARN_ON_ONCE(mmu->lock.writer);
-	mmu->lock.readers++;
+	rwlock_read_lock(&mmu->lock.rw);
 }
 
 void s2_mmu_read_unlock(struct s2_mmu *mmu)
 {
-	WARN_ON_ONCE(mmu->lock.readers <= 0);
-	mmu->lock.readers--;
+	WARN_ON_ONCE(!rwlock_readers(&mmu->lock.rw));
+	rwlock_read_unlock(&mmu->lock.rw);
 }
 
 void s2_mmu_assert_write(const struct s2_mmu *mmu)
 {
-	WARN_ON_ONCE(!mmu->lock.writer);
+	WARN_ON_ONCE(!rwlock_held_write(&mmu->lock.rw));
 }
 
 void s2_mmu_assert_held(const struct s2_mmu *mmu)
 {
-	WARN_ON_ONCE(!mmu->lock.writer && mmu->lock.readers <= 0);
+	WARN_ON_ONCE(!rwlock_held(&mmu->lock.rw));
+}
+
+uint64_t s2_mmu_lock_waits(const struct s2_mmu *mmu)
+{
+	return __atomic_load_n(&mmu->lock.rw.waits, __ATOMIC_RELAXED);
 }
 
 /* ---- Roots --------------------------------------------------------------- */
@@ -115,6 +118,9 @@ static struct s2_root *root_alloc(struct s2_mmu *mmu, union s2_role role,
 			*err = ret;
 			return NULL;
 		}
+		if (mmu->lock_tables) {
+			r->pt.lock = &mmu->lock.rw;
+		}
 		r->role = role;
 		r->refcount = 1;	/* the list's reference */
 		r->in_use = true;
@@ -146,6 +152,7 @@ static void add_counters(struct s2_counters *sum, const struct s2_counters *c)
 	sum->count_writes += c->count_writes;
 	sum->detaches += c->detaches;
 	sum->early_flushes += c->early_flushes;
+	sum->fault_retries += c->fault_retries;
 }
 
 static void root_free(struct s2_root *r)

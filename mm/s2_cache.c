@@ -18,9 +18,10 @@ uint64_t s2_table_hash(paddr_t pa)
 
 void s2_table_account_new(struct s2pt *pt, paddr_t pa)
 {
-	pt->counters.tables_alloc++;
-	pt->counters.tables_in_use++;
-	pt->table_sum += s2_table_hash(pa);
+	/* Concurrent faults account their new tables at once. */
+	s2_counter_add(&pt->counters.tables_alloc, 1);
+	s2_counter_add(&pt->counters.tables_in_use, 1);
+	s2_counter_add(&pt->table_sum, s2_table_hash(pa));
 }
 
 void s2_table_free(struct s2pt *pt, paddr_t table)

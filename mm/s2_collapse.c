@@ -153,6 +153,7 @@ int s2pt_collapse(struct s2pt *pt, gpa_t gpa, uint64_t size)
 	if (ret) {
 		return ret;
 	}
+	s2_assert_write(pt);
 	if (pt->ext) {
 		return s2_mirror_refuse(pt);	/* no PROMOTE */
 	}

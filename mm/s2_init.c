@@ -132,6 +132,14 @@ int s2_check_range(const struct s2pt *pt, gpa_t gpa, uint64_t size)
 
 bool s2_audit_on = true;
 
+void s2_op_done_shared(struct s2pt *pt, const char *op)
+{
+	/* Other CPUs may be half way through their own installs. */
+	if (!pt->lock) {
+		s2_op_done(pt, op);
+	}
+}
+
 void s2_op_done(struct s2pt *pt, const char *op)
 {
 #ifdef CONFIG_MMU_AUDIT

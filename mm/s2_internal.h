@@ -16,7 +16,38 @@
 #ifndef STRATA_MM_S2_INTERNAL_H
 #define STRATA_MM_S2_INTERNAL_H
 
+#include <lib/bug.h>
+#include <lib/rwlock.h>
 #include <mm/s2_walk.h>
+
+/*
+ * Lock modes (docs/mmu.md "Many CPUs"): a table with a lock (struct
+ * s2pt.lock) is changed by s2pt_map_fault() under the lock held shared and
+ * by every other writer under it held exclusive; each writer asserts the
+ * mode it needs at its top. A table without one is serialized by its caller.
+ */
+static inline void s2_assert_write(const struct s2pt *pt)
+{
+	if (pt->lock) {
+		WARN_ON_ONCE(!rwlock_held_write(pt->lock));
+	}
+}
+
+static inline void s2_assert_shared(const struct s2pt *pt)
+{
+	if (pt->lock) {
+		WARN_ON_ONCE(!rwlock_held(pt->lock));
+	}
+}
+
+/*
+ * A counter of struct s2pt that concurrent faults update: relaxed atomic
+ * adds (exclusive holders may use plain updates: the lock orders them).
+ */
+static inline void s2_counter_add(uint64_t *ctr, uint64_t n)
+{
+	__atomic_fetch_add(ctr, n, __ATOMIC_RELAXED);
+}
 
 /* Pages reserved before an operation's first write (a linked list). */
 struct s2_page_cache {
@@ -116,6 +147,9 @@ unsigned int s2_root_level(const struct s2pt *pt);
 int s2_check_range(const struct s2pt *pt, gpa_t gpa, uint64_t size);
 /* End of an operation: audit (CONFIG_MMU_AUDIT). */
 void s2_op_done(struct s2pt *pt, const char *op);
+/* The same for an operation that other CPUs may run at once on @pt
+ * (s2pt_map_fault()): audits only a table without a lock. */
+void s2_op_done_shared(struct s2pt *pt, const char *op);
 
 /*
  * The state of one operation (mm/s2_flush.c): its pending invalidation, the
@@ -229,6 +263,9 @@ static inline unsigned int s2_entry_index(const struct s2pt *pt, gpa_t gpa,
  */
 void s2_fill_new(struct s2pt *pt, s2pte_t *ptep, unsigned int level,
 		 s2pte_t new);
+/* s2_fill_new() without counting it (the caller counts its writes at once). */
+void s2_fill_unlinked(struct s2pt *pt, s2pte_t *ptep, unsigned int level,
+		      s2pte_t new);
 void s2_link_new(struct s2pt *pt, s2pte_t *ptep, s2pte_t old,
 		 unsigned int level, s2pte_t *parent, s2pte_t new);
 

@@ -17,7 +17,8 @@ int s2_find_entry(const struct s2pt *pt, gpa_t gpa, s2pte_t *pte,
 	}
 	idx = gpa >> S2_LEVEL_SHIFT(l);
 	for (;;) {
-		e = __atomic_load_n(&table[idx], __ATOMIC_RELAXED);
+		/* Acquire: a table another CPU's fault just linked. */
+		e = __atomic_load_n(&table[idx], __ATOMIC_ACQUIRE);
 		if (l == 0 || s2_kind(pt, e, l) != S2_PTE_TABLE) {
 			break;
 		}

@@ -129,6 +129,7 @@ int s2pt_map(struct s2pt *pt, gpa_t gpa, paddr_t pa, uint64_t size,
 	if (ret) {
 		return ret;
 	}
+	s2_assert_write(pt);
 	if (pt->ext) {
 		return s2_mirror_map(pt, gpa, pa, size, prot);
 	}

@@ -62,6 +62,7 @@ int s2pt_protect(struct s2pt *pt, gpa_t gpa, uint64_t size,
 	if ((prot & S2_PROT_DEVICE) || !arch_s2_prot_valid(prot)) {
 		return -EINVAL;
 	}
+	s2_assert_write(pt);
 	if (pt->ext) {
 		return s2_mirror_refuse(pt);	/* no write protection */
 	}

@@ -132,6 +132,7 @@ int s2pt_split(struct s2pt *pt, gpa_t gpa, uint64_t size, unsigned int level)
 	if (level >= pt->fmt.levels) {
 		return -EINVAL;
 	}
+	s2_assert_write(pt);
 	if (pt->ext) {
 		return s2_mirror_refuse(pt);	/* no DEMOTE */
 	}

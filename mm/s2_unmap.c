@@ -109,6 +109,7 @@ int s2pt_unmap(struct s2pt *pt, gpa_t gpa, uint64_t size)
 	if (ret) {
 		return ret;
 	}
+	s2_assert_write(pt);
 	if (pt->ext) {
 		return s2_mirror_unmap(pt, gpa, size);
 	}

@@ -115,6 +115,16 @@ void s2_fill_new(struct s2pt *pt, s2pte_t *ptep, unsigned int level,
 	s2_walk_set(&ctx, new);
 }
 
+void s2_fill_unlinked(struct s2pt *pt, s2pte_t *ptep, unsigned int level,
+		      s2pte_t new)
+{
+	s2pte_t old = *ptep;
+
+	(void)pt;
+	*ptep = new;	/* nothing walks a table that is not linked */
+	s2_pte_written(ptep, old, new, level);
+}
+
 void s2_link_new(struct s2pt *pt, s2pte_t *ptep, s2pte_t old,
 		 unsigned int level, s2pte_t *parent, s2pte_t new)
 {

@@ -74,16 +74,17 @@
  * and architecture list (vm_drop_stale_roots()), so invalid roots are freed
  * at once and a guest cannot fill the pool with roots parked vCPUs hold.
  *
- * Locking. struct s2_mmu_lock is the VM's MMU lock. Strata runs every vCPU
- * on one physical CPU today, so the lock records who holds it and in which
- * mode and every writer asserts the mode it needs (s2_mmu_assert_write());
- * issue "Strata on many CPUs" turns the same calls into a reader-writer
- * spinlock. Faults take it shared, everything that changes the set of roots
- * or zaps takes it exclusive.
+ * Locking. struct s2_mmu_lock is the VM's MMU lock, a reader-writer
+ * spinlock (<lib/rwlock.h>, docs/mmu.md "Many CPUs"), and every writer
+ * asserts the mode it needs (s2_mmu_assert_write()). Faults take it shared,
+ * everything that changes the set of roots, a root's references or a root
+ * cache, or that zaps, takes it exclusive. Root reference counts are plain
+ * integers because only exclusive holders touch them.
  */
 #ifndef STRATA_MM_ROOTS_H
 #define STRATA_MM_ROOTS_H
 
+#include <lib/rwlock.h>
 #include <mm/s2pt.h>
 
 #define S2_MMU_MAX_ROOTS	12
@@ -140,10 +141,15 @@ struct s2_root {
 	struct s2_mmu *mmu;
 };
 
-/* Lock modes for s2_mmu_lock. */
+/*
+ * The VM's MMU lock (docs/mmu.md "Many CPUs"): a reader-writer spinlock.
+ * Shared: stage-2 faults (s2pt_map_fault(), compare-and-exchange installs)
+ * and lookups. Exclusive: everything that clears, narrows or replaces a
+ * translation (unmap, zap, protect, split, collapse), invalidate-all and
+ * every change to the set of roots, root references and root caches.
+ */
 struct s2_mmu_lock {
-	int writer;		/* 1 while held exclusive */
-	int readers;		/* holders in shared mode */
+	struct rwlock rw;
 };
 
 /**
@@ -195,6 +201,11 @@ struct s2_mmu_stats {
  * @ext: the secure module of a secure VM (<mm/s2_ext.h>), or NULL. The
  *	root with the mirror role (s2_mmu_mirror_role()) is a mirror of it;
  *	there is at most one, since the module has one private table.
+ * @lock_tables: every root created from now on carries @lock in its table
+ *	(struct s2pt.lock), so each core operation on it asserts the lock
+ *	mode it needs. Off by default while the VMM still calls some
+ *	operations without the lock on its one CPU (vmm/fault.c); the host
+ *	stress test turns it on.
  */
 struct s2_mmu {
 	struct s2_root pool[S2_MMU_MAX_ROOTS];
@@ -212,6 +223,7 @@ struct s2_mmu {
 	void *yield_arg;
 	paddr_t spare_root;
 	struct s2_ext *ext;
+	bool lock_tables;
 };
 
 /**
@@ -235,6 +247,8 @@ void s2_mmu_read_unlock(struct s2_mmu *mmu);
 /* WARN unless the lock is held exclusive / at least shared. */
 void s2_mmu_assert_write(const struct s2_mmu *mmu);
 void s2_mmu_assert_held(const struct s2_mmu *mmu);
+/* Acquisitions that had to wait (STRATA_CTR_LOCK_WAITS). */
+uint64_t s2_mmu_lock_waits(const struct s2_mmu *mmu);
 
 /* ---- The VM's roots ----------------------------------------------------- */
 

@@ -13,10 +13,14 @@
  * level 2 1 GiB, level 3 512 GiB (EPT PML4 / arm64 level 0). A "table at
  * level L" is a table whose entries are level-L entries.
  *
- * Locking: the core is not reentrant for one table; the caller serializes
- * every operation on a struct s2pt (one VM lock). What an operation has
- * pending (its flush plan, cache maintenance, pages to free) lives on that
- * operation's stack, never in the table. Hardware walkers may run
+ * Locking (docs/mmu.md "Many CPUs"): s2pt_map_fault() and the lookups may
+ * run on several CPUs at once on one table (the VM's MMU lock held shared:
+ * installs are compare-and-exchanges of absent entries, counts and counters
+ * are updated atomically); every other operation needs the table to itself
+ * (the MMU lock held exclusive), and asserts it when the table has one
+ * (struct s2pt.lock). What an operation has
+ * pending (its flush plan, cache maintenance, pages to free, reserved pages)
+ * lives on that operation's stack, never in the table. Hardware walkers may run
  * concurrently: entries are written with single release stores, changes of a
  * valid entry's kind, size or output follow break-before-make on formats that
  * need it (S2_FMT_NO_BBM: see s2_walk_replace()), and every operation returns
@@ -127,6 +131,8 @@ struct s2_format {
  * @count_writes: writes that only updated a table entry's child count.
  * @detaches: whole subtrees detached by the fast unmap.
  * @early_flushes: flushes forced by a full deferred-free list.
+ * @fault_retries: s2pt_map_fault() installs that lost a compare-and-exchange
+ *	to another CPU's fault and walked again (without allocating again).
  * @mmio_tables: live table pages that s2pt_set_mmio() allocated (included
  *	in @tables_in_use). They go back, and this goes down, whenever such a
  *	page is freed: unmap, zap, emptied tables, collapse, teardown. A VM
@@ -149,6 +155,7 @@ struct s2_counters {
 	uint64_t detaches;
 	uint64_t early_flushes;
 	uint64_t mmio_tables;
+	uint64_t fault_retries;
 };
 
 /* Capacity of an operation's lists (mm/s2_internal.h, struct s2_op): a
@@ -175,8 +182,15 @@ struct s2_counters {
  * @ext: NULL, or the secure module this table mirrors (a mirror table,
  *	<mm/s2_ext.h>): every change is reflected to it, and the operations it
  *	cannot reflect are refused.
+ * @lock: NULL (the caller serializes every operation, as the unit tests
+ *	do), or the MMU lock whose mode every operation asserts: shared for
+ *	s2pt_map_fault() and lookups, exclusive for the rest
+ *	(docs/mmu.md "Many CPUs"). With a lock, operations run under it
+ *	shared skip the per-operation audit (other CPUs are changing the
+ *	table); s2_mmu_audit() runs at quiescent points instead.
  */
 struct s2_ext;
+struct rwlock;
 
 struct s2pt {
 	struct s2_format fmt;
@@ -190,6 +204,7 @@ struct s2pt {
 	unsigned int audit_failures;
 	s2pte_t mmio_value;
 	struct s2_ext *ext;
+	const struct rwlock *lock;
 };
 
 /**

@@ -2,7 +2,9 @@
 # Every tests/unit/test_<name>.c becomes build/host/unit/test_<name>, linked
 # with the harness and the generic pieces it may use. The stage-2 core's tests
 # come from the fragments tests/unit/core/core.mk and tests/unit/ref/ref.mk,
-# which add their binaries to UNIT_BINS.
+# which add their binaries to UNIT_BINS; tests/unit/smp/smp.mk adds the
+# many-CPU stress tests, built with ThreadSanitizer and pthreads instead of
+# ASan (the two sanitizers cannot share a binary).
 
 HOST_CC ?= gcc
 HOST_BUILD := build/host
