@@ -9,8 +9,10 @@
  * its resets too (a disk keeps its contents when the machine reboots), and
  * no other VM sees it. The copy is given back when the VM is destroyed.
  * `disk_ro = on` makes the disk read-only: VIRTIO_BLK_F_RO is offered and
- * writes fail with VIRTIO_BLK_S_IOERR. When the allocator has no page for
- * a write, that write fails with IOERR, as a full backing store would.
+ * writes fail with VIRTIO_BLK_S_IOERR. A writable disk's copy can grow to
+ * the disk's size, so it is refused at build when the allocator does not
+ * have that much free; when a later write finds no page (other VMs took
+ * them), that write fails with IOERR, as a full backing store would.
  *
  * Requests: IN, OUT, FLUSH (nothing is cached, so it completes at once) and
  * GET_ID; any other type gets UNSUPP. A request past the disk's end, or
@@ -179,6 +181,10 @@ static void blk_notify(struct virtio_dev *d, unsigned int q)
 		uint32_t in = virtio_chain_in_len(c), written = 0;
 		uint8_t status;
 
+		if (!virtio_spend(d, q, (uint64_t)in + virtio_chain_out_len(c))) {
+			virtio_unpop(d, q);
+			break;
+		}
 		if (!in) {
 			virtio_device_error(d, "request %u has no status byte",
 					    c->head);
@@ -188,8 +194,9 @@ static void blk_notify(struct virtio_dev *d, unsigned int q)
 		if (status != VIRTIO_BLK_S_OK) {
 			written = 0;
 		}
-		if (virtio_chain_write(d, c, in - 1, &status, 1) != 1) {
-			break;
+		if (virtio_chain_write(d, c, in - 1, &status, 1) != 1 ||
+		    !virtio_live(d)) {
+			break;	/* the device stopped: nothing goes back */
 		}
 		virtio_push(d, q, c, written + 1);
 		pushed = true;
@@ -203,6 +210,7 @@ static const struct virtio_dev_ops blk_ops = {
 	.name = "blk",
 	.device_id = VIRTIO_ID_BLOCK,
 	.nr_queues = 1,
+	.budget = 16U << 20,
 	.notify = blk_notify,
 };
 
@@ -236,6 +244,22 @@ static int disk_open(struct vm *vm, struct vdisk *k)
 	*k = (struct vdisk){ .image = f->data, .size = f->size / SECTOR * SECTOR,
 			     .ro = vm->cfg->disk_ro };
 	k->npages = ALIGN_UP(k->size, PAGE_SIZE) >> PAGE_SHIFT;
+	if (!k->ro) {
+		struct palloc_stats st;
+
+		/*
+		 * The copy grows to at most the disk's size; refuse now, with
+		 * the fix, when the host could not hold that.
+		 */
+		palloc_get_stats(&st);
+		if (st.free_pages < k->npages + 2 * (k->npages >> 9) + 16) {
+			pr_err("vm %s: disk %s (%llu KiB): the VM's writes could need that much memory and only %llu KiB are free (make it read-only, disk_ro = on, or smaller)\n",
+			       vm->name, f->name,
+			       (unsigned long long)(k->size >> 10),
+			       (unsigned long long)(st.free_pages << 2));
+			return -ENOMEM;
+		}
+	}
 	bytes = k->npages * sizeof(*k->copy);
 	k->copy_array_pages = ALIGN_UP(bytes, PAGE_SIZE) >> PAGE_SHIFT;
 	if (palloc_alloc(k->copy_array_pages, 1, &k->copy_pa)) {

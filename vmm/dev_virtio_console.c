@@ -7,7 +7,8 @@
  * `virtio_console = on` this device, not the UART, is the VM's console
  * input (Linux: console=hvc0); the UART still prints what it is given.
  * Keys wait in the VM's console queue (vmm/vconsole.c) while the driver has
- * no receive buffer posted, as they do for a UART with a full FIFO.
+ * no receive buffer posted, as they do for a UART with a full FIFO. A
+ * transmit buffer prints at most TX_MAX bytes (the rest is dropped).
  */
 #include <lib/errno.h>
 #include <lib/string.h>
@@ -16,6 +17,7 @@
 #define Q_RX	0
 #define Q_TX	1
 #define TX_CHUNK	128
+#define TX_MAX		4096	/* bytes printed per buffer; the rest dropped */
 
 struct vcon {
 	struct virtio_dev dev;
@@ -32,8 +34,12 @@ static void tx(struct vcon *k)
 	bool pushed = false;
 
 	while (virtio_pop(d, Q_TX, c) > 0) {
-		uint32_t len = virtio_chain_out_len(c);
+		uint32_t len = MIN(virtio_chain_out_len(c), TX_MAX);
 
+		if (!virtio_spend(d, Q_TX, len)) {
+			virtio_unpop(d, Q_TX);
+			break;
+		}
 		for (uint32_t off = 0; off < len;) {
 			uint32_t n = virtio_chain_read(d, c, off, k->buf,
 						       MIN(len - off, TX_CHUNK));
@@ -45,6 +51,9 @@ static void tx(struct vcon *k)
 				vm_console_putc(d->vm, (char)k->buf[i]);
 			}
 			off += n;
+		}
+		if (!virtio_live(d)) {
+			break;
 		}
 		virtio_push(d, Q_TX, c, 0);
 		pushed = true;
@@ -68,6 +77,9 @@ static unsigned int con_rx(struct vm *vm, void *priv, const uint8_t *b,
 		uint32_t w = virtio_chain_write(d, &k->chain, 0, b + taken,
 						MIN(room, n - taken));
 
+		if (!virtio_live(d)) {
+			break;
+		}
 		virtio_push(d, Q_RX, &k->chain, w);
 		taken += w;
 		if (!w) {
@@ -92,6 +104,7 @@ static const struct virtio_dev_ops con_ops = {
 	.name = "console",
 	.device_id = VIRTIO_ID_CONSOLE,
 	.nr_queues = 2,
+	.budget = 16U << 10,
 	.notify = con_notify,
 };
 

@@ -9,15 +9,22 @@
  * device. Each VM gets the locally administered MAC 02:53:54:00:00:NN (NN
  * its index + 1).
  *
- * The switch learns which port a source MAC lives behind and sends a frame
- * to that port only; broadcast, multicast and unknown destinations are
- * flooded to every other port. A frame is copied into the first receive
- * buffer the destination's driver posted, in the transmitting vCPU's exit.
- * A destination with no buffer, a buffer too small for the frame, or a
- * device that is not live drops the frame, as a NIC with a full ring does
- * (counted; shown at VM end when not zero). A frame larger than 1518
- * bytes or shorter than an Ethernet header is dropped and counted too. A
- * frame never goes back to the port it came from.
+ * The switch knows every port's MAC (it gave them out), so it needs no
+ * learning: a unicast frame goes to the port with that destination MAC,
+ * a group (broadcast, multicast) frame to every other port, and a frame to
+ * a MAC no port has is dropped. A frame whose source is not its own port's
+ * MAC is dropped and counted: a VM can neither pose as another one nor fill
+ * a table to make the switch flood others' traffic to it (rejected: a
+ * learning switch, which lets any VM take over another's address). The
+ * device does not offer VIRTIO_NET_F_CTRL_MAC_ADDR, so a driver has no way
+ * to change its MAC that the switch would not see.
+ *
+ * A frame is copied into the first receive buffer the destination's driver
+ * posted, in the transmitting vCPU's exit. A destination with no buffer, a
+ * buffer too small for the frame, or a device that is not live drops the
+ * frame, as a NIC with a full ring does (counted; shown at VM end when not
+ * zero). A frame larger than 1518 bytes or shorter than an Ethernet header
+ * is dropped and counted too.
  */
 #include <lib/errno.h>
 #include <lib/printk.h>
@@ -31,55 +38,29 @@
 #define NET_HDR		12		/* struct virtio_net_hdr, 1.x */
 #define ETH_HDR		14
 #define FRAME_MAX	1518
-#define LEARN_SLOTS	32
 
 struct vnet {
 	struct virtio_dev dev;
 	bool on;
 	struct virtio_chain chain;
-	uint64_t tx_frames, rx_frames, dropped, bad;
+	uint64_t tx_frames, rx_frames, dropped, bad, spoofed, unknown;
 };
 
 static struct vnet ports[VM_MAX_VMS];
-static struct {
-	uint8_t mac[6];
-	unsigned int port;
-	bool used;
-} learned[LEARN_SLOTS];
-static unsigned int learn_next;
 static uint8_t frame[NET_HDR + FRAME_MAX];
 static struct virtio_chain rx_chain;
 
-static void learn(const uint8_t *mac, unsigned int port)
-{
-	unsigned int i;
+static const uint8_t mac_prefix[5] = { 0x02, 0x53, 0x54, 0x00, 0x00 };
 
-	if (mac[0] & 1) {
-		return;		/* a group address is never a source */
-	}
-	for (i = 0; i < LEARN_SLOTS; i++) {
-		if (learned[i].used && !memcmp(learned[i].mac, mac, 6)) {
-			learned[i].port = port;
-			return;
-		}
-	}
-	i = learn_next++ % LEARN_SLOTS;
-	memcpy(learned[i].mac, mac, 6);
-	learned[i].port = port;
-	learned[i].used = true;
-}
-
-static int lookup(const uint8_t *mac)
+/* The port whose MAC is @mac, or -1. */
+static int port_of(const uint8_t *mac)
 {
-	if (mac[0] & 1) {
+	unsigned int i = mac[5] - 1u;
+
+	if (memcmp(mac, mac_prefix, 5) || i >= VM_MAX_VMS || !ports[i].on) {
 		return -1;
 	}
-	for (unsigned int i = 0; i < LEARN_SLOTS; i++) {
-		if (learned[i].used && !memcmp(learned[i].mac, mac, 6)) {
-			return (int)learned[i].port;
-		}
-	}
-	return -1;
+	return (int)i;
 }
 
 /* Put the frame in frame[] (header zeroed, @len bytes after it) into @p. */
@@ -95,8 +76,11 @@ static void deliver(struct vnet *p, uint32_t len)
 	if (virtio_chain_in_len(&rx_chain) < NET_HDR + len) {
 		p->dropped++;
 		virtio_push(d, Q_RX, &rx_chain, 0);
+	} else if (virtio_chain_write(d, &rx_chain, 0, frame, NET_HDR + len) !=
+		   NET_HDR + len || !virtio_live(d)) {
+		p->dropped++;	/* its buffer was bad: that device stopped */
+		return;
 	} else {
-		virtio_chain_write(d, &rx_chain, 0, frame, NET_HDR + len);
 		virtio_push(d, Q_RX, &rx_chain, NET_HDR + len);
 		p->rx_frames++;
 	}
@@ -108,13 +92,18 @@ static void switch_frame(unsigned int from, uint32_t len)
 	const uint8_t *eth = frame + NET_HDR;
 	int to;
 
-	learn(eth + 6, from);
-	to = lookup(eth);
+	if (port_of(eth + 6) != (int)from) {
+		ports[from].spoofed++;
+		return;
+	}
 	memset(frame, 0, NET_HDR);
 	frame[NET_HDR - 2] = 1;		/* num_buffers */
-	if (to >= 0) {
-		if ((unsigned int)to != from) {
+	if (!(eth[0] & 1)) {
+		to = port_of(eth);
+		if (to >= 0 && (unsigned int)to != from) {
 			deliver(&ports[to], len);
+		} else {
+			ports[from].unknown++;
 		}
 		return;
 	}
@@ -134,12 +123,19 @@ static void net_tx(struct vnet *p)
 	while (virtio_pop(d, Q_TX, c) > 0) {
 		uint32_t len = virtio_chain_out_len(c);
 
+		if (!virtio_spend(d, Q_TX, MIN(len, NET_HDR + FRAME_MAX))) {
+			virtio_unpop(d, Q_TX);
+			break;
+		}
 		if (len < NET_HDR + ETH_HDR || len > NET_HDR + FRAME_MAX ||
 		    virtio_chain_read(d, c, 0, frame, len) != len) {
 			p->bad++;
 		} else {
 			p->tx_frames++;
 			switch_frame(d->vm->index, len - NET_HDR);
+		}
+		if (!virtio_live(d)) {
+			break;
 		}
 		virtio_push(d, Q_TX, c, 0);
 		pushed = true;
@@ -161,27 +157,21 @@ static const struct virtio_dev_ops net_ops = {
 	.name = "net",
 	.device_id = VIRTIO_ID_NET,
 	.nr_queues = 2,
+	.budget = 256U << 10,
 	.notify = net_notify,
 };
 
 int dev_virtio_net_add(struct vm *vm, gpa_t base, unsigned int line)
 {
 	struct vnet *p = &ports[vm->index];
-	static const uint8_t mac[5] = { 0x02, 0x53, 0x54, 0x00, 0x00 };
 
 	memset(p, 0, sizeof(*p));
 	p->dev.ops = &net_ops;
 	p->dev.priv = p;
 	p->dev.features = BIT(VIRTIO_NET_F_MAC);
 	p->dev.config_len = 6;
-	memcpy(p->dev.config, mac, 5);
+	memcpy(p->dev.config, mac_prefix, 5);
 	p->dev.config[5] = (uint8_t)(vm->index + 1);
-	/* A port's old addresses are forgotten when its VM is built again. */
-	for (unsigned int i = 0; i < LEARN_SLOTS; i++) {
-		if (learned[i].port == vm->index) {
-			learned[i].used = false;
-		}
-	}
 	p->on = true;
 	return virtio_mmio_add(vm, &p->dev, base, line);
 }
@@ -194,11 +184,13 @@ void dev_virtio_net_destroy(struct vm *vm)
 		return;
 	}
 	p->on = false;
-	if (p->dropped || p->bad) {
-		pr_info("vm %s: virtio-net: %llu frames sent, %llu received, %llu dropped for want of a receive buffer, %llu malformed\n",
+	if (p->dropped || p->bad || p->spoofed || p->unknown) {
+		pr_info("vm %s: virtio-net: %llu frames sent, %llu received, %llu not received (no buffer, device stopped), %llu malformed, %llu with another source MAC, %llu to no VM\n",
 			vm->name, (unsigned long long)p->tx_frames,
 			(unsigned long long)p->rx_frames,
 			(unsigned long long)p->dropped,
-			(unsigned long long)p->bad);
+			(unsigned long long)p->bad,
+			(unsigned long long)p->spoofed,
+			(unsigned long long)p->unknown);
 	}
 }

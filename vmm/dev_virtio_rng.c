@@ -9,7 +9,9 @@
  * only look random (rejected alternative: a DRBG seeded from the counter,
  * which a guest cannot tell from real entropy and should not have to trust).
  * If the generator fails while running, the buffer is returned with the
- * bytes it got so far (the spec lets the device fill less than offered).
+ * bytes it got so far (the spec lets the device fill less than offered);
+ * each buffer gets at most RNG_FILL_MAX bytes, so one notify cannot ask
+ * for gigabytes.
  */
 #include <lib/errno.h>
 #include <lib/printk.h>
@@ -17,6 +19,7 @@
 #include <vmm/virtio.h>
 
 #define RNG_CHUNK	256
+#define RNG_FILL_MAX	4096	/* bytes per buffer (a short fill is allowed) */
 
 struct vrng {
 	struct virtio_dev dev;
@@ -57,8 +60,13 @@ static void rng_notify(struct virtio_dev *d, unsigned int q)
 	bool pushed = false;
 
 	while (virtio_pop(d, q, c) > 0) {
-		uint32_t want = virtio_chain_in_len(c), done = 0;
+		uint32_t want = MIN(virtio_chain_in_len(c), RNG_FILL_MAX);
+		uint32_t done = 0;
 
+		if (!virtio_spend(d, q, want)) {
+			virtio_unpop(d, q);
+			break;
+		}
 		while (done < want) {
 			uint32_t n = MIN(want - done, RNG_CHUNK);
 
@@ -69,6 +77,9 @@ static void rng_notify(struct virtio_dev *d, unsigned int q)
 			done += n;
 		}
 		memset(r->buf, 0, sizeof(r->buf));
+		if (!virtio_live(d)) {
+			break;	/* a buffer was not writable: device stopped */
+		}
 		virtio_push(d, q, c, done);
 		pushed = true;
 	}
@@ -81,6 +92,7 @@ static const struct virtio_dev_ops rng_ops = {
 	.name = "rng",
 	.device_id = VIRTIO_ID_RNG,
 	.nr_queues = 1,
+	.budget = 64U << 10,
 	.notify = rng_notify,
 };
 

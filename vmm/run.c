@@ -10,6 +10,7 @@
  * console for the VM that has the focus (vmm/vconsole.c).
  */
 #include <lib/printk.h>
+#include <vmm/virtio.h>
 #include <vmm/vm.h>
 #include <vmm/vmm.h>
 
@@ -146,6 +147,7 @@ int vmm_run(struct vm *vms, unsigned int nr)
 			}
 			if (vm_running(vm)) {
 				vm_console_round_end(vm);
+				vm_virtio_round(vm);
 			}
 			running += vm_running(vm);
 		}

@@ -68,6 +68,7 @@ static void update_irq(struct virtio_dev *d)
 bool virtio_live(const struct virtio_dev *d)
 {
 	return (d->status & VIRTIO_STATUS_DRIVER_OK) &&
+	       (d->status & VIRTIO_STATUS_FEATURES_OK) &&
 	       !(d->status & (VIRTIO_STATUS_NEEDS_RESET |
 			      VIRTIO_STATUS_FAILED));
 }
@@ -80,12 +81,16 @@ void virtio_device_error(struct virtio_dev *d, const char *fmt, ...)
 	va_start(ap, fmt);
 	kvsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	d->errors++;
 	if (d->status & VIRTIO_STATUS_NEEDS_RESET) {
 		return;
 	}
-	pr_warn("vm %s: virtio-%s at 0x%llx: %s; the device needs a reset\n",
-		d->vm->name, d->ops->name, (unsigned long long)d->base, msg);
+	/* A guest can repeat this at will: the first few are shown. */
+	if (d->errors++ < VIRTIO_ERROR_REPORTS) {
+		pr_warn("vm %s: virtio-%s at 0x%llx: %s; the device needs a reset%s\n",
+			d->vm->name, d->ops->name, (unsigned long long)d->base,
+			msg, d->errors == VIRTIO_ERROR_REPORTS ?
+			" (further ones not shown)" : "");
+	}
 	d->status |= VIRTIO_STATUS_NEEDS_RESET;
 	if (d->status & VIRTIO_STATUS_DRIVER_OK) {
 		d->isr |= ISR_CONFIG;
@@ -154,7 +159,8 @@ int virtio_pop(struct virtio_dev *d, unsigned int qi, struct virtio_chain *c)
 {
 	struct virtio_queue *q = &d->q[qi];
 	const volatile uint16_t *avail;
-	const struct vring_desc *desc;
+	const volatile struct vring_desc *desc;
+	uint64_t total = 0;
 	uint16_t idx, head, i;
 	unsigned int n = 0;
 
@@ -184,8 +190,12 @@ int virtio_pop(struct virtio_dev *d, unsigned int qi, struct virtio_chain *c)
 	}
 	c->head = head;
 	c->nr_out = 0;
-	for (i = head;; i = desc[i].next) {
-		struct vring_desc e = desc[i];
+	for (i = head;;) {
+		/* One read of each field: the guest may change them meanwhile. */
+		struct vring_desc e = {
+			.addr = desc[i].addr, .len = desc[i].len,
+			.flags = desc[i].flags, .next = desc[i].next,
+		};
 		struct virtio_seg *s;
 
 		if (n == q->num || n == VIRTIO_MAX_SEGS) {
@@ -209,6 +219,12 @@ int virtio_pop(struct virtio_dev *d, unsigned int qi, struct virtio_chain *c)
 					    e.len);
 			return -EINVAL;
 		}
+		total += e.len;
+		if (total > VIRTIO_CHAIN_MAX) {
+			virtio_device_error(d, "queue %u: chain from %u holds more than %u bytes",
+					    qi, head, VIRTIO_CHAIN_MAX);
+			return -EINVAL;
+		}
 		s = &c->seg[n++];
 		s->gpa = e.addr;
 		s->len = e.len;
@@ -224,10 +240,16 @@ int virtio_pop(struct virtio_dev *d, unsigned int qi, struct virtio_chain *c)
 					    qi, i, e.next);
 			return -EINVAL;
 		}
+		i = e.next;
 	}
 	c->nr = n;
 	q->last_avail++;
 	return 1;
+}
+
+void virtio_unpop(struct virtio_dev *d, unsigned int qi)
+{
+	d->q[qi].last_avail--;
 }
 
 void virtio_push(struct virtio_dev *d, unsigned int qi,
@@ -420,6 +442,36 @@ static int virtio_read(struct vcpu *v, struct io_device *io, uint64_t off,
 	return 0;
 }
 
+void virtio_run_queue(struct virtio_dev *d, unsigned int q)
+{
+	d->budget = d->ops->budget;
+	d->q[q].more = false;
+	d->ops->notify(d, q);
+}
+
+bool virtio_spend(struct virtio_dev *d, unsigned int q, uint64_t bytes)
+{
+	if (d->budget < bytes + VIRTIO_CHAIN_COST) {
+		d->q[q].more = true;
+		return false;
+	}
+	d->budget -= bytes + VIRTIO_CHAIN_COST;
+	return true;
+}
+
+void vm_virtio_round(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->nr_virtio; i++) {
+		struct virtio_dev *d = vm->virtio[i].dev;
+
+		for (unsigned int q = 0; d && q < d->ops->nr_queues; q++) {
+			if (d->q[q].more && virtio_live(d) && d->q[q].ready) {
+				virtio_run_queue(d, q);
+			}
+		}
+	}
+}
+
 static void set_half(gpa_t *a, bool high, uint32_t v)
 {
 	*a = high ? (*a & 0xffffffffULL) | ((uint64_t)v << 32) :
@@ -439,8 +491,12 @@ static void write_status(struct virtio_dev *d, uint32_t v)
 	     !(d->driver_features & BIT(VIRTIO_F_VERSION_1)))) {
 		v &= ~VIRTIO_STATUS_FEATURES_OK;
 	}
-	/* The device's own NEEDS_RESET is not the driver's to clear. */
-	d->status = v | (d->status & VIRTIO_STATUS_NEEDS_RESET);
+	/*
+	 * The driver sets bits and never clears one except by writing 0
+	 * (spec 2.1.2): a write that would clear some keeps them, so features
+	 * cannot be reopened under live queues. NEEDS_RESET is the device's.
+	 */
+	d->status |= v;
 }
 
 static int virtio_write(struct vcpu *v, struct io_device *io, uint64_t off,
@@ -521,7 +577,7 @@ static int virtio_write(struct vcpu *v, struct io_device *io, uint64_t off,
 		break;
 	case R_QUEUE_NOTIFY:
 		if (w < d->ops->nr_queues && virtio_live(d) && d->q[w].ready) {
-			d->ops->notify(d, w);
+			virtio_run_queue(d, w);
 		}
 		break;
 	case R_INTERRUPT_ACK:
@@ -534,7 +590,7 @@ static int virtio_write(struct vcpu *v, struct io_device *io, uint64_t off,
 			/* Buffers made available before DRIVER_OK. */
 			for (unsigned int i = 0; i < d->ops->nr_queues; i++) {
 				if (d->q[i].ready) {
-					d->ops->notify(d, i);
+					virtio_run_queue(d, i);
 				}
 			}
 		}
@@ -567,6 +623,9 @@ int virtio_mmio_add(struct vm *vm, struct virtio_dev *d, gpa_t base,
 	d->vm = vm;
 	d->base = base;
 	d->line = line;
+	if (vm->nr_virtio < VM_MAX_VIRTIO) {
+		vm->virtio[vm->nr_virtio].dev = d;
+	}
 	d->features |= BIT(VIRTIO_F_VERSION_1);
 	d->errors = 0;
 	device_reset(d);

@@ -21,8 +21,11 @@
  * guest must reset it (write 0 to Status). The VM and Strata keep running.
  *
  * Queues are processed synchronously, in the exit of the vCPU that wrote
- * QueueNotify; the network switch delivers to other VMs' receive queues
- * from there too. Everything runs on one physical CPU today (vmm/run.c);
+ * QueueNotify, within a budget per notify (ops->budget bytes, each chain
+ * also costing VIRTIO_CHAIN_COST): what is left waits for the run loop's
+ * next round (vm_virtio_round()), so a driver that makes the same huge
+ * chain available 256 times cannot hold the CPU that every VM shares. The
+ * network switch delivers to other VMs' receive queues from there too. Everything runs on one physical CPU today (vmm/run.c);
  * when vCPUs run on several, each device takes its own lock around queue
  * processing and the switch one around delivery.
  *
@@ -68,6 +71,11 @@
 #define VIRTQ_AVAIL_F_NO_INTERRUPT	1
 
 #define VIRTIO_MAX_SEGS		VIRTIO_QUEUE_MAX
+/* Largest chain (sum of its buffers); a bigger one is a driver error. */
+#define VIRTIO_CHAIN_MAX	(4U << 20)
+/* What one chain costs in a notify's budget besides its bytes. */
+#define VIRTIO_CHAIN_COST	512
+#define VIRTIO_ERROR_REPORTS	8	/* device-error messages shown per device */
 
 struct virtio_dev;
 
@@ -92,12 +100,14 @@ struct virtio_queue {
 	gpa_t desc, avail, used;
 	uint16_t last_avail;	/* next available entry the device takes */
 	uint16_t used_idx;	/* the device's copy of used->idx */
+	bool more;		/* the budget ran out with chains left */
 };
 
 struct virtio_dev_ops {
 	const char *name;	/* "blk", "rng", "net", "console" */
 	uint32_t device_id;
 	unsigned int nr_queues;
+	uint64_t budget;	/* bytes one notify may process */
 	/* Called when the driver notifies queue @q (and the device is live). */
 	void (*notify)(struct virtio_dev *d, unsigned int q);
 	/* Back to the reset state (Status written 0, or VM reset). */
@@ -125,6 +135,7 @@ struct virtio_dev {
 	unsigned int config_len;
 	uint8_t config[VIRTIO_CONFIG_MAX];
 	struct virtio_queue q[VIRTIO_MAX_QUEUES];
+	uint64_t budget;		/* left in the current notify */
 	void *priv;
 	unsigned long errors;
 };
@@ -145,6 +156,22 @@ bool virtio_live(const struct virtio_dev *d);
  * in NEEDS_RESET (the chain or the ring is bad; reason printed).
  */
 int virtio_pop(struct virtio_dev *d, unsigned int q, struct virtio_chain *c);
+
+/* Give back the chain virtio_pop() just took (it is taken again later). */
+void virtio_unpop(struct virtio_dev *d, unsigned int q);
+
+/*
+ * Charge @bytes for the chain just popped from @q to the notify's budget.
+ * False when it does not fit: the caller virtio_unpop()s it and returns;
+ * the queue runs again at the next round (vm_virtio_round()).
+ */
+bool virtio_spend(struct virtio_dev *d, unsigned int q, uint64_t bytes);
+
+/* Process queue @q now (a notify), with a fresh budget. */
+void virtio_run_queue(struct virtio_dev *d, unsigned int q);
+
+/* The run loop, once per round of @vm: queues whose budget ran out go on. */
+void vm_virtio_round(struct vm *vm);
 
 /* Return chain @c with @written bytes written to its writable buffers. */
 void virtio_push(struct virtio_dev *d, unsigned int q,

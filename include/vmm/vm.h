@@ -97,6 +97,7 @@ enum io_space {
 };
 
 struct io_device;
+struct virtio_dev;
 
 /*
  * Device callbacks. @off is the offset inside the device, @size 1, 2, 4 or
@@ -210,6 +211,7 @@ struct vm {
 	struct {
 		gpa_t base;
 		unsigned int line;
+		struct virtio_dev *dev;
 	} virtio[VM_MAX_VIRTIO];
 
 	/* vCPUs. */

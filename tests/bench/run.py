@@ -49,6 +49,7 @@ GENERIC = ["mm/walk.c", "mm/s2_init.c", "mm/s2_cache.c", "mm/s2_flush.c",
            "mm/s2_map.c", "mm/s2_unmap.c", "mm/s2_protect.c",
            "mm/s2_split.c", "mm/s2_collapse.c", "mm/s2_lookup.c",
            "mm/s2_dump.c", "mm/audit.c", "mm/s2_mmio.c", "mm/s2_fault.c",
+           "mm/s2_mirror.c",
            "lib/printk.c", "lib/bug.c",
            "lib/strlcpy.c",
            "tests/unit/core/host_hooks.c", "tests/bench/bench_core.c"]

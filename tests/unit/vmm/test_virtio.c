@@ -387,6 +387,76 @@ static void rng_fills_buffers_from_the_cpu(void)
 	teardown();
 }
 
+/* A rng chain of @len bytes at BUF as head 0, made available @times. */
+static void rng_offer(uint32_t len, unsigned int times, uint32_t num)
+{
+	uint16_t *a = (uint16_t *)(ram + AVAIL);
+
+	desc(0, BUF, len, VIRTQ_DESC_F_WRITE, 0);
+	for (unsigned int i = 0; i < times; i++) {
+		a[2 + a[1] % num] = 0;
+		a[1]++;
+	}
+	wr(BASE0, 0x050, 0);
+}
+
+static void one_notify_has_a_budget(void)
+{
+	CHECK(setup());
+	CHECK_EQ(dev_virtio_rng_add(&vm, BASE0, FAKE_VIRTIO_LINE), 0);
+	vm.nr_virtio = 1;
+	CHECK(driver_init(BASE0, 0, 32));
+	/* A 1 MiB buffer gets the most one buffer gets. */
+	rng_offer(SZ_2M / 2, 1, 32);
+	CHECK_EQ(used_idx(), 1);
+	CHECK_EQ(used_len(0), 4096);
+	/* The same buffer 30 times: one notify does what its budget allows,
+	 * the run loop's rounds do the rest. */
+	rng_offer(SZ_2M / 2, 30, 32);
+	CHECK(used_idx() > 1 && used_idx() < 31);
+	for (unsigned int round = 0; round < 8 && used_idx() < 31; round++) {
+		vm_virtio_round(&vm);
+	}
+	CHECK_EQ(used_idx(), 31);
+	CHECK(!(rd(BASE0, 0x070) & VIRTIO_STATUS_NEEDS_RESET));
+	/* A chain over VIRTIO_CHAIN_MAX is a driver error. */
+	desc(0, BUF, 3 << 20, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 1);
+	desc(1, BUF, 3 << 20, VIRTQ_DESC_F_WRITE, 0);
+	((uint16_t *)(ram + AVAIL))[2 + 31] = 0;
+	((uint16_t *)(ram + AVAIL))[1]++;
+	wr(BASE0, 0x050, 0);
+	CHECK(rd(BASE0, 0x070) & VIRTIO_STATUS_NEEDS_RESET);
+	CHECK_EQ(used_idx(), 31);
+	teardown();
+}
+
+static void no_driver_ok_without_features_ok(void)
+{
+	CHECK(setup());
+	CHECK_EQ(dev_virtio_rng_add(&vm, BASE0, FAKE_VIRTIO_LINE), 0);
+	CHECK(driver_init(BASE0, 0, QN));
+	/* Again, but DRIVER_OK without FEATURES_OK: nothing is processed. */
+	wr(BASE0, 0x070, 0);
+	wr(BASE0, 0x070, 3);
+	wr(BASE0, 0x030, 0);
+	wr(BASE0, 0x038, QN);
+	wr(BASE0, 0x080, DESC);
+	wr(BASE0, 0x090, AVAIL);
+	wr(BASE0, 0x0a0, USED);
+	wr(BASE0, 0x044, 1);
+	memset(ram + DESC, 0, 0x3000);
+	wr(BASE0, 0x070, 7);
+	desc(0, BUF, 16, VIRTQ_DESC_F_WRITE, 0);
+	avail(0);
+	wr(BASE0, 0x050, 0);
+	CHECK_EQ(used_idx(), 0);
+	/* A status write never clears a bit. */
+	CHECK(driver_init(BASE0, 0, QN));
+	wr(BASE0, 0x070, 1);
+	CHECK_EQ(rd(BASE0, 0x070), 0xf);
+	teardown();
+}
+
 int main(int argc, char **argv)
 {
 	test_init(argc, argv, "virtio");
@@ -396,5 +466,7 @@ int main(int argc, char **argv)
 	RUN_TEST(hostile_chains_stop_only_the_device);
 	RUN_TEST(bad_queue_setup_is_refused);
 	RUN_TEST(rng_fills_buffers_from_the_cpu);
+	RUN_TEST(one_notify_has_a_budget);
+	RUN_TEST(no_driver_ok_without_features_ok);
 	return test_done();
 }
