@@ -45,16 +45,35 @@ int vm_add_device(struct vm *vm, const struct io_device *d)
 	return 0;
 }
 
+static bool claims(const struct io_device *d, enum io_space space,
+		   uint64_t addr, unsigned int size)
+{
+	return d->space == space && addr >= d->base &&
+	       addr - d->base < d->size && d->size - (addr - d->base) >= size;
+}
+
+/*
+ * The device of each VM that claimed its last access: a driver polling one
+ * register asks the same device again and again. Ranges never overlap
+ * (vm_add_device()), so the hint, checked like any other device, finds
+ * what the search would; a stale index (the devices changed) only misses.
+ * Rejected: a field in struct vm (its header is shared with other work).
+ */
+static unsigned int last_device[VM_MAX_VMS];
+
 static struct io_device *find_device(struct vm *vm, enum io_space space,
 				     uint64_t addr, unsigned int size)
 {
-	for (unsigned int i = 0; i < vm->nr_devices; i++) {
-		struct io_device *d = &vm->devices[i];
+	unsigned int *hint = &last_device[vm->index];
 
-		if (d->space == space && addr >= d->base &&
-		    addr - d->base < d->size &&
-		    d->size - (addr - d->base) >= size) {
-			return d;
+	if (*hint < vm->nr_devices &&
+	    claims(&vm->devices[*hint], space, addr, size)) {
+		return &vm->devices[*hint];
+	}
+	for (unsigned int i = 0; i < vm->nr_devices; i++) {
+		if (claims(&vm->devices[i], space, addr, size)) {
+			*hint = i;
+			return &vm->devices[i];
 		}
 	}
 	return NULL;

@@ -263,6 +263,7 @@ int arch_vcpu_init(struct vcpu *v)
 	struct vm *vm = v->vm;
 
 	v->arch.mpidr = v->id;
+	arm64_mmio_hint_clear(v);
 	vgic_vcpu_init(v);
 	if (v->id == 0) {
 		arm64_vcpu_reset(v, vm->image.entry, vm->arch.dtb_gpa);
@@ -290,6 +291,38 @@ static uint64_t cntpct(void)
 }
 
 /*
+ * Whether vm_vcpu_prepare_entry() would find nothing to do: the role the
+ * vCPU's state gives is its current root's, that root and every root of its
+ * cache are valid, and no entry audit or deliberate role corruption is
+ * due. Checked only after a fast exit (arm64_fast_exit(): no hypercall
+ * ran), in place of the whole preparation; other CPUs may still have
+ * invalidated a root or changed the VM's MMU meanwhile, which this sees.
+ * Rejected: skipping the preparation after a fast exit without a check
+ * (a root invalidated by another CPU would be entered).
+ */
+static bool entry_unchanged(const struct vcpu *v)
+{
+	const struct s2_root_cache *c = &v->roots;
+
+	if (vm_entry_audit_on || !c->cur ||
+	    c->cur->role.word != v->role.word ||
+	    s2_mmu_role(&v->vm->mmu, v->view).word != v->role.word) {
+		return false;
+	}
+#ifdef CONFIG_TEST
+	if (v->test_corrupt_role) {
+		return false;
+	}
+#endif
+	for (unsigned int i = 0; i < S2_ROOT_CACHE_PREV; i++) {
+		if (c->prev[i] && c->prev[i]->role.invalid) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
  * The slice ends ARM64_SLICE_US after it starts; the EL2 timer fires then,
  * or earlier when the guest's virtual timer is due, so that its interrupt
  * is delivered on time even if the guest never exits by itself.
@@ -297,6 +330,7 @@ static uint64_t cntpct(void)
 void arch_vcpu_run(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
+	bool fast = false;
 	uint64_t end;
 
 	if (!vcpu_load(v)) {
@@ -308,7 +342,8 @@ void arch_vcpu_run(struct vcpu *v)
 		unsigned int vec;
 
 		/* A new root after invalidate-all-roots or a view switch. */
-		if (!vm_vcpu_prepare_entry(v)) {
+		if ((!fast || !entry_unchanged(v)) &&
+		    !vm_vcpu_prepare_entry(v)) {
 			break;
 		}
 		load_vttbr(v);
@@ -316,7 +351,10 @@ void arch_vcpu_run(struct vcpu *v)
 		slice_timer_arm(MIN(end, vgic_vtimer_deadline(v)));
 		vec = guest_enter(&v->arch);
 		vm->ctr[STRATA_CTR_EXITS]++;
-		act = arm64_handle_exit(v, vec);
+		fast = arm64_fast_exit(v, vec, &act);
+		if (!fast) {
+			act = arm64_handle_exit(v, vec);
+		}
 		if (act == EXIT_YIELD || (act == EXIT_TIMER && cntpct() >= end)) {
 			break;
 		}

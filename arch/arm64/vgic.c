@@ -334,13 +334,26 @@ static void spi_flush(struct vcpu *v)
 void vgic_flush(struct vcpu *v)
 {
 	struct vgic_cpu *c = &v->arch.vgic;
+	const struct vgic_dist *d = &v->vm->arch.vgic;
 	uint32_t want = c->pending;
+	bool vt;
 
-	if (v->vm->arch.vgic.v2.on) {
+	if (d->v2.on) {
 		vgic_v2_flush(v);
 		return;
 	}
-	if (vtimer_level()) {
+	/*
+	 * The common entry (a guest exit that raised nothing): no PPI or SGI
+	 * pending, no timer listed, no SPI line or edge, neither timer's line
+	 * up. Then the flush below would list nothing and retire nothing:
+	 * return before its calls and list register reads.
+	 */
+	vt = vtimer_level();
+	if (!(want | c->timers_listed | d->level | d->pending) && !vt &&
+	    !ptimer_level(v)) {
+		return;
+	}
+	if (vt) {
 		want |= BIT(VGIC_INTID_VTIMER);
 	} else {
 		lr_retire_timer(c, VGIC_INTID_VTIMER);

@@ -123,6 +123,17 @@ enum exit_action {
 
 enum exit_action arm64_handle_exit(struct vcpu *v, unsigned int vec);
 
+/*
+ * The fast path for an exit to emulate an access to the same MMIO page as
+ * the vCPU's last one, through its MMIO SPTE (see exit.c). True when it
+ * took the exit (*@act says what next: it ran no hypercall, changed no
+ * root, view or memslot); false: hand it to arm64_handle_exit().
+ */
+bool arm64_fast_exit(struct vcpu *v, unsigned int vec, enum exit_action *act);
+
+/* Forget the vCPU's MMIO hint (a new vCPU in the slot). */
+void arm64_mmio_hint_clear(struct vcpu *v);
+
 /* ---- idregs.c ---- */
 
 /* A trapped read of a feature ID register: answered and stepped over. */
