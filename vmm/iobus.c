@@ -79,28 +79,13 @@ static struct io_device *find_device(struct vm *vm, enum io_space space,
 	return NULL;
 }
 
-int vm_io_access(struct vcpu *v, enum io_space space, uint64_t addr,
-		 unsigned int size, bool write, uint64_t *val)
+/* An access no device took (see the top): its answer, count and report. */
+static __attribute__((noinline)) int unclaimed(struct vm *vm,
+						 enum io_space space,
+						 uint64_t addr,
+						 unsigned int size, bool write,
+						 uint64_t *val, uint64_t mask)
 {
-	struct vm *vm = v->vm;
-	struct io_device *d;
-	bool good_size = size == 1 || size == 2 || size == 4 || size == 8;
-	uint64_t mask = !good_size ? 0 : size == 8 ? ~0ULL : BIT(size * 8) - 1;
-	int ret = -ENODEV;
-
-	if (space == IO_MMIO) {
-		vm->ctr[STRATA_CTR_MMIO]++;
-	}
-	d = good_size ? find_device(vm, space, addr, size) : NULL;
-	if (d && write && d->ops->write) {
-		ret = d->ops->write(v, d, addr - d->base, size, *val & mask);
-	} else if (d && !write && d->ops->read) {
-		ret = d->ops->read(v, d, addr - d->base, size, val);
-		*val &= mask;
-	}
-	if (!ret) {
-		return 0;
-	}
 	if (!write) {
 		*val = space == IO_PIO ? mask : 0;
 	}
@@ -113,4 +98,32 @@ int vm_io_access(struct vcpu *v, enum io_space space, uint64_t addr,
 				VM_UNCLAIMED_REPORTS ? " (further ones not shown)" : "");
 	}
 	return -ENODEV;
+}
+
+int vm_io_access(struct vcpu *v, enum io_space space, uint64_t addr,
+		 unsigned int size, bool write, uint64_t *val)
+{
+	struct vm *vm = v->vm;
+	struct io_device *d;
+	uint64_t mask;
+	int ret;
+
+	if (space == IO_MMIO) {
+		vm->ctr[STRATA_CTR_MMIO]++;
+	}
+	if (size != 1 && size != 2 && size != 4 && size != 8) {
+		return unclaimed(vm, space, addr, size, write, val, 0);
+	}
+	mask = size == 8 ? ~0ULL : BIT(size * 8) - 1;
+	d = find_device(vm, space, addr, size);
+	if (!d || (write ? !d->ops->write : !d->ops->read)) {
+		return unclaimed(vm, space, addr, size, write, val, mask);
+	}
+	if (write) {
+		ret = d->ops->write(v, d, addr - d->base, size, *val & mask);
+	} else {
+		ret = d->ops->read(v, d, addr - d->base, size, val);
+		*val &= mask;
+	}
+	return ret ? unclaimed(vm, space, addr, size, write, val, mask) : 0;
 }

@@ -58,7 +58,7 @@ static void set_reg(struct arch_vcpu *a, unsigned int r, uint64_t val)
 }
 
 /* Emulate the load or store the syndrome describes (ISV = 1). */
-static enum exit_action emulate_mmio(struct vcpu *v, gpa_t ipa)
+static inline __attribute__((always_inline)) enum exit_action emulate_mmio(struct vcpu *v, gpa_t ipa)
 {
 	struct arch_vcpu *a = &v->arch;
 	unsigned int size = 1U << ((a->esr >> ESR_DABT_SAS_SHIFT) & 3);
@@ -143,14 +143,14 @@ static void hint_fill(struct vcpu *v, gpa_t ipa)
 	uint64_t mgen = __atomic_load_n(&vm->memslot_gen, __ATOMIC_ACQUIRE);
 	uint64_t gen;
 
-	h->spte.pt = NULL;
+	*h = (struct mmio_hint){ 0 };
 	if ((v->arch.esr & FAST_ESR_MASK) != FAST_ESR_VALUE ||
 	    vm_memslot_update_in_progress(vm) || !v->roots.cur) {
 		return;
 	}
 	if (s2pt_mmio_hint_fill(&v->roots.cur->pt, ipa, &h->spte, &gen) ||
 	    gen != vm_mmio_gen(vm) || mgen != vm->memslot_gen) {
-		h->spte.pt = NULL;
+		*h = (struct mmio_hint){ 0 };
 		return;
 	}
 	h->root = v->roots.cur;
@@ -158,14 +158,15 @@ static void hint_fill(struct vcpu *v, gpa_t ipa)
 	h->memslot_gen = mgen;
 }
 
-static bool hint_hit(struct vcpu *v, gpa_t ipa)
+static bool hint_hit(const struct vcpu *v, const struct mmio_hint *h,
+		     gpa_t ipa)
 {
 	const struct vm *vm = v->vm;
-	const struct mmio_hint *h = hint_of(v);
 	const struct s2_root *r = v->roots.cur;
 
-	return r && r == h->root && !r->role.invalid &&
-	       __atomic_load_n(&vm->memslot_gen, __ATOMIC_ACQUIRE) ==
+	/* h->root is set with h->spte.pt = &h->root->pt, both or neither. */
+	return r == h->root && r && !r->role.invalid &&
+	       __atomic_load_n(&vm->memslot_gen, __ATOMIC_RELAXED) ==
 	       h->memslot_gen &&
 	       vm->mmu.stats.root_frees == h->root_frees &&
 	       s2pt_mmio_hint_hit(&r->pt, &h->spte, ipa);
@@ -239,7 +240,7 @@ bool arm64_fast_exit(struct vcpu *v, unsigned int vec, enum exit_action *act)
 	}
 	/* HPFAR_EL2 is valid on a translation fault (abort_ipa()). */
 	ipa = ((a->hpfar & GENMASK(43, 4)) << 8) | (a->far & 0xfff);
-	if (!hint_hit(v, ipa)) {
+	if (!hint_hit(v, hint_of(v), ipa)) {
 		return false;
 	}
 	v->vm->ctr[STRATA_CTR_MMIO_SPTE_HITS]++;

@@ -194,11 +194,13 @@ static void el1_save(struct arch_el1_regs *r)
  * replayed under each root's VMID (arch/arm64/tlbi.c), so that stage-1
  * entries cached under one root's VMID never outlive the guest's TLBI.
  */
-static void load_vttbr(struct vcpu *v)
+static void load_vttbr(struct vcpu *v, bool same_root)
 {
 	bool ttlb = v->vm->mmu.nr_listed > 1;
 
-	write_sysreg(s2pt_root_desc(vcpu_s2(v)), vttbr_el2);
+	if (!same_root) {
+		write_sysreg(s2pt_root_desc(vcpu_s2(v)), vttbr_el2);
+	}
 	if (ttlb != !!(v->arch.hcr & HCR_EL2_TTLB)) {
 		v->arch.hcr ^= HCR_EL2_TTLB;
 		write_sysreg(v->arch.hcr, hcr_el2);
@@ -219,7 +221,7 @@ static bool vcpu_load(struct vcpu *v)
 	write_sysreg(guest_mdcr(), mdcr_el2);
 	write_sysreg(0, hstr_el2);	/* no AArch32 CP15 traps */
 	write_sysreg(guest_vtcr(v), vtcr_el2);
-	load_vttbr(v);
+	load_vttbr(v, false);
 	write_sysreg(read_sysreg(midr_el1), vpidr_el2);
 	write_sysreg(v->arch.mpidr | VMPIDR_RES1, vmpidr_el2);
 	/* EL1 reads the counter; its physical timer traps (not emulated). */
@@ -314,12 +316,10 @@ static bool entry_unchanged(const struct vcpu *v)
 		return false;
 	}
 #endif
-	for (unsigned int i = 0; i < S2_ROOT_CACHE_PREV; i++) {
-		if (c->prev[i] && c->prev[i]->role.invalid) {
-			return false;
-		}
-	}
-	return true;
+	_Static_assert(S2_ROOT_CACHE_PREV == 3, "the checks below");
+	return !(c->prev[0] && c->prev[0]->role.invalid) &&
+	       !(c->prev[1] && c->prev[1]->role.invalid) &&
+	       !(c->prev[2] && c->prev[2]->role.invalid);
 }
 
 /*
@@ -341,12 +341,16 @@ void arch_vcpu_run(struct vcpu *v)
 		enum exit_action act;
 		unsigned int vec;
 
-		/* A new root after invalidate-all-roots or a view switch. */
-		if ((!fast || !entry_unchanged(v)) &&
-		    !vm_vcpu_prepare_entry(v)) {
+		/*
+		 * A new root after invalidate-all-roots or a view switch. After
+		 * a fast exit with nothing to prepare, VTTBR_EL2 holds the root
+		 * still (TLB maintenance puts it back after using another).
+		 */
+		fast = fast && entry_unchanged(v);
+		if (!fast && !vm_vcpu_prepare_entry(v)) {
 			break;
 		}
-		load_vttbr(v);
+		load_vttbr(v, fast);
 		vgic_flush(v);
 		slice_timer_arm(MIN(end, vgic_vtimer_deadline(v)));
 		vec = guest_enter(&v->arch);

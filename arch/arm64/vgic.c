@@ -331,11 +331,12 @@ static void spi_flush(struct vcpu *v)
 	}
 }
 
+static void __vgic_flush(struct vcpu *v, bool vt);
+
 void vgic_flush(struct vcpu *v)
 {
-	struct vgic_cpu *c = &v->arch.vgic;
+	const struct vgic_cpu *c = &v->arch.vgic;
 	const struct vgic_dist *d = &v->vm->arch.vgic;
-	uint32_t want = c->pending;
 	bool vt;
 
 	if (d->v2.on) {
@@ -345,14 +346,24 @@ void vgic_flush(struct vcpu *v)
 	/*
 	 * The common entry (a guest exit that raised nothing): no PPI or SGI
 	 * pending, no timer listed, no SPI line or edge, neither timer's line
-	 * up. Then the flush below would list nothing and retire nothing:
-	 * return before its calls and list register reads.
+	 * up (ptimer_level() needs ENABLE without IMASK). Then the flush
+	 * would list nothing and retire nothing: return before its calls
+	 * and list register reads.
 	 */
 	vt = vtimer_level();
-	if (!(want | c->timers_listed | d->level | d->pending) && !vt &&
-	    !ptimer_level(v)) {
+	if (!(c->pending | c->timers_listed | d->level | d->pending) && !vt &&
+	    (v->arch.ptimer_ctl & (CNT_CTL_ENABLE | CNT_CTL_IMASK)) !=
+	    CNT_CTL_ENABLE) {
 		return;
 	}
+	__vgic_flush(v, vt);
+}
+
+static __attribute__((noinline)) void __vgic_flush(struct vcpu *v, bool vt)
+{
+	struct vgic_cpu *c = &v->arch.vgic;
+	uint32_t want = c->pending;
+
 	if (vt) {
 		want |= BIT(VGIC_INTID_VTIMER);
 	} else {

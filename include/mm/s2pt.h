@@ -587,17 +587,19 @@ int s2pt_mmio_hint_fill(const struct s2pt *pt, gpa_t gpa,
 static inline bool s2pt_mmio_hint_hit(const struct s2pt *pt,
 				      const struct s2_mmio_hint *h, gpa_t gpa)
 {
-	uint64_t freed, detached;
-	s2pte_t pte;
+	const s2pte_t *ptep = h->ptep;
+	uint64_t freed = h->tables_freed, detached = h->detaches;
+	s2pte_t want = h->pte;
 
-	if (h->pt != pt || h->page != (gpa & ~(gpa_t)(PAGE_SIZE - 1))) {
+	if (h->pt != pt || h->page != (gpa & ~(gpa_t)(PAGE_SIZE - 1)) ||
+	    __atomic_load_n(&pt->counters.tables_freed, __ATOMIC_RELAXED) !=
+	    freed ||
+	    __atomic_load_n(&pt->counters.detaches, __ATOMIC_RELAXED) !=
+	    detached) {
 		return false;
 	}
-	freed = __atomic_load_n(&pt->counters.tables_freed, __ATOMIC_ACQUIRE);
-	detached = __atomic_load_n(&pt->counters.detaches, __ATOMIC_ACQUIRE);
-	pte = __atomic_load_n(h->ptep, __ATOMIC_ACQUIRE);
-	return pte == h->pte && freed == h->tables_freed &&
-	       detached == h->detaches &&
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(ptep, __ATOMIC_ACQUIRE) == want &&
 	       __atomic_load_n(&pt->counters.tables_freed,
 			       __ATOMIC_RELAXED) == freed &&
 	       __atomic_load_n(&pt->counters.detaches,
