@@ -114,7 +114,7 @@ struct mmio_hint {
 	const struct s2_root *root;
 	uint64_t root_frees;
 	uint64_t memslot_gen;
-};
+} __attribute__((aligned(128)));	/* indexed by a shift */
 
 static struct mmio_hint mmio_hints[VM_MAX_VMS][VM_MAX_CPUS];
 

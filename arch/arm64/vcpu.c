@@ -298,17 +298,19 @@ static uint64_t cntpct(void)
  * cache are valid, and no entry audit or deliberate role corruption is
  * due. Checked only after a fast exit (arm64_fast_exit(): no hypercall
  * ran), in place of the whole preparation; other CPUs may still have
- * invalidated a root or changed the VM's MMU meanwhile, which this sees.
- * Rejected: skipping the preparation after a fast exit without a check
- * (a root invalidated by another CPU would be entered).
+ * invalidated a root meanwhile, which this sees. The role is
+ * s2_mmu_role() of the vCPU's view and of the MMU's levels, IPA size and
+ * flags, which s2_mmu_init() fixes for the VM's life: with the view the
+ * last preparation used (v->role.view, which holds every view id), the
+ * role is the same. Rejected: skipping the preparation after a fast exit
+ * without a check (a root invalidated by another CPU would be entered).
  */
 static bool entry_unchanged(const struct vcpu *v)
 {
 	const struct s2_root_cache *c = &v->roots;
 
 	if (vm_entry_audit_on || !c->cur ||
-	    c->cur->role.word != v->role.word ||
-	    s2_mmu_role(&v->vm->mmu, v->view).word != v->role.word) {
+	    c->cur->role.word != v->role.word || v->role.view != v->view) {
 		return false;
 	}
 #ifdef CONFIG_TEST
@@ -351,8 +353,7 @@ void arch_vcpu_run(struct vcpu *v)
 			break;
 		}
 		load_vttbr(v, fast);
-		vgic_flush(v);
-		slice_timer_arm(MIN(end, vgic_vtimer_deadline(v)));
+		slice_timer_arm(MIN(end, vgic_prepare_entry(v)));
 		vec = guest_enter(&v->arch);
 		vm->ctr[STRATA_CTR_EXITS]++;
 		fast = arm64_fast_exit(v, vec, &act);
