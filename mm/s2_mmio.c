@@ -166,3 +166,45 @@ int s2pt_get_mmio(const struct s2pt *pt, gpa_t gpa, uint64_t *gen)
 	*gen = s2pt_mmio_gen(pte);
 	return 0;
 }
+
+int s2pt_mmio_hint_fill(const struct s2pt *pt, gpa_t gpa,
+			struct s2_mmio_hint *h, uint64_t *gen)
+{
+	unsigned int level = s2_root_level(pt);
+	const s2pte_t *table, *ptep;
+	s2pte_t e;
+	int ret;
+
+	*h = (struct s2_mmio_hint){ 0 };
+	ret = s2_check_range(pt, ALIGN_DOWN(gpa, PAGE_SIZE), PAGE_SIZE);
+	if (ret) {
+		return ret;
+	}
+	if (!s2pt_mmio_enabled(pt) || pt->ext) {
+		return -ENOENT;
+	}
+	h->tables_freed = __atomic_load_n(&pt->counters.tables_freed,
+					  __ATOMIC_ACQUIRE);
+	h->detaches = __atomic_load_n(&pt->counters.detaches,
+				      __ATOMIC_ACQUIRE);
+	table = s2_table_va(pt->root);
+	for (;;) {
+		ptep = &table[s2_entry_index(pt, gpa, level)];
+		e = __atomic_load_n(ptep, __ATOMIC_ACQUIRE);
+		if (level == 0 || s2_kind(pt, e, level) != S2_PTE_TABLE) {
+			break;
+		}
+		table = s2_table_va(s2_table_pa(e));
+		level--;
+	}
+	if (level != 0 || !s2pt_is_mmio(pt, e)) {
+		*h = (struct s2_mmio_hint){ 0 };
+		return -ENOENT;
+	}
+	h->pt = pt;
+	h->ptep = ptep;
+	h->pte = e;
+	h->page = ALIGN_DOWN(gpa, PAGE_SIZE);
+	*gen = s2pt_mmio_gen(e);
+	return 0;
+}

@@ -8,8 +8,16 @@
 #include <lib/string.h>
 #include <vmm/devices.h>
 
+/*
+ * Scratch bytes are kept in guest order, little-endian, and accessed a
+ * whole naturally aligned unit at a time (what the host's loads and stores
+ * do in one instruction): both hosts are little-endian.
+ */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	       "scratch accesses assume a little-endian host");
+
 struct testdev {
-	uint8_t scratch[TESTDEV_SCRATCH_SIZE];
+	uint8_t scratch[TESTDEV_SCRATCH_SIZE] __attribute__((aligned(8)));
 	uint64_t last;
 	uint64_t wval;
 	uint32_t count;
@@ -21,6 +29,43 @@ static int scratch_ok(uint64_t off, unsigned int size)
 {
 	return off < TESTDEV_SCRATCH + TESTDEV_SCRATCH_SIZE &&
 	       IS_ALIGNED(off, size) ? 0 : -EINVAL;
+}
+
+/* Units of the scratch memory (aligned: scratch_ok()). */
+typedef uint16_t __attribute__((may_alias)) scratch16_t;
+typedef uint32_t __attribute__((may_alias)) scratch32_t;
+typedef uint64_t __attribute__((may_alias)) scratch64_t;
+
+static uint64_t scratch_load(const uint8_t *p, unsigned int size)
+{
+	switch (size) {
+	case 8:
+		return *(const scratch64_t *)p;
+	case 4:
+		return *(const scratch32_t *)p;
+	case 2:
+		return *(const scratch16_t *)p;
+	default:
+		return *p;
+	}
+}
+
+static void scratch_store(uint8_t *p, unsigned int size, uint64_t val)
+{
+	switch (size) {
+	case 8:
+		*(scratch64_t *)p = val;
+		break;
+	case 4:
+		*(scratch32_t *)p = (uint32_t)val;
+		break;
+	case 2:
+		*(scratch16_t *)p = (uint16_t)val;
+		break;
+	default:
+		*p = (uint8_t)val;
+		break;
+	}
 }
 
 static void note(struct testdev *t, uint64_t off, unsigned int size,
@@ -35,7 +80,6 @@ static int testdev_read(struct vcpu *v, struct io_device *d, uint64_t off,
 			unsigned int size, uint64_t *val)
 {
 	struct testdev *t = d->priv;
-	uint64_t x = 0;
 
 	(void)v;
 	if (off == TESTDEV_LAST || off == TESTDEV_WVAL) {
@@ -48,10 +92,7 @@ static int testdev_read(struct vcpu *v, struct io_device *d, uint64_t off,
 	if (scratch_ok(off, size)) {
 		return -EINVAL;
 	}
-	for (unsigned int i = 0; i < size; i++) {
-		x |= (uint64_t)t->scratch[off + i] << (8 * i);
-	}
-	*val = x;
+	*val = scratch_load(&t->scratch[off], size);
 	note(t, off, size, false);
 	return 0;
 }
@@ -65,9 +106,7 @@ static int testdev_write(struct vcpu *v, struct io_device *d, uint64_t off,
 	if (scratch_ok(off, size)) {
 		return -EINVAL;
 	}
-	for (unsigned int i = 0; i < size; i++) {
-		t->scratch[off + i] = (uint8_t)(val >> (8 * i));
-	}
+	scratch_store(&t->scratch[off], size, val);
 	t->wval = val;
 	note(t, off, size, true);
 	return 0;

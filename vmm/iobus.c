@@ -45,43 +45,47 @@ int vm_add_device(struct vm *vm, const struct io_device *d)
 	return 0;
 }
 
+static bool claims(const struct io_device *d, enum io_space space,
+		   uint64_t addr, unsigned int size)
+{
+	return d->space == space && addr >= d->base &&
+	       addr - d->base < d->size && d->size - (addr - d->base) >= size;
+}
+
+/*
+ * The device of each VM that claimed its last access: a driver polling one
+ * register asks the same device again and again. Ranges never overlap
+ * (vm_add_device()), so the hint, checked like any other device, finds
+ * what the search would; a stale index (the devices changed) only misses.
+ * Rejected: a field in struct vm (its header is shared with other work).
+ */
+static unsigned int last_device[VM_MAX_VMS];
+
 static struct io_device *find_device(struct vm *vm, enum io_space space,
 				     uint64_t addr, unsigned int size)
 {
-	for (unsigned int i = 0; i < vm->nr_devices; i++) {
-		struct io_device *d = &vm->devices[i];
+	unsigned int *hint = &last_device[vm->index];
 
-		if (d->space == space && addr >= d->base &&
-		    addr - d->base < d->size &&
-		    d->size - (addr - d->base) >= size) {
-			return d;
+	if (*hint < vm->nr_devices &&
+	    claims(&vm->devices[*hint], space, addr, size)) {
+		return &vm->devices[*hint];
+	}
+	for (unsigned int i = 0; i < vm->nr_devices; i++) {
+		if (claims(&vm->devices[i], space, addr, size)) {
+			*hint = i;
+			return &vm->devices[i];
 		}
 	}
 	return NULL;
 }
 
-int vm_io_access(struct vcpu *v, enum io_space space, uint64_t addr,
-		 unsigned int size, bool write, uint64_t *val)
+/* An access no device took (see the top): its answer, count and report. */
+static __attribute__((noinline)) int unclaimed(struct vm *vm,
+						 enum io_space space,
+						 uint64_t addr,
+						 unsigned int size, bool write,
+						 uint64_t *val, uint64_t mask)
 {
-	struct vm *vm = v->vm;
-	struct io_device *d;
-	bool good_size = size == 1 || size == 2 || size == 4 || size == 8;
-	uint64_t mask = !good_size ? 0 : size == 8 ? ~0ULL : BIT(size * 8) - 1;
-	int ret = -ENODEV;
-
-	if (space == IO_MMIO) {
-		vm->ctr[STRATA_CTR_MMIO]++;
-	}
-	d = good_size ? find_device(vm, space, addr, size) : NULL;
-	if (d && write && d->ops->write) {
-		ret = d->ops->write(v, d, addr - d->base, size, *val & mask);
-	} else if (d && !write && d->ops->read) {
-		ret = d->ops->read(v, d, addr - d->base, size, val);
-		*val &= mask;
-	}
-	if (!ret) {
-		return 0;
-	}
 	if (!write) {
 		*val = space == IO_PIO ? mask : 0;
 	}
@@ -94,4 +98,32 @@ int vm_io_access(struct vcpu *v, enum io_space space, uint64_t addr,
 				VM_UNCLAIMED_REPORTS ? " (further ones not shown)" : "");
 	}
 	return -ENODEV;
+}
+
+int vm_io_access(struct vcpu *v, enum io_space space, uint64_t addr,
+		 unsigned int size, bool write, uint64_t *val)
+{
+	struct vm *vm = v->vm;
+	struct io_device *d;
+	uint64_t mask;
+	int ret;
+
+	if (space == IO_MMIO) {
+		vm->ctr[STRATA_CTR_MMIO]++;
+	}
+	if (size != 1 && size != 2 && size != 4 && size != 8) {
+		return unclaimed(vm, space, addr, size, write, val, 0);
+	}
+	mask = size == 8 ? ~0ULL : BIT(size * 8) - 1;
+	d = find_device(vm, space, addr, size);
+	if (!d || (write ? !d->ops->write : !d->ops->read)) {
+		return unclaimed(vm, space, addr, size, write, val, mask);
+	}
+	if (write) {
+		ret = d->ops->write(v, d, addr - d->base, size, *val & mask);
+	} else {
+		ret = d->ops->read(v, d, addr - d->base, size, val);
+		*val &= mask;
+	}
+	return ret ? unclaimed(vm, space, addr, size, write, val, mask) : 0;
 }

@@ -8,6 +8,7 @@
 #include <arch/guest.h>
 #include <arch/sysreg.h>
 #include <lib/printk.h>
+#include <mm/s2pt.h>
 #include <vmm/vm.h>
 
 static unsigned int exit_ec(const struct arch_vcpu *a)
@@ -57,7 +58,7 @@ static void set_reg(struct arch_vcpu *a, unsigned int r, uint64_t val)
 }
 
 /* Emulate the load or store the syndrome describes (ISV = 1). */
-static enum exit_action emulate_mmio(struct vcpu *v, gpa_t ipa)
+static inline __attribute__((always_inline)) enum exit_action emulate_mmio(struct vcpu *v, gpa_t ipa)
 {
 	struct arch_vcpu *a = &v->arch;
 	unsigned int size = 1U << ((a->esr >> ESR_DABT_SAS_SHIFT) & 3);
@@ -87,6 +88,88 @@ static enum exit_action emulate_mmio(struct vcpu *v, gpa_t ipa)
 	}
 	skip_insn(a);
 	return EXIT_RESUME;
+}
+
+/*
+ * The MMIO hint of each vCPU: the last page it reached through an MMIO SPTE
+ * and where that SPTE is, so that the next access to the page (a driver
+ * polling a register) goes straight to the device: no walk, no memslot
+ * search (arm64_fast_exit()). Everything the slow path decides on is
+ * checked to be as it was when the hint was taken:
+ * - the vCPU's root is the same live, valid root: it was the current root
+ *   then (so referenced), and no root of the VM was freed since;
+ * - the memslots are the same: the VM's memslot generation is the one of
+ *   then, and no update is in progress (no memslot covers the page, and the
+ *   SPTE's generation is current, as vm_handle_s2_fault() checked);
+ * - the SPTE is still in place (s2pt_mmio_hint_hit()).
+ * A stale SPTE (the generation moved on) therefore misses the hint and is
+ * found and dropped by vm_handle_s2_fault() as before. Only data aborts
+ * with a syndrome (ISV) on a translation fault take the fast path; the
+ * counters move as on the slow path (an exit, an SPTE hit, an MMIO access).
+ * Rejected: a hint in struct vcpu or struct s2_root (headers other work
+ * owns), and caching the device too (vm_io_access() keeps its own hint).
+ */
+struct mmio_hint {
+	struct s2_mmio_hint spte;
+	const struct s2_root *root;
+	uint64_t root_frees;
+	uint64_t memslot_gen;
+} __attribute__((aligned(128)));	/* indexed by a shift */
+
+static struct mmio_hint mmio_hints[VM_MAX_VMS][VM_MAX_CPUS];
+
+static struct mmio_hint *hint_of(const struct vcpu *v)
+{
+	return &mmio_hints[v->vm->index][v->id];
+}
+
+void arm64_mmio_hint_clear(struct vcpu *v)
+{
+	*hint_of(v) = (struct mmio_hint){ 0 };
+}
+
+/* The ESR bits that select the fast path, and their values there. */
+#define FAST_ESR_MASK	((uint64_t)ESR_EC_MASK << ESR_EC_SHIFT | \
+			 ESR_DABT_ISV | ESR_DABT_CM | ESR_ABT_S1PTW | \
+			 ESR_FSC_TYPE_MASK)
+#define FAST_ESR_VALUE	((uint64_t)ESR_EC_DABT_LOW << ESR_EC_SHIFT | \
+			 ESR_DABT_ISV | ESR_FSC_TRANS)
+
+/* After vm_handle_s2_fault() said MMIO for @ipa: remember its SPTE. */
+static void hint_fill(struct vcpu *v, gpa_t ipa)
+{
+	struct vm *vm = v->vm;
+	struct mmio_hint *h = hint_of(v);
+	uint64_t mgen = __atomic_load_n(&vm->memslot_gen, __ATOMIC_ACQUIRE);
+	uint64_t gen;
+
+	*h = (struct mmio_hint){ 0 };
+	if ((v->arch.esr & FAST_ESR_MASK) != FAST_ESR_VALUE ||
+	    vm_memslot_update_in_progress(vm) || !v->roots.cur) {
+		return;
+	}
+	if (s2pt_mmio_hint_fill(&v->roots.cur->pt, ipa, &h->spte, &gen) ||
+	    gen != vm_mmio_gen(vm) || mgen != vm->memslot_gen) {
+		*h = (struct mmio_hint){ 0 };
+		return;
+	}
+	h->root = v->roots.cur;
+	h->root_frees = vm->mmu.stats.root_frees;
+	h->memslot_gen = mgen;
+}
+
+static bool hint_hit(const struct vcpu *v, const struct mmio_hint *h,
+		     gpa_t ipa)
+{
+	const struct vm *vm = v->vm;
+	const struct s2_root *r = v->roots.cur;
+
+	/* h->root is set with h->spte.pt = &h->root->pt, both or neither. */
+	return r == h->root && r && !r->role.invalid &&
+	       __atomic_load_n(&vm->memslot_gen, __ATOMIC_RELAXED) ==
+	       h->memslot_gen &&
+	       vm->mmu.stats.root_frees == h->root_frees &&
+	       s2pt_mmio_hint_hit(&r->pt, &h->spte, ipa);
 }
 
 static enum exit_action handle_abort(struct vcpu *v, bool data)
@@ -143,7 +226,26 @@ static enum exit_action handle_abort(struct vcpu *v, bool data)
 		skip_insn(a);
 		return EXIT_RESUME;
 	}
+	hint_fill(v, ipa);
 	return emulate_mmio(v, ipa);
+}
+
+bool arm64_fast_exit(struct vcpu *v, unsigned int vec, enum exit_action *act)
+{
+	struct arch_vcpu *a = &v->arch;
+	gpa_t ipa;
+
+	if (vec != EXIT_SYNC || (a->esr & FAST_ESR_MASK) != FAST_ESR_VALUE) {
+		return false;
+	}
+	/* HPFAR_EL2 is valid on a translation fault (abort_ipa()). */
+	ipa = ((a->hpfar & GENMASK(43, 4)) << 8) | (a->far & 0xfff);
+	if (!hint_hit(v, hint_of(v), ipa)) {
+		return false;
+	}
+	v->vm->ctr[STRATA_CTR_MMIO_SPTE_HITS]++;
+	*act = emulate_mmio(v, ipa);
+	return true;
 }
 
 static enum exit_action handle_sync(struct vcpu *v)

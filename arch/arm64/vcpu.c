@@ -194,11 +194,13 @@ static void el1_save(struct arch_el1_regs *r)
  * replayed under each root's VMID (arch/arm64/tlbi.c), so that stage-1
  * entries cached under one root's VMID never outlive the guest's TLBI.
  */
-static void load_vttbr(struct vcpu *v)
+static void load_vttbr(struct vcpu *v, bool same_root)
 {
 	bool ttlb = v->vm->mmu.nr_listed > 1;
 
-	write_sysreg(s2pt_root_desc(vcpu_s2(v)), vttbr_el2);
+	if (!same_root) {
+		write_sysreg(s2pt_root_desc(vcpu_s2(v)), vttbr_el2);
+	}
 	if (ttlb != !!(v->arch.hcr & HCR_EL2_TTLB)) {
 		v->arch.hcr ^= HCR_EL2_TTLB;
 		write_sysreg(v->arch.hcr, hcr_el2);
@@ -219,7 +221,7 @@ static bool vcpu_load(struct vcpu *v)
 	write_sysreg(guest_mdcr(), mdcr_el2);
 	write_sysreg(0, hstr_el2);	/* no AArch32 CP15 traps */
 	write_sysreg(guest_vtcr(v), vtcr_el2);
-	load_vttbr(v);
+	load_vttbr(v, false);
 	write_sysreg(read_sysreg(midr_el1), vpidr_el2);
 	write_sysreg(v->arch.mpidr | VMPIDR_RES1, vmpidr_el2);
 	/* EL1 reads the counter; its physical timer traps (not emulated). */
@@ -263,6 +265,7 @@ int arch_vcpu_init(struct vcpu *v)
 	struct vm *vm = v->vm;
 
 	v->arch.mpidr = v->id;
+	arm64_mmio_hint_clear(v);
 	vgic_vcpu_init(v);
 	if (v->id == 0) {
 		arm64_vcpu_reset(v, vm->image.entry, vm->arch.dtb_gpa);
@@ -290,6 +293,38 @@ static uint64_t cntpct(void)
 }
 
 /*
+ * Whether vm_vcpu_prepare_entry() would find nothing to do: the role the
+ * vCPU's state gives is its current root's, that root and every root of its
+ * cache are valid, and no entry audit or deliberate role corruption is
+ * due. Checked only after a fast exit (arm64_fast_exit(): no hypercall
+ * ran), in place of the whole preparation; other CPUs may still have
+ * invalidated a root meanwhile, which this sees. The role is
+ * s2_mmu_role() of the vCPU's view and of the MMU's levels, IPA size and
+ * flags, which s2_mmu_init() fixes for the VM's life: with the view the
+ * last preparation used (v->role.view, which holds every view id), the
+ * role is the same. Rejected: skipping the preparation after a fast exit
+ * without a check (a root invalidated by another CPU would be entered).
+ */
+static bool entry_unchanged(const struct vcpu *v)
+{
+	const struct s2_root_cache *c = &v->roots;
+
+	if (vm_entry_audit_on || !c->cur ||
+	    c->cur->role.word != v->role.word || v->role.view != v->view) {
+		return false;
+	}
+#ifdef CONFIG_TEST
+	if (v->test_corrupt_role) {
+		return false;
+	}
+#endif
+	_Static_assert(S2_ROOT_CACHE_PREV == 3, "the checks below");
+	return !(c->prev[0] && c->prev[0]->role.invalid) &&
+	       !(c->prev[1] && c->prev[1]->role.invalid) &&
+	       !(c->prev[2] && c->prev[2]->role.invalid);
+}
+
+/*
  * The slice ends ARM64_SLICE_US after it starts; the EL2 timer fires then,
  * or earlier when the guest's virtual timer is due, so that its interrupt
  * is delivered on time even if the guest never exits by itself.
@@ -297,6 +332,7 @@ static uint64_t cntpct(void)
 void arch_vcpu_run(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
+	bool fast = false;
 	uint64_t end;
 
 	if (!vcpu_load(v)) {
@@ -307,16 +343,23 @@ void arch_vcpu_run(struct vcpu *v)
 		enum exit_action act;
 		unsigned int vec;
 
-		/* A new root after invalidate-all-roots or a view switch. */
-		if (!vm_vcpu_prepare_entry(v)) {
+		/*
+		 * A new root after invalidate-all-roots or a view switch. After
+		 * a fast exit with nothing to prepare, VTTBR_EL2 holds the root
+		 * still (TLB maintenance puts it back after using another).
+		 */
+		fast = fast && entry_unchanged(v);
+		if (!fast && !vm_vcpu_prepare_entry(v)) {
 			break;
 		}
-		load_vttbr(v);
-		vgic_flush(v);
-		slice_timer_arm(MIN(end, vgic_vtimer_deadline(v)));
+		load_vttbr(v, fast);
+		slice_timer_arm(MIN(end, vgic_prepare_entry(v)));
 		vec = guest_enter(&v->arch);
 		vm->ctr[STRATA_CTR_EXITS]++;
-		act = arm64_handle_exit(v, vec);
+		fast = arm64_fast_exit(v, vec, &act);
+		if (!fast) {
+			act = arm64_handle_exit(v, vec);
+		}
 		if (act == EXIT_YIELD || (act == EXIT_TIMER && cntpct() >= end)) {
 			break;
 		}

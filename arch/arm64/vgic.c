@@ -331,16 +331,73 @@ static void spi_flush(struct vcpu *v)
 	}
 }
 
+static void __vgic_flush(struct vcpu *v, bool vt);
+
+/*
+ * The common entry (a guest exit that raised nothing): no PPI or SGI
+ * pending, no timer listed, no SPI line or edge, neither timer's line up
+ * (@vctl: CNTV_CTL_EL0's ENABLE, IMASK, ISTATUS; ptimer_level() needs
+ * ENABLE without IMASK). Then a flush would list nothing and retire
+ * nothing.
+ */
+static bool nothing_to_flush(const struct vcpu *v, uint64_t vctl)
+{
+	const struct vgic_cpu *c = &v->arch.vgic;
+	const struct vgic_dist *d = &v->vm->arch.vgic;
+
+	return !(c->pending | c->timers_listed | d->level | d->pending) &&
+	       vctl != (CNT_CTL_ENABLE | CNT_CTL_ISTATUS) &&
+	       (v->arch.ptimer_ctl & (CNT_CTL_ENABLE | CNT_CTL_IMASK)) !=
+	       CNT_CTL_ENABLE;
+}
+
 void vgic_flush(struct vcpu *v)
 {
-	struct vgic_cpu *c = &v->arch.vgic;
-	uint32_t want = c->pending;
+	uint64_t vctl;
 
 	if (v->vm->arch.vgic.v2.on) {
 		vgic_v2_flush(v);
 		return;
 	}
-	if (vtimer_level()) {
+	vctl = read_sysreg(cntv_ctl_el0) &
+	       (CNT_CTL_ENABLE | CNT_CTL_IMASK | CNT_CTL_ISTATUS);
+	if (!nothing_to_flush(v, vctl)) {
+		__vgic_flush(v, vctl == (CNT_CTL_ENABLE | CNT_CTL_ISTATUS));
+	}
+}
+
+/*
+ * With nothing to flush the EL1 physical timer is off or masked (no
+ * deadline, ptimer_deadline()), and the virtual one's deadline is read
+ * from the same CNTV_CTL_EL0 value as the flush's decision.
+ */
+uint64_t vgic_prepare_entry(struct vcpu *v)
+{
+	uint64_t vctl;
+
+	if (v->vm->arch.vgic.v2.on) {
+		vgic_v2_flush(v);
+		return vgic_v2_vtimer_deadline(v);
+	}
+	vctl = read_sysreg(cntv_ctl_el0) &
+	       (CNT_CTL_ENABLE | CNT_CTL_IMASK | CNT_CTL_ISTATUS);
+	if (!nothing_to_flush(v, vctl)) {
+		__vgic_flush(v, vctl == (CNT_CTL_ENABLE | CNT_CTL_ISTATUS));
+		return vgic_vtimer_deadline(v);
+	}
+	if (!(v->arch.vgic.enabled & BIT(VGIC_INTID_VTIMER)) ||
+	    vctl != CNT_CTL_ENABLE) {
+		return ~0ULL;
+	}
+	return read_sysreg(cntv_cval_el0) + v->vm->arch.cntvoff;
+}
+
+static __attribute__((noinline)) void __vgic_flush(struct vcpu *v, bool vt)
+{
+	struct vgic_cpu *c = &v->arch.vgic;
+	uint32_t want = c->pending;
+
+	if (vt) {
 		want |= BIT(VGIC_INTID_VTIMER);
 	} else {
 		lr_retire_timer(c, VGIC_INTID_VTIMER);

@@ -555,6 +555,72 @@ int s2pt_set_mmio(struct s2pt *pt, gpa_t gpa, uint64_t gen);
  */
 int s2pt_get_mmio(const struct s2pt *pt, gpa_t gpa, uint64_t *gen);
 
+/**
+ * struct s2_mmio_hint - where a table's MMIO SPTE for one page was seen, so
+ * that the next access to that page is recognised without a walk.
+ * @pt: the table (NULL: no hint).
+ * @ptep: the level-0 entry.
+ * @pte: the MMIO SPTE it held (the page and the generation).
+ * @page: the page's GPA.
+ * @tables_freed: @pt's counters.tables_freed then.
+ * @detaches: @pt's counters.detaches then.
+ *
+ * A table page stays where it is linked until it is freed or detached, and
+ * each of those moves one of the two counters on: while neither moved,
+ * @ptep is still the entry for @page in @pt, and it still holds the same
+ * MMIO SPTE if it reads @pte. Whether that SPTE's generation is current is
+ * the caller's (the VM's memslot generation), and so is keeping @pt alive.
+ */
+struct s2_mmio_hint {
+	const struct s2pt *pt;
+	const s2pte_t *ptep;
+	s2pte_t pte;
+	gpa_t page;
+	uint64_t tables_freed;
+	uint64_t detaches;
+};
+
+/**
+ * s2pt_mmio_hint_fill() - record where the MMIO SPTE for @gpa is.
+ * @pt: the table.
+ * @gpa: any address of the page.
+ * @h: filled on success, cleared otherwise.
+ * Return: 0 and the SPTE's generation in *@gen (low S2_MMIO_GEN_BITS bits)
+ * when the entry for @gpa is an MMIO SPTE; -ENOENT otherwise (also on a
+ * table with an external half, whose entries may move), -ERANGE beyond
+ * ia_bits.
+ */
+int s2pt_mmio_hint_fill(const struct s2pt *pt, gpa_t gpa,
+			struct s2_mmio_hint *h, uint64_t *gen);
+
+/*
+ * Whether @h still names the MMIO SPTE @pt has for the page of @gpa: the
+ * same table, the same page, no table page freed or detached since, and the
+ * same entry value. Lock-free: the counters are read before the entry and
+ * again after, so that a free racing with the read is a miss.
+ */
+static inline bool s2pt_mmio_hint_hit(const struct s2pt *pt,
+				      const struct s2_mmio_hint *h, gpa_t gpa)
+{
+	const s2pte_t *ptep = h->ptep;
+	uint64_t freed = h->tables_freed, detached = h->detaches;
+	s2pte_t want = h->pte;
+
+	if (h->pt != pt || h->page != (gpa & ~(gpa_t)(PAGE_SIZE - 1)) ||
+	    __atomic_load_n(&pt->counters.tables_freed, __ATOMIC_RELAXED) !=
+	    freed ||
+	    __atomic_load_n(&pt->counters.detaches, __ATOMIC_RELAXED) !=
+	    detached) {
+		return false;
+	}
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(ptep, __ATOMIC_ACQUIRE) == want &&
+	       __atomic_load_n(&pt->counters.tables_freed,
+			       __ATOMIC_RELAXED) == freed &&
+	       __atomic_load_n(&pt->counters.detaches,
+			       __ATOMIC_RELAXED) == detached;
+}
+
 /* Whether the table has MMIO SPTEs (its VM type's value was accepted). */
 static inline bool s2pt_mmio_enabled(const struct s2pt *pt)
 {

@@ -123,6 +123,17 @@ enum exit_action {
 
 enum exit_action arm64_handle_exit(struct vcpu *v, unsigned int vec);
 
+/*
+ * The fast path for an exit to emulate an access to the same MMIO page as
+ * the vCPU's last one, through its MMIO SPTE (see exit.c). True when it
+ * took the exit (*@act says what next: it ran no hypercall, changed no
+ * root, view or memslot); false: hand it to arm64_handle_exit().
+ */
+bool arm64_fast_exit(struct vcpu *v, unsigned int vec, enum exit_action *act);
+
+/* Forget the vCPU's MMIO hint (a new vCPU in the slot). */
+void arm64_mmio_hint_clear(struct vcpu *v);
+
 /* ---- idregs.c ---- */
 
 /* A trapped read of a feature ID register: answered and stepped over. */
@@ -188,6 +199,8 @@ void vgic_flush(struct vcpu *v);
 /* Physical count at which one of @v's timers (virtual, EL1 physical)
  * fires, ~0 if none will. */
 uint64_t vgic_vtimer_deadline(struct vcpu *v);
+/* Both, before an entry: vgic_flush(), then vgic_vtimer_deadline(). */
+uint64_t vgic_prepare_entry(struct vcpu *v);
 /* A trapped ICC_SGI1R/ASGI1R/SGI0R_EL1 write, from its ESR_EL2. */
 bool vgic_is_sgi_reg(uint64_t esr);
 void vgic_send_sgi(struct vcpu *v, uint64_t val);
