@@ -48,8 +48,7 @@ int vm_add_device(struct vm *vm, const struct io_device *d)
 static bool claims(const struct io_device *d, enum io_space space,
 		   uint64_t addr, unsigned int size)
 {
-	return d->space == space && addr >= d->base &&
-	       addr - d->base < d->size && d->size - (addr - d->base) >= size;
+	return io_device_claims(d, space, addr, size);
 }
 
 /*
@@ -100,30 +99,43 @@ static __attribute__((noinline)) int unclaimed(struct vm *vm,
 	return -ENODEV;
 }
 
+static bool valid_size(unsigned int size)
+{
+	return size == 1 || size == 2 || size == 4 || size == 8;
+}
+
+static uint64_t size_mask(unsigned int size)
+{
+	return size == 8 ? ~0ULL : BIT(size * 8) - 1;
+}
+
 int vm_io_access(struct vcpu *v, enum io_space space, uint64_t addr,
 		 unsigned int size, bool write, uint64_t *val)
 {
 	struct vm *vm = v->vm;
 	struct io_device *d;
-	uint64_t mask;
-	int ret;
 
-	if (space == IO_MMIO) {
-		vm->ctr[STRATA_CTR_MMIO]++;
-	}
-	if (size != 1 && size != 2 && size != 4 && size != 8) {
+	if (!valid_size(size)) {
+		vm->ctr[STRATA_CTR_MMIO] += space == IO_MMIO;
 		return unclaimed(vm, space, addr, size, write, val, 0);
 	}
-	mask = size == 8 ? ~0ULL : BIT(size * 8) - 1;
 	d = find_device(vm, space, addr, size);
-	if (!d || (write ? !d->ops->write : !d->ops->read)) {
-		return unclaimed(vm, space, addr, size, write, val, mask);
+	if (d) {
+		return vm_io_device_access(v, d, space, addr, size, write, val);
 	}
-	if (write) {
-		ret = d->ops->write(v, d, addr - d->base, size, *val & mask);
-	} else {
-		ret = d->ops->read(v, d, addr - d->base, size, val);
-		*val &= mask;
-	}
-	return ret ? unclaimed(vm, space, addr, size, write, val, mask) : 0;
+	vm->ctr[STRATA_CTR_MMIO] += space == IO_MMIO;
+	return unclaimed(vm, space, addr, size, write, val, size_mask(size));
+}
+
+struct io_device *vm_io_device(struct vm *vm, enum io_space space,
+			       uint64_t addr, unsigned int size)
+{
+	return valid_size(size) ? find_device(vm, space, addr, size) : NULL;
+}
+
+int vm_io_refused(struct vcpu *v, enum io_space space, uint64_t addr,
+		  unsigned int size, bool write, uint64_t *val)
+{
+	return unclaimed(v->vm, space, addr, size, write, val,
+			 size_mask(size));
 }

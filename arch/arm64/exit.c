@@ -6,6 +6,7 @@
  * or an instruction cannot be emulated is described in arch/guest.h.
  */
 #include <arch/guest.h>
+#include <arch/run.h>
 #include <arch/sysreg.h>
 #include <lib/printk.h>
 #include <mm/s2pt.h>
@@ -57,13 +58,20 @@ static void set_reg(struct arch_vcpu *a, unsigned int r, uint64_t val)
 	}
 }
 
-/* Emulate the load or store the syndrome describes (ISV = 1). */
-static inline __attribute__((always_inline)) enum exit_action emulate_mmio(struct vcpu *v, gpa_t ipa)
+/*
+ * Emulate the load or store the syndrome describes (ISV = 1); @dev is the
+ * device the vCPU's MMIO hint keeps for the page, used for the addresses of
+ * @dev_lo to @dev_hi (exclusive) only (else NULL: the bus searches).
+ */
+static inline __attribute__((always_inline)) enum exit_action
+emulate_mmio(struct vcpu *v, gpa_t ipa, struct io_device *dev, gpa_t dev_lo,
+	     gpa_t dev_hi)
 {
 	struct arch_vcpu *a = &v->arch;
 	unsigned int size = 1U << ((a->esr >> ESR_DABT_SAS_SHIFT) & 3);
 	unsigned int srt = (unsigned int)(a->esr >> ESR_DABT_SRT_SHIFT) & 31;
 	bool write = a->esr & ESR_DABT_WNR;
+	bool hit = dev && ipa >= dev_lo && ipa + size <= dev_hi;
 	uint64_t val = 0;
 
 	if (write) {
@@ -71,9 +79,19 @@ static inline __attribute__((always_inline)) enum exit_action emulate_mmio(struc
 		if (size < 8) {
 			val &= BIT(size * 8) - 1;
 		}
-		vm_io_access(v, IO_MMIO, ipa, size, true, &val);
+		if (hit) {
+			vm_io_device_access(v, dev, IO_MMIO, ipa, size, true,
+					    &val);
+		} else {
+			vm_io_access(v, IO_MMIO, ipa, size, true, &val);
+		}
 	} else {
-		vm_io_access(v, IO_MMIO, ipa, size, false, &val);
+		if (hit) {
+			vm_io_device_access(v, dev, IO_MMIO, ipa, size, false,
+					    &val);
+		} else {
+			vm_io_access(v, IO_MMIO, ipa, size, false, &val);
+		}
 		if ((a->esr & ESR_DABT_SSE) && size < 8 &&
 		    (val & BIT(size * 8 - 1))) {
 			val |= ~(BIT(size * 8) - 1);
@@ -94,7 +112,7 @@ static inline __attribute__((always_inline)) enum exit_action emulate_mmio(struc
  * The MMIO hint of each vCPU: the last page it reached through an MMIO SPTE
  * and where that SPTE is, so that the next access to the page (a driver
  * polling a register) goes straight to the device: no walk, no memslot
- * search (arm64_fast_exit()). Everything the slow path decides on is
+ * search (fast_exit()). Everything the slow path decides on is
  * checked to be as it was when the hint was taken:
  * - the vCPU's root is the same live, valid root: it was the current root
  *   then (so referenced), and no root of the VM was freed since;
@@ -106,26 +124,20 @@ static inline __attribute__((always_inline)) enum exit_action emulate_mmio(struc
  * found and dropped by vm_handle_s2_fault() as before. Only data aborts
  * with a syndrome (ISV) on a translation fault take the fast path; the
  * counters move as on the slow path (an exit, an SPTE hit, an MMIO access).
- * Rejected: a hint in struct vcpu or struct s2_root (headers other work
- * owns), and caching the device too (vm_io_access() keeps its own hint).
+ * The hint also keeps the device that takes the access and the part of the
+ * page it covers (a device stays where it is for its VM's life,
+ * vm_add_device()), so that an access there skips the bus's search.
+ * It lives in struct arch_vcpu (arch/vcpu.h). Rejected: a hint per root
+ * (every vCPU polls its own devices).
  */
-struct mmio_hint {
-	struct s2_mmio_hint spte;
-	const struct s2_root *root;
-	uint64_t root_frees;
-	uint64_t memslot_gen;
-} __attribute__((aligned(128)));	/* indexed by a shift */
-
-static struct mmio_hint mmio_hints[VM_MAX_VMS][VM_MAX_CPUS];
-
-static struct mmio_hint *hint_of(const struct vcpu *v)
+static struct arm64_mmio_hint *hint_of(struct vcpu *v)
 {
-	return &mmio_hints[v->vm->index][v->id];
+	return &v->arch.mmio_hint;
 }
 
 void arm64_mmio_hint_clear(struct vcpu *v)
 {
-	*hint_of(v) = (struct mmio_hint){ 0 };
+	*hint_of(v) = (struct arm64_mmio_hint){ 0 };
 }
 
 /* The ESR bits that select the fast path, and their values there. */
@@ -139,26 +151,33 @@ void arm64_mmio_hint_clear(struct vcpu *v)
 static void hint_fill(struct vcpu *v, gpa_t ipa)
 {
 	struct vm *vm = v->vm;
-	struct mmio_hint *h = hint_of(v);
+	struct arm64_mmio_hint *h = hint_of(v);
 	uint64_t mgen = __atomic_load_n(&vm->memslot_gen, __ATOMIC_ACQUIRE);
 	uint64_t gen;
 
-	*h = (struct mmio_hint){ 0 };
+	*h = (struct arm64_mmio_hint){ 0 };
 	if ((v->arch.esr & FAST_ESR_MASK) != FAST_ESR_VALUE ||
 	    vm_memslot_update_in_progress(vm) || !v->roots.cur) {
 		return;
 	}
 	if (s2pt_mmio_hint_fill(&v->roots.cur->pt, ipa, &h->spte, &gen) ||
 	    gen != vm_mmio_gen(vm) || mgen != vm->memslot_gen) {
-		*h = (struct mmio_hint){ 0 };
+		*h = (struct arm64_mmio_hint){ 0 };
 		return;
 	}
 	h->root = v->roots.cur;
+	h->dev = vm_io_device(vm, IO_MMIO, ipa,
+			      1U << ((v->arch.esr >> ESR_DABT_SAS_SHIFT) & 3));
+	if (h->dev) {
+		h->dev_lo = MAX(h->dev->base, h->spte.page);
+		h->dev_hi = MIN(h->dev->base + h->dev->size,
+				h->spte.page + PAGE_SIZE);
+	}
 	h->root_frees = vm->mmu.stats.root_frees;
 	h->memslot_gen = mgen;
 }
 
-static bool hint_hit(const struct vcpu *v, const struct mmio_hint *h,
+static bool hint_hit(const struct vcpu *v, const struct arm64_mmio_hint *h,
 		     gpa_t ipa)
 {
 	const struct vm *vm = v->vm;
@@ -227,12 +246,14 @@ static enum exit_action handle_abort(struct vcpu *v, bool data)
 		return EXIT_RESUME;
 	}
 	hint_fill(v, ipa);
-	return emulate_mmio(v, ipa);
+	return emulate_mmio(v, ipa, NULL, 0, 0);
 }
 
-bool arm64_fast_exit(struct vcpu *v, unsigned int vec, enum exit_action *act)
+static inline __attribute__((always_inline)) bool
+fast_exit(struct vcpu *v, unsigned long vec, enum exit_action *act)
 {
 	struct arch_vcpu *a = &v->arch;
+	struct arm64_mmio_hint *h;
 	gpa_t ipa;
 
 	if (vec != EXIT_SYNC || (a->esr & FAST_ESR_MASK) != FAST_ESR_VALUE) {
@@ -240,12 +261,37 @@ bool arm64_fast_exit(struct vcpu *v, unsigned int vec, enum exit_action *act)
 	}
 	/* HPFAR_EL2 is valid on a translation fault (abort_ipa()). */
 	ipa = ((a->hpfar & GENMASK(43, 4)) << 8) | (a->far & 0xfff);
-	if (!hint_hit(v, hint_of(v), ipa)) {
+	h = hint_of(v);
+	if (!hint_hit(v, h, ipa)) {
 		return false;
 	}
 	v->vm->ctr[STRATA_CTR_MMIO_SPTE_HITS]++;
-	*act = emulate_mmio(v, ipa);
+	*act = emulate_mmio(v, ipa, h->dev, h->dev_lo, h->dev_hi);
 	return true;
+}
+
+/*
+ * Offered every exit by guest_exit (guest_entry.S) with the guest's state
+ * saved, still on guest_enter's frame: an exit the MMIO hint takes is
+ * finished here, and arm64_reenter() says whether the vCPU may go straight
+ * back into the guest (0) or the run loop must see it (EXIT_INPLACE).
+ * Every other exit goes to the loop as its vector.
+ */
+unsigned long arm64_exit_inplace(struct arch_vcpu *a, unsigned long vec)
+{
+	struct vcpu *v = (struct vcpu *)((char *)a -
+					 __builtin_offsetof(struct vcpu, arch));
+	enum exit_action act;
+
+	if (!fast_exit(v, vec, &act)) {
+		return vec;
+	}
+	v->vm->ctr[STRATA_CTR_EXITS]++;
+	if (!arm64_reenter(v, act)) {
+		return EXIT_INPLACE;
+	}
+	v->vm->ctr[STRATA_CTR_MMIO_INPLACE]++;
+	return 0;
 }
 
 static enum exit_action handle_sync(struct vcpu *v)

@@ -9,6 +9,12 @@
  * Strata's stack exactly as guest_enter left it. guest_exit stores the
  * guest's registers and the syndrome registers in @ctx, takes Strata's
  * registers back and returns the vector number from guest_enter.
+ * Before that it offers the exit to arm64_exit_inplace() (exit.c), still on
+ * guest_enter's frame: an exit that one handles completely (a repeated MMIO
+ * access) goes straight back into the guest from here, through guest_load,
+ * (or guest_reload) without unwinding to the run loop; otherwise
+ * guest_enter returns what arm64_exit_inplace() said (the vector, or
+ * EXIT_INPLACE).
  *
  * Everything else (EL1 system registers, FP/SIMD, timer, stage 2) is loaded
  * and saved in C around the whole time slice (arch/arm64/vcpu.c): Strata
@@ -29,6 +35,15 @@ guest_enter:
 	stp	x27, x28, [sp, #80]
 	msr	tpidr_el2, x0
 
+guest_load:					/* x0 = ctx */
+	ldp	x19, x20, [x0, #VCPU_X(19)]
+	ldp	x21, x22, [x0, #VCPU_X(21)]
+	ldp	x23, x24, [x0, #VCPU_X(23)]
+	ldp	x25, x26, [x0, #VCPU_X(25)]
+	ldp	x27, x28, [x0, #VCPU_X(27)]
+/* The rest; alone after an exit taken in place, x19-x28 still live. */
+guest_reload:
+	mrs	x0, tpidr_el2
 	ldp	x1, x2, [x0, #VCPU_PC]		/* PC, PSTATE */
 	msr	elr_el2, x1
 	msr	spsr_el2, x2
@@ -40,13 +55,8 @@ guest_enter:
 	ldp	x12, x13, [x0, #VCPU_X(12)]
 	ldp	x14, x15, [x0, #VCPU_X(14)]
 	ldp	x16, x17, [x0, #VCPU_X(16)]
-	ldp	x18, x19, [x0, #VCPU_X(18)]
-	ldp	x20, x21, [x0, #VCPU_X(20)]
-	ldp	x22, x23, [x0, #VCPU_X(22)]
-	ldp	x24, x25, [x0, #VCPU_X(24)]
-	ldp	x26, x27, [x0, #VCPU_X(26)]
-	ldp	x28, x29, [x0, #VCPU_X(28)]
-	ldr	x30, [x0, #VCPU_X(30)]
+	ldr	x18, [x0, #VCPU_X(18)]
+	ldp	x29, x30, [x0, #VCPU_X(29)]
 	ldp	x0, x1, [x0, #VCPU_X(0)]
 	eret
 	dsb	nsh				/* no speculation past the ERET */
@@ -55,6 +65,15 @@ guest_enter:
 /*
  * Entered from the vectors with the guest's x0 and x1 pushed on the stack
  * and x1 = the vector number.
+ *
+ * The guest's x19-x28 are saved only when they are needed: arm64_exit_inplace()
+ * keeps them in their registers (they are callee-saved in the AAPCS64), and
+ * what it reads or writes of the guest's registers is x[SRT] of the
+ * syndrome's ISS alone, so when SRT is not one of them they are stored
+ * after the call, and only if the exit goes on to the run loop; an exit
+ * taken in place then reloads just the registers the call may have
+ * clobbered (guest_reload, the second half of guest_load). When SRT (bits 20:16 of ESR_EL2, meaningful or
+ * not) is one of x19-x28, everything is stored first and reloaded after.
  */
 	.globl	guest_exit
 guest_exit:
@@ -67,13 +86,8 @@ guest_exit:
 	stp	x12, x13, [x0, #VCPU_X(12)]
 	stp	x14, x15, [x0, #VCPU_X(14)]
 	stp	x16, x17, [x0, #VCPU_X(16)]
-	stp	x18, x19, [x0, #VCPU_X(18)]
-	stp	x20, x21, [x0, #VCPU_X(20)]
-	stp	x22, x23, [x0, #VCPU_X(22)]
-	stp	x24, x25, [x0, #VCPU_X(24)]
-	stp	x26, x27, [x0, #VCPU_X(26)]
-	stp	x28, x29, [x0, #VCPU_X(28)]
-	str	x30, [x0, #VCPU_X(30)]
+	str	x18, [x0, #VCPU_X(18)]
+	stp	x29, x30, [x0, #VCPU_X(29)]
 	ldp	x2, x3, [sp], #16		/* the guest's x0, x1 */
 	stp	x2, x3, [x0, #VCPU_X(0)]
 	mrs	x2, elr_el2
@@ -82,11 +96,36 @@ guest_exit:
 	mrs	x2, esr_el2
 	mrs	x3, far_el2
 	stp	x2, x3, [x0, #VCPU_ESR]
-	mrs	x2, hpfar_el2
-	str	x2, [x0, #VCPU_HPFAR]
+	mrs	x3, hpfar_el2
+	str	x3, [x0, #VCPU_HPFAR]
+	mov	x29, sp				/* frame record: guest_enter's */
 
-	mov	x0, x1
-	ldp	x19, x20, [sp, #16]
+	ubfx	x2, x2, #16, #5			/* SRT */
+	sub	x2, x2, #19
+	cmp	x2, #28 - 19
+	b.ls	2f
+
+	bl	arm64_exit_inplace		/* (ctx, vector) */
+	cbz	x0, guest_reload
+	mrs	x1, tpidr_el2
+	stp	x19, x20, [x1, #VCPU_X(19)]
+	stp	x21, x22, [x1, #VCPU_X(21)]
+	stp	x23, x24, [x1, #VCPU_X(23)]
+	stp	x25, x26, [x1, #VCPU_X(25)]
+	stp	x27, x28, [x1, #VCPU_X(27)]
+	b	3f
+
+2:	stp	x19, x20, [x0, #VCPU_X(19)]
+	stp	x21, x22, [x0, #VCPU_X(21)]
+	stp	x23, x24, [x0, #VCPU_X(23)]
+	stp	x25, x26, [x0, #VCPU_X(25)]
+	stp	x27, x28, [x0, #VCPU_X(27)]
+	bl	arm64_exit_inplace
+	cbnz	x0, 3f
+	mrs	x0, tpidr_el2			/* taken in place: enter again */
+	b	guest_load
+
+3:	ldp	x19, x20, [sp, #16]
 	ldp	x21, x22, [sp, #32]
 	ldp	x23, x24, [sp, #48]
 	ldp	x25, x26, [sp, #64]

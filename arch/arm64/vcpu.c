@@ -14,6 +14,7 @@
  */
 #include <arch/board.h>
 #include <arch/guest.h>
+#include <arch/run.h>
 #include <arch/stage2.h>
 #include <arch/sysreg.h>
 #include <lib/printk.h>
@@ -187,26 +188,6 @@ static void el1_save(struct arch_el1_regs *r)
 	}
 }
 
-/*
- * Point VTTBR_EL2 at @v's root: every root has a VMID of its own, so a
- * change of root needs no invalidation (include/mm/roots.h). While the VM
- * has more than one listed root, the guest's TLB maintenance is trapped and
- * replayed under each root's VMID (arch/arm64/tlbi.c), so that stage-1
- * entries cached under one root's VMID never outlive the guest's TLBI.
- */
-static void load_vttbr(struct vcpu *v, bool same_root)
-{
-	bool ttlb = v->vm->mmu.nr_listed > 1;
-
-	if (!same_root) {
-		write_sysreg(s2pt_root_desc(vcpu_s2(v)), vttbr_el2);
-	}
-	if (ttlb != !!(v->arch.hcr & HCR_EL2_TTLB)) {
-		v->arch.hcr ^= HCR_EL2_TTLB;
-		write_sysreg(v->arch.hcr, hcr_el2);
-	}
-}
-
 /* Load @v's state; false (VM stopped) when the CPU refuses a control. */
 static bool vcpu_load(struct vcpu *v)
 {
@@ -221,7 +202,7 @@ static bool vcpu_load(struct vcpu *v)
 	write_sysreg(guest_mdcr(), mdcr_el2);
 	write_sysreg(0, hstr_el2);	/* no AArch32 CP15 traps */
 	write_sysreg(guest_vtcr(v), vtcr_el2);
-	load_vttbr(v, false);
+	arm64_load_vttbr(v, false);
 	write_sysreg(read_sysreg(midr_el1), vpidr_el2);
 	write_sysreg(v->arch.mpidr | VMPIDR_RES1, vmpidr_el2);
 	/* EL1 reads the counter; its physical timer traps (not emulated). */
@@ -296,7 +277,7 @@ static uint64_t cntpct(void)
  * Whether vm_vcpu_prepare_entry() would find nothing to do: the role the
  * vCPU's state gives is its current root's, that root and every root of its
  * cache are valid, and no entry audit or deliberate role corruption is
- * due. Checked only after a fast exit (arm64_fast_exit(): no hypercall
+ * due. Checked only after a fast exit (exit.c, fast_exit(): no hypercall
  * ran), in place of the whole preparation; other CPUs may still have
  * invalidated a root meanwhile, which this sees. The role is
  * s2_mmu_role() of the vCPU's view and of the MMU's levels, IPA size and
@@ -305,7 +286,8 @@ static uint64_t cntpct(void)
  * role is the same. Rejected: skipping the preparation after a fast exit
  * without a check (a root invalidated by another CPU would be entered).
  */
-static bool entry_unchanged(const struct vcpu *v)
+static inline __attribute__((always_inline)) bool
+entry_unchanged(const struct vcpu *v)
 {
 	const struct s2_root_cache *c = &v->roots;
 
@@ -325,42 +307,51 @@ static bool entry_unchanged(const struct vcpu *v)
 }
 
 /*
- * The slice ends ARM64_SLICE_US after it starts; the EL2 timer fires then,
- * or earlier when the guest's virtual timer is due, so that its interrupt
- * is delivered on time even if the guest never exits by itself.
+ * Everything before an entry: the root too, unless @fast (the last exit
+ * was a fast one) and nothing changed. A new root comes after
+ * invalidate-all-roots or a view switch; after a fast exit with nothing to
+ * prepare, VTTBR_EL2 holds the root still (TLB maintenance puts it back
+ * after using another). False: the VM cannot be entered.
  */
+static bool prepare_entry(struct vcpu *v, bool fast)
+{
+	fast = fast && entry_unchanged(v);
+	if (!fast && !vm_vcpu_prepare_entry(v)) {
+		return false;
+	}
+	arm64_prepare_again(v, fast);
+	return true;
+}
+
 void arch_vcpu_run(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 	bool fast = false;
-	uint64_t end;
 
 	if (!vcpu_load(v)) {
 		return;
 	}
-	end = cntpct() + read_sysreg(cntfrq_el0) / 1000000 * ARM64_SLICE_US;
+	v->arch.slice_end = cntpct() +
+			    read_sysreg(cntfrq_el0) / 1000000 * ARM64_SLICE_US;
+	v->arch.slice_armed = 0;
 	while (vm_running(vm) && v->state == VCPU_RUNNABLE) {
 		enum exit_action act;
 		unsigned int vec;
 
-		/*
-		 * A new root after invalidate-all-roots or a view switch. After
-		 * a fast exit with nothing to prepare, VTTBR_EL2 holds the root
-		 * still (TLB maintenance puts it back after using another).
-		 */
-		fast = fast && entry_unchanged(v);
-		if (!fast && !vm_vcpu_prepare_entry(v)) {
+		if (!prepare_entry(v, fast)) {
 			break;
 		}
-		load_vttbr(v, fast);
-		slice_timer_arm(MIN(end, vgic_prepare_entry(v)));
 		vec = guest_enter(&v->arch);
-		vm->ctr[STRATA_CTR_EXITS]++;
-		fast = arm64_fast_exit(v, vec, &act);
-		if (!fast) {
+		fast = vec == EXIT_INPLACE;
+		if (fast) {
+			act = (enum exit_action)v->arch.inplace_act;
+		} else {
+			vm->ctr[STRATA_CTR_EXITS]++;
 			act = arm64_handle_exit(v, vec);
+			v->arch.slice_armed = 0;
 		}
-		if (act == EXIT_YIELD || (act == EXIT_TIMER && cntpct() >= end)) {
+		if (act == EXIT_YIELD ||
+		    (act == EXIT_TIMER && cntpct() >= v->arch.slice_end)) {
 			break;
 		}
 	}

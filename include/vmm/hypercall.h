@@ -172,6 +172,8 @@
 #define STRATA_CTR_TLBI_REPLAYS	29	/* trapped guest TLBIs x roots */
 #define STRATA_CTR_RESETS		30	/* VM resets done (vm_reset()) */
 #define STRATA_CTR_ZEROED_CHUNKS	31	/* 2 MiB of RAM zeroed lazily */
-#define STRATA_CTR_NR			32
+#define STRATA_CTR_MMIO_INPLACE	32	/* arm64: MMIO exits re-entered
+						   without the run loop */
+#define STRATA_CTR_NR			33
 
 #endif

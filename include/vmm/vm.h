@@ -502,6 +502,8 @@ int vm_prepare_host_write(struct vm *vm, gpa_t gpa, uint64_t len);
 
 /*
  * Register a device. Overlapping ranges or a full table: -EBUSY / -ENOSPC.
+ * A device keeps its place and range until its VM is destroyed, so that a
+ * pointer vm_io_device() returned stays good for the VM's life.
  */
 int vm_add_device(struct vm *vm, const struct io_device *d);
 
@@ -514,6 +516,56 @@ int vm_add_device(struct vm *vm, const struct io_device *d);
  */
 int vm_io_access(struct vcpu *v, enum io_space space, uint64_t addr,
 		 unsigned int size, bool write, uint64_t *val);
+
+/* Whether device @d takes an access of @size bytes at @addr of @space. */
+static inline bool io_device_claims(const struct io_device *d,
+				    enum io_space space, uint64_t addr,
+				    unsigned int size)
+{
+	return d->space == space && addr >= d->base &&
+	       addr - d->base < d->size && d->size - (addr - d->base) >= size;
+}
+
+/* The device that would take an access (NULL: none). */
+struct io_device *vm_io_device(struct vm *vm, enum io_space space,
+			       uint64_t addr, unsigned int size);
+
+/* An access device @d refused: what vm_io_access() does then (iobus.c). */
+int vm_io_refused(struct vcpu *v, enum io_space space, uint64_t addr,
+		  unsigned int size, bool write, uint64_t *val);
+
+/*
+ * vm_io_access() of an access the caller knows device @d takes
+ * (io_device_claims() holds; @size is 1, 2, 4 or 8): what vm_io_access()
+ * does after its search. For callers that keep a device found by
+ * vm_io_device() (a hint, so that a polled register skips the search):
+ * a device stays where it is for its VM's life (vm_add_device()). Inline:
+ * it is the emulated-MMIO fast path of arch/arm64/exit.c.
+ */
+static inline int vm_io_device_access(struct vcpu *v, struct io_device *d,
+				      enum io_space space, uint64_t addr,
+				      unsigned int size, bool write,
+				      uint64_t *val)
+{
+	uint64_t mask = size == 8 ? ~0ULL : BIT(size * 8) - 1;
+
+	if (space == IO_MMIO) {
+		v->vm->ctr[STRATA_CTR_MMIO]++;
+	}
+	if (write) {
+		if (!d->ops->write ||
+		    d->ops->write(v, d, addr - d->base, size, *val & mask)) {
+			return vm_io_refused(v, space, addr, size, write, val);
+		}
+	} else {
+		if (!d->ops->read ||
+		    d->ops->read(v, d, addr - d->base, size, val)) {
+			return vm_io_refused(v, space, addr, size, write, val);
+		}
+		*val &= mask;
+	}
+	return 0;
+}
 
 /* ---- Hypercalls (vmm/hypercall.c) --------------------------------------- */
 

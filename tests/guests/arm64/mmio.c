@@ -12,7 +12,11 @@
  * the value as the device received it). Ends with refused accesses (an
  * offset outside the device's registers, a write to read-only LAST), which
  * read as zero and change nothing, and the emulated PL011's registers as a
- * driver probes them.
+ * driver probes them. Between the two, every general-purpose register in
+ * turn as the destination of a load and the source of a store, with all of
+ * x0-x30 holding known values around the access: the access must move its
+ * value and leave every other register as it was (the world switch saves
+ * some registers only when an access needs them, guest_entry.S).
  */
 #include "guest.h"
 
@@ -131,6 +135,134 @@ static void test_loads(void)
 	LOAD("ldrb", "w", "x7", 0xff, 1, 0xa5);
 }
 
+/*
+ * regs_ldr_N / regs_str_N (N = 0..30), in the tables below: with each of
+ * x0-x30 holding f->in[i], load xN from (store xN to) the test device's
+ * scratch register at f->addr through xA (x9, or x10 when N is 9), then
+ * dump x0-x30 to f->out. Callee-saved registers, FP and LR are kept on the
+ * stack around it.
+ */
+struct regframe {
+	uint64_t in[31];	/* offset 0 */
+	uint64_t addr;		/* offset 248 */
+	uint64_t out[31];	/* offset 256 */
+};
+
+_Static_assert(__builtin_offsetof(struct regframe, addr) == 248, "asm");
+_Static_assert(__builtin_offsetof(struct regframe, out) == 256, "asm");
+
+__asm__(
+"	.macro	regs_one op, n, a\n"
+"	.text\n"
+"	.balign	4\n"
+"regs_\\op\\()_\\n:\n"
+"	sub	sp, sp, #112\n"
+"	stp	x19, x20, [sp, #0]\n"
+"	stp	x21, x22, [sp, #16]\n"
+"	stp	x23, x24, [sp, #32]\n"
+"	stp	x25, x26, [sp, #48]\n"
+"	stp	x27, x28, [sp, #64]\n"
+"	stp	x29, x30, [sp, #80]\n"
+"	str	x0, [sp, #96]\n"
+"	mov	x\\a, x0\n"
+"	.irp	r, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30\n"
+"	.if	\\r != \\a\n"
+"	ldr	x\\r, [x\\a, #8 * \\r]\n"
+"	.endif\n"
+"	.endr\n"
+"	ldr	x\\a, [x\\a, #248]\n"
+"	\\op	x\\n, [x\\a]\n"
+"	sub	sp, sp, #256\n"
+"	.irp	r, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30\n"
+"	str	x\\r, [sp, #8 * \\r]\n"
+"	.endr\n"
+"	ldr	x0, [sp, #256 + 96]\n"
+"	add	x0, x0, #256\n"
+"	mov	x1, #0\n"
+"1:	ldr	x2, [sp, x1, lsl #3]\n"
+"	str	x2, [x0, x1, lsl #3]\n"
+"	add	x1, x1, #1\n"
+"	cmp	x1, #31\n"
+"	b.ne	1b\n"
+"	add	sp, sp, #256\n"
+"	ldp	x19, x20, [sp, #0]\n"
+"	ldp	x21, x22, [sp, #16]\n"
+"	ldp	x23, x24, [sp, #32]\n"
+"	ldp	x25, x26, [sp, #48]\n"
+"	ldp	x27, x28, [sp, #64]\n"
+"	ldp	x29, x30, [sp, #80]\n"
+"	add	sp, sp, #112\n"
+"	ret\n"
+"	.endm\n"
+"	.irp	n, 0,1,2,3,4,5,6,7,8,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30\n"
+"	regs_one ldr, \\n, 9\n"
+"	regs_one str, \\n, 9\n"
+"	.endr\n"
+"	regs_one ldr, 9, 10\n"
+"	regs_one str, 9, 10\n"
+"	.section .rodata\n"
+"	.balign	8\n"
+"	.globl	regs_ldr_table, regs_str_table\n"
+"regs_ldr_table:\n"
+"	.irp	n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30\n"
+"	.quad	regs_ldr_\\n\n"
+"	.endr\n"
+"regs_str_table:\n"
+"	.irp	n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30\n"
+"	.quad	regs_str_\\n\n"
+"	.endr\n"
+"	.text\n");
+
+extern void (*const regs_ldr_table[31])(struct regframe *f);
+extern void (*const regs_str_table[31])(struct regframe *f);
+
+/* Whether f->out is f->in but for xN (@want) and xA (the address). */
+static bool regs_kept(const struct regframe *f, unsigned int n,
+		      unsigned int a, uint64_t want)
+{
+	for (unsigned int i = 0; i < 31; i++) {
+		uint64_t exp = i == n ? want : i == a ? f->addr : f->in[i];
+
+		if (f->out[i] != exp) {
+			printf("mmio: x%u is 0x%lx, want 0x%lx\n", i,
+			       f->out[i], exp);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* 62 checks, 93 scratch accesses (a store before each load). */
+static void test_registers(void)
+{
+	static struct regframe f;
+
+	f.addr = TD(TESTDEV_SCRATCH);
+	for (unsigned int n = 0; n < 31; n++) {
+		unsigned int a = n == 9 ? 10 : 9;
+		uint64_t want = 0xc0de000000000000UL | (uint64_t)n << 8 | 0x5a;
+
+		for (unsigned int i = 0; i < 31; i++) {
+			f.in[i] = 0x1111000000000000UL | (uint64_t)n << 16 | i;
+		}
+		mmio_write64(TD(TESTDEV_SCRATCH), want);
+		regs_ldr_table[n](&f);
+		count += 2;
+		tests++;
+		check(regs_kept(&f, n, a, want),
+		      "mmio: ldr x%u changed the wrong registers", n);
+		regs_str_table[n](&f);
+		count++;
+		tests++;
+		check(regs_kept(&f, n, a, f.in[n]) && wval() == f.in[n],
+		      "mmio: str x%u: WVAL 0x%lx, want 0x%lx", n, wval(),
+		      f.in[n]);
+	}
+	/* The device saw every access: its count is the one kept here. */
+	check((last() >> 32) == count, "mmio: the device counted %lu, want %lu",
+	      last() >> 32, count);
+}
+
 /* Addressing forms other than [Xn]: all describe the access in ESR_EL2. */
 static void test_addressing(void)
 {
@@ -215,6 +347,7 @@ int guest_main(void *dtb)
 {
 	uint64_t mmio = counter(STRATA_CTR_MMIO);
 	uint64_t hits = counter(STRATA_CTR_MMIO_SPTE_HITS);
+	uint64_t inplace = counter(STRATA_CTR_MMIO_INPLACE);
 	uint32_t len;
 	const void *reg = dt_prop(dtb, "/testdev", "reg", &len);
 
@@ -225,9 +358,11 @@ int guest_main(void *dtb)
 	test_stores();
 	test_loads();
 	test_addressing();
-	printf("mmio: %u checks of %lu scratch accesses done; %lu MMIO exits, %lu through MMIO SPTEs\n",
+	test_registers();
+	printf("mmio: %u checks of %lu scratch accesses done; %lu MMIO exits, %lu through MMIO SPTEs, %lu re-entered in place\n",
 	       tests, count, counter(STRATA_CTR_MMIO) - mmio,
-	       counter(STRATA_CTR_MMIO_SPTE_HITS) - hits);
+	       counter(STRATA_CTR_MMIO_SPTE_HITS) - hits,
+	       counter(STRATA_CTR_MMIO_INPLACE) - inplace);
 	test_refused();
 	test_pl011();
 	if (failures) {

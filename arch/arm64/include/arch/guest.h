@@ -95,6 +95,7 @@ struct arch_fpsimd;
 #define EXIT_FIQ		10
 #define EXIT_SERROR		11
 #define EXIT_AA32		4	/* added for exits from AArch32 EL0 */
+#define EXIT_INPLACE		0x100	/* taken by arm64_exit_inplace() */
 
 /* The arm64 "triple fault": see the comment at the top. */
 #define ARM64_MAX_NESTED_INJECTS	8
@@ -125,11 +126,13 @@ enum exit_action arm64_handle_exit(struct vcpu *v, unsigned int vec);
 
 /*
  * The fast path for an exit to emulate an access to the same MMIO page as
- * the vCPU's last one, through its MMIO SPTE (see exit.c). True when it
- * took the exit (*@act says what next: it ran no hypercall, changed no
- * root, view or memslot); false: hand it to arm64_handle_exit().
+ * the vCPU's last one, through its MMIO SPTE (see exit.c), offered every
+ * exit by guest_exit before it returns to the run loop: 0 to enter the
+ * guest again at once, else what guest_enter returns (the vector, or
+ * EXIT_INPLACE: the exit was taken and its action is the loop's to follow;
+ * it ran no hypercall, changed no root, view or memslot).
  */
-bool arm64_fast_exit(struct vcpu *v, unsigned int vec, enum exit_action *act);
+unsigned long arm64_exit_inplace(struct arch_vcpu *a, unsigned long vec);
 
 /* Forget the vCPU's MMIO hint (a new vCPU in the slot). */
 void arm64_mmio_hint_clear(struct vcpu *v);

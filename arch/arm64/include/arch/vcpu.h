@@ -23,6 +23,24 @@
 #ifndef __ASSEMBLY__
 #include <types.h>
 #include <arch/vgic.h>
+#include <mm/s2pt.h>
+
+struct io_device;
+struct s2_root;
+
+/*
+ * A vCPU's MMIO hint: the last page it reached through an MMIO SPTE, that
+ * SPTE, the device there and what it was checked against (arch/arm64/exit.c
+ * says what each field guards).
+ */
+struct arm64_mmio_hint {
+	struct s2_mmio_hint spte;
+	struct io_device *dev;
+	uint64_t dev_lo, dev_hi;
+	const struct s2_root *root;
+	uint64_t root_frees;
+	uint64_t memslot_gen;
+};
 
 /* FP/SIMD registers: q0-q31 as (low, high) pairs, then FPSR and FPCR. */
 struct arch_fpsimd {
@@ -81,6 +99,11 @@ struct arch_el1_regs {
  * @ptimer_ctl: its EL1 physical timer's CNTP_CTL_EL0 ENABLE and IMASK.
  * @ptimer_cval: ... and CNTP_CVAL_EL0 (arch/arm64/ptimer.c).
  * @vgic: its redistributor and list registers (arch/vgic.h).
+ * @slice_end: when its current time slice ends (arch/arm64/vcpu.c).
+ * @slice_armed: the deadline the EL2 timer holds for it (0: to be armed).
+ * @inplace_act: what the last exit taken in place left to the run loop
+ *	(enum exit_action; arm64_exit_inplace()).
+ * @mmio_hint: see struct arm64_mmio_hint.
  */
 struct arch_vcpu {
 	uint64_t x[31];
@@ -98,6 +121,10 @@ struct arch_vcpu {
 	uint64_t ptimer_ctl;
 	uint64_t ptimer_cval;
 	struct vgic_cpu vgic;
+	uint64_t slice_end;
+	uint64_t slice_armed;
+	unsigned int inplace_act;
+	struct arm64_mmio_hint mmio_hint;
 };
 
 _Static_assert(__builtin_offsetof(struct arch_vcpu, pc) == VCPU_PC,
