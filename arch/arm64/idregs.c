@@ -3,8 +3,9 @@
  * The ID registers guests read. HCR_EL2.TID3 traps every read of the
  * feature ID registers (op0 3, op1 0, CRn 0, CRm 1-7); Strata answers with
  * the CPU's own values less the features whose state it does not switch or
- * whose controls trap: SVE and SME (CPTR_EL2 traps them), MTE, the activity
- * monitors, MPAM, statistical profiling, trace. A guest trusting the real
+ * whose controls trap: SME (CPTR_EL2 traps it), MTE, the activity
+ * monitors, MPAM, statistical profiling, trace. SVE is shown where the CPU
+ * has it (sve.c switches its state). A guest trusting the real
  * values would use them and take undefined-instruction exceptions.
  */
 #include <arch/guest.h>
@@ -15,7 +16,8 @@
 
 /* 4-bit feature fields cleared in each register. */
 #define FIELD(shift)		(0xfULL << (shift))
-#define PFR0_HIDDEN		(FIELD(32) | FIELD(40) | FIELD(44))
+#define PFR0_SVE		FIELD(32)
+#define PFR0_HIDDEN		(FIELD(40) | FIELD(44))
 #define PFR1_HIDDEN		(FIELD(8) | FIELD(16) | FIELD(24))
 #define DFR0_HIDDEN		(FIELD(32) | FIELD(40) | FIELD(44) | FIELD(52))
 
@@ -42,10 +44,11 @@ static uint64_t id_read_guest(unsigned int reg)
 
 	switch (reg) {
 	case ID_REG(4, 0):	/* ID_AA64PFR0_EL1: SVE, MPAM, AMU */
-		return val & ~PFR0_HIDDEN;
+		return val & ~(PFR0_HIDDEN | (arm64_sve_vl() ? 0 : PFR0_SVE));
 	case ID_REG(4, 1):	/* ID_AA64PFR1_EL1: MTE, MPAM_frac, SME */
 		return val & ~PFR1_HIDDEN;
-	case ID_REG(4, 4):	/* ID_AA64ZFR0_EL1 */
+	case ID_REG(4, 4):	/* ID_AA64ZFR0_EL1: SVE's features */
+		return arm64_sve_vl() ? val : 0;
 	case ID_REG(4, 5):	/* ID_AA64SMFR0_EL1 */
 		return 0;
 	case ID_REG(5, 0):	/* ID_AA64DFR0_EL1: SPE, trace, BRBE */

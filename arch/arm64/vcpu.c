@@ -210,6 +210,7 @@ static bool vcpu_load(struct vcpu *v)
 	write_sysreg(vm->arch.cntvoff, cntvoff_el2);
 	el1_load(&v->arch.el1);
 	fpsimd_load(&v->arch.fp);
+	arm64_sve_load(v);
 	vgic_load(v);
 	isb();
 	if ((read_sysreg(hcr_el2) & ~HCR_EL2_TTLB) != hcr) {
@@ -234,6 +235,7 @@ static void vcpu_put(struct vcpu *v)
 {
 	vgic_put(v);
 	el1_save(&v->arch.el1);
+	arm64_sve_save(v);
 	fpsimd_save(&v->arch.fp);
 	/* The guest's timer must not fire while others run. */
 	write_sysreg(0, cntv_ctl_el0);

@@ -114,6 +114,14 @@ unsigned int guest_enter(struct arch_vcpu *ctx);
 void fpsimd_save(struct arch_fpsimd *fp);
 void fpsimd_load(const struct arch_fpsimd *fp);
 
+/* ---- sve.c ---- */
+
+/* The SVE vector length guests may use, in bytes; 0: no SVE for guests. */
+unsigned int arm64_sve_vl(void);
+/* Load (after fpsimd_load()) / save (before fpsimd_save()) @v's SVE state. */
+void arm64_sve_load(struct vcpu *v);
+void arm64_sve_save(struct vcpu *v);
+
 /* ---- exit.c ---- */
 
 enum exit_action {

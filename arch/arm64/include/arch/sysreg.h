@@ -84,6 +84,11 @@
 
 /* CPTR_EL2 (E2H = 0): RES1 bits 13:12, 9:0 incl. TZ; TFP (10) clear. */
 #define CPTR_EL2_DEFAULT	0x33ff
+#define CPTR_EL2_TZ		(1 << 8)	/* trap SVE (at EL2 too) */
+
+/* SVE's vector length controls: LEN, bits 3:0, is VL / 16 bytes - 1. */
+#define SYS_ZCR_EL1		s3_0_c1_c2_0
+#define SYS_ZCR_EL2		s3_4_c1_c2_0
 
 /* MAIR_EL2 attribute indexes. */
 #define MAIR_IDX_NORMAL		0	/* 0xff: write-back, RW-allocate */

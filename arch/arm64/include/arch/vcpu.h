@@ -42,6 +42,19 @@ struct arm64_mmio_hint {
 	uint64_t memslot_gen;
 };
 
+/*
+ * The most SVE vector length guests get, in bytes (512 bits): the state of
+ * a vCPU then takes ARM64_SVE_STATE bytes (arch/arm64/sve.c).
+ */
+#define ARM64_SVE_MAX_VL	64
+#define ARM64_SVE_STATE		(32 * ARM64_SVE_MAX_VL + 17 * (ARM64_SVE_MAX_VL / 8))
+
+/* SVE state: Z0-Z31, P0-P15 and FFR at the vector length in use, ZCR_EL1. */
+struct arch_sve {
+	uint8_t regs[ARM64_SVE_STATE] __attribute__((aligned(16)));
+	uint64_t zcr;
+};
+
 /* FP/SIMD registers: q0-q31 as (low, high) pairs, then FPSR and FPCR. */
 struct arch_fpsimd {
 	uint64_t q[32][2];
@@ -104,6 +117,7 @@ struct arch_el1_regs {
  * @inplace_act: what the last exit taken in place left to the run loop
  *	(enum exit_action; arm64_exit_inplace()).
  * @mmio_hint: see struct arm64_mmio_hint.
+ * @sve: its SVE state, when guests have SVE (arch/arm64/sve.c).
  */
 struct arch_vcpu {
 	uint64_t x[31];
@@ -125,6 +139,7 @@ struct arch_vcpu {
 	uint64_t slice_armed;
 	unsigned int inplace_act;
 	struct arm64_mmio_hint mmio_hint;
+	struct arch_sve sve;
 };
 
 _Static_assert(__builtin_offsetof(struct arch_vcpu, pc) == VCPU_PC,
