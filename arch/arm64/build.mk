@@ -34,6 +34,8 @@ ARCH_IMAGES := $(BUILD)/strata.bin
 # Strata's libfdt_env.h.
 LIBFDT_CFLAGS := -Iinclude/drivers/libfdt -I$(LIBFDT_DIR)/include
 $(BUILD)/obj/drivers/fdt.c.o: CFLAGS += $(LIBFDT_CFLAGS)
+# mte.c clears allocation tags (DC GVA): the MTE instructions.
+$(BUILD)/obj/arch/arm64/mte.c.o: CFLAGS += -march=armv8.5-a+memtag
 $(BUILD)/obj/arch/arm64/guest_dtb.c.o: CFLAGS += $(LIBFDT_CFLAGS)
 
 $(ARCH_LIBS):

@@ -51,6 +51,9 @@ static void ram_clean_to_poc(const struct vm *vm)
 
 void arch_ram_zeroed(struct vm *vm, paddr_t pa, uint64_t size)
 {
+	if (arm64_mte()) {
+		arm64_mte_clear_tags(pa, size);	/* mte.c: tags go with pages */
+	}
 	/* Before the VM is built, ram_clean_to_poc() covers the chunk. */
 	if (!vm->arch_live || (vm->mmu.flags & S2PT_F_FWB)) {
 		return;

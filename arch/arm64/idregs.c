@@ -3,9 +3,9 @@
  * The ID registers guests read. HCR_EL2.TID3 traps every read of the
  * feature ID registers (op0 3, op1 0, CRn 0, CRm 1-7); Strata answers with
  * the CPU's own values less the features whose state it does not switch or
- * whose controls trap: SME (CPTR_EL2 traps it), MTE, the activity
- * monitors, MPAM, statistical profiling, trace. SVE is shown where the CPU
- * has it (sve.c switches its state). A guest trusting the real
+ * whose controls trap: SME (CPTR_EL2 traps it), the activity monitors,
+ * MPAM, statistical profiling, trace. SVE and MTE are shown where the CPU
+ * has them (sve.c and mte.c switch their state; MTE only with tag storage). A guest trusting the real
  * values would use them and take undefined-instruction exceptions.
  */
 #include <arch/guest.h>
@@ -18,7 +18,8 @@
 #define FIELD(shift)		(0xfULL << (shift))
 #define PFR0_SVE		FIELD(32)
 #define PFR0_HIDDEN		(FIELD(40) | FIELD(44))
-#define PFR1_HIDDEN		(FIELD(8) | FIELD(16) | FIELD(24))
+#define PFR1_MTE		FIELD(8)
+#define PFR1_HIDDEN		(FIELD(16) | FIELD(24))
 #define DFR0_HIDDEN		(FIELD(32) | FIELD(40) | FIELD(44) | FIELD(52))
 
 #define ID_CASE(crm, op2)						\
@@ -46,7 +47,7 @@ static uint64_t id_read_guest(unsigned int reg)
 	case ID_REG(4, 0):	/* ID_AA64PFR0_EL1: SVE, MPAM, AMU */
 		return val & ~(PFR0_HIDDEN | (arm64_sve_vl() ? 0 : PFR0_SVE));
 	case ID_REG(4, 1):	/* ID_AA64PFR1_EL1: MTE, MPAM_frac, SME */
-		return val & ~PFR1_HIDDEN;
+		return val & ~(PFR1_HIDDEN | (arm64_mte() ? 0 : PFR1_MTE));
 	case ID_REG(4, 4):	/* ID_AA64ZFR0_EL1: SVE's features */
 		return arm64_sve_vl() ? val : 0;
 	case ID_REG(4, 5):	/* ID_AA64SMFR0_EL1 */

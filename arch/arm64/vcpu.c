@@ -63,6 +63,9 @@ static uint64_t guest_hcr(const struct vm *vm)
 	if (cpu_has_pauth()) {
 		hcr |= HCR_EL2_API | HCR_EL2_APK;
 	}
+	if (arm64_mte()) {
+		hcr |= HCR_EL2_ATA;
+	}
 	return hcr;
 }
 
@@ -150,6 +153,7 @@ static void el1_load(const struct arch_el1_regs *r)
 	if (cpu_has_pauth()) {
 		pac_keys_load(r->pac_keys);
 	}
+	arm64_mte_load(r);
 }
 
 static void el1_save(struct arch_el1_regs *r)
@@ -186,6 +190,7 @@ static void el1_save(struct arch_el1_regs *r)
 	if (cpu_has_pauth()) {
 		pac_keys_save(r->pac_keys);
 	}
+	arm64_mte_save(r);
 }
 
 /* Load @v's state; false (VM stopped) when the CPU refuses a control. */

@@ -290,6 +290,11 @@ link_hi32:
 	.globl	el2_mmu_enable
 el2_mmu_enable:
 	ldr	x1, =MAIR_EL2_VALUE
+	mrs	x2, SYS_ID_AA64PFR1_EL1
+	ubfx	x2, x2, #8, #4			/* MTE */
+	cmp	x2, #2				/* FEAT_MTE2: tag storage */
+	ldr	x2, =MAIR_EL2_VALUE_MTE
+	csel	x1, x2, x1, hs
 	msr	mair_el2, x1
 	mrs	x1, SYS_ID_AA64MMFR0_EL1
 	and	x1, x1, #0xf			/* PARange */
@@ -312,6 +317,12 @@ el2_mmu_enable:
 	isb
 	mrs	x0, sctlr_el2
 	ldr	x1, =(SCTLR_EL2_M | SCTLR_EL2_C | SCTLR_EL2_I | SCTLR_EL2_SA)
+	orr	x0, x0, x1
+	mrs	x1, SYS_ID_AA64PFR1_EL1
+	ubfx	x1, x1, #8, #4
+	cmp	x1, #2
+	ldr	x1, =SCTLR_EL2_ATA		/* tags, never checked (TCF 0) */
+	csel	x1, x1, xzr, hs
 	orr	x0, x0, x1
 	msr	sctlr_el2, x0
 	isb

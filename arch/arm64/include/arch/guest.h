@@ -114,6 +114,17 @@ unsigned int guest_enter(struct arch_vcpu *ctx);
 void fpsimd_save(struct arch_fpsimd *fp);
 void fpsimd_load(const struct arch_fpsimd *fp);
 
+/* ---- mte.c ---- */
+
+/* Whether guests get MTE (the CPU has tag storage). */
+bool arm64_mte(void);
+/* Set the allocation tags of [@pa, @pa + @size) to 0 (2 MiB aligned). */
+void arm64_mte_clear_tags(paddr_t pa, uint64_t size);
+/* Load / save a vCPU's MTE registers with its other EL1 registers. */
+struct arch_el1_regs;
+void arm64_mte_load(const struct arch_el1_regs *r);
+void arm64_mte_save(struct arch_el1_regs *r);
+
 /* ---- sve.c ---- */
 
 /* The SVE vector length guests may use, in bytes; 0: no SVE for guests. */

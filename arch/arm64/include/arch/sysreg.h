@@ -12,6 +12,7 @@
 
 /* ID registers by encoding: older assemblers lack some of the names. */
 #define SYS_ID_AA64PFR0_EL1	s3_0_c0_c4_0
+#define SYS_ID_AA64PFR1_EL1	s3_0_c0_c4_1
 #define SYS_ID_AA64ISAR0_EL1	s3_0_c0_c6_0
 #define SYS_ID_AA64ISAR1_EL1	s3_0_c0_c6_1
 #define SYS_ID_AA64ISAR2_EL1	s3_0_c0_c6_2
@@ -27,6 +28,13 @@
 #define SCTLR_EL2_C		(1 << 2)
 #define SCTLR_EL2_SA		(1 << 3)
 #define SCTLR_EL2_I		(1 << 12)
+#define SCTLR_EL2_ATA		(1UL << 43)	/* EL2 allocation tag access */
+
+/* MTE's EL1 registers (FEAT_MTE2), switched per vCPU (arch/arm64/mte.c). */
+#define SYS_RGSR_EL1		s3_0_c1_c0_5
+#define SYS_GCR_EL1		s3_0_c1_c0_6
+#define SYS_TFSR_EL1		s3_0_c5_c6_0
+#define SYS_TFSRE0_EL1		s3_0_c5_c6_1
 
 /* HCR_EL2 (boot: only RW; guests: see arch/arm64/vcpu.c). */
 #define HCR_EL2_VM		(1 << 0)
@@ -41,6 +49,7 @@
 #define HCR_EL2_TTLB		(1 << 25)
 #define HCR_EL2_RW		0x80000000
 #define HCR_EL2_E2H		0x400000000
+#define HCR_EL2_ATA		(1UL << 56)	/* EL1/EL0 allocation tags */
 #define HCR_EL2_APK		0x10000000000
 #define HCR_EL2_API		0x20000000000
 #define HCR_EL2_FWB		0x400000000000
@@ -94,6 +103,9 @@
 #define MAIR_IDX_NORMAL		0	/* 0xff: write-back, RW-allocate */
 #define MAIR_IDX_DEVICE		1	/* 0x04: Device-nGnRE */
 #define MAIR_EL2_VALUE		0x04ff
+/* ... with FEAT_MTE2: RAM is Tagged Normal write-back (0xf0), so that
+ * Strata can clear a guest page's allocation tags (head.S, mte.c). */
+#define MAIR_EL2_VALUE_MTE	0x04f0
 
 /* TCR_EL2 (E2H = 0). */
 #define TCR_EL2_RES1		0x80800000

@@ -92,6 +92,7 @@ struct arch_el1_regs {
 	uint64_t cntv_cval;
 	uint64_t ich_vmcr;	/* the guest's GIC CPU interface controls */
 	uint64_t pac_keys[10];	/* FEAT_PAuth: APIA, APIB, APDA, APDB, APGA */
+	uint64_t mte[4];	/* FEAT_MTE2: GCR, RGSR, TFSR, TFSRE0 */
 };
 
 /**
