@@ -182,7 +182,9 @@ static int setup_controls(struct vcpu *v, struct vmcs_writer *wr)
 					  (vmx_vmfunc_usable() ?
 					   VMX_PROC2_VMFUNC : 0) |
 					  (vmx_rdtscp_usable() ?
-					   VMX_PROC2_RDTSCP : 0), &proc2);
+					   VMX_PROC2_RDTSCP : 0) |
+					  (vmx_invpcid_usable() ?
+					   VMX_PROC2_INVPCID : 0), &proc2);
 	}
 	if (!ret) {
 		ret = vmx_adjust_controls("VM-exit", c->exit, EXIT_HOST_64BIT |

@@ -183,6 +183,11 @@ static bool has_rdtscp(const struct vmx_caps *c)
 	return vmx_has_proc2(c, VMX_PROC2_RDTSCP);
 }
 
+static bool has_invpcid(const struct vmx_caps *c)
+{
+	return vmx_has_proc2(c, VMX_PROC2_INVPCID);
+}
+
 static bool has_insouts(const struct vmx_caps *c)
 {
 	return c->basic & VMX_BASIC_INSOUTS_INFO;
@@ -210,6 +215,8 @@ static const struct vmx_optional vmx_optional[] = {
 	  "guest memory is mapped with 4 KiB pages only", has_ept_2m },
 	{ "rdtscp", "RDTSCP in VMX non-root operation",
 	  "RDTSCP is hidden from guests (CPUID) and gets #UD", has_rdtscp },
+	{ "invpcid", "INVPCID in VMX non-root operation",
+	  "INVPCID is hidden from guests (CPUID) and gets #UD", has_invpcid },
 	{ "insouts", "INS/OUTS exit information",
 	  "guests' string port I/O (INS/OUTS) gets #GP", has_insouts },
 	{ "pat", "IA32_PAT load and save",
@@ -258,6 +265,7 @@ static const struct vmx_hide vmx_hides[] = {
 	{ .name = "ept2m", .ept_vpid = VMX_EPT_2M | VMX_EPT_1G },
 	{ .name = "rdtscp", .proc2 = VMX_PROC2_RDTSCP },
 	{ .name = "insouts", .basic = VMX_BASIC_INSOUTS_INFO },
+	{ .name = "invpcid", .proc2 = VMX_PROC2_INVPCID },
 	{ .name = "pat", .exit = EXIT_LOAD_PAT | EXIT_SAVE_PAT,
 	  .entry = ENTRY_LOAD_PAT },
 	{ .name = "invvpid1", .ept_vpid = VMX_VPID_INVVPID_SINGLE },

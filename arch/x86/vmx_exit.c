@@ -45,7 +45,7 @@
 				 CPUID_1_ECX_SMX | CPUID_1_ECX_EST | \
 				 CPUID_1_ECX_TM2 | CPUID_1_ECX_SDBG | \
 				 CPUID_1_ECX_FMA | CPUID_1_ECX_XTPR | \
-				 CPUID_1_ECX_PDCM | CPUID_1_ECX_PCID | \
+				 CPUID_1_ECX_PDCM | \
 				 CPUID_1_ECX_DCA | CPUID_1_ECX_XSAVE | \
 				 CPUID_1_ECX_OSXSAVE | CPUID_1_ECX_AVX | \
 				 CPUID_1_ECX_F16C)
@@ -61,6 +61,7 @@
 				 CPUID_1_EDX_TM | CPUID_1_EDX_PBE)
 #define CPUID_6_EAX_ARAT	BIT(2)
 #define CPUID_7_EBX_TSC_ADJUST	BIT(1)
+#define CPUID_7_EBX_INVPCID	BIT(10)
 /* Leaf 7 EBX features that need nothing Strata hides or refuses. */
 #define CPUID_7_EBX_ALLOWED	(BIT(0) | CPUID_7_EBX_TSC_ADJUST | BIT(3) | \
 				 BIT(7) | BIT(8) | BIT(9) | BIT(19) | \
@@ -210,6 +211,9 @@ static void cpuid_filter(struct vcpu *v, uint32_t leaf, uint32_t sub,
 		break;
 	case 1:
 		r->ecx &= ~CPUID_1_ECX_HIDDEN;
+		if (!vmx_pcid_usable()) {
+			r->ecx &= ~CPUID_1_ECX_PCID;
+		}
 		/* The local APIC is Strata's (arch/x86/lapic.c). */
 		r->ecx |= CPUID_1_ECX_HYPERVISOR | CPUID_1_ECX_X2APIC |
 			  CPUID_1_ECX_TSC_DEADLINE;
@@ -239,7 +243,9 @@ static void cpuid_filter(struct vcpu *v, uint32_t leaf, uint32_t sub,
 		break;
 	case 7:
 		/* TSC_ADJUST is Strata's (vmx_exit.c), on every CPU. */
-		r->ebx = sub ? 0 : (r->ebx & CPUID_7_EBX_ALLOWED) |
+		r->ebx = sub ? 0 : (r->ebx & (CPUID_7_EBX_ALLOWED |
+					      (vmx_invpcid_usable() ?
+					       CPUID_7_EBX_INVPCID : 0))) |
 				   CPUID_7_EBX_TSC_ADJUST;
 		r->eax = r->ecx = r->edx = 0;
 		break;

@@ -244,6 +244,19 @@ bool vmx_rdtscp_usable(void)
 	       (cpuid(0x80000001, 0).edx & BIT(27));
 }
 
+bool vmx_pcid_usable(void)
+{
+	return (vmx_cr4_allowed() & X86_CR4_PCIDE) &&
+	       (cpuid(1, 0).ecx & BIT(17));
+}
+
+bool vmx_invpcid_usable(void)
+{
+	return vmx_pcid_usable() &&
+	       vmx_has_proc2(&vmx_caps, VMX_PROC2_INVPCID) &&
+	       (cpuid(7, 0).ebx & BIT(10));
+}
+
 /* Could @u run again without help from outside its VM? */
 static bool vcpu_can_wake(const struct vcpu *u)
 {

@@ -6,7 +6,11 @@
  * IA32_TSC_ADJUST move the guest's TSC (and each other); RDTSCP returns
  * IA32_TSC_AUX when CPUID shows it and raises #UD when not; and the faults
  * Strata injects for refused instructions push RFLAGS.RF = 1, as the CPU
- * does for every fault-class exception.
+ * does for every fault-class exception. And PCID as CPUID shows it: CR4.PCIDE
+ * refused (#GP) while CR3[11:0] is not 0, two roots under PCIDs 1 and 2
+ * switched with the no-flush bit each translating a page their own way,
+ * INVPCID (when shown) making a changed translation of PCID 1 visible and
+ * refusing an invalid type with #GP, or #UD when hidden.
  */
 #include "guest.h"
 #include "x86.h"
@@ -178,6 +182,126 @@ static void check_rf(void)
 	idt_hook(6, NULL);
 }
 
+#define CR4_PCIDE		(1UL << 17)
+#define CR3_NOFLUSH		(1UL << 63)
+#define PCID_VA			0x7f8000000000UL	/* PML4 slot 255 */
+#define PCID_SLOT		255
+
+/* Two roots for PCID_VA, each its own chain down to its own page. */
+static uint64_t pml4[2][512] __attribute__((aligned(4096)));
+static uint64_t pdpt[2][512] __attribute__((aligned(4096)));
+static uint64_t pd[2][512] __attribute__((aligned(4096)));
+static uint64_t pt[2][512] __attribute__((aligned(4096)));
+static uint32_t pages[3][1024] __attribute__((aligned(4096)));
+
+static uint64_t read_cr3(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mov %%cr3, %0" : "=r"(v));
+	return v;
+}
+
+static void write_cr3(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
+}
+
+static uint64_t read_cr4(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+
+/* MOV RAX to CR4 (3 bytes): true when it raised #GP. */
+static bool cr4_faults(uint64_t v)
+{
+	unsigned long gp = exc_count[13];
+
+	exc_skip = 3;
+	__asm__ volatile("mov %%rax, %%cr4" : : "a"(v) : "memory");
+	exc_skip = 0;
+	return exc_count[13] != gp;
+}
+
+/* INVPCID (%rax), %rcx (5 bytes): the exception vector it raised, or -1. */
+static int invpcid(uint64_t type, uint64_t pcid, uint64_t addr)
+{
+	uint64_t desc[2] = { pcid, addr };
+	unsigned long gp = exc_count[13], ud = exc_count[6];
+
+	exc_skip = 5;
+	__asm__ volatile(".byte 0x66, 0x0f, 0x38, 0x82, 0x08"
+			 : : "a"(desc), "c"(type) : "memory");
+	exc_skip = 0;
+	return exc_count[13] != gp ? 13 : exc_count[6] != ud ? 6 : -1;
+}
+
+static uint32_t peek(void)
+{
+	return *(volatile uint32_t *)PCID_VA;
+}
+
+static void check_pcid(void)
+{
+	uint32_t r1[4], r7[4];
+	uint64_t cr3 = read_cr3(), cr4 = read_cr4();
+	const uint64_t *cur = (const uint64_t *)(cr3 & ~0xfffUL);
+	bool pcid, inv;
+
+	cpuid2(1, 0, r1);
+	cpuid2(7, 0, r7);
+	pcid = r1[2] & (1U << 17);
+	inv = r7[1] & (1U << 10);
+	gprintf("msr: CPUID PCID %u INVPCID %u\n", pcid, inv);
+	EXPECT(!inv || pcid, "INVPCID shown without PCID");
+	if (!pcid) {
+		EXPECT(cr4_faults(cr4 | CR4_PCIDE), "CR4.PCIDE set without PCID");
+		EXPECT(invpcid(0, 0, 0) == 6, "INVPCID without CPUID: no #UD");
+		return;
+	}
+	EXPECT(!cur[PCID_SLOT], "PML4 slot %u in use", PCID_SLOT);
+	for (unsigned int r = 0; r < 2; r++) {
+		for (unsigned int i = 0; i < 512; i++) {
+			pml4[r][i] = cur[i];
+		}
+		pml4[r][PCID_SLOT] = (uint64_t)pdpt[r] | 3;
+		pdpt[r][0] = (uint64_t)pd[r] | 3;
+		pd[r][0] = (uint64_t)pt[r] | 3;
+		pt[r][0] = (uint64_t)pages[r] | 3;
+	}
+	for (unsigned int p = 0; p < 3; p++) {
+		pages[p][0] = 0xa0 + p;
+	}
+	write_cr3((uint64_t)pml4[0] | 0x8);	/* PWT: CR3[11:0] != 0 */
+	EXPECT(cr4_faults(cr4 | CR4_PCIDE), "CR4.PCIDE with CR3[11:0] 0x8");
+	write_cr3((uint64_t)pml4[0]);
+	EXPECT(!cr4_faults(cr4 | CR4_PCIDE), "CR4.PCIDE refused");
+	write_cr3((uint64_t)pml4[0] | 1);
+	EXPECT(peek() == 0xa0, "PCID 1 reads 0x%x", peek());
+	write_cr3((uint64_t)pml4[1] | 2 | CR3_NOFLUSH);
+	EXPECT(peek() == 0xa1, "PCID 2 reads 0x%x", peek());
+	write_cr3((uint64_t)pml4[0] | 1 | CR3_NOFLUSH);
+	EXPECT(peek() == 0xa0, "PCID 1 again reads 0x%x", peek());
+	if (inv) {
+		/* PCID 1 may still cache the old page until INVPCID. */
+		pt[0][0] = (uint64_t)pages[2] | 3;
+		EXPECT(invpcid(0, 1, PCID_VA) == -1, "INVPCID type 0 faulted");
+		EXPECT(peek() == 0xa2, "after INVPCID PCID 1 reads 0x%x",
+		       peek());
+		EXPECT(invpcid(4, 0, 0) == 13, "INVPCID type 4: no #GP");
+		EXPECT(invpcid(2, 0, 0) == -1 && invpcid(3, 0, 0) == -1,
+		       "INVPCID types 2 and 3 faulted");
+	} else {
+		EXPECT(invpcid(2, 0, 0) == 6, "INVPCID hidden but no #UD");
+	}
+	write_cr3(cr3);
+	EXPECT(!cr4_faults(cr4), "clearing CR4.PCIDE refused");
+	write_cr3(cr3);
+}
+
 int guest_main(void)
 {
 	idt_init();
@@ -186,5 +310,6 @@ int guest_main(void)
 	check_tsc_writes();
 	check_rdtscp();
 	check_rf();
+	check_pcid();
 	return checks_result("msr");
 }

@@ -164,6 +164,15 @@ void vmx_set_tsc_offset(struct vcpu *v, uint64_t offset);
 
 /* RDTSCP and IA32_TSC_AUX can be given to guests on this CPU. */
 bool vmx_rdtscp_usable(void);
+/*
+ * PCID for guests: CR4.PCIDE is the guest's to set (VMX allows it and the
+ * CPU has PCID), so CPUID shows PCID; with EPT and VPID the CPU tags and
+ * flushes a guest's translations by PCID itself. INVPCID as well when the
+ * CPU has it and VMX lets it run in the guest (the secondary control);
+ * otherwise CPUID hides it and it gets #UD, as without the feature.
+ */
+bool vmx_pcid_usable(void);
+bool vmx_invpcid_usable(void);
 
 /*
  * Could a vCPU of @vm other than @except (NULL: any) still run or be woken
