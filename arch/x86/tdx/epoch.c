@@ -34,10 +34,10 @@ static void sm_flush_td_tlb(const struct sm_td *td)
 
 bool sm_root_index_shared(const struct sm_td *td, unsigned int i)
 {
-	unsigned int shift = PAGE_SHIFT + 9 * (td->levels - 1);
+	uint64_t gpa = (uint64_t)i << (PAGE_SHIFT + 9 * (td->levels - 1));
 
-	/* td_params_valid() keeps the shared bit at or above the root's. */
-	return (((uint64_t)i << shift) & BIT(td->gpaw - 1)) != 0;
+	/* Inside GPAW, shared bit set (GPAW >= 40 with 4 levels: checked). */
+	return gpa < BIT(td->gpaw) && (gpa & BIT(td->gpaw - 1));
 }
 
 void sm_shared_half_install(struct sm_td *td)
