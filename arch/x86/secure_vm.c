@@ -32,6 +32,7 @@
 #include <arch/vmcs.h>
 #include <arch/vmx.h>
 #include <arch/vmx_run.h>
+#include <arch/x86.h>
 #include <lib/bug.h>
 #include <lib/errno.h>
 #include <lib/printk.h>
@@ -81,6 +82,8 @@ _Static_assert(sizeof(struct x86_secure) <= PAGE_SIZE,
 
 static bool module_ready;
 
+static void protection_audit(struct vm *vm, const char *when);
+
 static inline struct x86_secure *sec_of(const struct vm *vm)
 {
 	return vm->arch.secure;
@@ -97,6 +100,7 @@ static int module_init(void)
 	paddr_t lo, hi, pamt;
 	uint64_t nr;
 	sm_status_t s;
+	void *va;
 
 	if (module_ready) {
 		return 0;
@@ -107,12 +111,17 @@ static int module_init(void)
 		return -ENOMEM;
 	}
 	nr = (hi - lo) >> PAGE_SHIFT;
+	/* The module writes its pages only through its alias (window.c). */
+	if (x86_alias_setup(lo, hi, &va)) {
+		pr_err("secure module: no pages for its window's alias\n");
+		return -ENOMEM;
+	}
 	if (palloc_alloc(SM_PAMT_PAGES(nr), 1, &pamt)) {
 		pr_err("secure module: no %llu pages for its PAMT\n",
 		       (unsigned long long)SM_PAMT_PAGES(nr));
 		return -ENOMEM;
 	}
-	s = sm_init(lo, nr, (void *)(uintptr_t)lo, pamt);
+	s = sm_init(lo, nr, va, pamt);
 	if (s) {
 		palloc_free(pamt, SM_PAMT_PAGES(nr));
 		pr_err("secure module: SYS.INIT refused (0x%llx)\n",
@@ -361,6 +370,7 @@ int arch_secure_vm_build(struct vm *vm)
 		(unsigned long long)(after.calls[SM_LEAF_SEPT_ADD] -
 				     before.calls[SM_LEAF_SEPT_ADD]),
 		(unsigned long long)info.mrtd, SECURE_GPAW - 1);
+	protection_audit(vm, "after build");
 	return 0;
 }
 
@@ -382,6 +392,7 @@ void arch_secure_vm_teardown(struct vm *vm)
 	    info.state == SM_TD_TEARDOWN) {
 		return;
 	}
+	protection_audit(vm, "at the end");
 	/* VP.FLUSH, VPFLUSHDONE, CACHE.WB, KEY.FREEID (KVM's order). */
 	if (sm_td_teardown(sec->tdr, sec->tdvpr, vm->nr_vcpus, &res)) {
 		pr_err("WARNING: vm %s: the secure module refused its teardown (0x%llx): its pages are kept\n",
@@ -797,6 +808,23 @@ static long mmio_request(struct vcpu *v, uint64_t gpa, uint64_t how,
 	return STRATA_HC_OK;
 }
 
+bool arch_secure_host_access(struct vm *vm, gpa_t gpa, uint64_t len)
+{
+	struct x86_secure *sec = sec_of(vm);
+	uint64_t idx;
+
+	if (!sec || !sec->tdr) {
+		return true;	/* building: the image is not the TD's yet */
+	}
+	for (gpa_t p = ALIGN_DOWN(gpa, PAGE_SIZE); p < gpa + len;
+	     p += PAGE_SIZE) {
+		if (!ram_page(vm, p, &idx) || !page_shared(sec, idx)) {
+			return false;
+		}
+	}
+	return true;
+}
+
 /* CONSOLE_WRITE: the buffer must lie in shared pages. */
 static long console_write(struct vcpu *v, uint64_t gpa, uint64_t len)
 {
@@ -831,6 +859,43 @@ static long console_write(struct vcpu *v, uint64_t gpa, uint64_t len)
 	return STRATA_HC_OK;
 }
 
+#ifdef CONFIG_TEST
+/* STRATA_HC_TEST_CORE_WRITE: a deliberate write from the core. */
+static long test_core_write(struct vcpu *v, uint64_t gpa)
+{
+	struct vm *vm = v->vm;
+	uint64_t idx;
+	paddr_t pa;
+
+	if ((gpa & sec_of(vm)->shared_bit) || !ram_page(vm, gpa, &idx)) {
+		return STRATA_HC_EINVAL;
+	}
+	pa = vm->ram_pa + (gpa - vm->ram_gpa);
+	pr_info("vm %s: test: the core writes to private GPA 0x%llx (PA 0x%llx, %s in the identity map)\n",
+		vm->name, (unsigned long long)gpa, (unsigned long long)pa,
+		x86_idmap_writable(pa) ? "writable" : "read-only");
+	*(volatile uint8_t *)(uintptr_t)pa = 0x5a;
+	pr_err("vm %s: test: the write to a module page did not fault\n",
+	       vm->name);
+	return STRATA_HC_OK;
+}
+#endif
+
+static void protection_audit(struct vm *vm, const char *when)
+{
+	uint64_t pages, writable = sm_protection_audit(&pages);
+
+	if (writable) {
+		pr_err("WARNING: vm %s: secure: %llu of the module's %llu pages are writable by the hypervisor\n",
+		       vm->name, (unsigned long long)writable,
+		       (unsigned long long)pages);
+		warn_count++;
+		return;
+	}
+	pr_info("vm %s: secure: protection audit %s: %llu module pages, none writable by the hypervisor\n",
+		vm->name, when, (unsigned long long)pages);
+}
+
 bool arch_secure_hypercall(struct vcpu *v, uint64_t fn, const uint64_t a[3],
 			   uint64_t *value, long *status)
 {
@@ -847,6 +912,11 @@ bool arch_secure_hypercall(struct vcpu *v, uint64_t fn, const uint64_t a[3],
 	case STRATA_HC_MMIO:
 		*status = mmio_request(v, a[0], a[1], a[2], value);
 		return true;
+#ifdef CONFIG_TEST
+	case STRATA_HC_TEST_CORE_WRITE:
+		*status = test_core_write(v, a[0]);
+		return true;
+#endif
 	case STRATA_HC_ZAP:
 	case STRATA_HC_WRPROTECT:
 	case STRATA_HC_INVALIDATE_ROOTS:

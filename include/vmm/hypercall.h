@@ -155,6 +155,13 @@
 #define STRATA_HC_MAP_GPA		(STRATA_HC_BASE + 42)
 #define STRATA_HC_MMIO			(STRATA_HC_BASE + 43)
 #define STRATA_HC_MMIO_WRITE		(1UL << 8)
+/*
+ * Test builds, secure VMs: Strata writes a byte to private GPA @a0 through
+ * its own page tables, a deliberate bug of the core. The module's pages are
+ * read-only there: the write faults and Strata stops (the proof the test
+ * wants); it returns only if the write went through.
+ */
+#define STRATA_HC_TEST_CORE_WRITE	(STRATA_HC_BASE + 44)
 
 /* Statuses. */
 #define STRATA_HC_OK			0

@@ -588,6 +588,12 @@ void arch_secure_vm_teardown(struct vm *vm);
 void arch_secure_vm_release(struct vm *vm);
 bool arch_secure_hypercall(struct vcpu *v, uint64_t fn, const uint64_t a[3],
 			   uint64_t *value, long *status);
+/*
+ * May Strata read or write [@gpa, @gpa + @len) of secure VM @vm's RAM for
+ * its guest (vm_gpa_to_host())? Before the VM is built, yes; then only
+ * where every page is shared.
+ */
+bool arch_secure_host_access(struct vm *vm, gpa_t gpa, uint64_t len);
 
 /*
  * Drop the root references the architecture holds for @v beyond its root

@@ -12,6 +12,12 @@
                   does MMIO through its #VE handler at every size; `ve`
                   (ve = on, an ordinary VM) beside it takes no #VE at all.
                   Both must end well, the TD's teardown leaking nothing.
+                  The module's pages are read-only in Strata's own page
+                  tables after the build and at the end (protection audit).
+  core-write      test build: tests/guests/x86/securewr.c asks Strata to
+                  write to one of its private pages from the core (a
+                  deliberate bug): the write faults (#PF, write to a present
+                  read-only page, CR2 the page) and Strata stops.
   refused         Bochs corei7_sandy_bridge_2600k (no EPT-violation #VE):
                   the secure VM is refused with a message, hello runs.
 
@@ -68,6 +74,12 @@ def case_secure(tmp):
     if int(m.group(1)) < 8 or m.group(1) != m.group(2) or \
             int(m.group(3)) < 3:
         raise Fail("build: %s pages, %s PAGE.ADD, %s SEPT.ADD" % m.groups())
+    for when in ("after build", "at the end"):
+        m = need(log, r"^vm secure: secure: protection audit %s: (\d+) "
+                 r"module pages, none writable by the hypervisor$" % when,
+                 "the protection audit " + when)
+        if int(m.group(1)) < 24 + 384:
+            raise Fail("only %s module pages %s" % (m.group(1), when))
     need(lines, r"^secure: shared bit 39, #VE page 0x[0-9a-f]+, shared half "
          r"mapped at 0x8000000000$", "the shared-bit line")
     need(lines, r"^secure: unaccepted page 0x600000: 1 #VE, the handler "
@@ -113,6 +125,35 @@ def case_secure(tmp):
         raise Fail("an audit failed or a warning was printed")
 
 
+WR_CFG = """[vm securewr]
+kernel = securewr.elf
+memory = 8M
+secure = on
+"""
+
+
+def case_core_write(tmp):
+    elves = build_guests("x86_64", os.path.join(tmp, "g"), ["securewr"])
+    iso = make_iso(tmp, "corewr", "loglevel=info", vm_modules(WR_CFG, elves))
+    status, log = run_bochs(tmp, "corewr", iso, megs=128, timeout=300)
+    if status is None:
+        raise Fail("timed out (console: %s)" % tail(log, 10))
+    m = need(log, r"^vm securewr: test: the core writes to private GPA "
+             r"0x([0-9a-f]+) \(PA 0x([0-9a-f]+), read-only in the identity "
+             r"map\)$", "the deliberate write")
+    pa = int(m.group(2), 16)
+    m = need(log, r"^(?:error: )?exception: #PF page fault \(vector 14\), "
+             r"error code 0x([0-9a-f]+)$", "the page fault")
+    if int(m.group(1), 16) & 3 != 3:
+        raise Fail("error code 0x%s: not a write to a present page"
+                   % m.group(1))
+    m = need(log, r"CR2 ([0-9a-f]{16})", "CR2 in the register dump")
+    if int(m.group(1), 16) != pa:
+        raise Fail("CR2 0x%s is not the page 0x%x" % (m.group(1), pa))
+    if "did not fault" in log or "still running" in log:
+        raise Fail("the write went through")
+
+
 def case_refused(tmp):
     elves = build_guests("x86_64", os.path.join(tmp, "g"),
                          ["secure", "hello"])
@@ -129,7 +170,8 @@ def case_refused(tmp):
          "hello running beside it")
 
 
-CASES = [("secure", case_secure), ("refused", case_refused)]
+CASES = [("secure", case_secure), ("core-write", case_core_write),
+         ("refused", case_refused)]
 
 
 def main():

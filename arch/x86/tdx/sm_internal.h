@@ -92,6 +92,9 @@ sm_status_t sm_pages_claim(paddr_t pa, uint64_t npages, uint64_t operand);
 void sm_pages_commit(paddr_t pa, uint64_t npages, enum sm_page_type type,
 		     paddr_t owner, unsigned int level);
 void sm_pages_unclaim(paddr_t pa, uint64_t npages);
+/* The hypervisor's mapping of module pages: read-only while the module
+ * owns them (arch/x86/tdx/window.c). */
+void sm_protect(paddr_t pa, uint64_t npages, bool module_owned);
 /* Mark pages RECLAIMED (owner kept for the record). */
 void sm_pages_retire(paddr_t pa, uint64_t npages);
 

@@ -302,6 +302,12 @@ void sm_get_stats(struct sm_stats *st);
 void sm_window_open(void);
 void sm_window_close(void);
 unsigned int sm_window_depth(void);
+/*
+ * The audit of the module's memory: how many pages the module owns
+ * (*@module_pages) and, returned, how many of them the hypervisor's own
+ * page tables still map writable (0 unless protection failed).
+ */
+uint64_t sm_protection_audit(uint64_t *module_pages);
 
 #if defined(CONFIG_TEST) || defined(HOST_TEST)
 /* The next @count calls of @leaf return @status with nothing changed. */
