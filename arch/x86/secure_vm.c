@@ -166,7 +166,7 @@ static void secure_stop(void *arg, const char *reason)
 {
 	struct x86_secure *sec = arg;
 
-	vm_bug(sec->vm, "%s (module status 0x%llx)", reason,
+	vm_bug(sec->vm, "%s (0x%llx)", reason,
 	       (unsigned long long)sec->mirror.last.status);
 }
 
@@ -374,6 +374,61 @@ int arch_secure_vm_build(struct vm *vm)
 	return 0;
 }
 
+/* ---- The lockstep audit ------------------------------------------------- */
+
+/*
+ * Every page of RAM, in the three tables that may map it: a private page is
+ * mapped by the mirror exactly when the S-EPT maps it (MAPPED or PENDING,
+ * same page, a 4 KiB leaf) and never by the direct root; a shared page only
+ * by the direct root, the S-EPT entry FREE. Returns the mismatches (the
+ * first few printed); *@priv, *@pending, *@shared count the leaves.
+ */
+static unsigned int lockstep_audit(struct vm *vm, uint64_t *priv,
+				   uint64_t *pending, uint64_t *shared)
+{
+	struct x86_secure *sec = sec_of(vm);
+	struct s2pt *mirror = mirror_pt(vm), *direct = direct_pt(vm);
+	unsigned int bad = 0;
+
+	*priv = *pending = *shared = 0;
+	for (gpa_t g = vm->ram_gpa; mirror && direct &&
+	     g < vm->ram_gpa + vm->ram_size; g += PAGE_SIZE) {
+		paddr_t pa = vm->ram_pa + (g - vm->ram_gpa);
+		struct s2_translation tm, td;
+		bool in_m = !s2pt_lookup(mirror, g, &tm);
+		bool in_d = !s2pt_lookup(direct, g | sec->shared_bit, &td);
+		struct sm_out out = { 0 };
+		unsigned int st = SM_SEPT_FREE, level = 0;
+		uint64_t idx = (g - vm->ram_gpa) >> PAGE_SHIFT;
+		bool in_s, ok;
+
+		if (sm_sept_rd(sec->tdr, g, &out) == SM_SUCCESS) {
+			level = out.level_state & 0xff;
+			st = (out.level_state >> 8) & 0xff;
+		}
+		in_s = level == 0 && (st == SM_SEPT_MAPPED ||
+				      st == SM_SEPT_PENDING);
+		ok = in_m == in_s && (!in_d || td.pa == pa) &&
+		     (!in_m || (tm.pa == pa && tm.level == 0 &&
+				(out.entry & EPT_PA_MASK) == pa)) &&
+		     (page_shared(sec, idx) ? !in_m : !in_d) &&
+		     (in_s || st == SM_SEPT_FREE || st == SM_SEPT_NL_MAPPED);
+		/* A leaked page: the mirror forgot it, the module kept it. */
+		if (s2_ext_page_leaked(&sec->ext, pa)) {
+			ok = !in_m && !in_d;
+		}
+		*priv += in_m;
+		*pending += in_s && st == SM_SEPT_PENDING;
+		*shared += in_d;
+		if (!ok && bad++ < 4) {
+			pr_err("vm %s: secure: lockstep audit: GPA 0x%llx: mirror %d, S-EPT level %u state %u, shared leaf %d, %s\n",
+			       vm->name, (unsigned long long)g, in_m, level, st,
+			       in_d, page_shared(sec, idx) ? "shared" : "private");
+		}
+	}
+	return bad;
+}
+
 /* ---- Teardown ------------------------------------------------------------ */
 
 void arch_secure_vm_teardown(struct vm *vm)
@@ -393,6 +448,22 @@ void arch_secure_vm_teardown(struct vm *vm)
 		return;
 	}
 	protection_audit(vm, "at the end");
+	{
+		uint64_t priv, pending, shared;
+		unsigned int bad = lockstep_audit(vm, &priv, &pending,
+						  &shared);
+
+		if (bad) {
+			pr_err("WARNING: vm %s: secure: lockstep audit: %u pages where mirror, S-EPT and direct root disagree\n",
+			       vm->name, bad);
+			warn_count++;
+		} else {
+			pr_info("vm %s: secure: lockstep audit: %llu private leaves (%llu pending) in mirror and S-EPT alike, %llu shared leaves, 0 mismatches\n",
+				vm->name, (unsigned long long)priv,
+				(unsigned long long)pending,
+				(unsigned long long)shared);
+		}
+	}
 	/* VP.FLUSH, VPFLUSHDONE, CACHE.WB, KEY.FREEID (KVM's order). */
 	if (sm_td_teardown(sec->tdr, sec->tdvpr, vm->nr_vcpus, &res)) {
 		pr_err("WARNING: vm %s: the secure module refused its teardown (0x%llx): its pages are kept\n",
@@ -617,6 +688,12 @@ static bool fault_shared(struct vcpu *v, gpa_t gpa, unsigned int acc)
 	 * SPTE that exists already and still exited means the guest's #VE
 	 * information page is busy.
 	 */
+	/* The same budget of table pages as vmm/fault.c's MMIO SPTEs. */
+	if (direct->counters.mmio_tables >= VM_MMIO_TABLE_BUDGET) {
+		vm_fail(vm, "MMIO at shared GPA 0x%llx: the VM's %u table pages for MMIO SPTEs are used up",
+			(unsigned long long)gpa, VM_MMIO_TABLE_BUDGET);
+		return false;
+	}
 	ret = s2pt_set_mmio(direct, page, vm_mmio_gen(vm));
 	if (!ret) {
 		return true;
@@ -915,6 +992,18 @@ bool arch_secure_hypercall(struct vcpu *v, uint64_t fn, const uint64_t a[3],
 #ifdef CONFIG_TEST
 	case STRATA_HC_TEST_CORE_WRITE:
 		*status = test_core_write(v, a[0]);
+		return true;
+	case STRATA_HC_TEST_SM_BUSY:
+		if (a[0] > 1 || a[2] < 1 || a[2] > 8) {
+			*status = STRATA_HC_EINVAL;
+			return true;
+		}
+		sm_test_inject(a[0] ? SM_LEAF_RANGE_BLOCK : SM_LEAF_PAGE_REMOVE,
+			       SM_OPERAND_BUSY, (unsigned int)a[2]);
+		pr_info("vm %s: test: the module's next %llu %s calls answer OPERAND_BUSY\n",
+			v->vm->name, (unsigned long long)a[2],
+			a[0] ? "BLOCK" : "REMOVE");
+		*status = STRATA_HC_OK;
 		return true;
 #endif
 	case STRATA_HC_ZAP:

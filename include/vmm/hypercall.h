@@ -162,6 +162,12 @@
  * wants); it returns only if the write went through.
  */
 #define STRATA_HC_TEST_CORE_WRITE	(STRATA_HC_BASE + 44)
+/*
+ * Test builds, secure VMs: the next @a2 (1..8) calls of the module's leaf
+ * REMOVE (@a0 = 0) or BLOCK (@a0 = 1) answer OPERAND_BUSY, so that a zap
+ * is refused and its page leaked (docs/secure-module.md).
+ */
+#define STRATA_HC_TEST_SM_BUSY		(STRATA_HC_BASE + 45)
 
 /* Statuses. */
 #define STRATA_HC_OK			0

@@ -11,19 +11,26 @@
                   a line from a shared buffer (a private one is refused),
                   does MMIO through its #VE handler at every size; `ve`
                   (ve = on, an ordinary VM) beside it takes no #VE at all.
-                  Both must end well, the TD's teardown leaking nothing.
+                  Both must end well, the TD's teardown leaking nothing, and
+                  mirror, S-EPT and direct root agree page by page.
                   The module's pages are read-only in Strata's own page
                   tables after the build and at the end (protection audit).
   core-write      test build: tests/guests/x86/securewr.c asks Strata to
                   write to one of its private pages from the core (a
                   deliberate bug): the write faults (#PF, write to a present
                   read-only page, CR2 the page) and Strata stops.
+  leak            test build: tests/guests/x86/securelk.c makes the
+                  module's REMOVE busy twice and converts a page: the zap is
+                  retried once after a kick, refused, the page leaked (kept
+                  from the allocator at the end), the VM stopped with the
+                  reason; hello beside it ends well.
   refused         Bochs corei7_sandy_bridge_2600k (no EPT-violation #VE):
                   the secure VM is refused with a message, hello runs.
 
 Run one case with `python3 tests/boot/secure_x86.py CASE`.
 """
 import os
+import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -113,6 +120,17 @@ def case_secure(tmp):
              r"leaked$", "the end summary")
     if int(m.group(1)) != 1 + 256 + 16 + 16:
         raise Fail("%s accepts (expected 289)" % m.group(1))
+    # Mirror, S-EPT and direct root agree page by page: the image, the
+    # page accepted in the #VE handler, the memory test and the 16 pages
+    # converted back (accepted again); nothing pending, nothing shared.
+    m = need(log, r"^vm secure: secure: lockstep audit: (\d+) private "
+             r"leaves \((\d+) pending\) in mirror and S-EPT alike, (\d+) "
+             r"shared leaves, 0 mismatches$", "the lockstep audit")
+    built = int(re.search(r"TD built through the module: (\d+)",
+                          log).group(1))
+    if m.groups() != (str(built + 1 + 256 + 16), "0", "0"):
+        raise Fail("lockstep audit: %s private, %s pending, %s shared"
+                   % m.groups())
     need(log, r"^vm secure: ended: powered off \(status 0\)$",
          "the secure VM ending well")
     # The ordinary VM beside it: every absent entry SUPPRESS_VE, no #VE.
@@ -154,6 +172,48 @@ def case_core_write(tmp):
         raise Fail("the write went through")
 
 
+LK_CFG = """[vm securelk]
+kernel = securelk.elf
+memory = 8M
+secure = on
+[vm hello]
+kernel = hello.elf
+memory = 8M
+"""
+
+
+def case_leak(tmp):
+    elves = build_guests("x86_64", os.path.join(tmp, "g"),
+                         ["securelk", "hello"])
+    iso = make_iso(tmp, "leak", "loglevel=info", vm_modules(LK_CFG, elves))
+    status, log = run_bochs(tmp, "leak", iso, megs=128, timeout=300)
+    if status is None:
+        raise Fail("timed out (console: %s)" % tail(log, 10))
+    need(log, r"^vm securelk: test: the module's next 2 REMOVE calls answer "
+         r"OPERAND_BUSY$", "the busy injection")
+    # BUSY, kick, BUSY again: refused; nothing written back.
+    need(log, r"^vm securelk: secure: MAP_GPA 0x500000\+0x1000 to shared: "
+         r"0 pages; module calls BLOCK 1, TRACK 1, REMOVE 2, WBINVD 0$",
+         "the refused zap's module calls")
+    need(log, r"^(?:error: )?WARNING: vm securelk: internal bug: the secure "
+         r"module refused to remove a page \(0x80000200", "the warning")
+    need(log, r"^vm securelk: ended: stopped: internal bug: the secure "
+         r"module refused to remove a page", "the VM stopped with the reason")
+    if "still running" in log:
+        raise Fail("the guest ran on after the refused zap")
+    need(log, r"^vm securelk: secure: lockstep audit: \d+ private leaves "
+         r"\(0 pending\) in mirror and S-EPT alike, 0 shared leaves, 0 "
+         r"mismatches$", "the lockstep audit with the leaked page")
+    need(log, r"^vm securelk: secure: end: .* 1 pages leaked$",
+         "the leak counted")
+    need(log, r"^(?:error: )?vm securelk: secure: 1 pages of RAM stay with "
+         r"the module \(leaked, never reused\)$", "the page kept from the "
+         "allocator")
+    need(log, r"^vm hello: ended: powered off \(status 0\)$",
+         "hello running on beside it")
+    need(log, r"^Strata: all 2 VMs ended: 1 ok, 1 failed$", "the summary")
+
+
 def case_refused(tmp):
     elves = build_guests("x86_64", os.path.join(tmp, "g"),
                          ["secure", "hello"])
@@ -171,7 +231,7 @@ def case_refused(tmp):
 
 
 CASES = [("secure", case_secure), ("core-write", case_core_write),
-         ("refused", case_refused)]
+         ("leak", case_leak), ("refused", case_refused)]
 
 
 def main():
