@@ -285,6 +285,21 @@ void palloc_get_stats(struct palloc_stats *st)
 	}
 }
 
+void palloc_span(paddr_t *lo, paddr_t *hi)
+{
+	*lo = 0;
+	*hi = 0;
+	for (unsigned int r = 0; r < nr_regions; r++) {
+		paddr_t end = regions[r].base +
+			      (regions[r].npages << PAGE_SHIFT);
+
+		if (!*hi || regions[r].base < *lo) {
+			*lo = regions[r].base;
+		}
+		*hi = MAX(*hi, end);
+	}
+}
+
 void palloc_dump(void)
 {
 	struct palloc_stats st;

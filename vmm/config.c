@@ -9,13 +9,13 @@
 enum cfg_key {
 	KEY_KERNEL, KEY_INITRD, KEY_MEMORY, KEY_CPUS, KEY_LOAD, KEY_VE,
 	KEY_CMDLINE, KEY_ON_RESET, KEY_MEMORY_MAX, KEY_DISK, KEY_DISK_RO,
-	KEY_RNG, KEY_NET, KEY_VIRTIO_CONSOLE, NR_KEYS
+	KEY_RNG, KEY_NET, KEY_VIRTIO_CONSOLE, KEY_SECURE, NR_KEYS
 };
 
 static const char *const key_names[NR_KEYS] = {
 	"kernel", "initrd", "memory", "cpus", "load", "ve", "cmdline",
 	"on_reset", "memory_max", "disk", "disk_ro", "rng", "net",
-	"virtio_console",
+	"virtio_console", "secure",
 };
 
 struct cfg_parser {
@@ -191,8 +191,9 @@ static void set_key(struct cfg_parser *p, const char *key, const char *val)
 		vm->has_load_addr = true;
 	} else if (!strcmp(key, "ve") || !strcmp(key, "disk_ro") ||
 		   !strcmp(key, "rng") || !strcmp(key, "net") ||
-		   !strcmp(key, "virtio_console")) {
+		   !strcmp(key, "virtio_console") || !strcmp(key, "secure")) {
 		bool *dst = key[0] == 'v' && key[1] == 'e' ? &vm->ve :
+			    key[0] == 's' ? &vm->secure :
 			    key[0] == 'd' ? &vm->disk_ro :
 			    key[0] == 'r' ? &vm->rng :
 			    key[0] == 'n' ? &vm->net : &vm->virtio_console;
@@ -217,7 +218,7 @@ static void set_key(struct cfg_parser *p, const char *key, const char *val)
 			return;
 		}
 	} else {
-		cfg_error(p, "unknown key '%s' (expected kernel, initrd, memory, memory_max, cpus, load, ve, on_reset, disk, disk_ro, rng, net, virtio_console or cmdline)",
+		cfg_error(p, "unknown key '%s' (expected kernel, initrd, memory, memory_max, cpus, load, ve, on_reset, disk, disk_ro, rng, net, virtio_console, secure or cmdline)",
 			  key);
 	}
 }
@@ -249,6 +250,8 @@ static void __end_section(struct cfg_parser *p, struct vm_config *vms,
 		pr_err("vm %s: never ran: %s\n", p->cur.name, p->reason);
 		return;
 	}
+	/* A secure VM takes its MMIO as #VE (docs/secure-module.md). */
+	p->cur.ve |= p->cur.secure;
 	vms[(*nr)++] = p->cur;
 }
 

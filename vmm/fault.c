@@ -38,6 +38,10 @@ void *vm_gpa_to_host(struct vm *vm, gpa_t gpa, uint64_t len)
 	if (!ms || !len || len > ms->size - (gpa - ms->gpa)) {
 		return NULL;
 	}
+	/* A secure VM's private pages are not the hypervisor's to touch. */
+	if (vm->cfg->secure && !arch_secure_host_access(vm, gpa, len)) {
+		return NULL;
+	}
 	vm_ram_prepare(vm, slot_of(vm, ms), gpa - ms->gpa, len);
 	return (void *)(uintptr_t)(ms->pa + (gpa - ms->gpa));
 }

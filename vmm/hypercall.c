@@ -184,6 +184,10 @@ long vm_hypercall(struct vcpu *v, uint64_t fn, const uint64_t a[3],
 
 	*value = 0;
 	vm->ctr[STRATA_CTR_HYPERCALLS]++;
+	/* A secure VM's calls and refusals are the architecture's. */
+	if (vm->cfg->secure && arch_secure_hypercall(v, fn, a, value, &ret)) {
+		return ret;
+	}
 	switch (fn) {
 	case STRATA_HC_CONSOLE_WRITE:
 		return hc_console_write(vm, a[0], a[1]);

@@ -226,7 +226,13 @@ int vm_s2_selftest(struct vm *vm)
 void vm_destroy(struct vm *vm)
 {
 	/* The vCPUs' references first, then the roots, then their memory. */
+	if (vm->cfg->secure) {
+		arch_secure_vm_teardown(vm);
+	}
 	vm_mmu_destroy(vm);
+	if (vm->cfg->secure) {
+		arch_secure_vm_release(vm);
+	}
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		arch_vcpu_destroy(&vm->vcpus[i]);
 	}
@@ -331,7 +337,8 @@ static int load_machine(struct vm *vm)
 int vm_build(struct vm *vm, const struct vm_config *cfg,
 	     const struct bundle *b, unsigned int index)
 {
-	unsigned int flags = arch_s2_cpu_flags() | (cfg->ve ? S2PT_F_VE : 0);
+	unsigned int flags = arch_s2_cpu_flags() | (cfg->ve ? S2PT_F_VE : 0) |
+			     (cfg->secure ? S2PT_F_SECURE : 0);
 	struct s2_counters c;
 	int ret;
 
@@ -358,6 +365,9 @@ int vm_build(struct vm *vm, const struct vm_config *cfg,
 	}
 	if (!ret) {
 		ret = load_machine(vm);
+	}
+	if (!ret && cfg->secure) {
+		ret = arch_secure_vm_build(vm);
 	}
 	if (ret) {
 		vm_destroy(vm);
@@ -389,6 +399,11 @@ void vm_reset(struct vm *vm)
 
 	vm->reset_reason = NULL;
 	vm_console_flush(vm);
+	if (vm->cfg->secure) {
+		/* Its memory is the module's: a TD is built once. */
+		vm_fail(vm, "reset (%s) of a secure VM is not supported", why);
+		return;
+	}
 	/* Views and run-time memslots go as if the guest deleted them. */
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		vm->vcpus[i].view = 0;

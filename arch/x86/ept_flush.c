@@ -29,7 +29,15 @@ void arch_s2_flush(struct s2pt *pt, const struct s2_flush_plan *plan)
 		return;
 	}
 	/* Entry stores are ordered before INVEPT (x86 TSO, "memory"). */
-	if (ept_invept_ready) {
+	/*
+	 * A secure VM's CPU walks the module's root, not this one: its
+	 * shared-half translations are tagged with the module's EPTP, which
+	 * the core does not name. Like KVM for TDX (ept_sync_global()),
+	 * all contexts then.
+	 */
+	if (ept_invept_ready && (pt->flags & S2PT_F_SECURE)) {
+		invept(INVEPT_ALL_CONTEXTS, 0);
+	} else if (ept_invept_ready) {
 		invept(INVEPT_SINGLE_CONTEXT, s2pt_root_desc(pt));
 	}
 	pt->counters.barriers++;

@@ -221,8 +221,10 @@ int arch_vm_init(struct vm *vm)
 	int ret;
 
 	if (vm->cfg->ve && !vmx_has_proc2(&vmx_caps, VMX_PROC2_EPT_VE)) {
-		pr_err("vm %s: ve = on, but this CPU has no EPT-violation #VE\n",
-		       vm->name);
+		pr_err("vm %s: %s, but this CPU has no EPT-violation #VE%s\n",
+		       vm->name, vm->cfg->secure ? "secure = on" : "ve = on",
+		       vm->cfg->secure ?
+		       ": a secure VM takes its MMIO as #VE" : "");
 		return -ENODEV;
 	}
 	ret = dev_uart16550_add(vm, GUEST_COM1_PORT);

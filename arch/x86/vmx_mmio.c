@@ -13,6 +13,7 @@
  */
 #include <arch/cpu.h>
 #include <arch/lapic.h>
+#include <arch/secure_vm.h>
 #include <arch/vmcs.h>
 #include <arch/vmx_run.h>
 #include <arch/x86_decode.h>
@@ -332,6 +333,19 @@ bool vmx_handle_ept(struct vcpu *v, bool misconfig)
 		      ((q & EPT_QUAL_WRITE) ? VM_ACC_W : 0) |
 		      ((q & EPT_QUAL_FETCH) ? VM_ACC_X : 0);
 		walk = (q & EPT_QUAL_GLA_VALID) && !(q & EPT_QUAL_GLA_FINAL);
+	}
+	if (v->vm->cfg->secure) {
+		/* Never emulated here: the guest takes #VE (secure_vm.c). */
+		if (misconfig) {
+			vm_bug(v->vm, "EPT misconfiguration at GPA 0x%llx",
+			       (unsigned long long)gpa);
+			return false;
+		}
+		if (!secure_vm_ept_fault(v, gpa, acc)) {
+			return false;
+		}
+		vmx_drop_stale_debug_traps(v);
+		return true;
 	}
 	switch (vm_handle_s2_fault(v, gpa, acc)) {
 	case VM_FAULT_FIXED:

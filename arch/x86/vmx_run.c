@@ -12,6 +12,7 @@
  */
 #include <arch/cpu.h>
 #include <arch/lapic.h>
+#include <arch/secure_vm.h>
 #include <arch/vmcs.h>
 #include <arch/vmx_run.h>
 #include <lib/printk.h>
@@ -197,6 +198,10 @@ static bool load_root(struct vcpu *v)
 	}
 	eptp = s2pt_root_desc(vcpu_s2(v));
 	if (!vmx_views_prepare_entry(v, eptp)) {
+		return false;
+	}
+	/* A secure VM: the CPU walks the module's root (secure_vm.c). */
+	if (v->vm->cfg->secure && !secure_vm_prepare_entry(v, &eptp)) {
 		return false;
 	}
 	if (eptp != v->arch.eptp) {
@@ -440,6 +445,12 @@ void arch_vcpu_run(struct vcpu *v)
 		v->arch.launched = true;
 		v->arch.gprs[X86_REG_RSP] = vmread(VMCS_GUEST_RSP);
 		vm->ctr[STRATA_CTR_EXITS]++;
+		if (vm->cfg->secure && secure_vm_after_exit(v)) {
+			if (!vm_running(vm)) {
+				break;
+			}
+			continue;
+		}
 		if (!vmx_sync_view(v) || !vmx_handle_exit(v)) {
 			break;
 		}
@@ -452,6 +463,9 @@ void arch_vcpu_run(struct vcpu *v)
 				v->arch.storm);
 			break;
 		}
+	}
+	if (vm->cfg->secure) {
+		secure_vm_leave(v);
 	}
 	save_guest_state(v);
 }

@@ -11,6 +11,7 @@
 #define COM1		0x3f8
 #define CR0_PE		0x00000001
 #define CR0_PG		0x80000000
+#define CR0_WP		0x00010000	/* read-only pages hold for Strata too */
 #define CR4_PAE		0x00000020
 #define MSR_EFER	0xc0000080
 #define EFER_LME	0x00000100
@@ -55,7 +56,7 @@ _start:
 	or	$EFER_LME, %eax
 	wrmsr
 	mov	%cr0, %eax
-	or	$(CR0_PG | CR0_PE), %eax
+	or	$(CR0_PG | CR0_WP | CR0_PE), %eax
 	mov	%eax, %cr0
 
 	lgdt	boot_gdt_ptr

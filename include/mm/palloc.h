@@ -50,6 +50,9 @@ int palloc_free(paddr_t pa, uint64_t npages);
 bool palloc_is_allocated(paddr_t pa, uint64_t npages);
 
 void palloc_get_stats(struct palloc_stats *st);
+/* The lowest and highest (exclusive) address of all managed ranges;
+ * both 0 before palloc_finalize(). */
+void palloc_span(paddr_t *lo, paddr_t *hi);
 /* Print the free ranges and counts on the console. */
 void palloc_dump(void);
 

@@ -67,6 +67,7 @@ struct vm_config {
 	uint64_t load_addr;
 	bool has_load_addr;
 	bool ve;			/* x86: EPT-violation #VE enabled */
+	bool secure;			/* x86: a secure VM (docs/secure-module.md) */
 	bool reset_stops;		/* on_reset = stop (default restart) */
 	char disk[BUNDLE_NAME_MAX];	/* "" when none */
 	bool disk_ro;

@@ -125,6 +125,50 @@
 #define STRATA_HC_TEST_MMIO_GEN		(STRATA_HC_BASE + 16)
 #define STRATA_HC_TEST_CORRUPT_ROLE	(STRATA_HC_BASE + 17)
 
+/*
+ * Secure VMs (x86 `secure = on`, docs/secure-module.md). A secure VM's
+ * guest-physical space has two halves: GPAs with the shared bit clear are
+ * private (owned by the secure module: Strata cannot read them), with it set
+ * shared (ordinary memory and MMIO). Every call below returns
+ * STRATA_HC_NOT_SUPPORTED on other VMs. The first two are served by the
+ * module itself (TDX's TDCALL leaves), the others by Strata (TDX's
+ * TDG.VP.VMCALL). On a secure VM, ZAP, WRPROTECT, INVALIDATE_ROOTS and the
+ * memslot, view and test calls are STRATA_HC_DENIED, and CONSOLE_WRITE takes
+ * a shared GPA only (a private buffer: STRATA_HC_DENIED).
+ *   TD_INFO    value: the shared bit's number (GPAW - 1; 39 under Bochs).
+ *   TD_ACCEPT  a0 = private GPA (4 KiB aligned): accept the page Strata
+ *              added (PAGE.AUG, done here first when not yet added); it
+ *              reads as zeroes. Already accepted: STRATA_HC_EBUSY.
+ *   MAP_GPA    a0 = GPA, a1 = size (4 KiB multiples inside RAM): convert
+ *              to shared (shared bit set in a0) or private (clear). The old
+ *              mapping is removed through the module first (private: BLOCK,
+ *              TRACK, kick, REMOVE, WBINVD, so the contents are gone; a
+ *              page made private again must be accepted). Value: pages
+ *              that changed.
+ *   MMIO       a0 = shared GPA no RAM backs, a1 = size (1, 2, 4, 8) with
+ *              bit 8 set for a write, a2 = the value written. Value: the
+ *              value read. What a secure guest's #VE handler asks for an
+ *              access to an MMIO SPTE (#VE.RequestMMIO).
+ */
+#define STRATA_HC_TD_INFO		(STRATA_HC_BASE + 40)
+#define STRATA_HC_TD_ACCEPT		(STRATA_HC_BASE + 41)
+#define STRATA_HC_MAP_GPA		(STRATA_HC_BASE + 42)
+#define STRATA_HC_MMIO			(STRATA_HC_BASE + 43)
+#define STRATA_HC_MMIO_WRITE		(1UL << 8)
+/*
+ * Test builds, secure VMs: Strata writes a byte to private GPA @a0 through
+ * its own page tables, a deliberate bug of the core. The module's pages are
+ * read-only there: the write faults and Strata stops (the proof the test
+ * wants); it returns only if the write went through.
+ */
+#define STRATA_HC_TEST_CORE_WRITE	(STRATA_HC_BASE + 44)
+/*
+ * Test builds, secure VMs: the next @a2 (1..8) calls of the module's leaf
+ * REMOVE (@a0 = 0) or BLOCK (@a0 = 1) answer OPERAND_BUSY, so that a zap
+ * is refused and its page leaked (docs/secure-module.md).
+ */
+#define STRATA_HC_TEST_SM_BUSY		(STRATA_HC_BASE + 45)
+
 /* Statuses. */
 #define STRATA_HC_OK			0
 #define STRATA_HC_NOT_SUPPORTED		(-1)	/* unknown function */

@@ -623,6 +623,31 @@ void arch_vcpu_destroy(struct vcpu *v);
 int arch_vm_irq_line(struct vm *vm, unsigned int line, bool level);
 
 /*
+ * Secure VMs (`secure = on`; x86: arch/x86/secure_vm.c, docs/secure-module.md;
+ * other architectures refuse them). arch_secure_vm_build() runs at the end of
+ * vm_build() once RAM, image, boot data and vCPUs exist: it builds the VM
+ * through its secure module (the initial image added page by page, then
+ * finalized). arch_secure_vm_teardown() runs first in vm_destroy() (no vCPU
+ * enters again), arch_secure_vm_release() after the roots are gone and
+ * before the RAM is freed: it gives the module's pages back and frees the
+ * RAM itself except pages the module kept (leaked, never handed out again),
+ * setting vm->ram_pa to 0. arch_secure_hypercall() sees every hypercall of
+ * a secure VM first: true when it answered (*@status), false to let
+ * vm_hypercall() serve it.
+ */
+int arch_secure_vm_build(struct vm *vm);
+void arch_secure_vm_teardown(struct vm *vm);
+void arch_secure_vm_release(struct vm *vm);
+bool arch_secure_hypercall(struct vcpu *v, uint64_t fn, const uint64_t a[3],
+			   uint64_t *value, long *status);
+/*
+ * May Strata read or write [@gpa, @gpa + @len) of secure VM @vm's RAM for
+ * its guest (vm_gpa_to_host())? Before the VM is built, yes; then only
+ * where every page is shared.
+ */
+bool arch_secure_host_access(struct vm *vm, gpa_t gpa, uint64_t len);
+
+/*
  * Drop the root references the architecture holds for @v beyond its root
  * cache (x86: the roots of its VMFUNC EPTP list); before the roots go.
  */

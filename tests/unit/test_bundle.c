@@ -161,6 +161,25 @@ static void config_example(void)
 	CHECK(vms[1].reset_stops);
 }
 
+/* secure = on is a VM type of its own and implies ve (MMIO as #VE). */
+static void config_secure_implies_ve(void)
+{
+	struct vm_config vms[VM_MAX_VMS];
+	unsigned int errors;
+	const char *text =
+		"[vm td]\nkernel = td.elf\nsecure = on\nve = off\n"
+		"[vm plain]\nkernel = p.elf\nsecure = off\n"
+		"[vm bad]\nkernel = b.elf\nsecure = maybe\n";
+
+	CHECK_EQ(parse_captured(text, vms, &errors), 2);
+	CHECK_EQ(errors, 1);
+	CHECK(vms[0].secure);
+	CHECK(vms[0].ve);
+	CHECK(!vms[1].secure);
+	CHECK(!vms[1].ve);
+	CHECK(strstr(captured, "bad secure 'maybe' (expected on or off)"));
+}
+
 /* A bad section is dropped with an error; the good one is kept. */
 static void config_bad_section_dropped(void)
 {
@@ -307,7 +326,7 @@ static void config_value_messages(void)
 	CHECK(strstr(captured, "strata.cfg:3: bad memory size '-1' (expected 1M..64G in whole 4 KiB pages)"));
 	CHECK(strstr(captured, "strata.cfg:4: bad load address '0x1001' (expected a 4 KiB aligned number)"));
 	CHECK(strstr(captured, "strata.cfg:5: bad ve 'maybe' (expected on or off)"));
-	CHECK(strstr(captured, "strata.cfg:6: unknown key 'colour' (expected kernel, initrd, memory, memory_max, cpus, load, ve, on_reset, disk, disk_ro, rng, net, virtio_console or cmdline)"));
+	CHECK(strstr(captured, "strata.cfg:6: unknown key 'colour' (expected kernel, initrd, memory, memory_max, cpus, load, ve, on_reset, disk, disk_ro, rng, net, virtio_console, secure or cmdline)"));
 	CHECK(strstr(captured, "strata.cfg:7: 'junk' is not KEY = VALUE (expected KEY = VALUE)"));
 	CHECK(strstr(captured, "strata.cfg:8: bad on_reset 'reboot' (expected restart or stop)"));
 	/* the first error is the reason the VM never ran */
@@ -401,6 +420,7 @@ int main(int argc, char **argv)
 	RUN_TEST(cpio_truncations_refused);
 	RUN_TEST(cpio_bad_size_refused);
 	RUN_TEST(config_example);
+	RUN_TEST(config_secure_implies_ve);
 	RUN_TEST(config_bad_section_dropped);
 	RUN_TEST(config_structure_errors);
 	RUN_TEST(config_checks_bundle);

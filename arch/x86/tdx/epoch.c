@@ -9,7 +9,106 @@
  * before the block: BLOCK -> TRACK -> kick (every vCPU exits) -> REMOVE.
  * The two counters alternate by epoch parity, as in the TDX module.
  */
+#include <lib/string.h>
+
 #include "sm_internal.h"
+
+/*
+ * The real module's INVEPT of the TD's EPT on this CPU. Host tests have no
+ * TLB: the flush is only counted there (td->tlb_flushes).
+ */
+static void sm_flush_td_tlb(const struct sm_td *td)
+{
+#ifndef HOST_TEST
+	struct {
+		uint64_t eptp;
+		uint64_t rsvd;
+	} desc = { sm_td_eptp(td->root, td->levels), 0 };
+
+	__asm__ volatile("invept %0, %1"
+			 : : "m"(desc), "r"(1ULL) : "cc", "memory");
+#else
+	(void)td;
+#endif
+}
+
+bool sm_root_index_shared(const struct sm_td *td, unsigned int i)
+{
+	uint64_t gpa = (uint64_t)i << (PAGE_SHIFT + 9 * (td->levels - 1));
+
+	/* Inside GPAW, shared bit set (GPAW >= 40 with 4 levels: checked). */
+	return gpa < BIT(td->gpaw) && (gpa & BIT(td->gpaw - 1));
+}
+
+void sm_shared_half_install(struct sm_td *td)
+{
+	uint64_t *mine = sm_pa_va(td->root);
+	const uint64_t *core = td->shared_root ? sm_pa_va(td->shared_root) :
+				NULL;
+	bool changed = false;
+
+	for (unsigned int i = 0; i < SM_SEPT_ENTRIES; i++) {
+		uint64_t e = SM_SEPTE_INIT;
+
+		if (!sm_root_index_shared(td, i)) {
+			continue;
+		}
+		/* Only the table address and presence: no core bits. */
+		if (core && (core[i] & EPT_RWX)) {
+			e = (core[i] & EPT_PA_MASK) | EPT_RWX;
+		}
+		if (mine[i] != e) {
+			mine[i] = e;
+			changed = true;
+		}
+	}
+	td->shared_installs += changed;
+}
+
+void sm_shared_half_clear(struct sm_td *td)
+{
+	uint64_t *mine = sm_pa_va(td->root);
+
+	td->shared_root = 0;
+	for (unsigned int i = 0; i < SM_SEPT_ENTRIES; i++) {
+		if (sm_root_index_shared(td, i)) {
+			mine[i] = SM_SEPTE_INIT;
+		}
+	}
+}
+
+static sm_status_t set_shared_root(paddr_t tdr, paddr_t root)
+{
+	struct sm_td *td;
+	sm_status_t s = sm_td_acquire(tdr, &td);
+
+	if (s) {
+		return s;
+	}
+	s = sm_td_state_error(td, SM_IN(SM_TD_BUILD) | SM_IN(SM_TD_RUNNABLE));
+	/* The root's entries must tell the halves apart (GPAW >= 40). */
+	if (!s && td->gpaw - 1 < PAGE_SHIFT + 9 * (td->levels - 1)) {
+		s = SM_OPERAND_INVALID | SM_OPERAND_RCX;
+	}
+	if (!s && root && !sm_pa_in_window(root, 1)) {
+		s = SM_OPERAND_INVALID | SM_OPERAND_R8;
+	}
+	/* The shared half is the core's: never a page the module owns. */
+	if (!s && root && (sm_pamt(root)->type != SM_PT_NDA ||
+			   sm_pamt(root)->lock)) {
+		s = SM_PAGE_METADATA_INCORRECT | SM_OPERAND_R8;
+	}
+	if (!s) {
+		td->shared_root = root;
+	}
+	sm_td_release(td);
+	return s;
+}
+
+sm_status_t sm_td_set_shared_root(paddr_t tdr, paddr_t root)
+{
+	return SM_CALL(SM_LEAF_VP_WR_SHARED, set_shared_root(tdr, root));
+}
 
 bool sm_tlb_tracked(const struct sm_td *td, uint64_t bepoch)
 {
@@ -84,9 +183,11 @@ static sm_status_t vp_enter_locked(struct sm_td *td, struct sm_vp *vp)
 		return SM_VCPU_ASSOCIATED | SM_OPERAND_TDVPR;
 	}
 	if (vp->ever_entered && vp->epoch != td->epoch) {
-		/* INVEPT of the TD's EPT on this CPU in the real module. */
+		/* INVEPT of the TD's EPT on this CPU, as the real module. */
+		sm_flush_td_tlb(td);
 		td->tlb_flushes++;
 	}
+	sm_shared_half_install(td);
 	vp->ever_entered = true;
 	vp->entered = true;
 	vp->epoch = td->epoch;

@@ -110,6 +110,7 @@ sm_status_t sm_init(paddr_t pa_base, uint64_t nr_pages, void *va_base,
 	for (uint64_t i = 0; i < pamt_pages; i++) {
 		sm_pamt(pamt_pa + i * PAGE_SIZE)->type = SM_PT_PAMT;
 	}
+	sm_protect(pamt_pa, pamt_pages, true);
 #if defined(CONFIG_TEST) || defined(HOST_TEST)
 	memset(inject, 0, sizeof(inject));
 #endif
@@ -160,6 +161,7 @@ void sm_pages_commit(paddr_t pa, uint64_t npages, enum sm_page_type type,
 		pe->level = i ? SM_PAMT_TAIL : level;
 		pe->bepoch = 0;
 	}
+	sm_protect(pa, npages, type != SM_PT_NDA);
 	sm_pages_unclaim(pa, npages);
 }
 

@@ -34,6 +34,8 @@ struct sm_td {
 	uint64_t tlb_flushes;
 	paddr_t self;
 	paddr_t root;
+	paddr_t shared_root;	/* the core's root for the shared half, or 0 */
+	uint64_t shared_installs;
 };
 
 /* A vCPU's control structure, at the start of its TDVPR page. */
@@ -90,6 +92,9 @@ sm_status_t sm_pages_claim(paddr_t pa, uint64_t npages, uint64_t operand);
 void sm_pages_commit(paddr_t pa, uint64_t npages, enum sm_page_type type,
 		     paddr_t owner, unsigned int level);
 void sm_pages_unclaim(paddr_t pa, uint64_t npages);
+/* The hypervisor's mapping of module pages: read-only while the module
+ * owns them (arch/x86/tdx/window.c). */
+void sm_protect(paddr_t pa, uint64_t npages, bool module_owned);
 /* Mark pages RECLAIMED (owner kept for the record). */
 void sm_pages_retire(paddr_t pa, uint64_t npages);
 
@@ -98,6 +103,15 @@ void sm_pages_retire(paddr_t pa, uint64_t npages);
  * in any TLB once a TRACK moved past it and no vCPU still runs in it.
  */
 bool sm_tlb_tracked(const struct sm_td *td, uint64_t bepoch);
+
+/*
+ * The root entries of the shared half (arch/x86/tdx/epoch.c): point them at
+ * the core's tables at VP.ENTER, clear them at VP.FLUSHDONE.
+ */
+void sm_shared_half_install(struct sm_td *td);
+void sm_shared_half_clear(struct sm_td *td);
+/* Whether root entry @i translates GPAs with the shared bit set. */
+bool sm_root_index_shared(const struct sm_td *td, unsigned int i);
 
 static inline uint64_t sm_level_pages(unsigned int level)
 {

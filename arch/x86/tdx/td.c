@@ -142,6 +142,8 @@ static sm_status_t td_step_locked(struct sm_td *td, enum td_step step)
 		if (td->nr_flushed != td->nr_vcpus) {
 			return SM_FLUSHVP_NOT_DONE | SM_OPERAND_TDR;
 		}
+		/* No vCPU enters again: the core's tables leave the root. */
+		sm_shared_half_clear(td);
 		td->state = SM_TD_FLUSHED;
 		break;
 	case STEP_CACHE_WB:
@@ -334,6 +336,8 @@ static sm_status_t td_info(paddr_t tdr, struct sm_td_info *info)
 	info->tlb_flushes = td->tlb_flushes;
 	info->root = td->root;
 	info->shared_bit = BIT(td->gpaw - 1);
+	info->shared_root = td->shared_root;
+	info->shared_installs = td->shared_installs;
 	sm_td_release(td);
 	return SM_SUCCESS;
 }

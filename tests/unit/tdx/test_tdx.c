@@ -755,6 +755,93 @@ static void calls_bracketed_and_counted(void)
 	CHECK_EQ(sm_window_depth(), 0);
 }
 
+/*
+ * The shared EPT pointer: at VP.ENTER the root's shared-half entries (GPA
+ * bit 47 set: entries 256..511) point where the core's root points, with
+ * only the address and RWX taken; the private half is never touched;
+ * VPFLUSHDONE clears the shared half again.
+ */
+static void shared_root_installed_at_entry(void)
+{
+	struct sm_td_info info;
+	paddr_t tdr, vp, core, table;
+	uint64_t *root, *c, private0;
+
+	t_setup();
+	tdr = t_runnable(&vp);
+	core = t_alloc();
+	table = t_alloc();
+	CHECK_OK(sm_td_info(tdr, &info));
+	root = t_va(info.root);
+	c = t_va(core);
+	memset(c, 0, PAGE_SIZE);
+	c[0] = t_alloc() | 7;			/* private half: ignored */
+	c[256] = table | 7 | (5ULL << 52);	/* the core's count bits */
+	c[511] = BIT(63);			/* absent */
+	private0 = root[0];
+	CHECK_REFUSED(sm_td_set_shared_root(tdr, tdr),
+		      SM_PAGE_METADATA_INCORRECT);
+	CHECK_REFUSED(sm_td_set_shared_root(tdr, info.root),
+		      SM_PAGE_METADATA_INCORRECT);
+	CHECK_REFUSED(sm_td_set_shared_root(tdr, 0x1000), SM_OPERAND_INVALID);
+	CHECK_REFUSED(sm_td_set_shared_root(vp, core),
+		      SM_PAGE_METADATA_INCORRECT);
+	CHECK_OK(sm_td_set_shared_root(tdr, core));
+	CHECK_EQ(root[256], SM_SEPTE_INIT);	/* only at entry */
+	CHECK_OK(sm_vp_enter(vp));
+	CHECK_EQ(root[256], table | 7);
+	CHECK_EQ(root[0], private0);
+	CHECK_EQ(root[511], SM_SEPTE_INIT);
+	CHECK_EQ(root[300], SM_SEPTE_INIT);
+	CHECK_OK(sm_vp_exit(vp));
+	CHECK_OK(sm_vp_enter(vp));
+	CHECK_OK(sm_vp_exit(vp));
+	CHECK_OK(sm_td_info(tdr, &info));
+	CHECK_EQ(info.shared_installs, 1);
+	CHECK_EQ(info.shared_root, core);
+	CHECK_OK(sm_vp_flush(vp));
+	CHECK_OK(sm_vpflush_done(tdr));
+	CHECK_EQ(root[256], SM_SEPTE_INIT);
+	CHECK_EQ(root[0], private0);
+	CHECK_OK(sm_td_info(tdr, &info));
+	CHECK_EQ(info.shared_root, 0);
+	CHECK_REFUSED(sm_td_set_shared_root(tdr, core), SM_OP_STATE_INCORRECT);
+}
+
+/* GPAW 40 (Bochs): root entry 1 is the shared half; below 40 no split. */
+static void shared_root_gpaw40(void)
+{
+	struct sm_td_params p = { .levels = 4, .gpaw = 40 };
+	struct sm_td_info info;
+	paddr_t tdr, root, vp, core, table;
+	uint64_t *c;
+
+	t_setup();
+	tdr = t_alloc();
+	root = t_alloc();
+	CHECK_OK(sm_td_create(tdr, root, &p));
+	vp = t_vp(tdr);
+	CHECK_OK(sm_mr_finalize(tdr));
+	core = t_alloc();
+	table = t_alloc();
+	c = t_va(core);
+	memset(c, 0, PAGE_SIZE);
+	c[1] = table | 7;
+	c[2] = t_alloc() | 7;	/* private half beyond GPAW */
+	c[3] = t_alloc() | 7;	/* bit 39, but beyond GPAW */
+	CHECK_OK(sm_td_set_shared_root(tdr, core));
+	CHECK_OK(sm_vp_enter(vp));
+	CHECK_OK(sm_td_info(tdr, &info));
+	CHECK_EQ(info.shared_bit, BIT(39));
+	CHECK_EQ(((uint64_t *)t_va(root))[1], table | 7);
+	CHECK_EQ(((uint64_t *)t_va(root))[2], SM_SEPTE_INIT);
+	CHECK_EQ(((uint64_t *)t_va(root))[3], SM_SEPTE_INIT);
+	p.gpaw = 39;
+	tdr = t_alloc();
+	CHECK_OK(sm_td_create(tdr, t_alloc(), &p));
+	CHECK_REFUSED(sm_td_set_shared_root(tdr, core), SM_OPERAND_INVALID);
+}
+
 int main(int argc, char **argv)
 {
 	test_init(argc, argv, "tdx");
@@ -787,6 +874,8 @@ int main(int argc, char **argv)
 	RUN_TEST(busy_on_contention);
 	RUN_TEST(garbage_inputs_refused);
 	RUN_TEST(calls_bracketed_and_counted);
+	RUN_TEST(shared_root_installed_at_entry);
+	RUN_TEST(shared_root_gpaw40);
 	tdx_reflect_tests();
 	return test_done();
 }

@@ -129,3 +129,39 @@ bool arch_random_u64(uint64_t *v)
 	*v = x;
 	return true;
 }
+
+/* No secure module in the fake architecture (arch_secure_*, vm.h). */
+int arch_secure_vm_build(struct vm *vm)
+{
+	(void)vm;
+	return -EOPNOTSUPP;
+}
+
+void arch_secure_vm_teardown(struct vm *vm)
+{
+	(void)vm;
+}
+
+void arch_secure_vm_release(struct vm *vm)
+{
+	(void)vm;
+}
+
+bool arch_secure_hypercall(struct vcpu *v, uint64_t fn, const uint64_t a[3],
+			   uint64_t *value, long *status)
+{
+	(void)v;
+	(void)fn;
+	(void)a;
+	(void)value;
+	(void)status;
+	return false;
+}
+
+bool arch_secure_host_access(struct vm *vm, gpa_t gpa, uint64_t len)
+{
+	(void)vm;
+	(void)gpa;
+	(void)len;
+	return true;
+}

@@ -148,6 +148,7 @@ enum sm_leaf {
 	SM_LEAF_SEPT_RD,
 	SM_LEAF_PAGE_RDMD,
 	SM_LEAF_MNG_RD,
+	SM_LEAF_VP_WR_SHARED,	/* TDH.VP.WR of the shared EPT pointer */
 	SM_NR_LEAVES,
 };
 
@@ -197,6 +198,8 @@ struct sm_td_info {
 	uint64_t tlb_flushes;		/* VP.ENTER with a stale epoch */
 	paddr_t root;
 	uint64_t shared_bit;
+	paddr_t shared_root;		/* the core's shared-half root, or 0 */
+	uint64_t shared_installs;	/* VP.ENTERs that changed the shared half */
 };
 
 struct sm_stats {
@@ -244,6 +247,22 @@ sm_status_t sm_mem_track(paddr_t tdr);
  * flushes the TD's TLB if the vCPU's epoch was stale). */
 sm_status_t sm_vp_enter(paddr_t tdvpr);
 sm_status_t sm_vp_exit(paddr_t tdvpr);
+/*
+ * TDH.VP.WR of SHARED_EPT_POINTER, per TD here: @root is the page of the
+ * core's (direct) root that translates the TD's shared half. The hardware
+ * walks one EPT, the module's root: at every VP.ENTER the module points its
+ * root entries whose GPA range has the shared bit set at the tables @root's
+ * same entries point at (not present, SUPPRESS_VE, where @root has none),
+ * as the CPU in SEAM mode walks the shared EPTP for shared GPAs. @root must
+ * be in the window and not a module page (PAGE_METADATA_INCORRECT); 0 unsets
+ * it. BUILD or RUNNABLE; VP.FLUSHDONE clears the shared half again.
+ */
+sm_status_t sm_td_set_shared_root(paddr_t tdr, paddr_t root);
+/* The EPT pointer of the TD's combined root (4-level, write-back). */
+static inline uint64_t sm_td_eptp(paddr_t root, unsigned int levels)
+{
+	return root | 6ULL | ((uint64_t)(levels - 1) << 3);
+}
 /* TDH.MEM.PAGE.REMOVE: a leaf; when the TD may run, blocked and tracked.
  * The page becomes RECLAIMED (out->pa). */
 sm_status_t sm_page_remove(paddr_t tdr, gpa_t gpa, unsigned int level,
@@ -283,6 +302,12 @@ void sm_get_stats(struct sm_stats *st);
 void sm_window_open(void);
 void sm_window_close(void);
 unsigned int sm_window_depth(void);
+/*
+ * The audit of the module's memory: how many pages the module owns
+ * (*@module_pages) and, returned, how many of them the hypervisor's own
+ * page tables still map writable (0 unless protection failed).
+ */
+uint64_t sm_protection_audit(uint64_t *module_pages);
 
 #if defined(CONFIG_TEST) || defined(HOST_TEST)
 /* The next @count calls of @leaf return @status with nothing changed. */

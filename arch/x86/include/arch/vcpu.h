@@ -7,6 +7,7 @@
 #include <types.h>
 
 struct s2_root;
+struct x86_secure;
 
 /* MSRs VMX does not switch that a guest may own (loaded while it runs). */
 enum x86_guest_msr {
@@ -89,6 +90,7 @@ struct arch_vcpu {
  * @mbi: the multiboot information structure (multiboot guests).
  * @ve_info: GPA of the #VE information page (0 when #VE is off).
  * @refusals: refused guest actions reported on the console so far (capped).
+ * @secure: a secure VM's state (arch/x86/secure_vm.c), NULL otherwise.
  */
 struct arch_vm {
 	gpa_t boot_info;
@@ -99,6 +101,7 @@ struct arch_vm {
 	gpa_t mbi;
 	gpa_t ve_info;
 	unsigned int refusals;
+	struct x86_secure *secure;	/* secure = on (arch/x86/secure_vm.c) */
 };
 
 #endif

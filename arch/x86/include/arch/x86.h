@@ -46,6 +46,19 @@ extern const uint64_t x86_exception_stubs[X86_NR_EXCEPTIONS];
 int x86_idmap_range(paddr_t base, uint64_t size);
 
 /*
+ * The secure module's memory (arch/x86/tdx/window.c, paging.c). The alias
+ * maps [@lo, @hi) writable at an upper-half address (*@va for @lo), present
+ * only between open and close on this CPU. x86_idmap_set_writable() makes
+ * the identity map of one page writable or read-only (splitting a large
+ * page; -ENOMEM without a page for it); x86_idmap_writable() says which.
+ */
+int x86_alias_setup(paddr_t lo, paddr_t hi, void **va);
+void x86_alias_open(void);
+void x86_alias_close(void);
+int x86_idmap_set_writable(paddr_t pa, bool writable);
+bool x86_idmap_writable(paddr_t pa);
+
+/*
  * Test builds: the exception handler itself takes a #UD after its first
  * line (`x86_fault=nested`), to show that a fault in the handler ends in a
  * one-line notice and a halt rather than a loop.
