@@ -6,16 +6,19 @@
  * virtual CPU interface (ICH_LR<n>_EL2), which the guest drives with its
  * own ICC_* registers without exits.
  *
- * What is there: SGIs (ICC_SGI1R_EL1 / ICC_SGI0R_EL1 / ICC_ASGI1R_EL1
- * writes, trapped and emulated) and PPIs per vCPU, the virtual timer as
+ * What is there (the full statement, and what is per vCPU or per VM:
+ * docs/vgic.md): SGIs (ICC_SGI1R_EL1 / ICC_SGI0R_EL1 / ICC_ASGI1R_EL1
+ * writes, trapped and emulated, with every targeting mode and the group
+ * rules of one security state) and PPIs per vCPU, the virtual timer as
  * PPI 27 (level: pending while CNTV_CTL_EL0 says ENABLE, not IMASK,
  * ISTATUS) and the emulated EL1 physical timer as PPI 30 (likewise; both
  * levels show in GICR_ISPENDR0), redistributors that start awake (a
  * sleeping one keeps its interrupts pending), 32 SPIs (INTIDs 32-63) with
- * group, enable, pending, priority, configuration and routing registers,
- * driven by devices through vgic_set_spi_level() (the emulated PL011),
- * affinity routing only (GICD_CTLR.ARE reads as one), no LPIs, no ITS.
- * Active state lives in the list registers only.
+ * group, enable, pending, active, priority, configuration and routing
+ * registers, driven by devices through vgic_set_spi_level() (the emulated
+ * PL011), affinity routing only (GICD_CTLR.ARE reads as one). Pending
+ * interrupts are listed highest priority first. Active state lives in the
+ * list registers only.
  *
  * A level-sensitive SPI is pending while its line is high and it is not
  * in a list register; a pending-only list register whose line drops is
