@@ -14,7 +14,15 @@ a bundle of:
   line and latches, ISACTIVER in the handler, and a redistributor put to
   sleep through GICR_WAKER that keeps its interrupts and delivers them on
   wake;
-- hello beside it, which must end well too.
+- its (tests/guests/arm64/its.c, 2 vCPUs): the ITS in the DTB and its
+  registers, LPIs through the configuration table and the command queue
+  (MAPC, MAPD, MAPTI, MAPI, INT, CLEAR, DISCARD, INV, INVALL, SYNC, MOVI,
+  MOVALL), in priority order, and from GITS_TRANSLATER writes of the vCPU;
+- its-bad (the same guest): undefined and out-of-range commands, a queue
+  and a configuration table outside RAM, random commands; the VM must go
+  on with a working ITS, Strata must say what it ignored and the other VMs
+  must not notice;
+- hello beside them, which must end well too.
 
 Every verdict rests on the console: vgic3's own check lines (`vgic3:
 PASS`, no `FAIL:` line, the counts it prints), `vm NAME: ended: powered
@@ -35,6 +43,8 @@ TIMEOUT = 150           # seconds per QEMU run (a run takes ~5-20 s)
 CPUS = [("max", "max,pauth-impdef=on"), ("cortex-a57", "cortex-a57")]
 VMS = [
     ("vgic3", "vgic3.elf", "16M", 4, "vgic3"),
+    ("its", "its.elf", "16M", 2, "its"),
+    ("itsbad", "its.elf", "16M", 2, "its-bad"),
     ("hello", "hello.elf", "16M", 1, "hello beside vgic3"),
 ]
 
@@ -77,6 +87,41 @@ def t_vgic3(run, tag):
         raise Fail(f"counts {order}/{vt}/{fiq}, want 9/1/6")
 
 
+def t_its(run, tag):
+    lines = ended_ok(run, "its")
+    m = need(lines, r"^its: LPIs taken on vCPU 0: (\d+), on vCPU 1: (\d+), "
+             r"other (\d+)$", "the LPI counts")
+    # its.c takes 9 LPIs on vCPU 0 (three by INT, the one enabled by INV,
+    # the TRANSLATER one, 8192 and 8193 again after INVALL and INV, the
+    # MOVALL one, the last after wrapping the queue) and the MOVI one on
+    # vCPU 1.
+    if tuple(map(int, m.groups())) != (9, 1, 0):
+        raise Fail("LPI counts %s/%s/%s, want 9/1/0" % m.groups())
+    # What it did wrong on purpose, said by Strata: an unmapped EventID
+    # written to TRANSLATER, an INT of a discarded event.
+    need(run.out.splitlines(), r"^warning: vm its: its: translation 0x03 ignored: "
+         r"EventID 0x9 of DeviceID 0xffff is not mapped$",
+         "the unmapped TRANSLATER write")
+    need(run.out.splitlines(), r"^warning: vm its: its: command 0x03 ignored: "
+         r"EventID 0x0 of DeviceID 0x5 is not mapped$",
+         "the INT of a discarded event")
+
+
+def t_its_bad(run, tag):
+    lines = ended_ok(run, "itsbad", "its-bad")
+    m = need(lines, r"^its-bad: LPIs taken on vCPU 0: (\d+), on vCPU 1: "
+             r"(\d+), other (\d+)$", "the LPI counts")
+    if tuple(map(int, m.groups())) != (1, 0, 0):
+        raise Fail("LPI counts %s/%s/%s, want 1/0/0" % m.groups())
+    said = [l for l in run.out.splitlines()
+            if l.startswith("warning: vm itsbad: its: ")]
+    if len(said) != 8 or not said[-1].endswith("(no more are said)"):
+        raise Fail(f"{len(said)} ITS error lines, want 8 ending with "
+                   "'(no more are said)'")
+    need(said, r"^warning: vm itsbad: its: command 0x00 ignored: not a command of "
+         r"this ITS$", "the undefined command")
+
+
 def t_others(run, tag):
     ended_ok(run, "hello")
     if not re.search(rf"^Strata: all {len(VMS)} VMs ended: {len(VMS)} ok, "
@@ -111,7 +156,7 @@ def main(argv):
     with private_dir("vgic-arm64-") as tmp:
         guests = os.path.join(tmp, "guests")
         try:
-            build_guests("arm64", guests, ["vgic3", "hello"])
+            build_guests("arm64", guests, ["vgic3", "its", "hello"])
         except Fail as e:
             print("FAIL: vgic-arm64/build: %s" % e)
             return 1
@@ -125,7 +170,9 @@ def main(argv):
                 ok = False
                 continue
             good = True
-            for name, fn in [("vgic3", t_vgic3), ("beside", t_others)]:
+            for name, fn in [("vgic3", t_vgic3), ("its", t_its),
+                             ("its-hostile", t_its_bad),
+                             ("beside", t_others)]:
                 good &= report(f"vgic-arm64/{tag}/{name}", fn, run, tag)
             if not good:
                 print(f"  ({tag}: {run.secs:.0f} s; last lines: "

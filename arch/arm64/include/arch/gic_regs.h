@@ -33,13 +33,21 @@
 
 #define GICR_FRAME_SIZE		0x20000	/* RD_base + SGI_base */
 #define GICR_VLPI_FRAMES	0x20000	/* two more with GICR_TYPER.VLPIS */
+#define GICR_CTLR		0x0000
+#define GICR_CTLR_ENABLE_LPIS	BIT(0)
 #define GICR_IIDR		0x0004
 #define GICR_TYPER		0x0008
+#define GICR_TYPER_PLPIS	BIT(0)
 #define GICR_TYPER_VLPIS	BIT(1)
 #define GICR_TYPER_LAST		BIT(4)
 #define GICR_WAKER		0x0014
 #define GICR_WAKER_SLEEP	BIT(1)
 #define GICR_WAKER_ASLEEP	BIT(2)
+#define GICR_PROPBASER		0x0070
+#define GICR_PENDBASER		0x0078
+/* Their fields (IHI 0069 12.11.x): PA, caches, shareability, IDbits. */
+#define GICR_PROPBASER_MASK	0x070fffffffffff9fULL
+#define GICR_PENDBASER_MASK	0x070fffffffff0f80ULL
 #define GICR_SGI_BASE		0x10000
 #define GICR_IGROUPR0		0x0080
 #define GICR_ISENABLER0		0x0100
