@@ -159,15 +159,21 @@ static bool spi_is_edge(const struct vgic_dist *d, unsigned int n)
 	return d->icfgr[n / 16] & BIT((n % 16) * 2 + 1);
 }
 
+/* The edge-triggered SPIs (bit n: INTID 32 + n). */
+static uint32_t spi_edge_mask(const struct vgic_dist *d)
+{
+	uint32_t edge = 0;
+
+	for (unsigned int n = 0; n < VGIC_NR_SPIS; n++) {
+		edge |= spi_is_edge(d, n) ? (uint32_t)BIT(n) : 0;
+	}
+	return edge;
+}
+
 /* SPIs (bit n: INTID 32 + n) pending outside the list registers. */
 static uint32_t spi_pending(const struct vgic_dist *d)
 {
-	uint32_t level_cfg = 0;
-
-	for (unsigned int n = 0; n < VGIC_NR_SPIS; n++) {
-		level_cfg |= spi_is_edge(d, n) ? 0 : (uint32_t)BIT(n);
-	}
-	return d->pending | (d->level & level_cfg);
+	return d->pending | (d->level & ~spi_edge_mask(d));
 }
 
 /*
@@ -204,6 +210,9 @@ int vgic_set_spi_level(struct vm *vm, unsigned int intid, bool level)
 	if (level) {
 		d->level |= bit;
 	} else {
+		if (d->level & bit) {
+			d->dropped |= bit;	/* its list register goes */
+		}
 		d->level &= ~bit;
 	}
 	return 0;
@@ -224,7 +233,7 @@ static bool nothing_to_flush(const struct vcpu *v, uint64_t vctl)
 	const struct vgic_dist *d = &v->vm->arch.vgic;
 
 	return !(c->pending | c->timers_listed | c->lpis | d->level |
-		 d->pending) &&
+		 d->pending | d->dropped) &&
 	       vctl != (CNT_CTL_ENABLE | CNT_CTL_ISTATUS) &&
 	       (v->arch.ptimer_ctl & (CNT_CTL_ENABLE | CNT_CTL_IMASK)) !=
 	       CNT_CTL_ENABLE;
@@ -557,8 +566,13 @@ static __attribute__((noinline)) void __vgic_flush(struct vcpu *v, bool vt)
 				 c->pending & BIT(intid));
 		}
 	}
-	if (!c->sleep && (d->level || d->pending)) {
+	if (!c->sleep && (d->level || d->pending || d->dropped)) {
 		spi_retire(v, &s);
+		for (unsigned int i = 0; i < VGIC_NR_SPIS; i++) {
+			if (spi_target(v->vm, i) == (int)v->id) {
+				d->dropped &= ~(uint32_t)BIT(i);
+			}
+		}
 		want = spi_pending(d) & d->enabled;
 		for (unsigned int i = 0; want; i++, want >>= 1) {
 			bool g1 = d->group & BIT(i);
@@ -1068,7 +1082,11 @@ static uint32_t gicd_read32(const struct vcpu *self, struct vm *vm,
 		return d->enabled;
 	case GICD_ISPENDR + 4:
 	case GICD_ICPENDR + 4:
-		return spi_pending(d) | spi_lr_bits(self, vm, LR_PENDING);
+		/* A listed level-sensitive SPI whose line fell is not pending
+		 * any more, though its list register goes only at an entry. */
+		return spi_pending(d) | (spi_lr_bits(self, vm, LR_PENDING) &
+					 (d->level | d->soft_listed |
+					  spi_edge_mask(d)));
 	case GICD_ISACTIVER + 4:
 	case GICD_ICACTIVER + 4:
 		return spi_lr_bits(self, vm, LR_ACTIVE);

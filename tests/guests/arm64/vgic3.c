@@ -18,6 +18,9 @@
  *   either group;
  * - state: GICR_ISPENDR0 shows an asserted timer line and a latch,
  *   GICR_ISACTIVER0/GICD_ISACTIVER the active state in the handler;
+ * - GICD_ICFGR: the UART's SPI as level (pending while its line is up,
+ *   taken again after each EOI) and as edge (once per rising edge, a
+ *   latched edge pending after the line fell);
  * - GICR_WAKER: asleep, a redistributor keeps its SGI and its timer
  *   pending (shown in ISPENDR0, not taken) and delivers them on wake.
  * Prints "vgic3: PASS" when every check held.
@@ -65,6 +68,9 @@ static inline uint8_t r8(uint64_t addr)
 #define GICR_IPRIORITYR		(SGI_BASE + 0x400)
 #define GICR_ICFGR0		(SGI_BASE + 0xc00)
 
+#define UART_IMSC		(GUEST_PL011_BASE + 0x038)
+#define UART_TX			(1U << 5)	/* TXRIS: set once we print */
+#define UART			GUEST_PL011_INTID	/* SPI 33, level */
 #define VTIMER			27
 #define SPI			45
 #define NCPUS			4
@@ -79,6 +85,7 @@ static volatile uint32_t fiqs[NCPUS][16];	/* FIQs (Group 0) */
 static volatile uint32_t order[16], norder, vtimer_irqs, in_order;
 static volatile uint32_t rpr_in[16], active_in[16], nested_in[16];
 static volatile uint64_t ready[NCPUS], done;
+static volatile uint32_t uart_irqs, uart_mask_at;
 
 /* What the handler of an SGI on vCPU 0 does besides counting it. */
 static volatile uint32_t pend_outer = NONE;	/* in this SGI's handler */
@@ -137,6 +144,11 @@ static void handle_irq(void)
 	if (id == VTIMER) {
 		__asm__ volatile("msr cntv_ctl_el0, xzr\nisb");
 		vtimer_irqs++;
+	} else if (id == UART) {
+		/* The line stays up: the UART's TX interrupt is not cleared. */
+		if (++uart_irqs == uart_mask_at) {
+			w32(UART_IMSC, 0);
+		}
 	} else if ((id < 16 || id == SPI) && me == 0) {
 		unsigned int slot = id < 16 ? id : 0;
 		uint32_t outer = in_handler;
@@ -485,6 +497,71 @@ static void check_sgis(void)
 	send_and_check("SGI1R G0", 7, SGI1R(7, 0, 0, 0x3), 0x3, 0);
 }
 
+/* Take UART interrupts for a while: exits list what is pending again. */
+static void uart_window(void)
+{
+	irq_on();
+	for (int i = 0; i < 8; i++) {
+		exit_once();
+		__asm__ volatile("wfi");
+	}
+	irq_off();
+}
+
+/*
+ * GICD_ICFGR: the UART's SPI (its line up while UARTIMSC unmasks TXRIS)
+ * as level-sensitive is pending while the line is high, so it is taken
+ * again after each EOI until the handler drops the line; as edge-triggered
+ * it is taken once per rising edge, and a latched edge stays pending after
+ * the line falls.
+ */
+static void check_trigger(void)
+{
+	uint32_t bit = 1U << (UART - 32);
+
+	w8(GICD + GICD_IPRIORITYR + UART, 0x80);
+	w32(GICD + GICD_IROUTER + 8 * UART, 0);
+	w32(GICD + GICD_IGROUPR + 4, bit);
+	w32(GICD + GICD_ICFGR + 8, 0);			/* level */
+	w32(GICD + GICD_ISENABLER + 4, bit);
+	w32(UART_IMSC, UART_TX);
+	check(r32(GICD + GICD_ISPENDR + 4) & bit,
+	      "vgic3: level SPI %u not pending with its line up", UART);
+	w32(UART_IMSC, 0);
+	check(!(r32(GICD + GICD_ISPENDR + 4) & bit),
+	      "vgic3: level SPI %u pending after its line dropped", UART);
+	uart_irqs = 0;
+	uart_mask_at = 3;
+	w32(UART_IMSC, UART_TX);
+	WAIT_FOR(uart_irqs >= 3, true);
+	uart_window();
+	check(uart_irqs == 3, "vgic3: level SPI taken %u times, want 3 (the "
+	      "handler drops the line at the third)", uart_irqs);
+
+	w32(GICD + GICD_ICFGR + 8, 1U << ((UART - 32) * 2 + 1));	/* edge */
+	uart_irqs = 0;
+	uart_mask_at = 0;
+	w32(UART_IMSC, UART_TX);			/* a rising edge */
+	uart_window();
+	check(uart_irqs == 1, "vgic3: edge SPI taken %u times for one edge",
+	      uart_irqs);
+	w32(UART_IMSC, 0);
+	w32(UART_IMSC, UART_TX);			/* and another */
+	uart_window();
+	check(uart_irqs == 2, "vgic3: edge SPI taken %u times for two edges",
+	      uart_irqs);
+	w32(UART_IMSC, 0);
+	w32(UART_IMSC, UART_TX);			/* latched ... */
+	w32(UART_IMSC, 0);				/* ... then low */
+	check(r32(GICD + GICD_ISPENDR + 4) & bit,
+	      "vgic3: a latched edge SPI not pending after its line fell");
+	uart_window();
+	check(uart_irqs == 3, "vgic3: the latched edge taken %u times",
+	      uart_irqs - 2);
+	w32(GICD + GICD_ICENABLER + 4, bit);
+	w32(GICD + GICD_ICFGR + 8, 0);
+}
+
 /* The timer line and a latch in ISPENDR0; a sleeping redistributor. */
 static void check_sleep(void)
 {
@@ -550,6 +627,7 @@ int guest_main(void *dtb)
 	check_preemption();
 	check_sgis();
 	check_sleep();
+	check_trigger();
 	done = 1;
 	for (unsigned int i = 1; i < NCPUS; i++) {
 		WAIT_FOR(hvc(PSCI_AFFINITY_INFO, i, 0, 0).status == 1, true);

@@ -90,6 +90,8 @@ struct vgic_cpu {
  * @level: the SPIs' input lines (vgic_set_spi_level()).
  * @soft_listed: SPIs listed from @pending (software or edge), not only from
  *	their level: a dropping line must not take those back.
+ * @dropped: level SPIs whose line fell since their target's last flush,
+ *	which takes back a list register that still holds one pending.
  * @its: the ITS and the LPIs (arch/vits.h).
  */
 struct vgic_dist {
@@ -103,6 +105,7 @@ struct vgic_dist {
 	struct vgic_v2_dist v2;
 	uint32_t level;
 	uint32_t soft_listed;
+	uint32_t dropped;
 	struct vits its;
 };
 
