@@ -569,7 +569,10 @@ static __attribute__((noinline)) void __vgic_flush(struct vcpu *v, bool vt)
 	if (!c->sleep && (d->level || d->pending || d->dropped)) {
 		spi_retire(v, &s);
 		for (unsigned int i = 0; i < VGIC_NR_SPIS; i++) {
-			if (spi_target(v->vm, i) == (int)v->id) {
+			int t = spi_target(v->vm, i);
+
+			/* Routed nowhere: no flush would ever clear it. */
+			if (t == (int)v->id || t < 0) {
 				d->dropped &= ~(uint32_t)BIT(i);
 			}
 		}
