@@ -65,6 +65,7 @@ static inline uint8_t r8(uint64_t addr)
 #define GICR_ISPENDR0		(SGI_BASE + 0x200)
 #define GICR_ICPENDR0		(SGI_BASE + 0x280)
 #define GICR_ISACTIVER0		(SGI_BASE + 0x300)
+#define GICR_ICACTIVER0		(SGI_BASE + 0x380)
 #define GICR_IPRIORITYR		(SGI_BASE + 0x400)
 #define GICR_ICFGR0		(SGI_BASE + 0xc00)
 
@@ -611,6 +612,13 @@ static void check_sleep(void)
 	irq_off();
 	check(!(r32(GICR(0) + GICR_ISPENDR0) & (1U << 6)) &&
 	      sgis[0][6] == n, "vgic3: SGI 6 survived ICPENDR0");
+	/* The active state set and cleared by software. */
+	w32(GICR(0) + GICR_ISACTIVER0, 1U << 11);
+	check(r32(GICR(0) + GICR_ISACTIVER0) & (1U << 11),
+	      "vgic3: ISACTIVER0 did not make SGI 11 active");
+	w32(GICR(0) + GICR_ICACTIVER0, 1U << 11);
+	check(!(r32(GICR(0) + GICR_ISACTIVER0) & (1U << 11)),
+	      "vgic3: ICACTIVER0 left SGI 11 active");
 }
 
 int guest_main(void *dtb)
