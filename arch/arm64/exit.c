@@ -321,7 +321,7 @@ static enum exit_action handle_sync(struct vcpu *v)
 		return EXIT_YIELD;
 	case ESR_EC_SYS64:
 		if (arm64_emulate_id_reg(v) || arm64_emulate_tlbi(v) ||
-		    arm64_emulate_ptimer(v)) {
+		    arm64_emulate_ptimer(v) || vgic_emulate_g1_reg(v)) {
 			return EXIT_RESUME;
 		}
 		if (vgic_is_sgi_reg(a->esr)) {

@@ -19,6 +19,7 @@
 
 #define GIC_PHANDLE		1
 #define CLK_PHANDLE		2
+#define ITS_PHANDLE		3
 
 #define GICD_SIZE		0x10000UL
 #define GICR_SIZE_PER_CPU	0x20000UL
@@ -166,6 +167,14 @@ static void write_gic(struct dtb_writer *w, unsigned int cpus)
 	w_cells(w, "reg", reg, 8);
 	w_cells(w, "interrupts", maint, 3);
 	w_u32(w, "phandle", GIC_PHANDLE);
+	/* The ITS (arch/vits.h), as QEMU virt describes its own. */
+	w_node_at(w, "its", GUEST_ITS_BASE);
+	w_str(w, "compatible", "arm,gic-v3-its");
+	w_prop(w, "msi-controller", NULL, 0);
+	w_u32(w, "#msi-cells", 1);
+	w_reg(w, GUEST_ITS_BASE, GUEST_ITS_SIZE);
+	w_u32(w, "phandle", ITS_PHANDLE);
+	w_end(w);
 	w_end(w);
 }
 

@@ -1288,6 +1288,17 @@ def linux_guest(name, cpu, cpus):
            "Linux's first line")
     c.line(r"^\[linux\] \[ *[0-9.]+\] GICv3: CPU0: found redistributor 0",
            "Linux found the virtual GIC")
+    # The ITS of the DTB (arch/vits.h): probed, tables given, LPIs on.
+    c.line(r"^\[linux\] \[ *[0-9.]+\] ITS \[mem 0x08080000-0x0809ffff\]$",
+           "Linux found the ITS")
+    c.line(r"^\[linux\] \[ *[0-9.]+\] ITS@0x0000000008080000: allocated "
+           r"\d+ Devices @[0-9a-f]+ \(flat, esz 8, psz \d+K, shr \d\)$",
+           "Linux's ITS driver took its device table")
+    c.line(r"^\[linux\] \[ *[0-9.]+\] GICv3: CPU0: using allocated LPI "
+           r"pending table", "Linux enabled LPIs")
+    c.no_line(r"^\[linux\] .*(ITS queue timeout|ITS.*[Ff]ail|No ITS|LPIs "
+              r"already enabled)", "an ITS error from Linux")
+    c.no_line(r"^warning: vm linux: its: ", "an ITS command error")
     c.line(r"^\[linux\] \[ *[0-9.]+\] arch_timer: cp15 timer\(s\) running "
            r"at [0-9.]+MHz \(virt\)", "Linux uses the virtual timer")
     c.line(r"^\[linux\] \[ *[0-9.]+\] smp: Brought up 1 node, %d CPUs?$"

@@ -8,6 +8,10 @@
 
 #define GUEST_GICD_BASE		0x08000000UL	/* GICv3 distributor (64 KiB) */
 #define GUEST_GICC_BASE		0x08010000UL	/* GICv2 CPU interface (8 KiB) */
+#define GUEST_ITS_BASE		0x08080000UL	/* GICv3 ITS (128 KiB) */
+#define GUEST_ITS_SIZE		0x20000UL
+/* The DeviceID of a vCPU's own GITS_TRANSLATER writes (arch/vits.h). */
+#define GUEST_ITS_CPU_DEVID	0xffffU
 #define GUEST_GICR_BASE		0x080a0000UL	/* redistributors, 128 KiB each */
 #define GUEST_PL011_BASE	0x09000000UL	/* emulated PL011 (4 KiB) */
 #define GUEST_PL011_INTID	33		/* its interrupt: GIC SPI 1 */

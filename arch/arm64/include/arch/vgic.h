@@ -6,16 +6,19 @@
  * virtual CPU interface (ICH_LR<n>_EL2), which the guest drives with its
  * own ICC_* registers without exits.
  *
- * What is there: SGIs (ICC_SGI1R_EL1 / ICC_SGI0R_EL1 / ICC_ASGI1R_EL1
- * writes, trapped and emulated) and PPIs per vCPU, the virtual timer as
+ * What is there (the full statement, and what is per vCPU or per VM:
+ * docs/vgic.md): SGIs (ICC_SGI1R_EL1 / ICC_SGI0R_EL1 / ICC_ASGI1R_EL1
+ * writes, trapped and emulated, with every targeting mode and the group
+ * rules of one security state) and PPIs per vCPU, the virtual timer as
  * PPI 27 (level: pending while CNTV_CTL_EL0 says ENABLE, not IMASK,
  * ISTATUS) and the emulated EL1 physical timer as PPI 30 (likewise; both
  * levels show in GICR_ISPENDR0), redistributors that start awake (a
  * sleeping one keeps its interrupts pending), 32 SPIs (INTIDs 32-63) with
- * group, enable, pending, priority, configuration and routing registers,
- * driven by devices through vgic_set_spi_level() (the emulated PL011),
- * affinity routing only (GICD_CTLR.ARE reads as one), no LPIs, no ITS.
- * Active state lives in the list registers only.
+ * group, enable, pending, active, priority, configuration and routing
+ * registers, driven by devices through vgic_set_spi_level() (the emulated
+ * PL011), affinity routing only (GICD_CTLR.ARE reads as one), LPIs from
+ * the ITS of arch/vits.h. Pending interrupts are listed highest priority
+ * first. Active state lives in the list registers only.
  *
  * A level-sensitive SPI is pending while its line is high and it is not
  * in a list register; a pending-only list register whose line drops is
@@ -30,6 +33,7 @@
 #define STRATA_ARCH_ARM64_VGIC_H
 
 #include <arch/vgic_v2.h>
+#include <arch/vits.h>
 #include <types.h>
 
 #define VGIC_NR_LRS		4	/* list registers Strata uses at most */
@@ -51,6 +55,9 @@
  * @lr: ICH_LR<n>_EL2 while the vCPU is not on the CPU.
  * @ap0r0: ICH_AP0R0_EL2.
  * @ap1r0: ICH_AP1R0_EL2.
+ * @lpis: LPIs pending on this vCPU and not listed (struct vits_ite.pend).
+ * @lpi_enabled: GICR_CTLR.EnableLPIs.
+ * @pendbaser: GICR_PENDBASER (the pending table is not used: docs/vgic.md).
  * @v2: the vCPU's side of a vGICv2 instead (arch/vgic_v2.h).
  */
 struct vgic_cpu {
@@ -64,6 +71,9 @@ struct vgic_cpu {
 	uint64_t lr[VGIC_NR_LRS];
 	uint64_t ap0r0;
 	uint64_t ap1r0;
+	uint32_t lpis;
+	bool lpi_enabled;
+	uint64_t pendbaser;
 	struct vgic_v2_cpu v2;
 };
 
@@ -80,6 +90,9 @@ struct vgic_cpu {
  * @level: the SPIs' input lines (vgic_set_spi_level()).
  * @soft_listed: SPIs listed from @pending (software or edge), not only from
  *	their level: a dropping line must not take those back.
+ * @dropped: level SPIs whose line fell since their target's last flush,
+ *	which takes back a list register that still holds one pending.
+ * @its: the ITS and the LPIs (arch/vits.h).
  */
 struct vgic_dist {
 	uint32_t ctlr;
@@ -92,6 +105,20 @@ struct vgic_dist {
 	struct vgic_v2_dist v2;
 	uint32_t level;
 	uint32_t soft_listed;
+	uint32_t dropped;
+	struct vits its;
 };
+
+struct vcpu;
+/*
+ * Take the pending state of INTID @intid out of @t's list registers (@self:
+ * the vCPU on this CPU); true when one held it pending.
+ */
+bool vgic_lr_unpend(const struct vcpu *self, struct vcpu *t, uint32_t intid);
+/*
+ * Emulate the trapped Group 1 CPU interface register access of @v's ESR
+ * (trapped while LPIs are listed, vgic.c); false when it is not one.
+ */
+bool vgic_emulate_g1_reg(struct vcpu *v);
 
 #endif
