@@ -8,6 +8,7 @@
  */
 #include <arch/cpu.h>
 #include <arch/guest_layout.h>
+#include <arch/irqchip.h>
 #include <arch/vmx_run.h>
 #include <lib/errno.h>
 #include <lib/printk.h>
@@ -239,6 +240,12 @@ int arch_vm_init(struct vm *vm)
 		ret = x86_fw_cfg_add(vm);
 	}
 	if (!ret) {
+		ret = x86_pic_add(vm);
+	}
+	if (!ret) {
+		ret = x86_ioapic_add(vm);
+	}
+	if (!ret) {
 		ret = vm_virtio_add(vm);
 	}
 	if (ret) {
@@ -259,19 +266,15 @@ int arch_vm_init(struct vm *vm)
 }
 
 /*
- * x86 VMs have no virtual interrupt controller for devices yet (no IOAPIC,
- * no 8259 PIC): a device's interrupt line goes nowhere, and the devices
- * say so once (docs/console.md). Guests poll instead.
+ * A device's interrupt line: ISA IRQ / GSI @line, through the 8259 pair
+ * and the IOAPIC as a PC wires them (arch/irqchip.h, docs/x86-irq.md).
  */
 int arch_vm_irq_line(struct vm *vm, unsigned int line, bool level)
 {
-	(void)vm;
-	(void)line;
-	(void)level;
-	return -ENODEV;
+	return x86_irq_line(vm, line, level);
 }
 
-/* No interrupt controller for devices yet (arch_vm_irq_line()). */
+/* No virtio-mmio slots on x86 yet (no place in the guest's tables). */
 int arch_virtio_slot(struct vm *vm, unsigned int n, gpa_t *base,
 		     unsigned int *line)
 {

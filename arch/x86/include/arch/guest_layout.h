@@ -27,6 +27,9 @@
  * through its local APIC (arch/x86/lapic.c, docs/x86-lapic.md: xAPIC page
  * at 0xfee00000, x2APIC MSRs, APIC ID = vCPU index) as a PC's BSP does;
  * they start in real mode at VV00:0000 for SIPI vector VV.
+ * Device interrupts: the PC's 8259 pair (ports 0x20-0x21, 0xa0-0xa1, ELCR
+ * 0x4d0-0x4d1) and an IOAPIC at 0xfec00000 (arch/irqchip.h,
+ * docs/x86-irq.md); COM1 is ISA IRQ 4.
  * Ports 0xf4-0xf7 are QEMU's isa-debug-exit: a write of V ends the VM with
  * exit status (V << 1) | 1, a good end for V = 0 (arch/x86/debug_exit.c).
  *

@@ -3,6 +3,7 @@
 #ifndef STRATA_ARCH_X86_VCPU_H
 #define STRATA_ARCH_X86_VCPU_H
 
+#include <arch/irqchip.h>
 #include <arch/lapic.h>
 #include <types.h>
 
@@ -74,6 +75,7 @@ struct arch_vcpu {
 	enum x86_mp_state mp;
 	bool halt_if;		/* RFLAGS.IF when it halted */
 	bool nmi_pending;	/* an NMI IPI not yet injected */
+	bool extint_msg;	/* an IOAPIC ExtINT message not yet taken */
 	struct x86_reset reset;
 	struct lapic lapic;
 	uint8_t fxsave[512] __aligned(16);
@@ -89,6 +91,7 @@ struct arch_vcpu {
  * @mbi: the multiboot information structure (multiboot guests).
  * @ve_info: GPA of the #VE information page (0 when #VE is off).
  * @refusals: refused guest actions reported on the console so far (capped).
+ * @pic, @ioapic: the VM's 8259 pair and IOAPIC (arch/irqchip.h).
  */
 struct arch_vm {
 	gpa_t boot_info;
@@ -99,6 +102,8 @@ struct arch_vm {
 	gpa_t mbi;
 	gpa_t ve_info;
 	unsigned int refusals;
+	struct x86_pic pic;		/* arch/x86/pic.c */
+	struct x86_ioapic ioapic;	/* arch/x86/ioapic.c */
 };
 
 #endif
