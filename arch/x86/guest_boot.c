@@ -7,6 +7,7 @@
  * information structure for 32-bit multiboot guests.
  */
 #include <arch/cpu.h>
+#include <arch/guest_acpi.h>
 #include <arch/guest_layout.h>
 #include <arch/irqchip.h>
 #include <arch/vmx_run.h>
@@ -115,9 +116,22 @@ static void build_mbi(struct vm *vm, uint8_t *page, gpa_t gpa)
 		     MB1_INFO_LOADER_NAME;
 	mbi->mem_lower = MIN(vm->ram_size, 640 * 1024ULL) >> 10;
 	mbi->mem_upper = ram_end > SZ_1M ? (ram_end - SZ_1M) >> 10 : 0;
-	mm[n++] = (struct mb1_mmap){ 20, vm->ram_gpa,
-				     vm->arch.boot_info - vm->ram_gpa,
-				     MB1_MMAP_AVAILABLE };
+	if (vm->arch.acpi && vm->arch.boot_info >= SZ_1M) {
+		/* The BIOS area holds the ACPI tables (arch/guest_acpi.h). */
+		mm[n++] = (struct mb1_mmap){ 20, vm->ram_gpa,
+					     X86_ACPI_AREA - vm->ram_gpa,
+					     MB1_MMAP_AVAILABLE };
+		mm[n++] = (struct mb1_mmap){ 20, X86_ACPI_AREA,
+					     X86_ACPI_AREA_SIZE,
+					     MB1_MMAP_RESERVED };
+		mm[n++] = (struct mb1_mmap){ 20, SZ_1M,
+					     vm->arch.boot_info - SZ_1M,
+					     MB1_MMAP_AVAILABLE };
+	} else {
+		mm[n++] = (struct mb1_mmap){ 20, vm->ram_gpa,
+					     vm->arch.boot_info - vm->ram_gpa,
+					     MB1_MMAP_AVAILABLE };
+	}
 	mm[n++] = (struct mb1_mmap){ 20, vm->arch.boot_info,
 				     vm->arch.boot_size, MB1_MMAP_RESERVED };
 	if (area_end < ram_end) {
@@ -244,6 +258,9 @@ int arch_vm_init(struct vm *vm)
 	}
 	if (!ret) {
 		ret = x86_ioapic_add(vm);
+	}
+	if (!ret) {
+		ret = x86_acpi_add(vm);
 	}
 	if (!ret) {
 		ret = vm_virtio_add(vm);

@@ -30,6 +30,9 @@
  * Device interrupts: the PC's 8259 pair (ports 0x20-0x21, 0xa0-0xa1, ELCR
  * 0x4d0-0x4d1) and an IOAPIC at 0xfec00000 (arch/irqchip.h,
  * docs/x86-irq.md); COM1 is ISA IRQ 4.
+ * ACPI: tables at 0xe0000-0xfffff (the RSDP at 0xe0000; reserved in the
+ * multiboot memory map), PM1a and the PM timer at ports 0x600-0x60b
+ * (arch/guest_acpi.h, docs/x86-acpi.md).
  * Ports 0xf4-0xf7 are QEMU's isa-debug-exit: a write of V ends the VM with
  * exit status (V << 1) | 1, a good end for V = 0 (arch/x86/debug_exit.c).
  *

@@ -3,6 +3,7 @@
 #ifndef STRATA_ARCH_X86_VCPU_H
 #define STRATA_ARCH_X86_VCPU_H
 
+#include <arch/guest_acpi.h>
 #include <arch/irqchip.h>
 #include <arch/lapic.h>
 #include <types.h>
@@ -92,6 +93,8 @@ struct arch_vcpu {
  * @ve_info: GPA of the #VE information page (0 when #VE is off).
  * @refusals: refused guest actions reported on the console so far (capped).
  * @pic, @ioapic: the VM's 8259 pair and IOAPIC (arch/irqchip.h).
+ * @acpi, @acpi_pm: ACPI tables at X86_ACPI_AREA and the PM registers
+ *	(arch/guest_acpi.h).
  */
 struct arch_vm {
 	gpa_t boot_info;
@@ -104,6 +107,8 @@ struct arch_vm {
 	unsigned int refusals;
 	struct x86_pic pic;		/* arch/x86/pic.c */
 	struct x86_ioapic ioapic;	/* arch/x86/ioapic.c */
+	bool acpi;			/* ACPI tables in the BIOS area */
+	struct x86_acpi_pm acpi_pm;	/* arch/x86/guest_acpi.c */
 };
 
 #endif
