@@ -353,6 +353,7 @@ int arch_vcpu_init(struct vcpu *v)
 	v->arch.mtrr_def_type = 0;
 	v->arch.mcg_status = 0;
 	v->arch.nmi_pending = false;
+	v->arch.extint_msg = false;
 	v->arch.reset.pending = false;
 	/* APs wait for a SIPI through the boot vCPU's local APIC. */
 	v->arch.mp = v->id ? X86_MP_WAIT_SIPI : X86_MP_RUNNING;
