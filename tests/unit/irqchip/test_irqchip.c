@@ -514,6 +514,32 @@ static void ioapic_modes(void)
 	CHECK(!x86_extint_pending(v));
 }
 
+/*
+ * An x2APIC-mode APIC takes a physical message for its ID (and 0xff as a
+ * broadcast); lowest priority skips an APIC that refuses fixed ones.
+ */
+static void ioapic_x2apic_and_refusing_lowest(void)
+{
+	struct vcpu *v = setup();
+	struct vcpu *v1 = &vm.vcpus[1];
+
+	CHECK(v);
+	apic_wr(v1, 0xf0, 0x1ff);
+	CHECK(lapic_msr_write(v1, MSR_IA32_APIC_BASE,
+			      LAPIC_DEFAULT_BASE | BIT(11) | BIT(10)));
+	route(v, 6, 0x0066, 1);
+	x86_irq_line(&vm, 6, true);
+	CHECK_EQ(lapic_pending_vector(v1), 0x66);
+	route(v, 7, 0x0067, 0xff);	/* broadcast: v1 (v0 is disabled) */
+	x86_irq_line(&vm, 7, true);
+	CHECK_EQ(lapic_pending_vector(v1), 0x67);
+	CHECK_EQ(lapic_pending_vector(v), -1);
+	/* v0 software-disabled: the lowest-priority message goes to v1. */
+	route(v, 8, 0x0968, 0xff);
+	x86_irq_line(&vm, 8, true);
+	CHECK(v1->arch.lapic.irr[3] & BIT(8));
+}
+
 /* An EOI goes to the IOAPIC only for a level-triggered (TMR) vector. */
 static void eoi_broadcast_only_level(void)
 {
@@ -560,6 +586,7 @@ int main(int argc, char **argv)
 	RUN_TEST(ioapic_level_remote_irr);
 	RUN_TEST(ioapic_polarity);
 	RUN_TEST(ioapic_modes);
+	RUN_TEST(ioapic_x2apic_and_refusing_lowest);
 	RUN_TEST(eoi_broadcast_only_level);
 	RUN_TEST(bad_lines);
 	return test_done();
