@@ -10,7 +10,8 @@
  *     read-only delivery status and Remote IRR;
  *   - an edge entry: one interrupt per rising edge, none while the line
  *     stays high, an edge on a masked pin lost; not taken with IF = 0
- *     until the interrupt window opens (STI shadow);
+ *     until the interrupt window opens (STI shadow), nor while the TPR
+ *     holds its priority class;
  *   - a level entry routed to vCPU 1 (physical, then logical flat): the
  *     AP sees Remote IRR and its TMR bit, an EOI with the line still high
  *     delivers again, the EOI after the line dropped clears Remote IRR; a
@@ -178,12 +179,24 @@ static void check_edge(void)
 	EXPECT(irq_count[VEC_EDGE] == 2, "second edge: %lu interrupts",
 	       irq_count[VEC_EDGE]);
 	line_down();
+	/* The TPR holds an IOAPIC vector of its class back (unlike ExtINT). */
+	apic_write(APIC_TPR, VEC_EDGE & 0xf0);
+	line_up();
+	irq_window();
+	EXPECT(irq_count[VEC_EDGE] == 2 && apic_bit(APIC_IRR, VEC_EDGE),
+	       "TPR 0x%x: %lu interrupts, IRR %d", VEC_EDGE & 0xf0,
+	       irq_count[VEC_EDGE], apic_bit(APIC_IRR, VEC_EDGE));
+	apic_write(APIC_TPR, 0);
+	irq_window();
+	EXPECT(irq_count[VEC_EDGE] == 3, "TPR lowered: %lu interrupts",
+	       irq_count[VEC_EDGE]);
+	line_down();
 	/* An edge on a masked pin is lost. */
 	route(UART_PIN, VEC_EDGE | RTE_MASKED, 0);
 	line_up();
 	route(UART_PIN, VEC_EDGE, 0);
 	irq_window();
-	EXPECT(irq_count[VEC_EDGE] == 2, "masked edge delivered (%lu)",
+	EXPECT(irq_count[VEC_EDGE] == 3, "masked edge delivered (%lu)",
 	       irq_count[VEC_EDGE]);
 	line_down();
 }
