@@ -17,6 +17,9 @@
  *   information page when the VM has `ve = on`, else 0; RDX and RCX = the
  *   GPA and size of the area Strata set aside (page tables, GDT, stack, #VE
  *   page): a memory test must leave [RDX, RDX + RCX) alone.
+ * Linux bzImages start as the 64-bit boot protocol says: the paging state
+ * above, CS = 0x10, DS/ES/SS/FS/GS = 0x18, RSI = boot_params (with the
+ * e820 map), at 1 MiB + 0x200 (docs/x86-linux-boot.md).
  * 32-bit multiboot (v1) images start as a multiboot loader leaves them:
  *   protected mode, paging off, CS = 0x08 flat 32-bit code, other segments
  *   0x10 flat data, EAX = 0x2BADB002, EBX = GPA of a multiboot information

@@ -103,6 +103,7 @@ struct arch_vm {
 	gpa_t gdt;
 	gpa_t stack_top;
 	gpa_t mbi;
+	gpa_t boot_params;	/* bzImage: the zero page (RSI at entry) */
 	gpa_t ve_info;
 	unsigned int refusals;
 	struct x86_pic pic;		/* arch/x86/pic.c */
