@@ -16,10 +16,15 @@
  * character timeout (data below the level, the line quiet, as it always is
  * once Strata has passed on every key it had) before THR empty.
  *
- * The interrupt output (IIR pending and MCR.OUT2, as a PC wires it) goes to
- * ISA IRQ 4 through arch_vm_irq_line(). x86 has no virtual IOAPIC/PIC yet,
- * so nothing is delivered there: a guest that enables the receive
- * interrupt (IER.ERBFI) is told so once, and must poll LSR.DR.
+ * The interrupt output goes to ISA IRQ 4 through arch_vm_irq_line() (on
+ * x86 the 8259 pair and the IOAPIC, docs/x86-irq.md) as a PC wires it: a
+ * level, high while IIR has an interrupt pending and MCR.OUT2 is set; in
+ * loopback the OUT pins are forced inactive (16550 datasheet, MCR bit 4),
+ * so the line stays low. IIR reports the highest-priority source: received
+ * data at the trigger level, then the character timeout, then THR empty
+ * (no line-status or modem-status interrupts: no errors, no modem lines
+ * change). Reading IIR while it reports THR empty, or writing THR,
+ * acknowledges that source, as on the part.
  */
 #include <lib/errno.h>
 #include <lib/printk.h>
@@ -78,7 +83,7 @@ struct uart16550 {
 	uint8_t trigger;	/* FCR receive trigger level, in bytes */
 	bool thri_pending;	/* THR-empty interrupt not yet acknowledged */
 	bool line;		/* the interrupt output as last driven */
-	bool told_no_irq;
+	bool told_no_irq;	/* arch_vm_irq_line() refused: said once */
 	uint8_t rx[UART_RX_FIFO];
 	unsigned int rx_len;
 };
@@ -116,17 +121,25 @@ static uint8_t uart_msr(const struct uart16550 *u)
 	return m;
 }
 
-/* Drive the interrupt output (gated by OUT2, as on a PC) when it changes. */
+/*
+ * Drive the interrupt output when it changes: gated by OUT2 as on a PC,
+ * low in loopback (the OUT pins are forced inactive there).
+ */
 static void uart_update_irq(struct uart16550 *u)
 {
-	bool level = (u->mcr & MCR_OUT2) &&
+	bool level = (u->mcr & (MCR_OUT2 | MCR_LOOP)) == MCR_OUT2 &&
 		     (uart_iir(u) & 0x0f) != IIR_NO_INT;
 
 	if (level == u->line || !u->vm) {
 		return;
 	}
 	u->line = level;
-	(void)arch_vm_irq_line(u->vm, UART_IRQ, level);
+	if (arch_vm_irq_line(u->vm, UART_IRQ, level) && !u->told_no_irq) {
+		u->told_no_irq = true;
+		pr_warn("vm %s: the 16550's interrupt (IRQ %u) has no "
+			"interrupt controller to go to\n", u->vm->name,
+			UART_IRQ);
+	}
 }
 
 /* The VM's console input (vm_console_attach_input()): fill the FIFO. */
@@ -214,14 +227,6 @@ static void uart_write_reg(struct vm *vm, struct uart16550 *u,
 		/* enabling the THR-empty source with THR empty raises it */
 		if ((val & IER_THRI) && !(u->ier & IER_THRI)) {
 			u->thri_pending = true;
-		}
-		if ((val & IER_RDI) && !u->told_no_irq &&
-		    arch_vm_irq_line(vm, UART_IRQ, u->line) == -ENODEV) {
-			u->told_no_irq = true;
-			pr_warn("vm %s: the 16550's receive interrupt (IRQ %u) "
-				"is not delivered: x86 VMs have no virtual "
-				"IOAPIC/PIC yet; poll LSR.DR\n", vm->name,
-				UART_IRQ);
 		}
 		u->ier = val & IER_MASK;
 		break;

@@ -566,6 +566,83 @@ int load_multiboot(const char *name, const void *img, size_t size,
 	return mb1_load_elf32(name, img, size, ram, out);
 }
 
+/* ---- Linux x86 bzImage ------------------------------------------------- */
+
+#define BZ_SETUP_SECTS		0x1f1
+#define BZ_BOOT_FLAG		0x1fe
+#define BZ_HEADER		0x202
+#define BZ_VERSION		0x206
+#define BZ_LOADFLAGS		0x211
+#define BZ_XLOADFLAGS		0x236
+#define BZ_INIT_SIZE		0x260
+#define BZ_HDR_END		0x268	/* what protocol 2.12+ headers cover */
+#define BZ_LOADED_HIGH		BIT(0)
+#define BZ_XLF_KERNEL_64	BIT(0)
+
+static uint32_t bz_le(const uint8_t *p, unsigned int n)
+{
+	uint32_t v = 0;
+
+	while (n--) {
+		v = v << 8 | p[n];
+	}
+	return v;
+}
+
+bool is_bzimage(const void *img, size_t size)
+{
+	const uint8_t *b = img;
+
+	return size >= BZ_HDR_END && bz_le(b + BZ_BOOT_FLAG, 2) == 0xaa55 &&
+	       !memcmp(b + BZ_HEADER, "HdrS", 4);
+}
+
+int load_bzimage(const char *name, const void *img, size_t size,
+		 const struct guest_ram *ram, struct loaded_image *out)
+{
+	const uint8_t *b = img;
+	unsigned int sects, version;
+	uint64_t setup, code, init;
+
+	if (!is_bzimage(img, size)) {
+		return refuse(name, -ENOEXEC, "not a bzImage (no HdrS header)");
+	}
+	version = bz_le(b + BZ_VERSION, 2);
+	sects = b[BZ_SETUP_SECTS] ? b[BZ_SETUP_SECTS] : 4;
+	setup = (uint64_t)(sects + 1) * 512;
+	if (version < 0x020c) {
+		return refuse(name, -ENOEXEC,
+			      "bzImage boot protocol %u.%u: 2.12 or later needed (64-bit entry)",
+			      version >> 8, version & 0xff);
+	}
+	if (!(b[BZ_LOADFLAGS] & BZ_LOADED_HIGH) ||
+	    !(bz_le(b + BZ_XLOADFLAGS, 2) & BZ_XLF_KERNEL_64)) {
+		return refuse(name, -ENOEXEC,
+			      "bzImage without LOADED_HIGH or a 64-bit entry (XLF_KERNEL_64)");
+	}
+	if (setup >= size || size - setup <= BZIMAGE_ENTRY64) {
+		return refuse(name, -ENOEXEC,
+			      "bzImage of 0x%zx bytes has no code after its %u setup sectors",
+			      size, sects);
+	}
+	code = size - setup;
+	init = MAX((uint64_t)bz_le(b + BZ_INIT_SIZE, 4), code);
+	if (!range_in_ram(ram, BZIMAGE_LOAD_ADDR, init)) {
+		return refuse(name, -ERANGE,
+			      "bzImage needs 0x%llx bytes at 0x%llx (VM memory 0x%llx+0x%llx)",
+			      (unsigned long long)init,
+			      (unsigned long long)BZIMAGE_LOAD_ADDR,
+			      (unsigned long long)ram->base,
+			      (unsigned long long)ram->size);
+	}
+	guest_copy(ram, BZIMAGE_LOAD_ADDR, b + setup, code);
+	guest_copy(ram, BZIMAGE_LOAD_ADDR + code, NULL, init - code);
+	*out = (struct loaded_image){ BZIMAGE_LOAD_ADDR + BZIMAGE_ENTRY64,
+				      BZIMAGE_LOAD_ADDR,
+				      BZIMAGE_LOAD_ADDR + init, "bzimage" };
+	return 0;
+}
+
 int load_guest_kernel(const char *name, const void *img, size_t size,
 		      uint16_t machine, bool has_load_addr, gpa_t load_addr,
 		      const struct guest_ram *ram, struct loaded_image *out)
@@ -579,11 +656,14 @@ int load_guest_kernel(const char *name, const void *img, size_t size,
 	if (machine == EM_X86_64 && is_multiboot(img, size)) {
 		return load_multiboot(name, img, size, ram, out);
 	}
+	if (machine == EM_X86_64 && is_bzimage(img, size)) {
+		return load_bzimage(name, img, size, ram, out);
+	}
 	if (has_load_addr) {
 		return load_raw(name, img, size, load_addr, ram, out);
 	}
 	return refuse(name, -ENOEXEC,
 		      "unknown image format (expected an ELF64%s, or a load address for a raw binary)",
 		      machine == EM_AARCH64 ? ", a Linux arm64 Image" :
-		      ", a multiboot kernel");
+		      ", a multiboot kernel, a bzImage");
 }

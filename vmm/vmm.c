@@ -41,6 +41,9 @@ static const char *image_format(const struct vm_config *vm,
 	if (arch_elf_machine == 62 && is_multiboot(f->data, f->size)) {
 		return "multiboot";
 	}
+	if (arch_elf_machine == 62 && is_bzimage(f->data, f->size)) {
+		return "bzimage";
+	}
 	if (vm->has_load_addr) {
 		return "raw";
 	}
@@ -57,7 +60,7 @@ static bool check_vm(const struct vm_config *vm, const struct bundle *b,
 		pr_err("vm %s: never ran: %s:%u: kernel '%s' is not %s for %s (expected one, or 'load = ADDR' for a raw binary)\n",
 		       vm->name, config_name, vm->line, vm->kernel,
 		       arch_elf_machine == 183 ? "an ELF64 or a Linux arm64 Image" :
-		       "an ELF64 or a multiboot kernel", arch_name);
+		       "an ELF64, a multiboot kernel or a bzImage", arch_name);
 		return false;
 	}
 	pr_info("vm %s: kernel %s (%s, %zu bytes), memory %llu MiB, %u cpu%s%s%s\n",

@@ -7,11 +7,14 @@
  * information structure for 32-bit multiboot guests.
  */
 #include <arch/cpu.h>
+#include <arch/guest_acpi.h>
 #include <arch/guest_layout.h>
+#include <arch/irqchip.h>
 #include <arch/vmx_run.h>
 #include <lib/errno.h>
 #include <lib/printk.h>
 #include <lib/string.h>
+#include <vmm/bundle.h>
 #include <vmm/devices.h>
 #include <vmm/virtio.h>
 #include <vmm/vm.h>
@@ -79,6 +82,117 @@ bool vmx_guest_is_64bit(const struct vm *vm)
 	return !vm->image.format || strcmp(vm->image.format, "multiboot");
 }
 
+bool vmx_guest_is_bzimage(const struct vm *vm)
+{
+	return vm->image.format && !strcmp(vm->image.format, "bzimage");
+}
+
+/* ---- The Linux boot protocol (docs/x86-linux-boot.md) ------------------ */
+
+/* boot_params offsets (Documentation/arch/x86/zero-page.rst, boot.rst). */
+#define BP_ACPI_RSDP		0x070
+#define BP_EXT_RAMDISK_IMAGE	0x0c0
+#define BP_EXT_RAMDISK_SIZE	0x0c4
+#define BP_EXT_CMD_LINE_PTR	0x0c8
+#define BP_E820_ENTRIES		0x1e8
+#define BP_HDR			0x1f1
+#define BP_TYPE_OF_LOADER	0x210
+#define BP_RAMDISK_IMAGE	0x218
+#define BP_RAMDISK_SIZE		0x21c
+#define BP_CMD_LINE_PTR		0x228
+#define BP_CMDLINE_SIZE		0x238
+#define BP_E820_TABLE		0x2d0
+#define BP_E820_MAX		128
+#define E820_RAM		1
+#define E820_RESERVED		2
+
+struct e820_entry {
+	uint64_t addr, size;
+	uint32_t type;
+} __packed;
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+/*
+ * The e820 map: RAM below 640 KiB, the BIOS area reserved (when it holds
+ * the ACPI tables), RAM from 1 MiB, Strata's boot area reserved (page
+ * tables, GDT, boot_params, command line, stack), the RAM above it. The
+ * 640 KiB - 896 KiB hole is left out, as a PC's VGA and option ROM
+ * window is. Return: entries written.
+ */
+static unsigned int build_e820(const struct vm *vm, struct e820_entry *e)
+{
+	uint64_t ram_end = vm->ram_gpa + vm->ram_size;
+	gpa_t area = vm->arch.boot_info, area_end = area + vm->arch.boot_size;
+	unsigned int n = 0;
+
+	e[n++] = (struct e820_entry){ vm->ram_gpa,
+				      MIN(0xa0000ULL, area) - vm->ram_gpa,
+				      E820_RAM };
+	if (vm->arch.acpi) {
+		e[n++] = (struct e820_entry){ X86_ACPI_AREA,
+					      X86_ACPI_AREA_SIZE,
+					      E820_RESERVED };
+	}
+	if (area > SZ_1M) {
+		e[n++] = (struct e820_entry){ SZ_1M, area - SZ_1M, E820_RAM };
+	}
+	e[n++] = (struct e820_entry){ area, vm->arch.boot_size,
+				      E820_RESERVED };
+	if (area_end < ram_end) {
+		e[n++] = (struct e820_entry){ area_end, ram_end - area_end,
+					      E820_RAM };
+	}
+	return n;
+}
+
+/*
+ * boot_params for the 64-bit boot protocol: the image's setup header
+ * (0x1f1 up to 0x202 + the byte at 0x201) with what a boot loader fills
+ * in: type_of_loader 0xff (undefined loader), the command line, the
+ * initrd, the e820 map, the RSDP's address.
+ */
+static int build_boot_params(struct vm *vm, uint8_t *bp, gpa_t cmdline,
+			     char *cmd)
+{
+	const struct bundle_file *k = bundle_find(vm->bundle, vm->cfg->kernel);
+	const uint8_t *img = k ? k->data : NULL;
+	size_t end, cmax;
+	uint32_t csize;
+	unsigned int n;
+
+	if (!img || k->size < 0x268) {
+		return -ENOEXEC;
+	}
+	end = MIN((size_t)0x202 + img[0x201], MIN(k->size, (size_t)0x290));
+	memcpy(bp + BP_HDR, img + BP_HDR, end - BP_HDR);
+	bp[BP_TYPE_OF_LOADER] = 0xff;
+	memcpy(&csize, img + BP_CMDLINE_SIZE, 4);
+	cmax = MIN((size_t)PAGE_SIZE, (size_t)csize + 1);
+	strlcpy(cmd, vm->cfg->cmdline, cmax);
+	put32(bp + BP_CMD_LINE_PTR, (uint32_t)cmdline);
+	put32(bp + BP_EXT_CMD_LINE_PTR, (uint32_t)(cmdline >> 32));
+	if (vm->initrd_gpa) {
+		put32(bp + BP_RAMDISK_IMAGE, (uint32_t)vm->initrd_gpa);
+		put32(bp + BP_EXT_RAMDISK_IMAGE,
+		      (uint32_t)(vm->initrd_gpa >> 32));
+		put32(bp + BP_RAMDISK_SIZE, (uint32_t)vm->initrd_size);
+		put32(bp + BP_EXT_RAMDISK_SIZE,
+		      (uint32_t)((uint64_t)vm->initrd_size >> 32));
+	}
+	if (vm->arch.acpi) {
+		uint64_t rsdp = X86_ACPI_AREA;
+
+		memcpy(bp + BP_ACPI_RSDP, &rsdp, 8);
+	}
+	n = build_e820(vm, (struct e820_entry *)(bp + BP_E820_TABLE));
+	bp[BP_E820_ENTRIES] = (uint8_t)n;
+	return 0;
+}
+
 /* Number of page directories mapping [0, max(4 GiB, end of RAM)). */
 static unsigned int nr_page_dirs(const struct vm *vm)
 {
@@ -114,9 +228,22 @@ static void build_mbi(struct vm *vm, uint8_t *page, gpa_t gpa)
 		     MB1_INFO_LOADER_NAME;
 	mbi->mem_lower = MIN(vm->ram_size, 640 * 1024ULL) >> 10;
 	mbi->mem_upper = ram_end > SZ_1M ? (ram_end - SZ_1M) >> 10 : 0;
-	mm[n++] = (struct mb1_mmap){ 20, vm->ram_gpa,
-				     vm->arch.boot_info - vm->ram_gpa,
-				     MB1_MMAP_AVAILABLE };
+	if (vm->arch.acpi && vm->arch.boot_info >= SZ_1M) {
+		/* The BIOS area holds the ACPI tables (arch/guest_acpi.h). */
+		mm[n++] = (struct mb1_mmap){ 20, vm->ram_gpa,
+					     X86_ACPI_AREA - vm->ram_gpa,
+					     MB1_MMAP_AVAILABLE };
+		mm[n++] = (struct mb1_mmap){ 20, X86_ACPI_AREA,
+					     X86_ACPI_AREA_SIZE,
+					     MB1_MMAP_RESERVED };
+		mm[n++] = (struct mb1_mmap){ 20, SZ_1M,
+					     vm->arch.boot_info - SZ_1M,
+					     MB1_MMAP_AVAILABLE };
+	} else {
+		mm[n++] = (struct mb1_mmap){ 20, vm->ram_gpa,
+					     vm->arch.boot_info - vm->ram_gpa,
+					     MB1_MMAP_AVAILABLE };
+	}
 	mm[n++] = (struct mb1_mmap){ 20, vm->arch.boot_info,
 				     vm->arch.boot_size, MB1_MMAP_RESERVED };
 	if (area_end < ram_end) {
@@ -160,8 +287,10 @@ static int build_boot_area(struct vm *vm)
 	bool lm = vmx_guest_is_64bit(vm);
 	unsigned int nr_pd = lm ? nr_page_dirs(vm) : 0;
 	unsigned int tables = lm ? 2 + nr_pd : 0;
+	bool bz = vmx_guest_is_bzimage(vm);
 	unsigned int pages = tables + 1 + (vm->cfg->ve ? 1 : 0) +
-			     GUEST_STACK_SIZE / PAGE_SIZE + (lm ? 0 : 1);
+			     GUEST_STACK_SIZE / PAGE_SIZE + (lm ? 0 : 1) +
+			     (bz ? 2 : 0);
 	uint64_t size = (uint64_t)pages * PAGE_SIZE;
 	gpa_t base = vm_place(vm, size, PAGE_SIZE), next;
 	uint8_t *host;
@@ -194,6 +323,11 @@ static int build_boot_area(struct vm *vm)
 	vm->arch.gdt = next;
 	((uint64_t *)(host + (next - base)))[1] = lm ? GDT_CODE64 : GDT_CODE32;
 	((uint64_t *)(host + (next - base)))[2] = GDT_DATA;
+	if (bz) {
+		/* __BOOT_CS 0x10, __BOOT_DS 0x18 (0x08 stays code too). */
+		((uint64_t *)(host + (next - base)))[2] = GDT_CODE64;
+		((uint64_t *)(host + (next - base)))[3] = GDT_DATA;
+	}
 	next += PAGE_SIZE;
 	if (vm->cfg->ve) {
 		vm->arch.ve_info = next;
@@ -204,6 +338,19 @@ static int build_boot_area(struct vm *vm)
 	if (!lm) {
 		vm->arch.mbi = next;
 		build_mbi(vm, host + (next - base), next);
+	}
+	if (bz) {
+		int ret;
+
+		vm->arch.boot_params = next;
+		ret = build_boot_params(vm, host + (next - base),
+					next + PAGE_SIZE,
+					(char *)host + (next - base) + PAGE_SIZE);
+		if (ret) {
+			pr_err("vm %s: cannot build the bzImage's boot_params (%d)\n",
+			       vm->name, ret);
+			return ret;
+		}
 	}
 	return 0;
 }
@@ -241,6 +388,15 @@ int arch_vm_init(struct vm *vm)
 		ret = x86_fw_cfg_add(vm);
 	}
 	if (!ret) {
+		ret = x86_pic_add(vm);
+	}
+	if (!ret) {
+		ret = x86_ioapic_add(vm);
+	}
+	if (!ret) {
+		ret = x86_acpi_add(vm);
+	}
+	if (!ret) {
 		ret = vm_virtio_add(vm);
 	}
 	if (ret) {
@@ -252,6 +408,7 @@ int arch_vm_init(struct vm *vm)
 		return ret;
 	}
 	pr_info("vm %s: %s guest, boot state at 0x%llx-0x%llx%s\n", vm->name,
+		vmx_guest_is_bzimage(vm) ? "64-bit Linux boot protocol" :
 		vmx_guest_is_64bit(vm) ? "64-bit" : "32-bit multiboot",
 		(unsigned long long)vm->arch.boot_info,
 		(unsigned long long)(vm->arch.boot_info +
@@ -261,19 +418,15 @@ int arch_vm_init(struct vm *vm)
 }
 
 /*
- * x86 VMs have no virtual interrupt controller for devices yet (no IOAPIC,
- * no 8259 PIC): a device's interrupt line goes nowhere, and the devices
- * say so once (docs/console.md). Guests poll instead.
+ * A device's interrupt line: ISA IRQ / GSI @line, through the 8259 pair
+ * and the IOAPIC as a PC wires them (arch/irqchip.h, docs/x86-irq.md).
  */
 int arch_vm_irq_line(struct vm *vm, unsigned int line, bool level)
 {
-	(void)vm;
-	(void)line;
-	(void)level;
-	return -ENODEV;
+	return x86_irq_line(vm, line, level);
 }
 
-/* No interrupt controller for devices yet (arch_vm_irq_line()). */
+/* No virtio-mmio slots on x86 yet (no place in the guest's tables). */
 int arch_virtio_slot(struct vm *vm, unsigned int n, gpa_t *base,
 		     unsigned int *line)
 {
@@ -335,12 +488,15 @@ int arch_vcpu_init(struct vcpu *v)
 	v->arch.mtrr_def_type = 0;
 	v->arch.mcg_status = 0;
 	v->arch.nmi_pending = false;
+	v->arch.extint_msg = false;
 	v->arch.reset.pending = false;
 	/* APs wait for a SIPI through the boot vCPU's local APIC. */
 	v->arch.mp = v->id ? X86_MP_WAIT_SIPI : X86_MP_RUNNING;
 	lapic_power_on(v);
 	r[X86_REG_RSP] = vm->arch.stack_top;
-	if (vmx_guest_is_64bit(vm)) {
+	if (vmx_guest_is_bzimage(vm)) {
+		r[X86_REG_RSI] = vm->arch.boot_params;	/* boot protocol */
+	} else if (vmx_guest_is_64bit(vm)) {
 		r[X86_REG_RDI] = vm->ram_size;
 		r[X86_REG_RSI] = vm->arch.ve_info;
 		r[X86_REG_RDX] = vm->arch.boot_info;

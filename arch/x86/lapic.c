@@ -12,6 +12,7 @@
  * the divider). Design and limits: docs/x86-lapic.md.
  */
 #include <arch/cpu.h>
+#include <arch/irqchip.h>
 #include <arch/lapic.h>
 #include <arch/vmx_run.h>
 #include <lib/printk.h>
@@ -257,19 +258,23 @@ static void deliver(struct vcpu *t, unsigned int mode, unsigned int vec,
 	case DM_SIPI:
 		deliver_sipi(t, vec);
 		break;
+	case DM_EXTINT:
+		/* An IOAPIC ExtINT message: take the 8259's vector at INTA. */
+		t->arch.extint_msg = true;
+		break;
 	default:
-		/* SMI, remote read, ExtINT: no SMM, no 8259 behind the APIC. */
+		/* SMI, remote read: no SMM, no remote read on this APIC. */
 		break;
 	}
 }
 
 /* Does @t's APIC accept a message for @dest (physical or logical)? */
-static bool dest_matches(const struct vcpu *s, const struct vcpu *t,
-			 bool logical, uint32_t dest)
+static bool dest_matches(bool x2, const struct vcpu *t, bool logical,
+			 uint32_t dest)
 {
 	const struct lapic *ta = &t->arch.lapic;
 
-	if (lapic_x2apic_mode(s)) {
+	if (x2) {
 		if (dest == 0xffffffff) {
 			return true;
 		}
@@ -310,6 +315,10 @@ static void send_ipi(struct vcpu *s, uint32_t lo, uint32_t dest)
 		set_error(s, ESR_SEND_ILLEGAL);
 		return;
 	}
+	/* ExtINT is not a mode the ICR can send (SDM, ICR delivery mode). */
+	if (mode == DM_EXTINT) {
+		return;
+	}
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *t = &vm->vcpus[i];
 		bool hit;
@@ -325,7 +334,8 @@ static void send_ipi(struct vcpu *s, uint32_t lo, uint32_t dest)
 			hit = t != s;
 			break;
 		default:
-			hit = dest_matches(s, t, lo & ICR_LOGICAL, dest);
+			hit = dest_matches(lapic_x2apic_mode(s), t,
+					   lo & ICR_LOGICAL, dest);
 			break;
 		}
 		if (!hit) {
@@ -337,6 +347,46 @@ static void send_ipi(struct vcpu *s, uint32_t lo, uint32_t dest)
 			break;
 		}
 	}
+}
+
+int lapic_irq_message(struct vm *vm, uint32_t dest, bool logical,
+		      unsigned int mode, unsigned int vec, bool level)
+{
+	int n = 0;
+
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *t = &vm->vcpus[i];
+		const struct lapic *ta = &t->arch.lapic;
+		bool took;
+
+		if (!lapic_enabled(t) ||
+		    !dest_matches(lapic_x2apic_mode(t), t, logical,
+				  lapic_x2apic_mode(t) && dest == 0xff ?
+				  0xffffffff : dest)) {
+			continue;
+		}
+		took = mode != DM_FIXED && mode != DM_LOWEST;
+		if (!took) {
+			took = vec >= 16 && sw_enabled(ta);
+		}
+		deliver(t, mode, vec, level);
+		n += took;
+		/* Lowest priority: one target (the lowest-numbered one). */
+		if (mode == DM_LOWEST && took) {
+			break;
+		}
+	}
+	return n;
+}
+
+bool lapic_lint0_extint(const struct vcpu *v)
+{
+	uint32_t lvt = v->arch.lapic.lvt[LAPIC_LVT_LINT0];
+
+	if (!lapic_enabled(v)) {
+		return true;	/* LINT0 is the INTR pin */
+	}
+	return !(lvt & LVT_MASKED) && ((lvt >> 8) & 7) == DM_EXTINT;
 }
 
 /* ---- The timer --------------------------------------------------------- */
@@ -500,11 +550,16 @@ void lapic_ack(struct vcpu *v, unsigned int vector)
 
 static void eoi(struct vcpu *v)
 {
-	int isrv = highest_vec(apic(v)->isr);
+	struct lapic *a = apic(v);
+	int isrv = highest_vec(a->isr);
 
-	/* No I/O APIC: a level-triggered EOI has nobody to tell. */
-	if (isrv >= 0) {
-		clear_vec(apic(v)->isr, (unsigned int)isrv);
+	if (isrv < 0) {
+		return;
+	}
+	clear_vec(a->isr, (unsigned int)isrv);
+	/* A level-triggered vector: the EOI is broadcast to the IOAPIC. */
+	if (a->tmr[isrv / 32] & (1U << (isrv % 32))) {
+		x86_ioapic_eoi(v->vm, (unsigned int)isrv);
 	}
 }
 

@@ -263,14 +263,17 @@ static void setup_guest(struct vcpu *v, struct vmcs_writer *wr)
 	uint32_t code = AR_TYPE_CODE_XRA | AR_S | AR_P | AR_G |
 			(lm ? AR_L : AR_DB);
 	uint32_t data = AR_TYPE_DATA_RWA | AR_S | AR_P | AR_G | AR_DB;
+	/* The Linux boot protocol's __BOOT_CS / __BOOT_DS for a bzImage. */
+	bool bz = vmx_guest_is_bzimage(vm);
+	uint16_t cs = bz ? 0x10 : GUEST_SEL_CODE, ds = bz ? 0x18 : GUEST_SEL_DATA;
 	uint64_t cr0, cr4, efer;
 
-	set_segment(wr, SEG_CS, GUEST_SEL_CODE, code);
-	set_segment(wr, SEG_ES, GUEST_SEL_DATA, data);
-	set_segment(wr, SEG_SS, GUEST_SEL_DATA, data);
-	set_segment(wr, SEG_DS, GUEST_SEL_DATA, data);
-	set_segment(wr, SEG_FS, GUEST_SEL_DATA, data);
-	set_segment(wr, SEG_GS, GUEST_SEL_DATA, data);
+	set_segment(wr, SEG_CS, cs, code);
+	set_segment(wr, SEG_ES, ds, data);
+	set_segment(wr, SEG_SS, ds, data);
+	set_segment(wr, SEG_DS, ds, data);
+	set_segment(wr, SEG_FS, ds, data);
+	set_segment(wr, SEG_GS, ds, data);
 	w(wr, VMCS_GUEST_LDTR_SEL, 0);
 	w(wr, VMCS_GUEST_LDTR_BASE, 0);
 	w(wr, VMCS_GUEST_LDTR_LIMIT, 0);
@@ -280,7 +283,7 @@ static void setup_guest(struct vcpu *v, struct vmcs_writer *wr)
 	w(wr, VMCS_GUEST_TR_LIMIT, 0x67);
 	w(wr, VMCS_GUEST_TR_AR, AR_TYPE_TSS_BUSY64 | AR_P);
 	w(wr, VMCS_GUEST_GDTR_BASE, vm->arch.gdt);
-	w(wr, VMCS_GUEST_GDTR_LIMIT, vm->arch.gdt ? 3 * 8 - 1 : 0);
+	w(wr, VMCS_GUEST_GDTR_LIMIT, vm->arch.gdt ? (bz ? 4 : 3) * 8 - 1 : 0);
 	w(wr, VMCS_GUEST_IDTR_BASE, 0);
 	w(wr, VMCS_GUEST_IDTR_LIMIT, 0);
 

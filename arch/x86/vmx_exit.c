@@ -7,6 +7,7 @@
  * hypervisor panic: an exit reason nobody expects stops only that VM.
  */
 #include <arch/cpu.h>
+#include <arch/irqchip.h>
 #include <arch/lapic.h>
 #include <arch/vmcs.h>
 #include <arch/vmx_run.h>
@@ -737,7 +738,8 @@ static bool handle_hlt(struct vcpu *v)
 
 	vmx_skip_insn(v);
 	lapic_update_timer(v);
-	if (irq_on && lapic_pending_vector(v) >= 0) {
+	if (irq_on && (lapic_pending_vector(v) >= 0 ||
+		       x86_extint_pending(v))) {
 		return true;	/* taken at once: HLT completes */
 	}
 	v->arch.mp = X86_MP_HALTED;

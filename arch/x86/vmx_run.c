@@ -11,6 +11,7 @@
  * ending between the fault and the guest's read of CR2.
  */
 #include <arch/cpu.h>
+#include <arch/irqchip.h>
 #include <arch/lapic.h>
 #include <arch/secure_vm.h>
 #include <arch/vmcs.h>
@@ -272,7 +273,8 @@ static bool vcpu_can_wake(const struct vcpu *u)
 		return true;
 	}
 	return u->arch.mp == X86_MP_HALTED && u->arch.halt_if &&
-	       (lapic_next_expiry(u) || lapic_pending_vector(u) >= 0);
+	       (lapic_next_expiry(u) || lapic_pending_vector(u) >= 0 ||
+		x86_extint_pending(u) || x86_irq_may_arrive(u));
 }
 
 bool vmx_vm_can_wake(const struct vm *vm, const struct vcpu *except)
@@ -290,7 +292,8 @@ static bool wake_from_hlt(struct vcpu *v)
 {
 	lapic_update_timer(v);
 	if (v->arch.nmi_pending ||
-	    (v->arch.halt_if && lapic_pending_vector(v) >= 0)) {
+	    (v->arch.halt_if && (lapic_pending_vector(v) >= 0 ||
+				 x86_extint_pending(v)))) {
 		v->arch.mp = X86_MP_RUNNING;
 		return true;
 	}
@@ -386,6 +389,7 @@ static void inject_pending(struct vcpu *v)
 	bool busy = (vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) ||
 		    vmx_debug_trap_pending();
 	bool shadow = intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS);
+	bool extint;
 	int vec;
 
 	lapic_update_timer(v);
@@ -400,11 +404,21 @@ static void inject_pending(struct vcpu *v)
 		/* Exit once it can be taken (after the handler's IRET). */
 		proc |= PROC_NMI_WINDOW_EXITING;
 	}
-	vec = lapic_pending_vector(v);
-	if (vec >= 0) {
+	/*
+	 * An ExtINT (the 8259 through LINT0 or an IOAPIC message) bypasses
+	 * the APIC's priority scheme (SDM "Interrupt Acceptance for Fixed
+	 * Interrupts"); its vector comes from the 8259's INTA cycle.
+	 */
+	extint = x86_extint_pending(v);
+	vec = extint ? 0 : lapic_pending_vector(v);
+	if (extint || vec >= 0) {
 		if (!busy && !shadow &&
 		    (vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF)) {
-			lapic_ack(v, (unsigned int)vec);
+			if (extint) {
+				vec = x86_extint_ack(v);
+			} else {
+				lapic_ack(v, (unsigned int)vec);
+			}
 			vmwrite(VMCS_ENTRY_INTR_INFO, (uint32_t)vec |
 				INTR_INFO_VALID |
 				(INTR_TYPE_EXT_INTR << INTR_INFO_TYPE_SHIFT));

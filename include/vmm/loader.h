@@ -67,6 +67,24 @@ int load_arm64_image(const char *name, const void *img, size_t size,
 int load_multiboot(const char *name, const void *img, size_t size,
 		   const struct guest_ram *ram, struct loaded_image *out);
 
+/*
+ * A Linux x86 bzImage (Documentation/arch/x86/boot.rst): boot flag 0xAA55
+ * at 0x1fe, "HdrS" at 0x202, boot protocol 2.12 or later with LOADED_HIGH
+ * and XLF_KERNEL_64 (the 64-bit entry at 0x200 of the protected-mode
+ * code). The protected-mode code (after the (setup_sects + 1) * 512 bytes
+ * of setup) is loaded at 1 MiB, with init_size bytes of RAM there; the
+ * entry is 1 MiB + 0x200; format is "bzimage". The setup header is left
+ * for the architecture (boot_params). -ENOEXEC for a bad header, -ERANGE
+ * when it does not fit.
+ */
+int load_bzimage(const char *name, const void *img, size_t size,
+		 const struct guest_ram *ram, struct loaded_image *out);
+bool is_bzimage(const void *img, size_t size);
+
+/* The bzImage load address and the 64-bit entry's offset in the code. */
+#define BZIMAGE_LOAD_ADDR	0x100000ULL
+#define BZIMAGE_ENTRY64		0x200
+
 /* True when @img has the multiboot v1 magic where a header may be. */
 bool is_multiboot(const void *img, size_t size);
 

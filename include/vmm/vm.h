@@ -615,10 +615,10 @@ void arch_vcpu_destroy(struct vcpu *v);
 
 /*
  * Drive the guest-visible interrupt line @line of @vm to @level (a device's
- * level-sensitive output: arm64, an SPI's INTID at the virtual GIC).
+ * level-sensitive output: arm64, an SPI's INTID at the virtual GIC; x86,
+ * an ISA IRQ / GSI at the 8259 pair and the IOAPIC, docs/x86-irq.md).
  * Return: 0; -ENODEV when the architecture has no interrupt controller to
- * deliver it (x86 until a virtual IOAPIC/PIC exists); -EINVAL for a line
- * that does not exist.
+ * deliver it; -EINVAL for a line that does not exist.
  */
 int arch_vm_irq_line(struct vm *vm, unsigned int line, bool level);
 

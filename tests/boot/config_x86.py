@@ -37,7 +37,7 @@ EXPECT = [
     "vm good: kernel hello.elf (elf64, %d bytes), memory 16 MiB, 1 cpu",
     "vm good: cmdline 'console=ttyS0 quiet # kept'",
     "error: vm notimage: never ran: strata.cfg:9: kernel 'strata.cfg' is not "
-    "an ELF64 or a multiboot kernel for x86_64 (expected one, or "
+    "an ELF64, a multiboot kernel or a bzImage for x86_64 (expected one, or "
     "'load = ADDR' for a raw binary)",
     "strata.cfg: 1 VM configured, 3 errors",
     "Strata: stopped (status 2)",

@@ -7,13 +7,18 @@ a pseudo-terminal as a person at a terminal would drive it.
 in its term mode and relays it (tools/strata, BochsRelay): Bochs's file mode
 has no input and its stdin belongs to its debugger. Keys reach Strata's own
 16550 driver, Strata's console gives them to the VM with the focus, and the
-VM's emulated 16550 hands them to the guest (tests/guests/x86/echo.c, which
-polls LSR.DR: x86 VMs have no interrupt controller for devices yet).
+VM's emulated 16550 hands them to the guest (tests/guests/x86/echo.c,
+which polls LSR.DR, or in its interrupt builds halts and takes the receive
+interrupt, IRQ 4, through the IOAPIC or the 8259: docs/x86-irq.md).
 
   console-x86/echo-one-vm    the prompt appears before any newline, a typed
                              line is echoed and answered, "quit" ends it
   console-x86/focus-two-vms  two echo guests: keys reach the focused VM
                              only, Ctrl-a 2 moves the focus, Ctrl-a x ends
+  console-x86/echo-irq       two interrupt-driven echo guests, one through
+                             the IOAPIC, one through the 8259 and LINT0:
+                             each answers its line, counts its receive
+                             interrupts and ends well
 
 Verdicts rest on console events only (waits for text, bounded; no sleeps).
 """
@@ -97,6 +102,57 @@ def focus_two_vms(elf):
         t.close()
 
 
+def echo_irq(elfs):
+    apic, pic = elfs
+    t = launch(["kernel=%s,name=apic,memory=16M" % apic,
+                "kernel=%s,name=pic,memory=16M" % pic])
+    try:
+        t.expect(r"^Strata: console: keys go to vm apic \(1 of 2; ",
+                 "the first VM's focus", WAIT)
+        t.expect(r"^\[apic\] echo: ready, COM1 receive interrupt through "
+                 r"the IOAPIC$", "apic ready", WAIT)
+        t.pos = 0
+        t.expect(r"^\[pic\] echo: ready, COM1 receive interrupt through "
+                 r"the 8259$", "pic ready", WAIT)
+        t.pos = 0
+        t.type(b"by ioapic\r")
+        t.expect(r"^\[apic\] echo: line 'by ioapic' \(9 bytes\)$",
+                 "apic's answer", WAIT)
+        t.type(b"quit\r")
+        m = t.expect(r"^\[apic\] echo: (\d+) receive interrupts \((\d+) "
+                     r"data, (\d+) timeout, 0 other\)$",
+                     "apic's interrupt count", WAIT)
+        t.expect(r"^\[apic\] echo: PASS \(2 lines, 15 bytes\)$",
+                 "apic's PASS", WAIT)
+        t.expect(r"^vm apic: ended: powered off \(status 0\)$",
+                 "apic's end", WAIT)
+        if int(m.group(1)) < 1:
+            raise Fail("apic took no receive interrupt")
+        t.type(CTRL_A + b"2")
+        t.expect(r"^Strata: console: keys go to vm pic \(2 of 2; ",
+                 "the focus on pic", WAIT)
+        t.type(b"by 8259\r")
+        t.expect(r"^\[pic\] echo: line 'by 8259' \(7 bytes\)$",
+                 "pic's answer", WAIT)
+        t.type(b"quit\r")
+        m = t.expect(r"^\[pic\] echo: (\d+) receive interrupts \((\d+) "
+                     r"data, (\d+) timeout, 0 other\)$",
+                     "pic's interrupt count", WAIT)
+        t.expect(r"^\[pic\] echo: PASS \(2 lines, 13 bytes\)$",
+                 "pic's PASS", WAIT)
+        if int(m.group(1)) < 1:
+            raise Fail("pic took no receive interrupt")
+        t.expect(r"^Strata: all 2 VMs ended: 2 ok, 0 failed$",
+                 "Strata's summary", WAIT)
+        if "has no interrupt controller" in t.out:
+            raise Fail("a 16550 said its interrupt goes nowhere")
+        rc = t.finish(WAIT)
+        if rc != 0:
+            raise Fail("launcher exit %s, want 0 (%s)" % (rc, t.tail()))
+    finally:
+        t.close()
+
+
 def main():
     if not os.path.exists(X86_ELF):
         print("FAIL: console-x86/build: %s is missing (make TEST=1 "
@@ -105,14 +161,20 @@ def main():
     ok = True
     with private_dir("console-x86-") as tmp:
         try:
-            elf, = build_guests("x86", os.path.join(tmp, "guests"), ["echo"])
+            elf, irq, pic = build_guests("x86", os.path.join(tmp, "guests"),
+                                         ["echo", "echoirq", "echopic"])
         except Fail as e:
             print("FAIL: console-x86/build: %s" % e)
             return 1
-        for name, fn in (("console-x86/echo-one-vm", echo_one_vm),
-                         ("console-x86/focus-two-vms", focus_two_vms)):
+        only = sys.argv[1:]
+        for name, fn, arg in (
+                ("console-x86/echo-one-vm", echo_one_vm, elf),
+                ("console-x86/focus-two-vms", focus_two_vms, elf),
+                ("console-x86/echo-irq", echo_irq, (irq, pic))):
+            if only and not any(o in name for o in only):
+                continue
             try:
-                fn(elf)
+                fn(arg)
                 print("PASS: %s" % name, flush=True)
             except Fail as e:
                 print("FAIL: %s: %s" % (name, e), flush=True)

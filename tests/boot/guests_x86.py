@@ -212,6 +212,8 @@ def c_mb32(log, status):
     need(log, r"^\[mb32\] mb32: 1 module$", "mb32's one boot module")
     need(log, r"^\[mb32\] mb32: module 0 'mb32mod.txt' 36 bytes: "
          r"'strata multiboot module'$", "the module's name, size and text")
+    need(log, r"^\[mb32\] mb32: memory map of \d+ entries, BIOS area "
+         r"reserved, RSDP there$", "mb32's memory map with the ACPI area")
     need(log, r"^\[mb32\] mb32: 16-bit code: MMIO ok$",
          "MMIO from 16-bit code")
     result(log, "mb32", "mb32", 19)

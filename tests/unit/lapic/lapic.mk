@@ -8,6 +8,7 @@ UNIT_BINS += $(HOST_BUILD)/unit/lapic
 
 $(HOST_BUILD)/unit/lapic: $(LAPIC_T)/test_lapic.c arch/x86/lapic.c \
 		arch/x86/include/arch/lapic.h arch/x86/include/arch/vcpu.h \
+		arch/x86/include/arch/irqchip.h arch/x86/include/arch/guest_acpi.h \
 		tests/unit/harness.c tests/unit/harness.h
 	@mkdir -p $(@D)
 	@echo "  HOSTCC  $@"

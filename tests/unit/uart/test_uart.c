@@ -67,12 +67,22 @@ int s2pt_dump(const struct s2pt *pt, s2_dump_fn emit, void *arg)
 }
 
 /* x86 has no interrupt controller for devices yet. */
+/* The interrupt line as the 16550 last drove it, per VM (IRQ 4 only). */
+static int irq_level[2] = { -1, -1 };
+static unsigned int irq_calls;
+static bool irq_refuse;
+
 int arch_vm_irq_line(struct vm *vm, unsigned int line, bool level)
 {
-	(void)vm;
-	(void)line;
-	(void)level;
-	return -ENODEV;
+	irq_calls++;
+	if (irq_refuse) {
+		return -ENODEV;
+	}
+	if (line != 4) {
+		return -EINVAL;
+	}
+	irq_level[vm - vms] = level;
+	return 0;
 }
 static struct vm_config cfg = { .name = "u", .cpus = 1 };
 
@@ -273,7 +283,40 @@ static void iir_rx_sources(void)
 	CHECK_EQ(in(v, 2), 0xc1);
 }
 
-/* Enabling the receive interrupt says once that x86 cannot deliver it. */
+/*
+ * The IRQ 4 line: high while IIR has a source and MCR.OUT2 is set, low in
+ * loopback (the OUT pins forced inactive), low again once the source is
+ * served (RBR read, IIR read for THR empty).
+ */
+static void irq_line_follows_iir(void)
+{
+	struct vcpu *v = setup(0);
+
+	CHECK(v);
+	irq_level[0] = -1;
+	CHECK_EQ(out(v, 1, 0x01), 0);		/* ERBFI, OUT2 still clear */
+	CHECK_EQ(type(0, "a"), 1);
+	CHECK(irq_level[0] != 1);
+	CHECK_EQ(out(v, 4, 0x08), 0);		/* OUT2: the line rises */
+	CHECK_EQ(irq_level[0], 1);
+	CHECK_EQ(in(v, 2), 0x04);		/* received data */
+	CHECK_EQ(in(v, 0), 'a');
+	CHECK_EQ(irq_level[0], 0);
+	CHECK_EQ(out(v, 1, 0x02), 0);		/* ETBEI: THR empty at once */
+	CHECK_EQ(irq_level[0], 1);
+	CHECK_EQ(in(v, 2), 0x02);		/* reading IIR serves it */
+	CHECK_EQ(irq_level[0], 0);
+	CHECK_EQ(out(v, 0, 'x'), 0);		/* THR empties again */
+	CHECK_EQ(irq_level[0], 1);
+	CHECK_EQ(out(v, 4, 0x18), 0);		/* loopback: OUT2 inactive */
+	CHECK_EQ(irq_level[0], 0);
+	CHECK_EQ(out(v, 4, 0x08), 0);
+	CHECK_EQ(irq_level[0], 1);
+	CHECK_EQ(out(v, 1, 0x00), 0);
+	CHECK_EQ(irq_level[0], 0);
+}
+
+/* A refused line (no interrupt controller) is said once. */
 static void no_irq_said_once(void)
 {
 	struct vcpu *v = setup(0);
@@ -281,12 +324,15 @@ static void no_irq_said_once(void)
 	CHECK(v);
 	capture_console(NULL);
 	log_level = LOG_WARN;
-	CHECK_EQ(out(v, 1, 0x01), 0);
-	CHECK(strstr(printed, "vm u0: the 16550's receive interrupt (IRQ 4) "
-		     "is not delivered") != NULL);
+	irq_refuse = true;
+	CHECK_EQ(out(v, 4, 0x08), 0);
+	CHECK_EQ(out(v, 1, 0x02), 0);
+	CHECK(strstr(printed, "vm u0: the 16550's interrupt (IRQ 4) has no "
+		     "interrupt controller to go to") != NULL);
 	printed_len = 0;
 	CHECK_EQ(out(v, 1, 0x00), 0);
-	CHECK_EQ(out(v, 1, 0x01), 0);
+	CHECK_EQ(out(v, 1, 0x02), 0);
+	irq_refuse = false;
 	log_level = LOG_ERR - 1;
 	CHECK_EQ(printed_len, 0);
 }
@@ -382,6 +428,7 @@ int main(int argc, char **argv)
 	RUN_TEST(per_vm_state);
 	RUN_TEST(rx_to_rbr);
 	RUN_TEST(iir_rx_sources);
+	RUN_TEST(irq_line_follows_iir);
 	RUN_TEST(no_irq_said_once);
 	RUN_TEST(focus_and_escape);
 	RUN_TEST(help_and_bad_commands);

@@ -17,6 +17,9 @@
  *   information page when the VM has `ve = on`, else 0; RDX and RCX = the
  *   GPA and size of the area Strata set aside (page tables, GDT, stack, #VE
  *   page): a memory test must leave [RDX, RDX + RCX) alone.
+ * Linux bzImages start as the 64-bit boot protocol says: the paging state
+ * above, CS = 0x10, DS/ES/SS/FS/GS = 0x18, RSI = boot_params (with the
+ * e820 map), at 1 MiB + 0x200 (docs/x86-linux-boot.md).
  * 32-bit multiboot (v1) images start as a multiboot loader leaves them:
  *   protected mode, paging off, CS = 0x08 flat 32-bit code, other segments
  *   0x10 flat data, EAX = 0x2BADB002, EBX = GPA of a multiboot information
@@ -27,6 +30,12 @@
  * through its local APIC (arch/x86/lapic.c, docs/x86-lapic.md: xAPIC page
  * at 0xfee00000, x2APIC MSRs, APIC ID = vCPU index) as a PC's BSP does;
  * they start in real mode at VV00:0000 for SIPI vector VV.
+ * Device interrupts: the PC's 8259 pair (ports 0x20-0x21, 0xa0-0xa1, ELCR
+ * 0x4d0-0x4d1) and an IOAPIC at 0xfec00000 (arch/irqchip.h,
+ * docs/x86-irq.md); COM1 is ISA IRQ 4.
+ * ACPI: tables at 0xe0000-0xfffff (the RSDP at 0xe0000; reserved in the
+ * multiboot memory map), PM1a and the PM timer at ports 0x600-0x60b
+ * (arch/guest_acpi.h, docs/x86-acpi.md).
  * Ports 0xf4-0xf7 are QEMU's isa-debug-exit: a write of V ends the VM with
  * exit status (V << 1) | 1, a good end for V = 0 (arch/x86/debug_exit.c).
  *

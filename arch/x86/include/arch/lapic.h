@@ -13,6 +13,7 @@
 #include <types.h>
 
 struct vcpu;
+struct vm;
 
 #define LAPIC_DEFAULT_BASE	0xfee00000ULL
 #define LAPIC_SIZE		0x1000
@@ -96,6 +97,22 @@ uint64_t lapic_next_expiry(const struct vcpu *v);
  * (above the processor priority), or -1.
  */
 int lapic_pending_vector(const struct vcpu *v);
+
+/*
+ * An interrupt message from the IOAPIC (82093AA redirection entry): 8-bit
+ * @dest, physical or @logical (flat / cluster as each target's DFR says;
+ * 0xff is a broadcast), delivery @mode (0 fixed, 1 lowest priority, 4
+ * NMI, 5 INIT, 7 ExtINT), @vec, @level (level-triggered: TMR set, the EOI
+ * comes back through x86_ioapic_eoi()). Return: how many APICs accepted it.
+ */
+int lapic_irq_message(struct vm *vm, uint32_t dest, bool logical,
+		      unsigned int mode, unsigned int vec, bool level);
+
+/*
+ * @v's LINT0 takes the 8259's INTR: LVT LINT0 unmasked with delivery mode
+ * ExtINT, or the APIC disabled (LINT0 is then the INTR pin).
+ */
+bool lapic_lint0_extint(const struct vcpu *v);
 
 /* The CPU takes @vector: it moves from the IRR to the ISR. */
 void lapic_ack(struct vcpu *v, unsigned int vector);

@@ -3,6 +3,8 @@
 #ifndef STRATA_ARCH_X86_VCPU_H
 #define STRATA_ARCH_X86_VCPU_H
 
+#include <arch/guest_acpi.h>
+#include <arch/irqchip.h>
 #include <arch/lapic.h>
 #include <types.h>
 
@@ -75,6 +77,7 @@ struct arch_vcpu {
 	enum x86_mp_state mp;
 	bool halt_if;		/* RFLAGS.IF when it halted */
 	bool nmi_pending;	/* an NMI IPI not yet injected */
+	bool extint_msg;	/* an IOAPIC ExtINT message not yet taken */
 	struct x86_reset reset;
 	struct lapic lapic;
 	uint8_t fxsave[512] __aligned(16);
@@ -91,6 +94,9 @@ struct arch_vcpu {
  * @ve_info: GPA of the #VE information page (0 when #VE is off).
  * @refusals: refused guest actions reported on the console so far (capped).
  * @secure: a secure VM's state (arch/x86/secure_vm.c), NULL otherwise.
+ * @pic, @ioapic: the VM's 8259 pair and IOAPIC (arch/irqchip.h).
+ * @acpi, @acpi_pm: ACPI tables at X86_ACPI_AREA and the PM registers
+ *	(arch/guest_acpi.h).
  */
 struct arch_vm {
 	gpa_t boot_info;
@@ -99,9 +105,14 @@ struct arch_vm {
 	gpa_t gdt;
 	gpa_t stack_top;
 	gpa_t mbi;
+	gpa_t boot_params;	/* bzImage: the zero page (RSI at entry) */
 	gpa_t ve_info;
 	unsigned int refusals;
 	struct x86_secure *secure;	/* secure = on (arch/x86/secure_vm.c) */
+	struct x86_pic pic;		/* arch/x86/pic.c */
+	struct x86_ioapic ioapic;	/* arch/x86/ioapic.c */
+	bool acpi;			/* ACPI tables in the BIOS area */
+	struct x86_acpi_pm acpi_pm;	/* arch/x86/guest_acpi.c */
 };
 
 #endif

@@ -50,8 +50,13 @@ int x86_fw_cfg_add(struct vm *vm);
 /* vmx_entry.S: 0 after a VM exit, 1 when VMLAUNCH/VMRESUME failed. */
 int vmx_enter(uint64_t *gprs, int launched);
 
-/* True when @vm's guest starts in 64-bit mode (ELF64 and raw images). */
+/* True when @vm's guest starts in 64-bit mode (ELF64, raw, bzImage). */
 bool vmx_guest_is_64bit(const struct vm *vm);
+/*
+ * True for a Linux bzImage, entered by the 64-bit boot protocol: CS 0x10,
+ * DS/ES/SS 0x18, RSI = boot_params (docs/x86-linux-boot.md).
+ */
+bool vmx_guest_is_bzimage(const struct vm *vm);
 
 /*
  * CR4 bits a guest may set: none that turns on state VMX does not switch

@@ -6,7 +6,8 @@
  * 32-bit code
  * (paging off) against the test device: 4-byte moffs, 66-prefixed and
  * byte stores including AH, MOVZX/MOVSX loads; then the same from 16-bit
- * code in a segment whose base is not 0 (mb32/code16.S).
+ * code in a segment whose base is not 0 (mb32/code16.S). Its memory map
+ * must reserve the BIOS area, where the ACPI RSDP is (docs/x86-acpi.md).
  */
 #include "guest.h"
 
@@ -15,7 +16,15 @@
 struct mb_info {
 	uint32_t flags, mem_lower, mem_upper, boot_device, cmdline;
 	uint32_t mods_count, mods_addr;
+	uint32_t syms[4];
+	uint32_t mmap_length, mmap_addr;
 };
+
+struct mb_mmap {
+	uint32_t size;
+	uint64_t addr, len;
+	uint32_t type;
+} __attribute__((packed));
 
 struct mb_module {
 	uint32_t mod_start, mod_end, string, reserved;
@@ -132,6 +141,43 @@ static void modules(const struct mb_info *info)
 	}
 }
 
+/* The memory map reserves 0xe0000-0xfffff, and the RSDP is there. */
+static void memory_map(const struct mb_info *info)
+{
+	uint32_t off = 0, n = 0;
+	bool reserved = false, rsdp = false;
+
+	EXPECT(info->flags & 64, "mb32: no memory map");
+	if (!(info->flags & 64)) {
+		return;
+	}
+	while (off + 4 <= info->mmap_length) {
+		const struct mb_mmap *e = (const struct mb_mmap *)
+			(uintptr_t)(info->mmap_addr + off);
+
+		if (e->type == 2 && e->addr <= 0xe0000 &&
+		    e->addr + e->len >= 0x100000) {
+			reserved = true;
+		}
+		EXPECT(e->type != 1 || e->addr + e->len <= 0xe0000 ||
+		       e->addr >= 0x100000, "mb32: RAM at 0x%x over the BIOS "
+		       "area", (uint32_t)e->addr);
+		off += e->size + 4;
+		n++;
+	}
+	for (uintptr_t a = 0xe0000; a < 0x100000 && !rsdp; a += 16) {
+		const char *p = (const char *)a;
+
+		rsdp = p[0] == 'R' && p[1] == 'S' && p[2] == 'D' &&
+		       p[3] == ' ' && p[4] == 'P' && p[5] == 'T' &&
+		       p[6] == 'R' && p[7] == ' ';
+	}
+	EXPECT(reserved, "mb32: the BIOS area is not reserved");
+	EXPECT(rsdp, "mb32: no RSDP in the BIOS area");
+	gprintf("mb32: memory map of %u entries, BIOS area reserved%s\n", n,
+		rsdp ? ", RSDP there" : "");
+}
+
 int mb_main(uint32_t magic, const struct mb_info *info)
 {
 	gprintf("mb32: hello from a 32-bit multiboot guest\n");
@@ -148,6 +194,7 @@ int mb_main(uint32_t magic, const struct mb_info *info)
 				(const char *)(uintptr_t)info->cmdline);
 		}
 		modules(info);
+		memory_map(info);
 	}
 	mmio32();
 	mmio16();
