@@ -9,6 +9,8 @@
 #
 # -mgeneral-regs-only keeps Strata's own code off the FP/SIMD registers
 # (libfdt.a is prebuilt and does use them: head.S enables FP at EL2).
+# -mno-outline-atomics: atomics inline (no getauxval() to pick LSE at run
+# time; the locks of docs/smp.md are everywhere, not only in mm/).
 # -mstrict-align: the early C code runs with the MMU off, where every data
 # access is Device memory and an unaligned access faults.
 
@@ -16,7 +18,7 @@
 .DEFAULT_GOAL := all
 
 CROSS := aarch64-linux-gnu-
-ARCH_CFLAGS := -fpie -mgeneral-regs-only -mstrict-align \
+ARCH_CFLAGS := -fpie -mgeneral-regs-only -mstrict-align -mno-outline-atomics \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables
 ARCH_LDFLAGS := -Wl,-pie -Wl,--no-dynamic-linker -Wl,-z,notext \
 	-Wl,-z,max-page-size=0x1000 -Wl,--build-id=none -Wl,--hash-style=sysv \

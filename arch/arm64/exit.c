@@ -267,7 +267,7 @@ static enum exit_action handle_sync(struct vcpu *v)
 		return arm64_handle_call(v);
 	case ESR_EC_WFX:
 		skip_insn(a);
-		return EXIT_YIELD;
+		return arm64_wfx(v);
 	case ESR_EC_SERROR:
 		vm_fail(v->vm, "SError (ESR 0x%llx) at PC 0x%llx",
 			(unsigned long long)a->esr,
@@ -326,4 +326,30 @@ enum exit_action arm64_handle_exit(struct vcpu *v, unsigned int vec)
 			(unsigned long long)a->esr);
 		return EXIT_YIELD;
 	}
+}
+
+/*
+ * WFI (ISS TI bits 1:0 = 0) with nothing pending for the vCPU blocks it
+ * until an interrupt for it arrives (a kick), its timer is due, or the
+ * wait's bound passes (vmm_block_bound(): the architecture lets a WFI end
+ * for no reason, and guests that wait in WFI for another vCPU's store need
+ * it); the CPU runs its other vCPUs or idles meanwhile. With an interrupt
+ * pending the WFI completes at once, as on hardware. WFE only yields the
+ * rest of the slice (spin-wait loops; no event is tracked).
+ */
+enum exit_action arm64_wfx(struct vcpu *v)
+{
+	uint64_t deadline;
+
+	if ((v->arch.esr & 3) || v->vm->arch.vgic.v2.on) {
+		/* WFE, WFET, WFIT; on a vGICv2 the wake check is not done. */
+		return EXIT_YIELD;
+	}
+	if (vgic_wakeup_pending(v)) {
+		return EXIT_RESUME;
+	}
+	deadline = vgic_vtimer_deadline(v);
+	v->blocked = true;
+	v->wake_at = MIN(deadline, vmm_block_bound());
+	return EXIT_YIELD;
 }

@@ -354,7 +354,12 @@ void arch_vcpu_run(struct vcpu *v)
 		}
 		load_vttbr(v, fast);
 		slice_timer_arm(MIN(end, vgic_prepare_entry(v)));
+		/* The VM lock is dropped while the guest runs (docs/smp.md). */
+		v->in_guest = true;
+		vm_unlock(vm);
 		vec = guest_enter(&v->arch);
+		vm_lock(vm);
+		v->in_guest = false;
 		vm->ctr[STRATA_CTR_EXITS]++;
 		fast = arm64_fast_exit(v, vec, &act);
 		if (!fast) {

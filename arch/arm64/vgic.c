@@ -255,6 +255,8 @@ static bool in_any_lr(const struct vcpu *v, unsigned int intid)
 	return false;
 }
 
+static void vgic_kick_spi_target(struct vm *vm, unsigned int n);
+
 int vgic_set_spi_level(struct vm *vm, unsigned int intid, bool level)
 {
 	struct vgic_dist *d = &vm->arch.vgic;
@@ -272,7 +274,48 @@ int vgic_set_spi_level(struct vm *vm, unsigned int intid, bool level)
 	} else {
 		d->level &= ~bit;
 	}
+	if (level) {
+		vgic_kick_spi_target(vm, intid - 32);
+	}
 	return 0;
+}
+
+/*
+ * Cross-CPU delivery (docs/smp.md): the vCPU SPI 32 + @n is routed to may
+ * run on another physical CPU, or wait in WFI: make it look.
+ */
+static void vgic_kick_spi_target(struct vm *vm, unsigned int n)
+{
+	int t = spi_target(vm, n);
+
+	if (t >= 0) {
+		vcpu_kick(&vm->vcpus[t]);
+	}
+}
+
+bool vgic_wakeup_pending(struct vcpu *v)
+{
+	const struct vgic_cpu *c = &v->arch.vgic;
+	const struct vgic_dist *d = &v->vm->arch.vgic;
+	uint32_t spis;
+
+	for (unsigned int i = 0; i < nr_lrs(); i++) {
+		if (lr_read(i) & LR_PENDING) {
+			return true;
+		}
+	}
+	if ((c->pending & c->enabled) ||
+	    ((c->enabled & BIT(VGIC_INTID_VTIMER)) && vtimer_level()) ||
+	    ((c->enabled & BIT(VGIC_INTID_PTIMER)) && ptimer_level(v))) {
+		return true;
+	}
+	spis = spi_pending(d) & d->enabled;
+	for (unsigned int n = 0; spis; n++, spis >>= 1) {
+		if ((spis & 1) && spi_target(v->vm, n) == (int)v->id) {
+			return true;
+		}
+	}
+	return false;
 }
 
 /*
@@ -460,6 +503,9 @@ void vgic_send_sgi(struct vcpu *v, uint64_t val)
 
 		if (hit) {
 			vm->vcpus[i].arch.vgic.pending |= (uint32_t)BIT(intid);
+			if (i != v->id) {
+				vcpu_kick(&vm->vcpus[i]);	/* docs/smp.md */
+			}
 		}
 	}
 }

@@ -576,6 +576,9 @@ static void send_sgi(struct vcpu *v, uint32_t val)
 		if (targets & BIT(n)) {
 			vm->vcpus[n].arch.vgic.v2.sgi_src[id] |=
 				(uint8_t)BIT(v->id);
+			if (n != v->id) {
+				vcpu_kick(&vm->vcpus[n]);	/* docs/smp.md */
+			}
 		}
 	}
 }

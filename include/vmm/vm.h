@@ -9,14 +9,22 @@
  * exit decoding (arch/<arch>/) through the hooks at the end of this header and
  * calls back into the generic handlers declared here.
  *
- * Everything runs on one physical CPU: the run loop (vmm/run.c) time-slices
- * every runnable vCPU of every VM. A VM ends when its guest powers it off or
- * when Strata stops it for an error (vm_fail()); the others keep running.
+ * Each physical CPU time-slices the vCPUs placed on it (vmm/run.c,
+ * docs/smp.md); a VM's vCPUs may run on several CPUs at once. A VM ends when
+ * its guest powers it off or when Strata stops it for an error (vm_fail());
+ * the others keep running.
+ *
+ * Concurrency (docs/smp.md): everything of a VM but its guests' execution
+ * runs under the VM's lock (@lock: exit handling, the entry preparation, its
+ * devices, vGIC, console, PSCI, stop and reset); the MMU lock nests inside
+ * it. The architecture drops the VM lock only around the guest's own run.
  */
 #ifndef STRATA_VMM_VM_H
 #define STRATA_VMM_VM_H
 
 #include <arch/vcpu.h>
+#include <core/percpu.h>
+#include <lib/spinlock.h>
 #include <mm/roots.h>
 #include <mm/s2pt.h>
 #include <vmm/bundle.h>
@@ -138,6 +146,13 @@ enum vcpu_state {
  *	to @roots.cur's role (the entry audit checks it).
  * @roots: its current root and up to three previous (include/mm/roots.h);
  *	guest entry uses @roots.cur.
+ * @on_cpu: a physical CPU is in a slice of it (set and cleared under the VM
+ *	lock; a reset waits until no vCPU of the VM is on a CPU).
+ * @in_guest: it runs guest code now, without the VM lock: its current root
+ *	is live in a CPU (vm_drop_stale_roots() leaves its cache alone).
+ * @blocked: it waits in WFI/HLT until an interrupt for it, a kick or
+ *	@wake_at (arch_ticks()) (vmm/run.c).
+ * @kicked: something for it arrived (vcpu_kick()); atomic.
  * @arch: the architecture's register state (arch/<arch>/include/arch/vcpu.h).
  */
 struct vcpu {
@@ -148,6 +163,11 @@ struct vcpu {
 	unsigned int view;
 	union s2_role role;
 	struct s2_root_cache roots;
+	bool on_cpu;
+	bool in_guest;
+	bool blocked;
+	uint32_t kicked;
+	uint64_t wake_at;
 #ifdef CONFIG_TEST
 	bool test_corrupt_role;		/* STRATA_HC_TEST_CORRUPT_ROLE */
 #endif
@@ -162,6 +182,9 @@ enum vm_state {
 };
 
 struct vm {
+	struct spinlock lock;		/* see the top of this file */
+	/* Physical CPU of each vCPU (pcpus[] index), set by vmm_run(). */
+	uint8_t vcpu_cpu[VM_MAX_CPUS];
 	const struct vm_config *cfg;
 	const char *name;
 	unsigned int index;		/* 0-based slot; VMIDs: vm_mmu_init() */
@@ -538,6 +561,40 @@ long vm_hypercall(struct vcpu *v, uint64_t fn, const uint64_t a[3],
  */
 int vmm_run(struct vm *vms, unsigned int nr);
 
+/* The VM lock (docs/smp.md). */
+static inline void vm_lock(struct vm *vm)
+{
+	spin_lock(&vm->lock);
+}
+
+static inline void vm_unlock(struct vm *vm)
+{
+	spin_unlock(&vm->lock);
+}
+
+static inline struct pcpu *vcpu_pcpu(const struct vcpu *v)
+{
+	return &pcpus[v->vm->vcpu_cpu[v->id]];
+}
+
+/*
+ * Something changed for @v (an interrupt pending, a new root, its VM
+ * stopping): it must look before it next runs guest code. Marks it and,
+ * when it is placed on another physical CPU, interrupts that CPU
+ * (counted in STRATA_CTR_KICKS), so that it leaves the guest or its idle
+ * wait. Harmless when @v is not running. Called under the VM lock.
+ */
+void vcpu_kick(struct vcpu *v);
+/* vcpu_kick() every vCPU of @vm but @self (NULL: all). */
+void vm_kick_all(struct vm *vm, const struct vcpu *self);
+
+/*
+ * Bound of a WFI/HLT wait (arch_ticks() units): a blocked vCPU runs again
+ * at the latest then, as the architecture allows a wait to end for no
+ * reason (docs/smp.md).
+ */
+uint64_t vmm_block_bound(void);
+
 /* ---- Architecture hooks (arch/<arch>/) ---------------------------------- */
 
 /*
@@ -577,6 +634,9 @@ int arch_vm_irq_line(struct vm *vm, unsigned int line, bool level);
 void arch_vcpu_drop_roots(struct vcpu *v);
 
 /*
+ * Called with @v's VM lock held; the architecture drops it only while the
+ * guest runs (vm_unlock() before entering, vm_lock() after the exit, with
+ * @v->in_guest set in between).
  * Enter @v and handle its exits until its time slice ends (preemption timer,
  * EL2 timer), it blocks (WFI, HLT) or stops, or its VM ends. Never returns
  * with the VM in an inconsistent state: a guest error ends in vm_fail().

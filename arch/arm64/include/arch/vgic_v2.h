@@ -96,5 +96,12 @@ void vgic_v2_maintenance(void);
 /* The physical GICv2 (arch/arm64/gic_v2.c). */
 int gic_v2_init(void);
 bool gic_v2_handle_irq(void);
+/* A secondary CPU's banked distributor and CPU interface registers. */
+int gic_v2_cpu_init(void);
+/* This CPU's GICD_ITARGETSR bit; GICD_SGIR to @mask with SGI @intid. */
+uint32_t gic_v2_cpu_mask(void);
+void gic_v2_send_sgi(uint32_t mask, unsigned int intid);
+/* Acknowledge one pending interrupt as gic_v2_handle_irq(); false: none. */
+bool gic_v2_ack_one(void);
 
 #endif
