@@ -63,8 +63,47 @@ static int port_of(const uint8_t *mac)
 	return (int)i;
 }
 
+/*
+ * Many CPUs (docs/smp.md): the switch lock keeps frame[] and rx_chain to
+ * one sender at a time, and a frame goes into the destination's queue under
+ * the destination VM's lock too. The sender already holds its own VM's
+ * lock, so it only tries the destination's, a bounded number of times: the
+ * destination may itself be waiting for the switch lock (then waiting
+ * longer could never succeed), and the frame is dropped and counted, as a
+ * NIC drops it when its ring is busy. Rejected: always spinning (that
+ * wait is a deadlock), and per-port queues drained by the destination's
+ * own exits (a second copy of every frame).
+ */
+static struct spinlock switch_lock = SPINLOCK_INIT;
+#define DEST_LOCK_TRIES		20000
+
+static bool lock_dest(struct vm *vm)
+{
+	for (unsigned int i = 0; i < DEST_LOCK_TRIES; i++) {
+		if (spin_trylock(&vm->lock)) {
+			return true;
+		}
+		rwlock_relax();
+	}
+	return false;
+}
+
+static void __deliver(struct vnet *p, uint32_t len);
+
 /* Put the frame in frame[] (header zeroed, @len bytes after it) into @p. */
 static void deliver(struct vnet *p, uint32_t len)
+{
+	struct vm *vm = p->dev.vm;
+
+	if (!lock_dest(vm)) {
+		p->dropped++;
+		return;
+	}
+	__deliver(p, len);
+	vm_unlock(vm);
+}
+
+static void __deliver(struct vnet *p, uint32_t len)
 {
 	struct virtio_dev *d = &p->dev;
 
@@ -120,6 +159,7 @@ static void net_tx(struct vnet *p)
 	struct virtio_chain *c = &p->chain;
 	bool pushed = false;
 
+	spin_lock(&switch_lock);
 	while (virtio_pop(d, Q_TX, c) > 0) {
 		uint32_t len = virtio_chain_out_len(c);
 
@@ -140,6 +180,7 @@ static void net_tx(struct vnet *p)
 		virtio_push(d, Q_TX, c, 0);
 		pushed = true;
 	}
+	spin_unlock(&switch_lock);
 	if (pushed) {
 		virtio_notify_used(d, Q_TX);
 	}
