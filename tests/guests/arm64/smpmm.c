@@ -12,12 +12,14 @@
  *    Every worker's readback must hold, and at the end of each round every
  *    word must hold its worker's last value: a fault installing the wrong
  *    page, or a zap that lost data, shows.
- * 2. write protection: each worker writes its own pages (interleaved, so
- *    that the workers share every 2 MiB block), so writable translations
- *    sit in its CPU's TLB; vCPU 0 write-protects the range; each worker
- *    writes each of its pages once more. Every such write must fault:
- *    STRATA_CTR_WP_FAULTS must move by exactly the number of pages. A
- *    write through a translation another CPU still held would not fault.
+ * 2. write protection: each worker keeps writing its own pages
+ *    (interleaved, so that the workers share every 2 MiB block), so
+ *    writable translations sit in its CPU's TLB; meanwhile vCPU 0
+ *    write-protects the range; then each worker writes each of its pages
+ *    once more. The first write to each page after the write protection
+ *    must fault: STRATA_CTR_WP_FAULTS must move by exactly the number of
+ *    pages. A write through a translation another CPU still held would
+ *    not fault.
  * 3. freed pages: the workers fill a run-time memslot; vCPU 0 deletes it
  *    (its pages go back to Strata); the workers read it: everything must
  *    read as zero (unbacked, emulated): data would come from a stale
@@ -169,8 +171,18 @@ void secondary_main(struct cpu_boot *b)
 			stress(id, r);
 			break;
 		case PH_WP_PREP:
+			/*
+			 * Keep writing until vCPU 0 moves on: the writable
+			 * translations stay hot in this CPU's TLB up to the
+			 * moment another CPU write-protects the pages.
+			 */
 			write_own(id, PH_WP_PREP);
-			break;
+			mb();
+			done[id] = ph << 32 | r;
+			while (phase == PH_WP_PREP) {
+				write_own(id, PH_WP_PREP);
+			}
+			continue;
 		case PH_WP_WRITE:
 			write_own(id, PH_WP_WRITE);
 			break;
