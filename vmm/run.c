@@ -172,21 +172,43 @@ static void run_slice(struct pcpu *self, struct vcpu *v)
 }
 
 /*
+ * Take @vm's lock unless another CPU keeps it for long (a long exit there:
+ * zeroing a large block on first touch). The loops below then skip that VM
+ * for a round instead of waiting, so that one VM's long exit never holds up
+ * other VMs' vCPUs on this CPU (docs/smp.md).
+ */
+#define TRY_LOCK_SPINS	2000
+
+static bool try_lock_vm(struct vm *vm)
+{
+	for (unsigned int i = 0; i < TRY_LOCK_SPINS; i++) {
+		if (spin_trylock(&vm->lock)) {
+			return true;
+		}
+		rwlock_relax();
+	}
+	return false;
+}
+
+/*
  * The boot CPU's share of the work between its slices: the console's keys
- * (with every running VM locked, in index order: the only place a CPU
- * holds more than one VM lock), then each VM's console line, leftover
- * virtio work and the end of a VM whose vCPUs are all off.
+ * (with every VM locked, in index order: the only place a CPU holds more
+ * than one VM lock; skipped for a round when one is busy), then each VM's
+ * console line, leftover virtio work and the end of a VM whose vCPUs are
+ * all off.
  */
 static unsigned int housekeeping(struct vm *vms, unsigned int nr)
 {
-	unsigned int running = 0;
+	unsigned int running = 0, locked = 0;
 
-	for (unsigned int i = 0; i < nr; i++) {
-		vm_lock(&vms[i]);
+	while (locked < nr && try_lock_vm(&vms[locked])) {
+		locked++;
 	}
-	vm_console_poll(vms, nr);
-	for (unsigned int i = 0; i < nr; i++) {
-		vm_unlock(&vms[i]);
+	if (locked == nr) {
+		vm_console_poll(vms, nr);
+	}
+	while (locked) {
+		vm_unlock(&vms[--locked]);
 	}
 	for (unsigned int i = 0; i < nr; i++) {
 		struct vm *vm = &vms[i];
@@ -195,7 +217,10 @@ static unsigned int housekeeping(struct vm *vms, unsigned int nr)
 		if (!vm_running(vm)) {
 			continue;
 		}
-		vm_lock(vm);
+		if (!try_lock_vm(vm)) {
+			running++;	/* busy: it runs; next round then */
+			continue;
+		}
 		for (unsigned int k = 0; k < vm->nr_vcpus; k++) {
 			any |= vm->vcpus[k].state == VCPU_RUNNABLE;
 		}
@@ -239,7 +264,10 @@ static void cpu_loop(struct pcpu *self)
 				continue;
 			}
 			any = true;
-			vm_lock(vm);
+			if (!try_lock_vm(vm)) {
+				ran = true;	/* busy, not idle: come back */
+				continue;
+			}
 			if (vm->reset_reason) {
 				try_reset(vm);
 			} else if (may_run(v, now, &until)) {
