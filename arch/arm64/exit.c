@@ -341,9 +341,8 @@ enum exit_action arm64_wfx(struct vcpu *v)
 {
 	uint64_t deadline;
 
-	if ((v->arch.esr & 3) || v->vm->arch.vgic.v2.on) {
-		/* WFE, WFET, WFIT; on a vGICv2 the wake check is not done. */
-		return EXIT_YIELD;
+	if (v->arch.esr & 3) {
+		return EXIT_YIELD;	/* WFE, WFET, WFIT */
 	}
 	if (vgic_wakeup_pending(v)) {
 		return EXIT_RESUME;

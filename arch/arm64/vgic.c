@@ -299,6 +299,9 @@ bool vgic_wakeup_pending(struct vcpu *v)
 	const struct vgic_dist *d = &v->vm->arch.vgic;
 	uint32_t spis;
 
+	if (v->vm->arch.vgic.v2.on) {
+		return vgic_v2_wakeup_pending(v);
+	}
 	for (unsigned int i = 0; i < nr_lrs(); i++) {
 		if (lr_read(i) & LR_PENDING) {
 			return true;

@@ -496,6 +496,46 @@ static void lr_set_active(struct vcpu *self, struct vcpu *t,
 	}
 }
 
+/*
+ * With @v loaded: an interrupt that would end a WFI (docs/smp.md): a
+ * pending list register, an SGI, PPI or timer line, or an SPI that
+ * targets it, enabled. Masks and priorities are not looked at: a WFI
+ * that ends early is allowed.
+ */
+bool vgic_v2_wakeup_pending(struct vcpu *v)
+{
+	const struct vgic_v2_cpu *c = &v->arch.vgic.v2;
+	const struct vgic_v2_dist *d = &v->vm->arch.vgic.v2;
+	uint32_t ppis = c->ppi_pending;
+	uint32_t spis = d->pending & d->enabled;
+
+	for (unsigned int i = 0; i < nr_lrs(); i++) {
+		if (lr_read(i) & GICH_LR_PENDING) {
+			return true;
+		}
+	}
+	for (unsigned int id = 0; id < 16; id++) {
+		if (c->sgi_src[id] && (c->enabled & BIT(id))) {
+			return true;
+		}
+	}
+	if (vtimer_level()) {
+		ppis |= BIT(VGIC_INTID_VTIMER);
+	}
+	if (ptimer_level(v)) {
+		ppis |= BIT(VGIC_INTID_PTIMER);
+	}
+	if (ppis & c->enabled & PPI_MASK) {
+		return true;
+	}
+	for (unsigned int i = 0; i < VGIC_V2_NR_SPIS; i++) {
+		if ((spis & BIT(i)) && (d->targets[i] & BIT(v->id))) {
+			return true;
+		}
+	}
+	return false;
+}
+
 /* GICD_ISPENDR0 of @v: waiting, listed pending, timer levels. */
 static uint32_t pending0(struct vcpu *v)
 {

@@ -90,6 +90,8 @@ void vgic_v2_flush(struct vcpu *v);
 uint64_t vgic_v2_vtimer_deadline(struct vcpu *v);
 /* A vCPU reset (PSCI CPU_ON): its list registers and APR start empty. */
 void vgic_v2_vcpu_reset(struct vgic_v2_cpu *c);
+/* vgic_wakeup_pending() of a vGICv2 (arch/guest.h). */
+bool vgic_v2_wakeup_pending(struct vcpu *v);
 /* The maintenance interrupt fired (gic_v2.c): stop asking for it. */
 void vgic_v2_maintenance(void);
 
