@@ -50,8 +50,11 @@ void vm_memslot_end_update(struct vm *vm)
  * that does not run for a while must not keep roots in the pool. A vCPU in
  * the guest on another CPU (docs/smp.md) still has its root in VTTBR_EL2 /
  * the EPTP: its cache keeps the reference, so the root's pages stay until
- * that vCPU's next entry drops it (s2_root_cache_load()); it is kicked so
- * that this is soon. The root was zapped and flushed on every CPU already.
+ * that vCPU's next entry drops it (s2_root_cache_load()). The root was
+ * zapped and flushed on every CPU already, but the stage-1 entries that
+ * vCPU caches under the old root's VMID are beyond the reach of the guest
+ * TLBIs other vCPUs issue on their new roots: the kick is acknowledged
+ * (vcpu_kick_sync()), and no vCPU enters the guest before it has left.
  */
 void vm_drop_stale_roots(struct vm *vm)
 {
@@ -60,8 +63,7 @@ void vm_drop_stale_roots(struct vm *vm)
 		struct vcpu *v = &vm->vcpus[i];
 
 		if (v->in_guest) {
-			vm->ctr[STRATA_CTR_REMOTE_FLUSHES]++;
-			vcpu_kick(v);
+			vcpu_kick_sync(v);
 			continue;
 		}
 		arch_vcpu_drop_roots(v);

@@ -89,10 +89,30 @@ static bool entry_audit(struct vcpu *v)
 	return true;
 }
 
+/*
+ * @v's entry created a second (or further) listed root. arm64 decides at
+ * entry whether the guest's TLB maintenance is trapped and replayed under
+ * every listed root's VMID (HCR_EL2.TTLB while more than one is listed):
+ * a vCPU in the guest since before has it off, so its TLBIs would not reach
+ * the new root's VMID. Every such vCPU leaves the guest (and comes back
+ * with the trap) before any vCPU enters, the new root's first among them.
+ */
+static void sync_new_root(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		if (&vm->vcpus[i] != v) {
+			vcpu_kick_sync(&vm->vcpus[i]);
+		}
+	}
+}
+
 bool vm_vcpu_prepare_entry(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 	union s2_role role;
+	unsigned int listed;
 	int ret;
 
 	/* The role comes first, from the vCPU's own state (seed 003). */
@@ -100,7 +120,11 @@ bool vm_vcpu_prepare_entry(struct vcpu *v)
 	v->role = role;
 	/* Root caches and references change only under the lock exclusive. */
 	s2_mmu_write_lock(&vm->mmu);
+	listed = s2_mmu_nr_listed(&vm->mmu);
 	ret = s2_root_cache_load(&v->roots, &vm->mmu, role);
+	if (!ret && s2_mmu_nr_listed(&vm->mmu) > MAX(listed, 1u)) {
+		sync_new_root(v);
+	}
 	s2_mmu_write_unlock(&vm->mmu);
 	if (ret) {
 		vm_fail(vm, "no stage-2 root for vCPU %u (%d)", v->id, ret);

@@ -55,6 +55,49 @@ void vm_kick_all(struct vm *vm, const struct vcpu *self)
 	}
 }
 
+bool vcpu_kick_sync(struct vcpu *v)
+{
+	uint64_t seq = __atomic_load_n(&v->guest_seq, __ATOMIC_ACQUIRE);
+
+	/* Even: it left the guest already and waits for the VM lock. */
+	if (!v->in_guest || !(seq & 1)) {
+		return false;
+	}
+	__atomic_store_n(&v->sync_seq, seq, __ATOMIC_RELEASE);
+	v->vm->ctr[STRATA_CTR_REMOTE_FLUSHES]++;
+	vcpu_kick(v);
+	return true;
+}
+
+bool vm_vcpu_must_sync(const struct vcpu *v)
+{
+	const struct vm *vm = v->vm;
+
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		const struct vcpu *t = &vm->vcpus[i];
+		uint64_t want = __atomic_load_n(&t->sync_seq, __ATOMIC_ACQUIRE);
+
+		if (t != v && want &&
+		    __atomic_load_n(&t->guest_seq, __ATOMIC_ACQUIRE) == want) {
+			return true;
+		}
+	}
+	return false;
+}
+
+bool vm_vcpu_wait_synced(struct vcpu *v)
+{
+	if (!vm_vcpu_must_sync(v)) {
+		return false;
+	}
+	vm_unlock(v->vm);
+	while (vm_vcpu_must_sync(v)) {
+		rwlock_relax();
+	}
+	vm_lock(v->vm);
+	return true;
+}
+
 uint64_t vmm_block_bound(void)
 {
 	return arch_ticks() + arch_ticks_hz() / 1000;	/* 1 ms */

@@ -352,12 +352,24 @@ void arch_vcpu_run(struct vcpu *v)
 		if (!fast && !vm_vcpu_prepare_entry(v)) {
 			break;
 		}
+		/*
+		 * A root invalidated or created while other vCPUs ran in the
+		 * guest: they leave it first (vcpu_kick_sync(), docs/smp.md).
+		 */
+		if (vm_vcpu_wait_synced(v)) {
+			fast = false;
+			continue;
+		}
 		load_vttbr(v, fast);
 		slice_timer_arm(MIN(end, vgic_prepare_entry(v)));
 		/* The VM lock is dropped while the guest runs (docs/smp.md). */
 		v->in_guest = true;
+		__atomic_store_n(&v->guest_seq, v->guest_seq + 1,
+				 __ATOMIC_RELEASE);
 		vm_unlock(vm);
 		vec = guest_enter(&v->arch);
+		__atomic_store_n(&v->guest_seq, v->guest_seq + 1,
+				 __ATOMIC_RELEASE);
 		vm_lock(vm);
 		v->in_guest = false;
 		vm->ctr[STRATA_CTR_EXITS]++;

@@ -17,7 +17,8 @@
  * Concurrency (docs/smp.md): everything of a VM but its guests' execution
  * runs under the VM's lock (@lock: exit handling, the entry preparation, its
  * devices, vGIC, console, PSCI, stop and reset); the MMU lock nests inside
- * it. The architecture drops the VM lock only around the guest's own run.
+ * it. arm64 drops the VM lock only around the guest's own run; x86, whose
+ * vCPUs all run on the boot CPU, keeps it held across VM entry.
  */
 #ifndef STRATA_VMM_VM_H
 #define STRATA_VMM_VM_H
@@ -150,6 +151,11 @@ enum vcpu_state {
  *	lock; a reset waits until no vCPU of the VM is on a CPU).
  * @in_guest: it runs guest code now, without the VM lock: its current root
  *	is live in a CPU (vm_drop_stale_roots() leaves its cache alone).
+ * @guest_seq: odd from the entry into the guest (under the VM lock) until
+ *	the exit from it (before the VM lock is taken again); atomic.
+ * @sync_seq: nonzero: the @guest_seq of a run in the guest that must end
+ *	before any other vCPU of the VM enters the guest again
+ *	(vcpu_kick_sync()).
  * @blocked: it waits in WFI/HLT until an interrupt for it, a kick or
  *	@wake_at (arch_ticks()) (vmm/run.c).
  * @kicked: something for it arrived (vcpu_kick()); atomic.
@@ -167,6 +173,8 @@ struct vcpu {
 	bool in_guest;
 	bool blocked;
 	uint32_t kicked;
+	uint64_t guest_seq;
+	uint64_t sync_seq;
 	uint64_t wake_at;
 #ifdef CONFIG_TEST
 	bool test_corrupt_role;		/* STRATA_HC_TEST_CORRUPT_ROLE */
@@ -589,6 +597,34 @@ void vcpu_kick(struct vcpu *v);
 void vm_kick_all(struct vm *vm, const struct vcpu *self);
 
 /*
+ * An acknowledged kick, for a change that a vCPU in the guest on another
+ * CPU must not outlive: a root invalidated under it (the TLB entries it
+ * caches under the old root's VMID are out of reach of the others' guest
+ * TLBIs, which carry their own VMID), or a second listed root created while
+ * it runs with the guest's TLB maintenance untrapped (HCR_EL2.TTLB is
+ * decided at entry). When @v is in the guest, kicks it and records that no
+ * vCPU of the VM may enter the guest until @v has left it
+ * (vm_vcpu_wait_synced()); counted in STRATA_CTR_REMOTE_FLUSHES. Returns
+ * whether @v was in the guest. Called under the VM lock.
+ */
+bool vcpu_kick_sync(struct vcpu *v);
+
+/*
+ * Whether a vCPU of @v's VM other than @v is still in a run in the guest
+ * that vcpu_kick_sync() asked to end. Reads other CPUs' progress; any lock.
+ */
+bool vm_vcpu_must_sync(const struct vcpu *v);
+
+/*
+ * Called under the VM lock just before @v enters the guest: when
+ * vm_vcpu_must_sync(), drop the VM lock (the vCPUs waited for need it to
+ * handle their exits), wait until they have left the guest, take it again
+ * and return true: the caller prepares the entry again, since the VM may
+ * have changed meanwhile. False: nothing to wait for, enter.
+ */
+bool vm_vcpu_wait_synced(struct vcpu *v);
+
+/*
  * Bound of a WFI/HLT wait (arch_ticks() units): a blocked vCPU runs again
  * at the latest then, as the architecture allows a wait to end for no
  * reason (docs/smp.md).
@@ -634,9 +670,11 @@ int arch_vm_irq_line(struct vm *vm, unsigned int line, bool level);
 void arch_vcpu_drop_roots(struct vcpu *v);
 
 /*
- * Called with @v's VM lock held; the architecture drops it only while the
- * guest runs (vm_unlock() before entering, vm_lock() after the exit, with
- * @v->in_guest set in between).
+ * Called with @v's VM lock held. arm64 drops it only while the guest runs
+ * (vm_unlock() before entering, vm_lock() after the exit, with
+ * @v->in_guest set and @v->guest_seq odd in between), after
+ * vm_vcpu_wait_synced(). x86 runs on the boot CPU only and keeps it held
+ * across VM entry (no vCPU is ever in_guest there).
  * Enter @v and handle its exits until its time slice ends (preemption timer,
  * EL2 timer), it blocks (WFI, HLT) or stops, or its VM ends. Never returns
  * with the VM in an inconsistent state: a guest error ends in vm_fail().
