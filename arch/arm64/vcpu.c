@@ -372,6 +372,7 @@ void arch_vcpu_run(struct vcpu *v)
 				 __ATOMIC_RELEASE);
 		vm_lock(vm);
 		v->in_guest = false;
+		vgic_after_exit(v);
 		vm->ctr[STRATA_CTR_EXITS]++;
 		fast = arm64_fast_exit(v, vec, &act);
 		if (!fast) {

@@ -88,6 +88,13 @@ void vgic_load(struct vcpu *v)
 	write_sysreg(ICH_HCR_EN, SYS_ICH_HCR_EL2);
 }
 
+void vgic_after_exit(struct vcpu *v)
+{
+	if (v->vm->arch.vgic.v2.on) {
+		vgic_v2_sync(v);
+	}
+}
+
 void vgic_put(struct vcpu *v)
 {
 	struct vgic_cpu *c = &v->arch.vgic;

@@ -205,6 +205,11 @@ void vgic_vcpu_init(struct vcpu *v);
 void vgic_load(struct vcpu *v);
 void vgic_put(struct vcpu *v);
 /*
+ * After an exit, with the VM lock taken again: apply the changes other
+ * vCPUs left for @v's live list registers (a vGICv2's vgic_v2_sync()).
+ */
+void vgic_after_exit(struct vcpu *v);
+/*
  * With @v loaded: whether an interrupt for it would end a WFI (pending in a
  * list register, a pending enabled SGI/PPI/SPI routed to it, a timer line
  * up). May say true when the guest's masks would keep it from being
