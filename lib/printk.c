@@ -324,7 +324,8 @@ void console_write(const char *s, size_t n)
 	con_leave(taken);
 }
 
-void console_write_owned(const void *owner, const char *s, size_t n)
+void console_write_owned(const void *owner, const char *prefix,
+			 const char *s, size_t n)
 {
 	bool taken;
 
@@ -332,8 +333,15 @@ void console_write_owned(const void *owner, const char *s, size_t n)
 		return;
 	}
 	taken = con_enter();
-	if (open_owner && open_owner != owner) {
-		console_raw_write("\n", 1);
+	if (open_owner != owner) {
+		if (!prefix) {
+			con_leave(taken);	/* its line was ended already */
+			return;
+		}
+		if (open_owner) {
+			console_raw_write("\n", 1);
+		}
+		console_raw_write(prefix, strlen(prefix));
 	}
 	console_raw_write(s, n);
 	open_owner = s[n - 1] == '\n' ? NULL : owner;
