@@ -290,7 +290,6 @@ static unsigned int housekeeping(struct vm *vms, unsigned int nr)
  */
 static void cpu_loop(struct pcpu *self)
 {
-	__atomic_store_n(&self->in_loop, true, __ATOMIC_RELEASE);
 	for (;;) {
 		bool ran = false, any = false;
 		uint64_t now = arch_ticks();
@@ -327,7 +326,7 @@ static void cpu_loop(struct pcpu *self)
 			arch_cpu_idle(until);
 		}
 	}
-	__atomic_store_n(&self->in_loop, false, __ATOMIC_RELEASE);
+	__atomic_store_n(&self->loop_done, true, __ATOMIC_RELEASE);
 }
 
 /* A started CPU reports in (arch_start_cpus()). */
@@ -453,9 +452,14 @@ int vmm_run(struct vm *vms, unsigned int nr)
 		arch_kick_cpu(&pcpus[i]);	/* out of their wait */
 	}
 	cpu_loop(&pcpus[0]);
-	/* Teardown and the verdict only once no CPU runs a vCPU. */
+	/*
+	 * Teardown and the verdict only once no CPU runs a vCPU: every CPU
+	 * Strata uses enters its loop once it sees run_go, however late, and
+	 * says when it left it for good (not whether it is in it now, which
+	 * a CPU that has not got there yet would deny).
+	 */
 	for (unsigned int i = 1; i < nr_pcpus; i++) {
-		while (__atomic_load_n(&pcpus[i].in_loop, __ATOMIC_ACQUIRE)) {
+		while (!__atomic_load_n(&pcpus[i].loop_done, __ATOMIC_ACQUIRE)) {
 			arch_cpu_idle(arch_ticks() + arch_ticks_hz() / 1000);
 		}
 	}

@@ -5,9 +5,10 @@
  *
  * Home of per-CPU data: pcpus[], indexed by Strata's CPU number (0 is the
  * boot CPU, then the CPUs in the order the architecture started them). A
- * CPU finds its own entry with this_pcpu() (arm64: TPIDR_EL2, set before the
- * CPU runs any C code that may call it; x86: the boot CPU's entry, since
- * application processors are not started yet). Fields a CPU writes only for
+ * CPU finds its own entry with this_pcpu() (arm64: from its stack pointer,
+ * CPU n >= 1 running on stacks[n] of arch/arm64/smp.c and the boot CPU on
+ * the boot stack; TPIDR_EL2 is the world switch's; x86: the boot CPU's
+ * entry, since application processors are not started yet). Fields a CPU writes only for
  * itself need no lock; the others say who may touch them.
  */
 #ifndef STRATA_CORE_PERCPU_H
@@ -27,7 +28,8 @@ struct vcpu;
  * @hw_id: the architecture's id (arm64 MPIDR_EL1 affinity, x86 APIC ID).
  * @gic_mask: arm64 GICv2: its CPU interface bit for GICD_SGIR targets.
  * @started: the CPU runs Strata's code (set by the CPU itself).
- * @in_loop: the CPU is inside vmm_cpu_loop() (set and cleared by itself).
+ * @loop_done: the CPU has left its cpu_loop() for good (set by itself; the
+ *	boot CPU tears down only once every other CPU it uses set it).
  * @nr_vcpus: @vcpus: the vCPUs it time-slices, in order; set by the boot
  *	CPU before any CPU enters its loop, read-only afterwards.
  * @kicks_sent: kicks this CPU sent to other CPUs.
@@ -39,7 +41,7 @@ struct pcpu {
 	uint64_t hw_id;
 	uint32_t gic_mask;
 	bool started;
-	bool in_loop;
+	bool loop_done;
 	unsigned int nr_vcpus;
 	struct vcpu *vcpus[PCPU_MAX_VCPUS];
 	uint64_t kicks_sent;
