@@ -115,8 +115,14 @@ static uint64_t wait_online(struct secondary_boot *b)
 	return st;
 }
 
-/* Start board CPU @i as Strata CPU @n. */
-static bool start_cpu(unsigned int i, unsigned int n)
+enum start_result {
+	CPU_STARTED,
+	CPU_REFUSED,	/* CPU_ON failed: the CPU never ran, slot @n is free */
+	CPU_LOST,	/* CPU_ON worked, the CPU did not report in (or parked) */
+};
+
+/* Start board CPU @i as Strata CPU @n, on stacks[n] with boot_args[n]. */
+static enum start_result start_cpu(unsigned int i, unsigned int n)
 {
 	struct secondary_boot *b = &boot_args[n];
 	int64_t ret;
@@ -134,20 +140,26 @@ static bool start_cpu(unsigned int i, unsigned int n)
 	if (ret) {
 		pr_warn("arm64: PSCI CPU_ON of MPIDR 0x%llx failed (%lld)\n",
 			(unsigned long long)b->mpidr, (long long)ret);
-		return false;
+		return CPU_REFUSED;
 	}
 	switch (wait_online(b)) {
 	case 1:
-		return true;
+		return CPU_STARTED;
 	case 0:
 		pr_warn("arm64: CPU with MPIDR 0x%llx did not come up\n",
 			(unsigned long long)b->mpidr);
-		return false;
+		return CPU_LOST;
 	default:
-		return false;	/* it said why */
+		return CPU_LOST;	/* it said why */
 	}
 }
 
+/*
+ * A CPU that CPU_ON started may still run (late, or parked in its WFI
+ * loop) on stacks[n] with boot_args[n] and pcpus[n]: its slot is never
+ * given to another CPU. Since pcpus[0 .. nr_pcpus - 1] are the CPUs the
+ * scheduler uses, no further CPU is started after such a one.
+ */
 unsigned int arch_start_cpus(unsigned int max)
 {
 	uint64_t self = read_sysreg(mpidr_el1) & MPIDR_AFF_MASK;
@@ -160,13 +172,22 @@ unsigned int arch_start_cpus(unsigned int max)
 	pcpus[0].started = true;
 	for (unsigned int i = 0; i < arm64_board.nr_cpus && psci_available();
 	     i++) {
+		enum start_result r;
+
 		if ((arm64_board.cpu_mpidr[i] & MPIDR_AFF_MASK) == self) {
 			continue;
 		}
 		if (online >= max || online >= PCPU_MAX) {
 			break;
 		}
-		online += start_cpu(i, online);
+		r = start_cpu(i, online);
+		if (r == CPU_STARTED) {
+			online++;
+		} else if (r == CPU_LOST) {
+			pr_warn("arm64: no more CPUs started after one that may still run on slot %u\n",
+				online);
+			break;
+		}
 	}
 	pr_info("arm64: %u of %u CPUs online\n", online, listed);
 	if (online < listed && online == max) {
