@@ -228,6 +228,11 @@ static bool try_lock_vm(struct vm *vm)
 		if (spin_trylock(&vm->lock)) {
 			return true;
 		}
+		if (i == 0) {
+			/* A wait too (STRATA_CTR_LOCK_WAITS), got or not. */
+			__atomic_fetch_add(&vm->lock.waits, 1,
+					   __ATOMIC_RELAXED);
+		}
 		rwlock_relax();
 	}
 	return false;

@@ -8,7 +8,9 @@
  * architecture's yield hint (rwlock_relax()).
  *
  * @waits counts acquisitions that did not get the lock at the first try
- * (STRATA_CTR_LOCK_WAITS adds the VM lock's to the MMU lock's).
+ * (STRATA_CTR_LOCK_WAITS adds the VM lock's to the MMU lock's); the run
+ * loop's bounded tries of a VM lock (vmm/run.c try_lock_vm()) add theirs,
+ * whether they got the lock in the end or skipped the VM.
  * Rejected alternative: a ticket lock (fair, but two words and a spin on a
  * shared counter; with at most a handful of CPUs per VM starvation has not
  * been seen, and the VM lock is a first model, docs/smp.md).

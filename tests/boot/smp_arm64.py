@@ -8,7 +8,9 @@ Cases (all on the test Image, build/test/arm64/strata.bin):
   smpmm.c) faults, touches, zaps, write-protects and frees the same ranges
   from vCPUs that Strata reports on four different physical CPUs, and
   checks for stale translations and lost data; beside it ticker (pinned to
-  CPU 0) must finish while misbehave (pinned to CPU 2) misbehaves; a VM
+  CPU 0) must print at least 5 lines between the two lines misbehave
+  (pinned to CPU 2) prints around a spin with interrupts masked, then
+  both finish; a VM
   pinned to a CPU Strata does not use is stopped with a clear reason.
 - `gicv2`: the same smpmm guest on a GICv2 host (-M virt,gic-version=2),
   where the kicks between CPUs are GICD_SGIR writes.
@@ -32,6 +34,7 @@ from _bootlib import (  # noqa: E402
     run_qemu_arm64)
 
 TIMEOUT = 300
+HOG_TICKS = 5   # ticker lines (20 ms apart) within misbehave's 5 s hog
 GICV2 = "virt,virtualization=on,gic-version=2"
 GUESTS = None
 
@@ -110,7 +113,7 @@ def t_mm(tmp):
             {"cpus": 4, "memory_max": "18M", "cmdline": "smpmm"}),
            ("ticka", "ticker.elf", "16M", {"pin": 0, "cmdline": "A"}),
            ("misbehave", "misbehave.elf", "16M",
-            {"pin": 2, "cmdline": "misbehave"}),
+            {"pin": 2, "cmdline": "misbehave hog"}),
            ("lost", "hello.elf", "16M", {"pin": 5, "cmdline": "lost"})]
     run = boot(tmp, "mm", vms)
     if run.status is None:
@@ -124,12 +127,20 @@ def t_mm(tmp):
     passed(run, "misbehave")
     if cpus_of(run, "ticka", 1) != [0] or cpus_of(run, "misbehave", 1) != [2]:
         raise Fail("the pinned VMs ran elsewhere than their pin")
-    # ticker ticked while misbehave was between its start and its end.
+    # ticker (CPU 0) printed lines while misbehave (CPU 2) spun with its
+    # interrupts masked: between misbehave's two hog lines, by the order
+    # of the console's lines.
     out = run.out
-    s, e = out.find("[misbehave] misbehave: starting"), \
-        out.find("[misbehave] misbehave: PASS")
-    if s < 0 or e < 0 or "[ticka] ticker A: tick" not in out[s:e]:
-        raise Fail("no ticker line while misbehave ran")
+    s, e = out.find("[misbehave] misbehave: hog: 5 s with interrupts "
+                    "masked from here"), \
+        out.find("[misbehave] misbehave: hog: done")
+    if s < 0 or e < s:
+        raise Fail("no misbehave hog lines")
+    ticks = len(re.findall(r"^\[ticka\] ticker A: tick \d+ of 25$",
+                           out[s:e], re.M))
+    if ticks < HOG_TICKS:
+        raise Fail(f"{ticks} ticker lines while misbehave hogged CPU 2 "
+                   f"with interrupts masked, want at least {HOG_TICKS}")
     ended(run, "lost", r"stopped: pin puts vCPU 0 on CPU 5, but Strata uses "
           r"CPUs 0-3")
     need(out.splitlines(), r"^Strata: all 4 VMs ended: 3 ok, 1 failed$",
