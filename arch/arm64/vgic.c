@@ -93,6 +93,13 @@ void vgic_load(struct vcpu *v)
 	hcr_update();
 }
 
+void vgic_after_exit(struct vcpu *v)
+{
+	if (v->vm->arch.vgic.v2.on) {
+		vgic_v2_sync(v);
+	}
+}
+
 void vgic_put(struct vcpu *v)
 {
 	struct vgic_cpu *c = &v->arch.vgic;
@@ -195,6 +202,8 @@ static int spi_target(const struct vm *vm, unsigned int n)
 	return (unsigned int)r < vm->nr_vcpus ? (int)r : -1;
 }
 
+static void vgic_kick_spi_target(struct vm *vm, unsigned int n);
+
 int vgic_set_spi_level(struct vm *vm, unsigned int intid, bool level)
 {
 	struct vgic_dist *d = &vm->arch.vgic;
@@ -215,7 +224,60 @@ int vgic_set_spi_level(struct vm *vm, unsigned int intid, bool level)
 		}
 		d->level &= ~bit;
 	}
+	if (level) {
+		vgic_kick_spi_target(vm, intid - 32);
+	}
 	return 0;
+}
+
+/*
+ * Cross-CPU delivery (docs/smp.md): the vCPU SPI 32 + @n is routed to may
+ * run on another physical CPU, or wait in WFI: make it look.
+ */
+static void vgic_kick_spi_target(struct vm *vm, unsigned int n)
+{
+	int t = spi_target(vm, n);
+
+	if (t >= 0) {
+		vcpu_kick(&vm->vcpus[t]);
+	}
+}
+
+/*
+ * Whether @v, loaded on this CPU and about to wait in WFI, has an interrupt
+ * it could take: one pending in a list register, or one the next flush
+ * would list (SGIs/PPIs, the timers' lines, SPIs routed here, LPIs).
+ */
+bool vgic_wakeup_pending(struct vcpu *v)
+{
+	const struct vgic_cpu *c = &v->arch.vgic;
+	const struct vgic_dist *d = &v->vm->arch.vgic;
+	uint32_t spis;
+
+	if (v->vm->arch.vgic.v2.on) {
+		return vgic_v2_wakeup_pending(v);
+	}
+	for (unsigned int i = 0; i < nr_lrs(); i++) {
+		if (lr_read(i) & LR_PENDING) {
+			return true;
+		}
+	}
+	if (c->sleep) {
+		return false;	/* asleep: everything stays pending */
+	}
+	if ((c->pending & c->enabled) ||
+	    ((c->enabled & BIT(VGIC_INTID_VTIMER)) && vtimer_level()) ||
+	    ((c->enabled & BIT(VGIC_INTID_PTIMER)) && ptimer_level(v)) ||
+	    (c->lpis && c->lpi_enabled)) {
+		return true;
+	}
+	spis = spi_pending(d) & d->enabled;
+	for (unsigned int n = 0; spis; n++, spis >>= 1) {
+		if ((spis & 1) && spi_target(v->vm, n) == (int)v->id) {
+			return true;
+		}
+	}
+	return false;
 }
 
 static void __vgic_flush(struct vcpu *v, bool vt);
@@ -905,6 +967,9 @@ void vgic_send_sgi(struct vcpu *v, uint64_t val)
 
 		if (hit && (any_group || !(c->group & BIT(intid)))) {
 			c->pending |= (uint32_t)BIT(intid);
+			if (i != v->id) {
+				vcpu_kick(&vm->vcpus[i]);	/* docs/smp.md */
+			}
 		}
 	}
 }
