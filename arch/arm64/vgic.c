@@ -222,7 +222,7 @@ static void __vgic_flush(struct vcpu *v, bool vt);
 
 /*
  * The common entry (a guest exit that raised nothing): no PPI or SGI
- * pending, no timer listed, no SPI line or edge, neither timer's line up
+ * pending, no timer listed, no list register to prune, no SPI line or edge, neither timer's line up
  * (@vctl: CNTV_CTL_EL0's ENABLE, IMASK, ISTATUS; ptimer_level() needs
  * ENABLE without IMASK). Then a flush would list nothing and retire
  * nothing.
@@ -232,8 +232,8 @@ static bool nothing_to_flush(const struct vcpu *v, uint64_t vctl)
 	const struct vgic_cpu *c = &v->arch.vgic;
 	const struct vgic_dist *d = &v->vm->arch.vgic;
 
-	return !(c->pending | c->timers_listed | c->lpis | d->level |
-		 d->pending | d->dropped) &&
+	return !(c->pending | c->timers_listed | c->lpis | c->prune |
+		 d->level | d->pending | d->dropped) &&
 	       vctl != (CNT_CTL_ENABLE | CNT_CTL_ISTATUS) &&
 	       (v->arch.ptimer_ctl & (CNT_CTL_ENABLE | CNT_CTL_IMASK)) !=
 	       CNT_CTL_ENABLE;
@@ -496,6 +496,82 @@ static int lr_slot(struct vcpu *v, struct lr_set *s, const struct cand *k)
 	return victim;
 }
 
+void vgic_mark_prune(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		vm->vcpus[i].arch.vgic.prune = true;
+	}
+}
+
+/*
+ * Whether INTID @intid may still be signalled on @v, with the priority and
+ * group it has now in @prio and @g1: a redistributor awake, the interrupt
+ * and its group enabled, an SPI routed to @v, LPIs enabled on @v (IHI 0069
+ * forwards nothing else to a CPU interface).
+ */
+static bool lr_still_due(struct vcpu *v, unsigned int intid, uint8_t *prio,
+			 bool *g1)
+{
+	const struct vgic_cpu *c = &v->arch.vgic;
+	const struct vgic_dist *d = &v->vm->arch.vgic;
+	unsigned int n = intid - 32;
+
+	if (c->sleep) {
+		return false;
+	}
+	if (intid < 32) {
+		*g1 = c->group & BIT(intid);
+		*prio = c->prio[intid];
+		return (c->enabled & BIT(intid)) && group_enabled(v->vm, *g1);
+	}
+	if (intid < 32 + VGIC_NR_SPIS) {
+		*g1 = d->group & BIT(n);
+		*prio = d->prio[n];
+		return (d->enabled & BIT(n)) && group_enabled(v->vm, *g1) &&
+		       spi_target(v->vm, n) == (int)v->id;
+	}
+	*g1 = true;
+	if (!c->lpi_enabled || !group_enabled(v->vm, true) ||
+	    !vits_lpi_due(v, intid, prio)) {
+		return false;
+	}
+	*prio &= prio_mask();
+	return true;
+}
+
+/*
+ * After a write that may have changed what @v may be signalled (@v's
+ * prune mark): take back each pending-only list register whose interrupt
+ * is no longer due here, to its pending latch (lr_evict()), and give the
+ * others the priority and group they have now. Active entries stay as
+ * they are: the guest ends them, and their priority is in the active
+ * priority registers already (KVM's vgic_prune_ap_list() likewise keeps an
+ * active interrupt where it is).
+ */
+static void lrs_prune(struct vcpu *v, struct lr_set *s)
+{
+	for (unsigned int i = 0; i < s->n; i++) {
+		uint64_t lr = s->lr[i], now;
+		unsigned int intid = (unsigned int)(lr & LR_VINTID_MASK);
+		uint8_t prio;
+		bool g1;
+
+		if ((lr & LR_STATE_MASK) != LR_PENDING) {
+			continue;
+		}
+		if (!lr_still_due(v, intid, &prio, &g1)) {
+			lr_evict(v, lr);
+			lrs_set(s, i, 0);
+			continue;
+		}
+		now = (lr & ~(LR_GROUP1 | 0xffULL << LR_PRIO_SHIFT)) |
+		      (g1 ? LR_GROUP1 : 0) | (uint64_t)prio << LR_PRIO_SHIFT;
+		if (now != lr) {
+			lrs_set(s, i, now);
+		}
+	}
+}
+
 /*
  * The LPIs pending on @v and enabled in their configuration: Group 1,
  * priority bits 7:2 of the configuration byte. One already in a list
@@ -543,6 +619,10 @@ static __attribute__((noinline)) void __vgic_flush(struct vcpu *v, bool vt)
 
 	lrs_read(&s);
 	max = s.n;
+	if (c->prune) {
+		c->prune = false;
+		lrs_prune(v, &s);
+	}
 	if (vt) {
 		level |= BIT(VGIC_INTID_VTIMER);
 	} else {
@@ -1118,15 +1198,18 @@ static void gicd_write32(const struct vcpu *self, struct vm *vm,
 	switch (off) {
 	case GICD_CTLR:
 		d->ctlr = val & GICD_CTLR_EN_MASK;
+		vgic_mark_prune(vm);
 		return;
 	case GICD_IGROUPR + 4:
 		d->group = val;
+		vgic_mark_prune(vm);
 		return;
 	case GICD_ISENABLER + 4:
 		d->enabled |= val;
 		return;
 	case GICD_ICENABLER + 4:
 		d->enabled &= ~val;
+		vgic_mark_prune(vm);
 		return;
 	case GICD_ISPENDR + 4:
 		d->pending |= val;
@@ -1164,12 +1247,14 @@ static void gicd_write32(const struct vcpu *self, struct vm *vm,
 	}
 	if (off >= GICD_IPRIORITYR + 32 && off < GICD_IPRIORITYR + 64) {
 		prio_write(d->prio, off - GICD_IPRIORITYR - 32, val);
+		vgic_mark_prune(vm);
 	} else if (off >= GICD_IROUTER + 32 * 8 &&
 		   off < GICD_IROUTER + 64 * 8) {
 		uint64_t *r = &d->irouter[(off - GICD_IROUTER - 256) / 8];
 
 		*r = off & 4 ? (*r & 0xffffffff) | (uint64_t)val << 32 :
 			       (*r & ~0xffffffffULL) | val;
+		vgic_mark_prune(vm);
 	}
 }
 
@@ -1276,6 +1361,7 @@ static void gicr_write32(const struct vcpu *self, struct vm *vm,
 	switch (off) {
 	case GICR_CTLR:
 		c->lpi_enabled = val & GICR_CTLR_ENABLE_LPIS;
+		c->prune |= !c->lpi_enabled;
 		return;
 	case GICR_PROPBASER:
 	case GICR_PROPBASER + 4:
@@ -1294,15 +1380,18 @@ static void gicr_write32(const struct vcpu *self, struct vm *vm,
 		return;
 	case GICR_WAKER:
 		c->sleep = val & GICR_WAKER_SLEEP;
+		c->prune |= c->sleep;
 		return;
 	case GICR_SGI_BASE + GICR_IGROUPR0:
 		c->group = val;
+		c->prune = true;
 		return;
 	case GICR_SGI_BASE + GICR_ISENABLER0:
 		c->enabled |= val;
 		return;
 	case GICR_SGI_BASE + GICR_ICENABLER0:
 		c->enabled &= ~val;
+		c->prune = true;
 		return;
 	case GICR_SGI_BASE + GICR_ISPENDR0:
 		c->pending |= val;
@@ -1330,6 +1419,7 @@ static void gicr_write32(const struct vcpu *self, struct vm *vm,
 	    off < GICR_SGI_BASE + GICR_IPRIORITYR + 32) {
 		prio_write(c->prio, off - GICR_SGI_BASE - GICR_IPRIORITYR,
 			   val);
+		c->prune = true;
 	}
 }
 

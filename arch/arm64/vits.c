@@ -129,6 +129,17 @@ void vits_unlisted(struct vcpu *v, uint32_t intid)
 	}
 }
 
+bool vits_lpi_due(struct vcpu *v, uint32_t intid, uint8_t *prio)
+{
+	const struct vits_ite *e = ite_of_lpi(v->vm, intid);
+
+	if (!e || !(e->cfg & 1)) {
+		return false;
+	}
+	*prio = e->cfg & 0xfc;
+	return true;
+}
+
 /*
  * The configuration byte of LPI @intid from the table GICR_PROPBASER names:
  * 0 (disabled) when the table is too small for it or not in RAM.
@@ -421,6 +432,7 @@ static void run_command(struct vcpu *self, const uint64_t *c)
 		e = translate(vm, cmd, devid, eventid);
 		if (e) {
 			e->cfg = lpi_config(vm, VITS_LPI_BASE + e->lpi);
+			vgic_mark_prune(vm);	/* it may be listed */
 		}
 		return;
 	case CMD_INVALL:
@@ -433,6 +445,7 @@ static void run_command(struct vcpu *self, const uint64_t *c)
 				e->cfg = lpi_config(vm, VITS_LPI_BASE + e->lpi);
 			}
 		}
+		vgic_mark_prune(vm);
 		return;
 	case CMD_SYNC:
 		/* Every command's effects are visible when it returns. */

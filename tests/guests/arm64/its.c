@@ -313,6 +313,7 @@ static bool taken(unsigned int cpu, unsigned int n, uint32_t want)
 static void good(void)
 {
 	bool ok = true;
+	uint32_t n;
 
 	prop[0] = 0xa0 | 1;		/* dev 5 ev 0 */
 	prop[1] = 0x40 | 1;		/* dev 5 ev 1 */
@@ -358,6 +359,21 @@ static void good(void)
 	INV(5, 2);
 	go();
 	check(ok && taken(0, 2, 1), "its: disabled LPI taken %u times",
+	      got[0][2]);
+
+	/* Listed (IRQs masked), then disabled by INV: held, still pending. */
+	INT(5, 2);
+	go();
+	prop[2] = 0x80;
+	INV(5, 2);
+	go();
+	ok = taken(0, 2, 1);
+	n = got[0][2];
+	prop[2] = 0x80 | 1;
+	INV(5, 2);
+	go();
+	check(ok && taken(0, 2, 2), "its: a listed LPI disabled by INV: "
+	      "taken %u times in all before re-enabling, %u after", n,
 	      got[0][2]);
 
 	/* CLEAR takes the pending state back. */

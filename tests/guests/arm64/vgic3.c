@@ -22,7 +22,10 @@
  *   taken again after each EOI) and as edge (once per rising edge, a
  *   latched edge pending after the line fell);
  * - GICR_WAKER: asleep, a redistributor keeps its SGI and its timer
- *   pending (shown in ISPENDR0, not taken) and delivers them on wake.
+ *   pending (shown in ISPENDR0, not taken) and delivers them on wake;
+ * - an interrupt already in a list register: disabled (ICENABLER0/1), its
+ *   group disabled, its redistributor asleep, it is not taken and stays
+ *   pending; given a higher priority, it is taken with it.
  * Prints "vgic3: PASS" when every check held.
  */
 #include "guest.h"
@@ -63,6 +66,7 @@ static inline uint8_t r8(uint64_t addr)
 #define GICR_IGROUPR0		(SGI_BASE + 0x080)
 #define GICR_ISENABLER0		(SGI_BASE + 0x100)
 #define GICR_ISPENDR0		(SGI_BASE + 0x200)
+#define GICR_ICENABLER0		(SGI_BASE + 0x180)
 #define GICR_ICPENDR0		(SGI_BASE + 0x280)
 #define GICR_ISACTIVER0		(SGI_BASE + 0x300)
 #define GICR_ICACTIVER0		(SGI_BASE + 0x380)
@@ -621,6 +625,104 @@ static void check_sleep(void)
 	      "vgic3: ICACTIVER0 left SGI 11 active");
 }
 
+/* SGI 5 listed on vCPU 0 (IRQs masked), not yet taken: its count. */
+static uint32_t list_sgi5(void)
+{
+	w32(GICR(0) + GICR_ISPENDR0, 1U << 5);
+	exit_once();
+	return sgis[0][5];
+}
+
+/* Unmask for a few entries: true when SGI 5 was not taken meanwhile. */
+static bool held(uint32_t n)
+{
+	irq_on();
+	exit_once();
+	exit_once();
+	irq_off();
+	return sgis[0][5] == n &&
+	       (r32(GICR(0) + GICR_ISPENDR0) & (1U << 5));
+}
+
+/* Unmask until SGI 5 was taken once more than @n. */
+static bool taken_once(uint32_t n)
+{
+	irq_on();
+	WAIT_FOR(sgis[0][5] == n + 1, false);
+	exit_once();
+	irq_off();
+	return sgis[0][5] == n + 1;
+}
+
+/*
+ * What becomes undeliverable while it sits pending in a list register is
+ * not signalled, and stays pending: disabled (GICR_ICENABLER0,
+ * GICD_ICENABLER), its group disabled (GICD_CTLR), the redistributor put
+ * to sleep; a new priority applies to a listed interrupt too.
+ */
+static void check_listed_changes(void)
+{
+	uint32_t n, spi = 1U << (SPI - 32);
+
+	n = list_sgi5();
+	w32(GICR(0) + GICR_ICENABLER0, 1U << 5);
+	check(held(n), "vgic3: a listed SGI disabled by ICENABLER0 was taken "
+	      "(%u) or lost", sgis[0][5] - n);
+	w32(GICR(0) + GICR_ISENABLER0, 1U << 5);
+	check(taken_once(n), "vgic3: re-enabled SGI 5 taken %u times",
+	      sgis[0][5] - n);
+
+	n = list_sgi5();
+	w32(GICD + GICD_CTLR, 1);		/* Group 1 off */
+	check(held(n), "vgic3: a listed SGI of a disabled group was taken "
+	      "(%u) or lost", sgis[0][5] - n);
+	w32(GICD + GICD_CTLR, 3);
+	check(taken_once(n), "vgic3: SGI 5 taken %u times once Group 1 is "
+	      "on", sgis[0][5] - n);
+
+	n = list_sgi5();
+	w32(GICR(0) + GICR_WAKER, 1U << 1);
+	check(held(n), "vgic3: a listed SGI taken (%u) or lost on a sleeping "
+	      "redistributor", sgis[0][5] - n);
+	w32(GICR(0) + GICR_WAKER, 0);
+	check(taken_once(n), "vgic3: SGI 5 taken %u times after wake",
+	      sgis[0][5] - n);
+
+	/* Listed at 0xa0, masked by PMR 0x80; raised to 0x40 it passes. */
+	set_sysreg(icc_pmr_el1, 0x80);
+	n = list_sgi5();
+	w8(GICR(0) + GICR_IPRIORITYR + 5, 0x40);
+	check(taken_once(n) && rpr_in[5] == 0x40, "vgic3: listed SGI 5 given "
+	      "priority 0x40: taken %u times, running priority 0x%x",
+	      sgis[0][5] - n, rpr_in[5]);
+	set_sysreg(icc_pmr_el1, 0xff);
+	w8(GICR(0) + GICR_IPRIORITYR + 5, 0xa0);
+
+	/* An SPI disabled at the distributor while listed. */
+	norder = 0;
+	w32(GICD + GICD_IROUTER + 8 * SPI, 0);
+	w32(GICD + GICD_IGROUPR + 4, spi);
+	w32(GICD + GICD_ISENABLER + 4, spi);
+	w32(GICD + GICD_ISPENDR + 4, spi);
+	exit_once();
+	w32(GICD + GICD_ICENABLER + 4, spi);
+	irq_on();
+	exit_once();
+	exit_once();
+	irq_off();
+	check(norder == 0 && (r32(GICD + GICD_ISPENDR + 4) & spi),
+	      "vgic3: a listed SPI disabled by ICENABLER1 taken %u times",
+	      norder);
+	w32(GICD + GICD_ISENABLER + 4, spi);
+	irq_on();
+	WAIT_FOR(norder == 1, false);
+	exit_once();
+	irq_off();
+	check(norder == 1 && order[0] == SPI, "vgic3: re-enabled SPI taken "
+	      "%u times", norder);
+	w32(GICD + GICD_ICENABLER + 4, spi);
+}
+
 int guest_main(void *dtb)
 {
 	(void)dtb;
@@ -635,6 +737,7 @@ int guest_main(void *dtb)
 	check_preemption();
 	check_sgis();
 	check_sleep();
+	check_listed_changes();
 	check_trigger();
 	done = 1;
 	for (unsigned int i = 1; i < NCPUS; i++) {
