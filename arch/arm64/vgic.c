@@ -407,6 +407,20 @@ static void spi_retire(struct vcpu *v, struct lr_set *s)
 	}
 }
 
+/*
+ * The interrupt of list register @k became pending again (a latch: an SGI
+ * sent, an edge, ISPENDR) while listed. An interrupt has one pending state
+ * (IHI 0069): pending-only it stays as it is, active it becomes pending and
+ * active, as the LPIs' do in lpi_cands(). Listing it a second time would
+ * deliver it twice.
+ */
+static void lr_merge_latch(struct lr_set *s, unsigned int k)
+{
+	if (!(s->lr[k] & LR_PENDING)) {
+		lrs_set(s, k, s->lr[k] | LR_PENDING);
+	}
+}
+
 /* An interrupt that may be listed: what the flush sorts. */
 struct cand {
 	uint16_t intid;		/* SGI, PPI, SPI or LPI */
@@ -639,11 +653,19 @@ static __attribute__((noinline)) void __vgic_flush(struct vcpu *v, bool vt)
 	}
 	for (unsigned int intid = 0; want; intid++, want >>= 1) {
 		bool g1 = c->group & BIT(intid);
+		int k;
 
-		if ((want & 1) && group_enabled(v->vm, g1) &&
-		    !lrs_has(&s, intid)) {
+		if (!(want & 1) || !group_enabled(v->vm, g1)) {
+			continue;
+		}
+		k = lrs_find(&s, intid);
+		if (k < 0) {
 			cand_add(cs, &n, max, intid, c->prio[intid], g1,
 				 c->pending & BIT(intid));
+		} else if (c->pending & BIT(intid)) {
+			lr_merge_latch(&s, (unsigned int)k);
+			c->pending &= ~(uint32_t)BIT(intid);
+			c->timers_listed &= ~(uint32_t)BIT(intid);
 		}
 	}
 	if (!c->sleep && (d->level || d->pending || d->dropped)) {
@@ -660,9 +682,19 @@ static __attribute__((noinline)) void __vgic_flush(struct vcpu *v, bool vt)
 		for (unsigned int i = 0; want; i++, want >>= 1) {
 			bool g1 = d->group & BIT(i);
 
-			if ((want & 1) && spi_target(v->vm, i) == (int)v->id &&
-			    group_enabled(v->vm, g1) &&
-			    !in_any_lr(v, &s, 32 + i)) {
+			int k;
+
+			if (!(want & 1) || spi_target(v->vm, i) != (int)v->id ||
+			    !group_enabled(v->vm, g1)) {
+				continue;
+			}
+			k = lrs_find(&s, 32 + i);
+			if (k >= 0 && (d->pending & BIT(i))) {
+				/* From now on a latch, not only the level. */
+				lr_merge_latch(&s, (unsigned int)k);
+				d->pending &= ~(uint32_t)BIT(i);
+				d->soft_listed |= (uint32_t)BIT(i);
+			} else if (k < 0 && !in_any_lr(v, &s, 32 + i)) {
 				cand_add(cs, &n, max, 32 + i, d->prio[i], g1,
 					 d->pending & BIT(i));
 			}

@@ -25,7 +25,8 @@
  *   pending (shown in ISPENDR0, not taken) and delivers them on wake;
  * - an interrupt already in a list register: disabled (ICENABLER0/1), its
  *   group disabled, its redistributor asleep, it is not taken and stays
- *   pending; given a higher priority, it is taken with it.
+ *   pending; given a higher priority, it is taken with it; pended again
+ *   (ISPENDR, an SGI) while listed, it is taken once.
  * Prints "vgic3: PASS" when every check held.
  */
 #include "guest.h"
@@ -723,6 +724,47 @@ static void check_listed_changes(void)
 	w32(GICD + GICD_ICENABLER + 4, spi);
 }
 
+/*
+ * An interrupt has one pending state: pended again while it sits pending
+ * in a list register (ISPENDR0 twice, an SGI sent to self twice, ISPENDR1
+ * twice) it is taken once.
+ */
+static void check_one_pending(void)
+{
+	uint32_t n, spi = 1U << (SPI - 32);
+
+	n = list_sgi5();
+	w32(GICR(0) + GICR_ISPENDR0, 1U << 5);
+	exit_once();
+	check(taken_once(n) && held(n + 1) == false &&
+	      sgis[0][5] == n + 1, "vgic3: SGI 5 pended twice while listed: "
+	      "taken %u times", sgis[0][5] - n);
+
+	n = sgis[0][5];
+	set_sysreg(icc_sgi1r_el1, SGI1R(5, 0, 0, 1));
+	exit_once();
+	set_sysreg(icc_sgi1r_el1, SGI1R(5, 0, 0, 1));
+	exit_once();
+	check(taken_once(n) && sgis[0][5] == n + 1, "vgic3: SGI 5 sent twice "
+	      "while listed: taken %u times", sgis[0][5] - n);
+
+	norder = 0;
+	w32(GICD + GICD_IROUTER + 8 * SPI, 0);
+	w32(GICD + GICD_ISENABLER + 4, spi);
+	w32(GICD + GICD_ISPENDR + 4, spi);
+	exit_once();
+	w32(GICD + GICD_ISPENDR + 4, spi);
+	exit_once();
+	irq_on();
+	WAIT_FOR(norder >= 1, false);
+	exit_once();
+	exit_once();
+	irq_off();
+	check(norder == 1, "vgic3: SPI pended twice while listed: taken %u "
+	      "times", norder);
+	w32(GICD + GICD_ICENABLER + 4, spi);
+}
+
 int guest_main(void *dtb)
 {
 	(void)dtb;
@@ -738,6 +780,7 @@ int guest_main(void *dtb)
 	check_sgis();
 	check_sleep();
 	check_listed_changes();
+	check_one_pending();
 	check_trigger();
 	done = 1;
 	for (unsigned int i = 1; i < NCPUS; i++) {
