@@ -222,7 +222,8 @@ static void __vgic_flush(struct vcpu *v, bool vt);
 
 /*
  * The common entry (a guest exit that raised nothing): no PPI or SGI
- * pending, no timer listed, no list register to prune, no SPI line or edge, neither timer's line up
+ * pending, no timer listed, no list register to prune, no ITS command
+ * left, no SPI line or edge, neither timer's line up
  * (@vctl: CNTV_CTL_EL0's ENABLE, IMASK, ISTATUS; ptimer_level() needs
  * ENABLE without IMASK). Then a flush would list nothing and retire
  * nothing.
@@ -233,7 +234,7 @@ static bool nothing_to_flush(const struct vcpu *v, uint64_t vctl)
 	const struct vgic_dist *d = &v->vm->arch.vgic;
 
 	return !(c->pending | c->timers_listed | c->lpis | c->prune |
-		 d->level | d->pending | d->dropped) &&
+		 c->its_work | d->level | d->pending | d->dropped) &&
 	       vctl != (CNT_CTL_ENABLE | CNT_CTL_ISTATUS) &&
 	       (v->arch.ptimer_ctl & (CNT_CTL_ENABLE | CNT_CTL_IMASK)) !=
 	       CNT_CTL_ENABLE;
@@ -631,6 +632,9 @@ static __attribute__((noinline)) void __vgic_flush(struct vcpu *v, bool vt)
 	unsigned int n = 0, max;
 	struct lr_set s;
 
+	if (c->its_work) {
+		vits_work(v);	/* before listing: it may pend LPIs */
+	}
 	lrs_read(&s);
 	max = s.n;
 	if (c->prune) {

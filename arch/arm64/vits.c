@@ -43,6 +43,8 @@
 #define BASER_RW_MASK		0xb8e0ffffffffffffULL
 
 #define ITS_SAY_ERRORS		8	/* per VM */
+#define ITS_BUDGET		64	/* commands per trap (run_queue()) */
+#define ITS_INVALL_COST		8
 
 enum {
 	CMD_MOVI = 0x01, CMD_INT = 0x03, CMD_CLEAR = 0x04, CMD_SYNC = 0x05,
@@ -488,27 +490,42 @@ static void run_command(struct vcpu *self, const uint64_t *c)
 	}
 }
 
-/* Run the commands between CREADR and CWRITER. */
-static void run_queue(struct vcpu *self)
+/*
+ * Run the commands from CREADR towards CWRITER, ITS_BUDGET of them at
+ * most (an INVALL, which reads the configuration of every mapping, counts
+ * ITS_INVALL_COST): a real ITS works through its queue on its own and the
+ * guest polls CREADR, so a long queue is worked off over several traps
+ * (each CWRITER write, CREADR read, and entry of @self while work is left:
+ * vgic_cpu.its_work) and no single trap holds the CPU for long. @write: a
+ * CWRITER write or an enable, which says when CWRITER is beyond the queue.
+ */
+static void run_queue(struct vcpu *self, bool write)
 {
 	struct vm *vm = self->vm;
 	struct vits *its = its_of(vm);
 	uint32_t size = (uint32_t)((its->cbaser & 0xff) + 1) * 4096;
 	gpa_t base = its->cbaser & GENMASK(51, 12);
+	unsigned int budget = ITS_BUDGET;
 
+	self->arch.vgic.its_work = false;
 	if (!its->ctlr_enabled || !(its->cbaser & CBASER_VALID)) {
 		return;
 	}
 	if (its->cwriter >= size) {
-		its_error(vm, 0, "GITS_CWRITER 0x%x beyond the %u-byte queue: "
-			  "nothing run", its->cwriter, size);
+		if (write) {
+			its_error(vm, 0, "GITS_CWRITER 0x%x beyond the %u-byte "
+				  "queue: nothing run", its->cwriter, size);
+		}
 		return;
 	}
-	/* At most size / 32 commands: CREADR reaches CWRITER by then. */
 	while (its->creadr != its->cwriter) {
+		if (!budget) {
+			self->arch.vgic.its_work = true;	/* the rest later */
+			return;
+		}
 		const volatile uint64_t *p = vm_gpa_to_host(vm, base +
 							    its->creadr, 32);
-		uint64_t c[4];
+		uint64_t c[4] = { 0 };
 
 		if (!p) {
 			its_error(vm, 0, "the command at 0x%llx is not in RAM",
@@ -520,6 +537,8 @@ static void run_queue(struct vcpu *self)
 			}
 			run_command(self, c);
 		}
+		budget -= MIN(budget, (c[0] & 0xff) == CMD_INVALL && p ?
+				      ITS_INVALL_COST : 1U);
 		its->creadr = (its->creadr + 32) % size;
 	}
 }
@@ -537,10 +556,13 @@ static uint64_t its_typer(void)
 
 static uint64_t reg_read64(struct vits *its, uint64_t off)
 {
+	bool idle = !its->ctlr_enabled || its->creadr == its->cwriter ||
+		    !(its->cbaser & CBASER_VALID);
+
 	switch (off) {
 	case GITS_CTLR:
-		/* Commands run to completion at once: always quiescent. */
-		return GITS_CTLR_QUIESCENT |
+		/* Quiescent: no command left to run (run_queue()). */
+		return (idle ? GITS_CTLR_QUIESCENT : 0) |
 		       (its->ctlr_enabled ? GITS_CTLR_ENABLED : 0) |
 		       (uint64_t)GIC_IIDR_ARM << 32;
 	case GITS_TYPER:
@@ -565,9 +587,11 @@ static int its_read(struct vcpu *v, struct io_device *d, uint64_t off,
 {
 	struct vits *its = its_of(d->priv);
 
-	(void)v;
 	if ((size != 4 && size != 8) || (off & (size - 1))) {
 		return -1;
+	}
+	if ((off & ~7ULL) == GITS_CREADR && its->creadr != its->cwriter) {
+		run_queue(v, false);	/* the guest polls: go on */
 	}
 	*val = reg_read64(its, off & ~7ULL) >> (8 * (off & 4));
 	return 0;
@@ -580,7 +604,7 @@ static void reg_write64(struct vcpu *v, struct vits *its, uint64_t off,
 	case GITS_CTLR:
 		if (mask & 0xffffffffULL) {	/* not GITS_IIDR (RO) */
 			its->ctlr_enabled = val & GITS_CTLR_ENABLED;
-			run_queue(v);
+			run_queue(v, true);
 		}
 		return;
 	case GITS_CBASER:
@@ -594,7 +618,7 @@ static void reg_write64(struct vcpu *v, struct vits *its, uint64_t off,
 	case GITS_CWRITER:
 		if (mask & 0xffffffffULL) {
 			its->cwriter = (uint32_t)val & CMD_OFFSET_MASK;
-			run_queue(v);
+			run_queue(v, true);
 		}
 		return;
 	case GITS_BASER:
@@ -638,6 +662,11 @@ static const struct io_device_ops its_ops = {
 	.read = its_read,
 	.write = its_write,
 };
+
+void vits_work(struct vcpu *v)
+{
+	run_queue(v, false);
+}
 
 int vits_init(struct vm *vm)
 {

@@ -84,9 +84,12 @@ static void cmd(uint64_t d0, uint64_t d1, uint64_t d2, uint64_t d3)
 	cw = (cw + 32) % 4096;
 }
 
+/* Hand the queue over and poll CREADR as a guest does. */
 static void go(void)
 {
 	wr(GITS_CWRITER, 8, cw);
+	for (int i = 0; i < 1024 && rd(GITS_CREADR) != cw; i++) {
+	}
 }
 
 static void setup(unsigned int cpus)
@@ -251,6 +254,39 @@ static void test_collection_target(void)
 }
 
 /* Random register writes and commands: nothing escapes the bounds. */
+/*
+ * A long queue is worked off in bounded steps: one CWRITER write runs
+ * ITS_BUDGET commands (an INVALL counts ITS_INVALL_COST), GITS_CTLR is not
+ * Quiescent meanwhile, and the guest's CREADR reads and its next entry
+ * (its_work) go on from there.
+ */
+static void test_queue_bounded(void)
+{
+	struct vits *its;
+
+	setup(1);
+	its = its_of(&the_vm);
+	for (int i = 0; i < 100; i++) {
+		cmd(CMD_SYNC, 0, 0, 0);
+	}
+	wr(GITS_CWRITER, 8, cw);
+	CHECK_EQ(its->creadr, ITS_BUDGET * 32);
+	CHECK(the_vm.vcpus[0].arch.vgic.its_work);
+	CHECK(!(rd(GITS_CTLR) & GITS_CTLR_QUIESCENT));
+	CHECK_EQ(rd(GITS_CREADR), 100 * 32);
+	CHECK(!the_vm.vcpus[0].arch.vgic.its_work);
+	CHECK(rd(GITS_CTLR) & GITS_CTLR_QUIESCENT);
+
+	for (int i = 0; i < 20; i++) {
+		cmd(CMD_INVALL, 0, 0, 0);
+	}
+	wr(GITS_CWRITER, 8, cw);
+	CHECK_EQ(its->creadr, (100 + ITS_BUDGET / ITS_INVALL_COST) * 32);
+	vits_work(&the_vm.vcpus[0]);	/* what the entry's flush does */
+	CHECK_EQ(its->creadr, (100 + 2 * ITS_BUDGET / ITS_INVALL_COST) * 32);
+	CHECK_EQ(rd(GITS_CREADR), 120 * 32);
+}
+
 static void test_random(void)
 {
 	for (int round = 0; round < 40; round++) {
@@ -319,6 +355,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_registers);
 	RUN_TEST(test_commands);
 	RUN_TEST(test_collection_target);
+	RUN_TEST(test_queue_bounded);
 	RUN_TEST(test_random);
 	return test_done();
 }

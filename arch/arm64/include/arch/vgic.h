@@ -61,6 +61,7 @@
  * @prune: a register write may have made a listed interrupt undeliverable
  *	here or changed its priority or group: the next flush looks at the
  *	pending-only list registers (vgic_mark_prune()).
+ * @its_work: commands this vCPU queued are left to run (vits_work()).
  * @v2: the vCPU's side of a vGICv2 instead (arch/vgic_v2.h).
  */
 struct vgic_cpu {
@@ -78,6 +79,7 @@ struct vgic_cpu {
 	bool lpi_enabled;
 	uint64_t pendbaser;
 	bool prune;
+	bool its_work;
 	struct vgic_v2_cpu v2;
 };
 

@@ -104,6 +104,11 @@ struct vm;
 struct vcpu;
 
 int vits_init(struct vm *vm);
+/*
+ * Go on with the command queue that @v's last ITS access left unfinished
+ * (vgic_cpu.its_work): run_queue() does a bounded part per trap.
+ */
+void vits_work(struct vcpu *v);
 /* The LPI @intid, listed in @v's list registers, is no longer pending. */
 void vits_listed(struct vcpu *v, uint32_t intid);
 /*
