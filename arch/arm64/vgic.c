@@ -176,18 +176,31 @@ static uint32_t spi_pending(const struct vgic_dist *d)
 	return d->pending | (d->level & ~spi_edge_mask(d));
 }
 
+/* GICD_IROUTER: Aff3 39:32, Interrupt_Routing_Mode 31, Aff2-Aff0 23:0. */
+#define IROUTER_IRM		BIT(31)
+#define IROUTER_MASK		(GENMASK(39, 32) | IROUTER_IRM | GENMASK(23, 0))
+
 /*
- * The vCPU index SPI 32 + @n is routed to, or -1: Interrupt_Routing_Mode
- * "any" picks vCPU 0; otherwise the affinity must name a vCPU (MPIDR is
- * the vCPU's index in Aff0), or the SPI is not delivered (GICv3 spec,
- * "Routing SPIs").
+ * The vCPU index SPI 32 + @n is routed to, or -1: with
+ * Interrupt_Routing_Mode 1 ("any participating PE") the first vCPU that is
+ * running with its redistributor awake, none while there is none (the SPI
+ * waits pending); otherwise the affinity must name a vCPU (MPIDR is the
+ * vCPU's index in Aff0), or the SPI is not delivered (GICv3 spec, "Routing
+ * SPIs").
  */
 static int spi_target(const struct vm *vm, unsigned int n)
 {
 	uint64_t r = vm->arch.vgic.irouter[n];
 
-	if (r & BIT(31)) {
-		return 0;
+	if (r & IROUTER_IRM) {
+		for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+			const struct vcpu *t = &vm->vcpus[i];
+
+			if (t->state == VCPU_RUNNABLE && !t->arch.vgic.sleep) {
+				return (int)i;
+			}
+		}
+		return -1;
 	}
 	if (r & ~0xffULL) {
 		return -1;
@@ -1288,8 +1301,8 @@ static void gicd_write32(const struct vcpu *self, struct vm *vm,
 		   off < GICD_IROUTER + 64 * 8) {
 		uint64_t *r = &d->irouter[(off - GICD_IROUTER - 256) / 8];
 
-		*r = off & 4 ? (*r & 0xffffffff) | (uint64_t)val << 32 :
-			       (*r & ~0xffffffffULL) | val;
+		*r = (off & 4 ? (*r & 0xffffffff) | (uint64_t)val << 32 :
+				(*r & ~0xffffffffULL) | val) & IROUTER_MASK;
 		vgic_mark_prune(vm);
 	}
 }

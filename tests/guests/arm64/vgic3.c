@@ -26,7 +26,9 @@
  * - an interrupt already in a list register: disabled (ICENABLER0/1), its
  *   group disabled, its redistributor asleep, it is not taken and stays
  *   pending; given a higher priority, it is taken with it; pended again
- *   (ISPENDR, an SGI) while listed, it is taken once.
+ *   (ISPENDR, an SGI) while listed, it is taken once;
+ * - GICD_IROUTER: RES0 bits read as zero, Interrupt_Routing_Mode 1 routes
+ *   to a vCPU whose redistributor is awake.
  * Prints "vgic3: PASS" when every check held.
  */
 #include "guest.h"
@@ -92,6 +94,7 @@ static volatile uint32_t order[16], norder, vtimer_irqs, in_order;
 static volatile uint32_t rpr_in[16], active_in[16], nested_in[16];
 static volatile uint64_t ready[NCPUS], done;
 static volatile uint32_t uart_irqs, uart_mask_at;
+static volatile uint32_t spi_on[NCPUS];	/* SPI 45 on vCPUs 1-3 */
 
 /* What the handler of an SGI on vCPU 0 does besides counting it. */
 static volatile uint32_t pend_outer = NONE;	/* in this SGI's handler */
@@ -183,6 +186,8 @@ static void handle_irq(void)
 		}
 	} else if (id < 16 && me < NCPUS) {
 		sgis[me][id]++;
+	} else if (id == SPI && me < NCPUS) {
+		spi_on[me]++;
 	}
 	set_sysreg(icc_eoir1_el1, id);
 }
@@ -765,6 +770,46 @@ static void check_one_pending(void)
 	w32(GICD + GICD_ICENABLER + 4, spi);
 }
 
+/*
+ * GICD_IROUTER: its RES0 bits read as zero and do not change the routing;
+ * Interrupt_Routing_Mode 1 routes to a participating vCPU, not to one
+ * whose redistributor sleeps.
+ */
+static void check_irouter(void)
+{
+	uint64_t r = GICD + GICD_IROUTER + 8 * SPI;
+	uint32_t spi = 1U << (SPI - 32), lo, hi;
+
+	w32(r + 4, 0xffffff00);			/* 63:40 RES0, Aff3 0 */
+	w32(r, 0x7f000000);			/* 30:24 RES0, vCPU 0 */
+	lo = r32(r);
+	hi = r32(r + 4);
+	check(lo == 0 && hi == 0, "vgic3: GICD_IROUTER RES0 bits read "
+	      "0x%x%08x", hi, lo);
+	norder = 0;
+	w32(GICD + GICD_IGROUPR + 4, spi);
+	w32(GICD + GICD_ISENABLER + 4, spi);
+	w32(GICD + GICD_ISPENDR + 4, spi);
+	irq_on();
+	WAIT_FOR(norder == 1, false);
+	exit_once();
+	irq_off();
+	check(norder == 1, "vgic3: SPI with RES0 IROUTER bits written taken "
+	      "%u times on vCPU 0", norder);
+
+	w32(GICR(0) + GICR_WAKER, 1U << 1);
+	w32(r, 1U << 31);			/* any participating vCPU */
+	w32(GICD + GICD_ISPENDR + 4, spi);
+	WAIT_FOR(spi_on[1] + spi_on[2] + spi_on[3] == 1, false);
+	check(spi_on[1] + spi_on[2] + spi_on[3] == 1 && norder == 1,
+	      "vgic3: IRM SPI with vCPU 0 asleep taken on vCPUs 1-3 %u "
+	      "times, on vCPU 0 %u", spi_on[1] + spi_on[2] + spi_on[3],
+	      norder - 1);
+	w32(GICR(0) + GICR_WAKER, 0);
+	w32(r, 0);
+	w32(GICD + GICD_ICENABLER + 4, spi);
+}
+
 int guest_main(void *dtb)
 {
 	(void)dtb;
@@ -781,6 +826,7 @@ int guest_main(void *dtb)
 	check_sleep();
 	check_listed_changes();
 	check_one_pending();
+	check_irouter();
 	check_trigger();
 	done = 1;
 	for (unsigned int i = 1; i < NCPUS; i++) {
