@@ -1393,6 +1393,17 @@ static uint32_t gicr_read32(const struct vcpu *self, struct vm *vm,
 	return 0;
 }
 
+/* Whether any vCPU of @vm has GICR_CTLR.EnableLPIs set. */
+static bool lpis_on_anywhere(const struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		if (vm->vcpus[i].arch.vgic.lpi_enabled) {
+			return true;
+		}
+	}
+	return false;
+}
+
 /* @r with its low (@high false) or high half replaced by @val. */
 static uint64_t half_write(uint64_t r, bool high, uint32_t val)
 {
@@ -1414,8 +1425,9 @@ static void gicr_write32(const struct vcpu *self, struct vm *vm,
 		return;
 	case GICR_PROPBASER:
 	case GICR_PROPBASER + 4:
-		/* Fixed while LPIs are on (IHI 0069: UNPREDICTABLE). */
-		if (!c->lpi_enabled) {
+		/* One for the VM (CommonLPIAff 0), so fixed while LPIs are
+		 * on at any redistributor (IHI 0069: UNPREDICTABLE). */
+		if (!lpis_on_anywhere(vm)) {
 			its->propbaser = half_write(its->propbaser, off & 4,
 						    val) & GICR_PROPBASER_MASK;
 		}

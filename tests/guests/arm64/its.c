@@ -527,13 +527,27 @@ static void bad(void)
 	w64(GITS + GITS_CWRITER, 0);
 	w32(GITS + GITS_CTLR, 1);
 
-	/* A configuration table outside RAM, then INV. */
+	/*
+	 * GICR_PROPBASER is one per VM: refused while any redistributor has
+	 * LPIs on (vCPU 1's here). Then a configuration table outside RAM,
+	 * and INV.
+	 */
 	w32(GICR(0) + GICR_CTLR, 0);
 	w64(GICR(0) + GICR_PROPBASER, 0x7ff00000UL | 13);
+	check(r64(GICR(0) + GICR_PROPBASER) ==
+	      ((uint64_t)(uintptr_t)prop | 13), "its-bad: GICR_PROPBASER "
+	      "0x%lx written while vCPU 1 has LPIs on",
+	      r64(GICR(0) + GICR_PROPBASER));
+	w32(GICR(1) + GICR_CTLR, 0);
+	w64(GICR(0) + GICR_PROPBASER, 0x7ff00000UL | 13);
+	check(r64(GICR(1) + GICR_PROPBASER) == (0x7ff00000UL | 13),
+	      "its-bad: GICR_PROPBASER 0x%lx with LPIs off everywhere",
+	      r64(GICR(1) + GICR_PROPBASER));
 	INV(5, 0);
 	go();
 	w64(GICR(0) + GICR_PROPBASER, (uint64_t)(uintptr_t)prop | 13);
 	w32(GICR(0) + GICR_CTLR, 1);
+	w32(GICR(1) + GICR_CTLR, 1);
 
 	/* Two thousand random commands, undefined and defined alike. */
 	for (int b = 0; b < 20; b++) {
