@@ -772,6 +772,7 @@ static __attribute__((noinline)) void __vgic_flush(struct vcpu *v, bool vt)
  */
 #define ICH_HCR_TALL1		BIT(12)
 #define ICH_HCR_EOICOUNT_SHIFT	27
+#define ICH_HCR_EOICOUNT_MASK	GENMASK(31, 27)
 #define VMCR_VENG1		BIT(1)
 #define VMCR_VCBPR		BIT(4)
 #define VMCR_VEOIM		BIT(9)
@@ -783,6 +784,18 @@ static __attribute__((noinline)) void __vgic_flush(struct vcpu *v, bool vt)
 static unsigned int pre_bits(void)
 {
 	return (unsigned int)((read_sysreg(s3_4_c12_c11_1) >> 26) & 7) + 1;
+}
+
+/*
+ * The shift from a group priority to its bit in ICH_AP1R0_EL2, the only
+ * active priority register of a group that is switched (docs/vgic.md):
+ * its 32 bits hold 5 preemption bits. A CPU with 6 or 7 (ICH_AP1R1-3
+ * then exist) has its group priorities folded onto those 32 here, where
+ * the unclamped shift would set RES0 bits 63:32 or shift by 64 or more.
+ */
+static unsigned int ap_shift(void)
+{
+	return 8 - MIN(pre_bits(), 5U);
 }
 
 /* ICH_HCR_EL2 for the list registers of this CPU (TALL1 with an LPI). */
@@ -822,7 +835,7 @@ static unsigned int running_prio(void)
 	uint64_t ap = read_sysreg(s3_4_c12_c8_0) | read_sysreg(s3_4_c12_c9_0);
 
 	ap &= 0xffffffffULL;
-	return ap ? (unsigned int)__builtin_ctzll(ap) << (8 - pre_bits()) :
+	return ap ? (unsigned int)__builtin_ctzll(ap) << ap_shift() :
 		    0xff;
 }
 
@@ -866,7 +879,7 @@ static uint64_t emulate_iar1(void)
 	}
 	lr_write((unsigned int)i, (lr & ~LR_STATE_MASK) | LR_ACTIVE);
 	write_sysreg(read_sysreg(s3_4_c12_c9_0) |
-		     BIT(gprio >> (8 - pre_bits())), s3_4_c12_c9_0);
+		     BIT(gprio >> ap_shift()), s3_4_c12_c9_0);
 	return lr & LR_VINTID_MASK;
 }
 
@@ -893,7 +906,7 @@ static void emulate_eoir1(uint32_t intid)
 		write_sysreg(ap1 & (ap1 - 1), s3_4_c12_c9_0);
 		drop = b1;
 	}
-	drop <<= 8 - pre_bits();
+	drop <<= ap_shift();
 	for (unsigned int i = 0; i < nr_lrs(); i++) {
 		uint64_t lr = lr_read(i);
 
@@ -908,9 +921,12 @@ static void emulate_eoir1(uint32_t intid)
 	}
 	if (intid < VITS_LPI_BASE) {
 		uint64_t hcr = read_sysreg(SYS_ICH_HCR_EL2);
+		uint64_t n = (hcr >> ICH_HCR_EOICOUNT_SHIFT) + 1;
 
-		/* No list register: EOIcount counts it (IHI 0069). */
-		hcr += 1ULL << ICH_HCR_EOICOUNT_SHIFT;
+		/* No list register: EOIcount counts it (IHI 0069), a 5-bit
+		 * field that wraps rather than carry into RES0 bit 32. */
+		hcr &= ~ICH_HCR_EOICOUNT_MASK;
+		hcr |= (n << ICH_HCR_EOICOUNT_SHIFT) & ICH_HCR_EOICOUNT_MASK;
 		write_sysreg(hcr, SYS_ICH_HCR_EL2);
 	}
 }
