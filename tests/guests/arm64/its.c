@@ -61,7 +61,7 @@ static struct cpu_boot boot[NCPUS];
 static uint8_t stacks[NCPUS][STACK] __attribute__((aligned(16)));
 static volatile uint32_t got[NCPUS][64];	/* LPI - 8192 < 64 */
 static volatile uint32_t order[16], norder, other;
-static volatile uint64_t ready1, hold1, held1, done;
+static volatile uint64_t ready1, hold1, held1, int1, done;
 static uint32_t cw;				/* our CWRITER */
 
 #define sysreg(r) ({							\
@@ -219,6 +219,14 @@ void secondary_main(struct cpu_boot *b)
 			irq_off();
 			held1 = 1;
 			while (hold1) {
+				if (int1) {
+					/* INT from here: the LPI goes
+					 * into our list registers. */
+					INT(5, 5);
+					go();
+					__asm__ volatile("dmb ish" ::: "memory");
+					int1 = 0;
+				}
 				exit_once();	/* exits, flushes, masked */
 			}
 			held1 = 0;
@@ -417,14 +425,16 @@ static void good(void)
 	      "its: after MOVI 8196 on vCPU 0 %u, vCPU 1 %u", got[0][4],
 	      got[1][4]);
 
-	/* MOVALL: pending on masked vCPU 1, moved to vCPU 0. */
+	/*
+	 * MOVALL: raised by masked vCPU 1 itself, so that the LPI sits in
+	 * its list registers (its INT's exit listed it), then moved to vCPU
+	 * 0 from there.
+	 */
 	hold1 = 1;
 	WAIT_FOR(held1, true);
-	INT(5, 5);
-	go();
-	for (int i = 0; i < 4; i++) {
-		exit_once();
-	}
+	int1 = 1;
+	WAIT_FOR(!int1, true);
+	__asm__ volatile("dmb ish" ::: "memory");
 	movall(1, 0);
 	go();
 	check(taken(0, 5, 1), "its: MOVALL: 8197 not taken on vCPU 0");
