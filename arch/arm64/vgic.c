@@ -235,7 +235,7 @@ static void __vgic_flush(struct vcpu *v, bool vt);
 
 /*
  * The common entry (a guest exit that raised nothing): no PPI or SGI
- * pending, no timer listed, no list register to prune, no ITS command
+ * pending, no LPI that could be listed (lpis_parked), no timer listed, no list register to prune, no ITS command
  * left, no SPI line or edge, neither timer's line up
  * (@vctl: CNTV_CTL_EL0's ENABLE, IMASK, ISTATUS; ptimer_level() needs
  * ENABLE without IMASK). Then a flush would list nothing and retire
@@ -246,8 +246,9 @@ static bool nothing_to_flush(const struct vcpu *v, uint64_t vctl)
 	const struct vgic_cpu *c = &v->arch.vgic;
 	const struct vgic_dist *d = &v->vm->arch.vgic;
 
-	return !(c->pending | c->timers_listed | c->lpis | c->prune |
-		 c->its_work | d->level | d->pending | d->dropped) &&
+	return !(c->pending | c->timers_listed | c->lpis * !c->lpis_parked |
+		 c->prune | c->its_work | d->level | d->pending |
+		 d->dropped) &&
 	       vctl != (CNT_CTL_ENABLE | CNT_CTL_ISTATUS) &&
 	       (v->arch.ptimer_ctl & (CNT_CTL_ENABLE | CNT_CTL_IMASK)) !=
 	       CNT_CTL_ENABLE;
@@ -528,6 +529,7 @@ void vgic_mark_prune(struct vm *vm)
 {
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		vm->vcpus[i].arch.vgic.prune = true;
+		vm->vcpus[i].arch.vgic.lpis_parked = false;
 	}
 }
 
@@ -603,12 +605,14 @@ static void lrs_prune(struct vcpu *v, struct lr_set *s)
 /*
  * The LPIs pending on @v and enabled in their configuration: Group 1,
  * priority bits 7:2 of the configuration byte. One already in a list
- * register is pending once: its pending state joins that entry's.
+ * register is pending once: its pending state joins that entry's. False
+ * when no pending LPI of @v is enabled.
  */
-static void lpi_cands(struct vcpu *v, struct lr_set *s, struct cand *cs,
+static bool lpi_cands(struct vcpu *v, struct lr_set *s, struct cand *cs,
 		      unsigned int *n, unsigned int max)
 {
 	struct vits *its = &v->vm->arch.vgic.its;
+	bool any = false;
 
 	for (unsigned int i = 0; i < VITS_MAX_ITES; i++) {
 		const struct vits_ite *e = &its->ites[i];
@@ -618,6 +622,7 @@ static void lpi_cands(struct vcpu *v, struct lr_set *s, struct cand *cs,
 		if (!e->valid || e->pend != v->id || !(e->cfg & 1)) {
 			continue;
 		}
+		any = true;
 		k = lrs_find(s, intid);
 		if (k >= 0) {
 			lrs_set(s, (unsigned int)k, s->lr[k] | LR_PENDING);
@@ -627,6 +632,7 @@ static void lpi_cands(struct vcpu *v, struct lr_set *s, struct cand *cs,
 		cand_add(cs, n, max, intid, (uint8_t)(e->cfg & 0xfc & prio_mask()),
 			 true, true);
 	}
+	return any;
 }
 
 /*
@@ -685,7 +691,9 @@ static __attribute__((noinline)) void __vgic_flush(struct vcpu *v, bool vt)
 			c->timers_listed &= ~(uint32_t)BIT(intid);
 		}
 	}
-	if (!c->sleep && (d->level || d->pending || d->dropped)) {
+	if (d->level || d->pending || d->dropped) {
+		/* Asleep too: a sleeping target must not keep @d->dropped
+		 * set, which makes every vCPU's every entry flush. */
 		spi_retire(v, &s);
 		for (unsigned int i = 0; i < VGIC_NR_SPIS; i++) {
 			int t = spi_target(v->vm, i);
@@ -695,7 +703,7 @@ static __attribute__((noinline)) void __vgic_flush(struct vcpu *v, bool vt)
 				d->dropped &= ~(uint32_t)BIT(i);
 			}
 		}
-		want = spi_pending(d) & d->enabled;
+		want = c->sleep ? 0 : spi_pending(d) & d->enabled;
 		for (unsigned int i = 0; want; i++, want >>= 1) {
 			bool g1 = d->group & BIT(i);
 
@@ -717,8 +725,13 @@ static __attribute__((noinline)) void __vgic_flush(struct vcpu *v, bool vt)
 			}
 		}
 	}
-	if (!c->sleep && c->lpis && c->lpi_enabled && group_enabled(v->vm, 1)) {
-		lpi_cands(v, &s, cs, &n, max);
+	if (c->lpis) {
+		/* None can be listed until a write or a new LPI changes that
+		 * (vgic_mark_prune(), GICR_CTLR/WAKER, ite_pend()): entries
+		 * until then need not look (lpis_parked). */
+		c->lpis_parked = c->sleep || !c->lpi_enabled ||
+				 !group_enabled(v->vm, 1) ||
+				 !lpi_cands(v, &s, cs, &n, max);
 	}
 	for (unsigned int i = 0; i < n; i++) {
 		const struct cand *k = &cs[i];
@@ -1438,6 +1451,7 @@ static void gicr_write32(const struct vcpu *self, struct vm *vm,
 	case GICR_CTLR:
 		c->lpi_enabled = val & GICR_CTLR_ENABLE_LPIS;
 		c->prune |= !c->lpi_enabled;
+		c->lpis_parked = false;
 		return;
 	case GICR_PROPBASER:
 	case GICR_PROPBASER + 4:
@@ -1458,6 +1472,7 @@ static void gicr_write32(const struct vcpu *self, struct vm *vm,
 	case GICR_WAKER:
 		c->sleep = val & GICR_WAKER_SLEEP;
 		c->prune |= c->sleep;
+		c->lpis_parked = false;
 		return;
 	case GICR_SGI_BASE + GICR_IGROUPR0:
 		c->group = val;

@@ -89,6 +89,7 @@ static void ite_pend(struct vm *vm, struct vits_ite *e, unsigned int cpu)
 	}
 	e->pend = (uint8_t)cpu;
 	vm->vcpus[cpu].arch.vgic.lpis++;
+	vm->vcpus[cpu].arch.vgic.lpis_parked = false;	/* look again */
 }
 
 static void ite_unpend(struct vm *vm, struct vits_ite *e)

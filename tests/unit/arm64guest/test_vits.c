@@ -316,6 +316,24 @@ static void test_listed_lpis(void)
 	CHECK(consistent());
 }
 
+/*
+ * A vCPU whose pending LPIs cannot be listed is parked (its entries skip
+ * the flush); an LPI made pending on it unparks it.
+ */
+static void test_new_lpi_unparks(void)
+{
+	setup(2);
+	cmd(CMD_MAPC, 0, BIT(63) | (1ULL << 16) | 1, 0);
+	cmd(CMD_MAPD | (5ULL << 32), 4, BIT(63), 0);
+	cmd(CMD_MAPTI | (5ULL << 32), 0 | (8192ULL << 32), 1, 0);
+	go();
+	the_vm.vcpus[1].arch.vgic.lpis_parked = true;
+	cmd(CMD_INT | (5ULL << 32), 0, 0, 0);
+	go();
+	CHECK_EQ(the_vm.vcpus[1].arch.vgic.lpis, 1);
+	CHECK(!the_vm.vcpus[1].arch.vgic.lpis_parked);
+}
+
 static void test_collection_target(void)
 {
 	struct vits *its;
@@ -446,6 +464,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_registers);
 	RUN_TEST(test_commands);
 	RUN_TEST(test_listed_lpis);
+	RUN_TEST(test_new_lpi_unparks);
 	RUN_TEST(test_collection_target);
 	RUN_TEST(test_queue_bounded);
 	RUN_TEST(test_random);

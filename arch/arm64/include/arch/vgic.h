@@ -56,6 +56,8 @@
  * @ap0r0: ICH_AP0R0_EL2.
  * @ap1r0: ICH_AP1R0_EL2.
  * @lpis: LPIs pending on this vCPU and not listed (struct vits_ite.pend).
+ * @lpis_parked: none of @lpis can be listed (disabled, LPIs or Group 1
+ *	off, asleep) until something changes: entries do not look.
  * @lpi_enabled: GICR_CTLR.EnableLPIs.
  * @pendbaser: GICR_PENDBASER (the pending table is not used: docs/vgic.md).
  * @prune: a register write may have made a listed interrupt undeliverable
@@ -76,6 +78,7 @@ struct vgic_cpu {
 	uint64_t ap0r0;
 	uint64_t ap1r0;
 	uint32_t lpis;
+	bool lpis_parked;
 	bool lpi_enabled;
 	uint64_t pendbaser;
 	bool prune;
