@@ -178,7 +178,8 @@ static uint32_t spi_pending(const struct vgic_dist *d)
 
 /* GICD_IROUTER: Aff3 39:32, Interrupt_Routing_Mode 31, Aff2-Aff0 23:0. */
 #define IROUTER_IRM		BIT(31)
-#define IROUTER_MASK		(GENMASK(39, 32) | IROUTER_IRM | GENMASK(23, 0))
+#define IROUTER_MASK		(GENMASK(39, 32) | IROUTER_IRM | \
+				 GENMASK(23, 0))
 
 /*
  * The vCPU index SPI 32 + @n is routed to, or -1: with
@@ -235,11 +236,11 @@ static void __vgic_flush(struct vcpu *v, bool vt);
 
 /*
  * The common entry (a guest exit that raised nothing): no PPI or SGI
- * pending, no LPI that could be listed (lpis_parked), no timer listed, no list register to prune, no ITS command
- * left, no SPI line or edge, neither timer's line up
- * (@vctl: CNTV_CTL_EL0's ENABLE, IMASK, ISTATUS; ptimer_level() needs
- * ENABLE without IMASK). Then a flush would list nothing and retire
- * nothing.
+ * pending, no LPI that could be listed (lpis_parked), no timer listed, no
+ * list register to prune, no ITS command left, no SPI line or edge,
+ * neither timer's line up (@vctl: CNTV_CTL_EL0's ENABLE, IMASK, ISTATUS;
+ * ptimer_level() needs ENABLE without IMASK). Then a flush would list
+ * nothing and retire nothing.
  */
 static bool nothing_to_flush(const struct vcpu *v, uint64_t vctl)
 {
@@ -706,7 +707,6 @@ static __attribute__((noinline)) void __vgic_flush(struct vcpu *v, bool vt)
 		want = c->sleep ? 0 : spi_pending(d) & d->enabled;
 		for (unsigned int i = 0; want; i++, want >>= 1) {
 			bool g1 = d->group & BIT(i);
-
 			int k;
 
 			if (!(want & 1) || spi_target(v->vm, i) != (int)v->id ||

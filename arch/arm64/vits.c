@@ -521,7 +521,8 @@ static void run_queue(struct vcpu *self, bool write)
 	}
 	while (its->creadr != its->cwriter) {
 		if (!budget) {
-			self->arch.vgic.its_work = true;	/* the rest later */
+			/* The rest at the next trap or entry. */
+			self->arch.vgic.its_work = true;
 			return;
 		}
 		const volatile uint64_t *p = vm_gpa_to_host(vm, base +

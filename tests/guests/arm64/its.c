@@ -224,7 +224,8 @@ void secondary_main(struct cpu_boot *b)
 					 * into our list registers. */
 					INT(5, 5);
 					go();
-					__asm__ volatile("dmb ish" ::: "memory");
+					__asm__ volatile("dmb ish" :::
+							 "memory");
 					int1 = 0;
 				}
 				exit_once();	/* exits, flushes, masked */
