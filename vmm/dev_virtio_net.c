@@ -84,6 +84,10 @@ static struct spinlock switch_lock = SPINLOCK_INIT;
 
 _Static_assert(VM_MAX_VMS <= 32, "a port's bit in a batch's busy mask");
 
+#ifdef CONFIG_TEST
+uint64_t virtio_net_busy_giveups;
+#endif
+
 static bool lock_dest(struct vm *vm)
 {
 	for (unsigned int i = 0; i < DEST_LOCK_TRIES; i++) {
@@ -92,6 +96,9 @@ static bool lock_dest(struct vm *vm)
 		}
 		rwlock_relax();
 	}
+#ifdef CONFIG_TEST
+	virtio_net_busy_giveups++;
+#endif
 	return false;
 }
 

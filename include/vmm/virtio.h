@@ -217,6 +217,10 @@ int dev_virtio_net_add(struct vm *vm, gpa_t base, unsigned int line);
 int dev_virtio_console_add(struct vm *vm, gpa_t base, unsigned int line);
 void dev_virtio_blk_destroy(struct vm *vm);
 void dev_virtio_net_destroy(struct vm *vm);
+#ifdef CONFIG_TEST
+/* Destination locks that stayed busy for DEST_LOCK_TRIES (host tests). */
+extern uint64_t virtio_net_busy_giveups;
+#endif
 
 /*
  * The architecture's place for the @n-th virtio device of a VM: its
