@@ -98,6 +98,14 @@ static bool cascaded(const struct x86_pic *p)
 	return !m->single && (m->icw3 & (1U << PIC_CASCADE_IRQ));
 }
 
+/* INTR fell: an ExtINT message no vCPU took has no vector left to fetch. */
+static void intr_dropped(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		vm->vcpus[i].arch.extint_msg = false;
+	}
+}
+
 /*
  * Recompute the slave's INT into master IR2 (a level as long as the slave
  * has a request), then the master's INTR, and tell IOAPIC pin 0.
@@ -118,6 +126,9 @@ static void update(struct vm *vm)
 	intr = chip_request(m, true) >= 0;
 	if (intr != p->intr) {
 		p->intr = intr;
+		if (!intr) {
+			intr_dropped(vm);
+		}
 		x86_ioapic_set_pin(vm, 0, intr);
 	}
 }
@@ -192,6 +203,7 @@ uint8_t x86_pic_ack(struct vm *vm)
 	/* INT drops during the INTA cycle and rises again for the next. */
 	if (p->intr) {
 		p->intr = false;
+		intr_dropped(vm);
 		x86_ioapic_set_pin(vm, 0, false);
 	}
 	update(vm);

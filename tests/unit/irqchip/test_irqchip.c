@@ -514,6 +514,33 @@ static void ioapic_modes(void)
 	CHECK(!x86_extint_pending(v));
 }
 
+/* An ExtINT message lasts while INTR is up and until INIT. */
+static void ioapic_extint_msg_cleared(void)
+{
+	struct vcpu *v = setup();
+
+	CHECK(v);
+	apic_wr(v, 0xf0, 0x1ff);
+	pic_init(v, 0x01);
+	route(v, 0, 0x0700, 0);
+	x86_irq_line(&vm, 3, true);
+	CHECK(v->arch.extint_msg);
+	out(v, 0x21, 0x08);		/* INTR drops */
+	CHECK(!x86_pic_intr(&vm));
+	CHECK(!v->arch.extint_msg);
+	route(v, 0, 0x10700, 0);	/* pin 0 masked: no new message */
+	out(v, 0x21, 0x00);
+	CHECK(x86_pic_intr(&vm));
+	CHECK(!x86_extint_pending(v));
+	route(v, 0, 0x0700, 0);
+	out(v, 0x21, 0x08);
+	out(v, 0x21, 0x00);		/* a new edge on pin 0 */
+	CHECK(x86_extint_pending(v));
+	route(v, 11, 0x0500, 0);	/* INIT to vCPU 0 */
+	x86_irq_line(&vm, 11, true);
+	CHECK(!v->arch.extint_msg);
+}
+
 /*
  * An x2APIC-mode APIC takes a physical message for its ID (and 0xff as a
  * broadcast); lowest priority skips an APIC that refuses fixed ones.
@@ -581,6 +608,7 @@ int main(int argc, char **argv)
 	RUN_TEST(pic_special_mask);
 	RUN_TEST(pic_poll);
 	RUN_TEST(pic_lint0_extint);
+	RUN_TEST(ioapic_extint_msg_cleared);
 	RUN_TEST(ioapic_registers);
 	RUN_TEST(ioapic_edge);
 	RUN_TEST(ioapic_level_remote_irr);
