@@ -68,7 +68,9 @@ static bool is_level(const struct x86_8259 *c, unsigned int irq)
  * The request the chip would raise INT for, or -1: the highest unmasked
  * request above every IR in service (fully nested mode). In special mask
  * mode an IR in service inhibits only itself; the master in special fully
- * nested mode lets the slave interrupt again while IR2 is in service.
+ * nested mode lets the slave (IR2) interrupt again while IR2 is in service
+ * (the slave raises it only for a request above its own in service), and
+ * nothing of lower priority than IR2.
  */
 static int chip_request(const struct x86_8259 *c, bool master)
 {
@@ -81,7 +83,7 @@ static int chip_request(const struct x86_8259 *c, bool master)
 	if (c->smm) {
 		isr &= ~c->imr;
 	}
-	if (master && c->sfnm) {
+	if (master && c->sfnm && req == PIC_CASCADE_IRQ) {
 		isr &= ~(1U << PIC_CASCADE_IRQ);
 	}
 	in = highest(c, isr);

@@ -228,6 +228,14 @@ static void pic_cascade(void)
 	x86_irq_line(&vm, 9, true);
 	CHECK(x86_pic_intr(&vm));
 	CHECK_EQ(x86_pic_ack(&vm), 0x29);
+	/* ... but a master IR below IR2 waits while IR2 is in service. */
+	x86_irq_line(&vm, 5, true);
+	CHECK(!x86_pic_intr(&vm));
+	out(v, 0xa0, 0x20);
+	out(v, 0xa0, 0x20);		/* the slave's two EOIs */
+	out(v, 0x20, 0x20);		/* the master's EOI for IR2 */
+	CHECK(x86_pic_intr(&vm));
+	CHECK_EQ(x86_pic_ack(&vm), 0x25);
 }
 
 /* A level request that goes away before INTA: the default IR7 vector. */
