@@ -375,8 +375,11 @@ int lapic_irq_message(struct vm *vm, uint32_t dest, bool logical,
 		}
 		deliver(t, mode, vec, level);
 		n += took;
-		/* Lowest priority: one target (the lowest-numbered one). */
-		if (mode == DM_LOWEST && took) {
+		/*
+		 * Lowest priority: one target (the lowest-numbered one); an
+		 * illegal vector is refused, with its error, by that one only.
+		 */
+		if (mode == DM_LOWEST && (took || vec < 16)) {
 			break;
 		}
 	}

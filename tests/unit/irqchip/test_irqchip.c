@@ -505,6 +505,13 @@ static void ioapic_modes(void)
 	x86_irq_line(&vm, 9, true);
 	CHECK((lapic_pending_vector(v) == 0x71) !=
 	      (lapic_pending_vector(v1) == 0x71));
+	/* An illegal lowest-priority vector: the error on one APIC only. */
+	route(v, 12, 0x0905, 0x03);
+	x86_irq_line(&vm, 12, true);
+	apic_wr(v, 0x280, 0);
+	apic_wr(v1, 0x280, 0);
+	CHECK_EQ(((apic_rd(v, 0x280) >> 6) & 1) +
+		 ((apic_rd(v1, 0x280) >> 6) & 1), 1);
 	route(v, 10, 0x0400, 1);	/* NMI */
 	x86_irq_line(&vm, 10, true);
 	CHECK(v1->arch.nmi_pending);
