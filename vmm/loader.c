@@ -288,7 +288,7 @@ int load_elf64(const char *name, const void *img, size_t size,
 				      (unsigned long long)eh.entry);
 		}
 	}
-	*out = (struct loaded_image){ eh.entry, lo, hi, "elf64" };
+	*out = (struct loaded_image){ eh.entry, lo, hi, "elf64", 0 };
 	return 0;
 }
 
@@ -307,7 +307,7 @@ int load_raw(const char *name, const void *img, size_t size, gpa_t load_addr,
 	}
 	guest_copy(ram, load_addr, img, size);
 	*out = (struct loaded_image){ load_addr, load_addr, load_addr + size,
-				      "raw" };
+				      "raw", 0 };
 	return 0;
 }
 
@@ -352,7 +352,7 @@ int load_arm64_image(const char *name, const void *img, size_t size,
 	}
 	guest_copy(ram, at, img, size);
 	guest_copy(ram, at + size, NULL, span - size);
-	*out = (struct loaded_image){ at, at, at + span, "arm64-image" };
+	*out = (struct loaded_image){ at, at, at + span, "arm64-image", 0 };
 	return 0;
 }
 
@@ -364,6 +364,7 @@ int load_arm64_image(const char *name, const void *img, size_t size,
 #define MB1_MEMORY_INFO		BIT(1)	/* mem_lower/upper, mmap: given */
 #define MB1_VIDEO_MODE		BIT(2)	/* not provided */
 #define MB1_AOUT_KLUDGE		BIT(16)
+#define MB1_MODULE_MAX		0x100000000ULL	/* 32-bit mod_start/mod_end */
 #define MB1_REQUIRED_OK		(MB1_PAGE_ALIGN | MB1_MEMORY_INFO)
 
 struct mb1_header {
@@ -461,7 +462,8 @@ static int mb1_load_kludge(const char *name, const uint8_t *img, size_t size,
 	guest_copy(ram, h->load_addr, img + file_off, load_len);
 	guest_copy(ram, end, NULL, bss_end - end);
 	*out = (struct loaded_image){ h->entry_addr, h->load_addr, bss_end,
-				      "multiboot" };
+				      "multiboot",
+				      MB1_MODULE_MAX };
 	return 0;
 }
 
@@ -550,7 +552,8 @@ static int mb1_load_elf32(const char *name, const uint8_t *img, size_t size,
 				      "ELF entry point is outside its segments");
 		}
 	}
-	*out = (struct loaded_image){ entry, lo, hi, "multiboot" };
+	*out = (struct loaded_image){ entry, lo, hi, "multiboot",
+				      MB1_MODULE_MAX };
 	return 0;
 }
 
@@ -592,11 +595,16 @@ int load_multiboot(const char *name, const void *img, size_t size,
 #define BZ_HEADER		0x202
 #define BZ_VERSION		0x206
 #define BZ_LOADFLAGS		0x211
+#define BZ_INITRD_ADDR_MAX	0x22c
+#define BZ_KERNEL_ALIGNMENT	0x230
+#define BZ_RELOCATABLE		0x234
 #define BZ_XLOADFLAGS		0x236
+#define BZ_PREF_ADDRESS		0x258
 #define BZ_INIT_SIZE		0x260
 #define BZ_HDR_END		0x268	/* what protocol 2.12+ headers cover */
 #define BZ_LOADED_HIGH		BIT(0)
 #define BZ_XLF_KERNEL_64	BIT(0)
+#define BZ_XLF_INITRD_ABOVE_4G	BIT(1)	/* XLF_CAN_BE_LOADED_ABOVE_4G */
 
 static uint32_t bz_le(const uint8_t *p, unsigned int n)
 {
@@ -616,12 +624,36 @@ bool is_bzimage(const void *img, size_t size)
 	       !memcmp(b + BZ_HEADER, "HdrS", 4);
 }
 
+/*
+ * Where the kernel runs and needs init_size bytes (boot.rst, "init_size"):
+ * a relocatable kernel moves itself to align_up(max(load address,
+ * pref_address), kernel_alignment), a fixed one runs at pref_address.
+ * 0 when the header cannot say (a bad alignment, a fixed kernel below
+ * 1 MiB).
+ */
+static uint64_t bz_runtime_start(const uint8_t *b)
+{
+	uint64_t pref = (uint64_t)bz_le(b + BZ_PREF_ADDRESS + 4, 4) << 32 |
+			bz_le(b + BZ_PREF_ADDRESS, 4);
+	uint64_t align = bz_le(b + BZ_KERNEL_ALIGNMENT, 4);
+	uint64_t at = BZIMAGE_LOAD_ADDR;
+
+	if (!b[BZ_RELOCATABLE]) {
+		return pref >= BZIMAGE_LOAD_ADDR ? pref : 0;
+	}
+	if (!align || (align & (align - 1))) {
+		return 0;
+	}
+	at = MAX(at, pref);
+	return at > UINT64_MAX - align ? 0 : ALIGN_UP(at, align);
+}
+
 int load_bzimage(const char *name, const void *img, size_t size,
 		 const struct guest_ram *ram, struct loaded_image *out)
 {
 	const uint8_t *b = img;
 	unsigned int sects, version;
-	uint64_t setup, code, init;
+	uint64_t setup, code, init, run, run_end, zero, imax;
 
 	if (!is_bzimage(img, size)) {
 		return refuse(name, -ENOEXEC, "not a bzImage (no HdrS header)");
@@ -646,19 +678,42 @@ int load_bzimage(const char *name, const void *img, size_t size,
 	}
 	code = size - setup;
 	init = MAX((uint64_t)bz_le(b + BZ_INIT_SIZE, 4), code);
-	if (!range_in_ram(ram, BZIMAGE_LOAD_ADDR, init)) {
+	run = bz_runtime_start(b);
+	if (!run) {
+		return refuse(name, -ENOEXEC,
+			      "bzImage %s: pref_address 0x%llx, kernel_alignment 0x%x give no run address",
+			      b[BZ_RELOCATABLE] ? "(relocatable)" : "(not relocatable)",
+			      (unsigned long long)((uint64_t)bz_le(b + BZ_PREF_ADDRESS + 4, 4) << 32 |
+						   bz_le(b + BZ_PREF_ADDRESS, 4)),
+			      bz_le(b + BZ_KERNEL_ALIGNMENT, 4));
+	}
+	if (!range_in_ram(ram, BZIMAGE_LOAD_ADDR, code) ||
+	    !range_in_ram(ram, run, init)) {
 		return refuse(name, -ERANGE,
-			      "bzImage needs 0x%llx bytes at 0x%llx (VM memory 0x%llx+0x%llx)",
-			      (unsigned long long)init,
+			      "bzImage is loaded at 0x%llx and runs at 0x%llx with init_size 0x%llx: VM memory 0x%llx+0x%llx is too small",
 			      (unsigned long long)BZIMAGE_LOAD_ADDR,
+			      (unsigned long long)run,
+			      (unsigned long long)init,
 			      (unsigned long long)ram->base,
 			      (unsigned long long)ram->size);
 	}
+	run_end = run + init;
 	guest_copy(ram, BZIMAGE_LOAD_ADDR, b + setup, code);
-	guest_copy(ram, BZIMAGE_LOAD_ADDR + code, NULL, init - code);
+	zero = MAX(run, BZIMAGE_LOAD_ADDR + code);
+	if (zero < run_end) {
+		guest_copy(ram, zero, NULL, run_end - zero);
+	}
+	/*
+	 * The initrd's last byte at initrd_addr_max at most, unless the
+	 * kernel takes one above 4 GiB (XLF_CAN_BE_LOADED_ABOVE_4G).
+	 */
+	imax = bz_le(b + BZ_XLOADFLAGS, 2) & BZ_XLF_INITRD_ABOVE_4G ? 0 :
+	       (uint64_t)bz_le(b + BZ_INITRD_ADDR_MAX, 4) + 1;
+	/* The image range covers the loaded code and where it runs. */
 	*out = (struct loaded_image){ BZIMAGE_LOAD_ADDR + BZIMAGE_ENTRY64,
-				      BZIMAGE_LOAD_ADDR,
-				      BZIMAGE_LOAD_ADDR + init, "bzimage" };
+				      BZIMAGE_LOAD_ADDR, MAX(run_end,
+				      BZIMAGE_LOAD_ADDR + code), "bzimage",
+				      imax };
 	return 0;
 }
 

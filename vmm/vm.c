@@ -64,13 +64,17 @@ static bool find_overlap(const struct vm *vm, gpa_t gpa, uint64_t size,
 	return false;
 }
 
-gpa_t vm_place(struct vm *vm, uint64_t size, uint64_t align)
+gpa_t vm_place_below(struct vm *vm, uint64_t size, uint64_t align,
+		     gpa_t limit)
 {
 	gpa_t lo = vm->ram_gpa, hi = vm->ram_gpa + vm->ram_size;
 	gpa_t gpa, used;
 
-	if (!size || size > vm->ram_size || vm->nr_placed == VM_MAX_PLACED ||
-	    !align || (align & (align - 1))) {
+	if (limit && limit < hi) {
+		hi = limit;
+	}
+	if (!size || hi <= lo || size > hi - lo ||
+	    vm->nr_placed == VM_MAX_PLACED || !align || (align & (align - 1))) {
 		return 0;
 	}
 	gpa = ALIGN_DOWN(hi - size, align);
@@ -89,6 +93,11 @@ gpa_t vm_place(struct vm *vm, uint64_t size, uint64_t align)
 	return gpa;
 }
 
+gpa_t vm_place(struct vm *vm, uint64_t size, uint64_t align)
+{
+	return vm_place_below(vm, size, align, 0);
+}
+
 static int load_initrd(struct vm *vm, const struct bundle *b)
 {
 	const struct bundle_file *f;
@@ -103,11 +112,13 @@ static int load_initrd(struct vm *vm, const struct bundle *b)
 		       vm->cfg->initrd);
 		return -ENOENT;
 	}
-	gpa = vm_place(vm, ALIGN_UP(f->size ? f->size : 1, PAGE_SIZE),
-		       PAGE_SIZE);
+	/* Below the highest address the kernel takes (initrd_addr_max). */
+	gpa = vm_place_below(vm, ALIGN_UP(f->size ? f->size : 1, PAGE_SIZE),
+			     PAGE_SIZE, vm->image.initrd_max);
 	if (!gpa) {
-		pr_err("vm %s: initrd '%s' (%zu bytes) does not fit in RAM beside the kernel\n",
-		       vm->name, f->name, f->size);
+		pr_err("vm %s: initrd '%s' (%zu bytes) does not fit in RAM beside the kernel%s\n",
+		       vm->name, f->name, f->size,
+		       vm->image.initrd_max ? " below the kernel's initrd_addr_max" : "");
 		return -ERANGE;
 	}
 	memcpy(vm_gpa_to_host(vm, gpa, ALIGN_UP(f->size ? f->size : 1,
@@ -357,6 +368,15 @@ int vm_build(struct vm *vm, const struct vm_config *cfg,
 	*vm = (struct vm){ .cfg = cfg, .name = cfg->name, .index = index,
 			   .ram_gpa = arch_guest_ram_base,
 			   .ram_size = cfg->memory, .bundle = b };
+	if (arch_guest_ram_end &&
+	    cfg->memory > arch_guest_ram_end - arch_guest_ram_base) {
+		pr_err("vm %s: memory %llu MiB would reach the MMIO window at 0x%llx: at most %llu MiB (no RAM above it yet)\n",
+		       vm->name, (unsigned long long)((cfg->memory + SZ_2M / 2 - 1) >> 20),
+		       (unsigned long long)arch_guest_ram_end,
+		       (unsigned long long)((arch_guest_ram_end -
+					     arch_guest_ram_base) >> 20));
+		return -EINVAL;
+	}
 	ret = alloc_ram(vm);
 	if (ret) {
 		return ret;

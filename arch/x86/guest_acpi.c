@@ -25,6 +25,13 @@
 
 #define PIT_HZ			1193182ULL
 #define PIT_CAL_COUNT		11932	/* 10 ms */
+/*
+ * Port reads to wait for the count: 10 ms is some 10^4 reads of port 0x61
+ * (about 1 us each), so 2 * 10^6 bounds the wait, with every VM stalled
+ * behind it, to a few seconds when no PIT ever answers.
+ */
+#define PIT_CAL_SPINS		2000000UL
+#define PIT_CAL_MIN_HZ		100000000ULL	/* below: no PIT (0x61 reads 0xff) */
 
 /* ---- The TSC's frequency ----------------------------------------------- */
 
@@ -40,12 +47,13 @@ static uint64_t pit_calibrate(void)
 	outb(0x42, PIT_CAL_COUNT >> 8);
 	t0 = rdtsc();
 	while (!(inb(0x61) & 0x20)) {
-		if (++spins > 100000000UL) {
+		if (++spins > PIT_CAL_SPINS) {
 			return 0;	/* no PIT */
 		}
 	}
 	t1 = rdtsc();
-	return (t1 - t0) * PIT_HZ / PIT_CAL_COUNT;
+	t1 = (t1 - t0) * PIT_HZ / PIT_CAL_COUNT;
+	return t1 >= PIT_CAL_MIN_HZ ? t1 : 0;	/* done at once: no PIT */
 }
 
 uint64_t x86_tsc_hz(const char **source)
@@ -76,6 +84,7 @@ uint64_t x86_tsc_hz(const char **source)
 	if (!hz) {
 		hz = 1000000000ULL;
 		from = "a guess (no PIT answered)";
+		pr_warn("TSC rate: no CPUID leaf 0x15/0x16 rate and no PIT answered on port 0x61; guessing 1 GHz (the guests' PM timer rate follows it)\n");
 	}
 out:
 	if (source) {

@@ -200,7 +200,7 @@ static size_t build_madt(uint8_t *p, const struct x86_acpi_machine *m)
 	off += sizeof(sci);
 	memcpy(p + off, &nmi, sizeof(nmi));
 	off += sizeof(nmi);
-	header(p, "APIC", (uint32_t)off, 5);
+	header(p, "APIC", (uint32_t)off, 6);	/* ACPI 6.5: revision 6 */
 	return off;
 }
 

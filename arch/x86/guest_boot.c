@@ -117,36 +117,72 @@ static void put32(uint8_t *p, uint32_t v)
 }
 
 /*
- * The e820 map: RAM below 640 KiB, the BIOS area reserved (when it holds
- * the ACPI tables), RAM from 1 MiB, Strata's boot area reserved (page
- * tables, GDT, boot_params, command line, stack), the RAM above it. The
- * 640 KiB - 896 KiB hole is left out, as a PC's VGA and option ROM
- * window is. Return: entries written.
+ * The guest's memory map, sorted (e820 and the multiboot map): RAM below
+ * 640 KiB and from 1 MiB, the ACPI area (0xe0000-0xfffff, when it holds
+ * the tables) and Strata's boot area (page tables, GDT, boot_params,
+ * command line, stack) reserved, and RAM never over either of them, where
+ * ever the boot area lands (below 1 MiB in a tiny VM or one whose image
+ * fills RAM). The 640 KiB - 896 KiB hole is left out, as a PC's VGA and
+ * option ROM window is. Return: entries written (at most 5: one RAM range
+ * split by the boot area, the other whole, the two reserved ones).
  */
-static unsigned int build_e820(const struct vm *vm, struct e820_entry *e)
+#define MAP_MAX		6
+static unsigned int build_mem_map(const struct vm *vm,
+				  struct e820_entry *e)
 {
 	uint64_t ram_end = vm->ram_gpa + vm->ram_size;
 	gpa_t area = vm->arch.boot_info, area_end = area + vm->arch.boot_size;
+	struct { uint64_t lo, hi; } ram[2] = {
+		{ vm->ram_gpa, MIN(0xa0000ULL, ram_end) },
+		{ MAX(SZ_1M, vm->ram_gpa), ram_end },
+	};
 	unsigned int n = 0;
 
-	e[n++] = (struct e820_entry){ vm->ram_gpa,
-				      MIN(0xa0000ULL, area) - vm->ram_gpa,
-				      E820_RAM };
+	for (unsigned int i = 0; i < 2; i++) {
+		uint64_t lo = ram[i].lo, hi = ram[i].hi;
+
+		if (lo >= hi) {
+			continue;
+		}
+		/* RAM minus the boot area: up to two pieces. */
+		if (area_end <= lo || area >= hi) {
+			e[n++] = (struct e820_entry){ lo, hi - lo, E820_RAM };
+			continue;
+		}
+		if (area > lo) {
+			e[n++] = (struct e820_entry){ lo, area - lo, E820_RAM };
+		}
+		if (area_end < hi) {
+			e[n++] = (struct e820_entry){ area_end, hi - area_end,
+						      E820_RAM };
+		}
+	}
 	if (vm->arch.acpi) {
 		e[n++] = (struct e820_entry){ X86_ACPI_AREA,
 					      X86_ACPI_AREA_SIZE,
 					      E820_RESERVED };
 	}
-	if (area > SZ_1M) {
-		e[n++] = (struct e820_entry){ SZ_1M, area - SZ_1M, E820_RAM };
+	if (vm->arch.boot_size) {
+		e[n++] = (struct e820_entry){ area, vm->arch.boot_size,
+					      E820_RESERVED };
 	}
-	e[n++] = (struct e820_entry){ area, vm->arch.boot_size,
-				      E820_RESERVED };
-	if (area_end < ram_end) {
-		e[n++] = (struct e820_entry){ area_end, ram_end - area_end,
-					      E820_RAM };
+	/* Sort by address (insertion; the ranges do not overlap). */
+	for (unsigned int i = 1; i < n; i++) {
+		struct e820_entry t = e[i];
+		unsigned int j = i;
+
+		while (j && e[j - 1].addr > t.addr) {
+			e[j] = e[j - 1];
+			j--;
+		}
+		e[j] = t;
 	}
 	return n;
+}
+
+static unsigned int build_e820(const struct vm *vm, struct e820_entry *e)
+{
+	return build_mem_map(vm, e);
 }
 
 /*
@@ -220,7 +256,6 @@ static void build_mbi(struct vm *vm, uint8_t *page, gpa_t gpa)
 {
 	struct mb1_info *mbi = (struct mb1_info *)page;
 	struct mb1_mmap *mm = (struct mb1_mmap *)(page + MBI_MMAP_OFF);
-	gpa_t area_end = vm->arch.boot_info + vm->arch.boot_size;
 	uint64_t ram_end = vm->ram_gpa + vm->ram_size;
 	unsigned int n = 0;
 
@@ -228,27 +263,17 @@ static void build_mbi(struct vm *vm, uint8_t *page, gpa_t gpa)
 		     MB1_INFO_LOADER_NAME;
 	mbi->mem_lower = MIN(vm->ram_size, 640 * 1024ULL) >> 10;
 	mbi->mem_upper = ram_end > SZ_1M ? (ram_end - SZ_1M) >> 10 : 0;
-	if (vm->arch.acpi && vm->arch.boot_info >= SZ_1M) {
-		/* The BIOS area holds the ACPI tables (arch/guest_acpi.h). */
-		mm[n++] = (struct mb1_mmap){ 20, vm->ram_gpa,
-					     X86_ACPI_AREA - vm->ram_gpa,
-					     MB1_MMAP_AVAILABLE };
-		mm[n++] = (struct mb1_mmap){ 20, X86_ACPI_AREA,
-					     X86_ACPI_AREA_SIZE,
-					     MB1_MMAP_RESERVED };
-		mm[n++] = (struct mb1_mmap){ 20, SZ_1M,
-					     vm->arch.boot_info - SZ_1M,
-					     MB1_MMAP_AVAILABLE };
-	} else {
-		mm[n++] = (struct mb1_mmap){ 20, vm->ram_gpa,
-					     vm->arch.boot_info - vm->ram_gpa,
-					     MB1_MMAP_AVAILABLE };
-	}
-	mm[n++] = (struct mb1_mmap){ 20, vm->arch.boot_info,
-				     vm->arch.boot_size, MB1_MMAP_RESERVED };
-	if (area_end < ram_end) {
-		mm[n++] = (struct mb1_mmap){ 20, area_end, ram_end - area_end,
-					     MB1_MMAP_AVAILABLE };
+	{
+		struct e820_entry map[MAP_MAX];
+		unsigned int nr = build_mem_map(vm, map);
+
+		for (unsigned int i = 0; i < nr; i++) {
+			mm[n++] = (struct mb1_mmap){ 20, map[i].addr,
+						     map[i].size,
+						     map[i].type == E820_RAM ?
+						     MB1_MMAP_AVAILABLE :
+						     MB1_MMAP_RESERVED };
+		}
 	}
 	mbi->mmap_addr = gpa + MBI_MMAP_OFF;
 	mbi->mmap_length = n * sizeof(*mm);

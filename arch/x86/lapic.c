@@ -214,6 +214,7 @@ static void deliver_init(struct vcpu *t)
 	}
 	reset_registers(t);
 	apic(t)->id = id;
+	t->arch.extint_msg = false;	/* INIT drops a message not taken */
 	if (apic(t)->base & APIC_BASE_BSP) {
 		t->arch.reset = (struct x86_reset){ true, 0xf000, 0xffff0000,
 						    0xfff0 };
@@ -259,8 +260,11 @@ static void deliver(struct vcpu *t, unsigned int mode, unsigned int vec,
 		deliver_sipi(t, vec);
 		break;
 	case DM_EXTINT:
-		/* An IOAPIC ExtINT message: take the 8259's vector at INTA. */
-		t->arch.extint_msg = true;
+		/*
+		 * An IOAPIC ExtINT message: take the 8259's vector at INTA,
+		 * while the PIC's INTR stays up (x86_pic_intr_dropped()).
+		 */
+		t->arch.extint_msg = x86_pic_intr(t->vm);
 		break;
 	default:
 		/* SMI, remote read: no SMM, no remote read on this APIC. */
@@ -371,8 +375,11 @@ int lapic_irq_message(struct vm *vm, uint32_t dest, bool logical,
 		}
 		deliver(t, mode, vec, level);
 		n += took;
-		/* Lowest priority: one target (the lowest-numbered one). */
-		if (mode == DM_LOWEST && took) {
+		/*
+		 * Lowest priority: one target (the lowest-numbered one); an
+		 * illegal vector is refused, with its error, by that one only.
+		 */
+		if (mode == DM_LOWEST && (took || vec < 16)) {
 			break;
 		}
 	}

@@ -68,7 +68,9 @@ static bool is_level(const struct x86_8259 *c, unsigned int irq)
  * The request the chip would raise INT for, or -1: the highest unmasked
  * request above every IR in service (fully nested mode). In special mask
  * mode an IR in service inhibits only itself; the master in special fully
- * nested mode lets the slave interrupt again while IR2 is in service.
+ * nested mode lets the slave (IR2) interrupt again while IR2 is in service
+ * (the slave raises it only for a request above its own in service), and
+ * nothing of lower priority than IR2.
  */
 static int chip_request(const struct x86_8259 *c, bool master)
 {
@@ -81,7 +83,7 @@ static int chip_request(const struct x86_8259 *c, bool master)
 	if (c->smm) {
 		isr &= ~c->imr;
 	}
-	if (master && c->sfnm) {
+	if (master && c->sfnm && req == PIC_CASCADE_IRQ) {
 		isr &= ~(1U << PIC_CASCADE_IRQ);
 	}
 	in = highest(c, isr);
@@ -96,6 +98,14 @@ static bool cascaded(const struct x86_pic *p)
 	const struct x86_8259 *m = &p->chip[0];
 
 	return !m->single && (m->icw3 & (1U << PIC_CASCADE_IRQ));
+}
+
+/* INTR fell: an ExtINT message no vCPU took has no vector left to fetch. */
+static void intr_dropped(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		vm->vcpus[i].arch.extint_msg = false;
+	}
 }
 
 /*
@@ -118,6 +128,9 @@ static void update(struct vm *vm)
 	intr = chip_request(m, true) >= 0;
 	if (intr != p->intr) {
 		p->intr = intr;
+		if (!intr) {
+			intr_dropped(vm);
+		}
 		x86_ioapic_set_pin(vm, 0, intr);
 	}
 }
@@ -192,6 +205,7 @@ uint8_t x86_pic_ack(struct vm *vm)
 	/* INT drops during the INTA cycle and rises again for the next. */
 	if (p->intr) {
 		p->intr = false;
+		intr_dropped(vm);
 		x86_ioapic_set_pin(vm, 0, false);
 	}
 	update(vm);

@@ -15,6 +15,12 @@ extern const char arch_name[];
 extern const uint16_t arch_elf_machine;
 /* Where guest RAM starts in guest-physical space (0 on x86, 1 GiB on arm64). */
 extern const gpa_t arch_guest_ram_base;
+/*
+ * Where guest RAM must end at most: the first MMIO window above it (x86:
+ * the test device, IOAPIC and local APIC below 4 GiB, no RAM above 4 GiB
+ * yet), 0 for no limit but VM_MAX_MEMORY.
+ */
+extern const gpa_t arch_guest_ram_end;
 /* Guest-physical address bits of a VM's second-stage table. */
 extern const unsigned int arch_guest_ia_bits;
 /*

@@ -32,6 +32,7 @@ struct loaded_image {
 	gpa_t entry;		/* where the vCPU starts */
 	gpa_t start, end;	/* guest-physical range the image occupies */
 	const char *format;	/* "elf64", "raw", "arm64-image", "multiboot" */
+	gpa_t initrd_max;	/* the initrd ends at or below it; 0: anywhere */
 };
 
 /* EM_X86_64 (62) or EM_AARCH64 (183): the machine an ELF must be for. */
@@ -72,10 +73,14 @@ int load_multiboot(const char *name, const void *img, size_t size,
  * at 0x1fe, "HdrS" at 0x202, boot protocol 2.12 or later with LOADED_HIGH
  * and XLF_KERNEL_64 (the 64-bit entry at 0x200 of the protected-mode
  * code). The protected-mode code (after the (setup_sects + 1) * 512 bytes
- * of setup) is loaded at 1 MiB, with init_size bytes of RAM there; the
- * entry is 1 MiB + 0x200; format is "bzimage". The setup header is left
- * for the architecture (boot_params). -ENOEXEC for a bad header, -ERANGE
- * when it does not fit.
+ * of setup) is loaded at 1 MiB; the kernel runs, with init_size bytes of
+ * RAM, at the address boot.rst's init_size section gives (relocatable:
+ * align_up(max(1 MiB, pref_address), kernel_alignment); fixed:
+ * pref_address); the image range spans [1 MiB, that end). The entry is
+ * 1 MiB + 0x200; format is "bzimage"; initrd_max is initrd_addr_max + 1
+ * unless XLF_CAN_BE_LOADED_ABOVE_4G. The setup header is left for the
+ * architecture (boot_params). -ENOEXEC for a bad header, -ERANGE when it
+ * does not fit.
  */
 int load_bzimage(const char *name, const void *img, size_t size,
 		 const struct guest_ram *ram, struct loaded_image *out);

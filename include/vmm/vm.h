@@ -308,6 +308,9 @@ void vm_destroy(struct vm *vm);
  * Return: its GPA, or 0 when there is none (or VM_MAX_PLACED are taken).
  */
 gpa_t vm_place(struct vm *vm, uint64_t size, uint64_t align);
+/* The same with the range's end at or below @limit (0: no limit). */
+gpa_t vm_place_below(struct vm *vm, uint64_t size, uint64_t align,
+		     gpa_t limit);
 
 /*
  * Host pointer to [@gpa, @gpa + @len) when a memslot backs all of it; the

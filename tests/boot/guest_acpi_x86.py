@@ -13,8 +13,13 @@ and one with three:
                 IOAPIC entry = the IOAPIC's ID register, overrides IRQ 0 ->
                 GSI 2 and the SCI, the LINT1 NMI entry;
   fadt-pm       FADT blocks, FACS, DSDT with \\_S5, SCI_EN; the PM timer
-                counts at 3.579545 MHz of the TSC rate Strata states (the
-                ratio of the guest's own two readings, not elapsed time);
+                advances 3.579545 MHz worth of ticks per TSC cycles at the
+                TSC rate Strata states (the ratio of the guest's own two
+                readings). This checks Strata's TSC-to-PM-timer
+                conversion only, not the timer's rate in real time: the
+                PM timer is derived from that same stated TSC rate, and
+                the VM has no clock independent of the TSC to compare it
+                with (no PIT or RTC yet);
   s5-poweroff   an unknown sleep type is ignored with a message, \\_S5's
                 SLP_TYP with SLP_EN in PM1a_CNT ends the VM with status 0
                 and nothing after it runs.

@@ -4,7 +4,7 @@ Strata's test image under Bochs corei7_skylake_x. tests/guests/x86/bzboot.c
 is linked as a bzImage's protected-mode code (64-bit entry at 0x200) and
 wrapped here in a setup header (boot protocol 2.15, one setup sector,
 LOADED_HIGH, XLF_KERNEL_64), as the kernel build's tools/build does. One
-boot, two VMs:
+boot, three VMs:
 
   bzimage-entry   the bzImage is recognised and loaded at 1 MiB, entered in
                   long mode at 1 MiB + 0x200 with CS 0x10, DS/SS 0x18,
@@ -14,6 +14,9 @@ boot, two VMs:
                   acpi_rsdp_addr at the RSDP, an e820 map that is sorted,
                   has the image in RAM and boot_params and the ACPI area
                   reserved;
+  tiny-e820       a 2 MiB VM whose image fills RAM from 1 MiB: Strata's
+                  boot area lands below 1 MiB and the e820 map stays
+                  sorted without overlaps (bzboot's own check);
   old-protocol    a bzImage of protocol 2.05 (no 64-bit entry) is refused
                   with a clear message, and the other VM still runs.
 
@@ -44,6 +47,10 @@ cmdline = %s
 [vm old]
 kernel = old.bzImage
 memory = 8M
+[vm tiny]
+kernel = bzboot.bzImage
+memory = 2M
+cmdline = tiny
 """ % CMDLINE
 
 
@@ -103,14 +110,28 @@ def c_old(log, status):
          r"needed \(64-bit entry\)", "the refusal of the old bzImage")
     if re.search(r"^\[old\]", log, re.M):
         raise Fail("the refused VM ran")
-    need(log, r"^Strata: all 2 VMs ended: 1 ok, 1 failed",
+    need(log, r"^Strata: all 3 VMs ended: 2 ok, 1 failed",
          "Strata's summary with the refused VM")
     check_no_exception(log)
+
+
+def c_tiny(log, status):
+    need(log, r"^vm tiny: 64-bit Linux boot protocol guest, boot state at "
+         r"0x0*[0-9a-f]{1,5}-0x0*[0-9a-f]{1,5}$",
+         "tiny's boot area below 1 MiB")
+    m = need(log, r"^\[tiny\] bzboot: RESULT: (PASS \((\d+) checks\)|FAIL.*)$",
+             "tiny's bzboot result")
+    if not m.group(1).startswith("PASS"):
+        raise Fail("%s: %s" % (m.group(1), " | ".join(
+            re.findall(r"^\[tiny\] FAIL: (.*)$", log, re.M)[:6])))
+    need(log, r"^vm tiny: ended: powered off \(status 0\)$",
+         "'vm tiny: ended: powered off (status 0)'")
 
 
 TESTS = [
     ("linux_boot_x86/bzimage-entry", c_entry),
     ("linux_boot_x86/boot-params", c_params),
+    ("linux_boot_x86/tiny-e820", c_tiny),
     ("linux_boot_x86/old-protocol", c_old),
 ]
 

@@ -54,7 +54,9 @@ static size_t make_bz(unsigned int sects, uint16_t version, uint16_t xl,
 	put16(img + 0x206, version);
 	img[0x211] = 0x01;
 	put32(img + 0x214, 0x100000);
+	put32(img + 0x22c, 0x37ffffff);
 	put16(img + 0x236, xl);
+	put32(img + 0x258, 0x100000);	/* pref_address, not relocatable */
 	put32(img + 0x260, init);
 	memset(img + setup, 0x5c, code);
 	memset(img + setup + 0x200, 0x64, 0x10);
@@ -75,6 +77,7 @@ static void bz_loads(void)
 	CHECK_EQ(li.start, 0x100000);
 	CHECK_EQ(li.end, 0x103000);
 	CHECK(!strcmp(li.format, "bzimage"));
+	CHECK_EQ(li.initrd_max, 0x38000000);
 	CHECK_EQ(at[0], 0x5c);
 	CHECK_EQ(at[0x200], 0x64);
 	CHECK_EQ(at[0x3ff], 0x5c);
@@ -82,6 +85,61 @@ static void bz_loads(void)
 	CHECK_EQ(at[0x2fff], 0);
 	CHECK_EQ(at[0x3000], 0xAA);
 	CHECK_EQ(at[-1], 0xAA);
+}
+
+/*
+ * A relocatable kernel runs at align_up(max(1 MiB, pref_address),
+ * kernel_alignment) and needs init_size there: the image range covers it.
+ */
+static void bz_relocatable_runs_higher(void)
+{
+	struct loaded_image li;
+	size_t n = make_bz(1, 0x020f, 1, 0x3000);
+
+	reset_ram();
+	img[0x234] = 1;
+	put32(img + 0x230, 0x200000);
+	CHECK_EQ(load_bzimage("bz", img, n, &ram, &li), 0);
+	CHECK_EQ(li.entry, 0x100200);
+	CHECK_EQ(li.start, 0x100000);
+	CHECK_EQ(li.end, 0x203000);
+	CHECK_EQ(mem[GUARD + 0x100200], 0x64);
+	CHECK_EQ(mem[GUARD + 0x200000], 0);
+	CHECK_EQ(mem[GUARD + 0x202fff], 0);
+	/* pref_address above the load address, rounded up. */
+	put32(img + 0x258, 0x280000);
+	put32(img + 0x230, 0x100000);
+	CHECK_EQ(load_bzimage("bz", img, n, &ram, &li), 0);
+	CHECK_EQ(li.end, 0x303000);
+	put32(img + 0x230, 0x200000);
+	/* Too little RAM where it runs: refused, with where. */
+	put32(img + 0x258, 0x300000);
+	put32(img + 0x260, 0x200000);
+	reset_ram();
+	CHECK_EQ(load_bzimage("bz", img, n, &ram, &li), -ERANGE);
+	CHECK(strstr(loader_error(), "runs at 0x400000"));
+	CHECK(strstr(loader_error(), "too small"));
+	/* A bad kernel_alignment gives no run address. */
+	put32(img + 0x230, 0x300000);
+	CHECK_EQ(load_bzimage("bz", img, n, &ram, &li), -ENOEXEC);
+	CHECK(ram_untouched());
+}
+
+/* A fixed kernel runs at pref_address; XLF_CAN_BE_LOADED_ABOVE_4G. */
+static void bz_fixed_runs_at_pref_address(void)
+{
+	struct loaded_image li;
+	size_t n = make_bz(1, 0x020f, 3, 0x3000);
+
+	reset_ram();
+	put32(img + 0x258, 0x300000);
+	CHECK_EQ(load_bzimage("bz", img, n, &ram, &li), 0);
+	CHECK_EQ(li.start, 0x100000);
+	CHECK_EQ(li.end, 0x303000);
+	CHECK_EQ(li.initrd_max, 0);
+	put32(img + 0x258, 0x80000);
+	CHECK_EQ(load_bzimage("bz", img, n, &ram, &li), -ENOEXEC);
+	CHECK(strstr(loader_error(), "not relocatable"));
 }
 
 /* setup_sects 0 means 4; an init_size below the code loads the code. */
@@ -142,6 +200,8 @@ int main(int argc, char **argv)
 	log_level = LOG_ERR - 1;
 	mem = malloc(RAM_SIZE + 2 * GUARD);
 	RUN_TEST(bz_loads);
+	RUN_TEST(bz_relocatable_runs_higher);
+	RUN_TEST(bz_fixed_runs_at_pref_address);
 	RUN_TEST(bz_setup_sects_zero);
 	RUN_TEST(bz_refusals);
 	RUN_TEST(guest_kernel_picks_bzimage_on_x86);

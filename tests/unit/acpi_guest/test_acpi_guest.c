@@ -55,6 +55,7 @@ static void parser_reads_them(void)
 	CHECK_EQ(rsdp, AREA);
 	CHECK_EQ(acpi_tables_init(&t, &mem, rsdp, 36), 0);
 	CHECK_EQ(acpi_find_table(&t, "APIC", 0, &madt), 0);
+	CHECK_EQ(madt->revision, 6);		/* ACPI 6.5 */
 	CHECK_EQ(acpi_find_table(&t, "FACP", 0, &fadt), 0);
 	CHECK_EQ(acpi_madt_parse(madt, &m), 0);
 	CHECK_EQ(m.lapic_address, 0xfee00000);

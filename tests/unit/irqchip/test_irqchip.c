@@ -228,6 +228,14 @@ static void pic_cascade(void)
 	x86_irq_line(&vm, 9, true);
 	CHECK(x86_pic_intr(&vm));
 	CHECK_EQ(x86_pic_ack(&vm), 0x29);
+	/* ... but a master IR below IR2 waits while IR2 is in service. */
+	x86_irq_line(&vm, 5, true);
+	CHECK(!x86_pic_intr(&vm));
+	out(v, 0xa0, 0x20);
+	out(v, 0xa0, 0x20);		/* the slave's two EOIs */
+	out(v, 0x20, 0x20);		/* the master's EOI for IR2 */
+	CHECK(x86_pic_intr(&vm));
+	CHECK_EQ(x86_pic_ack(&vm), 0x25);
 }
 
 /* A level request that goes away before INTA: the default IR7 vector. */
@@ -497,6 +505,13 @@ static void ioapic_modes(void)
 	x86_irq_line(&vm, 9, true);
 	CHECK((lapic_pending_vector(v) == 0x71) !=
 	      (lapic_pending_vector(v1) == 0x71));
+	/* An illegal lowest-priority vector: the error on one APIC only. */
+	route(v, 12, 0x0905, 0x03);
+	x86_irq_line(&vm, 12, true);
+	apic_wr(v, 0x280, 0);
+	apic_wr(v1, 0x280, 0);
+	CHECK_EQ(((apic_rd(v, 0x280) >> 6) & 1) +
+		 ((apic_rd(v1, 0x280) >> 6) & 1), 1);
 	route(v, 10, 0x0400, 1);	/* NMI */
 	x86_irq_line(&vm, 10, true);
 	CHECK(v1->arch.nmi_pending);
@@ -512,6 +527,33 @@ static void ioapic_modes(void)
 	CHECK(x86_extint_pending(v));
 	CHECK_EQ(x86_extint_ack(v), 0x23);
 	CHECK(!x86_extint_pending(v));
+}
+
+/* An ExtINT message lasts while INTR is up and until INIT. */
+static void ioapic_extint_msg_cleared(void)
+{
+	struct vcpu *v = setup();
+
+	CHECK(v);
+	apic_wr(v, 0xf0, 0x1ff);
+	pic_init(v, 0x01);
+	route(v, 0, 0x0700, 0);
+	x86_irq_line(&vm, 3, true);
+	CHECK(v->arch.extint_msg);
+	out(v, 0x21, 0x08);		/* INTR drops */
+	CHECK(!x86_pic_intr(&vm));
+	CHECK(!v->arch.extint_msg);
+	route(v, 0, 0x10700, 0);	/* pin 0 masked: no new message */
+	out(v, 0x21, 0x00);
+	CHECK(x86_pic_intr(&vm));
+	CHECK(!x86_extint_pending(v));
+	route(v, 0, 0x0700, 0);
+	out(v, 0x21, 0x08);
+	out(v, 0x21, 0x00);		/* a new edge on pin 0 */
+	CHECK(x86_extint_pending(v));
+	route(v, 11, 0x0500, 0);	/* INIT to vCPU 0 */
+	x86_irq_line(&vm, 11, true);
+	CHECK(!v->arch.extint_msg);
 }
 
 /*
@@ -581,6 +623,7 @@ int main(int argc, char **argv)
 	RUN_TEST(pic_special_mask);
 	RUN_TEST(pic_poll);
 	RUN_TEST(pic_lint0_extint);
+	RUN_TEST(ioapic_extint_msg_cleared);
 	RUN_TEST(ioapic_registers);
 	RUN_TEST(ioapic_edge);
 	RUN_TEST(ioapic_level_remote_irr);

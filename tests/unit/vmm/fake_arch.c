@@ -13,6 +13,7 @@
 
 const uint16_t arch_elf_machine = 62;
 const gpa_t arch_guest_ram_base = 0;
+const gpa_t arch_guest_ram_end = 0xfe000000;	/* as x86 */
 const unsigned int arch_guest_ia_bits = 40;
 const bool arch_unbacked_fetch_aborts = false;
 

@@ -491,6 +491,24 @@ static void place_avoids_image_initrd_and_earlier_places(void)
 	CHECK_EQ(vm_place(&vm, 0x80000, 0x80000), SZ_1G + 31 * 0x100000);
 }
 
+/* vm_place_below() ends the range at its limit, or refuses. */
+static void place_below_keeps_under_the_limit(void)
+{
+	memset(&vm, 0, sizeof(vm));
+	vm.ram_gpa = 0;
+	vm.ram_size = 16 * SZ_2M;
+	vm.image.start = 0x100000;
+	vm.image.end = 0x300000;
+	CHECK_EQ(vm_place_below(&vm, PAGE_SIZE, PAGE_SIZE, 0x800000),
+		 0x800000 - PAGE_SIZE);
+	/* A limit above RAM is RAM's top. */
+	CHECK_EQ(vm_place_below(&vm, PAGE_SIZE, PAGE_SIZE, SZ_1G),
+		 16 * SZ_2M - PAGE_SIZE);
+	/* No room between RAM's start and the limit beside the image. */
+	CHECK_EQ(vm_place_below(&vm, SZ_2M, PAGE_SIZE, 0x200000), 0);
+	CHECK_EQ(vm_place_below(&vm, PAGE_SIZE, PAGE_SIZE, PAGE_SIZE), 0);
+}
+
 static uint8_t *host_ram;
 
 static void build_loads_kernel_initrd_and_sets_up_vcpus(void)
@@ -549,6 +567,9 @@ static void build_loads_kernel_initrd_and_sets_up_vcpus(void)
 	/* A VM bigger than the free memory is refused, nothing leaks. */
 	bc.memory = 64 * SZ_2M;
 	CHECK_EQ(vm_build(&vm, &bc, &b, 2), -ENOMEM);
+	/* RAM reaching the MMIO window below 4 GiB is refused first. */
+	bc.memory = 0xfe000000ULL + PAGE_SIZE;
+	CHECK_EQ(vm_build(&vm, &bc, &b, 2), -EINVAL);
 	bc.memory = 8 * SZ_2M;
 	/* A missing initrd is refused, nothing leaks. */
 	strcpy(bc.initrd, "nope");
@@ -698,6 +719,7 @@ int main(int argc, char **argv)
 	RUN_TEST(console_write_and_power_off);
 	RUN_TEST(run_loop_ends_each_vm_and_reports);
 	RUN_TEST(place_avoids_image_initrd_and_earlier_places);
+	RUN_TEST(place_below_keeps_under_the_limit);
 	RUN_TEST(build_loads_kernel_initrd_and_sets_up_vcpus);
 	RUN_TEST(ram_reaches_the_guest_zeroed);
 	return test_done();
