@@ -595,6 +595,7 @@ static void sept_remove_teardown_only_and_empty(void)
 static void teardown_order(void)
 {
 	struct sm_td_info info;
+	uint64_t flushes;
 	struct sm_out out = { 0 };
 	paddr_t tdr, vp, p;
 
@@ -610,7 +611,16 @@ static void teardown_order(void)
 	CHECK_OK(sm_vp_enter(vp));
 	CHECK_REFUSED(sm_vp_flush(vp), SM_VCPU_ASSOCIATED);
 	CHECK_OK(sm_vp_exit(vp));
+	CHECK_OK(sm_td_info(tdr, &info));
+	flushes = info.tlb_flushes;
 	CHECK_OK(sm_vp_flush(vp));
+	/* VP.FLUSH really flushes the TD's TLB (INVEPT): teardown relies
+	 * on it to REMOVE without BLOCK/TRACK. */
+	CHECK_OK(sm_td_info(tdr, &info));
+	CHECK_EQ(info.tlb_flushes, flushes + 1);
+	CHECK_OK(sm_vp_flush(vp));
+	CHECK_OK(sm_td_info(tdr, &info));
+	CHECK_EQ(info.tlb_flushes, flushes + 1);
 	CHECK_REFUSED(sm_vp_enter(vp), SM_VCPU_STATE_INCORRECT);
 	CHECK_OK(sm_vpflush_done(tdr));
 	CHECK_REFUSED(sm_vp_enter(vp), SM_OP_STATE_INCORRECT);
