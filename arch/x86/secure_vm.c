@@ -577,6 +577,12 @@ bool secure_vm_prepare_entry(struct vcpu *v, uint64_t *eptp)
 		sec->in_td[v->id] = true;
 	}
 	*eptp = sm_td_eptp(sec->root, SECURE_LEVELS);
+	/*
+	 * Compare with the EPTP the VMCS really holds, not the cached one:
+	 * whatever moved the CPU off the module's root since the last entry
+	 * is undone here (load_root rewrites it).
+	 */
+	v->arch.eptp = vmread(VMCS_EPT_POINTER);
 	return true;
 }
 

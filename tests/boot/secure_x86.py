@@ -94,6 +94,8 @@ def case_secure(tmp):
     need(lines, r"^secure: memory test over 256 accepted private pages: 0 "
          r"bad words$", "the memory test")
     # One BLOCK, TRACK, REMOVE, WBINVD per private page converted.
+    need(lines, r"^secure: VMFUNC raised #UD, private memory intact "
+         r"\(0 bad words\)$", "VMFUNC refused on a secure VM")
     need(log, r"^vm secure: secure: MAP_GPA 0x800000\+0x10000 to shared: "
          r"16 pages; module calls BLOCK 16, TRACK 16, REMOVE 16, "
          r"WBINVD 16$", "the conversion to shared with its module calls")
