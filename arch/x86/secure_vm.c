@@ -327,8 +327,13 @@ int arch_secure_vm_build(struct vm *vm)
 		       vm->name);
 		return -ENODEV;
 	}
-	if (!vmx_has_ept_cap(&vmx_caps, VMX_EPT_INVEPT_ALL)) {
-		pr_err("vm %s: secure = on needs INVEPT all-context\n",
+	/*
+	 * All-context for the module's global flushes, single-context for
+	 * its flushes of the TD's EPTP at VP.ENTER and VP.FLUSH (tdx/).
+	 */
+	if (!vmx_has_ept_cap(&vmx_caps, VMX_EPT_INVEPT_ALL) ||
+	    !vmx_has_ept_cap(&vmx_caps, VMX_EPT_INVEPT_SINGLE)) {
+		pr_err("vm %s: secure = on needs INVEPT single-context and all-context\n",
 		       vm->name);
 		return -ENODEV;
 	}
