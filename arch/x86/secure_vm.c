@@ -75,6 +75,8 @@ struct x86_secure {
 	uint64_t stats_to_private;
 	uint64_t stats_refused_buffers;
 	uint64_t stats_denied;
+	uint64_t end_tlb_flushes;	/* the module's count at teardown */
+	bool torn_down;			/* the end summary is due */
 };
 
 _Static_assert(sizeof(struct x86_secure) <= PAGE_SIZE,
@@ -475,51 +477,76 @@ void arch_secure_vm_teardown(struct vm *vm)
 		       vm->name, (unsigned long long)res.status);
 		warn_count++;
 	}
+	/* The summary waits for the release (the RECLAIMs come after). */
 	if (sm_td_info(sec->tdr, &info) == SM_SUCCESS) {
-		pr_info("vm %s: secure: end: %llu accepts, %llu pages to shared, %llu to private, %llu MMIO requests, %llu private buffers refused, %llu calls denied, %llu TLB flushes by epoch, %llu pages leaked\n",
-			vm->name, (unsigned long long)sec->stats_accepts,
-			(unsigned long long)sec->stats_to_shared,
-			(unsigned long long)sec->stats_to_private,
-			(unsigned long long)sec->stats_mmio,
-			(unsigned long long)sec->stats_refused_buffers,
-			(unsigned long long)sec->stats_denied,
-			(unsigned long long)info.tlb_flushes,
-			(unsigned long long)sec->ext.stats.leaked_pages);
+		sec->end_tlb_flushes = info.tlb_flushes;
 	}
+	sec->torn_down = true;
 }
 
-/* Give one control page back: RECLAIM, WBINVD; kept when refused. */
-static void release_control_page(struct vm *vm, paddr_t pa)
+/* Give one control page back: RECLAIM, WBINVD; kept (true) when refused. */
+static bool release_control_page(struct vm *vm, paddr_t pa)
 {
 	struct sm_reflect_result res;
 
 	if (!pa) {
-		return;
+		return false;
 	}
 	if (sm_release_page(pa, &res) || !sm_page_releasable(pa)) {
 		pr_err("WARNING: vm %s: the secure module keeps page 0x%llx (0x%llx): leaked\n",
 		       vm->name, (unsigned long long)pa,
 		       (unsigned long long)res.status);
 		warn_count++;
-		return;
+		return true;
 	}
 	palloc_free(pa, 1);
+	return false;
+}
+
+/*
+ * The VM's last secure line, once every page went back or was leaked:
+ * guest pages (the mirror's records), S-EPT table pages the module kept,
+ * control pages (TDVPR, root, TDR) and RAM pages kept from the allocator.
+ */
+static void end_summary(struct vm *vm, struct x86_secure *sec,
+			uint64_t control, uint64_t ram)
+{
+	uint64_t pages = sec->ext.stats.leaked_pages;
+	uint64_t tables = MAX(sec->mirror.leaked_tables,
+			      sec->ext.stats.leaked_tables);
+
+	pr_info("vm %s: secure: end: %llu accepts, %llu pages to shared, %llu to private, %llu MMIO requests, %llu private buffers refused, %llu calls denied, %llu TLB flushes by the module, %llu pages leaked, %llu table pages leaked, %llu control pages leaked, %llu pages of RAM kept\n",
+		vm->name, (unsigned long long)sec->stats_accepts,
+		(unsigned long long)sec->stats_to_shared,
+		(unsigned long long)sec->stats_to_private,
+		(unsigned long long)sec->stats_mmio,
+		(unsigned long long)sec->stats_refused_buffers,
+		(unsigned long long)sec->stats_denied,
+		(unsigned long long)sec->end_tlb_flushes,
+		(unsigned long long)pages, (unsigned long long)tables,
+		(unsigned long long)control, (unsigned long long)ram);
+	if (pages || tables || control || ram) {
+		pr_err("WARNING: vm %s: secure: the teardown leaked %llu guest pages, %llu table pages and %llu control pages\n",
+		       vm->name, (unsigned long long)pages,
+		       (unsigned long long)tables, (unsigned long long)control);
+		warn_count++;
+	}
 }
 
 void arch_secure_vm_release(struct vm *vm)
 {
 	struct x86_secure *sec = sec_of(vm);
-	uint64_t kept = 0;
+	uint64_t kept = 0, control = 0;
 
 	if (!sec) {
 		return;
 	}
 	/* The roots are gone: the mirror gave back every leaf it could. */
 	for (unsigned int i = 0; i < VM_MAX_CPUS; i++) {
-		release_control_page(vm, sec->tdvpr[i]);
+		control += release_control_page(vm, sec->tdvpr[i]);
 	}
-	release_control_page(vm, sec->root);
-	release_control_page(vm, sec->tdr);	/* the TDR last */
+	control += release_control_page(vm, sec->root);
+	control += release_control_page(vm, sec->tdr);	/* the TDR last */
 	/*
 	 * RAM goes back page by page when the module kept any: a page it
 	 * refused to give back is never handed out again.
@@ -546,6 +573,9 @@ void arch_secure_vm_release(struct vm *vm)
 	if (kept) {
 		pr_err("vm %s: secure: %llu pages of RAM stay with the module (leaked, never reused)\n",
 		       vm->name, (unsigned long long)kept);
+	}
+	if (sec->torn_down) {
+		end_summary(vm, sec, control, kept);
 	}
 	vm->mmu.ext = NULL;
 	if (sec->shared_pages) {
