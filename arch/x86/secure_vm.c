@@ -44,6 +44,7 @@
 /* S-EPT of 4 levels and Bochs' MAXPHYADDR: the shared bit is 39. */
 #define SECURE_LEVELS		4
 #define SECURE_GPAW		40
+#define MAP_GPA_LOG_INFO	16
 
 /**
  * struct x86_secure - a secure VM's state on the VMM side (one page).
@@ -72,6 +73,7 @@ struct x86_secure {
 	uint64_t stats_accepts;
 	uint64_t stats_mmio;
 	uint64_t stats_to_shared;
+	unsigned int map_gpa_logged;	/* MAP_GPA lines at info level */
 	uint64_t stats_to_private;
 	uint64_t stats_refused_buffers;
 	uint64_t stats_denied;
@@ -850,10 +852,13 @@ static long map_gpa(struct vcpu *v, gpa_t g, uint64_t size, bool to_shared,
 	struct sm_stats before, after;
 	struct s2pt *mirror = mirror_pt(vm), *direct = direct_pt(vm);
 	uint64_t idx, n = 0;
+	bool loud;
 	int ret = 0;
 
+	/* The range within RAM, without forming g + size (it can wrap). */
 	if (!size || !IS_ALIGNED(g, PAGE_SIZE) || !IS_ALIGNED(size, PAGE_SIZE) ||
-	    !ram_page(vm, g, &idx) || !ram_page(vm, g + size - 1, &idx)) {
+	    !ram_page(vm, g, &idx) ||
+	    size > vm->ram_size - (g - vm->ram_gpa)) {
 		return STRATA_HC_EINVAL;
 	}
 	if (!mirror || !direct) {
@@ -882,7 +887,11 @@ static long map_gpa(struct vcpu *v, gpa_t g, uint64_t size, bool to_shared,
 	} else {
 		sec->stats_to_private += n;
 	}
-	pr_info("vm %s: secure: MAP_GPA 0x%llx+0x%llx to %s: %llu pages; module calls BLOCK %llu, TRACK %llu, REMOVE %llu, WBINVD %llu\n",
+	/* The first conversions at info level, the rest (a guest's) debug. */
+	loud = sec->map_gpa_logged < MAP_GPA_LOG_INFO;
+	sec->map_gpa_logged += loud;
+	printk(loud ? LOG_INFO : LOG_DEBUG,
+	       "vm %s: secure: MAP_GPA 0x%llx+0x%llx to %s: %llu pages; module calls BLOCK %llu, TRACK %llu, REMOVE %llu, WBINVD %llu\n",
 		vm->name, (unsigned long long)g, (unsigned long long)size,
 		to_shared ? "shared" : "private", (unsigned long long)n,
 		(unsigned long long)(after.calls[SM_LEAF_RANGE_BLOCK] -
@@ -893,6 +902,10 @@ static long map_gpa(struct vcpu *v, gpa_t g, uint64_t size, bool to_shared,
 				     before.calls[SM_LEAF_PAGE_REMOVE]),
 		(unsigned long long)(after.calls[SM_LEAF_PAGE_WBINVD] -
 				     before.calls[SM_LEAF_PAGE_WBINVD]));
+	if (loud && sec->map_gpa_logged == MAP_GPA_LOG_INFO) {
+		pr_info("vm %s: secure: further MAP_GPA calls are logged at debug level\n",
+			vm->name);
+	}
 	if (ret) {
 		/* -EIO: the module refused; the VM was stopped (leak). */
 		return ret == -ENOMEM ? STRATA_HC_ENOMEM : STRATA_HC_EINVAL;
