@@ -1052,8 +1052,11 @@ bool arch_secure_hypercall(struct vcpu *v, uint64_t fn, const uint64_t a[3],
 			*status = STRATA_HC_EINVAL;
 			return true;
 		}
-		sm_test_inject(a[0] ? SM_LEAF_RANGE_BLOCK : SM_LEAF_PAGE_REMOVE,
-			       SM_OPERAND_BUSY, (unsigned int)a[2]);
+		/* This TD's calls only: another VM's go on untouched. */
+		sm_test_inject_td(sec_of(v->vm)->tdr,
+				  a[0] ? SM_LEAF_RANGE_BLOCK :
+					 SM_LEAF_PAGE_REMOVE,
+				  SM_OPERAND_BUSY, (unsigned int)a[2]);
 		pr_info("vm %s: test: the module's next %llu %s calls answer OPERAND_BUSY\n",
 			v->vm->name, (unsigned long long)a[2],
 			a[0] ? "BLOCK" : "REMOVE");

@@ -852,6 +852,22 @@ static void shared_root_gpaw40(void)
 	CHECK_REFUSED(sm_td_set_shared_root(tdr, core), SM_OPERAND_INVALID);
 }
 
+/* An injection for one TD leaves another TD's calls alone. */
+static void injection_per_td(void)
+{
+	paddr_t a, b, vpa, vpb;
+
+	t_setup();
+	a = t_runnable(&vpa);
+	b = t_runnable(&vpb);
+	CHECK_OK(sm_page_aug(a, 0, 0, t_alloc(), NULL));
+	CHECK_OK(sm_page_aug(b, 0, 0, t_alloc(), NULL));
+	sm_test_inject_td(a, SM_LEAF_RANGE_BLOCK, SM_OPERAND_BUSY, 1);
+	CHECK_OK(sm_range_block(b, 0, 0, NULL));
+	CHECK_EQ(sm_range_block(a, 0, 0, NULL), SM_OPERAND_BUSY);
+	CHECK_OK(sm_range_block(a, 0, 0, NULL));
+}
+
 int main(int argc, char **argv)
 {
 	test_init(argc, argv, "tdx");
@@ -880,6 +896,7 @@ int main(int argc, char **argv)
 	RUN_TEST(removed_page_needs_wbinvd);
 	RUN_TEST(sept_remove_teardown_only_and_empty);
 	RUN_TEST(teardown_order);
+	RUN_TEST(injection_per_td);
 	RUN_TEST(vcpu_refusals);
 	RUN_TEST(busy_on_contention);
 	RUN_TEST(garbage_inputs_refused);
