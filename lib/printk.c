@@ -2,9 +2,56 @@
 /* A small vsnprintf and the leveled logger on top of the console. */
 #include <core/console.h>
 #include <lib/printk.h>
+#include <lib/spinlock.h>
 #include <lib/string.h>
 
+#include <core/percpu.h>
+
 int log_level = LOG_INFO;
+
+/*
+ * The console lock: one CPU writes at a time, so lines of different CPUs
+ * do not mix (docs/smp.md). The CPU that holds it may take it again (a
+ * report from an exception taken while printing must not spin forever).
+ */
+static struct spinlock con_lock = SPINLOCK_INIT;
+static int con_owner = -1;
+
+/*
+ * Programs without per-CPU data (host tests and benchmarks that link this
+ * file alone) are one CPU: the architecture's this_pcpu() overrides this.
+ */
+__attribute__((weak)) struct pcpu *this_pcpu(void)
+{
+	return NULL;
+}
+
+static int console_cpu(void)
+{
+	const struct pcpu *c = this_pcpu();
+
+	return c ? (int)c->id : 0;
+}
+
+static bool con_enter(void)
+{
+	int me = console_cpu();
+
+	if (__atomic_load_n(&con_owner, __ATOMIC_RELAXED) == me) {
+		return false;
+	}
+	spin_lock(&con_lock);
+	__atomic_store_n(&con_owner, me, __ATOMIC_RELAXED);
+	return true;
+}
+
+static void con_leave(bool taken)
+{
+	if (taken) {
+		__atomic_store_n(&con_owner, -1, __ATOMIC_RELAXED);
+		spin_unlock(&con_lock);
+	}
+}
 
 static const struct console *cur_console;
 /* Whose unfinished line the console shows (console_write_owned()). */
@@ -263,26 +310,42 @@ static void console_raw_write(const char *s, size_t n)
 
 void console_write(const char *s, size_t n)
 {
+	bool taken;
+
 	if (!cur_console) {
 		return;
 	}
+	taken = con_enter();
 	if (open_owner && n) {
 		open_owner = NULL;
 		console_raw_write("\n", 1);
 	}
 	console_raw_write(s, n);
+	con_leave(taken);
 }
 
-void console_write_owned(const void *owner, const char *s, size_t n)
+void console_write_owned(const void *owner, const char *prefix,
+			 const char *s, size_t n)
 {
+	bool taken;
+
 	if (!cur_console || !n) {
 		return;
 	}
-	if (open_owner && open_owner != owner) {
-		console_raw_write("\n", 1);
+	taken = con_enter();
+	if (open_owner != owner) {
+		if (!prefix) {
+			con_leave(taken);	/* its line was ended already */
+			return;
+		}
+		if (open_owner) {
+			console_raw_write("\n", 1);
+		}
+		console_raw_write(prefix, strlen(prefix));
 	}
 	console_raw_write(s, n);
 	open_owner = s[n - 1] == '\n' ? NULL : owner;
+	con_leave(taken);
 }
 
 bool console_line_open_by(const void *owner)

@@ -2,11 +2,17 @@
 /*
  * Physical page allocator: a bitmap per free range, first fit with an
  * alignment, a next-fit hint for single pages. Set bit = page in use.
+ * Allocation, free and the statistics run under one spinlock (several CPUs
+ * fault and build tables at once, docs/smp.md); the set-up functions run
+ * on the boot CPU before any other CPU starts.
  */
 #include <lib/errno.h>
 #include <lib/printk.h>
+#include <lib/spinlock.h>
 #include <lib/string.h>
 #include <mm/palloc.h>
+
+static struct spinlock palloc_lock = SPINLOCK_INIT;
 
 struct prange {
 	paddr_t base;
@@ -192,7 +198,21 @@ static uint64_t find_run(const struct region *rg, uint64_t from, uint64_t n,
 	}
 }
 
+static int __palloc_alloc(uint64_t npages, uint64_t align_pages,
+			  paddr_t *pa);
+
 int palloc_alloc(uint64_t npages, uint64_t align_pages, paddr_t *pa)
+{
+	int ret;
+
+	spin_lock(&palloc_lock);
+	ret = __palloc_alloc(npages, align_pages, pa);
+	spin_unlock(&palloc_lock);
+	return ret;
+}
+
+static int __palloc_alloc(uint64_t npages, uint64_t align_pages,
+			  paddr_t *pa)
 {
 	if (!npages || !align_pages || (align_pages & (align_pages - 1))) {
 		return -EINVAL;
@@ -267,22 +287,27 @@ int palloc_free(paddr_t pa, uint64_t npages)
 {
 	struct region *rg = find_region(pa, npages);
 
+	spin_lock(&palloc_lock);
 	if (!npages || !rg || !palloc_is_allocated(pa, npages)) {
+		spin_unlock(&palloc_lock);
 		pr_err("palloc: bad free of %llu pages at 0x%llx\n",
 		       (unsigned long long)npages, (unsigned long long)pa);
 		return -EINVAL;
 	}
 	bits_set(rg, (pa - rg->base) >> PAGE_SHIFT, npages, false);
+	spin_unlock(&palloc_lock);
 	return 0;
 }
 
 void palloc_get_stats(struct palloc_stats *st)
 {
+	spin_lock(&palloc_lock);
 	*st = (struct palloc_stats){ .nr_regions = nr_regions };
 	for (unsigned int r = 0; r < nr_regions; r++) {
 		st->total_pages += regions[r].npages;
 		st->free_pages += regions[r].nfree;
 	}
+	spin_unlock(&palloc_lock);
 }
 
 void palloc_span(paddr_t *lo, paddr_t *hi)

@@ -60,6 +60,19 @@ static bool apply_word(const char *w, size_t len, struct hv_options *o)
 			return false;
 		}
 		o->audit = !strcmp(val, "on");
+	} else if (word_is(w, klen, "cpus")) {
+		unsigned int n = 0;
+
+		for (const char *c = val; *c; c++) {
+			if (*c < '0' || *c > '9' || n > 1000) {
+				return false;
+			}
+			n = n * 10 + (unsigned int)(*c - '0');
+		}
+		if (!n) {
+			return false;	/* at least the boot CPU */
+		}
+		o->max_cpus = n;
 	} else if (word_is(w, klen, "config")) {
 		strlcpy(o->config, val, sizeof(o->config));
 	} else if (word_is(w, klen, "selftest")) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Parser of strata.cfg, the VM configuration; format in include/vmm/bundle.h. */
+#include <core/percpu.h>
 #include <lib/errno.h>
 #include <lib/printk.h>
 #include <lib/string.h>
@@ -9,13 +10,13 @@
 enum cfg_key {
 	KEY_KERNEL, KEY_INITRD, KEY_MEMORY, KEY_CPUS, KEY_LOAD, KEY_VE,
 	KEY_CMDLINE, KEY_ON_RESET, KEY_MEMORY_MAX, KEY_DISK, KEY_DISK_RO,
-	KEY_RNG, KEY_NET, KEY_VIRTIO_CONSOLE, KEY_SECURE, NR_KEYS
+	KEY_RNG, KEY_NET, KEY_VIRTIO_CONSOLE, KEY_SECURE, KEY_PIN, NR_KEYS
 };
 
 static const char *const key_names[NR_KEYS] = {
 	"kernel", "initrd", "memory", "cpus", "load", "ve", "cmdline",
 	"on_reset", "memory_max", "disk", "disk_ro", "rng", "net",
-	"virtio_console", "secure",
+	"virtio_console", "secure", "pin",
 };
 
 struct cfg_parser {
@@ -137,6 +138,40 @@ static void check_file(struct cfg_parser *p, const char *key,
 	}
 }
 
+/*
+ * `pin = 2` (every vCPU on physical CPU 2) or `pin = 0,1,1,3` (vCPU i on the
+ * i-th CPU of the list, one per vCPU): docs/smp.md. Whether the CPUs exist
+ * is only known when they are started: vmm_run() checks that.
+ */
+static void parse_pin(struct cfg_parser *p, const char *val)
+{
+	struct vm_config *vm = &p->cur;
+	const char *s = val, *end;
+	uint64_t v;
+
+	vm->nr_pin = 0;
+	for (;;) {
+		if (!parse_u64(s, &v, &end) || end == s || v >= PCPU_MAX ||
+		    vm->nr_pin == VM_MAX_CPUS) {
+			cfg_error(p, "bad pin '%.40s' (expected one physical CPU number 0..%d, or one per vCPU separated by commas)",
+				  val, PCPU_MAX - 1);
+			vm->nr_pin = 0;
+			return;
+		}
+		vm->pin[vm->nr_pin++] = (uint8_t)v;
+		if (!*end) {
+			return;
+		}
+		if (*end != ',') {
+			cfg_error(p, "bad pin '%.40s' (expected one physical CPU number 0..%d, or one per vCPU separated by commas)",
+				  val, PCPU_MAX - 1);
+			vm->nr_pin = 0;
+			return;
+		}
+		s = end + 1;
+	}
+}
+
 static void set_key(struct cfg_parser *p, const char *key, const char *val)
 {
 	struct vm_config *vm = &p->cur;
@@ -180,6 +215,8 @@ static void set_key(struct cfg_parser *p, const char *key, const char *val)
 			return;
 		}
 		vm->cpus = (unsigned int)v;
+	} else if (!strcmp(key, "pin")) {
+		parse_pin(p, val);
 	} else if (!strcmp(key, "load")) {
 		if (!parse_u64(val, &v, &end) || *end ||
 		    !IS_ALIGNED(v, PAGE_SIZE)) {
@@ -218,7 +255,7 @@ static void set_key(struct cfg_parser *p, const char *key, const char *val)
 			return;
 		}
 	} else {
-		cfg_error(p, "unknown key '%s' (expected kernel, initrd, memory, memory_max, cpus, load, ve, on_reset, disk, disk_ro, rng, net, virtio_console, secure or cmdline)",
+		cfg_error(p, "unknown key '%s' (expected kernel, initrd, memory, memory_max, cpus, load, ve, on_reset, disk, disk_ro, rng, net, virtio_console, secure, pin or cmdline)",
 			  key);
 	}
 }
@@ -235,6 +272,11 @@ static void __end_section(struct cfg_parser *p, struct vm_config *vms,
 	if (!p->cur_bad && p->cur.disk_ro && !p->cur.disk[0]) {
 		cfg_error(p, "VM '%s' has disk_ro but no disk (expected a 'disk = FILE' line)",
 			  p->cur.name);
+	}
+	if (!p->cur_bad && p->cur.nr_pin > 1 &&
+	    p->cur.nr_pin != p->cur.cpus) {
+		cfg_error(p, "VM '%s' pins %u vCPUs but has %u (expected one CPU for all, or one per vCPU)",
+			  p->cur.name, p->cur.nr_pin, p->cur.cpus);
 	}
 	/*
 	 * A secure VM has one #VE information page, so one vCPU; and no
@@ -280,8 +322,9 @@ static void end_section(struct cfg_parser *p, struct vm_config *vms,
 	if (!p->in_section) {
 		return;
 	}
-	p->in_section = false;
+	/* Still in the section: its errors are the VM's reason. */
 	__end_section(p, vms, max, nr);
+	p->in_section = false;
 	p->lineno = lineno;
 }
 

@@ -63,8 +63,56 @@ static int port_of(const uint8_t *mac)
 	return (int)i;
 }
 
+/*
+ * Many CPUs (docs/smp.md): the switch lock keeps frame[] and rx_chain to
+ * one sender at a time, taken for one frame at a time so that senders on
+ * other CPUs take turns frame by frame, and a frame goes into the
+ * destination's queue under the destination VM's lock too. The sender
+ * already holds its own VM's lock, so it only tries the destination's, a
+ * bounded number of times: the destination may itself be waiting for the
+ * switch lock (then waiting longer could never succeed), and the frame is
+ * dropped and counted, as a NIC drops it when its ring is busy. Once a
+ * destination's lock stayed busy, it counts as busy for the rest of that
+ * notify's batch (@busy: bit n for port n): its frames are dropped at once,
+ * so that a VM flooding the switch spins at most once per destination and
+ * notify, not once per frame. Rejected: always spinning (that wait is a
+ * deadlock), and per-port queues drained by the destination's own exits
+ * (a second copy of every frame).
+ */
+static struct spinlock switch_lock = SPINLOCK_INIT;
+#define DEST_LOCK_TRIES		20000
+
+_Static_assert(VM_MAX_VMS <= 32, "a port's bit in a batch's busy mask");
+
+static bool lock_dest(struct vm *vm)
+{
+	for (unsigned int i = 0; i < DEST_LOCK_TRIES; i++) {
+		if (spin_trylock(&vm->lock)) {
+			return true;
+		}
+		rwlock_relax();
+	}
+	return false;
+}
+
+static void __deliver(struct vnet *p, uint32_t len);
+
 /* Put the frame in frame[] (header zeroed, @len bytes after it) into @p. */
-static void deliver(struct vnet *p, uint32_t len)
+static void deliver(struct vnet *p, uint32_t len, uint32_t *busy)
+{
+	struct vm *vm = p->dev.vm;
+	uint32_t bit = BIT(vm->index);
+
+	if ((*busy & bit) || !lock_dest(vm)) {
+		*busy |= bit;
+		p->dropped++;
+		return;
+	}
+	__deliver(p, len);
+	vm_unlock(vm);
+}
+
+static void __deliver(struct vnet *p, uint32_t len)
 {
 	struct virtio_dev *d = &p->dev;
 
@@ -87,7 +135,7 @@ static void deliver(struct vnet *p, uint32_t len)
 	virtio_notify_used(d, Q_RX);
 }
 
-static void switch_frame(unsigned int from, uint32_t len)
+static void switch_frame(unsigned int from, uint32_t len, uint32_t *busy)
 {
 	const uint8_t *eth = frame + NET_HDR;
 	int to;
@@ -101,7 +149,7 @@ static void switch_frame(unsigned int from, uint32_t len)
 	if (!(eth[0] & 1)) {
 		to = port_of(eth);
 		if (to >= 0 && (unsigned int)to != from) {
-			deliver(&ports[to], len);
+			deliver(&ports[to], len, busy);
 		} else {
 			ports[from].unknown++;
 		}
@@ -109,7 +157,7 @@ static void switch_frame(unsigned int from, uint32_t len)
 	}
 	for (unsigned int i = 0; i < VM_MAX_VMS; i++) {
 		if (i != from && ports[i].on) {
-			deliver(&ports[i], len);
+			deliver(&ports[i], len, busy);
 		}
 	}
 }
@@ -119,6 +167,7 @@ static void net_tx(struct vnet *p)
 	struct virtio_dev *d = &p->dev;
 	struct virtio_chain *c = &p->chain;
 	bool pushed = false;
+	uint32_t busy = 0;
 
 	while (virtio_pop(d, Q_TX, c) > 0) {
 		uint32_t len = virtio_chain_out_len(c);
@@ -127,13 +176,15 @@ static void net_tx(struct vnet *p)
 			virtio_unpop(d, Q_TX);
 			break;
 		}
+		spin_lock(&switch_lock);	/* frame[], rx_chain */
 		if (len < NET_HDR + ETH_HDR || len > NET_HDR + FRAME_MAX ||
 		    virtio_chain_read(d, c, 0, frame, len) != len) {
 			p->bad++;
 		} else {
 			p->tx_frames++;
-			switch_frame(d->vm->index, len - NET_HDR);
+			switch_frame(d->vm->index, len - NET_HDR, &busy);
 		}
+		spin_unlock(&switch_lock);
 		if (!virtio_live(d)) {
 			break;
 		}

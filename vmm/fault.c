@@ -106,7 +106,11 @@ static void fault_window(const struct vm *vm, unsigned int view,
 static enum vm_fault_result drop_mmio_spte(struct vm *vm, struct s2pt *pt,
 					   gpa_t gpa)
 {
-	int ret = s2pt_unmap(pt, ALIGN_DOWN(gpa, PAGE_SIZE), PAGE_SIZE);
+	int ret;
+
+	s2_mmu_write_lock(&vm->mmu);
+	ret = s2pt_unmap(pt, ALIGN_DOWN(gpa, PAGE_SIZE), PAGE_SIZE);
+	s2_mmu_write_unlock(&vm->mmu);
 
 	if (ret) {
 		vm_fail(vm, "cannot drop MMIO SPTE at 0x%llx (%d)",
@@ -143,12 +147,16 @@ static void zero_fault_block(struct vm *vm, const struct s2pt *pt,
 	gpa_t top_hi = MIN(*hi, ALIGN_DOWN(gpa, top) + top);
 	gpa_t base = ALIGN_DOWN(gpa, PAGE_SIZE), end = base + PAGE_SIZE;
 	unsigned int level;
+	int ret;
 
 	/* No 1 GiB block fits: the 2 MiB around @gpa is the largest. */
 	if (vm_ram_is_zeroed(ms, top_lo - ms->gpa, top_hi - top_lo)) {
 		return;
 	}
-	if (!s2pt_walk_level(pt, gpa, &level)) {
+	s2_mmu_read_lock(&vm->mmu);
+	ret = s2pt_walk_level(pt, gpa, &level);
+	s2_mmu_read_unlock(&vm->mmu);
+	if (!ret) {
 		for (unsigned int l = MIN(level, 2U); l > 0; l--) {
 			uint64_t size = S2_LEVEL_SIZE(l);
 			gpa_t b = ALIGN_DOWN(gpa, size);
@@ -195,8 +203,11 @@ static enum vm_fault_result fault_in_memslot(struct vcpu *v, struct s2pt *pt,
 		zero_fault_block(vm, pt, ms, gpa, &lo, &hi);
 	}
 	for (int tries = 0; tries < 2; tries++) {
+		/* Shared: faults install by compare-and-exchange (mmu.md). */
+		s2_mmu_read_lock(&vm->mmu);
 		ret = s2pt_map_fault(pt, gpa, lo, hi, ms->pa + (lo - ms->gpa),
 				     prot, &r);
+		s2_mmu_read_unlock(&vm->mmu);
 		if (!ret) {
 			vm->ctr[STRATA_CTR_S2_FAULTS]++;
 			vm->ctr[map_ctr[r.t.level]]++;
@@ -253,7 +264,9 @@ static enum vm_fault_result fault_on_mapped(struct vcpu *v, struct s2pt *pt,
 	if ((acc & allowed) != acc) {
 		return view_violation(v, gpa);
 	}
+	s2_mmu_write_lock(&vm->mmu);
 	ret = s2pt_protect(pt, page, PAGE_SIZE, allowed);
+	s2_mmu_write_unlock(&vm->mmu);
 	if (ret) {
 		vm_fail(vm, "cannot unprotect GPA 0x%llx (%d)",
 			(unsigned long long)gpa, ret);
@@ -303,7 +316,9 @@ static int install_mmio_spte(struct vm *vm, struct s2pt *pt, gpa_t page)
 	if (vm_memslot_update_in_progress(vm)) {
 		return -EAGAIN;	/* its generation would be stale at once */
 	}
+	s2_mmu_write_lock(&vm->mmu);
 	ret = s2pt_set_mmio(pt, page, vm_mmio_gen(vm));
+	s2_mmu_write_unlock(&vm->mmu);
 	vm->mmio_tables = mmio_tables_in_use(vm);
 	return ret;
 }
@@ -318,17 +333,27 @@ enum vm_fault_result vm_handle_s2_fault(struct vcpu *v, gpa_t gpa,
 	uint64_t gen;
 	int ret;
 
-	if (!v->roots.cur || v->roots.cur->role.invalid) {
-		vm_bug(vm, "stage-2 fault of vCPU %u without a valid root",
-		       v->id);
+	if (!v->roots.cur) {
+		vm_bug(vm, "stage-2 fault of vCPU %u without a root", v->id);
 		return VM_FAULT_STOPPED;
+	}
+	if (v->roots.cur->role.invalid) {
+		/*
+		 * Another CPU invalidated the root while this vCPU ran on it
+		 * (docs/smp.md): the entry takes a fresh one, the access
+		 * faults again there.
+		 */
+		return VM_FAULT_FIXED;
 	}
 	pt = vcpu_s2(v);
 	ms = vm_find_memslot(vm, gpa);
 	if (ms) {
 		return fault_in_memslot(v, pt, ms, gpa, acc);
 	}
-	if (!s2pt_get_mmio(pt, gpa, &gen)) {
+	s2_mmu_read_lock(&vm->mmu);
+	ret = s2pt_get_mmio(pt, gpa, &gen);
+	s2_mmu_read_unlock(&vm->mmu);
+	if (!ret) {
 		/* During a memslot update every MMIO SPTE misses. */
 		if (!vm_memslot_update_in_progress(vm) &&
 		    gen == vm_mmio_gen(vm) && !(acc & VM_ACC_X)) {
@@ -387,6 +412,8 @@ int vm_prepare_host_write(struct vm *vm, gpa_t gpa, uint64_t len)
 		 * writes keeps its protection: the host's write does not go
 		 * through stage 2).
 		 */
+		s2_mmu_write_lock(&vm->mmu);
+		ret = 0;
 		for (struct s2_root *r = vm->mmu.list; r; r = r->next) {
 			unsigned int allow;
 
@@ -401,12 +428,16 @@ int vm_prepare_host_write(struct vm *vm, gpa_t gpa, uint64_t len)
 			ret = s2pt_protect(&r->pt, page, PAGE_SIZE,
 					   allow & S2_PROT_RWX);
 			if (ret) {
-				return ret;
+				break;
 			}
 			if (!counted) {
 				vm->ctr[STRATA_CTR_WP_FAULTS]++;
 				counted = true;
 			}
+		}
+		s2_mmu_write_unlock(&vm->mmu);
+		if (ret) {
+			return ret;
 		}
 	}
 	return 0;

@@ -70,6 +70,10 @@ static uint64_t counter(const struct vm *vm, unsigned int id)
 
 	s2_mmu_counters(&vm->mmu, &sum);
 	switch (id) {
+	case STRATA_CTR_LOCK_WAITS:
+		return s2_mmu_lock_waits(&vm->mmu) + spin_waits(&vm->lock);
+	case STRATA_CTR_FAULT_RETRIES:
+		return c->fault_retries;
 	case STRATA_CTR_ROOT_CACHE_HITS:
 		return st->cache_hits;
 	case STRATA_CTR_ROOT_CACHE_MISSES:

@@ -7,6 +7,7 @@
  */
 #include <lib/errno.h>
 #include <lib/printk.h>
+#include <lib/spinlock.h>
 #include <lib/string.h>
 #include <vmm/loader.h>
 
@@ -49,7 +50,14 @@ _Static_assert(sizeof(struct arm64_image_hdr) == 64, "Image header is 64 bytes")
 #define EM_AARCH64	183
 #define MAX_LOAD_SEGMENTS 64
 
+/*
+ * The last refusal, read at boot (vmm/main.c) after each VM's build; a
+ * reset reloads a kernel on whichever CPU does it (docs/smp.md), so two
+ * CPUs may refuse at once: writes take @error_lock. Everything else of a
+ * load is on the loading CPU's stack.
+ */
 static char last_error[224];
+static struct spinlock error_lock = SPINLOCK_INIT;
 
 const char *loader_error(void)
 {
@@ -58,7 +66,9 @@ const char *loader_error(void)
 
 void loader_clear_error(void)
 {
+	spin_lock(&error_lock);
 	last_error[0] = '\0';
+	spin_unlock(&error_lock);
 }
 
 /* Report why @name is refused (kept for loader_error()) and return @err. */
@@ -72,41 +82,48 @@ static int __printf(3, 4) refuse(const char *name, int err, const char *fmt,
 	kvsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	pr_err("%s: %s\n", name, why);
+	spin_lock(&error_lock);
 	ksnprintf(last_error, sizeof(last_error), "%s: %s", name, why);
+	spin_unlock(&error_lock);
 	return err;
 }
 
-/* Where a checked loadable segment goes, to find overlaps. */
-struct seg_range {
-	gpa_t lo, hi;
-	unsigned int index;
+/*
+ * Where the checked loadable segments go, to find overlaps: one per load,
+ * on its stack (loads run on several CPUs at once: resets, docs/smp.md).
+ */
+struct seg_ranges {
+	unsigned int nr;
+	struct {
+		gpa_t lo, hi;
+		unsigned int index;
+	} r[MAX_LOAD_SEGMENTS];
 };
 
-static struct seg_range seg_ranges[MAX_LOAD_SEGMENTS];
-
 /*
- * Record segment @index at [@lo, @hi) as the @nr-th loadable one; refuse it
- * when it overlaps one recorded before, or when there are too many.
+ * Record segment @index at [@lo, @hi) in @sr; refuse it when it overlaps
+ * one recorded before, or when there are too many.
  */
-static int add_seg_range(const char *name, unsigned int nr,
+static int add_seg_range(const char *name, struct seg_ranges *sr,
 			 unsigned int index, gpa_t lo, gpa_t hi)
 {
-	if (nr == MAX_LOAD_SEGMENTS) {
+	if (sr->nr == MAX_LOAD_SEGMENTS) {
 		return refuse(name, -ENOEXEC,
 			      "ELF has more than %d loadable segments (expected at most %d)",
 			      MAX_LOAD_SEGMENTS, MAX_LOAD_SEGMENTS);
 	}
-	for (unsigned int i = 0; i < nr; i++) {
-		const struct seg_range *r = &seg_ranges[i];
-
-		if (lo < r->hi && r->lo < hi) {
+	for (unsigned int i = 0; i < sr->nr; i++) {
+		if (lo < sr->r[i].hi && sr->r[i].lo < hi) {
 			return refuse(name, -ENOEXEC,
 				      "ELF segments %u and %u overlap at 0x%llx (expected disjoint PT_LOAD ranges)",
-				      r->index, index,
-				      (unsigned long long)MAX(lo, r->lo));
+				      sr->r[i].index, index,
+				      (unsigned long long)MAX(lo, sr->r[i].lo));
 		}
 	}
-	seg_ranges[nr] = (struct seg_range){ lo, hi, index };
+	sr->r[sr->nr].lo = lo;
+	sr->r[sr->nr].hi = hi;
+	sr->r[sr->nr].index = index;
+	sr->nr++;
 	return 0;
 }
 
@@ -204,7 +221,7 @@ int load_elf64(const char *name, const void *img, size_t size,
 	const uint8_t *base = img;
 	struct elf64_ehdr eh;
 	gpa_t lo = UINT64_MAX, hi = 0;
-	unsigned int nr = 0;
+	struct seg_ranges sr;
 	int ret;
 
 	if (!is_elf64(img, size) || size < sizeof(eh)) {
@@ -225,6 +242,7 @@ int load_elf64(const char *name, const void *img, size_t size,
 			      (unsigned long long)eh.phoff, size);
 	}
 	/* Check every segment before writing any, so a refusal writes nothing. */
+	sr.nr = 0;
 	for (int pass = 0; pass < 2; pass++) {
 		for (unsigned int i = 0; i < eh.phnum; i++) {
 			struct elf64_phdr ph;
@@ -238,7 +256,7 @@ int load_elf64(const char *name, const void *img, size_t size,
 						    ph.filesz, ph.memsz,
 						    ph.paddr, size, ram);
 				if (!ret) {
-					ret = add_seg_range(name, nr++, i,
+					ret = add_seg_range(name, &sr, i,
 							    ph.paddr,
 							    ph.paddr + ph.memsz);
 				}
@@ -473,7 +491,7 @@ static int mb1_load_elf32(const char *name, const uint8_t *img, size_t size,
 	struct elf32_ehdr eh;
 	gpa_t lo = UINT64_MAX, hi = 0, entry = 0;
 	bool have_entry = false;
-	unsigned int nr = 0;
+	struct seg_ranges sr;
 	int ret;
 
 	if (size < sizeof(eh) || img[0] != 0x7f || img[1] != 'E' ||
@@ -492,6 +510,7 @@ static int mb1_load_elf32(const char *name, const uint8_t *img, size_t size,
 	    eh.phnum > (size - eh.phoff) / sizeof(struct elf32_phdr)) {
 		return refuse(name, -ENOEXEC, "bad ELF program header table");
 	}
+	sr.nr = 0;
 	for (int pass = 0; pass < 2; pass++) {
 		for (unsigned int i = 0; i < eh.phnum; i++) {
 			struct elf32_phdr ph;
@@ -510,7 +529,7 @@ static int mb1_load_elf32(const char *name, const uint8_t *img, size_t size,
 			ret = check_segment(name, i, ph.offset, ph.filesz,
 					    ph.memsz, ph.paddr, size, ram);
 			if (!ret) {
-				ret = add_seg_range(name, nr++, i, ph.paddr,
+				ret = add_seg_range(name, &sr, i, ph.paddr,
 						    (gpa_t)ph.paddr + ph.memsz);
 			}
 			if (ret) {

@@ -4,6 +4,7 @@
  * page allocator, check the CPU's virtualization support, then run.
  */
 #include <core/arch.h>
+#include <core/percpu.h>
 #include <core/platform.h>
 #include <lib/errno.h>
 #include <lib/printk.h>
@@ -216,6 +217,9 @@ void strata_main(struct platform *p)
 		arch_stop(2);
 	}
 	pr_info("Strata: virtualization ready\n");
+	nr_pcpus = arch_start_cpus(hv_options.max_cpus ?
+				   MIN(hv_options.max_cpus, PCPU_MAX) :
+				   PCPU_MAX);
 	/* The verdict's rule: README, "Exit status"; vmm_verdict(). */
 	if (!vmm_tally.configured) {
 		pr_err("Strata: no VM is configured; stopping\n");

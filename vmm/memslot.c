@@ -47,15 +47,29 @@ void vm_memslot_end_update(struct vm *vm)
 
 /*
  * Every vCPU lets go of invalid roots now, not at its next entry: a vCPU
- * that does not run for a while must not keep roots in the pool. Strata
- * runs the VM's vCPUs on this CPU, so none is in the guest meanwhile.
+ * that does not run for a while must not keep roots in the pool. A vCPU in
+ * the guest on another CPU (docs/smp.md) still has its root in VTTBR_EL2 /
+ * the EPTP: its cache keeps the reference, so the root's pages stay until
+ * that vCPU's next entry drops it (s2_root_cache_load()). The root was
+ * zapped and flushed on every CPU already, but the stage-1 entries that
+ * vCPU caches under the old root's VMID are beyond the reach of the guest
+ * TLBIs other vCPUs issue on their new roots: the kick is acknowledged
+ * (vcpu_kick_sync()), and no vCPU enters the guest before it has left.
  */
 void vm_drop_stale_roots(struct vm *vm)
 {
+	s2_mmu_write_lock(&vm->mmu);	/* root caches and references */
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
-		arch_vcpu_drop_roots(&vm->vcpus[i]);
-		s2_root_cache_drop_invalid(&vm->vcpus[i].roots);
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (v->in_guest) {
+			vcpu_kick_sync(v);
+			continue;
+		}
+		arch_vcpu_drop_roots(v);
+		s2_root_cache_drop_invalid(&v->roots);
 	}
+	s2_mmu_write_unlock(&vm->mmu);
 }
 
 unsigned int vm_invalidate_roots(struct vm *vm)

@@ -35,6 +35,8 @@ int vm_mmu_init(struct vm *vm, unsigned int ia_bits, unsigned int flags)
 			      (uint16_t)(vm->index * S2_MMU_MAX_ROOTS + 1));
 
 	vm->mmu_live = !ret;
+	/* Every core operation asserts the MMU lock mode (docs/smp.md). */
+	vm->mmu.lock_tables = true;
 	return ret;
 }
 
@@ -53,12 +55,14 @@ void vm_mmu_destroy(struct vm *vm)
 
 struct s2_root *vm_default_root(struct vm *vm, int *err)
 {
-	struct s2_root *r = s2_mmu_get_root(&vm->mmu, s2_mmu_role(&vm->mmu, 0),
-					    err);
+	struct s2_root *r;
 
+	s2_mmu_write_lock(&vm->mmu);
+	r = s2_mmu_get_root(&vm->mmu, s2_mmu_role(&vm->mmu, 0), err);
 	if (r) {
 		s2_root_put(r);	/* the list keeps it */
 	}
+	s2_mmu_write_unlock(&vm->mmu);
 	return r;
 }
 
@@ -85,16 +89,43 @@ static bool entry_audit(struct vcpu *v)
 	return true;
 }
 
+/*
+ * @v's entry created a second (or further) listed root. arm64 decides at
+ * entry whether the guest's TLB maintenance is trapped and replayed under
+ * every listed root's VMID (HCR_EL2.TTLB while more than one is listed):
+ * a vCPU in the guest since before has it off, so its TLBIs would not reach
+ * the new root's VMID. Every such vCPU leaves the guest (and comes back
+ * with the trap) before any vCPU enters, the new root's first among them.
+ */
+static void sync_new_root(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		if (&vm->vcpus[i] != v) {
+			vcpu_kick_sync(&vm->vcpus[i]);
+		}
+	}
+}
+
 bool vm_vcpu_prepare_entry(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 	union s2_role role;
+	unsigned int listed;
 	int ret;
 
 	/* The role comes first, from the vCPU's own state (seed 003). */
 	role = s2_mmu_role(&vm->mmu, v->view);
 	v->role = role;
+	/* Root caches and references change only under the lock exclusive. */
+	s2_mmu_write_lock(&vm->mmu);
+	listed = s2_mmu_nr_listed(&vm->mmu);
 	ret = s2_root_cache_load(&v->roots, &vm->mmu, role);
+	if (!ret && s2_mmu_nr_listed(&vm->mmu) > MAX(listed, 1u)) {
+		sync_new_root(v);
+	}
+	s2_mmu_write_unlock(&vm->mmu);
 	if (ret) {
 		vm_fail(vm, "no stage-2 root for vCPU %u (%d)", v->id, ret);
 		return false;

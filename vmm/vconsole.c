@@ -39,32 +39,32 @@ static struct {
 	bool escape;		/* Ctrl-a seen, command key next */
 } con;
 
-/* Print @vm's buffered bytes, with the prefix unless they continue its line. */
-static void con_emit(struct vm *vm, bool newline)
+/*
+ * Print @vm's buffered bytes, with the prefix unless they continue its
+ * line (console_write_owned() decides that under the console lock, so a
+ * line another CPU printed in between cannot take it away). With nothing
+ * buffered, @newline only ends @vm's open line: an empty line of its own
+ * when @empty_line, else nothing once other output ended that line.
+ */
+static void con_emit(struct vm *vm, bool newline, bool empty_line)
 {
-	char buf[VM_CONSOLE_LINE + 48];
-	size_t n = 0;
+	char prefix[48];
+	char buf[VM_CONSOLE_LINE + 1];
+	size_t len = vm->con_len, n = len;
 
-	if (!console_line_open_by(vm)) {
-		n = (size_t)ksnprintf(buf, sizeof(buf) - VM_CONSOLE_LINE - 1,
-				      vm->con_len || !newline ? "[%s] " :
-				      "[%s]", vm->name);
-		n = MIN(n, sizeof(buf) - VM_CONSOLE_LINE - 2);
-	}
-	memcpy(buf + n, vm->con_line, vm->con_len);
-	n += vm->con_len;
+	ksnprintf(prefix, sizeof(prefix), n || !newline ? "[%s] " : "[%s]",
+		  vm->name);
+	memcpy(buf, vm->con_line, n);
 	if (newline) {
 		buf[n++] = '\n';
 	}
 	vm->con_len = 0;
-	console_write_owned(vm, buf, n);
+	console_write_owned(vm, len || empty_line ? prefix : NULL, buf, n);
 }
 
 void vm_console_flush(struct vm *vm)
 {
-	if (vm->con_len || console_line_open_by(vm)) {
-		con_emit(vm, true);
-	}
+	con_emit(vm, true, false);
 }
 
 void vm_console_round_end(struct vm *vm)
@@ -72,7 +72,7 @@ void vm_console_round_end(struct vm *vm)
 	if (vm->con_fresh) {
 		vm->con_fresh = false;
 	} else if (vm->con_len) {
-		con_emit(vm, false);
+		con_emit(vm, false, false);
 	}
 }
 
@@ -80,7 +80,7 @@ void vm_console_putc(struct vm *vm, char c)
 {
 	if (c == '\n') {
 		/* An empty line is still a line. */
-		con_emit(vm, true);
+		con_emit(vm, true, true);
 		return;
 	}
 	if (c == '\r') {
@@ -99,7 +99,7 @@ void vm_console_putc(struct vm *vm, char c)
 	vm->con_fresh = true;
 	vm->con_line[vm->con_len++] = c;
 	if (vm->con_len == VM_CONSOLE_LINE - 1) {
-		con_emit(vm, false);
+		con_emit(vm, false, false);
 	}
 }
 

@@ -9,6 +9,8 @@
 #
 # -mgeneral-regs-only keeps Strata's own code off the FP/SIMD registers
 # (libfdt.a is prebuilt and does use them: head.S enables FP at EL2).
+# -mno-outline-atomics: atomics inline (no getauxval() to pick LSE at run
+# time; the locks of docs/smp.md are everywhere, not only in mm/).
 # -mstrict-align: the early C code runs with the MMU off, where every data
 # access is Device memory and an unaligned access faults.
 
@@ -16,7 +18,7 @@
 .DEFAULT_GOAL := all
 
 CROSS := aarch64-linux-gnu-
-ARCH_CFLAGS := -fpie -mgeneral-regs-only -mstrict-align \
+ARCH_CFLAGS := -fpie -mgeneral-regs-only -mstrict-align -mno-outline-atomics \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables
 ARCH_LDFLAGS := -Wl,-pie -Wl,--no-dynamic-linker -Wl,-z,notext \
 	-Wl,-z,max-page-size=0x1000 -Wl,--build-id=none -Wl,--hash-style=sysv \
@@ -34,6 +36,9 @@ ARCH_IMAGES := $(BUILD)/strata.bin
 # Strata's libfdt_env.h.
 LIBFDT_CFLAGS := -Iinclude/drivers/libfdt -I$(LIBFDT_DIR)/include
 $(BUILD)/obj/drivers/fdt.c.o: CFLAGS += $(LIBFDT_CFLAGS)
+# The emulated-MMIO fast path (docs/mmu.md) goes without frame records;
+# an EL2 exception dump there still has ELR_EL2 and LR.
+$(BUILD)/obj/arch/arm64/exit.c.o: CFLAGS += -fomit-frame-pointer
 # mte.c clears allocation tags (DC GVA): the MTE instructions.
 $(BUILD)/obj/arch/arm64/mte.c.o: CFLAGS += -march=armv8.5-a+memtag
 $(BUILD)/obj/arch/arm64/guest_dtb.c.o: CFLAGS += $(LIBFDT_CFLAGS)

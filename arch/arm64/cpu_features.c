@@ -120,7 +120,5 @@ int arch_virt_init(void)
 	pr_info("arm64: EL2 ready (HCR_EL2 0x%llx, SCTLR_EL2 0x%llx)\n",
 		(unsigned long long)read_sysreg(hcr_el2),
 		(unsigned long long)read_sysreg(sctlr_el2));
-	pr_info("arm64: %u of %u CPUs online\n", smp_start_secondaries(),
-		arm64_board.nr_cpus ? arm64_board.nr_cpus : 1);
-	return 0;
+	return 0;	/* the other CPUs: arch_start_cpus() */
 }

@@ -67,6 +67,7 @@ static inline __attribute__((always_inline)) enum exit_action
 emulate_mmio(struct vcpu *v, gpa_t ipa, struct io_device *dev, gpa_t dev_lo,
 	     gpa_t dev_hi)
 {
+	struct vm *const vm = v->vm;
 	struct arch_vcpu *a = &v->arch;
 	unsigned int size = 1U << ((a->esr >> ESR_DABT_SAS_SHIFT) & 3);
 	unsigned int srt = (unsigned int)(a->esr >> ESR_DABT_SRT_SHIFT) & 31;
@@ -101,7 +102,7 @@ emulate_mmio(struct vcpu *v, gpa_t ipa, struct io_device *dev, gpa_t dev_lo,
 		}
 		set_reg(a, srt, val);
 	}
-	if (!vm_running(v->vm)) {
+	if (!vm_running(vm)) {
 		return EXIT_YIELD;
 	}
 	skip_insn(a);
@@ -183,12 +184,16 @@ static bool hint_hit(const struct vcpu *v, const struct arm64_mmio_hint *h,
 	const struct vm *vm = v->vm;
 	const struct s2_root *r = v->roots.cur;
 
-	/* h->root is set with h->spte.pt = &h->root->pt, both or neither. */
+	/*
+	 * h->root is set with h->spte.pt = &h->root->pt, both or neither, so
+	 * with r == h->root the hint's own table is r's (and the compiler
+	 * drops s2pt_mmio_hint_hit()'s comparison of the two).
+	 */
 	return r == h->root && r && !r->role.invalid &&
 	       __atomic_load_n(&vm->memslot_gen, __ATOMIC_RELAXED) ==
 	       h->memslot_gen &&
 	       vm->mmu.stats.root_frees == h->root_frees &&
-	       s2pt_mmio_hint_hit(&r->pt, &h->spte, ipa);
+	       s2pt_mmio_hint_hit(h->spte.pt, &h->spte, ipa);
 }
 
 static enum exit_action handle_abort(struct vcpu *v, bool data)
@@ -256,9 +261,8 @@ fast_exit(struct vcpu *v, unsigned long vec, enum exit_action *act)
 	struct arm64_mmio_hint *h;
 	gpa_t ipa;
 
-	if (vec != EXIT_SYNC || (a->esr & FAST_ESR_MASK) != FAST_ESR_VALUE) {
-		return false;
-	}
+	/* The caller checked vec == EXIT_SYNC and the ESR (FAST_ESR_*). */
+	(void)vec;
 	/* HPFAR_EL2 is valid on a translation fault (abort_ipa()). */
 	ipa = ((a->hpfar & GENMASK(43, 4)) << 8) | (a->far & 0xfff);
 	h = hint_of(v);
@@ -273,25 +277,46 @@ fast_exit(struct vcpu *v, unsigned long vec, enum exit_action *act)
 /*
  * Offered every exit by guest_exit (guest_entry.S) with the guest's state
  * saved, still on guest_enter's frame: an exit the MMIO hint takes is
- * finished here, and arm64_reenter() says whether the vCPU may go straight
- * back into the guest (0) or the run loop must see it (EXIT_INPLACE).
- * Every other exit goes to the loop as its vector.
+ * finished here, under the VM lock as the loop would hold it, and
+ * arm64_reenter() says whether the vCPU may go straight back into the guest
+ * (0) or the run loop must see it (EXIT_INPLACE). Every other exit goes to
+ * the loop as its vector; so does one whose VM lock another CPU holds.
+ * The vCPU stays in_guest throughout: a CPU that kicked it for a root
+ * change waits for its next exit to the loop, which the kick's interrupt
+ * brings right after the re-entry.
  */
 unsigned long arm64_exit_inplace(struct arch_vcpu *a, unsigned long vec)
 {
 	struct vcpu *v = (struct vcpu *)((char *)a -
 					 __builtin_offsetof(struct vcpu, arch));
+	struct vm *vm = v->vm;
 	enum exit_action act;
+	unsigned long ret = 0;
 
+	/*
+	 * The run loop dropped the VM lock around the guest (docs/smp.md):
+	 * an exit handled here takes it, or goes to the loop, which waits.
+	 */
+	if (vec != EXIT_SYNC ||
+	    (a->esr & FAST_ESR_MASK) != FAST_ESR_VALUE ||
+	    __atomic_exchange_n(&vm->lock.word, 1, __ATOMIC_ACQUIRE)) {
+		return vec;	/* spin_trylock() without its first look */
+	}
+	if (vm->arch.vgic.v2.on) {
+		vgic_after_exit(v);	/* what the loop does after an exit */
+	}
 	if (!fast_exit(v, vec, &act)) {
-		return vec;
+		ret = vec;
+	} else {
+		vm->ctr[STRATA_CTR_EXITS]++;
+		if (!arm64_reenter(v, act)) {
+			ret = EXIT_INPLACE;
+		} else {
+			vm->ctr[STRATA_CTR_MMIO_INPLACE]++;
+		}
 	}
-	v->vm->ctr[STRATA_CTR_EXITS]++;
-	if (!arm64_reenter(v, act)) {
-		return EXIT_INPLACE;
-	}
-	v->vm->ctr[STRATA_CTR_MMIO_INPLACE]++;
-	return 0;
+	vm_unlock(vm);
+	return ret;
 }
 
 static enum exit_action handle_sync(struct vcpu *v)
@@ -313,7 +338,7 @@ static enum exit_action handle_sync(struct vcpu *v)
 		return arm64_handle_call(v);
 	case ESR_EC_WFX:
 		skip_insn(a);
-		return EXIT_YIELD;
+		return arm64_wfx(v);
 	case ESR_EC_SERROR:
 		vm_fail(v->vm, "SError (ESR 0x%llx) at PC 0x%llx",
 			(unsigned long long)a->esr,
@@ -372,4 +397,29 @@ enum exit_action arm64_handle_exit(struct vcpu *v, unsigned int vec)
 			(unsigned long long)a->esr);
 		return EXIT_YIELD;
 	}
+}
+
+/*
+ * WFI (ISS TI bits 1:0 = 0) with nothing pending for the vCPU blocks it
+ * until an interrupt for it arrives (a kick), its timer is due, or the
+ * wait's bound passes (vmm_block_bound(): the architecture lets a WFI end
+ * for no reason, and guests that wait in WFI for another vCPU's store need
+ * it); the CPU runs its other vCPUs or idles meanwhile. With an interrupt
+ * pending the WFI completes at once, as on hardware. WFE only yields the
+ * rest of the slice (spin-wait loops; no event is tracked).
+ */
+enum exit_action arm64_wfx(struct vcpu *v)
+{
+	uint64_t deadline;
+
+	if (v->arch.esr & 3) {
+		return EXIT_YIELD;	/* WFE, WFET, WFIT */
+	}
+	if (vgic_wakeup_pending(v)) {
+		return EXIT_RESUME;
+	}
+	deadline = vgic_vtimer_deadline(v);
+	v->blocked = true;
+	v->wake_at = MIN(deadline, vmm_block_bound());
+	return EXIT_YIELD;
 }

@@ -11,9 +11,10 @@
  * Addresses come from the host DTB (arm64_board); gic.c hands over here
  * when the DTB describes a GICv2.
  *
- * Strata runs every vCPU on the boot CPU and its secondaries park, so no
- * path sends an SGI between physical CPUs yet; GICD_SGIR is the vGICv2's
- * business only (vgic_v2.c).
+ * Physical CPUs kick each other with SGI INTID_KICK through GICD_SGIR
+ * (docs/smp.md); each CPU enables it, the timer and the maintenance PPI in
+ * its banked GICD_ISENABLER0 and sets up its banked CPU interface
+ * (gic_v2_cpu_init()).
  */
 #include <arch/board.h>
 #include <arch/gic_regs.h>
@@ -21,6 +22,7 @@
 #include <arch/guest.h>
 #include <arch/sysreg.h>
 #include <arch/vgic_v2.h>
+#include <core/percpu.h>
 #include <lib/errno.h>
 #include <lib/printk.h>
 
@@ -82,14 +84,7 @@ int gic_v2_init(void)
 		mmio_write32(gicd() + GICD_ICENABLER + 4 * i, ~0U);
 	}
 	mmio_write32(gicd() + GICD_CTLR, 3);	/* both groups (or Grp1 NS) */
-	mmio_write32((uintptr_t)arm64_board.gic_hyp + GICH_HCR, 0);
-	enable_ppi(INTID_HYP_TIMER, TIMER_PRIORITY);
-	enable_ppi(maint, MAINT_PRIORITY);
-	mmio_write32(gicc() + GICC_PMR, 0xff);
-	mmio_write32(gicc() + GICC_BPR, 0);
-	/* EOImode 0 (EOI also deactivates), FIQEn 0: all signalled as IRQ. */
-	mmio_write32(gicc() + GICC_CTLR, GICC_CTLR_EN_MASK);
-	slice_timer_stop();
+	gic_v2_cpu_init();
 	pr_info("arm64: GICv2 CPU interface 0x%llx, hypervisor interface 0x%llx, virtual CPU interface 0x%llx, maintenance PPI %u, EL2 timer PPI %u at %llu Hz\n",
 		(unsigned long long)arm64_board.gic_cpu,
 		(unsigned long long)arm64_board.gic_hyp,
@@ -97,6 +92,47 @@ int gic_v2_init(void)
 		INTID_HYP_TIMER,
 		(unsigned long long)read_sysreg(cntfrq_el0));
 	return 0;
+}
+
+int gic_v2_cpu_init(void)
+{
+	/* Banked per CPU: GICD_I*ENABLER0, IPRIORITYR0-7, GICC_*, GICH_*. */
+	mmio_write32(gicd() + GICD_ICENABLER, ~0U);
+	mmio_write32((uintptr_t)arm64_board.gic_hyp + GICH_HCR, 0);
+	enable_ppi(INTID_HYP_TIMER, TIMER_PRIORITY);
+	enable_ppi(arm64_board.gic_maint_intid, MAINT_PRIORITY);
+	enable_ppi(INTID_KICK, TIMER_PRIORITY);
+	mmio_write32(gicc() + GICC_PMR, 0xff);
+	mmio_write32(gicc() + GICC_BPR, 0);
+	/* EOImode 0 (EOI also deactivates), FIQEn 0: all signalled as IRQ. */
+	mmio_write32(gicc() + GICC_CTLR, GICC_CTLR_EN_MASK);
+	slice_timer_stop();
+	this_pcpu()->gic_mask = gic_v2_cpu_mask();
+	return 0;
+}
+
+/* GICD_ITARGETSR0-7 read as this CPU's own bit (GIC v2 spec 4.3.12). */
+uint32_t gic_v2_cpu_mask(void)
+{
+	return mmio_read32(gicd() + GICD_ITARGETSR) & 0xff;
+}
+
+void gic_v2_send_sgi(uint32_t mask, unsigned int intid)
+{
+	dsb(ish);
+	/* TargetListFilter 0: the CPUs in the list. */
+	mmio_write32(gicd() + GICD_SGIR,
+		     (mask & 0xff) << GICD_SGIR_TARGETS_SHIFT | (intid & 0xf));
+}
+
+bool gic_v2_ack_one(void)
+{
+	if ((mmio_read32(gicc() + GICC_HPPIR) & GICC_IAR_ID_MASK) >=
+	    INTID_SPURIOUS) {
+		return false;
+	}
+	gic_v2_handle_irq();
+	return true;
 }
 
 /* An interrupt Strata has no use for: report it and switch it off. */
@@ -120,6 +156,8 @@ bool gic_v2_handle_irq(void)
 		slice_timer_stop();
 	} else if (intid == arm64_board.gic_maint_intid) {
 		vgic_v2_maintenance();	/* likewise: the condition goes */
+	} else if (intid == INTID_KICK) {
+		this_pcpu()->kicks_taken++;	/* its work: the next entry */
 	} else {
 		gic_v2_disable(intid);
 	}

@@ -98,7 +98,6 @@ guest_exit:
 	stp	x2, x3, [x0, #VCPU_ESR]
 	mrs	x3, hpfar_el2
 	str	x3, [x0, #VCPU_HPFAR]
-	mov	x29, sp				/* frame record: guest_enter's */
 
 	ubfx	x2, x2, #16, #5			/* SRT */
 	sub	x2, x2, #19

@@ -348,7 +348,28 @@ void arch_vcpu_run(struct vcpu *v)
 		if (!prepare_entry(v, fast)) {
 			break;
 		}
+		/*
+		 * A root invalidated or created while other vCPUs ran in the
+		 * guest: they leave it first (vcpu_kick_sync(), docs/smp.md).
+		 */
+		if (vm_vcpu_wait_synced(v)) {
+			fast = false;
+			continue;
+		}
+		/*
+		 * The VM lock is dropped while the guest runs (docs/smp.md);
+		 * an exit taken in place takes it for its own handling.
+		 */
+		v->in_guest = true;
+		__atomic_store_n(&v->guest_seq, v->guest_seq + 1,
+				 __ATOMIC_RELEASE);
+		vm_unlock(vm);
 		vec = guest_enter(&v->arch);
+		__atomic_store_n(&v->guest_seq, v->guest_seq + 1,
+				 __ATOMIC_RELEASE);
+		vm_lock(vm);
+		v->in_guest = false;
+		vgic_after_exit(v);
 		fast = vec == EXIT_INPLACE;
 		if (fast) {
 			act = (enum exit_action)v->arch.inplace_act;

@@ -93,6 +93,13 @@ void vgic_load(struct vcpu *v)
 	hcr_update();
 }
 
+void vgic_after_exit(struct vcpu *v)
+{
+	if (v->vm->arch.vgic.v2.on) {
+		vgic_v2_sync(v);
+	}
+}
+
 void vgic_put(struct vcpu *v)
 {
 	struct vgic_cpu *c = &v->arch.vgic;
@@ -176,24 +183,40 @@ static uint32_t spi_pending(const struct vgic_dist *d)
 	return d->pending | (d->level & ~spi_edge_mask(d));
 }
 
+/* GICD_IROUTER: Aff3 39:32, Interrupt_Routing_Mode 31, Aff2-Aff0 23:0. */
+#define IROUTER_IRM		BIT(31)
+#define IROUTER_MASK		(GENMASK(39, 32) | IROUTER_IRM | \
+				 GENMASK(23, 0))
+
 /*
- * The vCPU index SPI 32 + @n is routed to, or -1: Interrupt_Routing_Mode
- * "any" picks vCPU 0; otherwise the affinity must name a vCPU (MPIDR is
- * the vCPU's index in Aff0), or the SPI is not delivered (GICv3 spec,
- * "Routing SPIs").
+ * The vCPU index SPI 32 + @n is routed to, or -1: with
+ * Interrupt_Routing_Mode 1 ("any participating PE") the first vCPU that is
+ * running with its redistributor awake, none while there is none (the SPI
+ * waits pending); otherwise the affinity must name a vCPU (MPIDR is the
+ * vCPU's index in Aff0), or the SPI is not delivered (GICv3 spec, "Routing
+ * SPIs").
  */
 static int spi_target(const struct vm *vm, unsigned int n)
 {
 	uint64_t r = vm->arch.vgic.irouter[n];
 
-	if (r & BIT(31)) {
-		return 0;
+	if (r & IROUTER_IRM) {
+		for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+			const struct vcpu *t = &vm->vcpus[i];
+
+			if (t->state == VCPU_RUNNABLE && !t->arch.vgic.sleep) {
+				return (int)i;
+			}
+		}
+		return -1;
 	}
 	if (r & ~0xffULL) {
 		return -1;
 	}
 	return (unsigned int)r < vm->nr_vcpus ? (int)r : -1;
 }
+
+static void vgic_kick_spi_target(struct vm *vm, unsigned int n);
 
 int vgic_set_spi_level(struct vm *vm, unsigned int intid, bool level)
 {
@@ -215,25 +238,80 @@ int vgic_set_spi_level(struct vm *vm, unsigned int intid, bool level)
 		}
 		d->level &= ~bit;
 	}
+	if (level) {
+		vgic_kick_spi_target(vm, intid - 32);
+	}
 	return 0;
+}
+
+/*
+ * Cross-CPU delivery (docs/smp.md): the vCPU SPI 32 + @n is routed to may
+ * run on another physical CPU, or wait in WFI: make it look.
+ */
+static void vgic_kick_spi_target(struct vm *vm, unsigned int n)
+{
+	int t = spi_target(vm, n);
+
+	if (t >= 0) {
+		vcpu_kick(&vm->vcpus[t]);
+	}
+}
+
+/*
+ * Whether @v, loaded on this CPU and about to wait in WFI, has an interrupt
+ * it could take: one pending in a list register, or one the next flush
+ * would list (SGIs/PPIs, the timers' lines, SPIs routed here, LPIs).
+ */
+bool vgic_wakeup_pending(struct vcpu *v)
+{
+	const struct vgic_cpu *c = &v->arch.vgic;
+	const struct vgic_dist *d = &v->vm->arch.vgic;
+	uint32_t spis;
+
+	if (v->vm->arch.vgic.v2.on) {
+		return vgic_v2_wakeup_pending(v);
+	}
+	for (unsigned int i = 0; i < nr_lrs(); i++) {
+		if (lr_read(i) & LR_PENDING) {
+			return true;
+		}
+	}
+	if (c->sleep) {
+		return false;	/* asleep: everything stays pending */
+	}
+	if ((c->pending & c->enabled) ||
+	    ((c->enabled & BIT(VGIC_INTID_VTIMER)) && vtimer_level()) ||
+	    ((c->enabled & BIT(VGIC_INTID_PTIMER)) && ptimer_level(v)) ||
+	    (c->lpis && c->lpi_enabled)) {
+		return true;
+	}
+	spis = spi_pending(d) & d->enabled;
+	for (unsigned int n = 0; spis; n++, spis >>= 1) {
+		if ((spis & 1) && spi_target(v->vm, n) == (int)v->id) {
+			return true;
+		}
+	}
+	return false;
 }
 
 static void __vgic_flush(struct vcpu *v, bool vt);
 
 /*
  * The common entry (a guest exit that raised nothing): no PPI or SGI
- * pending, no timer listed, no SPI line or edge, neither timer's line up
- * (@vctl: CNTV_CTL_EL0's ENABLE, IMASK, ISTATUS; ptimer_level() needs
- * ENABLE without IMASK). Then a flush would list nothing and retire
- * nothing.
+ * pending, no LPI that could be listed (lpis_parked), no timer listed, no
+ * list register to prune, no ITS command left, no SPI line or edge,
+ * neither timer's line up (@vctl: CNTV_CTL_EL0's ENABLE, IMASK, ISTATUS;
+ * ptimer_level() needs ENABLE without IMASK). Then a flush would list
+ * nothing and retire nothing.
  */
 static bool nothing_to_flush(const struct vcpu *v, uint64_t vctl)
 {
 	const struct vgic_cpu *c = &v->arch.vgic;
 	const struct vgic_dist *d = &v->vm->arch.vgic;
 
-	return !(c->pending | c->timers_listed | c->lpis | d->level |
-		 d->pending | d->dropped) &&
+	return !(c->pending | c->timers_listed | c->lpis * !c->lpis_parked |
+		 c->prune | c->its_work | d->level | d->pending |
+		 d->dropped) &&
 	       vctl != (CNT_CTL_ENABLE | CNT_CTL_ISTATUS) &&
 	       (v->arch.ptimer_ctl & (CNT_CTL_ENABLE | CNT_CTL_IMASK)) !=
 	       CNT_CTL_ENABLE;
@@ -407,6 +485,20 @@ static void spi_retire(struct vcpu *v, struct lr_set *s)
 	}
 }
 
+/*
+ * The interrupt of list register @k became pending again (a latch: an SGI
+ * sent, an edge, ISPENDR) while listed. An interrupt has one pending state
+ * (IHI 0069): pending-only it stays as it is, active it becomes pending and
+ * active, as the LPIs' do in lpi_cands(). Listing it a second time would
+ * deliver it twice.
+ */
+static void lr_merge_latch(struct lr_set *s, unsigned int k)
+{
+	if (!(s->lr[k] & LR_PENDING)) {
+		lrs_set(s, k, s->lr[k] | LR_PENDING);
+	}
+}
+
 /* An interrupt that may be listed: what the flush sorts. */
 struct cand {
 	uint16_t intid;		/* SGI, PPI, SPI or LPI */
@@ -496,15 +588,96 @@ static int lr_slot(struct vcpu *v, struct lr_set *s, const struct cand *k)
 	return victim;
 }
 
+void vgic_mark_prune(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		vm->vcpus[i].arch.vgic.prune = true;
+		vm->vcpus[i].arch.vgic.lpis_parked = false;
+	}
+	/* vCPUs on other CPUs prune at their next entry: make it soon. */
+	vm_kick_all(vm, NULL);
+}
+
+/*
+ * Whether INTID @intid may still be signalled on @v, with the priority and
+ * group it has now in @prio and @g1: a redistributor awake, the interrupt
+ * and its group enabled, an SPI routed to @v, LPIs enabled on @v (IHI 0069
+ * forwards nothing else to a CPU interface).
+ */
+static bool lr_still_due(struct vcpu *v, unsigned int intid, uint8_t *prio,
+			 bool *g1)
+{
+	const struct vgic_cpu *c = &v->arch.vgic;
+	const struct vgic_dist *d = &v->vm->arch.vgic;
+	unsigned int n = intid - 32;
+
+	if (c->sleep) {
+		return false;
+	}
+	if (intid < 32) {
+		*g1 = c->group & BIT(intid);
+		*prio = c->prio[intid];
+		return (c->enabled & BIT(intid)) && group_enabled(v->vm, *g1);
+	}
+	if (intid < 32 + VGIC_NR_SPIS) {
+		*g1 = d->group & BIT(n);
+		*prio = d->prio[n];
+		return (d->enabled & BIT(n)) && group_enabled(v->vm, *g1) &&
+		       spi_target(v->vm, n) == (int)v->id;
+	}
+	*g1 = true;
+	if (!c->lpi_enabled || !group_enabled(v->vm, true) ||
+	    !vits_lpi_due(v, intid, prio)) {
+		return false;
+	}
+	*prio &= prio_mask();
+	return true;
+}
+
+/*
+ * After a write that may have changed what @v may be signalled (@v's
+ * prune mark): take back each pending-only list register whose interrupt
+ * is no longer due here, to its pending latch (lr_evict()), and give the
+ * others the priority and group they have now. Active entries stay as
+ * they are: the guest ends them, and their priority is in the active
+ * priority registers already (KVM's vgic_prune_ap_list() likewise keeps an
+ * active interrupt where it is).
+ */
+static void lrs_prune(struct vcpu *v, struct lr_set *s)
+{
+	for (unsigned int i = 0; i < s->n; i++) {
+		uint64_t lr = s->lr[i], now;
+		unsigned int intid = (unsigned int)(lr & LR_VINTID_MASK);
+		uint8_t prio;
+		bool g1;
+
+		if ((lr & LR_STATE_MASK) != LR_PENDING) {
+			continue;
+		}
+		if (!lr_still_due(v, intid, &prio, &g1)) {
+			lr_evict(v, lr);
+			lrs_set(s, i, 0);
+			continue;
+		}
+		now = (lr & ~(LR_GROUP1 | 0xffULL << LR_PRIO_SHIFT)) |
+		      (g1 ? LR_GROUP1 : 0) | (uint64_t)prio << LR_PRIO_SHIFT;
+		if (now != lr) {
+			lrs_set(s, i, now);
+		}
+	}
+}
+
 /*
  * The LPIs pending on @v and enabled in their configuration: Group 1,
  * priority bits 7:2 of the configuration byte. One already in a list
- * register is pending once: its pending state joins that entry's.
+ * register is pending once: its pending state joins that entry's. False
+ * when no pending LPI of @v is enabled.
  */
-static void lpi_cands(struct vcpu *v, struct lr_set *s, struct cand *cs,
+static bool lpi_cands(struct vcpu *v, struct lr_set *s, struct cand *cs,
 		      unsigned int *n, unsigned int max)
 {
 	struct vits *its = &v->vm->arch.vgic.its;
+	bool any = false;
 
 	for (unsigned int i = 0; i < VITS_MAX_ITES; i++) {
 		const struct vits_ite *e = &its->ites[i];
@@ -514,6 +687,7 @@ static void lpi_cands(struct vcpu *v, struct lr_set *s, struct cand *cs,
 		if (!e->valid || e->pend != v->id || !(e->cfg & 1)) {
 			continue;
 		}
+		any = true;
 		k = lrs_find(s, intid);
 		if (k >= 0) {
 			lrs_set(s, (unsigned int)k, s->lr[k] | LR_PENDING);
@@ -523,6 +697,7 @@ static void lpi_cands(struct vcpu *v, struct lr_set *s, struct cand *cs,
 		cand_add(cs, n, max, intid, (uint8_t)(e->cfg & 0xfc & prio_mask()),
 			 true, true);
 	}
+	return any;
 }
 
 /*
@@ -541,8 +716,15 @@ static __attribute__((noinline)) void __vgic_flush(struct vcpu *v, bool vt)
 	unsigned int n = 0, max;
 	struct lr_set s;
 
+	if (c->its_work) {
+		vits_work(v);	/* before listing: it may pend LPIs */
+	}
 	lrs_read(&s);
 	max = s.n;
+	if (c->prune) {
+		c->prune = false;
+		lrs_prune(v, &s);
+	}
 	if (vt) {
 		level |= BIT(VGIC_INTID_VTIMER);
 	} else {
@@ -559,14 +741,24 @@ static __attribute__((noinline)) void __vgic_flush(struct vcpu *v, bool vt)
 	}
 	for (unsigned int intid = 0; want; intid++, want >>= 1) {
 		bool g1 = c->group & BIT(intid);
+		int k;
 
-		if ((want & 1) && group_enabled(v->vm, g1) &&
-		    !lrs_has(&s, intid)) {
+		if (!(want & 1) || !group_enabled(v->vm, g1)) {
+			continue;
+		}
+		k = lrs_find(&s, intid);
+		if (k < 0) {
 			cand_add(cs, &n, max, intid, c->prio[intid], g1,
 				 c->pending & BIT(intid));
+		} else if (c->pending & BIT(intid)) {
+			lr_merge_latch(&s, (unsigned int)k);
+			c->pending &= ~(uint32_t)BIT(intid);
+			c->timers_listed &= ~(uint32_t)BIT(intid);
 		}
 	}
-	if (!c->sleep && (d->level || d->pending || d->dropped)) {
+	if (d->level || d->pending || d->dropped) {
+		/* Asleep too: a sleeping target must not keep @d->dropped
+		 * set, which makes every vCPU's every entry flush. */
 		spi_retire(v, &s);
 		for (unsigned int i = 0; i < VGIC_NR_SPIS; i++) {
 			int t = spi_target(v->vm, i);
@@ -576,20 +768,34 @@ static __attribute__((noinline)) void __vgic_flush(struct vcpu *v, bool vt)
 				d->dropped &= ~(uint32_t)BIT(i);
 			}
 		}
-		want = spi_pending(d) & d->enabled;
+		want = c->sleep ? 0 : spi_pending(d) & d->enabled;
 		for (unsigned int i = 0; want; i++, want >>= 1) {
 			bool g1 = d->group & BIT(i);
+			int k;
 
-			if ((want & 1) && spi_target(v->vm, i) == (int)v->id &&
-			    group_enabled(v->vm, g1) &&
-			    !in_any_lr(v, &s, 32 + i)) {
+			if (!(want & 1) || spi_target(v->vm, i) != (int)v->id ||
+			    !group_enabled(v->vm, g1)) {
+				continue;
+			}
+			k = lrs_find(&s, 32 + i);
+			if (k >= 0 && (d->pending & BIT(i))) {
+				/* From now on a latch, not only the level. */
+				lr_merge_latch(&s, (unsigned int)k);
+				d->pending &= ~(uint32_t)BIT(i);
+				d->soft_listed |= (uint32_t)BIT(i);
+			} else if (k < 0 && !in_any_lr(v, &s, 32 + i)) {
 				cand_add(cs, &n, max, 32 + i, d->prio[i], g1,
 					 d->pending & BIT(i));
 			}
 		}
 	}
-	if (!c->sleep && c->lpis && c->lpi_enabled && group_enabled(v->vm, 1)) {
-		lpi_cands(v, &s, cs, &n, max);
+	if (c->lpis) {
+		/* None can be listed until a write or a new LPI changes that
+		 * (vgic_mark_prune(), GICR_CTLR/WAKER, ite_pend()): entries
+		 * until then need not look (lpis_parked). */
+		c->lpis_parked = c->sleep || !c->lpi_enabled ||
+				 !group_enabled(v->vm, 1) ||
+				 !lpi_cands(v, &s, cs, &n, max);
 	}
 	for (unsigned int i = 0; i < n; i++) {
 		const struct cand *k = &cs[i];
@@ -643,6 +849,7 @@ static __attribute__((noinline)) void __vgic_flush(struct vcpu *v, bool vt)
  */
 #define ICH_HCR_TALL1		BIT(12)
 #define ICH_HCR_EOICOUNT_SHIFT	27
+#define ICH_HCR_EOICOUNT_MASK	GENMASK(31, 27)
 #define VMCR_VENG1		BIT(1)
 #define VMCR_VCBPR		BIT(4)
 #define VMCR_VEOIM		BIT(9)
@@ -654,6 +861,18 @@ static __attribute__((noinline)) void __vgic_flush(struct vcpu *v, bool vt)
 static unsigned int pre_bits(void)
 {
 	return (unsigned int)((read_sysreg(s3_4_c12_c11_1) >> 26) & 7) + 1;
+}
+
+/*
+ * The shift from a group priority to its bit in ICH_AP1R0_EL2, the only
+ * active priority register of a group that is switched (docs/vgic.md):
+ * its 32 bits hold 5 preemption bits. A CPU with 6 or 7 (ICH_AP1R1-3
+ * then exist) has its group priorities folded onto those 32 here, where
+ * the unclamped shift would set RES0 bits 63:32 or shift by 64 or more.
+ */
+static unsigned int ap_shift(void)
+{
+	return 8 - MIN(pre_bits(), 5U);
 }
 
 /* ICH_HCR_EL2 for the list registers of this CPU (TALL1 with an LPI). */
@@ -693,7 +912,7 @@ static unsigned int running_prio(void)
 	uint64_t ap = read_sysreg(s3_4_c12_c8_0) | read_sysreg(s3_4_c12_c9_0);
 
 	ap &= 0xffffffffULL;
-	return ap ? (unsigned int)__builtin_ctzll(ap) << (8 - pre_bits()) :
+	return ap ? (unsigned int)__builtin_ctzll(ap) << ap_shift() :
 		    0xff;
 }
 
@@ -737,7 +956,7 @@ static uint64_t emulate_iar1(void)
 	}
 	lr_write((unsigned int)i, (lr & ~LR_STATE_MASK) | LR_ACTIVE);
 	write_sysreg(read_sysreg(s3_4_c12_c9_0) |
-		     BIT(gprio >> (8 - pre_bits())), s3_4_c12_c9_0);
+		     BIT(gprio >> ap_shift()), s3_4_c12_c9_0);
 	return lr & LR_VINTID_MASK;
 }
 
@@ -764,7 +983,7 @@ static void emulate_eoir1(uint32_t intid)
 		write_sysreg(ap1 & (ap1 - 1), s3_4_c12_c9_0);
 		drop = b1;
 	}
-	drop <<= 8 - pre_bits();
+	drop <<= ap_shift();
 	for (unsigned int i = 0; i < nr_lrs(); i++) {
 		uint64_t lr = lr_read(i);
 
@@ -779,9 +998,12 @@ static void emulate_eoir1(uint32_t intid)
 	}
 	if (intid < VITS_LPI_BASE) {
 		uint64_t hcr = read_sysreg(SYS_ICH_HCR_EL2);
+		uint64_t n = (hcr >> ICH_HCR_EOICOUNT_SHIFT) + 1;
 
-		/* No list register: EOIcount counts it (IHI 0069). */
-		hcr += 1ULL << ICH_HCR_EOICOUNT_SHIFT;
+		/* No list register: EOIcount counts it (IHI 0069), a 5-bit
+		 * field that wraps rather than carry into RES0 bit 32. */
+		hcr &= ~ICH_HCR_EOICOUNT_MASK;
+		hcr |= (n << ICH_HCR_EOICOUNT_SHIFT) & ICH_HCR_EOICOUNT_MASK;
 		write_sysreg(hcr, SYS_ICH_HCR_EL2);
 	}
 }
@@ -905,6 +1127,9 @@ void vgic_send_sgi(struct vcpu *v, uint64_t val)
 
 		if (hit && (any_group || !(c->group & BIT(intid)))) {
 			c->pending |= (uint32_t)BIT(intid);
+			if (i != v->id) {
+				vcpu_kick(&vm->vcpus[i]);	/* docs/smp.md */
+			}
 		}
 	}
 }
@@ -1118,15 +1343,18 @@ static void gicd_write32(const struct vcpu *self, struct vm *vm,
 	switch (off) {
 	case GICD_CTLR:
 		d->ctlr = val & GICD_CTLR_EN_MASK;
+		vgic_mark_prune(vm);
 		return;
 	case GICD_IGROUPR + 4:
 		d->group = val;
+		vgic_mark_prune(vm);
 		return;
 	case GICD_ISENABLER + 4:
 		d->enabled |= val;
 		return;
 	case GICD_ICENABLER + 4:
 		d->enabled &= ~val;
+		vgic_mark_prune(vm);
 		return;
 	case GICD_ISPENDR + 4:
 		d->pending |= val;
@@ -1164,12 +1392,14 @@ static void gicd_write32(const struct vcpu *self, struct vm *vm,
 	}
 	if (off >= GICD_IPRIORITYR + 32 && off < GICD_IPRIORITYR + 64) {
 		prio_write(d->prio, off - GICD_IPRIORITYR - 32, val);
+		vgic_mark_prune(vm);
 	} else if (off >= GICD_IROUTER + 32 * 8 &&
 		   off < GICD_IROUTER + 64 * 8) {
 		uint64_t *r = &d->irouter[(off - GICD_IROUTER - 256) / 8];
 
-		*r = off & 4 ? (*r & 0xffffffff) | (uint64_t)val << 32 :
-			       (*r & ~0xffffffffULL) | val;
+		*r = (off & 4 ? (*r & 0xffffffff) | (uint64_t)val << 32 :
+				(*r & ~0xffffffffULL) | val) & IROUTER_MASK;
+		vgic_mark_prune(vm);
 	}
 }
 
@@ -1259,6 +1489,17 @@ static uint32_t gicr_read32(const struct vcpu *self, struct vm *vm,
 	return 0;
 }
 
+/* Whether any vCPU of @vm has GICR_CTLR.EnableLPIs set. */
+static bool lpis_on_anywhere(const struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		if (vm->vcpus[i].arch.vgic.lpi_enabled) {
+			return true;
+		}
+	}
+	return false;
+}
+
 /* @r with its low (@high false) or high half replaced by @val. */
 static uint64_t half_write(uint64_t r, bool high, uint32_t val)
 {
@@ -1276,11 +1517,14 @@ static void gicr_write32(const struct vcpu *self, struct vm *vm,
 	switch (off) {
 	case GICR_CTLR:
 		c->lpi_enabled = val & GICR_CTLR_ENABLE_LPIS;
+		c->prune |= !c->lpi_enabled;
+		c->lpis_parked = false;
 		return;
 	case GICR_PROPBASER:
 	case GICR_PROPBASER + 4:
-		/* Fixed while LPIs are on (IHI 0069: UNPREDICTABLE). */
-		if (!c->lpi_enabled) {
+		/* One for the VM (CommonLPIAff 0), so fixed while LPIs are
+		 * on at any redistributor (IHI 0069: UNPREDICTABLE). */
+		if (!lpis_on_anywhere(vm)) {
 			its->propbaser = half_write(its->propbaser, off & 4,
 						    val) & GICR_PROPBASER_MASK;
 		}
@@ -1294,15 +1538,19 @@ static void gicr_write32(const struct vcpu *self, struct vm *vm,
 		return;
 	case GICR_WAKER:
 		c->sleep = val & GICR_WAKER_SLEEP;
+		c->prune |= c->sleep;
+		c->lpis_parked = false;
 		return;
 	case GICR_SGI_BASE + GICR_IGROUPR0:
 		c->group = val;
+		c->prune = true;
 		return;
 	case GICR_SGI_BASE + GICR_ISENABLER0:
 		c->enabled |= val;
 		return;
 	case GICR_SGI_BASE + GICR_ICENABLER0:
 		c->enabled &= ~val;
+		c->prune = true;
 		return;
 	case GICR_SGI_BASE + GICR_ISPENDR0:
 		c->pending |= val;
@@ -1330,6 +1578,7 @@ static void gicr_write32(const struct vcpu *self, struct vm *vm,
 	    off < GICR_SGI_BASE + GICR_IPRIORITYR + 32) {
 		prio_write(c->prio, off - GICR_SGI_BASE - GICR_IPRIORITYR,
 			   val);
+		c->prune = true;
 	}
 }
 

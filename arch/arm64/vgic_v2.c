@@ -101,6 +101,7 @@ void vgic_v2_put(struct vcpu *v)
 {
 	struct vgic_v2_cpu *c = &v->arch.vgic.v2;
 
+	vgic_v2_sync(v);
 	c->vmcr = mmio_read32(gich() + GICH_VMCR);
 	c->apr = mmio_read32(gich() + GICH_APR);
 	mmio_write32(gich() + GICH_HCR, 0);
@@ -114,6 +115,7 @@ void vgic_v2_put(struct vcpu *v)
 void vgic_v2_vcpu_reset(struct vgic_v2_cpu *c)
 {
 	memset(c->lr, 0, sizeof(c->lr));
+	c->lr_req = 0;
 	c->apr = 0;
 	c->vmcr = 0;
 	c->timers_listed = 0;
@@ -389,6 +391,7 @@ void vgic_v2_flush(struct vcpu *v)
 	uint32_t levels = 0, hcr = GICH_HCR_EN;
 	unsigned int n;
 
+	vgic_v2_sync(v);
 	if (vtimer_level()) {
 		levels |= BIT(VGIC_INTID_VTIMER);
 	} else {
@@ -471,29 +474,160 @@ static void lr_clear(const struct vcpu *self, struct vcpu *t,
 	}
 }
 
-static void lr_clear_all(struct vcpu *self, unsigned int base,
-			 uint32_t mask, uint32_t state)
-{
-	struct vm *vm = self->vm;
+/*
+ * ---- SPI list register changes for vCPUs on other CPUs ----
+ * A vCPU in its slice on another CPU has its list registers live in that
+ * CPU's GICH; its saved copy is overwritten by its vgic_v2_put(). So a
+ * change another vCPU's distributor write makes to them is left to it as
+ * a request (@lr_req), which it applies before it next reads or saves them:
+ * after its exit, at its entry preparation and at its put. Several
+ * requests for one SPI compose: each is a map of the LR's state (bit 0
+ * pending, bit 1 active), kept per SPI as four 2-bit outputs.
+ */
+#define LR_FN_ID	0xe4	/* 3 -> 3, 2 -> 2, 1 -> 1, 0 -> 0 */
 
-	for (unsigned int n = 0; n < vm->nr_vcpus; n++) {
-		lr_clear(self, &vm->vcpus[n], base, mask, state);
+enum lr_op { LR_CLEAR_PENDING, LR_CLEAR_ACTIVE, LR_SET_ACTIVE };
+
+static unsigned int lr_op_apply(enum lr_op op, unsigned int st)
+{
+	switch (op) {
+	case LR_CLEAR_PENDING:
+		return st & ~1u;
+	case LR_CLEAR_ACTIVE:
+		return st & ~2u;
+	case LR_SET_ACTIVE:
+		return (st & 1) ? st | 2 : st;	/* only a pending one */
 	}
+	return st;
 }
 
-/* ISACTIVER: an interrupt listed pending becomes active and pending. */
-static void lr_set_active(struct vcpu *self, struct vcpu *t,
-			  unsigned int base, uint32_t mask)
+static unsigned int lr_fn_apply(uint8_t fn, unsigned int st)
+{
+	return (fn >> (2 * st)) & 3;
+}
+
+/* @op after @fn. */
+static uint8_t lr_fn_then(uint8_t fn, enum lr_op op)
+{
+	uint8_t out = 0;
+
+	for (unsigned int st = 0; st < 4; st++) {
+		out |= lr_op_apply(op, lr_fn_apply(fn, st)) << (2 * st);
+	}
+	return out;
+}
+
+/* Apply @fn[n] to @t's LRs holding SPI 32 + n, for each n of @mask. */
+static void lr_apply_spis(const struct vcpu *self, struct vcpu *t,
+			  uint32_t mask, const uint8_t *fn)
 {
 	for (unsigned int i = 0; i < nr_lrs(); i++) {
 		uint32_t lr = lr_get(self, t, i);
 		unsigned int id = lr & GICH_LR_VIRTID_MASK;
+		unsigned int st = (lr & GICH_LR_STATE_MASK) >> 28;
 
-		if ((lr & GICH_LR_PENDING) && id >= base && id < base + 32 &&
-		    (mask & BIT(id - base))) {
-			lr_set(self, t, i, lr | GICH_LR_ACTIVE);
+		if (!st || id < 32 || id >= 64 || !(mask & BIT(id - 32))) {
+			continue;
+		}
+		st = lr_fn_apply(fn[id - 32], st);
+		lr = (lr & ~GICH_LR_STATE_MASK) | (st << 28);
+		lr_set(self, t, i, st ? lr : 0);
+	}
+}
+
+/* @op on the LRs of every vCPU of the VM holding an SPI of @mask. */
+static void lr_op_all(struct vcpu *self, uint32_t mask, enum lr_op op)
+{
+	struct vm *vm = self->vm;
+	uint8_t fn[32];
+
+	for (unsigned int n = 0; n < 32; n++) {
+		fn[n] = lr_fn_then(LR_FN_ID, op);
+	}
+	for (unsigned int n = 0; n < vm->nr_vcpus; n++) {
+		struct vcpu *t = &vm->vcpus[n];
+		struct vgic_v2_cpu *c = &t->arch.vgic.v2;
+
+		if (t == self || !t->on_cpu) {
+			lr_apply_spis(self, t, mask, fn);
+			continue;
+		}
+		for (unsigned int b = 0; b < 32; b++) {
+			if (!(mask & BIT(b))) {
+				continue;
+			}
+			if (!(c->lr_req & BIT(b))) {
+				c->lr_req_fn[b] = LR_FN_ID;
+			}
+			c->lr_req_fn[b] = lr_fn_then(c->lr_req_fn[b], op);
+		}
+		c->lr_req |= mask;
+		vcpu_kick(t);
+	}
+}
+
+void vgic_v2_sync(struct vcpu *v)
+{
+	struct vgic_v2_cpu *c = &v->arch.vgic.v2;
+	uint32_t mask = c->lr_req;
+
+	if (mask) {
+		c->lr_req = 0;
+		lr_apply_spis(v, v, mask, c->lr_req_fn);
+	}
+}
+
+/* ISACTIVER0: an interrupt listed pending becomes active and pending. */
+static void lr_set_active(struct vcpu *self, uint32_t mask)
+{
+	for (unsigned int i = 0; i < nr_lrs(); i++) {
+		uint32_t lr = lr_read(i);
+		unsigned int id = lr & GICH_LR_VIRTID_MASK;
+
+		if ((lr & GICH_LR_PENDING) && id < 32 && (mask & BIT(id))) {
+			lr_set(self, self, i, lr | GICH_LR_ACTIVE);
 		}
 	}
+}
+
+/*
+ * With @v loaded: an interrupt that would end a WFI (docs/smp.md): a
+ * pending list register, an SGI, PPI or timer line, or an SPI that
+ * targets it, enabled. Masks and priorities are not looked at: a WFI
+ * that ends early is allowed.
+ */
+bool vgic_v2_wakeup_pending(struct vcpu *v)
+{
+	const struct vgic_v2_cpu *c = &v->arch.vgic.v2;
+	const struct vgic_v2_dist *d = &v->vm->arch.vgic.v2;
+	uint32_t ppis = c->ppi_pending;
+	uint32_t spis = d->pending & d->enabled;
+
+	for (unsigned int i = 0; i < nr_lrs(); i++) {
+		if (lr_read(i) & GICH_LR_PENDING) {
+			return true;
+		}
+	}
+	for (unsigned int id = 0; id < 16; id++) {
+		if (c->sgi_src[id] && (c->enabled & BIT(id))) {
+			return true;
+		}
+	}
+	if (vtimer_level()) {
+		ppis |= BIT(VGIC_INTID_VTIMER);
+	}
+	if (ptimer_level(v)) {
+		ppis |= BIT(VGIC_INTID_PTIMER);
+	}
+	if (ppis & c->enabled & PPI_MASK) {
+		return true;
+	}
+	for (unsigned int i = 0; i < VGIC_V2_NR_SPIS; i++) {
+		if ((spis & BIT(i)) && (d->targets[i] & BIT(v->id))) {
+			return true;
+		}
+	}
+	return false;
 }
 
 /* GICD_ISPENDR0 of @v: waiting, listed pending, timer levels. */
@@ -576,6 +710,9 @@ static void send_sgi(struct vcpu *v, uint32_t val)
 		if (targets & BIT(n)) {
 			vm->vcpus[n].arch.vgic.v2.sgi_src[id] |=
 				(uint8_t)BIT(v->id);
+			if (n != v->id) {
+				vcpu_kick(&vm->vcpus[n]);	/* docs/smp.md */
+			}
 		}
 	}
 }
@@ -703,21 +840,19 @@ static void gicd_write32(struct vcpu *v, uint64_t off, uint32_t val)
 		return;
 	case GICD_ICPENDR + 4:
 		d->pending &= ~val;
-		lr_clear_all(v, 32, val, GICH_LR_PENDING);
+		lr_op_all(v, val, LR_CLEAR_PENDING);
 		return;
 	case GICD_ISACTIVER:
-		lr_set_active(v, v, 0, val);
+		lr_set_active(v, val);
 		return;
 	case GICD_ISACTIVER + 4:
-		for (unsigned int n = 0; n < v->vm->nr_vcpus; n++) {
-			lr_set_active(v, &v->vm->vcpus[n], 32, val);
-		}
+		lr_op_all(v, val, LR_SET_ACTIVE);
 		return;
 	case GICD_ICACTIVER:
 		lr_clear(v, v, 0, val, GICH_LR_ACTIVE);
 		return;
 	case GICD_ICACTIVER + 4:
-		lr_clear_all(v, 32, val, GICH_LR_ACTIVE);
+		lr_op_all(v, val, LR_CLEAR_ACTIVE);
 		return;
 	case GICD_ICFGR + 4:
 		c->icfgr1 = val & 0xaaaaaaaa;

@@ -43,6 +43,8 @@
 #define BASER_RW_MASK		0xb8e0ffffffffffffULL
 
 #define ITS_SAY_ERRORS		8	/* per VM */
+#define ITS_BUDGET		64	/* commands per trap (run_queue()) */
+#define ITS_INVALL_COST		8
 
 enum {
 	CMD_MOVI = 0x01, CMD_INT = 0x03, CMD_CLEAR = 0x04, CMD_SYNC = 0x05,
@@ -87,6 +89,7 @@ static void ite_pend(struct vm *vm, struct vits_ite *e, unsigned int cpu)
 	}
 	e->pend = (uint8_t)cpu;
 	vm->vcpus[cpu].arch.vgic.lpis++;
+	vm->vcpus[cpu].arch.vgic.lpis_parked = false;	/* look again */
 }
 
 static void ite_unpend(struct vm *vm, struct vits_ite *e)
@@ -127,6 +130,17 @@ void vits_unlisted(struct vcpu *v, uint32_t intid)
 	if (e) {
 		ite_pend(v->vm, e, v->id);
 	}
+}
+
+bool vits_lpi_due(struct vcpu *v, uint32_t intid, uint8_t *prio)
+{
+	const struct vits_ite *e = ite_of_lpi(v->vm, intid);
+
+	if (!e || !(e->cfg & 1)) {
+		return false;
+	}
+	*prio = e->cfg & 0xfc;
+	return true;
 }
 
 /*
@@ -421,6 +435,7 @@ static void run_command(struct vcpu *self, const uint64_t *c)
 		e = translate(vm, cmd, devid, eventid);
 		if (e) {
 			e->cfg = lpi_config(vm, VITS_LPI_BASE + e->lpi);
+			vgic_mark_prune(vm);	/* it may be listed */
 		}
 		return;
 	case CMD_INVALL:
@@ -433,6 +448,7 @@ static void run_command(struct vcpu *self, const uint64_t *c)
 				e->cfg = lpi_config(vm, VITS_LPI_BASE + e->lpi);
 			}
 		}
+		vgic_mark_prune(vm);
 		return;
 	case CMD_SYNC:
 		/* Every command's effects are visible when it returns. */
@@ -475,27 +491,43 @@ static void run_command(struct vcpu *self, const uint64_t *c)
 	}
 }
 
-/* Run the commands between CREADR and CWRITER. */
-static void run_queue(struct vcpu *self)
+/*
+ * Run the commands from CREADR towards CWRITER, ITS_BUDGET of them at
+ * most (an INVALL, which reads the configuration of every mapping, counts
+ * ITS_INVALL_COST): a real ITS works through its queue on its own and the
+ * guest polls CREADR, so a long queue is worked off over several traps
+ * (each CWRITER write, CREADR read, and entry of @self while work is left:
+ * vgic_cpu.its_work) and no single trap holds the CPU for long. @write: a
+ * CWRITER write or an enable, which says when CWRITER is beyond the queue.
+ */
+static void run_queue(struct vcpu *self, bool write)
 {
 	struct vm *vm = self->vm;
 	struct vits *its = its_of(vm);
 	uint32_t size = (uint32_t)((its->cbaser & 0xff) + 1) * 4096;
 	gpa_t base = its->cbaser & GENMASK(51, 12);
+	unsigned int budget = ITS_BUDGET;
 
+	self->arch.vgic.its_work = false;
 	if (!its->ctlr_enabled || !(its->cbaser & CBASER_VALID)) {
 		return;
 	}
 	if (its->cwriter >= size) {
-		its_error(vm, 0, "GITS_CWRITER 0x%x beyond the %u-byte queue: "
-			  "nothing run", its->cwriter, size);
+		if (write) {
+			its_error(vm, 0, "GITS_CWRITER 0x%x beyond the %u-byte "
+				  "queue: nothing run", its->cwriter, size);
+		}
 		return;
 	}
-	/* At most size / 32 commands: CREADR reaches CWRITER by then. */
 	while (its->creadr != its->cwriter) {
+		if (!budget) {
+			/* The rest at the next trap or entry. */
+			self->arch.vgic.its_work = true;
+			return;
+		}
 		const volatile uint64_t *p = vm_gpa_to_host(vm, base +
 							    its->creadr, 32);
-		uint64_t c[4];
+		uint64_t c[4] = { 0 };
 
 		if (!p) {
 			its_error(vm, 0, "the command at 0x%llx is not in RAM",
@@ -507,6 +539,8 @@ static void run_queue(struct vcpu *self)
 			}
 			run_command(self, c);
 		}
+		budget -= MIN(budget, (c[0] & 0xff) == CMD_INVALL && p ?
+				      ITS_INVALL_COST : 1U);
 		its->creadr = (its->creadr + 32) % size;
 	}
 }
@@ -524,10 +558,13 @@ static uint64_t its_typer(void)
 
 static uint64_t reg_read64(struct vits *its, uint64_t off)
 {
+	bool idle = !its->ctlr_enabled || its->creadr == its->cwriter ||
+		    !(its->cbaser & CBASER_VALID);
+
 	switch (off) {
 	case GITS_CTLR:
-		/* Commands run to completion at once: always quiescent. */
-		return GITS_CTLR_QUIESCENT |
+		/* Quiescent: no command left to run (run_queue()). */
+		return (idle ? GITS_CTLR_QUIESCENT : 0) |
 		       (its->ctlr_enabled ? GITS_CTLR_ENABLED : 0) |
 		       (uint64_t)GIC_IIDR_ARM << 32;
 	case GITS_TYPER:
@@ -552,9 +589,11 @@ static int its_read(struct vcpu *v, struct io_device *d, uint64_t off,
 {
 	struct vits *its = its_of(d->priv);
 
-	(void)v;
 	if ((size != 4 && size != 8) || (off & (size - 1))) {
 		return -1;
+	}
+	if ((off & ~7ULL) == GITS_CREADR && its->creadr != its->cwriter) {
+		run_queue(v, false);	/* the guest polls: go on */
 	}
 	*val = reg_read64(its, off & ~7ULL) >> (8 * (off & 4));
 	return 0;
@@ -567,7 +606,7 @@ static void reg_write64(struct vcpu *v, struct vits *its, uint64_t off,
 	case GITS_CTLR:
 		if (mask & 0xffffffffULL) {	/* not GITS_IIDR (RO) */
 			its->ctlr_enabled = val & GITS_CTLR_ENABLED;
-			run_queue(v);
+			run_queue(v, true);
 		}
 		return;
 	case GITS_CBASER:
@@ -581,7 +620,7 @@ static void reg_write64(struct vcpu *v, struct vits *its, uint64_t off,
 	case GITS_CWRITER:
 		if (mask & 0xffffffffULL) {
 			its->cwriter = (uint32_t)val & CMD_OFFSET_MASK;
-			run_queue(v);
+			run_queue(v, true);
 		}
 		return;
 	case GITS_BASER:
@@ -625,6 +664,11 @@ static const struct io_device_ops its_ops = {
 	.read = its_read,
 	.write = its_write,
 };
+
+void vits_work(struct vcpu *v)
+{
+	run_queue(v, false);
+}
 
 int vits_init(struct vm *vm)
 {

@@ -105,6 +105,8 @@ static int64_t psci_cpu_on(struct vcpu *v, uint64_t mpidr, uint64_t entry,
 	}
 	arm64_vcpu_reset(t, entry, ctx);
 	t->state = VCPU_RUNNABLE;
+	t->blocked = false;
+	vcpu_kick(t);	/* its CPU may be idle (docs/smp.md) */
 	return PSCI_RET_SUCCESS;
 }
 

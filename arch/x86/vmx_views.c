@@ -99,9 +99,13 @@ bool vmx_views_prepare_entry(struct vcpu *v, uint64_t eptp)
 	if (!v->arch.eptp_list) {
 		return true;
 	}
+	/* Root references change under the MMU lock exclusive (mmu.md). */
+	s2_mmu_write_lock(&v->vm->mmu);
 	if (!eptp_list_refresh(v)) {
+		s2_mmu_write_unlock(&v->vm->mmu);
 		return false;
 	}
+	s2_mmu_write_unlock(&v->vm->mmu);
 	/* The entry audit's EPTP part: the list agrees with the root. */
 	if (vm_entry_audit_on && v->arch.eptp_list[v->view] != eptp) {
 		vm_bug(v->vm, "vCPU %u: EPTP list entry %u is 0x%llx, root 0x%llx",
@@ -130,7 +134,13 @@ bool vmx_sync_view(struct vcpu *v)
 			v->view = i;
 			v->arch.eptp = eptp;
 			v->role = s2_mmu_role(&v->vm->mmu, i);
-			if (s2_root_cache_load(&v->roots, &v->vm->mmu, v->role)) {
+			int ret;
+
+			s2_mmu_write_lock(&v->vm->mmu);
+			ret = s2_root_cache_load(&v->roots, &v->vm->mmu,
+						 v->role);
+			s2_mmu_write_unlock(&v->vm->mmu);
+			if (ret) {
 				vm_fail(v->vm, "no stage-2 root for view %u", i);
 				return false;
 			}

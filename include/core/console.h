@@ -24,10 +24,18 @@ void console_write(const char *s, size_t n);
  * @owner: while the console's last line is unfinished and @owner's, the
  * next console_write_owned() by @owner continues it; any other output
  * (console_write(), another owner) first ends that line with a newline, so
- * no two writers ever share a line.
+ * no two writers ever share a line. @prefix is written before @s when the
+ * current line is not @owner's (a new line of @owner's); decided under the
+ * console lock, so another CPU's line landing in between cannot leave a
+ * line without it. @prefix NULL: write nothing then (@s only continues or
+ * ends @owner's line, which other output ended already).
  */
-void console_write_owned(const void *owner, const char *s, size_t n);
-/* True when the console's current line is @owner's and unfinished. */
+void console_write_owned(const void *owner, const char *prefix,
+			 const char *s, size_t n);
+/*
+ * True when the console's current line is @owner's and unfinished; a hint
+ * only, another CPU may write right after it.
+ */
 bool console_line_open_by(const void *owner);
 /*
  * Input of the console device: @getc returns the next received byte or -1

@@ -203,9 +203,8 @@ struct s2_mmu_stats {
  *	there is at most one, since the module has one private table.
  * @lock_tables: every root created from now on carries @lock in its table
  *	(struct s2pt.lock), so each core operation on it asserts the lock
- *	mode it needs. Off by default while the VMM still calls some
- *	operations without the lock on its one CPU (vmm/fault.c); the host
- *	stress test turns it on.
+ *	mode it needs. Off in s2_mmu_init(); the VMM (vmm/mmu.c) and the
+ *	host stress test turn it on.
  */
 struct s2_mmu {
 	struct s2_root pool[S2_MMU_MAX_ROOTS];

@@ -14,6 +14,8 @@
  *   memory  = 256M             # K, M or G suffix; default 64M
  *   memory_max = 320M          # RAM incl. run-time memslots; default memory
  *   cpus    = 2                # 1..VM_MAX_CPUS; default 1
+ *   pin     = 1,3              # physical CPU of each vCPU (or one for all);
+ *                              # default: spread over the CPUs (docs/smp.md)
  *   load    = 0x80000          # raw binaries: guest-physical load address
  *   ve      = on               # x86: the guest may take EPT-violation #VE
  *   on_reset = restart         # or stop: what a guest's reset request does
@@ -64,6 +66,8 @@ struct vm_config {
 	uint64_t memory;
 	uint64_t memory_max;		/* 0: same as memory */
 	unsigned int cpus;
+	unsigned int nr_pin;		/* 0: not pinned */
+	uint8_t pin[VM_MAX_CPUS];	/* physical CPU of vCPU i (or [0]: all) */
 	uint64_t load_addr;
 	bool has_load_addr;
 	bool ve;			/* x86: EPT-violation #VE enabled */

@@ -8,6 +8,9 @@
  *                                  in test builds)
  *   config=NAME                    the bundle file with the VM configuration
  *                                  (default strata.cfg)
+ *   cpus=N                         use at most N physical CPUs, the boot CPU
+ *                                  included (default: all the firmware
+ *                                  lists; docs/smp.md)
  *   selftest=fault                 take a deliberate exception (test builds)
  *   selftest=s2                    build the VMs, exercise their stage-2
  *                                  tables on this CPU, tear them down and
@@ -31,6 +34,7 @@ struct hv_options {
 	bool audit;
 	bool selftest_fault;
 	bool selftest_s2;
+	unsigned int max_cpus;		/* cpus=N; 0: no limit */
 	char config[CMDLINE_VALUE_MAX];
 	unsigned int nr_errors;		/* words reported and ignored */
 };

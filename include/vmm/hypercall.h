@@ -216,8 +216,12 @@
 #define STRATA_CTR_TLBI_REPLAYS	29	/* trapped guest TLBIs x roots */
 #define STRATA_CTR_RESETS		30	/* VM resets done (vm_reset()) */
 #define STRATA_CTR_ZEROED_CHUNKS	31	/* 2 MiB of RAM zeroed lazily */
-#define STRATA_CTR_MMIO_INPLACE	32	/* arm64: MMIO exits re-entered
+#define STRATA_CTR_KICKS		32	/* vCPU kicks sent to other CPUs */
+#define STRATA_CTR_LOCK_WAITS		33	/* VM and MMU lock waits */
+#define STRATA_CTR_FAULT_RETRIES	34	/* core: faults that lost a race */
+#define STRATA_CTR_REMOTE_FLUSHES	35	/* flushes other CPUs had to see */
+#define STRATA_CTR_MMIO_INPLACE	36	/* arm64: MMIO exits re-entered
 						   without the run loop */
-#define STRATA_CTR_NR			33
+#define STRATA_CTR_NR			37
 
 #endif

@@ -9,14 +9,23 @@
  * exit decoding (arch/<arch>/) through the hooks at the end of this header and
  * calls back into the generic handlers declared here.
  *
- * Everything runs on one physical CPU: the run loop (vmm/run.c) time-slices
- * every runnable vCPU of every VM. A VM ends when its guest powers it off or
- * when Strata stops it for an error (vm_fail()); the others keep running.
+ * Each physical CPU time-slices the vCPUs placed on it (vmm/run.c,
+ * docs/smp.md); a VM's vCPUs may run on several CPUs at once. A VM ends when
+ * its guest powers it off or when Strata stops it for an error (vm_fail());
+ * the others keep running.
+ *
+ * Concurrency (docs/smp.md): everything of a VM but its guests' execution
+ * runs under the VM's lock (@lock: exit handling, the entry preparation, its
+ * devices, vGIC, console, PSCI, stop and reset); the MMU lock nests inside
+ * it. arm64 drops the VM lock only around the guest's own run; x86, whose
+ * vCPUs all run on the boot CPU, keeps it held across VM entry.
  */
 #ifndef STRATA_VMM_VM_H
 #define STRATA_VMM_VM_H
 
 #include <arch/vcpu.h>
+#include <core/percpu.h>
+#include <lib/spinlock.h>
 #include <mm/roots.h>
 #include <mm/s2pt.h>
 #include <vmm/bundle.h>
@@ -138,6 +147,18 @@ enum vcpu_state {
  *	to @roots.cur's role (the entry audit checks it).
  * @roots: its current root and up to three previous (include/mm/roots.h);
  *	guest entry uses @roots.cur.
+ * @on_cpu: a physical CPU is in a slice of it (set and cleared under the VM
+ *	lock; a reset waits until no vCPU of the VM is on a CPU).
+ * @in_guest: it runs guest code now, without the VM lock: its current root
+ *	is live in a CPU (vm_drop_stale_roots() leaves its cache alone).
+ * @guest_seq: odd from the entry into the guest (under the VM lock) until
+ *	the exit from it (before the VM lock is taken again); atomic.
+ * @sync_seq: nonzero: the @guest_seq of a run in the guest that must end
+ *	before any other vCPU of the VM enters the guest again
+ *	(vcpu_kick_sync()).
+ * @blocked: it waits in WFI/HLT until an interrupt for it, a kick or
+ *	@wake_at (arch_ticks()) (vmm/run.c).
+ * @kicked: something for it arrived (vcpu_kick()); atomic.
  * @arch: the architecture's register state (arch/<arch>/include/arch/vcpu.h).
  */
 struct vcpu {
@@ -148,6 +169,13 @@ struct vcpu {
 	unsigned int view;
 	union s2_role role;
 	struct s2_root_cache roots;
+	bool on_cpu;
+	bool in_guest;
+	bool blocked;
+	uint32_t kicked;
+	uint64_t guest_seq;
+	uint64_t sync_seq;
+	uint64_t wake_at;
 #ifdef CONFIG_TEST
 	bool test_corrupt_role;		/* STRATA_HC_TEST_CORRUPT_ROLE */
 #endif
@@ -162,6 +190,9 @@ enum vm_state {
 };
 
 struct vm {
+	struct spinlock lock;		/* see the top of this file */
+	/* Physical CPU of each vCPU (pcpus[] index), set by vmm_run(). */
+	uint8_t vcpu_cpu[VM_MAX_CPUS];
 	const struct vm_config *cfg;
 	const char *name;
 	unsigned int index;		/* 0-based slot; VMIDs: vm_mmu_init() */
@@ -351,7 +382,8 @@ void vm_bug(struct vm *vm, const char *fmt, ...) __printf(2, 3);
 /* ---- Roots (vmm/mmu.c, include/mm/roots.h) ------------------------------- */
 
 /* The entry audit runs before every guest entry unless `audit=off`. */
-extern bool vm_entry_audit_on;
+/* Hidden: read on the emulated-MMIO fast path, directly, not via the GOT. */
+extern bool vm_entry_audit_on __attribute__((visibility("hidden")));
 
 /* Set up the VM's MMU (no root yet; VMIDs from its index). */
 int vm_mmu_init(struct vm *vm, unsigned int ia_bits, unsigned int flags);
@@ -590,6 +622,68 @@ long vm_hypercall(struct vcpu *v, uint64_t fn, const uint64_t a[3],
  */
 int vmm_run(struct vm *vms, unsigned int nr);
 
+/* The VM lock (docs/smp.md). */
+static inline void vm_lock(struct vm *vm)
+{
+	spin_lock(&vm->lock);
+}
+
+static inline void vm_unlock(struct vm *vm)
+{
+	spin_unlock(&vm->lock);
+}
+
+static inline struct pcpu *vcpu_pcpu(const struct vcpu *v)
+{
+	return &pcpus[v->vm->vcpu_cpu[v->id]];
+}
+
+/*
+ * Something changed for @v (an interrupt pending, a new root, its VM
+ * stopping): it must look before it next runs guest code. Marks it and,
+ * when it is placed on another physical CPU, interrupts that CPU
+ * (counted in STRATA_CTR_KICKS), so that it leaves the guest or its idle
+ * wait. Harmless when @v is not running. Called under the VM lock.
+ */
+void vcpu_kick(struct vcpu *v);
+/* vcpu_kick() every vCPU of @vm but @self (NULL: all). */
+void vm_kick_all(struct vm *vm, const struct vcpu *self);
+
+/*
+ * An acknowledged kick, for a change that a vCPU in the guest on another
+ * CPU must not outlive: a root invalidated under it (the TLB entries it
+ * caches under the old root's VMID are out of reach of the others' guest
+ * TLBIs, which carry their own VMID), or a second listed root created while
+ * it runs with the guest's TLB maintenance untrapped (HCR_EL2.TTLB is
+ * decided at entry). When @v is in the guest, kicks it and records that no
+ * vCPU of the VM may enter the guest until @v has left it
+ * (vm_vcpu_wait_synced()); counted in STRATA_CTR_REMOTE_FLUSHES. Returns
+ * whether @v was in the guest. Called under the VM lock.
+ */
+bool vcpu_kick_sync(struct vcpu *v);
+
+/*
+ * Whether a vCPU of @v's VM other than @v is still in a run in the guest
+ * that vcpu_kick_sync() asked to end. Reads other CPUs' progress; any lock.
+ */
+bool vm_vcpu_must_sync(const struct vcpu *v);
+
+/*
+ * Called under the VM lock just before @v enters the guest: when
+ * vm_vcpu_must_sync(), drop the VM lock (the vCPUs waited for need it to
+ * handle their exits), wait until they have left the guest, take it again
+ * and return true: the caller prepares the entry again, since the VM may
+ * have changed meanwhile. False: nothing to wait for, enter.
+ */
+bool vm_vcpu_wait_synced(struct vcpu *v);
+
+/*
+ * Bound of a WFI/HLT wait (arch_ticks() units): a blocked vCPU runs again
+ * at the latest then, as the architecture allows a wait to end for no
+ * reason (docs/smp.md).
+ */
+uint64_t vmm_block_bound(void);
+
 /* ---- Architecture hooks (arch/<arch>/) ---------------------------------- */
 
 /*
@@ -654,6 +748,11 @@ bool arch_secure_host_access(struct vm *vm, gpa_t gpa, uint64_t len);
 void arch_vcpu_drop_roots(struct vcpu *v);
 
 /*
+ * Called with @v's VM lock held. arm64 drops it only while the guest runs
+ * (vm_unlock() before entering, vm_lock() after the exit, with
+ * @v->in_guest set and @v->guest_seq odd in between), after
+ * vm_vcpu_wait_synced(). x86 runs on the boot CPU only and keeps it held
+ * across VM entry (no vCPU is ever in_guest there).
  * Enter @v and handle its exits until its time slice ends (preemption timer,
  * EL2 timer), it blocks (WFI, HLT) or stops, or its VM ends. Never returns
  * with the VM in an inconsistent state: a guest error ends in vm_fail().

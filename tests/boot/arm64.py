@@ -1260,10 +1260,12 @@ def make_initramfs(tmp, busybox):
     return out
 
 
-def linux_guest(name, cpu, cpus):
+def linux_guest(name, cpu, cpus, smp=1):
     # Unmodified Debian Linux with a busybox initramfs on @cpus vCPUs,
     # beside a small guest: it must bring its vCPUs up (PSCI CPU_ON, SGIs),
-    # boot to its /init, print the marker and power off.
+    # boot to its /init, print the marker and power off. With @smp
+    # physical CPUs (QEMU -smp) Strata spreads the vCPUs over them: each
+    # vCPU must run on a CPU of its own (docs/smp.md).
     try:
         deps = linux_deps()
     except (OSError, subprocess.SubprocessError) as e:
@@ -1281,9 +1283,18 @@ def linux_guest(name, cpu, cpus):
                "[vm talk]\nkernel = talk.elf\nmemory = 16M\n") % cpus
         cpio = make_bundle(os.path.join(tmp, "linux.cpio"), cfg,
                            [image, initrd, elves["talk"]])
-        run = qemu(cpu, ["-kernel", IMAGE, "-initrd", cpio, "-append",
-                         "loglevel=info"], mem="1G", timeout=LINUX_TIMEOUT)
+        run = qemu(cpu, ["-smp", str(smp), "-kernel", IMAGE, "-initrd",
+                         cpio, "-append", "loglevel=info"], mem="1G",
+                   timeout=LINUX_TIMEOUT)
     c = Check(run)
+    if smp > 1:
+        ran = dict(re.findall(r"^vm linux: vCPU (\d+) runs on CPU (\d+)$",
+                              run.out, re.M))
+        if len(ran) != cpus or len(set(ran.values())) != min(cpus, smp):
+            c.errors.append("Linux's vCPUs ran on CPUs %s, want %d CPUs"
+                            % (ran, min(cpus, smp)))
+        c.line(r"^arm64: %d of %d CPUs online$" % (smp, smp),
+               "%d physical CPUs online" % smp)
     c.line(r"^\[linux\] \[ *[0-9.]+\] Booting Linux on physical CPU",
            "Linux's first line")
     c.line(r"^\[linux\] \[ *[0-9.]+\] GICv3: CPU0: found redistributor 0",
@@ -1324,6 +1335,11 @@ def linux_guest(name, cpu, cpus):
 
 def test_linux_max():
     return linux_guest("arm64/linux-max", MAX, 4)
+
+
+def test_linux_smp4():
+    # 4 vCPUs on 4 physical CPUs, beside the talk VM.
+    return linux_guest("arm64/linux-smp4", MAX, 4, smp=4)
 
 
 def test_linux_cortex_a57():
@@ -1394,7 +1410,7 @@ TESTS = [test_qemu_kernel, test_qemu_cortex_a57, test_uboot_booti,
          test_time_slicing, test_uboot_guests, test_chaos_max,
          test_chaos_cortex_a57, test_virtual_timer, test_machine,
          test_linux_cortex_a57,
-         test_linux_max]
+         test_linux_max, test_linux_smp4]
 
 
 def main():

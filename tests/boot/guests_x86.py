@@ -182,8 +182,8 @@ def c_zap(log, status):
     ctr = {}
     for line in re.findall(r"^\[zap\] zap: counters: (.*)$", log, re.M):
         ctr.update(kv.split("=", 1) for kv in line.split())
-    if len(ctr) != 33:
-        raise Fail("zap printed %d of 33 counters" % len(ctr))
+    if len(ctr) != 37:
+        raise Fail("zap printed %d of 37 counters" % len(ctr))
     # 5 zaps and a write-protect: 6 INVEPTs; refaults 1 + 1 + 3 + 512 + 12
     if int(ctr["tlbi_vmid"]) < 6 or int(ctr["s2_faults"]) < 529:
         raise Fail("zap counters too low: tlbi_vmid=%s s2_faults=%s"

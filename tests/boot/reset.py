@@ -61,14 +61,25 @@ def boot_arm64(tmp):
     elves = build_guests("arm64", os.path.join(tmp, "arm64"),
                          ["reset", "hello"])
     runs = []
-    for name, cfg in (("restart", ARM_RESTART), ("stop", ARM_STOP)):
+    # The third run: the same restarts with the VM's two vCPUs on two
+    # physical CPUs (docs/smp.md: a reset waits until no vCPU is on a CPU).
+    for name, cfg, smp in (("restart", ARM_RESTART, 1),
+                           ("stop", ARM_STOP, 1),
+                           ("restart-smp", ARM_RESTART, 2)):
         cpio = make_bundle(os.path.join(tmp, name + ".cpio"), cfg, elves)
         r = run_qemu_arm64("max,pauth-impdef=on",
-                           ["-kernel", ARM_IMAGE, "-initrd", cpio,
-                            "-append", "loglevel=info"],
+                           ["-smp", str(smp), "-kernel", ARM_IMAGE,
+                            "-initrd", cpio, "-append", "loglevel=info"],
                            timeout=ARM_TIMEOUT)
         runs.append((r.status, r.out))
     return runs
+
+
+def check_restart_smp(log):
+    check_restart(log, 3, "PSCI SYSTEM_RESET")
+    need(log, r"^vm rst: vCPUs on CPUs 0,1$", "vCPUs on two CPUs")
+    if not re.search(r"^vm rst: vCPU 1 runs on CPU 1$", log, re.M):
+        raise Fail("vCPU 1 did not run on CPU 1")
 
 
 def boot_x86(tmp):
@@ -162,6 +173,7 @@ def main():
             ("reset/arm64/restart", "arm64", 0,
              lambda log: check_restart(log, 3, "PSCI SYSTEM_RESET")),
             ("reset/arm64/on-reset-stop", "arm64", 1, check_stop),
+            ("reset/arm64/restart-two-cpus", "arm64", 2, check_restart_smp),
             ("reset/x86/restart", "x86", 0,
              lambda log: check_restart(log, 2, "hard reset through port "
                                        "0xcf9")),

@@ -351,11 +351,40 @@ static void config_value_messages(void)
 	CHECK(strstr(captured, "strata.cfg:3: bad memory size '-1' (expected 1M..64G in whole 4 KiB pages)"));
 	CHECK(strstr(captured, "strata.cfg:4: bad load address '0x1001' (expected a 4 KiB aligned number)"));
 	CHECK(strstr(captured, "strata.cfg:5: bad ve 'maybe' (expected on or off)"));
-	CHECK(strstr(captured, "strata.cfg:6: unknown key 'colour' (expected kernel, initrd, memory, memory_max, cpus, load, ve, on_reset, disk, disk_ro, rng, net, virtio_console, secure or cmdline)"));
+	CHECK(strstr(captured, "strata.cfg:6: unknown key 'colour' (expected kernel, initrd, memory, memory_max, cpus, load, ve, on_reset, disk, disk_ro, rng, net, virtio_console, secure, pin or cmdline)"));
 	CHECK(strstr(captured, "strata.cfg:7: 'junk' is not KEY = VALUE (expected KEY = VALUE)"));
 	CHECK(strstr(captured, "strata.cfg:8: bad on_reset 'reboot' (expected restart or stop)"));
 	/* the first error is the reason the VM never ran */
 	CHECK(strstr(captured, "vm a: never ran: strata.cfg:3: bad memory size"));
+}
+
+/* `pin`: one CPU for all vCPUs or one per vCPU (docs/smp.md). */
+static void config_pin(void)
+{
+	struct vm_config vms[VM_MAX_VMS];
+	unsigned int errors;
+
+	CHECK_EQ(parse_captured("[vm a]\nkernel = k\npin = 3\n"
+				"[vm b]\nkernel = k\ncpus = 3\npin = 0,2,1\n"
+				"[vm c]\nkernel = k\n", vms, &errors), 3);
+	CHECK_EQ(errors, 0);
+	CHECK_EQ(vms[0].nr_pin, 1);
+	CHECK_EQ(vms[0].pin[0], 3);
+	CHECK_EQ(vms[1].nr_pin, 3);
+	CHECK(vms[1].pin[0] == 0 && vms[1].pin[1] == 2 && vms[1].pin[2] == 1);
+	CHECK_EQ(vms[2].nr_pin, 0);
+	CHECK_EQ(parse_captured("[vm a]\nkernel = k\npin = 8\n"
+				"[vm b]\nkernel = k\npin = 1,,2\n"
+				"[vm c]\nkernel = k\npin = x\n"
+				"[vm d]\nkernel = k\ncpus = 4\npin = 0,1\n"
+				"[vm e]\nkernel = k\npin = 1,2\n", vms, &errors),
+		 0);
+	CHECK_EQ(errors, 5);
+	CHECK(strstr(captured, "strata.cfg:3: bad pin '8' (expected one physical CPU number 0..7, or one per vCPU separated by commas)"));
+	CHECK(strstr(captured, "strata.cfg:6: bad pin '1,,2'"));
+	CHECK(strstr(captured, "strata.cfg:9: bad pin 'x'"));
+	CHECK(strstr(captured, "vm d: never ran: strata.cfg:10: VM 'd' pins 2 vCPUs but has 4 (expected one CPU for all, or one per vCPU)"));
+	CHECK(strstr(captured, "vm e: never ran: strata.cfg:14: VM 'e' pins 2 vCPUs but has 1"));
 }
 
 /* Two files of one name in a bundle: an error, the first one kept. */
@@ -435,6 +464,11 @@ static void cmdline_words(void)
 	CHECK_EQ(hv_parse_cmdline("selftest=fault selftest=nope", &o), 1);
 	CHECK(o.selftest_fault && !o.selftest_s2);
 	CHECK_EQ(hv_parse_cmdline("x86_fault=ud arm64_x=1 x86_ x86_=1", &o), 2);
+	CHECK_EQ(o.max_cpus, 0);	/* no limit */
+	CHECK_EQ(hv_parse_cmdline("cpus=2", &o), 0);
+	CHECK_EQ(o.max_cpus, 2);
+	CHECK_EQ(hv_parse_cmdline("cpus=0 cpus=x cpus=2x cpus=", &o), 4);
+	CHECK_EQ(o.max_cpus, 0);
 }
 
 int main(int argc, char **argv)
@@ -454,6 +488,7 @@ int main(int argc, char **argv)
 	RUN_TEST(config_duplicate_keys_refused);
 	RUN_TEST(config_nothing_to_run);
 	RUN_TEST(config_value_messages);
+	RUN_TEST(config_pin);
 	RUN_TEST(cpio_duplicate_names_refused);
 	RUN_TEST(cpio_not_newc_named);
 	RUN_TEST(cmdline_words);

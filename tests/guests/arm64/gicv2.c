@@ -9,7 +9,9 @@
  * with each target-list filter and the requester's CPUID in GICC_IAR,
  * SGIs pended and unpended per requester through GICD_[SC]PENDSGIR, more
  * pending interrupts than the CPU interface has list registers, the active
- * state in ISACTIVER0, and a software-pended SPI routed by ITARGETSR.
+ * state in ISACTIVER0, a software-pended SPI routed by ITARGETSR, and
+ * GICD_ICPENDR1 from vCPU 0 taking back an SPI listed on vCPU 1 while
+ * vCPU 1 runs (on another physical CPU, with interrupts masked).
  * Needs 3 vCPUs. Prints "gicv2: PASS" when every check held.
  */
 #include "guest.h"
@@ -54,6 +56,15 @@ static volatile uint32_t sgi_from[NCPUS][16];	/* requesters' CPUIDs */
 static volatile uint32_t vtimer_irqs, ptimer_irqs, spi_irqs, spurious;
 static volatile uint32_t last_id, active_seen, order[16], norder;
 static volatile uint64_t ready[NCPUS], done[NCPUS];
+
+/*
+ * check_remote_clear(): round r of vCPU 0's GICD_ICPENDR1 of an SPI listed
+ * on vCPU 1 (x_go, x_listed, x_cleared, x_fin: the round each reached);
+ * x_took[r]: how often vCPU 1 took the SPI in round r.
+ */
+#define XROUNDS			24	/* then one round without the clear */
+static volatile uint32_t x_arm, x_armed, x_go, x_listed, x_cleared, x_fin;
+static volatile uint32_t x_took[XROUNDS + 2];
 
 #define sysreg(r) ({							\
 	uint64_t __v;							\
@@ -142,6 +153,49 @@ static void cpu_setup(void)
 	REG32(GICC + GICC_CTLR) = 1;			/* EnableGrp0 */
 }
 
+/* Until @cond holds; false after ~20 s (vCPU 0 runs its checks meanwhile). */
+#define WAIT_LONG(cond)							\
+	({								\
+		uint64_t __end = read_cntvct() + 20 * read_cntfrq();	\
+		while (!(cond) && read_cntvct() < __end) {		\
+		}							\
+		(bool)(cond);						\
+	})
+
+/*
+ * vCPU 1's side of check_remote_clear(), with interrupts masked: an exit
+ * (a distributor read) lists the SPI pending for it at its re-entry, then
+ * it stays in the guest while vCPU 0 clears it, and only then unmasks.
+ */
+static void remote_clear_target(void)
+{
+	if (!WAIT_LONG(x_arm)) {	/* SGIs still to take until then */
+		return;
+	}
+	irq_off();
+	x_armed = 1;
+	for (uint32_t r = 1; r <= XROUNDS + 1; r++) {
+		uint32_t before;
+
+		if (!WAIT_LONG(x_go == r)) {
+			break;
+		}
+		(void)REG32(GICD + GICD_ISENABLER + 4);
+		x_listed = r;
+		if (!WAIT_LONG(x_cleared == r)) {
+			break;
+		}
+		before = spi_irqs;
+		irq_on();
+		for (uint64_t end = read_cntvct() + read_cntfrq() / 1000;
+		     read_cntvct() < end;) {
+		}
+		irq_off();
+		x_took[r] = spi_irqs - before;
+		x_fin = r;
+	}
+}
+
 void secondary_main(struct cpu_boot *b)
 {
 	unsigned int me = (unsigned int)b->id;
@@ -153,6 +207,8 @@ void secondary_main(struct cpu_boot *b)
 		/* Wait for SGI 1, then send SGI 6 back to vCPU 0 by list. */
 		WAIT_FOR(sgis[1][1] == 1, true);
 		REG32(GICD + GICD_SGIR) = (1U << 16) | 6;
+		remote_clear_target();
+		irq_on();
 	}
 	WAIT_FOR(done[me], true);
 	irq_off();
@@ -398,6 +454,58 @@ static void check_pending(void)
 	      "gicv2: ICPENDR1 left SPI %u pending", SPI);
 }
 
+/*
+ * GICD_ICPENDR1 clears an SPI that is listed pending on another vCPU
+ * while that vCPU runs: it must not be taken when that vCPU unmasks
+ * (Strata used to change only the saved copy of the target's list
+ * registers, which its save overwrote). The last round does not clear:
+ * there vCPU 1 must take it once, which shows the SPI was listed.
+ */
+static void check_remote_clear(void)
+{
+	unsigned int taken = 0, lost = 0;
+	uint32_t r;
+
+	REG8(GICD + GICD_ITARGETSR + SPI) = 0x02;	/* vCPU 1 */
+	REG32(GICD + GICD_ISENABLER + 4) = 1U << (SPI - 32);
+	x_arm = 1;
+	r = WAIT_LONG(x_armed) ? 1 : XROUNDS + 3;
+	for (; r <= XROUNDS + 1; r++) {
+		REG32(GICD + GICD_ISPENDR + 4) = 1U << (SPI - 32);
+		x_go = r;
+		if (!WAIT_LONG(x_listed == r)) {
+			break;
+		}
+		if (r <= XROUNDS) {
+			REG32(GICD + GICD_ICPENDR + 4) = 1U << (SPI - 32);
+		}
+		x_cleared = r;
+		if (!WAIT_LONG(x_fin == r)) {
+			break;
+		}
+		if (r <= XROUNDS) {
+			taken += x_took[r];
+		} else {
+			lost = x_took[r] != 1;
+		}
+	}
+	REG32(GICD + GICD_ICENABLER + 4) = 1U << (SPI - 32);
+	REG32(GICD + GICD_ICPENDR + 4) = 1U << (SPI - 32);
+	REG8(GICD + GICD_ITARGETSR + SPI) = 0x01;
+	if (!check(r == XROUNDS + 2, "gicv2: vCPU 1 stopped in round %u of "
+		   "the remote ICPENDR1", r)) {
+		return;
+	}
+	check(!taken, "gicv2: SPI %u taken %u times by vCPU 1 in %u rounds "
+	      "after vCPU 0 cleared it in ICPENDR1", SPI, taken, XROUNDS);
+	check(!lost, "gicv2: SPI %u pended for vCPU 1 and not cleared was "
+	      "taken %u times, want 1", SPI, x_took[XROUNDS + 1]);
+	if (!taken && !lost) {
+		printf("gicv2: ICPENDR1 took back SPI %u from running vCPU 1 "
+		       "in %u rounds\n", SPI, XROUNDS);
+	}
+}
+
 int guest_main(void *dtb)
 {
 	puts("gicv2: start\n");
@@ -406,6 +514,7 @@ int guest_main(void *dtb)
 	check_timers();
 	check_sgis();
 	check_pending();
+	check_remote_clear();
 	for (unsigned int i = 1; i < NCPUS; i++) {
 		done[i] = 1;
 	}

@@ -61,7 +61,7 @@ static struct cpu_boot boot[NCPUS];
 static uint8_t stacks[NCPUS][STACK] __attribute__((aligned(16)));
 static volatile uint32_t got[NCPUS][64];	/* LPI - 8192 < 64 */
 static volatile uint32_t order[16], norder, other;
-static volatile uint64_t ready1, hold1, held1, done;
+static volatile uint64_t ready1, hold1, held1, int1, done;
 static uint32_t cw;				/* our CWRITER */
 
 #define sysreg(r) ({							\
@@ -219,6 +219,15 @@ void secondary_main(struct cpu_boot *b)
 			irq_off();
 			held1 = 1;
 			while (hold1) {
+				if (int1) {
+					/* INT from here: the LPI goes
+					 * into our list registers. */
+					INT(5, 5);
+					go();
+					__asm__ volatile("dmb ish" :::
+							 "memory");
+					int1 = 0;
+				}
 				exit_once();	/* exits, flushes, masked */
 			}
 			held1 = 0;
@@ -313,6 +322,7 @@ static bool taken(unsigned int cpu, unsigned int n, uint32_t want)
 static void good(void)
 {
 	bool ok = true;
+	uint32_t n;
 
 	prop[0] = 0xa0 | 1;		/* dev 5 ev 0 */
 	prop[1] = 0x40 | 1;		/* dev 5 ev 1 */
@@ -360,6 +370,21 @@ static void good(void)
 	check(ok && taken(0, 2, 1), "its: disabled LPI taken %u times",
 	      got[0][2]);
 
+	/* Listed (IRQs masked), then disabled by INV: held, still pending. */
+	INT(5, 2);
+	go();
+	prop[2] = 0x80;
+	INV(5, 2);
+	go();
+	ok = taken(0, 2, 1);
+	n = got[0][2];
+	prop[2] = 0x80 | 1;
+	INV(5, 2);
+	go();
+	check(ok && taken(0, 2, 2), "its: a listed LPI disabled by INV: "
+	      "taken %u times in all before re-enabling, %u after", n,
+	      got[0][2]);
+
 	/* CLEAR takes the pending state back. */
 	INT(5, 0);
 	CLEAR(5, 0);
@@ -401,14 +426,16 @@ static void good(void)
 	      "its: after MOVI 8196 on vCPU 0 %u, vCPU 1 %u", got[0][4],
 	      got[1][4]);
 
-	/* MOVALL: pending on masked vCPU 1, moved to vCPU 0. */
+	/*
+	 * MOVALL: raised by masked vCPU 1 itself, so that the LPI sits in
+	 * its list registers (its INT's exit listed it), then moved to vCPU
+	 * 0 from there.
+	 */
 	hold1 = 1;
 	WAIT_FOR(held1, true);
-	INT(5, 5);
-	go();
-	for (int i = 0; i < 4; i++) {
-		exit_once();
-	}
+	int1 = 1;
+	WAIT_FOR(!int1, true);
+	__asm__ volatile("dmb ish" ::: "memory");
 	movall(1, 0);
 	go();
 	check(taken(0, 5, 1), "its: MOVALL: 8197 not taken on vCPU 0");
@@ -495,14 +522,14 @@ static void bad(void)
 	w64(GITS + GITS_CBASER, (1UL << 63) | 0x7fff0000UL | 15);
 	w32(GITS + GITS_CTLR, 1);
 	w64(GITS + GITS_CWRITER, 0x1000);
-	check(r64(GITS + GITS_CREADR) == 0x1000,
+	check(WAIT_FOR(r64(GITS + GITS_CREADR) == 0x1000, false),
 	      "its-bad: CREADR 0x%lx with a queue outside RAM",
 	      r64(GITS + GITS_CREADR));
 	w32(GITS + GITS_CTLR, 0);
 	w64(GITS + GITS_CBASER, (1UL << 63) | 0xfffffffff000UL | 255);
 	w64(GITS + GITS_CWRITER, 0xfffe0);
 	w32(GITS + GITS_CTLR, 1);
-	check(r64(GITS + GITS_CREADR) == 0xfffe0,
+	check(WAIT_FOR(r64(GITS + GITS_CREADR) == 0xfffe0, false),
 	      "its-bad: CREADR 0x%lx at the top of the address space",
 	      r64(GITS + GITS_CREADR));
 	w32(GITS + GITS_CTLR, 0);
@@ -511,13 +538,27 @@ static void bad(void)
 	w64(GITS + GITS_CWRITER, 0);
 	w32(GITS + GITS_CTLR, 1);
 
-	/* A configuration table outside RAM, then INV. */
+	/*
+	 * GICR_PROPBASER is one per VM: refused while any redistributor has
+	 * LPIs on (vCPU 1's here). Then a configuration table outside RAM,
+	 * and INV.
+	 */
 	w32(GICR(0) + GICR_CTLR, 0);
 	w64(GICR(0) + GICR_PROPBASER, 0x7ff00000UL | 13);
+	check(r64(GICR(0) + GICR_PROPBASER) ==
+	      ((uint64_t)(uintptr_t)prop | 13), "its-bad: GICR_PROPBASER "
+	      "0x%lx written while vCPU 1 has LPIs on",
+	      r64(GICR(0) + GICR_PROPBASER));
+	w32(GICR(1) + GICR_CTLR, 0);
+	w64(GICR(0) + GICR_PROPBASER, 0x7ff00000UL | 13);
+	check(r64(GICR(1) + GICR_PROPBASER) == (0x7ff00000UL | 13),
+	      "its-bad: GICR_PROPBASER 0x%lx with LPIs off everywhere",
+	      r64(GICR(1) + GICR_PROPBASER));
 	INV(5, 0);
 	go();
 	w64(GICR(0) + GICR_PROPBASER, (uint64_t)(uintptr_t)prop | 13);
 	w32(GICR(0) + GICR_CTLR, 1);
+	w32(GICR(1) + GICR_CTLR, 1);
 
 	/* Two thousand random commands, undefined and defined alike. */
 	for (int b = 0; b < 20; b++) {

@@ -10,8 +10,11 @@
  * NOT_SUPPORTED, -1), bad Strata hypercall arguments, a storm of unknown
  * hypercalls, an exception storm at EL1 (thousands of SVC and UDF its
  * vectors handle), WFI with interrupts masked and a long spin with
- * interrupts masked (time slicing must still run the other VM). It reports
- * what it saw and powers off; it passes only when every documented answer
+ * interrupts masked (time slicing must still run the other VM). With the
+ * command line "misbehave hog" it first spins 5 s with interrupts masked,
+ * between two lines, for a guest pinned to another CPU to show that it
+ * keeps running meanwhile (tests/boot/smp_arm64.py). It reports what it
+ * saw and powers off; it passes only when every documented answer
  * was the one it got.
  */
 #include "guest.h"
@@ -188,10 +191,24 @@ static void hog(void)
 	       counter(STRATA_CTR_EXITS) - exits - 1);
 }
 
+/* "misbehave hog": the CPU taken with interrupts masked, first of all. */
+static void hog_first(void)
+{
+	puts("misbehave: hog: 5 s with interrupts masked from here\n");
+	__asm__ volatile("msr daifset, #0xf" ::: "memory");
+	udelay(5000000);
+	puts("misbehave: hog: done\n");
+}
+
 int guest_main(void *dtb)
 {
-	(void)dtb;
+	uint32_t len;
+	const char *args = dt_prop(dtb, "/chosen", "bootargs", &len);
+
 	puts("misbehave: starting\n");
+	if (args && !strcmp(args, "misbehave hog")) {
+		hog_first();
+	}
 	wild_addresses();
 	beyond_ipa();
 	isv0_accesses();

@@ -22,7 +22,13 @@
  *   taken again after each EOI) and as edge (once per rising edge, a
  *   latched edge pending after the line fell);
  * - GICR_WAKER: asleep, a redistributor keeps its SGI and its timer
- *   pending (shown in ISPENDR0, not taken) and delivers them on wake.
+ *   pending (shown in ISPENDR0, not taken) and delivers them on wake;
+ * - an interrupt already in a list register: disabled (ICENABLER0/1), its
+ *   group disabled, its redistributor asleep, it is not taken and stays
+ *   pending; given a higher priority, it is taken with it; pended again
+ *   (ISPENDR, an SGI) while listed, it is taken once;
+ * - GICD_IROUTER: RES0 bits read as zero, Interrupt_Routing_Mode 1 routes
+ *   to a vCPU whose redistributor is awake.
  * Prints "vgic3: PASS" when every check held.
  */
 #include "guest.h"
@@ -63,6 +69,7 @@ static inline uint8_t r8(uint64_t addr)
 #define GICR_IGROUPR0		(SGI_BASE + 0x080)
 #define GICR_ISENABLER0		(SGI_BASE + 0x100)
 #define GICR_ISPENDR0		(SGI_BASE + 0x200)
+#define GICR_ICENABLER0		(SGI_BASE + 0x180)
 #define GICR_ICPENDR0		(SGI_BASE + 0x280)
 #define GICR_ISACTIVER0		(SGI_BASE + 0x300)
 #define GICR_ICACTIVER0		(SGI_BASE + 0x380)
@@ -87,6 +94,7 @@ static volatile uint32_t order[16], norder, vtimer_irqs, in_order;
 static volatile uint32_t rpr_in[16], active_in[16], nested_in[16];
 static volatile uint64_t ready[NCPUS], done;
 static volatile uint32_t uart_irqs, uart_mask_at;
+static volatile uint32_t spi_on[NCPUS];	/* SPI 45 on vCPUs 1-3 */
 
 /* What the handler of an SGI on vCPU 0 does besides counting it. */
 static volatile uint32_t pend_outer = NONE;	/* in this SGI's handler */
@@ -178,6 +186,8 @@ static void handle_irq(void)
 		}
 	} else if (id < 16 && me < NCPUS) {
 		sgis[me][id]++;
+	} else if (id == SPI && me < NCPUS) {
+		spi_on[me]++;
 	}
 	set_sysreg(icc_eoir1_el1, id);
 }
@@ -621,6 +631,185 @@ static void check_sleep(void)
 	      "vgic3: ICACTIVER0 left SGI 11 active");
 }
 
+/* SGI 5 listed on vCPU 0 (IRQs masked), not yet taken: its count. */
+static uint32_t list_sgi5(void)
+{
+	w32(GICR(0) + GICR_ISPENDR0, 1U << 5);
+	exit_once();
+	return sgis[0][5];
+}
+
+/* Unmask for a few entries: true when SGI 5 was not taken meanwhile. */
+static bool held(uint32_t n)
+{
+	irq_on();
+	exit_once();
+	exit_once();
+	irq_off();
+	return sgis[0][5] == n &&
+	       (r32(GICR(0) + GICR_ISPENDR0) & (1U << 5));
+}
+
+/* Unmask until SGI 5 was taken once more than @n. */
+static bool taken_once(uint32_t n)
+{
+	irq_on();
+	WAIT_FOR(sgis[0][5] == n + 1, false);
+	exit_once();
+	irq_off();
+	return sgis[0][5] == n + 1;
+}
+
+/*
+ * What becomes undeliverable while it sits pending in a list register is
+ * not signalled, and stays pending: disabled (GICR_ICENABLER0,
+ * GICD_ICENABLER), its group disabled (GICD_CTLR), the redistributor put
+ * to sleep; a new priority applies to a listed interrupt too.
+ */
+static void check_listed_changes(void)
+{
+	uint32_t n, spi = 1U << (SPI - 32);
+
+	n = list_sgi5();
+	w32(GICR(0) + GICR_ICENABLER0, 1U << 5);
+	check(held(n), "vgic3: a listed SGI disabled by ICENABLER0 was taken "
+	      "(%u) or lost", sgis[0][5] - n);
+	w32(GICR(0) + GICR_ISENABLER0, 1U << 5);
+	check(taken_once(n), "vgic3: re-enabled SGI 5 taken %u times",
+	      sgis[0][5] - n);
+
+	n = list_sgi5();
+	w32(GICD + GICD_CTLR, 1);		/* Group 1 off */
+	check(held(n), "vgic3: a listed SGI of a disabled group was taken "
+	      "(%u) or lost", sgis[0][5] - n);
+	w32(GICD + GICD_CTLR, 3);
+	check(taken_once(n), "vgic3: SGI 5 taken %u times once Group 1 is "
+	      "on", sgis[0][5] - n);
+
+	n = list_sgi5();
+	w32(GICR(0) + GICR_WAKER, 1U << 1);
+	check(held(n), "vgic3: a listed SGI taken (%u) or lost on a sleeping "
+	      "redistributor", sgis[0][5] - n);
+	w32(GICR(0) + GICR_WAKER, 0);
+	check(taken_once(n), "vgic3: SGI 5 taken %u times after wake",
+	      sgis[0][5] - n);
+
+	/* Listed at 0xa0, masked by PMR 0x80; raised to 0x40 it passes. */
+	set_sysreg(icc_pmr_el1, 0x80);
+	n = list_sgi5();
+	w8(GICR(0) + GICR_IPRIORITYR + 5, 0x40);
+	check(taken_once(n) && rpr_in[5] == 0x40, "vgic3: listed SGI 5 given "
+	      "priority 0x40: taken %u times, running priority 0x%x",
+	      sgis[0][5] - n, rpr_in[5]);
+	set_sysreg(icc_pmr_el1, 0xff);
+	w8(GICR(0) + GICR_IPRIORITYR + 5, 0xa0);
+
+	/* An SPI disabled at the distributor while listed. */
+	norder = 0;
+	w32(GICD + GICD_IROUTER + 8 * SPI, 0);
+	w32(GICD + GICD_IGROUPR + 4, spi);
+	w32(GICD + GICD_ISENABLER + 4, spi);
+	w32(GICD + GICD_ISPENDR + 4, spi);
+	exit_once();
+	w32(GICD + GICD_ICENABLER + 4, spi);
+	irq_on();
+	exit_once();
+	exit_once();
+	irq_off();
+	check(norder == 0 && (r32(GICD + GICD_ISPENDR + 4) & spi),
+	      "vgic3: a listed SPI disabled by ICENABLER1 taken %u times",
+	      norder);
+	w32(GICD + GICD_ISENABLER + 4, spi);
+	irq_on();
+	WAIT_FOR(norder == 1, false);
+	exit_once();
+	irq_off();
+	check(norder == 1 && order[0] == SPI, "vgic3: re-enabled SPI taken "
+	      "%u times", norder);
+	w32(GICD + GICD_ICENABLER + 4, spi);
+}
+
+/*
+ * An interrupt has one pending state: pended again while it sits pending
+ * in a list register (ISPENDR0 twice, an SGI sent to self twice, ISPENDR1
+ * twice) it is taken once.
+ */
+static void check_one_pending(void)
+{
+	uint32_t n, spi = 1U << (SPI - 32);
+
+	n = list_sgi5();
+	w32(GICR(0) + GICR_ISPENDR0, 1U << 5);
+	exit_once();
+	check(taken_once(n) && held(n + 1) == false &&
+	      sgis[0][5] == n + 1, "vgic3: SGI 5 pended twice while listed: "
+	      "taken %u times", sgis[0][5] - n);
+
+	n = sgis[0][5];
+	set_sysreg(icc_sgi1r_el1, SGI1R(5, 0, 0, 1));
+	exit_once();
+	set_sysreg(icc_sgi1r_el1, SGI1R(5, 0, 0, 1));
+	exit_once();
+	check(taken_once(n) && sgis[0][5] == n + 1, "vgic3: SGI 5 sent twice "
+	      "while listed: taken %u times", sgis[0][5] - n);
+
+	norder = 0;
+	w32(GICD + GICD_IROUTER + 8 * SPI, 0);
+	w32(GICD + GICD_ISENABLER + 4, spi);
+	w32(GICD + GICD_ISPENDR + 4, spi);
+	exit_once();
+	w32(GICD + GICD_ISPENDR + 4, spi);
+	exit_once();
+	irq_on();
+	WAIT_FOR(norder >= 1, false);
+	exit_once();
+	exit_once();
+	irq_off();
+	check(norder == 1, "vgic3: SPI pended twice while listed: taken %u "
+	      "times", norder);
+	w32(GICD + GICD_ICENABLER + 4, spi);
+}
+
+/*
+ * GICD_IROUTER: its RES0 bits read as zero and do not change the routing;
+ * Interrupt_Routing_Mode 1 routes to a participating vCPU, not to one
+ * whose redistributor sleeps.
+ */
+static void check_irouter(void)
+{
+	uint64_t r = GICD + GICD_IROUTER + 8 * SPI;
+	uint32_t spi = 1U << (SPI - 32), lo, hi;
+
+	w32(r + 4, 0xffffff00);			/* 63:40 RES0, Aff3 0 */
+	w32(r, 0x7f000000);			/* 30:24 RES0, vCPU 0 */
+	lo = r32(r);
+	hi = r32(r + 4);
+	check(lo == 0 && hi == 0, "vgic3: GICD_IROUTER RES0 bits read "
+	      "0x%x%08x", hi, lo);
+	norder = 0;
+	w32(GICD + GICD_IGROUPR + 4, spi);
+	w32(GICD + GICD_ISENABLER + 4, spi);
+	w32(GICD + GICD_ISPENDR + 4, spi);
+	irq_on();
+	WAIT_FOR(norder == 1, false);
+	exit_once();
+	irq_off();
+	check(norder == 1, "vgic3: SPI with RES0 IROUTER bits written taken "
+	      "%u times on vCPU 0", norder);
+
+	w32(GICR(0) + GICR_WAKER, 1U << 1);
+	w32(r, 1U << 31);			/* any participating vCPU */
+	w32(GICD + GICD_ISPENDR + 4, spi);
+	WAIT_FOR(spi_on[1] + spi_on[2] + spi_on[3] == 1, false);
+	check(spi_on[1] + spi_on[2] + spi_on[3] == 1 && norder == 1,
+	      "vgic3: IRM SPI with vCPU 0 asleep taken on vCPUs 1-3 %u "
+	      "times, on vCPU 0 %u", spi_on[1] + spi_on[2] + spi_on[3],
+	      norder - 1);
+	w32(GICR(0) + GICR_WAKER, 0);
+	w32(r, 0);
+	w32(GICD + GICD_ICENABLER + 4, spi);
+}
+
 int guest_main(void *dtb)
 {
 	(void)dtb;
@@ -635,6 +824,9 @@ int guest_main(void *dtb)
 	check_preemption();
 	check_sgis();
 	check_sleep();
+	check_listed_changes();
+	check_one_pending();
+	check_irouter();
 	check_trigger();
 	done = 1;
 	for (unsigned int i = 1; i < NCPUS; i++) {

@@ -23,10 +23,11 @@ static const char *const ctr_names[STRATA_CTR_NR] = {
 	"tables_in_use", "mmio_spte_stale", "root_cache_hits",
 	"root_cache_misses", "roots_invalidated", "root_allocs",
 	"memslot_gen", "view_switches", "view_violations", "gen_wraps",
-	"tlbi_replays", "resets", "zeroed_chunks", "mmio_inplace",
+	"tlbi_replays", "resets", "zeroed_chunks", "kicks", "lock_waits",
+	"fault_retries", "remote_flushes", "mmio_inplace",
 };
 
-_Static_assert(STRATA_CTR_NR == 33, "a name for every counter");
+_Static_assert(STRATA_CTR_NR == 37, "a name for every counter");
 
 static uint64_t tag(uint64_t a)
 {

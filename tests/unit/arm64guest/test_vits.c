@@ -40,13 +40,43 @@ void *vm_gpa_to_host(struct vm *vm, gpa_t gpa, uint64_t len)
 	return &ram[gpa - RAM_BASE];
 }
 
+/* The list registers as the ITS sees them: the LPIs listed per vCPU. */
+static uint32_t listed[VM_MAX_CPUS][VGIC_NR_LRS];
+
 bool vgic_lr_unpend(const struct vcpu *self, struct vcpu *t, uint32_t intid)
 {
+	bool had = false;
+
 	(void)self;
-	(void)t;
-	(void)intid;
-	unpends++;
+	for (unsigned int k = 0; k < VGIC_NR_LRS; k++) {
+		if (listed[t->id][k] == intid) {
+			listed[t->id][k] = 0;
+			unpends++;
+			had = true;
+		}
+	}
+	return had;
+}
+
+/* What vCPU @cpu's flush does with LPI @intid pending on it: list it. */
+static bool list_lpi(unsigned int cpu, uint32_t intid)
+{
+	for (unsigned int k = 0; k < VGIC_NR_LRS; k++) {
+		if (!listed[cpu][k]) {
+			listed[cpu][k] = intid;
+			vits_listed(&the_vm.vcpus[cpu], intid);
+			return true;
+		}
+	}
 	return false;
+}
+
+static unsigned int prunes;
+
+void vgic_mark_prune(struct vm *vm)
+{
+	(void)vm;
+	prunes++;
 }
 
 static int wr(uint64_t off, unsigned int size, uint64_t v)
@@ -76,15 +106,20 @@ static void cmd(uint64_t d0, uint64_t d1, uint64_t d2, uint64_t d3)
 	cw = (cw + 32) % 4096;
 }
 
+/* Hand the queue over and poll CREADR as a guest does. */
 static void go(void)
 {
 	wr(GITS_CWRITER, 8, cw);
+	for (int i = 0; i < 1024 && rd(GITS_CREADR) != cw; i++) {
+	}
 }
 
 static void setup(unsigned int cpus)
 {
 	memset(&the_vm, 0, sizeof(the_vm));
 	memset(ram, 0, sizeof(ram));
+	memset(listed, 0, sizeof(listed));
+	unpends = 0;
 	the_vm.name = "t";
 	the_vm.nr_vcpus = cpus;
 	for (unsigned int i = 0; i < cpus; i++) {
@@ -139,6 +174,14 @@ static bool consistent(void)
 	for (unsigned int c = 0; c < the_vm.nr_vcpus; c++) {
 		if (count[c] != the_vm.vcpus[c].arch.vgic.lpis) {
 			return false;
+		}
+		for (unsigned int k = 0; k < VGIC_NR_LRS; k++) {
+			const struct vits_ite *e = listed[c][k] ?
+				ite_of_lpi(&the_vm, listed[c][k]) : NULL;
+
+			if (listed[c][k] && (!e || e->pend == c)) {
+				return false;	/* listed: gone or twice */
+			}
 		}
 	}
 	return true;
@@ -224,6 +267,73 @@ static void test_commands(void)
 		 the_vm.vcpus[1].arch.vgic.lpis, 0);
 }
 
+/*
+ * An LPI in a list register: MOVALL and MOVI take it out and pend it on the
+ * new vCPU, CLEAR and DISCARD take it out for good.
+ */
+static void test_listed_lpis(void)
+{
+	struct vits *its;
+
+	setup(2);
+	its = its_of(&the_vm);
+	ram[PROP - RAM_BASE + 0] = 0xa1;
+	cmd(CMD_MAPC, 0, BIT(63) | (0ULL << 16) | 0, 0);
+	cmd(CMD_MAPC, 0, BIT(63) | (1ULL << 16) | 1, 0);
+	cmd(CMD_MAPD | (5ULL << 32), 4, BIT(63), 0);
+	cmd(CMD_MAPTI | (5ULL << 32), 0 | (8192ULL << 32), 1, 0);
+	cmd(CMD_INT | (5ULL << 32), 0, 0, 0);
+	go();
+	CHECK(list_lpi(1, 8192));
+	CHECK_EQ(its->ites[0].pend, VITS_NONE);
+	CHECK_EQ(the_vm.vcpus[1].arch.vgic.lpis, 0);
+	cmd(CMD_MOVALL, 0, 1ULL << 16, 0ULL << 16);
+	go();
+	CHECK_EQ(unpends, 1);
+	CHECK_EQ(listed[1][0], 0);
+	CHECK_EQ(its->ites[0].pend, 0);
+	CHECK_EQ(the_vm.vcpus[0].arch.vgic.lpis, 1);
+	CHECK(consistent());
+	CHECK(list_lpi(0, 8192));
+	cmd(CMD_MOVI | (5ULL << 32), 0, 1, 0);
+	go();
+	CHECK_EQ(unpends, 2);
+	CHECK_EQ(its->ites[0].pend, 1);
+	CHECK(list_lpi(1, 8192));
+	cmd(CMD_CLEAR | (5ULL << 32), 0, 0, 0);
+	go();
+	CHECK_EQ(unpends, 3);
+	CHECK_EQ(its->ites[0].pend, VITS_NONE);
+	cmd(CMD_INT | (5ULL << 32), 0, 0, 0);
+	go();
+	CHECK(list_lpi(1, 8192));
+	cmd(CMD_DISCARD | (5ULL << 32), 0, 0, 0);
+	go();
+	CHECK_EQ(unpends, 4);
+	CHECK(!its->ites[0].valid);
+	CHECK_EQ(the_vm.vcpus[0].arch.vgic.lpis +
+		 the_vm.vcpus[1].arch.vgic.lpis, 0);
+	CHECK(consistent());
+}
+
+/*
+ * A vCPU whose pending LPIs cannot be listed is parked (its entries skip
+ * the flush); an LPI made pending on it unparks it.
+ */
+static void test_new_lpi_unparks(void)
+{
+	setup(2);
+	cmd(CMD_MAPC, 0, BIT(63) | (1ULL << 16) | 1, 0);
+	cmd(CMD_MAPD | (5ULL << 32), 4, BIT(63), 0);
+	cmd(CMD_MAPTI | (5ULL << 32), 0 | (8192ULL << 32), 1, 0);
+	go();
+	the_vm.vcpus[1].arch.vgic.lpis_parked = true;
+	cmd(CMD_INT | (5ULL << 32), 0, 0, 0);
+	go();
+	CHECK_EQ(the_vm.vcpus[1].arch.vgic.lpis, 1);
+	CHECK(!the_vm.vcpus[1].arch.vgic.lpis_parked);
+}
+
 static void test_collection_target(void)
 {
 	struct vits *its;
@@ -243,6 +353,39 @@ static void test_collection_target(void)
 }
 
 /* Random register writes and commands: nothing escapes the bounds. */
+/*
+ * A long queue is worked off in bounded steps: one CWRITER write runs
+ * ITS_BUDGET commands (an INVALL counts ITS_INVALL_COST), GITS_CTLR is not
+ * Quiescent meanwhile, and the guest's CREADR reads and its next entry
+ * (its_work) go on from there.
+ */
+static void test_queue_bounded(void)
+{
+	struct vits *its;
+
+	setup(1);
+	its = its_of(&the_vm);
+	for (int i = 0; i < 100; i++) {
+		cmd(CMD_SYNC, 0, 0, 0);
+	}
+	wr(GITS_CWRITER, 8, cw);
+	CHECK_EQ(its->creadr, ITS_BUDGET * 32);
+	CHECK(the_vm.vcpus[0].arch.vgic.its_work);
+	CHECK(!(rd(GITS_CTLR) & GITS_CTLR_QUIESCENT));
+	CHECK_EQ(rd(GITS_CREADR), 100 * 32);
+	CHECK(!the_vm.vcpus[0].arch.vgic.its_work);
+	CHECK(rd(GITS_CTLR) & GITS_CTLR_QUIESCENT);
+
+	for (int i = 0; i < 20; i++) {
+		cmd(CMD_INVALL, 0, 0, 0);
+	}
+	wr(GITS_CWRITER, 8, cw);
+	CHECK_EQ(its->creadr, (100 + ITS_BUDGET / ITS_INVALL_COST) * 32);
+	vits_work(&the_vm.vcpus[0]);	/* what the entry's flush does */
+	CHECK_EQ(its->creadr, (100 + 2 * ITS_BUDGET / ITS_INVALL_COST) * 32);
+	CHECK_EQ(rd(GITS_CREADR), 120 * 32);
+}
+
 static void test_random(void)
 {
 	for (int round = 0; round < 40; round++) {
@@ -274,6 +417,16 @@ static void test_random(void)
 			case 4:
 				wr(GITS_TRANSLATER, 4, test_rand() & 0x3f);
 				break;
+			case 5: {
+				/* A flush: list an LPI pending on a vCPU. */
+				struct vits_ite *e = &its_of(&the_vm)->ites[
+					test_rand() % VITS_MAX_ITES];
+
+				if (e->valid && e->pend != VITS_NONE) {
+					list_lpi(e->pend, VITS_LPI_BASE + e->lpi);
+				}
+				break;
+			}
 			default: {
 				uint64_t d0 = (test_rand() & 0x0f) |
 					      ((test_rand() & 3) << 32 |
@@ -310,7 +463,10 @@ int main(int argc, char **argv)
 	test_init(argc, argv, "vits");
 	RUN_TEST(test_registers);
 	RUN_TEST(test_commands);
+	RUN_TEST(test_listed_lpis);
+	RUN_TEST(test_new_lpi_unparks);
 	RUN_TEST(test_collection_target);
+	RUN_TEST(test_queue_bounded);
 	RUN_TEST(test_random);
 	return test_done();
 }

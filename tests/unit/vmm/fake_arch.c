@@ -165,3 +165,35 @@ bool arch_secure_host_access(struct vm *vm, gpa_t gpa, uint64_t len)
 	(void)len;
 	return true;
 }
+
+/* The scheduler's per-CPU hooks (include/core/percpu.h): one host CPU. */
+struct pcpu *this_pcpu(void)
+{
+	return &pcpus[0];
+}
+
+unsigned int arch_start_cpus(unsigned int max)
+{
+	(void)max;
+	return 1;
+}
+
+void arch_kick_cpu(const struct pcpu *c)
+{
+	(void)c;
+}
+
+uint64_t arch_ticks(void)
+{
+	return 0;
+}
+
+uint64_t arch_ticks_hz(void)
+{
+	return 1000;
+}
+
+void arch_cpu_idle(uint64_t until)
+{
+	(void)until;
+}

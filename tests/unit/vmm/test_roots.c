@@ -220,6 +220,65 @@ static void parked_vcpus_cannot_exhaust_the_root_pool(void)
 	teardown_vm();
 }
 
+/*
+ * A vCPU in the guest on another CPU when the roots are invalidated keeps
+ * stage-1 entries under the old root's VMID: no vCPU enters until it left.
+ */
+static void invalidate_all_waits_for_a_vcpu_in_the_guest(void)
+{
+	uint64_t v;
+
+	CHECK(setup_vm());
+	vcpu(1)->in_guest = true;
+	vcpu(1)->guest_seq = 5;		/* odd: in its run in the guest */
+	CHECK_EQ(hc3(0, STRATA_HC_INVALIDATE_ROOTS, 0, 0, 0, &v), 0);
+	CHECK_EQ(vm.ctr[STRATA_CTR_REMOTE_FLUSHES], 1);
+	CHECK(vm_vcpu_must_sync(vcpu(0)));
+	CHECK(!vm_vcpu_must_sync(vcpu(1)));	/* never waits for itself */
+	vcpu(1)->guest_seq = 6;		/* it left the guest */
+	CHECK(!vm_vcpu_must_sync(vcpu(0)));
+	/* Left already, waiting for the lock: nothing to wait for. */
+	CHECK_EQ(hc3(0, STRATA_HC_INVALIDATE_ROOTS, 0, 0, 0, &v), 0);
+	CHECK_EQ(vm.ctr[STRATA_CTR_REMOTE_FLUSHES], 1);
+	CHECK(!vm_vcpu_must_sync(vcpu(0)));
+	vcpu(1)->in_guest = false;
+	CHECK(vm_vcpu_prepare_entry(vcpu(1)));
+	CHECK_EQ(warn_count, 0);
+	teardown_vm();
+}
+
+/*
+ * A second listed root turns on the trap of the guest's TLBIs only at each
+ * vCPU's next entry: a vCPU in the guest must leave it before the new
+ * root's first user enters; an entry that lists no new root waits for none.
+ */
+static void new_listed_root_waits_for_a_vcpu_in_the_guest(void)
+{
+	uint64_t id;
+
+	CHECK(setup_vm());
+	CHECK_EQ(hc3(0, STRATA_HC_VIEW_CREATE, 0, 0, 0, &id), 0);
+	CHECK_EQ(s2_mmu_nr_listed(&vm.mmu), 1);
+	vcpu(1)->in_guest = true;
+	vcpu(1)->guest_seq = 1;
+	CHECK(vm_vcpu_prepare_entry(vcpu(0)));	/* same root: no wait */
+	CHECK(!vm_vcpu_must_sync(vcpu(0)));
+	vcpu(0)->view = id;
+	CHECK(vm_vcpu_prepare_entry(vcpu(0)));
+	CHECK_EQ(s2_mmu_nr_listed(&vm.mmu), 2);
+	CHECK(vm_vcpu_must_sync(vcpu(0)));
+	CHECK_EQ(vm.ctr[STRATA_CTR_REMOTE_FLUSHES], 1);
+	vcpu(1)->guest_seq = 3;		/* left, and entered again */
+	CHECK(!vm_vcpu_must_sync(vcpu(0)));
+	vcpu(0)->view = 0;
+	CHECK(vm_vcpu_prepare_entry(vcpu(0)));	/* listed already */
+	CHECK(!vm_vcpu_must_sync(vcpu(0)));
+	CHECK_EQ(vm.ctr[STRATA_CTR_REMOTE_FLUSHES], 1);
+	vcpu(1)->in_guest = false;
+	CHECK_EQ(warn_count, 0);
+	teardown_vm();
+}
+
 /* ---- The yield-and-delete race (seed 001, KVM-MMU-FACTS 7.0) ---------- */
 
 static unsigned int slot_id;
@@ -812,6 +871,8 @@ int main(int argc, char **argv)
 	RUN_TEST(last_reference_only_drops_on_invalid_root);
 	RUN_TEST(invalidate_all_gives_every_vcpu_a_fresh_root);
 	RUN_TEST(parked_vcpus_cannot_exhaust_the_root_pool);
+	RUN_TEST(invalidate_all_waits_for_a_vcpu_in_the_guest);
+	RUN_TEST(new_listed_root_waits_for_a_vcpu_in_the_guest);
 	RUN_TEST(zapper_yield_and_memslot_delete_keep_pages_out);
 	RUN_TEST(root_cache_hits_misses_and_evictions);
 	RUN_TEST(root_cache_never_returns_an_invalid_root);

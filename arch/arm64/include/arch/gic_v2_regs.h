@@ -29,6 +29,7 @@
 #define GICC_BPR		0x0008
 #define GICC_IAR		0x000c
 #define GICC_EOIR		0x0010
+#define GICC_HPPIR		0x0018
 #define GICC_IAR_ID_MASK	0x3ff
 #define GICC_DIR		0x1000
 #define GICC_SIZE		0x2000	/* the architected frame, DIR included */

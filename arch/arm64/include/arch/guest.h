@@ -191,6 +191,9 @@ enum exit_action arm64_handle_call(struct vcpu *v);
 /* Reset @v to start at @entry with x0 = @arg (boot and PSCI CPU_ON). */
 void arm64_vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t arg);
 
+/* WFI/WFE (exit.c): block in WFI, yield on WFE. */
+enum exit_action arm64_wfx(struct vcpu *v);
+
 /* ---- gic.c ---- */
 
 /*
@@ -199,6 +202,13 @@ void arm64_vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t arg);
  * there is no GICv3 (then guests cannot be time-sliced and are not run).
  */
 int gic_init(void);
+/* A secondary CPU's side of the GIC (its redistributor or banked registers,
+ * its CPU interface): the timer and the kick SGI. 0 or -ENODEV. */
+int gic_cpu_init(void);
+/* GICv2: this CPU's bit in GICD_SGIR target lists (0 on a GICv3). */
+uint32_t gic_cpu_mask(void);
+/* The SGI other CPUs kick this one with (arch_kick_cpu()). */
+#define INTID_KICK		8
 /* Arm the EL2 timer to fire when the physical count reaches @cval. */
 void slice_timer_arm(uint64_t cval);
 void slice_timer_stop(void);
@@ -216,6 +226,18 @@ void vgic_vcpu_init(struct vcpu *v);
 /* Load / save @v's list registers (the vCPU's other state is loaded). */
 void vgic_load(struct vcpu *v);
 void vgic_put(struct vcpu *v);
+/*
+ * After an exit, with the VM lock taken again: apply the changes other
+ * vCPUs left for @v's live list registers (a vGICv2's vgic_v2_sync()).
+ */
+void vgic_after_exit(struct vcpu *v);
+/*
+ * With @v loaded: whether an interrupt for it would end a WFI (pending in a
+ * list register, a pending enabled SGI/PPI/SPI routed to it, a timer line
+ * up). May say true when the guest's masks would keep it from being
+ * signalled: that only ends the WFI early, which the architecture allows.
+ */
+bool vgic_wakeup_pending(struct vcpu *v);
 /* Before an entry: put what is pending and enabled in list registers. */
 void vgic_flush(struct vcpu *v);
 /* Physical count at which one of @v's timers (virtual, EL1 physical)

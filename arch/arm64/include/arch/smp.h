@@ -14,7 +14,7 @@
 struct secondary_boot {
 	uint64_t stack_top;
 	uint64_t ttbr;
-	uint64_t index;		/* in arm64_board.cpu_mpidr[] */
+	uint64_t index;		/* its pcpus[] index (Strata CPU number) */
 	uint64_t mpidr;
 	volatile uint64_t online;	/* set by the CPU once it runs C */
 };
@@ -25,11 +25,10 @@ _Static_assert(__builtin_offsetof(struct secondary_boot, ttbr) ==
 	       SECONDARY_BOOT_TTBR, "secondary_boot layout");
 
 /*
- * Start every other CPU the DTB lists, one at a time, and wait for each to
- * report in. A CPU that fails to start is reported and skipped. Returns the
- * number of CPUs online, the boot CPU included.
+ * arch_start_cpus() (include/core/percpu.h) starts the other CPUs the DTB
+ * lists, one at a time, and waits for each to report in. A CPU that fails
+ * to start is reported and skipped.
  */
-unsigned int smp_start_secondaries(void);
 
 #endif
 #endif

@@ -69,6 +69,8 @@
 #define SYS_CNTHP_CVAL_EL2	s3_4_c14_c2_2
 #define SYS_ICC_PMR_EL1		s3_0_c4_c6_0
 #define SYS_ICC_IAR1_EL1	s3_0_c12_c12_0
+#define SYS_ICC_HPPIR1_EL1	s3_0_c12_c12_2
+#define SYS_ICC_SGI1R_EL1	s3_0_c12_c11_5
 #define SYS_ICC_EOIR1_EL1	s3_0_c12_c12_1
 #define SYS_ICC_BPR1_EL1	s3_0_c12_c12_3
 #define SYS_ICC_CTLR_EL1	s3_0_c12_c12_4

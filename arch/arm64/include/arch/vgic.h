@@ -56,8 +56,14 @@
  * @ap0r0: ICH_AP0R0_EL2.
  * @ap1r0: ICH_AP1R0_EL2.
  * @lpis: LPIs pending on this vCPU and not listed (struct vits_ite.pend).
+ * @lpis_parked: none of @lpis can be listed (disabled, LPIs or Group 1
+ *	off, asleep) until something changes: entries do not look.
  * @lpi_enabled: GICR_CTLR.EnableLPIs.
  * @pendbaser: GICR_PENDBASER (the pending table is not used: docs/vgic.md).
+ * @prune: a register write may have made a listed interrupt undeliverable
+ *	here or changed its priority or group: the next flush looks at the
+ *	pending-only list registers (vgic_mark_prune()).
+ * @its_work: commands this vCPU queued are left to run (vits_work()).
  * @v2: the vCPU's side of a vGICv2 instead (arch/vgic_v2.h).
  */
 struct vgic_cpu {
@@ -72,8 +78,11 @@ struct vgic_cpu {
 	uint64_t ap0r0;
 	uint64_t ap1r0;
 	uint32_t lpis;
+	bool lpis_parked;
 	bool lpi_enabled;
 	uint64_t pendbaser;
+	bool prune;
+	bool its_work;
 	struct vgic_v2_cpu v2;
 };
 
@@ -109,12 +118,19 @@ struct vgic_dist {
 	struct vits its;
 };
 
+struct vm;
 struct vcpu;
 /*
  * Take the pending state of INTID @intid out of @t's list registers (@self:
  * the vCPU on this CPU); true when one held it pending.
  */
 bool vgic_lr_unpend(const struct vcpu *self, struct vcpu *t, uint32_t intid);
+/*
+ * Have every vCPU of @vm look at its pending-only list registers at its
+ * next flush: a change (here, an LPI's configuration by INV or INVALL) may
+ * have made one undeliverable or changed its priority.
+ */
+void vgic_mark_prune(struct vm *vm);
 /*
  * Emulate the trapped Group 1 CPU interface register access of @v's ESR
  * (trapped while LPIs are listed, vgic.c); false when it is not one.

@@ -45,6 +45,12 @@ struct vcpu;
  * @lr: GICH_LR<n>.
  * @apr: GICH_APR (active priorities).
  * @vmcr: GICH_VMCR (the guest's GICC_CTLR, PMR, BPR, ABPR).
+ * @lr_req: SPIs 32-63 (bit n: INTID 32 + n) whose list register state
+ *	other vCPUs changed (GICD_ICPENDR1, ISACTIVER1, ICACTIVER1) while
+ *	this vCPU was on another CPU with its list registers live; it applies
+ *	@lr_req_fn[n] itself, before it next uses them (vgic_v2_sync()).
+ * @lr_req_fn: per SPI, the composition of those changes as a map of the
+ *	LR state (bit 0 pending, bit 1 active): 2 bits per input state.
  */
 struct vgic_v2_cpu {
 	uint8_t sgi_src[16];
@@ -57,6 +63,8 @@ struct vgic_v2_cpu {
 	uint32_t lr[VGIC_V2_NR_LRS];
 	uint32_t apr;
 	uint32_t vmcr;
+	uint32_t lr_req;
+	uint8_t lr_req_fn[32];
 };
 
 /**
@@ -90,11 +98,25 @@ void vgic_v2_flush(struct vcpu *v);
 uint64_t vgic_v2_vtimer_deadline(struct vcpu *v);
 /* A vCPU reset (PSCI CPU_ON): its list registers and APR start empty. */
 void vgic_v2_vcpu_reset(struct vgic_v2_cpu *c);
+/*
+ * Apply what other vCPUs asked of @v's list registers (@lr_req), to the
+ * live ones when @v is loaded on this CPU; under the VM lock.
+ */
+void vgic_v2_sync(struct vcpu *v);
+/* vgic_wakeup_pending() of a vGICv2 (arch/guest.h). */
+bool vgic_v2_wakeup_pending(struct vcpu *v);
 /* The maintenance interrupt fired (gic_v2.c): stop asking for it. */
 void vgic_v2_maintenance(void);
 
 /* The physical GICv2 (arch/arm64/gic_v2.c). */
 int gic_v2_init(void);
 bool gic_v2_handle_irq(void);
+/* A secondary CPU's banked distributor and CPU interface registers. */
+int gic_v2_cpu_init(void);
+/* This CPU's GICD_ITARGETSR bit; GICD_SGIR to @mask with SGI @intid. */
+uint32_t gic_v2_cpu_mask(void);
+void gic_v2_send_sgi(uint32_t mask, unsigned int intid);
+/* Acknowledge one pending interrupt as gic_v2_handle_irq(); false: none. */
+bool gic_v2_ack_one(void);
 
 #endif

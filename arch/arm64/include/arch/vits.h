@@ -104,8 +104,18 @@ struct vm;
 struct vcpu;
 
 int vits_init(struct vm *vm);
+/*
+ * Go on with the command queue that @v's last ITS access left unfinished
+ * (vgic_cpu.its_work): run_queue() does a bounded part per trap.
+ */
+void vits_work(struct vcpu *v);
 /* The LPI @intid, listed in @v's list registers, is no longer pending. */
 void vits_listed(struct vcpu *v, uint32_t intid);
+/*
+ * Whether LPI @intid, listed on @v, may still be signalled by its
+ * configuration (mapped, enabled), and its priority byte in @prio.
+ */
+bool vits_lpi_due(struct vcpu *v, uint32_t intid, uint8_t *prio);
 /* The LPI @intid was taken back from @v's list registers: pending again. */
 void vits_unlisted(struct vcpu *v, uint32_t intid);
 
