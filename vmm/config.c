@@ -278,6 +278,23 @@ static void __end_section(struct cfg_parser *p, struct vm_config *vms,
 		cfg_error(p, "VM '%s' pins %u vCPUs but has %u (expected one CPU for all, or one per vCPU)",
 			  p->cur.name, p->cur.nr_pin, p->cur.cpus);
 	}
+	/*
+	 * A secure VM has one #VE information page, so one vCPU; and no
+	 * virtio device: their rings would have to live in shared memory,
+	 * which the devices do not know (docs/secure-module.md).
+	 */
+	if (!p->cur_bad && p->cur.secure && p->cur.cpus > 1) {
+		cfg_error(p, "VM '%s' has secure = on and cpus = %u (a secure VM has one vCPU: expected cpus = 1)",
+			  p->cur.name, p->cur.cpus);
+	}
+	if (!p->cur_bad && p->cur.secure &&
+	    (p->cur.disk[0] || p->cur.rng || p->cur.net ||
+	     p->cur.virtio_console)) {
+		cfg_error(p, "VM '%s' has secure = on and a virtio device (%s): a secure VM has none (expected no disk, rng, net or virtio_console)",
+			  p->cur.name, p->cur.disk[0] ? "disk" :
+			  p->cur.rng ? "rng" : p->cur.net ? "net" :
+			  "virtio_console");
+	}
 	for (unsigned int i = 0; i < *nr && !p->cur_bad; i++) {
 		if (!strcmp(vms[i].name, p->cur.name)) {
 			cfg_error(p, "VM '%s' is defined twice (first at line %u; expected unique names)",

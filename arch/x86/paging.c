@@ -172,6 +172,12 @@ void x86_alias_close(void)
 	}
 }
 
+/* Whether the alias slot holds anything: it must not outside a call. */
+bool x86_alias_present(void)
+{
+	return boot_pml4[ALIAS_SLOT] != 0;
+}
+
 /* Split the large page @entry maps at @level (1: 2 MiB, 2: 1 GiB). */
 static int split_large(uint64_t *entry, unsigned int level)
 {

@@ -44,6 +44,7 @@
 /* S-EPT of 4 levels and Bochs' MAXPHYADDR: the shared bit is 39. */
 #define SECURE_LEVELS		4
 #define SECURE_GPAW		40
+#define MAP_GPA_LOG_INFO	16
 
 /**
  * struct x86_secure - a secure VM's state on the VMM side (one page).
@@ -72,9 +73,12 @@ struct x86_secure {
 	uint64_t stats_accepts;
 	uint64_t stats_mmio;
 	uint64_t stats_to_shared;
+	unsigned int map_gpa_logged;	/* MAP_GPA lines at info level */
 	uint64_t stats_to_private;
 	uint64_t stats_refused_buffers;
 	uint64_t stats_denied;
+	uint64_t end_tlb_flushes;	/* the module's count at teardown */
+	bool torn_down;			/* the end summary is due */
 };
 
 _Static_assert(sizeof(struct x86_secure) <= PAGE_SIZE,
@@ -327,8 +331,13 @@ int arch_secure_vm_build(struct vm *vm)
 		       vm->name);
 		return -ENODEV;
 	}
-	if (!vmx_has_ept_cap(&vmx_caps, VMX_EPT_INVEPT_ALL)) {
-		pr_err("vm %s: secure = on needs INVEPT all-context\n",
+	/*
+	 * All-context for the module's global flushes, single-context for
+	 * its flushes of the TD's EPTP at VP.ENTER and VP.FLUSH (tdx/).
+	 */
+	if (!vmx_has_ept_cap(&vmx_caps, VMX_EPT_INVEPT_ALL) ||
+	    !vmx_has_ept_cap(&vmx_caps, VMX_EPT_INVEPT_SINGLE)) {
+		pr_err("vm %s: secure = on needs INVEPT single-context and all-context\n",
 		       vm->name);
 		return -ENODEV;
 	}
@@ -470,51 +479,76 @@ void arch_secure_vm_teardown(struct vm *vm)
 		       vm->name, (unsigned long long)res.status);
 		warn_count++;
 	}
+	/* The summary waits for the release (the RECLAIMs come after). */
 	if (sm_td_info(sec->tdr, &info) == SM_SUCCESS) {
-		pr_info("vm %s: secure: end: %llu accepts, %llu pages to shared, %llu to private, %llu MMIO requests, %llu private buffers refused, %llu calls denied, %llu TLB flushes by epoch, %llu pages leaked\n",
-			vm->name, (unsigned long long)sec->stats_accepts,
-			(unsigned long long)sec->stats_to_shared,
-			(unsigned long long)sec->stats_to_private,
-			(unsigned long long)sec->stats_mmio,
-			(unsigned long long)sec->stats_refused_buffers,
-			(unsigned long long)sec->stats_denied,
-			(unsigned long long)info.tlb_flushes,
-			(unsigned long long)sec->ext.stats.leaked_pages);
+		sec->end_tlb_flushes = info.tlb_flushes;
 	}
+	sec->torn_down = true;
 }
 
-/* Give one control page back: RECLAIM, WBINVD; kept when refused. */
-static void release_control_page(struct vm *vm, paddr_t pa)
+/* Give one control page back: RECLAIM, WBINVD; kept (true) when refused. */
+static bool release_control_page(struct vm *vm, paddr_t pa)
 {
 	struct sm_reflect_result res;
 
 	if (!pa) {
-		return;
+		return false;
 	}
 	if (sm_release_page(pa, &res) || !sm_page_releasable(pa)) {
 		pr_err("WARNING: vm %s: the secure module keeps page 0x%llx (0x%llx): leaked\n",
 		       vm->name, (unsigned long long)pa,
 		       (unsigned long long)res.status);
 		warn_count++;
-		return;
+		return true;
 	}
 	palloc_free(pa, 1);
+	return false;
+}
+
+/*
+ * The VM's last secure line, once every page went back or was leaked:
+ * guest pages (the mirror's records), S-EPT table pages the module kept,
+ * control pages (TDVPR, root, TDR) and RAM pages kept from the allocator.
+ */
+static void end_summary(struct vm *vm, struct x86_secure *sec,
+			uint64_t control, uint64_t ram)
+{
+	uint64_t pages = sec->ext.stats.leaked_pages;
+	uint64_t tables = MAX(sec->mirror.leaked_tables,
+			      sec->ext.stats.leaked_tables);
+
+	pr_info("vm %s: secure: end: %llu accepts, %llu pages to shared, %llu to private, %llu MMIO requests, %llu private buffers refused, %llu calls denied, %llu TLB flushes by the module, %llu pages leaked, %llu table pages leaked, %llu control pages leaked, %llu pages of RAM kept\n",
+		vm->name, (unsigned long long)sec->stats_accepts,
+		(unsigned long long)sec->stats_to_shared,
+		(unsigned long long)sec->stats_to_private,
+		(unsigned long long)sec->stats_mmio,
+		(unsigned long long)sec->stats_refused_buffers,
+		(unsigned long long)sec->stats_denied,
+		(unsigned long long)sec->end_tlb_flushes,
+		(unsigned long long)pages, (unsigned long long)tables,
+		(unsigned long long)control, (unsigned long long)ram);
+	if (pages || tables || control || ram) {
+		pr_err("WARNING: vm %s: secure: the teardown leaked %llu guest pages, %llu table pages and %llu control pages\n",
+		       vm->name, (unsigned long long)pages,
+		       (unsigned long long)tables, (unsigned long long)control);
+		warn_count++;
+	}
 }
 
 void arch_secure_vm_release(struct vm *vm)
 {
 	struct x86_secure *sec = sec_of(vm);
-	uint64_t kept = 0;
+	uint64_t kept = 0, control = 0;
 
 	if (!sec) {
 		return;
 	}
 	/* The roots are gone: the mirror gave back every leaf it could. */
 	for (unsigned int i = 0; i < VM_MAX_CPUS; i++) {
-		release_control_page(vm, sec->tdvpr[i]);
+		control += release_control_page(vm, sec->tdvpr[i]);
 	}
-	release_control_page(vm, sec->root);
-	release_control_page(vm, sec->tdr);	/* the TDR last */
+	control += release_control_page(vm, sec->root);
+	control += release_control_page(vm, sec->tdr);	/* the TDR last */
 	/*
 	 * RAM goes back page by page when the module kept any: a page it
 	 * refused to give back is never handed out again.
@@ -541,6 +575,9 @@ void arch_secure_vm_release(struct vm *vm)
 	if (kept) {
 		pr_err("vm %s: secure: %llu pages of RAM stay with the module (leaked, never reused)\n",
 		       vm->name, (unsigned long long)kept);
+	}
+	if (sec->torn_down) {
+		end_summary(vm, sec, control, kept);
 	}
 	vm->mmu.ext = NULL;
 	if (sec->shared_pages) {
@@ -577,6 +614,12 @@ bool secure_vm_prepare_entry(struct vcpu *v, uint64_t *eptp)
 		sec->in_td[v->id] = true;
 	}
 	*eptp = sm_td_eptp(sec->root, SECURE_LEVELS);
+	/*
+	 * Compare with the EPTP the VMCS really holds, not the cached one:
+	 * whatever moved the CPU off the module's root since the last entry
+	 * is undone here (load_root rewrites it).
+	 */
+	v->arch.eptp = vmread(VMCS_EPT_POINTER);
 	return true;
 }
 
@@ -809,10 +852,13 @@ static long map_gpa(struct vcpu *v, gpa_t g, uint64_t size, bool to_shared,
 	struct sm_stats before, after;
 	struct s2pt *mirror = mirror_pt(vm), *direct = direct_pt(vm);
 	uint64_t idx, n = 0;
+	bool loud;
 	int ret = 0;
 
+	/* The range within RAM, without forming g + size (it can wrap). */
 	if (!size || !IS_ALIGNED(g, PAGE_SIZE) || !IS_ALIGNED(size, PAGE_SIZE) ||
-	    !ram_page(vm, g, &idx) || !ram_page(vm, g + size - 1, &idx)) {
+	    !ram_page(vm, g, &idx) ||
+	    size > vm->ram_size - (g - vm->ram_gpa)) {
 		return STRATA_HC_EINVAL;
 	}
 	if (!mirror || !direct) {
@@ -841,7 +887,11 @@ static long map_gpa(struct vcpu *v, gpa_t g, uint64_t size, bool to_shared,
 	} else {
 		sec->stats_to_private += n;
 	}
-	pr_info("vm %s: secure: MAP_GPA 0x%llx+0x%llx to %s: %llu pages; module calls BLOCK %llu, TRACK %llu, REMOVE %llu, WBINVD %llu\n",
+	/* The first conversions at info level, the rest (a guest's) debug. */
+	loud = sec->map_gpa_logged < MAP_GPA_LOG_INFO;
+	sec->map_gpa_logged += loud;
+	printk(loud ? LOG_INFO : LOG_DEBUG,
+	       "vm %s: secure: MAP_GPA 0x%llx+0x%llx to %s: %llu pages; module calls BLOCK %llu, TRACK %llu, REMOVE %llu, WBINVD %llu\n",
 		vm->name, (unsigned long long)g, (unsigned long long)size,
 		to_shared ? "shared" : "private", (unsigned long long)n,
 		(unsigned long long)(after.calls[SM_LEAF_RANGE_BLOCK] -
@@ -852,6 +902,10 @@ static long map_gpa(struct vcpu *v, gpa_t g, uint64_t size, bool to_shared,
 				     before.calls[SM_LEAF_PAGE_REMOVE]),
 		(unsigned long long)(after.calls[SM_LEAF_PAGE_WBINVD] -
 				     before.calls[SM_LEAF_PAGE_WBINVD]));
+	if (loud && sec->map_gpa_logged == MAP_GPA_LOG_INFO) {
+		pr_info("vm %s: secure: further MAP_GPA calls are logged at debug level\n",
+			vm->name);
+	}
 	if (ret) {
 		/* -EIO: the module refused; the VM was stopped (leak). */
 		return ret == -ENOMEM ? STRATA_HC_ENOMEM : STRATA_HC_EINVAL;
@@ -998,8 +1052,11 @@ bool arch_secure_hypercall(struct vcpu *v, uint64_t fn, const uint64_t a[3],
 			*status = STRATA_HC_EINVAL;
 			return true;
 		}
-		sm_test_inject(a[0] ? SM_LEAF_RANGE_BLOCK : SM_LEAF_PAGE_REMOVE,
-			       SM_OPERAND_BUSY, (unsigned int)a[2]);
+		/* This TD's calls only: another VM's go on untouched. */
+		sm_test_inject_td(sec_of(v->vm)->tdr,
+				  a[0] ? SM_LEAF_RANGE_BLOCK :
+					 SM_LEAF_PAGE_REMOVE,
+				  SM_OPERAND_BUSY, (unsigned int)a[2]);
 		pr_info("vm %s: test: the module's next %llu %s calls answer OPERAND_BUSY\n",
 			v->vm->name, (unsigned long long)a[2],
 			a[0] ? "BLOCK" : "REMOVE");

@@ -179,7 +179,14 @@ static int setup_controls(struct vcpu *v, struct vmcs_writer *wr)
 	}
 	if (!ret) {
 		ret = vmx_adjust_controls("secondary", c->proc2, proc2_want,
-					  (vmx_vmfunc_usable() ?
+					  /*
+					   * No VMFUNC for a secure VM: entry 0
+					   * of an EPTP list is the direct root,
+					   * and the TD must stay on the
+					   * module's. Its VMFUNC gets #UD.
+					   */
+					  (vmx_vmfunc_usable() &&
+					   !vm->cfg->secure ?
 					   VMX_PROC2_VMFUNC : 0) |
 					  (vmx_rdtscp_usable() ?
 					   VMX_PROC2_RDTSCP : 0) |

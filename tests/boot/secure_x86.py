@@ -94,6 +94,8 @@ def case_secure(tmp):
     need(lines, r"^secure: memory test over 256 accepted private pages: 0 "
          r"bad words$", "the memory test")
     # One BLOCK, TRACK, REMOVE, WBINVD per private page converted.
+    need(lines, r"^secure: VMFUNC raised #UD, private memory intact "
+         r"\(0 bad words\)$", "VMFUNC refused on a secure VM")
     need(log, r"^vm secure: secure: MAP_GPA 0x800000\+0x10000 to shared: "
          r"16 pages; module calls BLOCK 16, TRACK 16, REMOVE 16, "
          r"WBINVD 16$", "the conversion to shared with its module calls")
@@ -116,8 +118,15 @@ def case_secure(tmp):
     need(lines, r"^secure: RESULT: PASS \(\d+ checks\)$", "secure: PASS")
     m = need(log, r"^vm secure: secure: end: (\d+) accepts, 16 pages to "
              r"shared, 16 to private, 8 MMIO requests, 1 private buffers "
-             r"refused, 1 calls denied, (\d+) TLB flushes by epoch, 0 pages "
-             r"leaked$", "the end summary")
+             r"refused, 1 calls denied, (\d+) TLB flushes by the module, 0 "
+             r"pages leaked, 0 table pages leaked, 0 control pages leaked, 0 "
+             r"pages of RAM kept$", "the end summary")
+    # The summary is the VM's last secure line: after the release.
+    last = [ln for ln in log.splitlines()
+            if re.match(r"^(?:error: )?(?:WARNING: )?vm secure: secure: ",
+                        ln)][-1]
+    if " secure: end: " not in last:
+        raise Fail("the end summary is not the last line: %r" % last)
     if int(m.group(1)) != 1 + 256 + 16 + 16:
         raise Fail("%s accepts (expected 289)" % m.group(1))
     # Mirror, S-EPT and direct root agree page by page: the image, the
@@ -204,8 +213,16 @@ def case_leak(tmp):
     need(log, r"^vm securelk: secure: lockstep audit: \d+ private leaves "
          r"\(0 pending\) in mirror and S-EPT alike, 0 shared leaves, 0 "
          r"mismatches$", "the lockstep audit with the leaked page")
-    need(log, r"^vm securelk: secure: end: .* 1 pages leaked$",
+    need(log, r"^vm securelk: secure: end: .* 1 pages leaked, 0 table "
+         r"pages leaked, \d+ control pages leaked, 1 pages of RAM kept$",
          "the leak counted")
+    need(log, r"^(?:error: )?WARNING: vm securelk: secure: the teardown "
+         r"leaked 1 guest pages, 0 table pages and \d+ control pages$",
+         "the leak warned about")
+    # The summary comes after the release (the RAM line), not before.
+    if (log.index("vm securelk: secure: 1 pages of RAM stay") >
+            log.index("vm securelk: secure: end: ")):
+        raise Fail("the end summary came before the release")
     need(log, r"^(?:error: )?vm securelk: secure: 1 pages of RAM stay with "
          r"the module \(leaked, never reused\)$", "the page kept from the "
          "allocator")

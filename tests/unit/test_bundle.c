@@ -180,6 +180,31 @@ static void config_secure_implies_ve(void)
 	CHECK(strstr(captured, "bad secure 'maybe' (expected on or off)"));
 }
 
+/* A secure VM has one vCPU and no virtio device: both refused. */
+static void config_secure_refuses_smp_and_virtio(void)
+{
+	struct vm_config vms[VM_MAX_VMS];
+	unsigned int errors;
+	const char *text =
+		"[vm smp]\nkernel = td.elf\nsecure = on\ncpus = 2\n"
+		"[vm disk]\nkernel = td.elf\nsecure = on\ndisk = d.img\n"
+		"[vm rng]\nkernel = td.elf\nsecure = on\nrng = on\n"
+		"[vm net]\nkernel = td.elf\nsecure = on\nnet = on\n"
+		"[vm vcon]\nkernel = td.elf\nsecure = on\nvirtio_console = on\n"
+		"[vm one]\nkernel = td.elf\nsecure = on\ncpus = 1\n"
+		"[vm plain]\nkernel = p.elf\ncpus = 2\nrng = on\n";
+
+	CHECK_EQ(parse_captured(text, vms, &errors), 2);
+	CHECK_EQ(errors, 5);
+	CHECK(!strcmp(vms[0].name, "one"));
+	CHECK(!strcmp(vms[1].name, "plain"));
+	CHECK(strstr(captured, "VM 'smp' has secure = on and cpus = 2 (a secure VM has one vCPU: expected cpus = 1)"));
+	CHECK(strstr(captured, "VM 'disk' has secure = on and a virtio device (disk)"));
+	CHECK(strstr(captured, "VM 'rng' has secure = on and a virtio device (rng)"));
+	CHECK(strstr(captured, "VM 'net' has secure = on and a virtio device (net)"));
+	CHECK(strstr(captured, "VM 'vcon' has secure = on and a virtio device (virtio_console)"));
+}
+
 /* A bad section is dropped with an error; the good one is kept. */
 static void config_bad_section_dropped(void)
 {
@@ -455,6 +480,7 @@ int main(int argc, char **argv)
 	RUN_TEST(cpio_bad_size_refused);
 	RUN_TEST(config_example);
 	RUN_TEST(config_secure_implies_ve);
+	RUN_TEST(config_secure_refuses_smp_and_virtio);
 	RUN_TEST(config_bad_section_dropped);
 	RUN_TEST(config_structure_errors);
 	RUN_TEST(config_checks_bundle);

@@ -14,11 +14,13 @@
 #include "sm_internal.h"
 
 /*
- * The real module's INVEPT of the TD's EPT on this CPU. Host tests have no
- * TLB: the flush is only counted there (td->tlb_flushes).
+ * The real module's INVEPT of the TD's EPT on this CPU, at VP.ENTER in a
+ * new epoch and at VP.FLUSH. Counted in td->tlb_flushes; host tests have
+ * no TLB, only the count.
  */
-static void sm_flush_td_tlb(const struct sm_td *td)
+void sm_flush_td_tlb(struct sm_td *td)
 {
+	td->tlb_flushes++;
 #ifndef HOST_TEST
 	struct {
 		uint64_t eptp;
@@ -185,7 +187,6 @@ static sm_status_t vp_enter_locked(struct sm_td *td, struct sm_vp *vp)
 	if (vp->ever_entered && vp->epoch != td->epoch) {
 		/* INVEPT of the TD's EPT on this CPU, as the real module. */
 		sm_flush_td_tlb(td);
-		td->tlb_flushes++;
 	}
 	sm_shared_half_install(td);
 	vp->ever_entered = true;

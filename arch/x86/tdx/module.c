@@ -13,32 +13,47 @@
 struct sm_module sm;
 
 #if defined(CONFIG_TEST) || defined(HOST_TEST)
+/*
+ * An injection for any TD fires at the call's start (sm_begin()); one for
+ * one TD (@tdr non-zero) when the call names that TD (sm_td_acquire(),
+ * before the call changes anything), so another TD's calls are untouched.
+ */
 static struct {
 	sm_status_t status;
 	unsigned int count;
+	paddr_t tdr;
 } inject[SM_NR_LEAVES];
+static enum sm_leaf cur_leaf = SM_NR_LEAVES;
 
-void sm_test_inject(enum sm_leaf leaf, sm_status_t status,
-		    unsigned int count)
+void sm_test_inject_td(paddr_t tdr, enum sm_leaf leaf, sm_status_t status,
+		       unsigned int count)
 {
 	if (leaf < SM_NR_LEAVES) {
 		inject[leaf].status = status;
 		inject[leaf].count = count;
+		inject[leaf].tdr = tdr;
 	}
 }
 
-static sm_status_t injected(enum sm_leaf leaf)
+void sm_test_inject(enum sm_leaf leaf, sm_status_t status,
+		    unsigned int count)
 {
-	if (inject[leaf].count == 0) {
+	sm_test_inject_td(0, leaf, status, count);
+}
+
+static sm_status_t injected(enum sm_leaf leaf, paddr_t tdr)
+{
+	if (inject[leaf].count == 0 || inject[leaf].tdr != tdr) {
 		return SM_SUCCESS;
 	}
 	inject[leaf].count--;
 	return inject[leaf].status;
 }
 #else
-static sm_status_t injected(enum sm_leaf leaf)
+static sm_status_t injected(enum sm_leaf leaf, paddr_t tdr)
 {
 	(void)leaf;
+	(void)tdr;
 	return SM_SUCCESS;
 }
 #endif
@@ -50,7 +65,10 @@ sm_status_t sm_begin(enum sm_leaf leaf)
 	if (!sm.ready) {
 		return SM_SYS_NOT_READY;
 	}
-	return injected(leaf);
+#if defined(CONFIG_TEST) || defined(HOST_TEST)
+	cur_leaf = leaf;
+#endif
+	return injected(leaf, 0);
 }
 
 sm_status_t sm_end(enum sm_leaf leaf, sm_status_t s)
@@ -58,6 +76,9 @@ sm_status_t sm_end(enum sm_leaf leaf, sm_status_t s)
 	if (s != SM_SUCCESS) {
 		sm.stats.refusals[leaf]++;
 	}
+#if defined(CONFIG_TEST) || defined(HOST_TEST)
+	cur_leaf = SM_NR_LEAVES;
+#endif
 	sm_window_close();
 	return s;
 }
@@ -192,6 +213,16 @@ sm_status_t sm_td_acquire(paddr_t tdr, struct sm_td **tdp)
 	if (!sm_trylock(&td->lock)) {
 		return SM_OPERAND_BUSY | SM_OPERAND_TDR;
 	}
+#if defined(CONFIG_TEST) || defined(HOST_TEST)
+	if (cur_leaf < SM_NR_LEAVES) {
+		sm_status_t s = injected(cur_leaf, tdr);
+
+		if (s) {
+			sm_unlock(&td->lock);
+			return s;
+		}
+	}
+#endif
 	*tdp = td;
 	return SM_SUCCESS;
 }

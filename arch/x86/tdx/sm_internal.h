@@ -104,6 +104,8 @@ void sm_pages_retire(paddr_t pa, uint64_t npages);
  */
 bool sm_tlb_tracked(const struct sm_td *td, uint64_t bepoch);
 
+/* INVEPT of the TD's EPT on this CPU, counted (arch/x86/tdx/epoch.c). */
+void sm_flush_td_tlb(struct sm_td *td);
 /*
  * The root entries of the shared half (arch/x86/tdx/epoch.c): point them at
  * the core's tables at VP.ENTER, clear them at VP.FLUSHDONE.

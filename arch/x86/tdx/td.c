@@ -210,6 +210,13 @@ static sm_status_t vp_flush(paddr_t tdvpr)
 		s = SM_VCPU_ASSOCIATED | SM_OPERAND_TDVPR;
 	}
 	if (!s && !vp->flushed) {
+		/*
+		 * What lets teardown REMOVE without BLOCK/TRACK (sept.c): no
+		 * translation of the TD survives its vCPUs' flushes. The
+		 * INVEPT is of this CPU: as in TDX, VP.FLUSH belongs on the
+		 * CPU the vCPU last ran on.
+		 */
+		sm_flush_td_tlb(td);
 		vp->flushed = true;
 		td->nr_flushed++;
 	}

@@ -10,6 +10,8 @@
  *     entry raises #VE, whose handler accepts the page (TDX's behaviour
  *     without SEPT_VE_DISABLE) and the read completes with zeroes;
  *   - accepts 1 MiB and runs a memory test over it;
+ *   - executes VMFUNC (EPTP switching to entry 0), which must #UD, and
+ *     finds its private memory intact afterwards;
  *   - converts 16 pages to shared (MAP_GPA), checks the private data did
  *     not follow them (zeroes through the shared alias), writes a line into
  *     one and prints it with CONSOLE_WRITE; a private buffer is refused;
@@ -225,6 +227,34 @@ static void test_memtest(void)
 		MEMTEST_PAGES, bad);
 }
 
+/*
+ * VMFUNC leaf 0 (EPTP switching) to list entry 0, which on a plain VM is
+ * the direct root: a secure VM has no VM functions, so it must #UD, and
+ * the private data written by the memory test must still be there after
+ * an exit (the CPU stayed on, or was put back on, the module's root).
+ */
+static void test_vmfunc(void)
+{
+	unsigned long ud = exc_count[6], bad = 0;
+
+	exc_skip = 3;
+	__asm__ volatile(".byte 0x0f, 0x01, 0xd4"	/* vmfunc */
+			 : : "a"(0UL), "c"(0UL) : "memory");
+	exc_skip = 0;
+	EXPECT(exc_count[6] == ud + 1,
+	       "secure: VMFUNC (EPTP switching to entry 0) did not #UD");
+	EXPECT(accept(UNACCEPTED) == STRATA_HC_EBUSY,
+	       "secure: after VMFUNC the accepted page is not accepted");
+	for (uint64_t a = MEMTEST; a < MEMTEST + MEMTEST_PAGES * KiB4; a += 8) {
+		bad += *(volatile uint64_t *)(uintptr_t)a !=
+		       a * 0x9e3779b97f4a7c15UL;
+	}
+	EXPECT(bad == 0, "secure: after VMFUNC: %lu bad words of private memory",
+	       bad);
+	gprintf("secure: VMFUNC raised #UD, private memory intact (%lu bad words)\n",
+		bad);
+}
+
 static unsigned long nonzero_words(volatile uint64_t *p, unsigned long n)
 {
 	unsigned long nz = 0;
@@ -368,13 +398,15 @@ int guest_main(void)
 		(unsigned long)shared_bit);
 	test_unaccepted();
 	test_memtest();
+	test_vmfunc();
 	test_convert();
 	test_mmio();
 	st = hypercall(STRATA_HC_ZAP, MEMTEST, KiB4, 0, NULL);
 	EXPECT(st == STRATA_HC_DENIED, "secure: ZAP on a secure VM: %ld", st);
 	EXPECT(ve_other == 0, "secure: %lu #VE of other kinds", ve_other);
 	for (unsigned int v = 0; v < 32; v++) {
-		EXPECT(v == VE_VECTOR || exc_count[v] == 0,
+		EXPECT(v == VE_VECTOR || (v == 6 && exc_count[v] == 1) ||
+		       exc_count[v] == 0,
 		       "secure: %lu exceptions of vector %u", exc_count[v], v);
 	}
 	return checks_result("secure");

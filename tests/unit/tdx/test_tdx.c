@@ -595,6 +595,7 @@ static void sept_remove_teardown_only_and_empty(void)
 static void teardown_order(void)
 {
 	struct sm_td_info info;
+	uint64_t flushes;
 	struct sm_out out = { 0 };
 	paddr_t tdr, vp, p;
 
@@ -610,7 +611,16 @@ static void teardown_order(void)
 	CHECK_OK(sm_vp_enter(vp));
 	CHECK_REFUSED(sm_vp_flush(vp), SM_VCPU_ASSOCIATED);
 	CHECK_OK(sm_vp_exit(vp));
+	CHECK_OK(sm_td_info(tdr, &info));
+	flushes = info.tlb_flushes;
 	CHECK_OK(sm_vp_flush(vp));
+	/* VP.FLUSH really flushes the TD's TLB (INVEPT): teardown relies
+	 * on it to REMOVE without BLOCK/TRACK. */
+	CHECK_OK(sm_td_info(tdr, &info));
+	CHECK_EQ(info.tlb_flushes, flushes + 1);
+	CHECK_OK(sm_vp_flush(vp));
+	CHECK_OK(sm_td_info(tdr, &info));
+	CHECK_EQ(info.tlb_flushes, flushes + 1);
 	CHECK_REFUSED(sm_vp_enter(vp), SM_VCPU_STATE_INCORRECT);
 	CHECK_OK(sm_vpflush_done(tdr));
 	CHECK_REFUSED(sm_vp_enter(vp), SM_OP_STATE_INCORRECT);
@@ -842,6 +852,22 @@ static void shared_root_gpaw40(void)
 	CHECK_REFUSED(sm_td_set_shared_root(tdr, core), SM_OPERAND_INVALID);
 }
 
+/* An injection for one TD leaves another TD's calls alone. */
+static void injection_per_td(void)
+{
+	paddr_t a, b, vpa, vpb;
+
+	t_setup();
+	a = t_runnable(&vpa);
+	b = t_runnable(&vpb);
+	CHECK_OK(sm_page_aug(a, 0, 0, t_alloc(), NULL));
+	CHECK_OK(sm_page_aug(b, 0, 0, t_alloc(), NULL));
+	sm_test_inject_td(a, SM_LEAF_RANGE_BLOCK, SM_OPERAND_BUSY, 1);
+	CHECK_OK(sm_range_block(b, 0, 0, NULL));
+	CHECK_EQ(sm_range_block(a, 0, 0, NULL), SM_OPERAND_BUSY);
+	CHECK_OK(sm_range_block(a, 0, 0, NULL));
+}
+
 int main(int argc, char **argv)
 {
 	test_init(argc, argv, "tdx");
@@ -870,6 +896,7 @@ int main(int argc, char **argv)
 	RUN_TEST(removed_page_needs_wbinvd);
 	RUN_TEST(sept_remove_teardown_only_and_empty);
 	RUN_TEST(teardown_order);
+	RUN_TEST(injection_per_td);
 	RUN_TEST(vcpu_refusals);
 	RUN_TEST(busy_on_contention);
 	RUN_TEST(garbage_inputs_refused);

@@ -313,6 +313,9 @@ uint64_t sm_protection_audit(uint64_t *module_pages);
 /* The next @count calls of @leaf return @status with nothing changed. */
 void sm_test_inject(enum sm_leaf leaf, sm_status_t status,
 		    unsigned int count);
+/* The same for the calls that name the TD @tdr only. */
+void sm_test_inject_td(paddr_t tdr, enum sm_leaf leaf, sm_status_t status,
+		       unsigned int count);
 #endif
 
 /*

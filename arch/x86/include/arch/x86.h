@@ -55,6 +55,7 @@ int x86_idmap_range(paddr_t base, uint64_t size);
 int x86_alias_setup(paddr_t lo, paddr_t hi, void **va);
 void x86_alias_open(void);
 void x86_alias_close(void);
+bool x86_alias_present(void);
 int x86_idmap_set_writable(paddr_t pa, bool writable);
 bool x86_idmap_writable(paddr_t pa);
 
