@@ -202,14 +202,16 @@ static void page_set_shared(struct x86_secure *sec, uint64_t idx, bool on)
 static struct s2pt *mirror_pt(struct vm *vm)
 {
 	int err;
-	struct s2_root *r = s2_mmu_get_root(&vm->mmu,
-					    s2_mmu_mirror_role(&vm->mmu), &err);
+	struct s2_root *r;
 
-	if (!r) {
-		return NULL;
+	/* The MMU lock as vm_default_root() takes it (docs/smp.md). */
+	s2_mmu_write_lock(&vm->mmu);
+	r = s2_mmu_get_root(&vm->mmu, s2_mmu_mirror_role(&vm->mmu), &err);
+	if (r) {
+		s2_root_put(r);	/* the list keeps it */
 	}
-	s2_root_put(r);	/* the list keeps it */
-	return &r->pt;
+	s2_mmu_write_unlock(&vm->mmu);
+	return r ? &r->pt : NULL;
 }
 
 static struct s2pt *direct_pt(struct vm *vm)
@@ -233,8 +235,10 @@ static int add_initial_range(struct vm *vm, struct s2pt *mirror, gpa_t gpa,
 	if (!size) {
 		return 0;
 	}
+	s2_mmu_write_lock(&vm->mmu);
 	ret = s2pt_map(mirror, lo, vm->ram_pa + (lo - vm->ram_gpa), hi - lo,
 		       S2_PROT_RWX);
+	s2_mmu_write_unlock(&vm->mmu);
 	if (!ret) {
 		sec_of(vm)->added_pages += (hi - lo) >> PAGE_SHIFT;
 	}
@@ -404,12 +408,16 @@ static unsigned int lockstep_audit(struct vm *vm, uint64_t *priv,
 	     g < vm->ram_gpa + vm->ram_size; g += PAGE_SIZE) {
 		paddr_t pa = vm->ram_pa + (g - vm->ram_gpa);
 		struct s2_translation tm, td;
-		bool in_m = !s2pt_lookup(mirror, g, &tm);
-		bool in_d = !s2pt_lookup(direct, g | sec->shared_bit, &td);
+		bool in_m, in_d;
 		struct sm_out out = { 0 };
 		unsigned int st = SM_SEPT_FREE, level = 0;
 		uint64_t idx = (g - vm->ram_gpa) >> PAGE_SHIFT;
 		bool in_s, ok;
+
+		s2_mmu_read_lock(&vm->mmu);
+		in_m = !s2pt_lookup(mirror, g, &tm);
+		in_d = !s2pt_lookup(direct, g | sec->shared_bit, &td);
+		s2_mmu_read_unlock(&vm->mmu);
 
 		if (sm_sept_rd(sec->tdr, g, &out) == SM_SUCCESS) {
 			level = out.level_state & 0xff;
@@ -666,8 +674,10 @@ static bool fault_private(struct vcpu *v, gpa_t g)
 		vm_bug(vm, "no mirror root");
 		return false;
 	}
+	s2_mmu_read_lock(&vm->mmu);	/* faults: shared (docs/mmu.md) */
 	ret = s2pt_map_fault(mirror, g, page, page + PAGE_SIZE,
 			     vm->ram_pa + (page - vm->ram_gpa), S2_PROT_RWX, &r);
+	s2_mmu_read_unlock(&vm->mmu);
 	if (!ret || ret == -EAGAIN) {
 		vm->ctr[STRATA_CTR_S2_FAULTS]++;
 		return vm_running(vm);	/* -EAGAIN: busy or frozen, refault */
@@ -708,9 +718,11 @@ static bool fault_shared(struct vcpu *v, gpa_t gpa, unsigned int acc)
 				(unsigned long long)gpa);
 			return false;
 		}
+		s2_mmu_read_lock(&vm->mmu);
 		ret = s2pt_map_fault(direct, gpa, page, page + PAGE_SIZE,
 				     vm->ram_pa + (g - vm->ram_gpa),
 				     S2_PROT_RWX, &r);
+		s2_mmu_read_unlock(&vm->mmu);
 		if (!ret || (ret == -EEXIST && r.found == S2_FAULT_LEAF)) {
 			vm->ctr[STRATA_CTR_S2_FAULTS]++;
 			return true;
@@ -737,7 +749,9 @@ static bool fault_shared(struct vcpu *v, gpa_t gpa, unsigned int acc)
 			(unsigned long long)gpa, VM_MMIO_TABLE_BUDGET);
 		return false;
 	}
+	s2_mmu_write_lock(&vm->mmu);	/* MMIO SPTEs: exclusive */
 	ret = s2pt_set_mmio(direct, page, vm_mmio_gen(vm));
+	s2_mmu_write_unlock(&vm->mmu);
 	if (!ret) {
 		return true;
 	}
@@ -872,9 +886,11 @@ static long map_gpa(struct vcpu *v, gpa_t g, uint64_t size, bool to_shared,
 			continue;
 		}
 		/* The old mapping goes before the new one can exist. */
+		s2_mmu_write_lock(&vm->mmu);
 		ret = to_shared ? s2pt_unmap(mirror, p, PAGE_SIZE) :
 				  s2pt_unmap(direct, p | sec->shared_bit,
 					     PAGE_SIZE);
+		s2_mmu_write_unlock(&vm->mmu);
 		if (!ret) {
 			page_set_shared(sec, idx, to_shared);
 			n++;
