@@ -11,6 +11,7 @@
 #include <arch/gic_regs.h>
 #include <arch/guest.h>
 #include <arch/guest_layout.h>
+#include <arch/run.h>
 #include <arch/sysreg.h>
 #include <arch/vgic.h>
 #include <lib/bug.h>
@@ -296,25 +297,9 @@ bool vgic_wakeup_pending(struct vcpu *v)
 
 static void __vgic_flush(struct vcpu *v, bool vt);
 
-/*
- * The common entry (a guest exit that raised nothing): no PPI or SGI
- * pending, no LPI that could be listed (lpis_parked), no timer listed, no
- * list register to prune, no ITS command left, no SPI line or edge,
- * neither timer's line up (@vctl: CNTV_CTL_EL0's ENABLE, IMASK, ISTATUS;
- * ptimer_level() needs ENABLE without IMASK). Then a flush would list
- * nothing and retire nothing.
- */
-static bool nothing_to_flush(const struct vcpu *v, uint64_t vctl)
+void vgic_flush_lists(struct vcpu *v, bool vt)
 {
-	const struct vgic_cpu *c = &v->arch.vgic;
-	const struct vgic_dist *d = &v->vm->arch.vgic;
-
-	return !(c->pending | c->timers_listed | c->lpis * !c->lpis_parked |
-		 c->prune | c->its_work | d->level | d->pending |
-		 d->dropped) &&
-	       vctl != (CNT_CTL_ENABLE | CNT_CTL_ISTATUS) &&
-	       (v->arch.ptimer_ctl & (CNT_CTL_ENABLE | CNT_CTL_IMASK)) !=
-	       CNT_CTL_ENABLE;
+	__vgic_flush(v, vt);
 }
 
 void vgic_flush(struct vcpu *v)
@@ -327,35 +312,15 @@ void vgic_flush(struct vcpu *v)
 	}
 	vctl = read_sysreg(cntv_ctl_el0) &
 	       (CNT_CTL_ENABLE | CNT_CTL_IMASK | CNT_CTL_ISTATUS);
-	if (!nothing_to_flush(v, vctl)) {
+	if (!vgic_nothing_to_flush(v, vctl)) {
 		__vgic_flush(v, vctl == (CNT_CTL_ENABLE | CNT_CTL_ISTATUS));
 	}
 }
 
-/*
- * With nothing to flush the EL1 physical timer is off or masked (no
- * deadline, ptimer_deadline()), and the virtual one's deadline is read
- * from the same CNTV_CTL_EL0 value as the flush's decision.
- */
+/* The body is inline in arch/run.h, for the emulated-MMIO fast path. */
 uint64_t vgic_prepare_entry(struct vcpu *v)
 {
-	uint64_t vctl;
-
-	if (v->vm->arch.vgic.v2.on) {
-		vgic_v2_flush(v);
-		return vgic_v2_vtimer_deadline(v);
-	}
-	vctl = read_sysreg(cntv_ctl_el0) &
-	       (CNT_CTL_ENABLE | CNT_CTL_IMASK | CNT_CTL_ISTATUS);
-	if (!nothing_to_flush(v, vctl)) {
-		__vgic_flush(v, vctl == (CNT_CTL_ENABLE | CNT_CTL_ISTATUS));
-		return vgic_vtimer_deadline(v);
-	}
-	if (!(v->arch.vgic.enabled & BIT(VGIC_INTID_VTIMER)) ||
-	    vctl != CNT_CTL_ENABLE) {
-		return ~0ULL;
-	}
-	return read_sysreg(cntv_cval_el0) + v->vm->arch.cntvoff;
+	return vgic_prepare_entry_inline(v);
 }
 
 /* ---- listing by priority --------------------------------------------- */

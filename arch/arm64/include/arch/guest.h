@@ -245,6 +245,8 @@ void vgic_flush(struct vcpu *v);
 uint64_t vgic_vtimer_deadline(struct vcpu *v);
 /* Both, before an entry: vgic_flush(), then vgic_vtimer_deadline(). */
 uint64_t vgic_prepare_entry(struct vcpu *v);
+/* The listing part of vgic_flush(), for vgic_prepare_entry_inline(). */
+void vgic_flush_lists(struct vcpu *v, bool vt);
 /* A trapped ICC_SGI1R/ASGI1R/SGI0R_EL1 write, from its ESR_EL2. */
 bool vgic_is_sgi_reg(uint64_t esr);
 void vgic_send_sgi(struct vcpu *v, uint64_t val);

@@ -11,7 +11,58 @@
 #include <arch/guest.h>
 #include <arch/sysreg.h>
 #include <arch/vgic.h>
+#include <arch/vgic_v2.h>
 #include <vmm/vm.h>
+
+/*
+ * The common entry of the vGICv3 (vgic.c; a guest exit that raised
+ * nothing): no PPI or SGI pending, no LPI that could be listed
+ * (lpis_parked), no timer listed, no list register to prune, no ITS command
+ * left, no SPI line or edge, neither timer's line up (@vctl: CNTV_CTL_EL0's
+ * ENABLE, IMASK, ISTATUS; ptimer_level() needs ENABLE without IMASK). Then
+ * a flush would list nothing and retire nothing.
+ */
+static inline bool vgic_nothing_to_flush(const struct vcpu *v, uint64_t vctl)
+{
+	const struct vgic_cpu *c = &v->arch.vgic;
+	const struct vgic_dist *d = &v->vm->arch.vgic;
+
+	return !(c->pending | c->timers_listed |
+		 (c->lpis_parked ? 0 : c->lpis) | c->prune | c->its_work |
+		 d->level | d->pending | d->dropped) &&
+	       vctl != (CNT_CTL_ENABLE | CNT_CTL_ISTATUS) &&
+	       (v->arch.ptimer_ctl & (CNT_CTL_ENABLE | CNT_CTL_IMASK)) !=
+	       CNT_CTL_ENABLE;
+}
+
+/*
+ * vgic_prepare_entry() (arch/guest.h), inline: the lists flushed, the
+ * timers' deadline returned. With nothing to flush the EL1 physical timer
+ * is off or masked (no deadline, ptimer_deadline()), and the virtual one's
+ * deadline is read from the same CNTV_CTL_EL0 value as the flush's
+ * decision.
+ */
+static inline __attribute__((always_inline)) uint64_t
+vgic_prepare_entry_inline(struct vcpu *v)
+{
+	uint64_t vctl;
+
+	if (v->vm->arch.vgic.v2.on) {
+		vgic_v2_flush(v);
+		return vgic_v2_vtimer_deadline(v);
+	}
+	vctl = read_sysreg(cntv_ctl_el0) &
+	       (CNT_CTL_ENABLE | CNT_CTL_IMASK | CNT_CTL_ISTATUS);
+	if (!vgic_nothing_to_flush(v, vctl)) {
+		vgic_flush_lists(v, vctl == (CNT_CTL_ENABLE | CNT_CTL_ISTATUS));
+		return vgic_vtimer_deadline(v);
+	}
+	if (!(v->arch.vgic.enabled & BIT(VGIC_INTID_VTIMER)) ||
+	    vctl != CNT_CTL_ENABLE) {
+		return ~0ULL;
+	}
+	return read_sysreg(cntv_cval_el0) + v->vm->arch.cntvoff;
+}
 
 /*
  * Point VTTBR_EL2 at @v's root: every root has a VMID of its own, so a
@@ -48,7 +99,7 @@ arm64_prepare_again(struct vcpu *v, bool same_root)
 	uint64_t cval;
 
 	arm64_load_vttbr(v, same_root);
-	cval = MIN(v->arch.slice_end, vgic_prepare_entry(v));
+	cval = MIN(v->arch.slice_end, vgic_prepare_entry_inline(v));
 	if (cval != v->arch.slice_armed) {
 		slice_timer_arm(cval);
 		v->arch.slice_armed = cval;
