@@ -29,6 +29,7 @@ void sve_regs_load(const uint8_t *buf);
 uint64_t sve_rdvl(void);
 
 static int vl_bytes = -1;	/* the guests' maximum, 0: no SVE */
+static bool said;
 
 static void sve_open(bool on)
 {
@@ -37,21 +38,32 @@ static void sve_open(bool on)
 	isb();
 }
 
+/*
+ * Worked out on first use, possibly by several CPUs at once: each finds
+ * the same value, and none publishes anything before it is final (a CPU
+ * that saw "no SVE" while another was still finding out would load no SVE
+ * state at a vCPU's load and save it at its put, under CPTR_EL2.TZ).
+ */
 unsigned int arm64_sve_vl(void)
 {
-	if (vl_bytes < 0) {
-		vl_bytes = 0;
+	int vl = __atomic_load_n(&vl_bytes, __ATOMIC_ACQUIRE);
+
+	if (vl < 0) {
+		vl = 0;
 		if (id_field(read_sysreg(SYS_ID_AA64PFR0_EL1), 32)) {
 			sve_open(true);
 			write_sysreg(ARM64_SVE_MAX_VL / 16 - 1, SYS_ZCR_EL2);
 			isb();
-			vl_bytes = (int)sve_rdvl();
+			vl = (int)sve_rdvl();
 			sve_open(false);
+		}
+		__atomic_store_n(&vl_bytes, vl, __ATOMIC_RELEASE);
+		if (vl && !__atomic_exchange_n(&said, true, __ATOMIC_RELAXED)) {
 			pr_info("arm64: SVE for guests, vector length up to %d bits\n",
-				vl_bytes * 8);
+				vl * 8);
 		}
 	}
-	return (unsigned int)vl_bytes;
+	return (unsigned int)vl;
 }
 
 void arm64_sve_load(struct vcpu *v)
