@@ -2,8 +2,9 @@
 /*
  * Host tests of the virtual ITS (arch/arm64/vits.c, included here so that
  * its static command logic is reachable), under ASan/UBSan: guest RAM is a
- * host buffer that vm_gpa_to_host() hands out only within bounds, the list
- * registers are stubbed. The commands of the good path leave the mapping
+ * host buffer that vm_gpa_to_host() hands out only within bounds, and each
+ * vCPU's list registers are modelled here (vgic_lr_unpend() works on that
+ * state, and the tests check what it took back). The commands of the good path leave the mapping
  * and pending state the spec says; then long seeded runs of random
  * register writes and random commands (every command number, random
  * fields, queues and tables anywhere) must keep the state consistent: each
