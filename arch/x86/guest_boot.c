@@ -483,17 +483,6 @@ void arch_vm_destroy(struct vm *vm)
 	(void)vm;
 }
 
-/* The x87/SSE state after FNINIT, as an FXSAVE image. */
-static void init_fxsave(uint8_t *fx)
-{
-	uint16_t fcw = 0x037f;
-	uint32_t mxcsr = 0x1f80;
-
-	memset(fx, 0, 512);
-	memcpy(fx, &fcw, sizeof(fcw));
-	memcpy(fx + 24, &mxcsr, sizeof(mxcsr));
-}
-
 int arch_vcpu_init(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
@@ -505,7 +494,7 @@ int arch_vcpu_init(struct vcpu *v)
 	v->arch.cr2 = 0;
 	v->arch.dr6 = 0xffff0ff0;	/* its reset value */
 	memset(v->arch.dr, 0, sizeof(v->arch.dr));
-	init_fxsave(v->arch.fxsave);
+	xsave_vcpu_reset(v);
 	v->arch.tsc_offset = 0;
 	v->arch.tsc_adjust = 0;
 	v->arch.tsc_aux = 0;

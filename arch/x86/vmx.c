@@ -9,6 +9,7 @@
 #include <arch/ept_flush.h>
 #include <arch/vmcs.h>
 #include <arch/vmx.h>
+#include <arch/xsave.h>
 #include <core/arch.h>
 #include <lib/errno.h>
 #include <lib/printk.h>
@@ -131,7 +132,8 @@ static int enable_feature_control(const struct vmx_caps *c)
 
 /*
  * Force the bits VMX fixes to 1 and clear those it fixes to 0. OSFXSR lets
- * the run loop keep each guest's SSE registers with FXSAVE / FXRSTOR.
+ * the run loop keep each guest's SSE registers with FXSAVE / FXRSTOR, and
+ * OSXSAVE (arch/xsave.h, where the CPU has XSAVE) with XSAVE / XRSTOR.
  */
 static void fix_control_registers(void)
 {
@@ -144,6 +146,7 @@ static void fix_control_registers(void)
 	cr4 &= rdmsr(MSR_IA32_VMX_CR4_FIXED1);
 	write_cr0(cr0);
 	write_cr4(cr4);
+	xsave_cpu_init();
 }
 
 /* VMXON; true on success (neither CF nor ZF set). */

@@ -50,6 +50,9 @@
 				 CPUID_1_ECX_DCA | CPUID_1_ECX_XSAVE | \
 				 CPUID_1_ECX_OSXSAVE | CPUID_1_ECX_AVX | \
 				 CPUID_1_ECX_F16C)
+/* Shown (as the CPU has them) with the state they need (arch/xsave.h). */
+#define CPUID_1_ECX_NEED_AVX	(CPUID_1_ECX_AVX | CPUID_1_ECX_FMA | \
+				 CPUID_1_ECX_F16C)
 #define CPUID_1_EDX_APIC	BIT(9)
 #define CPUID_1_EDX_HTT		BIT(28)
 #define CPUID_1_EDX_MTRR	BIT(12)
@@ -67,6 +70,13 @@
 #define CPUID_7_EBX_ALLOWED	(BIT(0) | CPUID_7_EBX_TSC_ADJUST | BIT(3) | \
 				 BIT(7) | BIT(8) | BIT(9) | BIT(19) | \
 				 BIT(20) | BIT(23) | BIT(24))
+#define CPUID_7_EBX_AVX2	BIT(5)
+/* AVX-512 F, DQ, IFMA, CD, BW, VL: the ZMM and opmask state. */
+#define CPUID_7_EBX_AVX512	(BIT(16) | BIT(17) | BIT(21) | BIT(28) | \
+				 BIT(30) | BIT(31))
+#define CPUID_7_ECX_UMIP	BIT(2)
+/* CPUID.(0xD,1).EAX: XSAVEOPT, XSAVEC, XGETBV with ECX = 1 (not XSAVES). */
+#define CPUID_D1_EAX_SHOWN	(BIT(0) | BIT(1) | BIT(2))
 #define CPUID_EXT_EDX_RDTSCP	BIT(27)
 #define CPUID_TOPO_SMT		1
 #define CPUID_TOPO_CORE		2
@@ -201,9 +211,71 @@ static void cpuid_cache_topology(struct vcpu *v, struct cpuid_regs *r)
 		 ((level >= 3 ? cores - 1 : 0) << 14);
 }
 
+/*
+ * The leaf 1 ECX bits XSAVE brings: XSAVE itself, OSXSAVE as the guest's
+ * CR4 has it (the CPU would report the host's), and AVX's instructions
+ * when the guest may have its state. CPUID is computed on each call, so the
+ * bits follow CR4 and XCR0 as they do on hardware.
+ */
+static uint32_t cpuid_1_ecx_xsave(void)
+{
+	uint64_t m = xsave_guest_mask();
+
+	if (!m) {
+		return 0;
+	}
+	return CPUID_1_ECX_XSAVE |
+	       ((m & XFEATURE_AVX) ? CPUID_1_ECX_NEED_AVX : 0) |
+	       ((vmread(VMCS_GUEST_CR4) & X86_CR4_OSXSAVE) ?
+		CPUID_1_ECX_OSXSAVE : 0);
+}
+
+static uint32_t cpuid_7_ebx_xsave(void)
+{
+	uint64_t m = xsave_guest_mask();
+
+	return ((m & XFEATURE_AVX) ? CPUID_7_EBX_AVX2 : 0) |
+	       ((m & XFEATURE_AVX512) ? CPUID_7_EBX_AVX512 : 0);
+}
+
+/*
+ * Leaf 0xD: sub-leaf 0 the components offered and the sizes (EBX for the
+ * vCPU's XCR0, ECX for all offered), 1 the instructions (no XSAVES, so no
+ * IA32_XSS bits) and the compacted size, 2-63 each offered component's
+ * size and offset as the CPU gives them; zeros for the rest.
+ */
+static void cpuid_xsave_leaf(struct vcpu *v, uint32_t sub,
+			     struct cpuid_regs *r)
+{
+	uint64_t m = xsave_guest_mask();
+
+	if (!m || sub >= 64) {
+		*r = (struct cpuid_regs){ 0, 0, 0, 0 };
+		return;
+	}
+	switch (sub) {
+	case 0:
+		*r = (struct cpuid_regs){ (uint32_t)m,
+					  xsave_size(v->arch.xcr0, false),
+					  xsave_size(m, false),
+					  (uint32_t)(m >> 32) };
+		return;
+	case 1:
+		*r = (struct cpuid_regs){ r->eax & CPUID_D1_EAX_SHOWN,
+					  xsave_size(v->arch.xcr0, true),
+					  0, 0 };
+		return;
+	}
+	if (!(m & BIT(sub))) {
+		*r = (struct cpuid_regs){ 0, 0, 0, 0 };
+	}
+}
+
 static void cpuid_filter(struct vcpu *v, uint32_t leaf, uint32_t sub,
 			 struct cpuid_regs *r)
 {
+	uint32_t xs;
+
 	switch (leaf) {
 	case 0:
 		if (v->arch.misc_enable & X86_MISC_ENABLE_LIMIT_CPUID) {
@@ -211,7 +283,10 @@ static void cpuid_filter(struct vcpu *v, uint32_t leaf, uint32_t sub,
 		}
 		break;
 	case 1:
-		r->ecx &= ~CPUID_1_ECX_HIDDEN;
+		xs = cpuid_1_ecx_xsave();
+		r->ecx = (r->ecx & ~CPUID_1_ECX_HIDDEN) |
+			 (r->ecx & xs & ~CPUID_1_ECX_OSXSAVE) |
+			 (xs & CPUID_1_ECX_OSXSAVE);
 		if (!vmx_pcid_usable()) {
 			r->ecx &= ~CPUID_1_ECX_PCID;
 		}
@@ -236,8 +311,10 @@ static void cpuid_filter(struct vcpu *v, uint32_t leaf, uint32_t sub,
 		break;
 	case 5:		/* MONITOR/MWAIT: refused */
 	case 0xa:	/* performance monitoring: RDPMC refused */
-	case 0xd:	/* XSAVE: hidden */
 		*r = (struct cpuid_regs){ 0, 0, 0, 0 };
+		break;
+	case 0xd:
+		cpuid_xsave_leaf(v, sub, r);
 		break;
 	case 6:		/* no thermal or power MSRs; the APIC timer never stops */
 		*r = (struct cpuid_regs){ CPUID_6_EAX_ARAT, 0, 0, 0 };
@@ -246,9 +323,12 @@ static void cpuid_filter(struct vcpu *v, uint32_t leaf, uint32_t sub,
 		/* TSC_ADJUST is Strata's (vmx_exit.c), on every CPU. */
 		r->ebx = sub ? 0 : (r->ebx & (CPUID_7_EBX_ALLOWED |
 					      (vmx_invpcid_usable() ?
-					       CPUID_7_EBX_INVPCID : 0))) |
+					       CPUID_7_EBX_INVPCID : 0) |
+					      cpuid_7_ebx_xsave())) |
 				   CPUID_7_EBX_TSC_ADJUST;
-		r->eax = r->ecx = r->edx = 0;
+		/* UMIP works in VMX non-root operation as on bare metal. */
+		r->ecx = sub ? 0 : r->ecx & CPUID_7_ECX_UMIP;
+		r->eax = r->edx = 0;
 		break;
 	case 0xb:
 	case 0x1f:
@@ -727,6 +807,29 @@ static bool handle_io(struct vcpu *v)
 }
 
 /*
+ * XSETBV (it always exits). #UD without CR4.OSXSAVE and #GP(0) at CPL > 0
+ * come before the exit on hardware; they are checked again here in case a
+ * CPU lets them through. The value's checks are xsave_setbv()'s.
+ */
+static bool handle_xsetbv(struct vcpu *v)
+{
+	unsigned int cpl = (vmread(VMCS_GUEST_SS_AR) >> AR_DPL_SHIFT) & 3;
+	uint64_t val = (uint32_t)*gpr(v, X86_REG_RAX) |
+		       ((uint64_t)(uint32_t)*gpr(v, X86_REG_RDX) << 32);
+
+	if (!(vmread(VMCS_GUEST_CR4) & X86_CR4_OSXSAVE)) {
+		inject_ud(v);
+		return true;
+	}
+	if (cpl || !xsave_setbv(v, (uint32_t)*gpr(v, X86_REG_RCX), val)) {
+		inject_gp(v);
+		return true;
+	}
+	vmx_skip_insn(v);
+	return true;
+}
+
+/*
  * HLT: the vCPU waits (vmx_run.c) until an interrupt it can take arrives
  * or, with RFLAGS.IF clear, until an INIT. When no other vCPU could ever
  * send one, nothing can wake it: the VM is stopped.
@@ -911,11 +1014,11 @@ bool vmx_handle_exit(struct vcpu *v)
 	case EXIT_REASON_VMFUNC:
 		/* A VM function or EPTP list entry Strata does not offer. */
 		return refuse_ud(v, "VMFUNC");
-	case EXIT_REASON_RDPMC:
 	case EXIT_REASON_XSETBV:
-		vmx_report(v, "%s at RIP 0x%llx refused: #GP injected",
-			   (reason & 0xffff) == EXIT_REASON_RDPMC ? "RDPMC" :
-			   "XSETBV", (unsigned long long)vmread(VMCS_GUEST_RIP));
+		return handle_xsetbv(v);
+	case EXIT_REASON_RDPMC:
+		vmx_report(v, "RDPMC at RIP 0x%llx refused: #GP injected",
+			   (unsigned long long)vmread(VMCS_GUEST_RIP));
 		inject_gp(v);
 		return true;
 	}

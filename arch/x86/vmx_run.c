@@ -73,14 +73,14 @@ static void load_guest_state(struct vcpu *v)
 	if (vmx_rdtscp_usable()) {
 		wrmsr(MSR_TSC_AUX, a->tsc_aux);
 	}
-	__asm__ volatile("fxrstor64 %0" : : "m"(a->fxsave) : "memory");
+	xsave_load(v);
 }
 
 static void save_guest_state(struct vcpu *v)
 {
 	struct arch_vcpu *a = &v->arch;
 
-	__asm__ volatile("fxsave64 %0" : "=m"(a->fxsave) : : "memory");
+	xsave_save(v);
 	a->cr2 = read_cr2();
 	a->dr[0] = read_dr0();
 	a->dr[1] = read_dr1();

@@ -4,8 +4,8 @@
  * kernel executes (arch/x86/vmx_exit.c, arch/guest_layout.h). It checks the
  * hypervisor CPUID leaves and the features Strata hides, the MSR allow-list
  * (allowed MSRs keep what is written, refused values fault), CR0/CR4/CR8
- * writes (VMXE and OSXSAVE refused, NE under the guest's control as it
- * sees it), REP INSB / OUTSB (forwards and backwards) emulated and OUTSB
+ * writes (VMXE and PKE refused, OSXSAVE taken exactly when CPUID shows
+ * XSAVE, NE under the guest's control as it sees it), REP INSB / OUTSB (forwards and backwards) emulated and OUTSB
  * from MMIO refused, VMX instructions refused with #UD, INVD continuing,
  * HLT with interrupts on woken by the local APIC timer, VMCALL from CPL 3 (reached with SYSRET, left
  * with SYSCALL through the LSTAR it set) denied, and that every exception
@@ -42,8 +42,10 @@
 #define CR0_NE		(1UL << 5)
 #define CR4_VMXE	(1UL << 13)
 #define CR4_OSXSAVE	(1UL << 18)
+#define CR4_PKE		(1UL << 22)
 
 static unsigned long injected;	/* exceptions this guest provoked */
+static bool xsave_shown;	/* CPUID.1:ECX.XSAVE */
 
 static void cpuid(uint32_t leaf, uint32_t r[4])
 {
@@ -95,10 +97,16 @@ static void check_cpuid(void)
 	cpuid(0x40000001, r);
 	EXPECT(r[0] == STRATA_HC_BASE, "cpuid 0x40000001: eax 0x%x", r[0]);
 	cpuid(1, r);
-	EXPECT(!(r[2] & (1u << 26 | 1u << 27 | 1u << 28)),
-	       "cpuid 1: XSAVE/OSXSAVE/AVX visible (ecx 0x%x)", r[2]);
+	xsave_shown = r[2] & (1u << 26);
+	EXPECT(!(r[2] & (1u << 27)),
+	       "cpuid 1: OSXSAVE visible with CR4.OSXSAVE clear (ecx 0x%x)",
+	       r[2]);
+	EXPECT(xsave_shown || !(r[2] & (1u << 28)),
+	       "cpuid 1: AVX visible without XSAVE (ecx 0x%x)", r[2]);
 	cpuid(0xd, r);
-	EXPECT(!r[0] && !r[1] && !r[2] && !r[3], "cpuid 0xd: XSAVE leaf shown");
+	EXPECT(xsave_shown == ((r[0] & 3) == 3),
+	       "cpuid 0xd: mask 0x%x with XSAVE %s", r[0],
+	       xsave_shown ? "shown" : "hidden");
 }
 
 static void check_msrs(void)
@@ -161,8 +169,15 @@ static void check_crs(void)
 
 	EXPECT(!(cr4 & CR4_VMXE), "CR4 shows VMXE (0x%lx)", (unsigned long)cr4);
 	EXPECT(mov_cr4_faults(cr4 | CR4_VMXE), "CR4.VMXE accepted");
-	EXPECT(mov_cr4_faults(cr4 | CR4_OSXSAVE), "CR4.OSXSAVE accepted");
+	EXPECT(mov_cr4_faults(cr4 | CR4_PKE), "CR4.PKE accepted");
 	EXPECT(read_cr(4) == cr4, "CR4 changed by refused writes");
+	if (xsave_shown) {
+		__asm__ volatile("mov %0, %%cr4" : : "r"(cr4 | CR4_OSXSAVE)
+				 : "memory");
+		EXPECT(read_cr(4) == (cr4 | CR4_OSXSAVE),
+		       "CR4.OSXSAVE not taken with XSAVE shown");
+		__asm__ volatile("mov %0, %%cr4" : : "r"(cr4) : "memory");
+	}
 	__asm__ volatile("mov %0, %%cr0" : : "r"(cr0 & ~CR0_NE) : "memory");
 	EXPECT(!(read_cr(0) & CR0_NE), "CR0.NE clear did not show");
 	__asm__ volatile("mov %0, %%cr0" : : "r"(cr0) : "memory");

@@ -6,6 +6,7 @@
 #include <arch/guest_acpi.h>
 #include <arch/irqchip.h>
 #include <arch/lapic.h>
+#include <arch/xsave.h>
 #include <types.h>
 
 struct s2_root;
@@ -45,7 +46,8 @@ struct x86_reset {
  * CR8 is the local APIC's TPR (@lapic; CR8 accesses exit).
  * Between slices the registers VMX does not switch are kept here: CR2,
  * DR0-DR3 and DR6, the MSRs of enum x86_guest_msr, and the x87/SSE state
- * (@fxsave, an FXSAVE image).
+ * (@xsave, an XSAVE area, or an FXSAVE image in its first 512 bytes when
+ * the CPU has no XSAVE) with the vCPU's XCR0 (@xcr0; arch/xsave.h).
  */
 struct arch_vcpu {
 	uint64_t gprs[16];
@@ -80,7 +82,8 @@ struct arch_vcpu {
 	bool extint_msg;	/* an IOAPIC ExtINT message not yet taken */
 	struct x86_reset reset;
 	struct lapic lapic;
-	uint8_t fxsave[512] __aligned(16);
+	uint64_t xcr0;
+	uint8_t xsave[XSAVE_AREA_SIZE] __aligned(64);
 };
 
 /*

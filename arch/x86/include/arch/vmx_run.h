@@ -9,6 +9,7 @@
 #include <arch/cpu.h>
 #include <arch/vmx.h>
 #include <arch/x86_decode.h>
+#include <arch/xsave.h>
 #include <types.h>
 
 struct vcpu;
@@ -60,8 +61,9 @@ bool vmx_guest_is_bzimage(const struct vm *vm);
 
 /*
  * CR4 bits a guest may set: none that turns on state VMX does not switch
- * between VMs (OSXSAVE's XCR0, PKE's PKRU, CET) or a feature Strata hides
- * (VMXE, SMXE, LA57).
+ * between VMs and Strata does not either (PKE's PKRU, CET) or a feature
+ * Strata hides (VMXE, SMXE, LA57). OSXSAVE is added where Strata switches
+ * XCR0 and the XSAVE state (arch/xsave.h, vmx_cr4_allowed()).
  */
 #define VMX_CR4_GUEST_BITS	(GENMASK(11, 0) | X86_CR4_FSGSBASE |	\
 				 X86_CR4_PCIDE | X86_CR4_SMEP |		\
@@ -80,8 +82,9 @@ static inline uint64_t vmx_cr0_mask(void)
 
 static inline uint64_t vmx_cr4_allowed(void)
 {
-	return VMX_CR4_GUEST_BITS & vmx_caps.cr4_fixed1 &
-	       ~vmx_caps.cr4_fixed0;
+	return (VMX_CR4_GUEST_BITS |
+		(xsave_guest_mask() ? X86_CR4_OSXSAVE : 0)) &
+	       vmx_caps.cr4_fixed1 & ~vmx_caps.cr4_fixed0;
 }
 
 static inline uint64_t vmx_cr4_mask(void)
