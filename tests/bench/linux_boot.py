@@ -18,6 +18,14 @@ guest's RAM size as QEMU's memory.
 Counts are instructions (ticks x 1e9 / CNTFRQ) plus the idle time Linux
 spends waiting for timers, which is the same virtual time in both runs.
 Prints one table and returns the ratio Strata / direct (target <= 1.05).
+
+With 2 vCPUs (issue 11, `linux_bench(2)`): QEMU -smp 2 in both runs, the VM
+given cpus = 2 and Strata both physical CPUs, so each vCPU runs on its own
+CPU. -icount needs single-threaded TCG (QEMU refuses it with thread=multi),
+which runs the CPUs in turn: the virtual clock still counts every
+instruction of both, so the ratio is in instructions (target <= 1.10). The
+same pair is then timed with multi-threaded TCG and no -icount, for
+information only: wall time on this host, never judged.
 """
 import gzip
 import os
@@ -32,13 +40,18 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "boot"))
 from _bootlib import (  # noqa: E402
     ARM_MACHINE, private_dir, newc, make_bundle, run)
 
-TARGET = 1.05
+TARGETS = {1: 1.05, 2: 1.10}
 GUEST_MEM = "256M"
 TIMEOUT = 600
 CMDLINE = "earlycon console=ttyAMA0 panic=-1"
 STAMP_RE = re.compile(r"STRATA-BOOTSTAMP cntvct=(\d+) cntfrq=(\d+)")
-QEMU = ["qemu-system-aarch64", "-cpu", "max", "-smp", "1", "-nographic",
-        "-no-reboot", "-icount", "shift=0,sleep=off"]
+ICOUNT = ["-icount", "shift=0,sleep=off"]
+
+
+def qemu(ncpus, icount=True):
+    return ["qemu-system-aarch64", "-cpu", "max", "-smp", str(ncpus),
+            "-nographic", "-no-reboot"] + (ICOUNT if icount else
+                                           ["-accel", "tcg,thread=multi"])
 
 
 def build_stamp(tmp):
@@ -74,7 +87,24 @@ def build_strata():
     return os.path.join(ROOT, "build", "arm64", "strata.bin")
 
 
-def linux_bench():
+def boot_pair(kernel, image, tmp, initrd, ncpus, icount=True):
+    """Boot directly and under Strata; returns the two Runs."""
+    direct = run(qemu(ncpus, icount) +
+                 ["-M", "virt,gic-version=3", "-m", GUEST_MEM,
+                  "-kernel", kernel, "-initrd", initrd, "-append", CMDLINE],
+                 TIMEOUT)
+    cfg = ("[vm linux]\nkernel = Image\ninitrd = initrd.gz\n"
+           "memory = %s\ncpus = %d\ncmdline = %s\n" % (GUEST_MEM, ncpus,
+                                                       CMDLINE))
+    cpio = make_bundle(os.path.join(tmp, "linux%d.cpio" % ncpus), cfg,
+                       [("Image", kernel), initrd])
+    under = run(qemu(ncpus, icount) + ["-M", ARM_MACHINE, "-m", "1G",
+                                       "-kernel", image, "-initrd", cpio],
+                TIMEOUT)
+    return direct, under
+
+
+def linux_bench(ncpus=1):
     """Print the table; returns (direct, strata, ratio) or None to skip."""
     sys.path.insert(0, os.path.join(ROOT, "tests", "boot"))
     from arm64 import linux_deps
@@ -84,29 +114,42 @@ def linux_bench():
         return None
     kernel = deps[0]
     image = build_strata()
+    target = TARGETS[ncpus]
+    wall = None
     with private_dir("bench-linux-") as tmp:
         initrd = make_initrd(tmp, build_stamp(tmp))
-        direct = run(QEMU + ["-M", "virt,gic-version=3", "-m", GUEST_MEM,
-                             "-kernel", kernel, "-initrd", initrd,
-                             "-append", CMDLINE], TIMEOUT)
+        direct, under = boot_pair(kernel, image, tmp, initrd, ncpus)
         d = insns(direct, "direct boot")
-        cfg = ("[vm linux]\nkernel = Image\ninitrd = initrd.gz\n"
-               "memory = %s\ncpus = 1\ncmdline = %s\n" % (GUEST_MEM, CMDLINE))
-        cpio = make_bundle(os.path.join(tmp, "linux.cpio"), cfg,
-                           [("Image", kernel), initrd])
-        under = run(QEMU + ["-M", ARM_MACHINE, "-m", "1G", "-kernel", image,
-                            "-initrd", cpio], TIMEOUT)
         s = insns(under, "boot under Strata")
+        for r, what in ((direct, "direct"), (under, "under Strata")):
+            want = "smp: Brought up 1 node, %d CPU" % ncpus
+            if want not in r.out:
+                raise RuntimeError("%s: Linux did not report '%s'"
+                                   % (what, want))
+        if ncpus > 1:
+            wd, wu = boot_pair(kernel, image, tmp, initrd, ncpus, False)
+            if STAMP_RE.search(wd.out) and STAMP_RE.search(wu.out):
+                wall = (wd.secs, wu.secs)
     ratio = s / d
     print()
-    print("Debian arm64 Linux boot to /init, 1 vCPU, %s (QEMU -icount "
-          "shift=0,sleep=off)" % GUEST_MEM)
+    print("Debian arm64 Linux boot to /init, %d vCPU%s on %d physical CPU%s, "
+          "%s (QEMU -smp %d -icount shift=0,sleep=off)" % (
+              ncpus, "s" if ncpus > 1 else "", ncpus, "s" if ncpus > 1 else "",
+              GUEST_MEM, ncpus))
     print("  direct on bare QEMU:  %13d instructions" % d)
     print("  under Strata:         %13d instructions (+%d)" % (s, s - d))
     print("  ratio Strata/direct:  %13.3f   target <= %.2f: %s" % (
-        ratio, TARGET, "met" if ratio <= TARGET else "MISSED"))
+        ratio, target, "met" if ratio <= target else "MISSED"))
+    if wall:
+        print("  multi-threaded TCG, no -icount (information): direct "
+              "%.1f s, under Strata %.1f s wall time (includes QEMU's exit)"
+              % wall)
+    elif ncpus > 1:
+        print("  multi-threaded TCG, no -icount (information): a boot "
+              "gave no stamp")
     return d, s, ratio
 
 
 if __name__ == "__main__":
-    sys.exit(0 if linux_bench() else 1)
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+    sys.exit(0 if linux_bench(n) else 1)

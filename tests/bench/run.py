@@ -34,7 +34,9 @@ each with its ratio to the null hypercall of the same run (targets: first
 touch <= 5x, zap + refault <= 10x). On arm64 also an emulated MMIO load of
 a test-device register (mmio-dev: target <= 300 instructions), and then
 Debian's arm64 Linux booted to /init under Strata against directly on
-bare QEMU (tests/bench/linux_boot.py: target ratio <= 1.05). `--arch`
+bare QEMU (tests/bench/linux_boot.py: target ratio <= 1.05), and the same
+with 2 vCPUs on 2 physical CPUs against bare QEMU -smp 2 (target <= 1.10;
+with the wall times of a multi-threaded TCG pair for information). `--arch`
 limits the emulator measurement to one architecture.
 
 Many CPUs (docs/smp.md): on the host, instructions (with perf counters;
@@ -204,6 +206,7 @@ def emulator_bench(audits=(0, 1), arches=("arm64", "x86_64"), linux=True):
     if "arm64" in arches and linux:
         from linux_boot import linux_bench
         linux_bench()
+        linux_bench(2)
     return 0
 
 
