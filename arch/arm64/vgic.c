@@ -94,8 +94,13 @@ void vgic_load(struct vcpu *v)
 	hcr_update();
 }
 
+static void lr_apply_requests(struct vcpu *v);
+
 void vgic_after_exit(struct vcpu *v)
 {
+	if (v->arch.vgic.req.any) {
+		lr_apply_requests(v);
+	}
 	if (v->vm->arch.vgic.v2.on) {
 		vgic_v2_sync(v);
 	}
@@ -255,6 +260,35 @@ static void vgic_kick_spi_target(struct vm *vm, unsigned int n)
 
 	if (t >= 0) {
 		vcpu_kick(&vm->vcpus[t]);
+	}
+}
+
+/*
+ * A register write by @self that may have made SPIs in @bits deliverable
+ * (pending and enabled, a group or a route turned on): their targets on
+ * other CPUs or in WFI look at once instead of at their next entry.
+ */
+static void vgic_kick_spis(const struct vcpu *self, struct vm *vm,
+			   uint32_t bits)
+{
+	for (unsigned int n = 0; n < VGIC_NR_SPIS; n++) {
+		int t;
+
+		if (!(bits & BIT(n))) {
+			continue;
+		}
+		t = spi_target(vm, n);
+		if (t >= 0 && &vm->vcpus[t] != self) {
+			vcpu_kick(&vm->vcpus[t]);
+		}
+	}
+}
+
+/* The same for a write by @self to vCPU @t's redistributor. */
+static void vgic_kick_other(const struct vcpu *self, struct vcpu *t)
+{
+	if (t != self) {
+		vcpu_kick(t);
 	}
 }
 
@@ -1104,8 +1138,8 @@ void vgic_send_sgi(struct vcpu *v, uint64_t val)
 /*
  * List register @k of vCPU @t as vCPU @self (the one on this CPU, whose
  * MMIO access is emulated) sees it: live in the CPU for @self, saved in
- * struct vgic_cpu for the others, which are off the CPU (vCPUs of a VM
- * run on one CPU at a time: docs/vgic.md).
+ * struct vgic_cpu for the others. Writers use it only for a @t off its
+ * CPU; one on another CPU gets a request instead (lr_remote(), below).
  */
 static uint64_t lr_get(const struct vcpu *self, const struct vcpu *t,
 		       unsigned int k)
@@ -1155,10 +1189,130 @@ static uint32_t spi_lr_bits(const struct vcpu *self, const struct vm *vm,
 	return bits;
 }
 
+/*
+ * Requests to a vCPU on another CPU. A vCPU in its slice on another CPU
+ * (t->on_cpu) has its list registers live in that CPU; its saved copy is
+ * overwritten when its slice ends, and only it knows what they hold now.
+ * So a change another vCPU makes to them (GICD/GICR ICPENDR, ISACTIVER,
+ * ICACTIVER; the ITS taking an LPI's pending state out for CLEAR, DISCARD,
+ * MOVI, MOVALL) is left to it as a request, it is kicked, and it applies
+ * the request after its next exit, under the VM lock, before anything
+ * else looks at its list registers (vgic_after_exit(), the in-place exit
+ * path too). Requests compose in order: per INTID 0-63 one map of the
+ * list register state, per LPI one fate (struct vits_ite.retire). A vCPU
+ * off its CPU is changed directly in its saved copy, as before.
+ * Guaranteed: the change reaches the target's list registers at its next
+ * exit, which the kick makes immediate, and no request is lost to a save
+ * (the target holds the VM lock from that exit until its save).
+ */
+#define LR_ST_P		1U
+#define LR_ST_A		2U
+#define LR_FN_ID	0xe4	/* each state to itself */
+
+enum lr_op { LR_OP_CLEAR_P, LR_OP_CLEAR_A, LR_OP_SET_A };
+
+static bool lr_remote(const struct vcpu *self, const struct vcpu *t)
+{
+	return t != self && t->on_cpu;
+}
+
+static unsigned int lr_op_apply(enum lr_op op, unsigned int st)
+{
+	switch (op) {
+	case LR_OP_CLEAR_P:
+		return st & ~LR_ST_P;
+	case LR_OP_CLEAR_A:
+		return st & ~LR_ST_A;
+	default:
+		return st | LR_ST_A;
+	}
+}
+
+static unsigned int lr_fn_apply(uint8_t fn, unsigned int st)
+{
+	return (fn >> (2 * st)) & 3;
+}
+
+static void lr_request(struct vcpu *t, unsigned int intid, enum lr_op op,
+		       bool g1, uint8_t prio)
+{
+	struct vgic_cpu *c = &t->arch.vgic;
+	uint8_t fn = (c->req.mask & BIT(intid)) ? c->req.fn[intid] : LR_FN_ID;
+	uint8_t out = 0;
+
+	for (unsigned int st = 0; st < 4; st++) {
+		out |= (uint8_t)(lr_op_apply(op, lr_fn_apply(fn, st)) <<
+				 (2 * st));
+	}
+	c->req.fn[intid] = out;
+	c->req.mask |= BIT(intid);
+	if (op == LR_OP_SET_A) {
+		c->req.prio[intid] = prio;
+		c->req.g1 = g1 ? c->req.g1 | BIT(intid) :
+				 c->req.g1 & ~BIT(intid);
+	}
+	c->req.any = true;
+	vcpu_kick(t);
+}
+
+static void lr_set_active(const struct vcpu *self, struct vcpu *t,
+			  unsigned int intid, bool g1, uint8_t prio);
+
+/* @v, after an exit: what the others asked of its list registers. */
+static void lr_apply_requests(struct vcpu *v)
+{
+	struct vgic_cpu *c = &v->arch.vgic;
+	uint64_t mask = c->req.mask, seen = 0;
+
+	c->req.any = false;
+	c->req.mask = 0;
+	for (unsigned int k = 0; k < nr_lrs(); k++) {
+		uint64_t lr = lr_read(k);
+		uint64_t id = lr & LR_VINTID_MASK;
+		unsigned int st = (unsigned int)(lr >> 62) & 3;
+
+		if (!st) {
+			continue;
+		}
+		if (id < 64 && (mask & BIT(id))) {
+			st = lr_fn_apply(c->req.fn[id], st);
+			seen |= BIT(id);
+			lr_write(k, st ? (lr & ~LR_STATE_MASK) |
+				 ((uint64_t)st << 62) : 0);
+		} else if (id >= VITS_LPI_BASE && c->req.lpis &&
+			   (lr & LR_PENDING) && vits_retire_listed(v, id)) {
+			lr &= ~LR_PENDING;
+			lr_write(k, (lr & LR_STATE_MASK) ? lr : 0);
+		}
+	}
+	/* Made active while in no list register: into a free one. */
+	for (unsigned int id = 0; id < 64; id++) {
+		if ((mask & ~seen & BIT(id)) &&
+		    (lr_fn_apply(c->req.fn[id], 0) & LR_ST_A)) {
+			lr_set_active(v, v, id, c->req.g1 & BIT(id),
+				      c->req.prio[id]);
+		}
+	}
+	if (c->req.lpis) {
+		c->req.lpis = false;
+		vits_retire_done(v);
+	}
+}
+
 /* Clear @state in @t's list registers of the INTIDs in @mask << @base. */
 static void lr_clear_state(const struct vcpu *self, struct vcpu *t,
 			   unsigned int base, uint32_t mask, uint64_t state)
 {
+	if (lr_remote(self, t)) {
+		for (unsigned int b = 0; b < 32; b++) {
+			if (mask & BIT(b)) {
+				lr_request(t, base + b, state == LR_PENDING ?
+					   LR_OP_CLEAR_P : LR_OP_CLEAR_A,
+					   false, 0);
+			}
+		}
+		return;
+	}
 	for (unsigned int k = 0; k < nr_lrs(); k++) {
 		uint64_t lr = lr_get(self, t, k);
 		uint64_t id = lr & LR_VINTID_MASK;
@@ -1170,10 +1324,18 @@ static void lr_clear_state(const struct vcpu *self, struct vcpu *t,
 	}
 }
 
-bool vgic_lr_unpend(const struct vcpu *self, struct vcpu *t, uint32_t intid)
+bool vgic_lr_unpend(const struct vcpu *self, struct vcpu *t, uint32_t intid,
+		    unsigned int dest)
 {
 	bool had = false;
 
+	if (lr_remote(self, t)) {
+		vits_retire_mark(t, intid, dest);
+		t->arch.vgic.req.lpis = true;
+		t->arch.vgic.req.any = true;
+		vcpu_kick(t);
+		return false;
+	}
 	for (unsigned int k = 0; k < nr_lrs(); k++) {
 		uint64_t lr = lr_get(self, t, k);
 
@@ -1197,6 +1359,10 @@ static void lr_set_active(const struct vcpu *self, struct vcpu *t,
 	static bool said;	/* once per boot: a guest may repeat it */
 	int free = -1;
 
+	if (lr_remote(self, t)) {
+		lr_request(t, intid, LR_OP_SET_A, g1, prio);
+		return;
+	}
 	for (unsigned int k = 0; k < nr_lrs(); k++) {
 		uint64_t lr = lr_get(self, t, k);
 
@@ -1307,15 +1473,21 @@ static void gicd_write32(const struct vcpu *self, struct vm *vm,
 
 	switch (off) {
 	case GICD_CTLR:
+		if (val & ~d->ctlr & GICD_CTLR_EN_MASK) {
+			vm_kick_all(vm, self);	/* a group turned on */
+		}
 		d->ctlr = val & GICD_CTLR_EN_MASK;
 		vgic_mark_prune(vm);
 		return;
 	case GICD_IGROUPR + 4:
+		vgic_kick_spis(self, vm, (d->group ^ val) & d->enabled &
+					 (d->pending | d->level));
 		d->group = val;
 		vgic_mark_prune(vm);
 		return;
 	case GICD_ISENABLER + 4:
 		d->enabled |= val;
+		vgic_kick_spis(self, vm, val & (d->pending | d->level));
 		return;
 	case GICD_ICENABLER + 4:
 		d->enabled &= ~val;
@@ -1323,6 +1495,7 @@ static void gicd_write32(const struct vcpu *self, struct vm *vm,
 		return;
 	case GICD_ISPENDR + 4:
 		d->pending |= val;
+		vgic_kick_spis(self, vm, val & d->enabled);
 		return;
 	case GICD_ICPENDR + 4:
 		/* The latches and listed pending states go; a level-
@@ -1362,9 +1535,13 @@ static void gicd_write32(const struct vcpu *self, struct vm *vm,
 		   off < GICD_IROUTER + 64 * 8) {
 		uint64_t *r = &d->irouter[(off - GICD_IROUTER - 256) / 8];
 
+		unsigned int n = (unsigned int)(off - GICD_IROUTER - 256) / 8;
+
 		*r = (off & 4 ? (*r & 0xffffffff) | (uint64_t)val << 32 :
 				(*r & ~0xffffffffULL) | val) & IROUTER_MASK;
 		vgic_mark_prune(vm);
+		vgic_kick_spis(self, vm, (uint32_t)BIT(n) & d->enabled &
+					 (d->pending | d->level));
 	}
 }
 
@@ -1505,6 +1682,9 @@ static void gicr_write32(const struct vcpu *self, struct vm *vm,
 		c->sleep = val & GICR_WAKER_SLEEP;
 		c->prune |= c->sleep;
 		c->lpis_parked = false;
+		if (!c->sleep) {
+			vgic_kick_other(self, t);	/* its interrupts again */
+		}
 		return;
 	case GICR_SGI_BASE + GICR_IGROUPR0:
 		c->group = val;
@@ -1512,6 +1692,7 @@ static void gicr_write32(const struct vcpu *self, struct vm *vm,
 		return;
 	case GICR_SGI_BASE + GICR_ISENABLER0:
 		c->enabled |= val;
+		vgic_kick_other(self, t);
 		return;
 	case GICR_SGI_BASE + GICR_ICENABLER0:
 		c->enabled &= ~val;
@@ -1519,6 +1700,7 @@ static void gicr_write32(const struct vcpu *self, struct vm *vm,
 		return;
 	case GICR_SGI_BASE + GICR_ISPENDR0:
 		c->pending |= val;
+		vgic_kick_other(self, t);
 		return;
 	case GICR_SGI_BASE + GICR_ICPENDR0:
 		c->pending &= ~val;

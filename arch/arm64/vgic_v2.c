@@ -801,6 +801,28 @@ static uint32_t gicd_read32(struct vcpu *v, uint64_t off)
 	return 0;	/* RAZ: SPIs beyond 63, reserved, ID registers */
 }
 
+/*
+ * A distributor write by @v that may have made SPIs in @bits deliverable:
+ * every other vCPU their ITARGETSR names looks at once (it may run on
+ * another CPU or wait in WFI) instead of at its next entry.
+ */
+static void kick_spi_targets(struct vcpu *v, uint32_t bits)
+{
+	const struct vgic_v2_dist *d = &v->vm->arch.vgic.v2;
+	uint32_t cpus = 0;
+
+	for (unsigned int i = 0; i < VGIC_V2_NR_SPIS; i++) {
+		if (bits & BIT(i)) {
+			cpus |= d->targets[i];
+		}
+	}
+	for (unsigned int n = 0; n < v->vm->nr_vcpus; n++) {
+		if ((cpus & BIT(n)) && n != v->id) {
+			vcpu_kick(&v->vm->vcpus[n]);
+		}
+	}
+}
+
 static void gicd_write32(struct vcpu *v, uint64_t off, uint32_t val)
 {
 	struct vgic_v2_dist *d = &v->vm->arch.vgic.v2;
@@ -808,6 +830,9 @@ static void gicd_write32(struct vcpu *v, uint64_t off, uint32_t val)
 
 	switch (off) {
 	case GICD_CTLR:
+		if (val & ~d->ctlr & GICD_CTLR_EN_MASK) {
+			vm_kick_all(v->vm, v);	/* a group turned on */
+		}
 		d->ctlr = val & GICD_CTLR_EN_MASK;
 		return;
 	case GICD_IGROUPR:
@@ -824,6 +849,7 @@ static void gicd_write32(struct vcpu *v, uint64_t off, uint32_t val)
 		return;
 	case GICD_ISENABLER + 4:
 		d->enabled |= val;
+		kick_spi_targets(v, val & d->pending);
 		return;
 	case GICD_ICENABLER + 4:
 		d->enabled &= ~val;
@@ -837,6 +863,7 @@ static void gicd_write32(struct vcpu *v, uint64_t off, uint32_t val)
 		return;
 	case GICD_ISPENDR + 4:
 		d->pending |= val;
+		kick_spi_targets(v, val & d->enabled);
 		return;
 	case GICD_ICPENDR + 4:
 		d->pending &= ~val;
@@ -885,8 +912,11 @@ static void gicd_write8(struct vcpu *v, uint64_t off, uint8_t val)
 	} else if (off >= GICD_IPRIORITYR + 32 && off < GICD_IPRIORITYR + 64) {
 		d->prio[off - GICD_IPRIORITYR - 32] = val & PRIO_MASK;
 	} else if (off >= GICD_ITARGETSR + 32 && off < GICD_ITARGETSR + 64) {
-		d->targets[off - GICD_ITARGETSR - 32] =
-			(uint8_t)(val & cpu_mask(v->vm));
+		unsigned int i = (unsigned int)(off - GICD_ITARGETSR - 32);
+
+		d->targets[i] = (uint8_t)(val & cpu_mask(v->vm));
+		kick_spi_targets(v, (uint32_t)BIT(i) & d->enabled &
+				    d->pending);
 	} else if (off >= GICD_SPENDSGIR && off < GICD_SPENDSGIR + 16) {
 		c->sgi_src[off - GICD_SPENDSGIR] |=
 			(uint8_t)(val & cpu_mask(v->vm));

@@ -132,6 +132,55 @@ void vits_unlisted(struct vcpu *v, uint32_t intid)
 	}
 }
 
+_Static_assert(VITS_MAX_VCPUS == VM_MAX_CPUS, "retire[] per vCPU");
+
+void vits_retire_mark(struct vcpu *t, uint32_t intid, unsigned int dest)
+{
+	struct vits_ite *e = ite_of_lpi(t->vm, intid);
+	uint8_t *r;
+
+	if (!e) {
+		return;		/* unmapped: the scan drops it anyway */
+	}
+	r = &e->retire[t->id];
+	if (dest == VITS_NONE || *r == VITS_RETIRE_DROP) {
+		*r = VITS_RETIRE_DROP;
+	} else {
+		*r = (uint8_t)(dest + 1);
+	}
+}
+
+bool vits_retire_listed(struct vcpu *v, uint32_t intid)
+{
+	struct vits_ite *e = ite_of_lpi(v->vm, intid);
+	unsigned int fate, dest;
+
+	if (!e) {
+		return true;	/* discarded while listed here */
+	}
+	fate = e->retire[v->id];
+	if (!fate) {
+		return false;
+	}
+	if (fate != VITS_RETIRE_DROP) {
+		dest = fate - 1;
+		ite_pend(v->vm, e, dest);
+		if (dest != v->id) {
+			vcpu_kick(&v->vm->vcpus[dest]);
+		}
+	}
+	return true;
+}
+
+void vits_retire_done(struct vcpu *v)
+{
+	struct vits *its = its_of(v->vm);
+
+	for (unsigned int i = 0; i < VITS_MAX_ITES; i++) {
+		its->ites[i].retire[v->id] = 0;
+	}
+}
+
 bool vits_lpi_due(struct vcpu *v, uint32_t intid, uint8_t *prio)
 {
 	const struct vits_ite *e = ite_of_lpi(v->vm, intid);
@@ -200,7 +249,8 @@ static void ite_drop(struct vcpu *self, struct vits_ite *e)
 
 	ite_unpend(vm, e);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
-		vgic_lr_unpend(self, &vm->vcpus[i], VITS_LPI_BASE + e->lpi);
+		vgic_lr_unpend(self, &vm->vcpus[i], VITS_LPI_BASE + e->lpi,
+			       VITS_NONE);
 	}
 	e->valid = false;
 }
@@ -249,7 +299,7 @@ static void lpi_move(struct vcpu *self, struct vits_ite *e, unsigned int to)
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		if (i != to) {
 			pending |= vgic_lr_unpend(self, &vm->vcpus[i],
-						  VITS_LPI_BASE + e->lpi);
+						  VITS_LPI_BASE + e->lpi, to);
 		}
 	}
 	if (pending) {
@@ -421,7 +471,8 @@ static void run_command(struct vcpu *self, const uint64_t *c)
 			ite_unpend(vm, e);
 			for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 				vgic_lr_unpend(self, &vm->vcpus[i],
-					       VITS_LPI_BASE + e->lpi);
+					       VITS_LPI_BASE + e->lpi,
+					       VITS_NONE);
 			}
 		}
 		return;
@@ -480,7 +531,8 @@ static void run_command(struct vcpu *self, const uint64_t *c)
 			}
 			if (e->pend == from ||
 			    vgic_lr_unpend(self, &vm->vcpus[from],
-					   VITS_LPI_BASE + e->lpi)) {
+					   VITS_LPI_BASE + e->lpi,
+					   (unsigned int)to)) {
 				ite_pend(vm, e, (unsigned int)to);
 			}
 		}

@@ -3,8 +3,8 @@
 """Boot tests: the vGICv3 of arm64 VMs as the GIC architecture says.
 
 Boots the test Image (build/test/arm64/strata.bin, `make TEST=1
-ARCH=arm64`) under QEMU virt (GICv3) on -cpu max and -cpu cortex-a57 with
-a bundle of:
+ARCH=arm64`) under QEMU virt (GICv3) on -cpu max with two physical CPUs
+and -cpu cortex-a57 with one, with a bundle of:
 
 - vgic3 (tests/guests/arm64/vgic3.c, 4 vCPUs): priority bytes as wide as
   the virtual CPU interface, more pending interrupts than list registers
@@ -16,7 +16,9 @@ a bundle of:
   wake, interrupts already in a list register that are disabled, lose
   their group, their redistributor or get a new priority (held, or taken
   with it), pended twice while listed (taken once), GICD_IROUTER's RES0
-  bits and Interrupt_Routing_Mode 1 with vCPU 0 asleep;
+  bits and Interrupt_Routing_Mode 1 with vCPU 0 asleep, pending set for
+  vCPU 1 in WFI through GICD_ISPENDR and its GICR_ISPENDR0 (a kick each
+  when it runs on another physical CPU);
 - its (tests/guests/arm64/its.c, 2 vCPUs): the ITS in the DTB and its
   registers, LPIs through the configuration table and the command queue
   (MAPC, MAPD, MAPTI, MAPI, INT, CLEAR, DISCARD, INV, INVALL, SYNC, MOVI,
@@ -45,7 +47,9 @@ from _bootlib import (  # noqa: E402
     run_qemu_arm64)
 
 TIMEOUT = 150           # seconds per QEMU run (a run takes ~5-20 s)
-CPUS = [("max", "max,pauth-impdef=on"), ("cortex-a57", "cortex-a57")]
+# (case, -cpu, -smp): max on two physical CPUs (vgic3's vCPUs 0 and 1 on
+# different ones), cortex-a57 on one.
+CPUS = [("max", "max,pauth-impdef=on", 2), ("cortex-a57", "cortex-a57", 1)]
 VMS = [
     ("vgic3", "vgic3.elf", "16M", 4, "vgic3"),
     ("its", "its.elf", "16M", 2, "its"),
@@ -54,7 +58,7 @@ VMS = [
 ]
 
 
-def boot(tmp, guests, tag, cpu, vms=VMS):
+def boot(tmp, guests, tag, cpu, smp=1, vms=VMS):
     cfg = ""
     files = {}
     for name, elf, mem, cpus, cmdline in vms:
@@ -63,9 +67,9 @@ def boot(tmp, guests, tag, cpu, vms=VMS):
         files[elf] = os.path.join(guests, elf)
     cpio = make_bundle(os.path.join(tmp, tag + ".cpio"), cfg,
                        sorted(files.items()))
-    return run_qemu_arm64(cpu, ["-kernel", IMAGE, "-initrd", cpio,
-                                "-append", "loglevel=info"], mem="1G",
-                          timeout=TIMEOUT)
+    return run_qemu_arm64(cpu, ["-smp", str(smp), "-kernel", IMAGE,
+                                "-initrd", cpio, "-append", "loglevel=info"],
+                          mem="1G", timeout=TIMEOUT)
 
 
 def ended_ok(run, vm, label=None):
@@ -90,6 +94,22 @@ def t_vgic3(run, tag):
     # (SGI1R): six.
     if (order, vt, fiq) != (9, 1, 6):
         raise Fail(f"counts {order}/{vt}/{fiq}, want 9/1/6")
+    # Pending set for vCPU 1 in WFI: a kick each when it runs on another
+    # physical CPU than vCPU 0 (Strata's placement line says where), none
+    # when they share one.
+    m = need(lines, r"^vgic3: kicks for pending set for vCPU 1: SPI (\d+), "
+             r"SGI (\d+)$", "the kick counts")
+    spi, sgi = map(int, m.groups())
+    on = dict(re.findall(r"^vm vgic3: vCPU (\d) runs on CPU (\d+)$",
+                         run.out, re.M))
+    if "0" not in on or "1" not in on:
+        raise Fail("no placement lines for vgic3's vCPUs 0 and 1")
+    if on["0"] != on["1"] and (spi < 1 or sgi < 1):
+        raise Fail(f"vCPU 1 on CPU {on['1']}, vCPU 0 on CPU {on['0']}: "
+                   f"kicks SPI {spi}, SGI {sgi}, want at least 1 each")
+    if on["0"] == on["1"] and (spi, sgi) != (0, 0):
+        raise Fail(f"vCPUs 0 and 1 share CPU {on['0']}: kicks SPI {spi}, "
+                   f"SGI {sgi}, want none")
 
 
 def t_its(run, tag):
@@ -148,11 +168,11 @@ def report(name, fn, *args):
 
 
 def main(argv):
-    want = argv or [tag for tag, _ in CPUS]
-    unknown = [w for w in want if w not in dict(CPUS)]
+    want = argv or [c[0] for c in CPUS]
+    unknown = [w for w in want if w not in [c[0] for c in CPUS]]
     if unknown:
         print(f"FAIL: vgic-arm64: unknown case {unknown[0]} (cases: "
-              + ", ".join(tag for tag, _ in CPUS) + ")")
+              + ", ".join(c[0] for c in CPUS) + ")")
         return 1
     if not os.path.exists(IMAGE):
         print(f"FAIL: vgic-arm64/build: {IMAGE} is missing "
@@ -166,10 +186,10 @@ def main(argv):
         except Fail as e:
             print("FAIL: vgic-arm64/build: %s" % e)
             return 1
-        for tag, cpu in CPUS:
+        for tag, cpu, smp in CPUS:
             if tag not in want:
                 continue
-            run = boot(tmp, guests, tag, cpu)
+            run = boot(tmp, guests, tag, cpu, smp)
             if run.status is None:
                 print(f"FAIL: vgic-arm64/{tag}/boot: timed out after "
                       f"{TIMEOUT} s ({run.tail()})")

@@ -28,7 +28,9 @@
  *   pending; given a higher priority, it is taken with it; pended again
  *   (ISPENDR, an SGI) while listed, it is taken once;
  * - GICD_IROUTER: RES0 bits read as zero, Interrupt_Routing_Mode 1 routes
- *   to a vCPU whose redistributor is awake.
+ *   to a vCPU whose redistributor is awake;
+ * - pending set by vCPU 0 for vCPU 1 (GICD_ISPENDR, its GICR_ISPENDR0)
+ *   wakes it from WFI with a kick when it runs on another physical CPU.
  * Prints "vgic3: PASS" when every check held.
  */
 #include "guest.h"
@@ -771,6 +773,39 @@ static void check_one_pending(void)
 }
 
 /*
+ * Pending made by vCPU 0 for vCPU 1, which waits in WFI: an SPI routed to
+ * it through GICD_ISPENDR and an SGI through its GICR_ISPENDR0. Each is
+ * taken once; the kicks Strata counted meanwhile are printed, and the
+ * script requires one for each when vCPU 1 runs on another physical CPU
+ * (none when it shares vCPU 0's: a kick is an IPI to another CPU).
+ */
+static void check_remote_pend(void)
+{
+	uint64_t r = GICD + GICD_IROUTER + 8 * SPI;
+	uint32_t spi = 1U << (SPI - 32), s0 = spi_on[1], g0 = sgis[1][12];
+	uint64_t k0, k1, k2;
+
+	w32(r, 1);				/* Aff0 1: vCPU 1 */
+	w32(GICD + GICD_IGROUPR + 4, spi);
+	w32(GICD + GICD_ISENABLER + 4, spi);
+	k0 = counter(STRATA_CTR_KICKS);
+	w32(GICD + GICD_ISPENDR + 4, spi);
+	WAIT_FOR(spi_on[1] == s0 + 1, false);
+	k1 = counter(STRATA_CTR_KICKS);
+	check(spi_on[1] == s0 + 1, "vgic3: SPI pended for vCPU 1 taken %u "
+	      "times", spi_on[1] - s0);
+	w32(GICR(1) + GICR_ISPENDR0, 1U << 12);
+	WAIT_FOR(sgis[1][12] == g0 + 1, false);
+	k2 = counter(STRATA_CTR_KICKS);
+	check(sgis[1][12] == g0 + 1, "vgic3: SGI 12 pended in vCPU 1's "
+	      "GICR_ISPENDR0 taken %u times", sgis[1][12] - g0);
+	printf("vgic3: kicks for pending set for vCPU 1: SPI %u, SGI %u\n",
+	       (unsigned int)(k1 - k0), (unsigned int)(k2 - k1));
+	w32(GICD + GICD_ICENABLER + 4, spi);
+	w32(r, 0);
+}
+
+/*
  * GICD_IROUTER: its RES0 bits read as zero and do not change the routing;
  * Interrupt_Routing_Mode 1 routes to a participating vCPU, not to one
  * whose redistributor sleeps.
@@ -827,6 +862,7 @@ int guest_main(void *dtb)
 	check_listed_changes();
 	check_one_pending();
 	check_irouter();
+	check_remote_pend();
 	check_trigger();
 	done = 1;
 	for (unsigned int i = 1; i < NCPUS; i++) {

@@ -64,6 +64,14 @@
  *	here or changed its priority or group: the next flush looks at the
  *	pending-only list registers (vgic_mark_prune()).
  * @its_work: commands this vCPU queued are left to run (vits_work()).
+ * @req: changes other vCPUs asked of this vCPU's list registers while it
+ *	ran on its CPU (vgic.c, "Requests to a vCPU on another CPU"); it
+ *	applies them after its next exit (vgic_after_exit()). @req.any says
+ *	there are some; @req.mask holds INTIDs 0-63 with a change, composed
+ *	per INTID in @req.fn (a map of the LR state, pending = 1, active = 2,
+ *	old to new, two bits per old state), @req.g1 / @req.prio the group
+ *	and priority for one made active from nothing; @req.lpis: LPIs are
+ *	to be looked at (struct vits_ite.retire).
  * @v2: the vCPU's side of a vGICv2 instead (arch/vgic_v2.h).
  */
 struct vgic_cpu {
@@ -83,6 +91,14 @@ struct vgic_cpu {
 	uint64_t pendbaser;
 	bool prune;
 	bool its_work;
+	struct {
+		bool any;
+		bool lpis;
+		uint64_t mask;
+		uint64_t g1;
+		uint8_t fn[64];
+		uint8_t prio[64];
+	} req;
 	struct vgic_v2_cpu v2;
 };
 
@@ -121,10 +137,15 @@ struct vgic_dist {
 struct vm;
 struct vcpu;
 /*
- * Take the pending state of INTID @intid out of @t's list registers (@self:
- * the vCPU on this CPU); true when one held it pending.
+ * Take the pending state of LPI @intid out of @t's list registers (@self:
+ * the vCPU on this CPU); true when one held it pending, and the caller
+ * moves or drops that state. When @t runs on another CPU its list
+ * registers are its own: the change is left to it (@dest: VITS_NONE to
+ * drop the state, else the vCPU it moves to, which @t pends it on), it is
+ * kicked, and the answer is false.
  */
-bool vgic_lr_unpend(const struct vcpu *self, struct vcpu *t, uint32_t intid);
+bool vgic_lr_unpend(const struct vcpu *self, struct vcpu *t, uint32_t intid,
+		    unsigned int dest);
 /*
  * Have every vCPU of @vm look at its pending-only list registers at its
  * next flush: a change (here, an LPI's configuration by INV or INVALL) may

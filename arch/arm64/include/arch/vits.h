@@ -39,6 +39,8 @@ _Static_assert(VITS_CPU_DEVICE_ID == (1U << VITS_DEV_BITS) - 1,
 	       "the last DeviceID");
 
 #define VITS_NONE		0xff
+#define VITS_MAX_VCPUS		8	/* VM_MAX_CPUS (checked in vits.c) */
+#define VITS_RETIRE_DROP	0xfe
 
 /**
  * struct vits_ite - one event's mapping (an ITT entry).
@@ -50,6 +52,10 @@ _Static_assert(VITS_CPU_DEVICE_ID == (1U << VITS_DEV_BITS) - 1,
  *	priority in bits 7:2, enable in bit 0.
  * @pend: the vCPU the LPI is pending on (not yet listed), or VITS_NONE.
  * @valid: the entry is in use.
+ * @retire: per vCPU, what that vCPU does with the LPI if it finds it pending
+ *	in its list registers at its next scan (vgic.c, "Requests to a vCPU on
+ *	another CPU"): 0 keep, VITS_RETIRE_DROP, or 1 + the vCPU to move the
+ *	pending state to (MOVI, MOVALL).
  */
 struct vits_ite {
 	uint32_t eventid;
@@ -59,6 +65,7 @@ struct vits_ite {
 	uint8_t cfg;
 	uint8_t pend;
 	bool valid;
+	uint8_t retire[VITS_MAX_VCPUS];
 };
 
 /**
@@ -118,5 +125,21 @@ void vits_listed(struct vcpu *v, uint32_t intid);
 bool vits_lpi_due(struct vcpu *v, uint32_t intid, uint8_t *prio);
 /* The LPI @intid was taken back from @v's list registers: pending again. */
 void vits_unlisted(struct vcpu *v, uint32_t intid);
+/*
+ * Remote list registers (vgic.c): @t runs on another CPU, so whether it
+ * holds LPI @intid pending in a list register is only known to it. Record
+ * that, if it does, the pending state goes (@dest VITS_NONE: CLEAR,
+ * DISCARD) or moves to vCPU @dest (MOVI, MOVALL); a drop recorded before or
+ * after a move wins, of two moves the later.
+ */
+void vits_retire_mark(struct vcpu *t, uint32_t intid, unsigned int dest);
+/*
+ * @v found LPI @intid pending in its list register @lr during its scan:
+ * true when it must take the pending state out (then, for a move, the LPI
+ * is pending at the destination, which is kicked).
+ */
+bool vits_retire_listed(struct vcpu *v, uint32_t intid);
+/* @v's scan is over: what was recorded for it is done. */
+void vits_retire_done(struct vcpu *v);
 
 #endif
