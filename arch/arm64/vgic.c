@@ -114,6 +114,10 @@ void vgic_put(struct vcpu *v)
 		vgic_v2_put(v);
 		return;
 	}
+	if (c->req.any) {
+		/* Asked after its last exit (a slice ending at its entry). */
+		lr_apply_requests(v);
+	}
 	for (unsigned int i = 0; i < nr_lrs(); i++) {
 		c->lr[i] = lr_read(i);
 		lr_write(i, 0);
@@ -1198,7 +1202,7 @@ static uint32_t spi_lr_bits(const struct vcpu *self, const struct vm *vm,
  * MOVI, MOVALL) is left to it as a request, it is kicked, and it applies
  * the request after its next exit, under the VM lock, before anything
  * else looks at its list registers (vgic_after_exit(), the in-place exit
- * path too). Requests compose in order: per INTID 0-63 one map of the
+ * path too), or at its save if its slice ends first (vgic_put()). Requests compose in order: per INTID 0-63 one map of the
  * list register state, per LPI one fate (struct vits_ite.retire). A vCPU
  * off its CPU is changed directly in its saved copy, as before.
  * Guaranteed: the change reaches the target's list registers at its next
