@@ -18,7 +18,8 @@ and -cpu cortex-a57 with one, with a bundle of:
   with it), pended twice while listed (taken once), GICD_IROUTER's RES0
   bits and Interrupt_Routing_Mode 1 with vCPU 0 asleep, pending set for
   vCPU 1 in WFI through GICD_ISPENDR and its GICR_ISPENDR0 (a kick each
-  when it runs on another physical CPU);
+  when it runs on another physical CPU), and cleared from an SPI and an
+  SGI listed on running vCPU 1 (never taken after the clear);
 - its (tests/guests/arm64/its.c, 2 vCPUs): the ITS in the DTB and its
   registers, LPIs through the configuration table and the command queue
   (MAPC, MAPD, MAPTI, MAPI, INT, CLEAR, DISCARD, INV, INVALL, SYNC, MOVI,
@@ -94,6 +95,8 @@ def t_vgic3(run, tag):
     # (SGI1R): six.
     if (order, vt, fiq) != (9, 1, 6):
         raise Fail(f"counts {order}/{vt}/{fiq}, want 9/1/6")
+    need(lines, r"^vgic3: ICPENDR took back an SPI and an SGI from running "
+         r"vCPU 1 in \d+ rounds each$", "the remote clear line")
     # Pending set for vCPU 1 in WFI: a kick each when it runs on another
     # physical CPU than vCPU 0 (Strata's placement line says where), none
     # when they share one.

@@ -30,7 +30,9 @@
  * - GICD_IROUTER: RES0 bits read as zero, Interrupt_Routing_Mode 1 routes
  *   to a vCPU whose redistributor is awake;
  * - pending set by vCPU 0 for vCPU 1 (GICD_ISPENDR, its GICR_ISPENDR0)
- *   wakes it from WFI with a kick when it runs on another physical CPU.
+ *   wakes it from WFI with a kick when it runs on another physical CPU;
+ * - pending cleared by vCPU 0 (GICD_ICPENDR1, vCPU 1's GICR_ICPENDR0)
+ *   from an SPI and an SGI listed on vCPU 1 while it runs is never taken.
  * Prints "vgic3: PASS" when every check held.
  */
 #include "guest.h"
@@ -97,6 +99,17 @@ static volatile uint32_t rpr_in[16], active_in[16], nested_in[16];
 static volatile uint64_t ready[NCPUS], done;
 static volatile uint32_t uart_irqs, uart_mask_at;
 static volatile uint32_t spi_on[NCPUS];	/* SPI 45 on vCPUs 1-3 */
+
+/*
+ * check_remote_clear(): round r (counted over both kinds) of vCPU 0
+ * clearing an SPI (GICD_ICPENDR1) or SGI 12 (vCPU 1's GICR_ICPENDR0) listed
+ * on vCPU 1, which stays in the guest with interrupts masked meanwhile
+ * (x_go, x_listed, x_cleared, x_fin: the round each side reached; x_sgi:
+ * the kind; x_took[r]: how often vCPU 1 took it in round r).
+ */
+#define XROUNDS			12	/* per kind; then one without the clear */
+static volatile uint32_t x_arm, x_armed, x_go, x_listed, x_cleared, x_fin;
+static volatile uint32_t x_sgi, x_took[2 * (XROUNDS + 1) + 2];
 
 /* What the handler of an SGI on vCPU 0 does besides counting it. */
 static volatile uint32_t pend_outer = NONE;	/* in this SGI's handler */
@@ -240,6 +253,38 @@ static void cpu_setup(unsigned int me)
 	set_sysreg(icc_igrpen0_el1, 1);
 }
 
+/*
+ * vCPU 1's side of check_remote_clear(), interrupts masked: an exit lists
+ * what vCPU 0 made pending at its re-entry, then it stays in the guest
+ * while vCPU 0 clears it, and only then unmasks for a while.
+ */
+static void remote_clear_target(void)
+{
+	irq_off();
+	x_armed = 1;
+	for (uint32_t r = 1; r <= 2 * (XROUNDS + 1); r++) {
+		uint32_t before;
+
+		if (!WAIT_FOR(x_go == r, false)) {
+			break;
+		}
+		exit_once();
+		x_listed = r;
+		if (!WAIT_FOR(x_cleared == r, false)) {
+			break;
+		}
+		before = x_sgi ? sgis[1][12] : spi_on[1];
+		irq_on();
+		for (uint64_t end = read_cntvct() + read_cntfrq() / 1000;
+		     read_cntvct() < end;) {
+		}
+		irq_off();
+		x_took[r] = (x_sgi ? sgis[1][12] : spi_on[1]) - before;
+		x_fin = r;
+	}
+	irq_on();
+}
+
 void secondary_main(struct cpu_boot *b)
 {
 	unsigned int me = (unsigned int)b->id;
@@ -247,6 +292,12 @@ void secondary_main(struct cpu_boot *b)
 	cpu_setup(me);
 	irq_on();
 	ready[me] = 1;
+	if (me == 1) {
+		WAIT_FOR(done || x_arm, true);
+		if (x_arm) {
+			remote_clear_target();
+		}
+	}
 	WAIT_FOR(done, true);
 	irq_off();
 	hvc(PSCI_CPU_OFF, 0, 0, 0);
@@ -805,6 +856,82 @@ static void check_remote_pend(void)
 	w32(r, 0);
 }
 
+/* One kind of check_remote_clear(): rounds *@r onwards; taken, lost. */
+static void remote_clear_rounds(uint32_t *r, bool sgi, unsigned int *taken,
+				bool *lost)
+{
+	uint32_t spi = 1U << (SPI - 32);
+
+	x_sgi = sgi;
+	for (unsigned int i = 0; i <= XROUNDS; i++, (*r)++) {
+		if (sgi) {
+			w32(GICR(1) + GICR_ISPENDR0, 1U << 12);
+		} else {
+			w32(GICD + GICD_ISPENDR + 4, spi);
+		}
+		x_go = *r;
+		if (!WAIT_FOR(x_listed == *r, false)) {
+			return;
+		}
+		if (i < XROUNDS) {
+			if (sgi) {
+				w32(GICR(1) + GICR_ICPENDR0, 1U << 12);
+			} else {
+				w32(GICD + GICD_ICPENDR + 4, spi);
+			}
+		}
+		x_cleared = *r;
+		if (!WAIT_FOR(x_fin == *r, false)) {
+			return;
+		}
+		if (i < XROUNDS) {
+			*taken += x_took[*r];
+		} else {
+			*lost |= x_took[*r] != 1;
+		}
+	}
+}
+
+/*
+ * Pending state cleared by vCPU 0 from interrupts listed on vCPU 1 while
+ * vCPU 1 is in the guest (on another physical CPU in the -smp 2 run, where
+ * its list registers are live there): an SPI through GICD_ICPENDR1 and an
+ * SGI through vCPU 1's GICR_ICPENDR0. None may be taken after the clear;
+ * the last round of each kind, not cleared, must be taken once.
+ */
+static void check_remote_clear(void)
+{
+	uint32_t spi = 1U << (SPI - 32), r = 1;
+	unsigned int taken_spi = 0, taken_sgi = 0;
+	bool lost = false;
+
+	w32(GICD + GICD_IROUTER + 8 * SPI, 1);	/* vCPU 1 */
+	w32(GICD + GICD_IGROUPR + 4, spi);
+	w32(GICD + GICD_ISENABLER + 4, spi);
+	x_arm = 1;
+	if (!check(WAIT_FOR(x_armed, false), "vgic3: vCPU 1 not ready for "
+		   "the remote clear")) {
+		return;
+	}
+	remote_clear_rounds(&r, false, &taken_spi, &lost);
+	remote_clear_rounds(&r, true, &taken_sgi, &lost);
+	w32(GICD + GICD_ICENABLER + 4, spi);
+	w32(GICD + GICD_ICPENDR + 4, spi);
+	w32(GICD + GICD_IROUTER + 8 * SPI, 0);
+	if (!check(r == 2 * (XROUNDS + 1) + 1, "vgic3: vCPU 1 stopped in "
+		   "round %u of the remote clear", r)) {
+		return;
+	}
+	check(!taken_spi && !taken_sgi, "vgic3: taken by vCPU 1 after vCPU 0 "
+	      "cleared it: SPI %u, SGI %u times in %u rounds each", taken_spi,
+	      taken_sgi, XROUNDS);
+	check(!lost, "vgic3: a pending state not cleared was not taken once");
+	if (!taken_spi && !taken_sgi && !lost) {
+		printf("vgic3: ICPENDR took back an SPI and an SGI from running "
+		       "vCPU 1 in %u rounds each\n", XROUNDS);
+	}
+}
+
 /*
  * GICD_IROUTER: its RES0 bits read as zero and do not change the routing;
  * Interrupt_Routing_Mode 1 routes to a participating vCPU, not to one
@@ -863,6 +990,7 @@ int guest_main(void *dtb)
 	check_one_pending();
 	check_irouter();
 	check_remote_pend();
+	check_remote_clear();
 	check_trigger();
 	done = 1;
 	for (unsigned int i = 1; i < NCPUS; i++) {
