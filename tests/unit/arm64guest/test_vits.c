@@ -44,11 +44,26 @@ void *vm_gpa_to_host(struct vm *vm, gpa_t gpa, uint64_t len)
 /* The list registers as the ITS sees them: the LPIs listed per vCPU. */
 static uint32_t listed[VM_MAX_CPUS][VGIC_NR_LRS];
 
-bool vgic_lr_unpend(const struct vcpu *self, struct vcpu *t, uint32_t intid)
+/* vCPUs "on another CPU": their list registers are theirs (vgic.c). */
+static bool remote[VM_MAX_CPUS];
+static unsigned int kicks;
+
+void vcpu_kick(struct vcpu *v)
+{
+	(void)v;
+	kicks++;
+}
+
+bool vgic_lr_unpend(const struct vcpu *self, struct vcpu *t, uint32_t intid,
+		    unsigned int dest)
 {
 	bool had = false;
 
 	(void)self;
+	if (remote[t->id]) {
+		vits_retire_mark(t, intid, dest);
+		return false;
+	}
 	for (unsigned int k = 0; k < VGIC_NR_LRS; k++) {
 		if (listed[t->id][k] == intid) {
 			listed[t->id][k] = 0;
@@ -180,8 +195,15 @@ static bool consistent(void)
 			const struct vits_ite *e = listed[c][k] ?
 				ite_of_lpi(&the_vm, listed[c][k]) : NULL;
 
-			if (listed[c][k] && (!e || e->pend == c)) {
-				return false;	/* listed: gone or twice */
+			/*
+			 * A listed LPI pending again on the same vCPU (an
+			 * INT, a MOVALL onto it) is a state its next flush
+			 * merges into the list register (lpi_cands()), not a
+			 * second pending state; only a mapping gone while
+			 * listed would be.
+			 */
+			if (listed[c][k] && !e) {
+				return false;	/* listed: gone */
 			}
 		}
 	}
@@ -315,6 +337,84 @@ static void test_listed_lpis(void)
 	CHECK_EQ(the_vm.vcpus[0].arch.vgic.lpis +
 		 the_vm.vcpus[1].arch.vgic.lpis, 0);
 	CHECK(consistent());
+}
+
+/* vCPU @cpu's scan of its list registers after an exit (vgic.c). */
+static void scan(unsigned int cpu)
+{
+	struct vcpu *v = &the_vm.vcpus[cpu];
+
+	for (unsigned int k = 0; k < VGIC_NR_LRS; k++) {
+		if (listed[cpu][k] && vits_retire_listed(v, listed[cpu][k])) {
+			listed[cpu][k] = 0;
+		}
+	}
+	vits_retire_done(v);
+}
+
+/*
+ * The same LPI listed on a vCPU running on another CPU: the commands only
+ * record its fate, which that vCPU's scan carries out: MOVALL moves the
+ * pending state (the destination kicked), a CLEAR after a MOVI drops it,
+ * DISCARD drops it; an LPI with no fate recorded stays listed.
+ */
+static void test_remote_listed_lpis(void)
+{
+	struct vits *its;
+
+	setup(2);
+	memset(remote, 0, sizeof(remote));
+	remote[1] = true;
+	its = its_of(&the_vm);
+	ram[PROP - RAM_BASE + 0] = 0xa1;
+	cmd(CMD_MAPC, 0, BIT(63) | (0ULL << 16) | 0, 0);
+	cmd(CMD_MAPC, 0, BIT(63) | (1ULL << 16) | 1, 0);
+	cmd(CMD_MAPD | (5ULL << 32), 4, BIT(63), 0);
+	cmd(CMD_MAPTI | (5ULL << 32), 0 | (8192ULL << 32), 1, 0);
+	cmd(CMD_INT | (5ULL << 32), 0, 0, 0);
+	go();
+	CHECK(list_lpi(1, 8192));
+	scan(1);			/* nothing recorded: it stays */
+	CHECK_EQ(listed[1][0], 8192);
+	kicks = 0;
+	cmd(CMD_MOVALL, 0, 1ULL << 16, 0ULL << 16);
+	go();
+	CHECK_EQ(listed[1][0], 8192);	/* only vCPU 1 knows */
+	CHECK_EQ(its->ites[0].pend, VITS_NONE);
+	scan(1);
+	CHECK_EQ(listed[1][0], 0);
+	CHECK_EQ(its->ites[0].pend, 0);
+	CHECK_EQ(kicks, 1);
+	CHECK(consistent());
+	/* Listed on vCPU 1 again: MOVI to vCPU 0, then CLEAR: dropped. */
+	ite_unpend(&the_vm, &its->ites[0]);
+	cmd(CMD_MAPC, 0, BIT(63) | (1ULL << 16) | 2, 0);	/* icid 2: vCPU 1 */
+	cmd(CMD_MOVI | (5ULL << 32), 0, 2, 0);
+	cmd(CMD_INT | (5ULL << 32), 0, 0, 0);
+	go();
+	CHECK_EQ(its->ites[0].pend, 1);
+	CHECK(list_lpi(1, 8192));
+	cmd(CMD_MOVI | (5ULL << 32), 0, 0, 0);
+	cmd(CMD_CLEAR | (5ULL << 32), 0, 0, 0);
+	go();
+	scan(1);
+	CHECK_EQ(listed[1][0], 0);
+	CHECK_EQ(its->ites[0].pend, VITS_NONE);
+	CHECK_EQ(the_vm.vcpus[0].arch.vgic.lpis +
+		 the_vm.vcpus[1].arch.vgic.lpis, 0);
+	/* DISCARD while listed remotely: the scan drops it. */
+	cmd(CMD_MOVI | (5ULL << 32), 0, 2, 0);
+	cmd(CMD_INT | (5ULL << 32), 0, 0, 0);
+	go();
+	CHECK(list_lpi(1, 8192));
+	cmd(CMD_DISCARD | (5ULL << 32), 0, 0, 0);
+	go();
+	CHECK_EQ(listed[1][0], 8192);
+	scan(1);
+	CHECK_EQ(listed[1][0], 0);
+	CHECK(!its->ites[0].valid);
+	CHECK(consistent());
+	remote[1] = false;
 }
 
 /*
@@ -465,6 +565,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_registers);
 	RUN_TEST(test_commands);
 	RUN_TEST(test_listed_lpis);
+	RUN_TEST(test_remote_listed_lpis);
 	RUN_TEST(test_new_lpi_unparks);
 	RUN_TEST(test_collection_target);
 	RUN_TEST(test_queue_bounded);
