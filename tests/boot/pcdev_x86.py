@@ -9,6 +9,10 @@ device, each running its own guest from tests/guests/x86/:
         (status), mode 3's square wave, counter 1, the refresh bit, and
         counter 0 driving IRQ 0 at its period through IOAPIC pin 2 (mode
         2) and through the 8259 (mode 3), silent once stopped.
+  pci   pcpci.c: configuration mechanism #1 as Linux's pci_check_type1()
+        and pci_sanity_check() probe it, the i440FX host bridge's IDs,
+        class and writable bits by dword/word/byte, every other function
+        all ones, enable bit clear, 0xcf9 still the reset control.
 
 Every verdict rests on lines on the serial console. STRATA_KEEP=1 keeps
 the temporary directory.
@@ -28,6 +32,7 @@ BOOT_TIMEOUT = 480
 # (VM name, guest, minimum number of checks)
 VMS = [
     ("pit", "pcpit", 20),
+    ("pci", "pcpci", 30),
 ]
 
 
@@ -63,6 +68,15 @@ def c_pit(log, status):
          "IRQ 0 through the 8259")
 
 
+def c_pci(log, status):
+    guest_result(log, "pci", 30)
+    need(log, r"^\[pci\] pci: host bridge 8086:1237 class 0600 at 00:00.0, "
+         r"alone$", "the host bridge line")
+    bad = re.findall(r"^vm pci: unclaimed port .*0xc[f][89a-f]$", log, re.M)
+    if bad:
+        raise Fail("mechanism #1 ports unclaimed: %s" % bad[:3])
+
+
 def c_summary(log, status):
     check_no_exception(log)
     check_status(status, 0, "bochs")
@@ -70,6 +84,7 @@ def c_summary(log, status):
 
 TESTS = [
     ("pcdev_x86/pit", c_pit),
+    ("pcdev_x86/pci", c_pci),
     ("pcdev_x86/summary", c_summary),
 ]
 
