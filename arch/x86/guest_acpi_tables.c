@@ -219,6 +219,7 @@ static void build_fadt(struct fadt *f, uint64_t facs, uint64_t dsdt)
 	f->p_lvl2_lat = 101;		/* > 100: no C2 */
 	f->p_lvl3_lat = 1001;		/* > 1000: no C3 */
 	f->iapc_boot_arch = BOOT_ARCH_LEGACY | BOOT_ARCH_NO_VGA;
+	f->century = 0x32;		/* the RTC's century byte (rtc.c) */
 	f->flags = FADT_WBINVD | FADT_PROC_C1 | FADT_TMR_VAL_EXT |
 		   FADT_RESET_REG_SUP;
 	/* The reset control register (arch/x86/reset_ctl.c). */

@@ -423,6 +423,9 @@ int arch_vm_init(struct vm *vm)
 		ret = x86_pit_add(vm);
 	}
 	if (!ret) {
+		ret = x86_rtc_add(vm);
+	}
+	if (!ret) {
 		ret = x86_ioapic_add(vm);
 	}
 	if (!ret) {
