@@ -426,6 +426,9 @@ int arch_vm_init(struct vm *vm)
 		ret = x86_rtc_add(vm);
 	}
 	if (!ret) {
+		ret = x86_i8042_add(vm);	/* also port 0x61 (pit.c) */
+	}
+	if (!ret) {
 		ret = x86_ioapic_add(vm);
 	}
 	if (!ret) {

@@ -13,6 +13,11 @@ device, each running its own guest from tests/guests/x86/:
         and pci_sanity_check() probe it, the i440FX host bridge's IDs,
         class and writable bits by dword/word/byte, every other function
         all ones, enable bit clear, 0xcf9 still the reset control.
+  kbc   pckbc.c: the 8042's status, command byte, self and interface
+        tests, enables, the keyboard's replies (reset fa aa, identify,
+        echo, LEDs, scan set), bytes held by a disabled interface, the
+        0xd2/0xd3/0xd4 paths (aux loopback, no mouse: time-out), IRQ 1
+        and 12 per byte, and 0xfe restarting the VM into a fresh 8042.
   rtc   pcrtc.c (a boot of its own): registers A-D as a BIOS leaves them,
         the epoch date, CMOS RAM, the 8192 Hz periodic interrupt on IRQ 8,
         SET, a divider reset's first update 0.5 s later with UIP before
@@ -37,9 +42,9 @@ BOOT_TIMEOUT = 480
 # Two boots: the RTC's guest waits half a second of guest time for an
 # update cycle, and the PIT's timings must not share the CPU with it
 # (a time slice of another VM would land inside a measurement). The PCI
-# guest ends within its first slice and shares the PIT's boot.
+# and 8042 guests end within their first slices and share the PIT's boot.
 BOOTS = [
-    ("pcdev", [("pit", "pcpit"), ("pci", "pcpci")]),
+    ("pcdev", [("pit", "pcpit"), ("pci", "pcpci"), ("kbc", "pckbc")]),
     ("pcrtc", [("rtc", "pcrtc")]),
 ]
 
@@ -94,6 +99,20 @@ def c_rtc(log, status):
          r"UIP \d+ us: 2100-01-01 12:00:00$", "the update cycle")
 
 
+def c_kbc(log, status):
+    m = need(log, r"^\[kbc\] kbc: 0 of (\d+) checks failed before the "
+             r"reset; pulsing the reset line$", "the first boot's checks")
+    if int(m.group(1)) < 35:
+        raise Fail("kbc ran only %s checks before the reset" % m.group(1))
+    fails = re.findall(r"^\[kbc\] FAIL: (.*)$", log, re.M)
+    if fails:
+        raise Fail(" | ".join(fails[:6]))
+    need(log, r"^vm kbc: reset 1 \(reset line pulsed by 8042 command "
+         r"0xfe\)", "the reset")
+    need(log, r"^\[kbc\] kbc: boot 1 after the 8042 reset$", "the second boot")
+    guest_result(log, "kbc", 2)
+
+
 def c_summary(logs):
     for name, (status, log) in logs.items():
         check_no_exception(log)
@@ -103,6 +122,7 @@ def c_summary(logs):
 TESTS = [
     ("pcdev_x86/pit", "pcdev", c_pit),
     ("pcdev_x86/pci", "pcdev", c_pci),
+    ("pcdev_x86/kbc", "pcdev", c_kbc),
     ("pcdev_x86/rtc", "pcrtc", c_rtc),
     ("pcdev_x86/summary", None, c_summary),
 ]
