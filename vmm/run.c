@@ -479,5 +479,11 @@ int vmm_run(struct vm *vms, unsigned int nr)
 			arch_cpu_idle(arch_ticks() + arch_ticks_hz() / 1000);
 		}
 	}
+	for (unsigned int i = 0; i < nr_pcpus && nr_pcpus > 1; i++) {
+		pr_info("Strata: CPU %u: %llu kicks sent, %llu taken, %llu idle waits\n",
+			i, (unsigned long long)pcpus[i].kicks_sent,
+			(unsigned long long)pcpus[i].kicks_taken,
+			(unsigned long long)pcpus[i].idles);
+	}
 	return vmm_verdict(vms, nr);
 }

@@ -480,6 +480,12 @@ unsigned int arch_start_cpus(unsigned int max)
 		if (l.apic_id[i] == self) {
 			continue;
 		}
+		/* xAPIC ICR destinations are 8 bits, 0xff the broadcast. */
+		if (!x2apic && l.apic_id[i] >= 0xff) {
+			pr_warn("x86: APIC ID %u cannot be addressed in xAPIC mode; not started\n",
+				l.apic_id[i]);
+			continue;
+		}
 		if (online >= max || online >= PCPU_MAX) {
 			break;
 		}
