@@ -23,6 +23,12 @@
  *    read as zero (unbacked, emulated): data would come from a stale
  *    translation to a freed page. vCPU 0 adds the slot again (fresh
  *    pages); the worker reads zeroes again, then writes and reads back.
+ * 4. cost: vCPU 0 zaps a page it just touched, BENCH_ZAPS times with the
+ *    worker spinning in the guest on the other CPU (the remote flush kicks
+ *    it and waits for its exit) and as often with the worker halted (the
+ *    flush is only posted), and prints the TSC cycles of a zap hypercall
+ *    in both (under Bochs `clock: sync=none` the TSC counts instructions)
+ *    and the remote flushes counted meanwhile.
  * Bochs flushes TLBs more often than hardware does, so this is a smoke
  * test; the proof of the remote invalidation protocol is the host stress
  * test (tests/unit/xflush/).
@@ -44,8 +50,11 @@
 
 enum phase {
 	PH_NONE, PH_STRESS, PH_WP_PREP, PH_WP_WRITE, PH_SLOT_FILL,
-	PH_SLOT_GONE, PH_SLOT_NEW, PH_OFF,
+	PH_SLOT_GONE, PH_SLOT_NEW, PH_BENCH_SPIN, PH_BENCH_HLT, PH_OFF,
 };
+
+#define BENCH_ZAPS	200
+#define WAKE_VECTOR	0x40
 
 static uint8_t stack1[STACK] __attribute__((aligned(16)));
 static volatile uint64_t phase, round_no, done;
@@ -150,6 +159,7 @@ static void secondary_main(void)
 	uint64_t seen = PH_NONE, seen_round = 0;
 
 	idt_load();
+	apic_write(APIC_SVR, 0x1ff);
 	for (;;) {
 		uint64_t ph = phase, r = round_no;
 
@@ -201,6 +211,21 @@ static void secondary_main(void)
 				}
 			}
 			break;
+		case PH_BENCH_SPIN:
+			done = ph << 32 | r;
+			__asm__ volatile("sti");
+			while (phase == PH_BENCH_SPIN) {
+				relax();
+			}
+			__asm__ volatile("cli");
+			continue;
+		case PH_BENCH_HLT:
+			/* Halted, out of the guest, until vCPU 0's IPI. */
+			done = ph << 32 | r;
+			while (phase == PH_BENCH_HLT) {
+				__asm__ volatile("sti; hlt; cli" ::: "memory");
+			}
+			continue;
 		case PH_OFF:
 			done = ph << 32;
 			for (;;) {
@@ -362,13 +387,57 @@ static bool phase_slot(void)
 	return true;
 }
 
+/* Average TSC cycles of a zap of a page just touched. */
+static uint64_t zap_cost(void)
+{
+	static uint64_t page[512] __attribute__((aligned(4096)));
+	uint64_t total = 0;
+
+	for (unsigned int i = 0; i < BENCH_ZAPS; i++) {
+		uint64_t t0;
+
+		page[1] = i;	/* mapped again: the zap has a flush to do */
+		t0 = rdtsc();
+		hc(STRATA_HC_ZAP, (uint64_t)(uintptr_t)page, PAGE, NULL);
+		total += rdtsc() - t0;
+	}
+	return total / BENCH_ZAPS;
+}
+
+static bool phase_bench(void)
+{
+	uint64_t spin, hlt, f0, f1, f2;
+
+	if (!run_phase(PH_BENCH_SPIN, 0, false, "bench (spinning)")) {
+		return false;
+	}
+	f0 = counter(STRATA_CTR_REMOTE_FLUSHES);
+	spin = zap_cost();
+	f1 = counter(STRATA_CTR_REMOTE_FLUSHES);
+	if (!run_phase(PH_BENCH_HLT, 0, false, "bench (halted)")) {
+		return false;
+	}
+	hlt = zap_cost();
+	f2 = counter(STRATA_CTR_REMOTE_FLUSHES);
+	round_no = 1;
+	phase = PH_NONE;
+	apic_send_ipi(1, WAKE_VECTOR);	/* out of its HLT */
+	gprintf("smpmm: zap of a touched page: %lu TSC with the worker in the guest on the other CPU (%lu remote flushes), %lu with it halted (%lu remote flushes)\n",
+		(unsigned long)spin, (unsigned long)(f1 - f0),
+		(unsigned long)hlt, (unsigned long)(f2 - f1));
+	return check(f1 - f0 >= BENCH_ZAPS && f2 - f1 >= BENCH_ZAPS,
+		     "smpmm: bench: %lu and %lu remote flushes for %u zaps each",
+		     (unsigned long)(f1 - f0), (unsigned long)(f2 - f1),
+		     BENCH_ZAPS);
+}
+
 int guest_main(void)
 {
 	idt_init();
 	ap_start(1, secondary_main, stack1 + sizeof(stack1));
 	gprintf("smpmm: worker started\n");
-	if (phase_stress() && phase_wp()) {
-		phase_slot();
+	if (phase_stress() && phase_wp() && phase_slot()) {
+		phase_bench();
 	}
 	phase = PH_OFF;
 	gprintf("smpmm: counters: kicks %lu, lock waits %lu, remote flushes %lu, stage-2 faults %lu\n",
