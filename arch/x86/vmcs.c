@@ -42,6 +42,18 @@ static uint8_t *msr_bitmap;
  */
 static paddr_t current_vmcs[PCPU_MAX];
 
+/*
+ * Each vCPU its own VPID (SDM "Virtual-Processor Identifiers"): guest-
+ * linear translations are tagged by VPID, PCID and EPTP, and VM entry
+ * flushes nothing, so two vCPUs of a VM sharing one VPID on one CPU could
+ * use each other's entries (different CR3s under the same PCID). 0 is
+ * the host's.
+ */
+static uint16_t vcpu_vpid(const struct vcpu *v)
+{
+	return (uint16_t)(1 + v->vm->index * VM_MAX_CPUS + v->id);
+}
+
 /* Let the guest access MSR @msr directly (reads, and writes if @write). */
 static void msr_pass(uint32_t msr, bool write)
 {
@@ -173,7 +185,7 @@ int vmx_load_vmcs(struct vcpu *v)
 	 * from an earlier run of the VM may survive on this CPU.
 	 */
 	if (v->arch.fresh) {
-		invvpid(v->vm->index + 1);
+		invvpid(vcpu_vpid(v));
 		v->arch.fresh = false;
 	}
 	return 0;
@@ -268,7 +280,7 @@ static int setup_controls(struct vcpu *v, struct vmcs_writer *wr)
 	w(wr, VMCS_ENTRY_INTR_INFO, 0);
 	w(wr, VMCS_MSR_BITMAP, (uint64_t)(uintptr_t)msr_bitmap);
 	w(wr, VMCS_TSC_OFFSET, v->arch.tsc_offset);
-	w(wr, VMCS_VPID, vm->index + 1);
+	w(wr, VMCS_VPID, vcpu_vpid(v));
 	/* The root is loaded before every entry (vmx_run.c). */
 	w(wr, VMCS_EPT_POINTER, 0);
 	v->arch.eptp = 0;
@@ -456,7 +468,7 @@ void vmx_vcpu_teardown(struct vcpu *v)
 	if (!v->arch.vmcs) {
 		return;
 	}
-	invvpid(v->vm->index + 1);
+	invvpid(vcpu_vpid(v));
 	vmx_eptp_list_free(v);
 	/* Clear outside its slices: VMCLEAR is allowed on any CPU. */
 	vmclear(v->arch.vmcs);
