@@ -160,6 +160,13 @@ static void secondary_main(void)
 
 	idt_load();
 	apic_write(APIC_SVR, 0x1ff);
+	/*
+	 * Interrupts on (none is sent to it but vCPU 0's wake-up IPI): Bochs
+	 * turns the hypervisor's kicks into exits only while the guest has
+	 * IF set (docs/smp.md), and the remote flushes of the zaps should
+	 * go through the kick, not wait for the end of a slice.
+	 */
+	__asm__ volatile("sti");
 	for (;;) {
 		uint64_t ph = phase, r = round_no;
 
@@ -213,17 +220,15 @@ static void secondary_main(void)
 			break;
 		case PH_BENCH_SPIN:
 			done = ph << 32 | r;
-			__asm__ volatile("sti");
 			while (phase == PH_BENCH_SPIN) {
 				relax();
 			}
-			__asm__ volatile("cli");
 			continue;
 		case PH_BENCH_HLT:
 			/* Halted, out of the guest, until vCPU 0's IPI. */
 			done = ph << 32 | r;
 			while (phase == PH_BENCH_HLT) {
-				__asm__ volatile("sti; hlt; cli" ::: "memory");
+				__asm__ volatile("hlt" ::: "memory");
 			}
 			continue;
 		case PH_OFF:
