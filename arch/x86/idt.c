@@ -6,7 +6,7 @@
  * (arch/smp.h): the kick IPI, the idle wake-up timer and the APIC's
  * spurious vector. Interrupts are enabled only while a CPU waits in
  * arch_cpu_idle(); any other vector has no gate, so a stray one ends in
- * #GP and a dump.
+ * #NP (a gate that is not present) and a dump.
  */
 #include <arch/smp.h>
 #include <arch/x86.h>
