@@ -153,6 +153,7 @@ static void add_counters(struct s2_counters *sum, const struct s2_counters *c)
 	sum->detaches += c->detaches;
 	sum->early_flushes += c->early_flushes;
 	sum->fault_retries += c->fault_retries;
+	sum->remote_flushes += c->remote_flushes;
 }
 
 static void root_free(struct s2_root *r)

@@ -74,6 +74,9 @@ static uint64_t counter(const struct vm *vm, unsigned int id)
 		return s2_mmu_lock_waits(&vm->mmu) + spin_waits(&vm->lock);
 	case STRATA_CTR_FAULT_RETRIES:
 		return c->fault_retries;
+	case STRATA_CTR_REMOTE_FLUSHES:
+		/* arm64's acknowledged kicks, x86's remote INVEPTs. */
+		return vm->ctr[STRATA_CTR_REMOTE_FLUSHES] + c->remote_flushes;
 	case STRATA_CTR_ROOT_CACHE_HITS:
 		return st->cache_hits;
 	case STRATA_CTR_ROOT_CACHE_MISSES:

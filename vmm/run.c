@@ -375,13 +375,24 @@ static void place_vcpus(struct vm *vms, unsigned int nr)
 			unsigned int cpu = cfg->nr_pin > 1 ? cfg->pin[k] :
 					   cfg->nr_pin ? cfg->pin[0] : next;
 
+			/* Secure VMs run on the boot CPU (docs/smp.md). */
+			if (cfg->secure && !cfg->nr_pin) {
+				cpu = 0;
+			}
+			if (cfg->secure && cpu) {
+				end_vmf(vm, VM_ENDED_ERROR,
+					"stopped: a secure VM runs on CPU 0 only, but pin puts vCPU %u on CPU %u",
+					k, cpu);
+				break;
+			}
+
 			if (cpu >= nr_pcpus) {
 				end_vmf(vm, VM_ENDED_ERROR,
 					"stopped: pin puts vCPU %u on CPU %u, but Strata uses CPUs 0-%u",
 					k, cpu, nr_pcpus - 1);
 				break;
 			}
-			if (!cfg->nr_pin) {
+			if (!cfg->nr_pin && !cfg->secure) {
 				next = (next + 1) % nr_pcpus;
 			}
 			vm->vcpu_cpu[k] = (uint8_t)cpu;
@@ -467,6 +478,12 @@ int vmm_run(struct vm *vms, unsigned int nr)
 		while (!__atomic_load_n(&pcpus[i].loop_done, __ATOMIC_ACQUIRE)) {
 			arch_cpu_idle(arch_ticks() + arch_ticks_hz() / 1000);
 		}
+	}
+	for (unsigned int i = 0; i < nr_pcpus && nr_pcpus > 1; i++) {
+		pr_info("Strata: CPU %u: %llu kicks sent, %llu taken, %llu idle waits\n",
+			i, (unsigned long long)pcpus[i].kicks_sent,
+			(unsigned long long)pcpus[i].kicks_taken,
+			(unsigned long long)pcpus[i].idles);
 	}
 	return vmm_verdict(vms, nr);
 }

@@ -40,6 +40,10 @@ void arch_s2_flush(struct s2pt *pt, const struct s2_flush_plan *plan)
 	} else if (ept_invept_ready) {
 		invept(INVEPT_SINGLE_CONTEXT, s2pt_root_desc(pt));
 	}
+	/* The other CPUs that may cache it (arch/x86/xflush.c). */
+	if (ept_invept_ready) {
+		x86_ept_remote_flush(pt);
+	}
 	pt->counters.barriers++;
 }
 

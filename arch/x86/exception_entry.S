@@ -59,3 +59,47 @@ x86_exception_stubs:
 	.quad	exception_stubs_start + vec * 16
 	.set	vec, vec + 1
 	.endr
+
+/*
+ * The vectors Strata takes itself (arch/smp.h), only while a CPU waits in
+ * arch_cpu_idle() with interrupts enabled: save the registers the C ABI
+ * lets x86_irq() clobber (-mgeneral-regs-only: no vector registers), call
+ * it with the vector, return. The CPU's 5 pushes leave RSP 8 off 16; the
+ * 9 below realign it for the call.
+ */
+	.text
+	.balign 16
+	.globl	x86_irq_kick_stub, x86_irq_timer_stub, x86_irq_spurious_stub
+x86_irq_kick_stub:
+	pushq	%rdi
+	mov	$0xf0, %edi
+	jmp	irq_common
+x86_irq_timer_stub:
+	pushq	%rdi
+	mov	$0xf1, %edi
+	jmp	irq_common
+/* Spurious: no EOI (SDM "Spurious Interrupt"). */
+x86_irq_spurious_stub:
+	iretq
+
+irq_common:
+	cld
+	pushq	%rax
+	pushq	%rcx
+	pushq	%rdx
+	pushq	%rsi
+	pushq	%r8
+	pushq	%r9
+	pushq	%r10
+	pushq	%r11
+	call	x86_irq
+	popq	%r11
+	popq	%r10
+	popq	%r9
+	popq	%r8
+	popq	%rsi
+	popq	%rdx
+	popq	%rcx
+	popq	%rax
+	popq	%rdi
+	iretq

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * The hypervisor's GDT and TSS. The TSS carries no I/O bitmap and only the
- * interrupt stacks: #DF, NMI and #MC run on their own stacks so that a
- * broken kernel stack still gives a dump. A loaded TR is also what VMX
- * needs as the host TR.
+ * The hypervisor's GDTs and TSSs, one of each per physical CPU (a TSS is
+ * marked busy by LTR, so CPUs cannot share one, and each needs its own
+ * interrupt stacks). The TSS carries no I/O bitmap and only the interrupt
+ * stacks: #DF, NMI and #MC run on their own stacks so that a broken kernel
+ * stack still gives a dump. A loaded TR is also what VMX needs as the host
+ * TR (arch/x86/vmcs.c writes this CPU's into the VMCS it loads).
  */
 #include <arch/x86.h>
+#include <core/percpu.h>
 
 #define IST_STACK_SIZE	0x2000
 
@@ -31,9 +34,13 @@ struct desc_ptr {
 #define TSS_TYPE_AVAIL	0x9ULL
 #define DESC_PRESENT	BIT(47)
 
-static struct tss64 tss __aligned(16);
-static uint64_t gdt[5] __aligned(16);
-static uint8_t ist_stacks[3][IST_STACK_SIZE] __aligned(16);
+struct cpu_tables {
+	uint64_t gdt[5];
+	struct tss64 tss;
+	uint8_t ist_stacks[3][IST_STACK_SIZE];
+} __aligned(64);
+
+static struct cpu_tables cpu_tables[PCPU_MAX];
 
 /* The two quadwords of a 64-bit available-TSS descriptor. */
 static void set_tss_desc(uint64_t *d, uint64_t base, uint32_t limit)
@@ -45,9 +52,9 @@ static void set_tss_desc(uint64_t *d, uint64_t base, uint32_t limit)
 	d[1] = base >> 32;
 }
 
-static void load_gdt(void)
+static void load_gdt(uint64_t *gdt, size_t size)
 {
-	struct desc_ptr ptr = { sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt };
+	struct desc_ptr ptr = { (uint16_t)(size - 1), (uint64_t)(uintptr_t)gdt };
 
 	__asm__ volatile("lgdt %0\n\t"
 		     "pushq %1\n\t"
@@ -63,25 +70,28 @@ static void load_gdt(void)
 	__asm__ volatile("ltr %w0" : : "r"(X86_SEL_TSS));
 }
 
-static void gdt_init(void)
+static void gdt_init(struct cpu_tables *t)
 {
+	uint64_t *gdt = t->gdt;
+	struct tss64 *tss = &t->tss;
+
 	gdt[0] = 0;
 	gdt[X86_SEL_CODE64 / 8] = GDT_CODE64;
 	gdt[X86_SEL_DATA / 8] = GDT_DATA;
-	set_tss_desc(&gdt[X86_SEL_TSS / 8], (uint64_t)(uintptr_t)&tss,
-		     sizeof(tss) - 1);
-	tss.iomap_base = sizeof(tss);
-	tss.ist[X86_IST_DF - 1] = (uint64_t)(uintptr_t)ist_stacks[0] +
+	set_tss_desc(&gdt[X86_SEL_TSS / 8], (uint64_t)(uintptr_t)tss,
+		     sizeof(*tss) - 1);
+	tss->iomap_base = sizeof(*tss);
+	tss->ist[X86_IST_DF - 1] = (uint64_t)(uintptr_t)t->ist_stacks[0] +
 				  IST_STACK_SIZE;
-	tss.ist[X86_IST_NMI - 1] = (uint64_t)(uintptr_t)ist_stacks[1] +
+	tss->ist[X86_IST_NMI - 1] = (uint64_t)(uintptr_t)t->ist_stacks[1] +
 				   IST_STACK_SIZE;
-	tss.ist[X86_IST_MC - 1] = (uint64_t)(uintptr_t)ist_stacks[2] +
+	tss->ist[X86_IST_MC - 1] = (uint64_t)(uintptr_t)t->ist_stacks[2] +
 				  IST_STACK_SIZE;
-	load_gdt();
+	load_gdt(gdt, sizeof(t->gdt));
 }
 
-void x86_cpu_tables_init(void)
+void x86_cpu_tables_init(unsigned int cpu)
 {
-	gdt_init();
-	x86_idt_init();
+	gdt_init(&cpu_tables[cpu]);
+	x86_idt_init(cpu == 0);
 }

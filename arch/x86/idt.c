@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * The IDT: interrupt gates for the 32 exception vectors, each entering
- * exception_entry.S. Interrupts stay disabled; vectors above 31 have no
- * gate, so a stray one ends in #GP and a dump.
+ * The IDT, one for every CPU (read-only once the boot CPU built it):
+ * interrupt gates for the 32 exception vectors, each entering
+ * exception_entry.S, and for the three vectors Strata takes itself
+ * (arch/smp.h): the kick IPI, the idle wake-up timer and the APIC's
+ * spurious vector. Interrupts are enabled only while a CPU waits in
+ * arch_cpu_idle(); any other vector has no gate, so a stray one ends in
+ * #NP (a gate that is not present) and a dump.
  */
+#include <arch/smp.h>
 #include <arch/x86.h>
 
 struct idt_gate {
@@ -26,7 +31,9 @@ struct idt_ptr {
 /* P=1, DPL=0, 64-bit interrupt gate */
 #define GATE_INTERRUPT_PRESENT	0x8e
 
-static struct idt_gate idt[X86_NR_EXCEPTIONS] __aligned(16);
+#define IDT_VECTORS	256
+
+static struct idt_gate idt[IDT_VECTORS] __aligned(16);
 
 static uint8_t vector_ist(unsigned int vec)
 {
@@ -54,12 +61,19 @@ static void set_gate(unsigned int vec, uint64_t handler)
 	};
 }
 
-void x86_idt_init(void)
+void x86_idt_init(bool build)
 {
 	struct idt_ptr ptr = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
 
-	for (unsigned int v = 0; v < X86_NR_EXCEPTIONS; v++) {
+	for (unsigned int v = 0; build && v < X86_NR_EXCEPTIONS; v++) {
 		set_gate(v, x86_exception_stubs[v]);
+	}
+	if (build) {
+		set_gate(X86_VEC_KICK, (uint64_t)(uintptr_t)x86_irq_kick_stub);
+		set_gate(X86_VEC_IDLE_TIMER,
+			 (uint64_t)(uintptr_t)x86_irq_timer_stub);
+		set_gate(X86_VEC_SPURIOUS,
+			 (uint64_t)(uintptr_t)x86_irq_spurious_stub);
 	}
 	__asm__ volatile("lidt %0" : : "m"(ptr) : "memory");
 }

@@ -268,8 +268,13 @@ static void deliver(struct vcpu *t, unsigned int mode, unsigned int vec,
 		break;
 	default:
 		/* SMI, remote read: no SMM, no remote read on this APIC. */
-		break;
+		return;
 	}
+	/*
+	 * Out of its HLT wait or its guest on another CPU, so that it takes
+	 * the interrupt now rather than at its next exit (docs/smp.md).
+	 */
+	vcpu_kick(t);
 }
 
 /* Does @t's APIC accept a message for @dest (physical or logical)? */

@@ -1,49 +1,80 @@
 // SPDX-License-Identifier: MIT
 /*
- * x86 and the scheduler's per-CPU hooks (include/core/percpu.h): Strata
- * runs on the boot CPU only, since application processors are not started
- * yet (INIT-SIPI-SIPI from the MADT, issue 11). So this CPU is pcpus[0],
- * there is no other CPU to kick, and vCPUs never block in HLT (every exit
- * returns to the run loop as before), so the idle hook is only a pause.
+ * x86 and the scheduler's per-CPU hooks (include/core/percpu.h, docs/smp.md).
+ * this_pcpu() and the bring-up are in arch/x86/smp.c. A kick is an IPI of
+ * X86_VEC_KICK through the hypervisor's local APIC: a CPU in the guest
+ * takes it as a VM exit (external-interrupt exiting), one in its idle HLT
+ * wakes up. Strata runs with interrupts masked; a CPU with nothing to run
+ * enables them only for the HLT of arch_cpu_idle(), woken by a kick or by
+ * its TSC-deadline timer (X86_VEC_IDLE_TIMER) at @until.
  */
+#include <arch/cpu.h>
+#include <arch/guest_acpi.h>
+#include <arch/smp.h>
 #include <core/percpu.h>
 #include <lib/printk.h>
 
-struct pcpu *this_pcpu(void)
-{
-	return &pcpus[0];
-}
-
-unsigned int arch_start_cpus(unsigned int max)
-{
-	(void)max;
-	pcpus[0].id = 0;
-	pcpus[0].started = true;
-	pr_info("x86: 1 CPU in use (application processors are not started)\n");
-	return 1;
-}
+#define MSR_TSC_DEADLINE	0x6e0
+#define LVT_TSC_DEADLINE	(2U << 17)
+#define ICR_FIXED		0U
 
 void arch_kick_cpu(const struct pcpu *c)
 {
-	(void)c;	/* never another CPU */
+	if (!x86_host_ipi((uint32_t)c->hw_id, ICR_FIXED | X86_VEC_KICK)) {
+		pr_warn("x86: kick of CPU %u not sent (ICR busy)\n", c->id);
+	}
 }
 
 uint64_t arch_ticks(void)
 {
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
+	return rdtsc();
 }
 
-/* Only the ratio matters (the 1 ms bound of a wait); nominal 1 GHz. */
 uint64_t arch_ticks_hz(void)
 {
-	return 1000000000ULL;
+	return x86_tsc_hz(NULL);
+}
+
+void x86_irq(unsigned int vector)
+{
+	if (vector == X86_VEC_KICK) {
+		this_pcpu()->kicks_taken++;
+	}
+	x86_host_apic_eoi();
+}
+
+void x86_exit_irq(int vector)
+{
+	if (vector < 0) {
+		/* Not acknowledged on exit: take it through the IDT now. */
+		__asm__ volatile("sti; nop; cli" ::: "memory");
+		return;
+	}
+	if (vector == X86_VEC_KICK || vector == X86_VEC_IDLE_TIMER) {
+		x86_irq((unsigned int)vector);
+	}
+	/* Anything else came from a masked source; it needs no EOI here. */
+}
+
+static bool has_tsc_deadline(void)
+{
+	return cpuid(1, 0).ecx & BIT(24);
 }
 
 void arch_cpu_idle(uint64_t until)
 {
-	(void)until;
-	__asm__ volatile("pause" ::: "memory");
+	if (has_tsc_deadline()) {
+		x86_host_apic_lvt_timer(LVT_TSC_DEADLINE | X86_VEC_IDLE_TIMER);
+		wrmsr(MSR_TSC_DEADLINE, until);
+		/* STI's shadow: an interrupt pending already ends the HLT. */
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+		wrmsr(MSR_TSC_DEADLINE, 0);
+		return;
+	}
+	/* No deadline timer: a spin with interrupts open, until a kick. */
+	for (uint64_t kicks = this_pcpu()->kicks_taken;
+	     (int64_t)(rdtsc() - until) < 0 &&
+	     this_pcpu()->kicks_taken == kicks;) {
+		__asm__ volatile("sti; pause; pause; cli" ::: "memory");
+	}
 }

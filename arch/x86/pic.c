@@ -132,6 +132,15 @@ static void update(struct vm *vm)
 			intr_dropped(vm);
 		}
 		x86_ioapic_set_pin(vm, 0, intr);
+		/*
+		 * INTR rose: a vCPU whose LINT0 takes ExtINT looks at once,
+		 * out of its HLT wait or its guest on another CPU.
+		 */
+		for (unsigned int i = 0; intr && i < vm->nr_vcpus; i++) {
+			if (lapic_lint0_extint(&vm->vcpus[i])) {
+				vcpu_kick(&vm->vcpus[i]);
+			}
+		}
 	}
 }
 

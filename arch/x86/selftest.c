@@ -15,8 +15,11 @@
  * and the boot tests can see that only that VM is stopped. And
  * `x86_vmx_hide=NAME[,NAME...]`: vmx_read_caps() reports those VMX
  * features absent, as a nested hypervisor hiding them would
- * (arch/x86/vmx_caps.c, docs/x86-nested.md).
+ * (arch/x86/vmx_caps.c, docs/x86-nested.md). And `x86_ap_fail=N`:
+ * application processor N (1-9) treats its VMX checks as failed and
+ * parks (arch/x86/smp.c), as a CPU without VMX would.
  */
+#include <arch/smp.h>
 #include <arch/vmx.h>
 #include <arch/x86.h>
 #include <core/arch.h>
@@ -81,6 +84,8 @@ void x86_selftest_parse(const char *s)
 	const size_t vklen = sizeof(vkey) - 1;
 	static const char hkey[] = "x86_vmx_hide=";
 	const size_t hklen = sizeof(hkey) - 1;
+	static const char akey[] = "x86_ap_fail=";
+	const size_t aklen = sizeof(akey) - 1;
 #endif
 
 	while (s && *s) {
@@ -101,6 +106,10 @@ void x86_selftest_parse(const char *s)
 		}
 		if (len > hklen && !strncmp(s, hkey, hklen)) {
 			vmx_hide_parse(s + hklen, len - hklen);
+		}
+		if (len == aklen + 1 && !strncmp(s, akey, aklen) &&
+		    s[aklen] >= '1' && s[aklen] <= '9') {
+			x86_ap_fail_cpu = (unsigned int)(s[aklen] - '0');
 		}
 #endif
 		s += len;

@@ -17,6 +17,7 @@
 #include <arch/vmx.h>
 #include <arch/vmx_run.h>
 #include <arch/x86.h>
+#include <core/percpu.h>
 #include <lib/errno.h>
 #include <lib/printk.h>
 #include <lib/string.h>
@@ -32,7 +33,26 @@
 extern char vmx_exit_point[];
 
 static uint8_t *msr_bitmap;
-static paddr_t current_vmcs;
+/*
+ * Each CPU's current VMCS (docs/smp.md): a vCPU's VMCS is current only
+ * during its slice, on the CPU that runs it; vmx_put_vmcs() VMCLEARs it
+ * at the slice's end (and at the end of its set-up), so no VMCS is ever
+ * active on a CPU that does not run its vCPU, and a reset or teardown on
+ * any CPU finds it clear.
+ */
+static paddr_t current_vmcs[PCPU_MAX];
+
+/*
+ * Each vCPU its own VPID (SDM "Virtual-Processor Identifiers"): guest-
+ * linear translations are tagged by VPID, PCID and EPTP, and VM entry
+ * flushes nothing, so two vCPUs of a VM sharing one VPID on one CPU could
+ * use each other's entries (different CR3s under the same PCID). 0 is
+ * the host's.
+ */
+static uint16_t vcpu_vpid(const struct vcpu *v)
+{
+	return (uint16_t)(1 + v->vm->index * VM_MAX_CPUS + v->id);
+}
 
 /* Let the guest access MSR @msr directly (reads, and writes if @write). */
 static void msr_pass(uint32_t msr, bool write)
@@ -85,18 +105,6 @@ static bool vmptrld(paddr_t pa)
 	return !fail;
 }
 
-int vmx_load_vmcs(struct vcpu *v)
-{
-	if (current_vmcs == v->arch.vmcs) {
-		return 0;
-	}
-	if (!vmptrld(v->arch.vmcs)) {
-		return -EIO;
-	}
-	current_vmcs = v->arch.vmcs;
-	return 0;
-}
-
 /* The base of the TSS that TR selects, from its GDT descriptor. */
 static uint64_t host_tr_base(void)
 {
@@ -147,6 +155,52 @@ static void setup_host(struct vmcs_writer *wr)
 		w(wr, VMCS_HOST_PAT, rdmsr(MSR_IA32_PAT));
 	}
 	w(wr, VMCS_HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_point);
+}
+
+static void invvpid(uint16_t vpid);
+
+int vmx_load_vmcs(struct vcpu *v)
+{
+	unsigned int cpu = this_pcpu()->id;
+
+	if (current_vmcs[cpu] == v->arch.vmcs) {
+		return 0;
+	}
+	if (!vmptrld(v->arch.vmcs)) {
+		return -EIO;
+	}
+	current_vmcs[cpu] = v->arch.vmcs;
+	/* This CPU's TR, GDT and IDT bases are the host state. */
+	if (v->arch.host_cpu != (int)cpu) {
+		struct vmcs_writer wr = { .ok = true };
+
+		setup_host(&wr);
+		if (!wr.ok) {
+			return -EIO;
+		}
+		v->arch.host_cpu = (int)cpu;
+	}
+	/*
+	 * A VMCS set up anew (a reset): no linear translation of the VPID
+	 * from an earlier run of the VM may survive on this CPU.
+	 */
+	if (v->arch.fresh) {
+		invvpid(vcpu_vpid(v));
+		v->arch.fresh = false;
+	}
+	return 0;
+}
+
+void vmx_put_vmcs(struct vcpu *v)
+{
+	unsigned int cpu = this_pcpu()->id;
+
+	if (current_vmcs[cpu] != v->arch.vmcs) {
+		return;
+	}
+	vmclear(v->arch.vmcs);
+	current_vmcs[cpu] = 0;
+	v->arch.launched = false;	/* VMCLEAR: the next entry launches */
 }
 
 /* The controls of @v's VM, adjusted to the CPU; 0 or -ENODEV. */
@@ -226,7 +280,7 @@ static int setup_controls(struct vcpu *v, struct vmcs_writer *wr)
 	w(wr, VMCS_ENTRY_INTR_INFO, 0);
 	w(wr, VMCS_MSR_BITMAP, (uint64_t)(uintptr_t)msr_bitmap);
 	w(wr, VMCS_TSC_OFFSET, v->arch.tsc_offset);
-	w(wr, VMCS_VPID, vm->index + 1);
+	w(wr, VMCS_VPID, vcpu_vpid(v));
 	/* The root is loaded before every entry (vmx_run.c). */
 	w(wr, VMCS_EPT_POINTER, 0);
 	v->arch.eptp = 0;
@@ -367,6 +421,8 @@ int vmx_vcpu_setup(struct vcpu *v)
 	vmcs[0] = c->basic & VMX_BASIC_REVISION_MASK;
 	v->arch.vmcs = (paddr_t)(uintptr_t)vmcs;
 	v->arch.launched = false;
+	v->arch.host_cpu = (int)this_pcpu()->id;
+	v->arch.fresh = true;
 	if (!vmclear(v->arch.vmcs) || vmx_load_vmcs(v)) {
 		pr_err("vm %s: VMCLEAR/VMPTRLD of the VMCS failed\n",
 		       v->vm->name);
@@ -387,6 +443,8 @@ int vmx_vcpu_setup(struct vcpu *v)
 	}
 	if (ret) {
 		vmx_vcpu_teardown(v);
+	} else {
+		vmx_put_vmcs(v);
 	}
 	return ret;
 }
@@ -410,11 +468,14 @@ void vmx_vcpu_teardown(struct vcpu *v)
 	if (!v->arch.vmcs) {
 		return;
 	}
-	invvpid(v->vm->index + 1);
+	invvpid(vcpu_vpid(v));
 	vmx_eptp_list_free(v);
+	/* Clear outside its slices: VMCLEAR is allowed on any CPU. */
 	vmclear(v->arch.vmcs);
-	if (current_vmcs == v->arch.vmcs) {
-		current_vmcs = 0;
+	for (unsigned int i = 0; i < PCPU_MAX; i++) {
+		if (current_vmcs[i] == v->arch.vmcs) {
+			current_vmcs[i] = 0;
+		}
 	}
 	palloc_free(v->arch.vmcs, 1);
 	v->arch.vmcs = 0;

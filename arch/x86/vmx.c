@@ -7,6 +7,7 @@
  */
 #include <arch/cpu.h>
 #include <arch/ept_flush.h>
+#include <arch/smp.h>
 #include <arch/vmcs.h>
 #include <arch/vmx.h>
 #include <arch/xsave.h>
@@ -160,7 +161,8 @@ static bool vmxon(paddr_t region)
 	return !fail;
 }
 
-static int enter_vmx_root(const struct vmx_caps *c)
+/* This CPU's VMXON region (its page stays VMX's until teardown). */
+static int enter_vmx_root(const struct vmx_caps *c, unsigned int cpu)
 {
 	uint32_t rev = c->basic & VMX_BASIC_REVISION_MASK;
 	uint32_t *region = palloc_page_zeroed();
@@ -184,6 +186,9 @@ static int enter_vmx_root(const struct vmx_caps *c)
 		write_cr4(read_cr4() & ~X86_CR4_VMXE);
 		palloc_free(pa, 1);
 		return -EIO;
+	}
+	if (cpu) {
+		return 0;	/* the rest is shared, set up by the boot CPU */
 	}
 	pr_info("vmx: VMXON ok (revision 0x%x)\n", rev);
 	ept_invept_ready = true;
@@ -220,10 +225,53 @@ int arch_virt_init(void)
 		ret = enable_feature_control(&c);
 	}
 	if (!ret) {
-		ret = enter_vmx_root(&c);
+		ret = enter_vmx_root(&c, 0);
 	}
 	if (!ret) {
 		mask_legacy_pic();
+	}
+	return ret;
+}
+
+/*
+ * The capabilities a VMCS set up on the boot CPU depends on: its revision
+ * and layout (IA32_VMX_BASIC), the controls and EPT/VPID features it was
+ * adjusted to, the fixed CR0/CR4 bits. A CPU that differs could not run
+ * the vCPUs placed on it.
+ */
+static bool same_caps(const struct vmx_caps *a, const struct vmx_caps *b)
+{
+	return a->basic == b->basic && a->pin == b->pin &&
+	       a->proc == b->proc && a->proc2 == b->proc2 &&
+	       a->exit == b->exit && a->entry == b->entry &&
+	       a->ept_vpid == b->ept_vpid && a->misc == b->misc &&
+	       a->cr0_fixed0 == b->cr0_fixed0 &&
+	       a->cr0_fixed1 == b->cr0_fixed1 &&
+	       a->cr4_fixed0 == b->cr4_fixed0 &&
+	       a->cr4_fixed1 == b->cr4_fixed1 && a->vmfunc == b->vmfunc;
+}
+
+int vmx_cpu_init(unsigned int cpu)
+{
+	struct vmx_caps c;
+	int ret;
+
+	vmx_read_caps(&c);
+	if (!c.present) {
+		pr_err("vmx: CPU %u has no VMX (Intel VT-x)\n", cpu);
+		return -ENODEV;
+	}
+	ret = check_needs(&c);
+	if (!ret && !same_caps(&c, &vmx_caps)) {
+		pr_err("vmx: CPU %u has other VMX capabilities than the boot CPU\n",
+		       cpu);
+		ret = -ENODEV;
+	}
+	if (!ret) {
+		ret = enable_feature_control(&c);
+	}
+	if (!ret) {
+		ret = enter_vmx_root(&c, cpu);
 	}
 	return ret;
 }

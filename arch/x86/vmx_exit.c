@@ -6,6 +6,7 @@
  * ending the VM with vm_fail() and a reason. Nothing a guest does reaches a
  * hypervisor panic: an exit reason nobody expects stops only that VM.
  */
+#include <arch/smp.h>
 #include <arch/cpu.h>
 #include <arch/irqchip.h>
 #include <arch/lapic.h>
@@ -965,11 +966,23 @@ bool vmx_handle_exit(struct vcpu *v)
 	switch (reason & 0xffff) {
 	case EXIT_REASON_EXCEPTION_NMI:
 		return handle_exception_nmi(v);
-	case EXIT_REASON_EXTERNAL_INTERRUPT:
-		/* Acknowledged on exit; the PICs are masked, but be sure. */
-		outb(PIC2_CMD, PIC_EOI);
-		outb(PIC1_CMD, PIC_EOI);
+	case EXIT_REASON_EXTERNAL_INTERRUPT: {
+		uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
+		int vec = info & INTR_INFO_VALID ? (int)(info & 0xff) : -1;
+
+		/*
+		 * A kick (arch/x86/percpu.c) or the idle timer: the local
+		 * APIC's EOI. Anything else came through the PICs, which
+		 * are masked; acknowledge there to be sure.
+		 */
+		if (vec != X86_VEC_KICK && vec != X86_VEC_IDLE_TIMER &&
+		    vec >= 0) {
+			outb(PIC2_CMD, PIC_EOI);
+			outb(PIC1_CMD, PIC_EOI);
+		}
+		x86_exit_irq(vec);
 		return true;
+	}
 	case EXIT_REASON_TRIPLE_FAULT:
 		vm_fail(v->vm, "triple fault (vCPU %u, RIP 0x%llx)", v->id,
 			(unsigned long long)vmread(VMCS_GUEST_RIP));

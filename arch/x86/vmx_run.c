@@ -11,6 +11,7 @@
  * ending between the fault and the guest's read of CR2.
  */
 #include <arch/cpu.h>
+#include <arch/ept_flush.h>
 #include <arch/irqchip.h>
 #include <arch/lapic.h>
 #include <arch/pcdev.h>
@@ -439,12 +440,69 @@ static void inject_pending(struct vcpu *v)
 	vmwrite(VMCS_PROC_CONTROLS, proc);
 }
 
+/* This CPU may cache the tables @v enters on (arch/x86/xflush.c). */
+static void mark_roots(struct vcpu *v)
+{
+	x86_ept_mark_cpu(vcpu_s2(v));
+	if (v->arch.eptp_list) {
+		for (unsigned int i = 0; i < S2_MAX_VIEWS; i++) {
+			if (v->arch.eptp_roots[i]) {
+				x86_ept_mark_cpu(&v->arch.eptp_roots[i]->pt);
+			}
+		}
+	}
+}
+
+/*
+ * VM entry without the VM lock (docs/smp.md), as on arm64: @v is in_guest
+ * with an odd guest_seq from here until the exit; a flush posted to this
+ * CPU is executed after the odd store and before the entry
+ * (include/lib/xflush.h). False: the entry failed.
+ */
+static bool enter_guest(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	int ret;
+
+	v->in_guest = true;
+	__atomic_store_n(&v->guest_seq, v->guest_seq + 1, __ATOMIC_RELEASE);
+	vm_unlock(vm);
+	x86_xflush_enter();
+	ret = vmx_enter(v->arch.gprs, v->arch.launched);
+	x86_xflush_exit();
+	__atomic_store_n(&v->guest_seq, v->guest_seq + 1, __ATOMIC_RELEASE);
+	vm_lock(vm);
+	v->in_guest = false;
+	return !ret;
+}
+
+/*
+ * A halted vCPU that nothing wakes now blocks (vmm/run.c may_run()): its
+ * CPU runs others or idles until a kick for it (an interrupt delivered to
+ * its APIC), its APIC timer's expiry or vmm_block_bound().
+ */
+static void block_in_hlt(struct vcpu *v)
+{
+	uint64_t until = vmm_block_bound(), expiry = lapic_next_expiry(v);
+
+	if (expiry) {
+		uint64_t host = expiry - v->arch.tsc_offset;
+
+		until = MIN(until, host);
+	}
+	v->blocked = true;
+	v->wake_at = until;
+}
+
 void arch_vcpu_run(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 	uint64_t deadline;
 
 	if (v->arch.mp == X86_MP_HALTED && !wake_from_hlt(v)) {
+		if (vm_running(vm)) {
+			block_in_hlt(v);
+		}
 		return;
 	}
 	if (vmx_load_vmcs(v)) {
@@ -462,7 +520,15 @@ void arch_vcpu_run(struct vcpu *v)
 		}
 		inject_pending(v);
 		vmwrite(VMCS_GUEST_RSP, v->arch.gprs[X86_REG_RSP]);
-		if (vmx_enter(v->arch.gprs, v->arch.launched)) {
+		/*
+		 * A root invalidated or created while other vCPUs ran in the
+		 * guest: they leave it first (vcpu_kick_sync(), docs/smp.md).
+		 */
+		if (vm_vcpu_wait_synced(v)) {
+			continue;
+		}
+		mark_roots(v);
+		if (!enter_guest(v)) {
 			entry_failed(v);
 			break;
 		}
@@ -492,4 +558,5 @@ void arch_vcpu_run(struct vcpu *v)
 		secure_vm_leave(v);
 	}
 	save_guest_state(v);
+	vmx_put_vmcs(v);
 }

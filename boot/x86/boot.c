@@ -5,6 +5,7 @@
  * (with one line saying whether GRUB came from BIOS or UEFI and what it
  * handed over), ACPI discovery, then the generic start.
  */
+#include <arch/smp.h>
 #include <arch/x86.h>
 #include <core/arch.h>
 #include <core/platform.h>
@@ -48,7 +49,7 @@ void x86_boot_main(uint32_t magic, uint32_t info)
 	struct mb2_boot boot;
 
 	uart16550_console_init(UART16550_COM1);
-	x86_cpu_tables_init();
+	x86_cpu_tables_init(0);
 
 	/* entry.S checked it already; this guards a future second entry. */
 	if (magic != MB2_BOOT_MAGIC) {
@@ -66,5 +67,6 @@ void x86_boot_main(uint32_t magic, uint32_t info)
 	map_ram(p);
 	x86_acpi_init(&boot, p->cmdline);
 	x86_selftest_parse(p->cmdline);
+	x86_reserve_trampoline(p);
 	strata_main(p);
 }

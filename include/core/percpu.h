@@ -7,9 +7,9 @@
  * boot CPU, then the CPUs in the order the architecture started them). A
  * CPU finds its own entry with this_pcpu() (arm64: from its stack pointer,
  * CPU n >= 1 running on stacks[n] of arch/arm64/smp.c and the boot CPU on
- * the boot stack; TPIDR_EL2 is the world switch's; x86: the boot CPU's
- * entry, since application processors are not started yet). Fields a CPU writes only for
- * itself need no lock; the others say who may touch them.
+ * the boot stack; TPIDR_EL2 is the world switch's; x86 the same way with
+ * stacks[n] of arch/x86/smp.c). Fields a CPU writes only for itself need
+ * no lock; the others say who may touch them.
  */
 #ifndef STRATA_CORE_PERCPU_H
 #define STRATA_CORE_PERCPU_H

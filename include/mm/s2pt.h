@@ -156,6 +156,7 @@ struct s2_counters {
 	uint64_t early_flushes;
 	uint64_t mmio_tables;
 	uint64_t fault_retries;
+	uint64_t remote_flushes;	/* x86: flushes posted to other CPUs */
 };
 
 /* Capacity of an operation's lists (mm/s2_internal.h, struct s2_op): a
@@ -188,6 +189,9 @@ struct s2_counters {
  *	(docs/mmu.md "Many CPUs"). With a lock, operations run under it
  *	shared skip the per-operation audit (other CPUs are changing the
  *	table); s2_mmu_audit() runs at quiescent points instead.
+ * @cpus_entered: the architecture's: bit n set once physical CPU n may hold
+ *	translations of this table (x86: set before its first guest entry on
+ *	it, read by the remote INVEPT, arch/x86/xflush.c); never cleared.
  */
 struct s2_ext;
 struct rwlock;
@@ -205,6 +209,7 @@ struct s2pt {
 	s2pte_t mmio_value;
 	struct s2_ext *ext;
 	const struct rwlock *lock;
+	uint64_t cpus_entered;
 };
 
 /**

@@ -754,8 +754,7 @@ void arch_vcpu_drop_roots(struct vcpu *v);
  * Called with @v's VM lock held. arm64 drops it only while the guest runs
  * (vm_unlock() before entering, vm_lock() after the exit, with
  * @v->in_guest set and @v->guest_seq odd in between), after
- * vm_vcpu_wait_synced(). x86 runs on the boot CPU only and keeps it held
- * across VM entry (no vCPU is ever in_guest there).
+ * vm_vcpu_wait_synced(); x86 the same (arch/x86/vmx_run.c enter_guest()).
  * Enter @v and handle its exits until its time slice ends (preemption timer,
  * EL2 timer), it blocks (WFI, HLT) or stops, or its VM ends. Never returns
  * with the VM in an inconsistent state: a guest error ends in vm_fail().

@@ -43,7 +43,10 @@ Many CPUs (docs/smp.md): on the host, instructions (with perf counters;
 ns otherwise, informative) per stage-2 fault with 1, 2 and 4 threads
 faulting disjoint ranges of one table, with the lock waits and lost races
 (tests/bench/bench_smp.c); under QEMU -smp 4 the counters KICKS,
-LOCK_WAITS, FAULT_RETRIES and REMOTE_FLUSHES of the smpmm guest.
+LOCK_WAITS, FAULT_RETRIES and REMOTE_FLUSHES of the smpmm guest; under
+Bochs `cpu: count=2` the cost of a remote EPT flush in instructions (a zap
+hypercall of the x86 smpmm guest with the other vCPU in the guest, halted,
+and on one CPU) and its counters.
 """
 import argparse
 import os
@@ -203,6 +206,8 @@ def emulator_bench(audits=(0, 1), arches=("arm64", "x86_64"), linux=True):
                  else "MISSED"))
     if "arm64" in arches:
         smp_counters()
+    if "x86_64" in arches:
+        x86_remote_flush()
     if "arm64" in arches and linux:
         from linux_boot import linux_bench
         linux_bench()
@@ -213,6 +218,55 @@ def emulator_bench(audits=(0, 1), arches=("arm64", "x86_64"), linux=True):
 SMP_CTR_RE = re.compile(r"^\[smpmm\] smpmm: counters: kicks (\d+), lock "
                         r"waits (\d+), fault retries (\d+), remote flushes "
                         r"(\d+), stage-2 faults (\d+)$", re.M)
+
+
+X86_ZAP_RE = re.compile(r"^\[smpmm\] smpmm: zap of a touched page: (\d+) TSC "
+                        r"with the worker in the guest on the other CPU "
+                        r"\((\d+) remote flushes\), (\d+) with it halted "
+                        r"\((\d+) remote flushes\)$", re.M)
+X86_SMP_CTR_RE = re.compile(r"^\[smpmm\] smpmm: counters: kicks (\d+), lock "
+                            r"waits (\d+), remote flushes (\d+), stage-2 "
+                            r"faults (\d+)$", re.M)
+
+
+def x86_remote_flush():
+    """The cost of a remote EPT flush (docs/smp.md): the x86 smpmm guest
+    (tests/guests/x86/smpmm.c) on Bochs `cpu: count=2`, `clock: sync=none`
+    (the TSC counts instructions), without the MMU audit: a zap hypercall
+    of a touched page with the other vCPU in the guest on the other CPU
+    (the flush is posted, the CPU kicked and waited for) and halted (only
+    posted); the same guest with `cpus=1` (no remote CPU) is the base."""
+    from _bootlib import private_dir, build_guests, make_iso, vm_modules, \
+        run_bochs
+    image = build_strata("x86_64", 0)
+    cfg = ("[vm smpmm]\nkernel = smpmm.elf\nmemory = 16M\n"
+           "memory_max = 18M\ncpus = 2\n")
+    res = {}
+    with private_dir("bench-xflush-") as tmp:
+        guests = os.path.join(tmp, "guests")
+        build_guests("x86", guests, ["smpmm"])
+        for tag, extra in (("2cpu", ""), ("1cpu", " cpus=1")):
+            iso = make_iso(tmp, tag, "loglevel=info audit=off" + extra,
+                           vm_modules(cfg, [os.path.join(guests,
+                                                         "smpmm.elf")]),
+                           elf=os.path.join(image, "strata.elf"))
+            _, log = run_bochs(tmp, tag, iso, count=2, timeout=EMU_TIMEOUT)
+            res[tag] = (X86_ZAP_RE.search(log), X86_SMP_CTR_RE.search(log))
+    two, one = res["2cpu"][0], res["1cpu"][0]
+    print()
+    if not two or not one or int(two.group(2)) == 0:
+        print("bench: x86 remote flush: the smpmm runs failed")
+        return
+    spin, hlt, base = int(two.group(1)), int(two.group(3)), int(one.group(3))
+    print("x86 remote EPT flush (smpmm on Bochs count=2, instructions per "
+          "zap hypercall of a touched page): one CPU %d; two CPUs, other "
+          "vCPU halted (flush posted) %d (+%d); other vCPU in the guest "
+          "(posted, kicked, waited for) %d (+%d)"
+          % (base, hlt, hlt - base, spin, spin - base))
+    if res["2cpu"][1]:
+        print("Many CPUs (x86 smpmm, 2 vCPUs on Bochs count=2, "
+              "informative): KICKS %s  LOCK_WAITS %s  REMOTE_FLUSHES %s  "
+              "(stage-2 faults %s)" % res["2cpu"][1].groups())
 
 
 def smp_counters():

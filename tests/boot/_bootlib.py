@@ -308,9 +308,10 @@ def run_qemu_x86(tmp, name, iso, mem="256", timeout=60):
     return r.status, read_log(serial)
 
 
-def run_bochs(tmp, name, iso, cpu="corei7_skylake_x", megs=256, timeout=90):
-    """Boot @iso under Bochs (@cpu, @megs MiB of RAM); returns (exit status
-    or None after a timeout, serial log)."""
+def run_bochs(tmp, name, iso, cpu="corei7_skylake_x", megs=256, timeout=90,
+              count=1):
+    """Boot @iso under Bochs (@cpu, @count physical CPUs, @megs MiB of
+    RAM); returns (exit status or None after a timeout, serial log)."""
     serial = os.path.join(tmp, name + ".serial")
     rc = os.path.join(tmp, name + ".bochsrc")
     cont = write(os.path.join(tmp, name + ".cont"), "c\nq\n")
@@ -318,7 +319,7 @@ def run_bochs(tmp, name, iso, cpu="corei7_skylake_x", megs=256, timeout=90):
         # host= may not exceed 2048 MiB, guest= may: Bochs backs the rest
         # itself.
         "memory: guest=%d, host=%d" % (megs, min(megs, 2048)),
-        "cpu: model=%s, reset_on_triple_fault=0" % cpu,
+        "cpu: model=%s, count=%d, reset_on_triple_fault=0" % (cpu, count),
         "romimage: file=/usr/share/bochs/BIOS-bochs-latest",
         "vgaromimage: file=/usr/share/vgabios/vgabios.bin",
         'display_library: rfb, options="timeout=0"',

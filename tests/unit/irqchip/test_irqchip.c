@@ -21,6 +21,14 @@
 static struct vm vm;
 static struct vm_config cfg = { .name = "irq", .cpus = 2 };
 
+/* vmm/run.c's kick: which vCPUs an interrupt woke. */
+static unsigned int kicked[8];
+
+void vcpu_kick(struct vcpu *v)
+{
+	kicked[v->id]++;
+}
+
 uint64_t vmx_guest_tsc(const struct vcpu *v)
 {
 	(void)v;
@@ -381,8 +389,12 @@ static void pic_lint0_extint(void)
 			      LAPIC_DEFAULT_BASE));
 	out(v, 0x20, 0x20);
 	x86_irq_line(&vm, 4, false);
+	memset(kicked, 0, sizeof(kicked));
 	x86_irq_line(&vm, 4, true);
 	CHECK(x86_extint_pending(&vm.vcpus[1]));
+	/* INTR rose: the vCPUs taking ExtINT on LINT0 are kicked. */
+	CHECK_EQ(kicked[1], 1);
+	CHECK_EQ(kicked[0], 1);
 }
 
 /* ---- IOAPIC ------------------------------------------------------------ */

@@ -42,6 +42,14 @@ bool x86_pic_intr(const struct vm *v)
 	return false;
 }
 
+/* vmm/run.c's kick: which vCPUs an interrupt delivery woke. */
+static unsigned int kicked[8];
+
+void vcpu_kick(struct vcpu *v)
+{
+	kicked[v->id]++;
+}
+
 static struct vcpu *setup(unsigned int nr)
 {
 	memset(&vm, 0, sizeof(vm));
@@ -203,11 +211,16 @@ static void logical_and_shorthands(void)
 		enable(&vm.vcpus[i]);
 		wr(&vm.vcpus[i], 0xd0, (1U << i) << 24);
 	}
+	memset(kicked, 0, sizeof(kicked));
 	wr(v, 0x310, 0x06U << 24);
 	wr(v, 0x300, (1U << 11) | 0x50);
 	CHECK_EQ(lapic_pending_vector(&vm.vcpus[0]), -1);
 	CHECK_EQ(lapic_pending_vector(&vm.vcpus[1]), 0x50);
 	CHECK_EQ(lapic_pending_vector(&vm.vcpus[2]), 0x50);
+	/* Each target is kicked (out of its HLT or guest on another CPU). */
+	CHECK_EQ(kicked[0], 0);
+	CHECK_EQ(kicked[1], 1);
+	CHECK_EQ(kicked[2], 1);
 	wr(v, 0x300, (3U << 18) | 0x60);
 	CHECK_EQ(lapic_pending_vector(&vm.vcpus[0]), -1);
 	CHECK_EQ(lapic_pending_vector(&vm.vcpus[2]), 0x60);

@@ -14,4 +14,20 @@ extern bool ept_invept_ready;
 #define INVEPT_SINGLE_CONTEXT	1
 #define INVEPT_ALL_CONTEXTS	2
 
+struct s2pt;
+
+/*
+ * Remote invalidation (arch/x86/xflush.c, docs/smp.md). After the local
+ * INVEPT of a change of @pt: post it to every other CPU that may cache
+ * @pt and wait for those in a guest to leave it.
+ */
+void x86_ept_remote_flush(struct s2pt *pt);
+/* Before a guest entry on @pt from this CPU: note that it may cache @pt. */
+void x86_ept_mark_cpu(struct s2pt *pt);
+/* Right before VM entry (INVEPT if a flush is pending), right after exit. */
+void x86_xflush_enter(void);
+void x86_xflush_exit(void);
+/* Pending flushes CPU @cpu executed. */
+uint64_t x86_xflush_executed(unsigned int cpu);
+
 #endif

@@ -53,6 +53,8 @@ struct arch_vcpu {
 	uint64_t gprs[16];
 	paddr_t vmcs;		/* this vCPU's VMCS page (0 before init) */
 	bool launched;		/* VMLAUNCH done since the last VMCLEAR */
+	int host_cpu;		/* CPU whose host state the VMCS holds */
+	bool fresh;		/* set up anew: INVVPID at its first load */
 	uint64_t cr2;
 	uint64_t dr[4];
 	uint64_t dr6;

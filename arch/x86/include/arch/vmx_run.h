@@ -107,6 +107,8 @@ static inline uint64_t vmx_guest_cr4(uint64_t val)
 /* vmcs.c: create / load / destroy a vCPU's VMCS. */
 int vmx_vcpu_setup(struct vcpu *v);
 int vmx_load_vmcs(struct vcpu *v);
+/* VMCLEAR @v's VMCS if it is current on this CPU (the end of a slice). */
+void vmx_put_vmcs(struct vcpu *v);
 void vmx_vcpu_teardown(struct vcpu *v);
 
 /* ---- Views by VMFUNC EPTP switching (vmx_views.c) ---- */

@@ -27,10 +27,10 @@ struct x86_regs {
 	uint64_t rip, cs, rflags, rsp, ss;	/* pushed by the CPU */
 };
 
-/* Load the final GDT (with the TSS) and the IDT on this CPU. */
-void x86_cpu_tables_init(void);
-/* Load the IDT of the 32 exception vectors (part of the above). */
-void x86_idt_init(void);
+/* Load CPU @cpu's GDT (with its TSS) and the IDT on this CPU. */
+void x86_cpu_tables_init(unsigned int cpu);
+/* Load the IDT (part of the above); @build: fill it first (boot CPU). */
+void x86_idt_init(bool build);
 
 /* Called by exception_entry.S; never returns. */
 void x86_exception(struct x86_regs *regs) __noreturn;
