@@ -10,6 +10,7 @@
 #include <arch/guest_acpi.h>
 #include <arch/guest_layout.h>
 #include <arch/irqchip.h>
+#include <arch/pcdev.h>
 #include <arch/vmx_run.h>
 #include <lib/errno.h>
 #include <lib/printk.h>
@@ -414,6 +415,9 @@ int arch_vm_init(struct vm *vm)
 	}
 	if (!ret) {
 		ret = x86_pic_add(vm);
+	}
+	if (!ret) {
+		ret = x86_pit_add(vm);
 	}
 	if (!ret) {
 		ret = x86_ioapic_add(vm);

@@ -9,6 +9,7 @@
 #include <arch/cpu.h>
 #include <arch/irqchip.h>
 #include <arch/lapic.h>
+#include <arch/pcdev.h>
 #include <arch/vmcs.h>
 #include <arch/vmx_run.h>
 #include <lib/printk.h>
@@ -848,6 +849,7 @@ static bool handle_hlt(struct vcpu *v)
 	bool irq_on = vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF;
 
 	vmx_skip_insn(v);
+	x86_pit_poll(v->vm);
 	lapic_update_timer(v);
 	if (irq_on && (lapic_pending_vector(v) >= 0 ||
 		       x86_extint_pending(v))) {

@@ -13,6 +13,7 @@
 #include <arch/cpu.h>
 #include <arch/irqchip.h>
 #include <arch/lapic.h>
+#include <arch/pcdev.h>
 #include <arch/secure_vm.h>
 #include <arch/vmcs.h>
 #include <arch/vmx_run.h>
@@ -168,6 +169,7 @@ static bool arm_timer(struct vcpu *v, uint64_t deadline)
 {
 	unsigned int shift = vmx_caps.misc & VMX_MISC_PREEMPT_SHIFT_MASK;
 	uint64_t now = rdtsc(), expiry = lapic_next_expiry(v), left;
+	uint64_t pit = x86_pit_next_tsc(v->vm);
 
 	if ((int64_t)(deadline - now) <= 0) {
 		return false;
@@ -177,6 +179,12 @@ static bool arm_timer(struct vcpu *v, uint64_t deadline)
 		int64_t to_apic = (int64_t)(expiry - vmx_guest_tsc(v));
 
 		left = to_apic <= 0 ? 0 : MIN(left, (uint64_t)to_apic);
+	}
+	if (pit) {
+		/* IRQ 0's next edge (host TSC: the PIT's time base). */
+		int64_t to_pit = (int64_t)(pit - rdtsc());
+
+		left = to_pit <= 0 ? 0 : MIN(left, (uint64_t)to_pit);
 	}
 	vmwrite(VMCS_PREEMPT_TIMER,
 		MIN(MAX(left >> shift, 1), 0xffffffffULL));
@@ -290,6 +298,7 @@ bool vmx_vm_can_wake(const struct vm *vm, const struct vcpu *except)
 /* A halted vCPU: true when an interrupt (or NMI) ends its HLT. */
 static bool wake_from_hlt(struct vcpu *v)
 {
+	x86_pit_poll(v->vm);
 	lapic_update_timer(v);
 	if (v->arch.nmi_pending ||
 	    (v->arch.halt_if && (lapic_pending_vector(v) >= 0 ||
@@ -392,6 +401,7 @@ static void inject_pending(struct vcpu *v)
 	bool extint;
 	int vec;
 
+	x86_pit_poll(v->vm);
 	lapic_update_timer(v);
 	if (v->arch.nmi_pending && !busy && !shadow &&
 	    !(intr & INTERRUPTIBILITY_NMI)) {
