@@ -104,6 +104,7 @@ _Static_assert(sizeof(struct madt_lapic_nmi) == 6, "MADT LAPIC NMI entry");
 #define FADT_TMR_VAL_EXT	BIT(8)	/* the PM timer is 32 bits */
 #define FADT_RESET_REG_SUP	BIT(10)
 #define BOOT_ARCH_LEGACY	BIT(0)	/* ISA devices (COM1) */
+#define BOOT_ARCH_8042		BIT(1)	/* the keyboard controller */
 #define BOOT_ARCH_NO_VGA	BIT(2)
 #define MADT_PCAT_COMPAT	BIT(0)	/* a dual 8259 is there too */
 #define MADT_ENABLED		BIT(0)
@@ -218,7 +219,9 @@ static void build_fadt(struct fadt *f, uint64_t facs, uint64_t dsdt)
 	f->pm_tmr_len = 4;
 	f->p_lvl2_lat = 101;		/* > 100: no C2 */
 	f->p_lvl3_lat = 1001;		/* > 1000: no C3 */
-	f->iapc_boot_arch = BOOT_ARCH_LEGACY | BOOT_ARCH_NO_VGA;
+	f->iapc_boot_arch = BOOT_ARCH_LEGACY | BOOT_ARCH_8042 |
+			    BOOT_ARCH_NO_VGA;
+	f->century = 0x32;		/* the RTC's century byte (rtc.c) */
 	f->flags = FADT_WBINVD | FADT_PROC_C1 | FADT_TMR_VAL_EXT |
 		   FADT_RESET_REG_SUP;
 	/* The reset control register (arch/x86/reset_ctl.c). */

@@ -411,6 +411,9 @@ int arch_vm_init(struct vm *vm)
 		ret = x86_reset_ctl_add(vm);
 	}
 	if (!ret) {
+		ret = x86_pci_add(vm);	/* also the port of reset control */
+	}
+	if (!ret) {
 		ret = x86_fw_cfg_add(vm);
 	}
 	if (!ret) {
@@ -418,6 +421,12 @@ int arch_vm_init(struct vm *vm)
 	}
 	if (!ret) {
 		ret = x86_pit_add(vm);
+	}
+	if (!ret) {
+		ret = x86_rtc_add(vm);
+	}
+	if (!ret) {
+		ret = x86_i8042_add(vm);	/* also port 0x61 (pit.c) */
 	}
 	if (!ret) {
 		ret = x86_ioapic_add(vm);

@@ -9,7 +9,8 @@
  * Counter 0's OUT is ISA IRQ 0 (the 8259's IR0 and IOAPIC pin 2, the
  * MADT's interrupt source override); counter 1 has no output (a PC's DRAM
  * refresh); counter 2's gate is port 0x61 bit 0 and its OUT reads in port
- * 0x61 bit 5.
+ * 0x61 bit 5 (the port lies inside the 8042's 0x60-0x64: i8042.c hands it
+ * its accesses).
  *
  * Time base: the counters are not stepped; their state is computed from
  * the host TSC, which is the guest's TSC minus its VMCS offset (no TSC
@@ -604,46 +605,9 @@ void x86_port61_write(struct vm *vm, uint8_t val)
 	set_gate(p, 2, val & PORT61_GATE2, x86_pit_ticks(vm));
 }
 
-static int port61_read(struct vcpu *v, struct io_device *d, uint64_t off,
-		       unsigned int size, uint64_t *val)
-{
-	(void)d;
-	(void)off;
-	if (size != 1) {
-		return -EINVAL;
-	}
-	*val = x86_port61_read(v->vm);
-	return 0;
-}
-
-static int port61_write(struct vcpu *v, struct io_device *d, uint64_t off,
-			unsigned int size, uint64_t val)
-{
-	(void)d;
-	(void)off;
-	if (size != 1) {
-		return -EINVAL;
-	}
-	x86_port61_write(v->vm, (uint8_t)val);
-	return 0;
-}
-
-static const struct io_device_ops port61_ops = {
-	.read = port61_read,
-	.write = port61_write,
-};
-
 int x86_pit_add(struct vm *vm)
 {
 	struct pit *p;
-	int ret;
-	struct io_device p61 = {
-		.name = "port-61",
-		.space = IO_PIO,
-		.base = 0x61,
-		.size = 1,
-		.ops = &port61_ops,
-	};
 	struct io_device d = {
 		.name = "i8254-pit",
 		.space = IO_PIO,
@@ -670,6 +634,5 @@ int x86_pit_add(struct vm *vm)
 		p->c[i].gate = i != 2;
 	}
 	d.priv = p;
-	ret = vm_add_device(vm, &d);
-	return ret ? ret : vm_add_device(vm, &p61);
+	return vm_add_device(vm, &d);
 }

@@ -9,14 +9,17 @@
  * same for a VM: vm_request_reset(), which restarts the VM from its
  * configuration (or ends it, `on_reset = stop`); the register is 0 again
  * after it. Linux's `reboot=pci` writes SYS_RST, then SYS_RST | RST_CPU.
- * The register is always there: on a PC it is part of the chipset.
+ * The register is always there: on a PC it is part of the chipset. Its
+ * port lies inside PCI configuration mechanism #1's CONFIG_ADDRESS
+ * (0xcf8-0xcfb), so pci.c owns the range and hands this register its byte
+ * accesses at 0xcf9 (x86_reset_ctl_read/write).
  */
+#include <arch/pcdev.h>
 #include <arch/vmx_run.h>
 #include <lib/errno.h>
 #include <lib/printk.h>
 #include <vmm/vm.h>
 
-#define RESET_CTL_PORT		0xcf9
 #define RESET_CTL_SYS_RST	(1U << 1)
 #define RESET_CTL_RST_CPU	(1U << 2)
 #define RESET_CTL_FULL_RST	(1U << 3)
@@ -25,51 +28,29 @@
 
 static uint8_t reset_ctl[VM_MAX_VMS];
 
-static int reset_ctl_read(struct vcpu *v, struct io_device *d, uint64_t off,
-			  unsigned int size, uint64_t *val)
+uint8_t x86_reset_ctl_read(struct vm *vm)
 {
-	(void)v;
-	(void)off;
-	(void)size;
-	*val = *(uint8_t *)d->priv;
-	return 0;
+	return reset_ctl[vm->index];
 }
 
-static int reset_ctl_write(struct vcpu *v, struct io_device *d, uint64_t off,
-			   unsigned int size, uint64_t val)
+void x86_reset_ctl_write(struct vcpu *v, uint8_t val)
 {
-	uint8_t *reg = d->priv, old = *reg;
+	uint8_t *reg = &reset_ctl[v->vm->index], old = *reg;
 
-	(void)off;
-	(void)size;
-	*reg = (uint8_t)val & RESET_CTL_BITS;
+	*reg = val & RESET_CTL_BITS;
 	if (!(old & RESET_CTL_RST_CPU) && (*reg & RESET_CTL_RST_CPU)) {
 		vm_request_reset(v->vm, *reg & RESET_CTL_SYS_RST ?
 				 "hard reset through port 0xcf9" :
 				 "soft reset through port 0xcf9");
 	}
-	return 0;
 }
 
-static const struct io_device_ops reset_ctl_ops = {
-	.read = reset_ctl_read,
-	.write = reset_ctl_write,
-};
-
+/* The register's reset value; its port is pci.c's (x86_pci_add()). */
 int x86_reset_ctl_add(struct vm *vm)
 {
-	struct io_device d = {
-		.name = "reset-control",
-		.space = IO_PIO,
-		.base = RESET_CTL_PORT,
-		.size = 1,
-		.ops = &reset_ctl_ops,
-	};
-
 	if (vm->index >= VM_MAX_VMS) {
 		return -EINVAL;
 	}
 	reset_ctl[vm->index] = 0;
-	d.priv = &reset_ctl[vm->index];
-	return vm_add_device(vm, &d);
+	return 0;
 }

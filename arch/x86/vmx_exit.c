@@ -849,7 +849,7 @@ static bool handle_hlt(struct vcpu *v)
 	bool irq_on = vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF;
 
 	vmx_skip_insn(v);
-	x86_pit_poll(v->vm);
+	x86_pcdev_poll(v->vm);
 	lapic_update_timer(v);
 	if (irq_on && (lapic_pending_vector(v) >= 0 ||
 		       x86_extint_pending(v))) {

@@ -169,7 +169,7 @@ static bool arm_timer(struct vcpu *v, uint64_t deadline)
 {
 	unsigned int shift = vmx_caps.misc & VMX_MISC_PREEMPT_SHIFT_MASK;
 	uint64_t now = rdtsc(), expiry = lapic_next_expiry(v), left;
-	uint64_t pit = x86_pit_next_tsc(v->vm);
+	uint64_t pit = x86_pcdev_next_tsc(v->vm);
 
 	if ((int64_t)(deadline - now) <= 0) {
 		return false;
@@ -181,7 +181,7 @@ static bool arm_timer(struct vcpu *v, uint64_t deadline)
 		left = to_apic <= 0 ? 0 : MIN(left, (uint64_t)to_apic);
 	}
 	if (pit) {
-		/* IRQ 0's next edge (host TSC: the PIT's time base). */
+		/* IRQ 0 or 8's next edge (host TSC: their time base). */
 		int64_t to_pit = (int64_t)(pit - rdtsc());
 
 		left = to_pit <= 0 ? 0 : MIN(left, (uint64_t)to_pit);
@@ -298,7 +298,7 @@ bool vmx_vm_can_wake(const struct vm *vm, const struct vcpu *except)
 /* A halted vCPU: true when an interrupt (or NMI) ends its HLT. */
 static bool wake_from_hlt(struct vcpu *v)
 {
-	x86_pit_poll(v->vm);
+	x86_pcdev_poll(v->vm);
 	lapic_update_timer(v);
 	if (v->arch.nmi_pending ||
 	    (v->arch.halt_if && (lapic_pending_vector(v) >= 0 ||
@@ -401,7 +401,7 @@ static void inject_pending(struct vcpu *v)
 	bool extint;
 	int vec;
 
-	x86_pit_poll(v->vm);
+	x86_pcdev_poll(v->vm);
 	lapic_update_timer(v);
 	if (v->arch.nmi_pending && !busy && !shadow &&
 	    !(intr & INTERRUPTIBILITY_NMI)) {

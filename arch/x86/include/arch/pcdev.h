@@ -45,10 +45,19 @@ int x86_pci_add(struct vm *vm);
 uint8_t x86_reset_ctl_read(struct vm *vm);
 void x86_reset_ctl_write(struct vcpu *v, uint8_t val);
 
-/* rtc.c: index 0x70 (bit 7 NMI mask), data 0x71. */
+/*
+ * rtc.c: index 0x70 (bit 7 NMI mask), data 0x71. Poll: the flags and
+ * IRQ 8 brought up to date (with an interrupt enabled in register B);
+ * next: host TSC of the next flag that would raise IRQ 8 while it can
+ * reach a CPU, else 0.
+ */
 int x86_rtc_add(struct vm *vm);
 void x86_rtc_poll(struct vm *vm);
 uint64_t x86_rtc_next_tsc(struct vm *vm);
+
+/* pcdev.c: both of the above for the PIT and the RTC, for vmx_run.c. */
+void x86_pcdev_poll(struct vm *vm);
+uint64_t x86_pcdev_next_tsc(struct vm *vm);
 
 /* i8042.c: data 0x60, status/command 0x64 (and 0x61 for pit.c). */
 int x86_i8042_add(struct vm *vm);
