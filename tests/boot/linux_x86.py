@@ -55,8 +55,14 @@ INIT = """#!/bin/busybox sh
 cpus $(/bin/busybox grep -c ^processor /proc/cpuinfo)"
 /bin/busybox grep -E 'ttyS|LOC|timer' /proc/interrupts | \
   /bin/busybox sed 's/^/STRATA-IRQ:/'
-/bin/busybox echo "STRATA-CLOCKSOURCE: \
-$(/bin/busybox cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)"
+# Linux refines its TSC calibration against the PM timer a second after
+# boot and then switches to the TSC: wait for it (10 s at most).
+cs=/sys/devices/system/clocksource/clocksource0/current_clocksource
+for i in 1 2 3 4 5 6 7 8 9 10; do
+  [ "$(/bin/busybox cat $cs)" = tsc ] && break
+  /bin/busybox sleep 1
+done
+/bin/busybox echo "STRATA-CLOCKSOURCE: $(/bin/busybox cat $cs)"
 /bin/busybox poweroff -f
 """
 
@@ -151,6 +157,15 @@ def c_acpi(log):
          "Linux's count of %d CPUs from the MADT" % CPUS)
     need(log, L + r"ACPI: Interpreter enabled$", "the ACPI interpreter on")
     need(log, L + r"ACPI: PM-Timer IO Port: 0x608$", "the PM timer")
+    need(log, L + r"ACPI: PCI Root Bridge \[PCI0\] \(domain 0000 \[bus "
+         r"00-ff\]\)$", "the DSDT's PCI0 root bridge")
+    need(log, L + r"pci_bus 0000:00: root bus resource \[mem "
+         r"0x08000000-0xfdffffff window\]$",
+         "PCI0's MMIO window from the end of RAM")
+    m = need(log, L + r"pnp: PnP ACPI: found (\d+) devices$",
+             "Linux's ACPI PnP count")
+    if int(m.group(1)) < 1:
+        raise Fail("ACPI PnP found no device in the DSDT")
 
 
 def c_smp(log):
@@ -193,8 +208,9 @@ def c_time(log):
 
 
 def c_uart(log):
-    need(log, L + r"serial8250: ttyS0 at I/O 0x3f8 \(irq = 4, base_baud = "
-         r"115200\) is a 16550A$", "the 8250 driver's COM1")
+    # The DSDT's COM1 (PNP0501), bound by the 8250's PnP driver.
+    need(log, L + r"00:0\d: ttyS0 at I/O 0x3f8 \(irq = 4, base_baud = "
+         r"115200\) is a 16550A$", "the 8250 PnP driver's COM1")
     need(log, r"^\[linux\] STRATA-IRQ: *4: +(\d+ +)*[1-9]\d* .*IO-APIC +"
          r"4-edge +ttyS0$", "COM1's interrupts through the IOAPIC")
 
