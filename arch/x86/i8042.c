@@ -84,24 +84,38 @@ static void update_irq(struct kbc *k)
 }
 
 /*
- * Load the output buffer from the queue's head when the buffer is free; a
- * disabled interface holds its device's bytes back (in order) until it is
- * enabled again. The controller's own bytes are never held.
+ * Load the output buffer when it is free: the oldest byte whose source is
+ * not held. A disabled interface holds its device's bytes (in their order)
+ * until it is enabled again; the controller's own bytes are never held and
+ * pass them, as they do not come through that interface.
  */
+static bool held(const struct kbc *k, uint8_t src)
+{
+	return (src == SRC_KBD && (k->ram[0] & CTR_KBDDIS)) ||
+	       (src == SRC_AUX && (k->ram[0] & CTR_AUXDIS));
+}
+
 static void refill(struct kbc *k)
 {
-	if (!k->obf && k->q_len) {
-		uint8_t src = k->q_src[k->q_head];
-		bool held = (src == SRC_KBD && (k->ram[0] & CTR_KBDDIS)) ||
-			    (src == SRC_AUX && (k->ram[0] & CTR_AUXDIS));
+	for (unsigned int i = 0; !k->obf && i < k->q_len; i++) {
+		unsigned int at = (k->q_head + i) % QUEUE_LEN;
 
-		if (!held) {
-			k->out = k->q[k->q_head];
-			k->out_src = src;
-			k->obf = true;
-			k->q_head = (k->q_head + 1) % QUEUE_LEN;
-			k->q_len--;
+		if (held(k, k->q_src[at])) {
+			continue;
 		}
+		k->out = k->q[at];
+		k->out_src = k->q_src[at];
+		k->obf = true;
+		/* Close the gap: the entries before it move up by one. */
+		for (unsigned int j = i; j > 0; j--) {
+			unsigned int to = (k->q_head + j) % QUEUE_LEN;
+			unsigned int from = (k->q_head + j - 1) % QUEUE_LEN;
+
+			k->q[to] = k->q[from];
+			k->q_src[to] = k->q_src[from];
+		}
+		k->q_head = (k->q_head + 1) % QUEUE_LEN;
+		k->q_len--;
 	}
 	update_irq(k);
 }

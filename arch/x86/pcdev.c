@@ -5,8 +5,14 @@
  * entry and in a halted vCPU's wait, and the preemption timer is armed for
  * the earliest next edge of either.
  */
+#include <arch/cpu.h>
 #include <arch/pcdev.h>
 #include <vmm/vm.h>
+
+uint64_t x86_pcdev_tsc(void)
+{
+	return rdtsc();
+}
 
 void x86_pcdev_poll(struct vm *vm)
 {

@@ -99,7 +99,7 @@ static struct pit *pit_of(struct vm *vm)
 uint64_t x86_pit_ticks(struct vm *vm)
 {
 	uint64_t hz = x86_tsc_hz(NULL);
-	uint64_t d = rdtsc() - pit_of(vm)->tsc_base;
+	uint64_t d = x86_pcdev_tsc() - pit_of(vm)->tsc_base;
 
 	return d / hz * X86_PIT_HZ + d % hz * X86_PIT_HZ / hz;
 }
@@ -622,7 +622,7 @@ int x86_pit_add(struct vm *vm)
 	p = pit_of(vm);
 	memset(p, 0, sizeof(*p));
 	p->vm = vm;
-	p->tsc_base = rdtsc();
+	p->tsc_base = x86_pcdev_tsc();
 	/*
 	 * Power-up state (the datasheet leaves it undefined): no counter
 	 * counts until it is programmed, control words as mode 0, binary,

@@ -313,7 +313,7 @@ void x86_rtc_poll(struct vm *vm)
 	struct rtc *r = &rtcs[vm->index];
 
 	if (r->vm == vm && (r->cmos[RTC_B] & (B_PIE | B_AIE | B_UIE))) {
-		catch_up(r, rdtsc());
+		catch_up(r, x86_pcdev_tsc());
 	}
 }
 
@@ -332,7 +332,7 @@ uint64_t x86_rtc_next_tsc(struct vm *vm)
 		    (vm->arch.ioapic.redir[RTC_IRQ] & BIT(16)))) {
 		return 0;
 	}
-	t = chain_ticks(r, rdtsc());
+	t = chain_ticks(r, x86_pcdev_tsc());
 	p = period_ticks(r);
 	if ((en & B_PIE) && p) {
 		next = (t / p + 1) * p;
@@ -413,7 +413,7 @@ static int rtc_read(struct vcpu *v, struct io_device *d, uint64_t off,
 	if (size != 1) {
 		return -EINVAL;
 	}
-	*val = off == 0 ? 0xff : rtc_reg_read(r, rdtsc());
+	*val = off == 0 ? 0xff : rtc_reg_read(r, x86_pcdev_tsc());
 	return 0;
 }
 
@@ -430,7 +430,7 @@ static int rtc_write(struct vcpu *v, struct io_device *d, uint64_t off,
 		r->index = val & 0x7f;
 		r->nmi_mask = val & 0x80;
 	} else {
-		rtc_reg_write(r, (uint8_t)val, rdtsc());
+		rtc_reg_write(r, (uint8_t)val, x86_pcdev_tsc());
 	}
 	return 0;
 }
@@ -477,7 +477,7 @@ int x86_rtc_add(struct vm *vm)
 	r->cmos[RTC_A] = A_DV_NORMAL << A_DV_SHIFT | 6;
 	r->cmos[RTC_B] = B_24H;
 	r->running = true;
-	restart_chain(r, rdtsc());
+	restart_chain(r, x86_pcdev_tsc());
 	set_clock(r, (int64_t)RTC_EPOCH);
 	r->cmos[RTC_DOW] = 5;	/* the epoch is a Thursday (1: Sunday) */
 	cmos_memory(r, vm->ram_size);

@@ -55,7 +55,12 @@ int x86_rtc_add(struct vm *vm);
 void x86_rtc_poll(struct vm *vm);
 uint64_t x86_rtc_next_tsc(struct vm *vm);
 
-/* pcdev.c: both of the above for the PIT and the RTC, for vmx_run.c. */
+/*
+ * pcdev.c: the host TSC, the time base of the PIT and the RTC (a function
+ * so that the host tests can move it); the two polls above together and
+ * the earlier of their edges, for vmx_run.c.
+ */
+uint64_t x86_pcdev_tsc(void);
 void x86_pcdev_poll(struct vm *vm);
 uint64_t x86_pcdev_next_tsc(struct vm *vm);
 
