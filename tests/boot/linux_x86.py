@@ -11,11 +11,16 @@ One boot; the verdicts all rest on lines of the serial console:
              gave it through boot_params;
   acpi       Linux read the RSDP, XSDT, FADT, MADT and DSDT, took the
              local APIC and the IOAPIC from the MADT, and found 2 CPUs;
+             the DSDT's PCI0 root bridge with its memory window, and its
+             COM1, KBD and RTC found by ACPI PnP and bound by their
+             drivers;
   smp        the second vCPU was started by INIT/SIPI from real mode and
              Linux brought up 2 CPUs;
-  time       the TSC's frequency from Linux's calibration and a TSC
-             clocksource, and the local APIC timer in use;
-  uart       the 8250 driver found COM1 at 0x3f8 on IRQ 4 with a 16550A,
+  time       the TSC's frequency Linux detects and the one it refines
+             against the PM timer agree with the rate Strata states, the
+             TSC clocksource, PAT on (the MTRRs as firmware leaves them),
+             and local APIC timer interrupts on both CPUs;
+  uart       the 8250 PnP driver found COM1 at 0x3f8 on IRQ 4 with a 16550A,
              and its interrupt reached Linux through the IOAPIC (counted
              in /proc/interrupts by /init);
   init       /init ran and printed the marker, no oops, no panic;
@@ -38,7 +43,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from _bootlib import (  # noqa: E402
-    Fail, ROOT, X86_ELF as ELF, tail, need, newc, write,
+    Fail, ROOT, X86_ELF as ELF, tail, need, newc, write, check_no_exception,
     private_dir, make_iso, make_bundle, run_bochs)
 
 BOOT_TIMEOUT = 720
@@ -164,8 +169,13 @@ def c_acpi(log):
          "PCI0's MMIO window from the end of RAM")
     m = need(log, L + r"pnp: PnP ACPI: found (\d+) devices$",
              "Linux's ACPI PnP count")
-    if int(m.group(1)) < 1:
-        raise Fail("ACPI PnP found no device in the DSDT")
+    if int(m.group(1)) < 3:
+        raise Fail("ACPI PnP found %s devices in the DSDT, want COM1, KBD "
+                   "and RTC" % m.group(1))
+    need(log, L + r"i8042: PNP: PS/2 Controller \[PNP0303:KBD\] at "
+         r"0x60,0x64 irq 1$", "the DSDT's 8042 bound by the i8042 driver")
+    need(log, L + r"rtc_cmos 00:0\d: registered as rtc0$",
+         "the DSDT's RTC bound by rtc_cmos")
 
 
 def c_smp(log):
@@ -227,6 +237,7 @@ def c_off(log):
          r"PM1a_CNT: powered off$", "the \\_S5 power-off")
     need(log, r"^vm linux: ended: powered off \(status 0\)$",
          "'vm linux: ended: powered off (status 0)'")
+    check_no_exception(log)
 
 
 TESTS = [
