@@ -34,10 +34,13 @@ static uint64_t addr_bits(unsigned int maxphyaddr)
 
 unsigned int mtrr_maxphyaddr(void)
 {
+	unsigned int bits = 36;	/* the SDM's value without the leaf */
+
 	if (cpuid(0x80000000, 0).eax >= 0x80000008) {
-		return cpuid(0x80000008, 0).eax & 0xff;
+		bits = cpuid(0x80000008, 0).eax & 0xff;
 	}
-	return 36;
+	/* The architecture's range: keeps the masks' shifts defined. */
+	return bits < 32 ? 32 : bits > 52 ? 52 : bits;
 }
 
 static bool type_valid(uint64_t type)
