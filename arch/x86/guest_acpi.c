@@ -239,6 +239,7 @@ int x86_acpi_add(struct vm *vm)
 	struct x86_acpi_machine m = {
 		.nr_cpus = vm->cfg->cpus ? vm->cfg->cpus : 1,
 		.ioapic_id = vm->arch.ioapic.id,
+		.ram_end = vm->ram_gpa + vm->ram_size,
 	};
 	struct io_device d = {
 		.name = "ACPI PM1a/PM timer",

@@ -2,9 +2,9 @@
 /*
  * The ACPI tables of an x86 guest (ACPI 6.5 chapter 5), laid out one after
  * the other from the RSDP: RSDP (revision 2), FACS, RSDT, XSDT, FADT
- * (revision 6), MADT, DSDT. The DSDT's AML is emitted here byte by byte
- * (docs/x86-acpi.md says why, and tests/unit/acpi_guest checks it against
- * iasl's disassembly). Pure: no VM state, so the host test links it.
+ * (revision 6), MADT, DSDT. The DSDT's AML is emitted here by a few
+ * helpers (docs/x86-acpi.md says why, and tests/unit/acpi_guest checks it
+ * against iasl's disassembly). Pure: no VM state, so the host test links it.
  */
 #include <arch/guest_acpi.h>
 #include <arch/irqchip.h>
@@ -112,22 +112,321 @@ _Static_assert(sizeof(struct madt_lapic_nmi) == 6, "MADT LAPIC NMI entry");
 #define ISO_LEVEL		0xc
 
 /*
+ * ---- The DSDT's AML (ACPI 6.5 chapter 20) ---------------------------------
+ *
  * DefinitionBlock ("", "DSDT", 2, "STRATA", "STRATAVM", 1)
  * {
  *     Name (\_S5, Package (0x04) { 0x05, 0x05, Zero, Zero })
+ *     Scope (\_SB)
+ *     {
+ *         Device (PCI0)			// the i440FX host bridge
+ *         {
+ *             Name (_HID, EisaId ("PNP0A03"))
+ *             Name (_UID, Zero)
+ *             Name (_CRS, ResourceTemplate ()
+ *             {
+ *                 WordBusNumber (ResourceProducer, MinFixed, MaxFixed,
+ *                     PosDecode, 0, 0, 0xFF, 0, 0x100)
+ *                 IO (Decode16, 0x0CF8, 0x0CF8, 0x01, 0x08)
+ *                 WordIO (ResourceProducer, MinFixed, MaxFixed,
+ *                     PosDecode, EntireRange, 0, 0, 0x0CF7, 0, 0x0CF8)
+ *                 WordIO (ResourceProducer, MinFixed, MaxFixed,
+ *                     PosDecode, EntireRange, 0, 0x0D00, 0xFFFF, 0, 0xF300)
+ *                 DWordMemory (ResourceProducer, PosDecode, MinFixed,
+ *                     MaxFixed, Cacheable, ReadWrite,
+ *                     0, 0xA0000, 0xBFFFF, 0, 0x20000)
+ *                 DWordMemory (ResourceProducer, PosDecode, MinFixed,
+ *                     MaxFixed, NonCacheable, ReadWrite,
+ *                     0, RAM end, 0xFDFFFFFF, 0, length)	// if any
+ *             })
+ *         }
+ *         Device (COM1)
+ *         {
+ *             Name (_HID, EisaId ("PNP0501"))
+ *             Name (_UID, One)
+ *             Name (_CRS, ResourceTemplate ()
+ *             {
+ *                 IO (Decode16, 0x03F8, 0x03F8, 0x01, 0x08)
+ *                 IRQNoFlags () {4}
+ *             })
+ *         }
+ *         Device (KBD)			// the 8042, its keyboard
+ *         {
+ *             Name (_HID, EisaId ("PNP0303"))
+ *             Name (_CRS, ResourceTemplate ()
+ *             {
+ *                 IO (Decode16, 0x0060, 0x0060, 0x01, 0x01)
+ *                 IO (Decode16, 0x0064, 0x0064, 0x01, 0x01)
+ *                 IRQNoFlags () {1}
+ *             })
+ *         }
+ *         Device (RTC)			// the MC146818
+ *         {
+ *             Name (_HID, EisaId ("PNP0B00"))
+ *             Name (_CRS, ResourceTemplate ()
+ *             {
+ *                 IO (Decode16, 0x0070, 0x0070, 0x01, 0x02)
+ *                 IRQNoFlags () {8}
+ *             })
+ *         }
+ *     }
  * }
  * \_S5's first two elements are the SLP_TYPa / SLP_TYPb values for soft
- * off (X86_ACPI_SLP_TYP_S5); the other two are reserved.
+ * off (X86_ACPI_SLP_TYP_S5); the other two are reserved. The 32-bit
+ * memory window runs from the end of RAM to the MMIO window at 0xfe000000
+ * (docs/x86-irq.md) and is left out when RAM reaches it.
  */
-const uint8_t x86_acpi_dsdt_aml[] = {
-	0x08,				/* NameOp */
-	0x5c, '_', 'S', '5', '_',	/* \_S5_ */
-	0x12, 0x08, 0x04,		/* PackageOp, PkgLength 8, 4 elements */
-	0x0a, X86_ACPI_SLP_TYP_S5,	/* BytePrefix 5: SLP_TYPa */
-	0x0a, X86_ACPI_SLP_TYP_S5,	/* BytePrefix 5: SLP_TYPb */
-	0x00, 0x00,			/* Zero, Zero (reserved) */
+#define AML_ZERO		0x00
+#define AML_ONE			0x01
+#define AML_NAME		0x08
+#define AML_BYTE		0x0a
+#define AML_WORD		0x0b
+#define AML_DWORD		0x0c
+#define AML_SCOPE		0x10
+#define AML_BUFFER		0x11
+#define AML_PACKAGE		0x12
+#define AML_EXT			0x5b
+#define AML_DEVICE		0x82	/* after AML_EXT */
+#define RES_IRQ_NOFLAGS		0x22	/* small item 4, length 2 */
+#define RES_IO			0x47	/* small item 8, length 7 */
+#define RES_END			0x79	/* small item 0xf, length 1 */
+#define RES_DWORD_ADDR		0x87	/* large item 7 */
+#define RES_WORD_ADDR		0x88	/* large item 8 */
+#define RES_SPACE_MEM		0
+#define RES_SPACE_IO		1
+#define RES_SPACE_BUS		2
+#define RES_MIF_MAF		0x0c	/* _MIF and _MAF: fixed min and max */
+#define RES_IO_ENTIRE		0x03	/* _RNG: ISA and non-ISA ranges */
+#define RES_MEM_CACHEABLE	0x02	/* _MEM, read-write */
+#define RES_MEM_RW		0x01
+#define MMIO_WINDOW_START	0xfe000000ULL
+
+struct aml {
+	uint8_t *p;
+	size_t len, max;
 };
-const size_t x86_acpi_dsdt_aml_len = sizeof(x86_acpi_dsdt_aml);
+
+static void emit(struct aml *a, const void *bytes, size_t n)
+{
+	if (a->len + n <= a->max) {
+		memcpy(a->p + a->len, bytes, n);
+	}
+	a->len += n;
+}
+
+static void emit1(struct aml *a, uint8_t b)
+{
+	emit(a, &b, 1);
+}
+
+static void emit2(struct aml *a, uint16_t v)
+{
+	emit1(a, (uint8_t)v);
+	emit1(a, (uint8_t)(v >> 8));
+}
+
+static void emit4(struct aml *a, uint32_t v)
+{
+	emit2(a, (uint16_t)v);
+	emit2(a, (uint16_t)(v >> 16));
+}
+
+/*
+ * A PkgLength placeholder (always the 2-byte encoding: up to 4095 bytes,
+ * ACPI 6.5 20.2.4) and its fix-up once the package's end is known.
+ */
+static size_t pkg_open(struct aml *a)
+{
+	size_t at = a->len;
+
+	emit2(a, 0);
+	return at;
+}
+
+static void pkg_close(struct aml *a, size_t at)
+{
+	size_t n = a->len - at;		/* the PkgLength counts itself */
+
+	if (at + 2 <= a->max && n < 4096) {
+		a->p[at] = (uint8_t)(0x40 | (n & 0xf));
+		a->p[at + 1] = (uint8_t)(n >> 4);
+	} else {
+		a->len = a->max + 1;	/* too long: fail the build */
+	}
+}
+
+/* EisaId ("PNPxxxx"): the compressed vendor ID PNP, then 4 hex digits. */
+static void emit_pnp_id(struct aml *a, uint16_t product)
+{
+	emit1(a, AML_DWORD);
+	emit1(a, 0x41);			/* 'P' 'N' 'P' compressed, big-endian */
+	emit1(a, 0xd0);
+	emit1(a, (uint8_t)(product >> 8));
+	emit1(a, (uint8_t)product);
+}
+
+static void emit_name(struct aml *a, const char name[4])
+{
+	emit1(a, AML_NAME);
+	emit(a, name, 4);
+}
+
+/* Word or DWord address space descriptor (ACPI 6.5 6.4.3.5.2-3). */
+static void res_addr(struct aml *a, bool dword, uint8_t space,
+		     uint8_t type_flags, uint32_t min, uint32_t max)
+{
+	emit1(a, dword ? RES_DWORD_ADDR : RES_WORD_ADDR);
+	emit2(a, dword ? 23 : 13);		/* bytes after the length */
+	emit1(a, space);
+	emit1(a, RES_MIF_MAF);			/* producer, positive decode */
+	emit1(a, type_flags);
+	if (dword) {
+		emit4(a, 0);			/* granularity */
+		emit4(a, min);
+		emit4(a, max);
+		emit4(a, 0);			/* translation offset */
+		emit4(a, max - min + 1);
+	} else {
+		emit2(a, 0);
+		emit2(a, (uint16_t)min);
+		emit2(a, (uint16_t)max);
+		emit2(a, 0);
+		emit2(a, (uint16_t)(max - min + 1));
+	}
+}
+
+/* IO (Decode16, @base, @base, 1, @len) (ACPI 6.5 6.4.2.5). */
+static void res_io(struct aml *a, uint16_t base, uint8_t len)
+{
+	emit1(a, RES_IO);
+	emit1(a, 0x01);				/* 16-bit decode */
+	emit2(a, base);
+	emit2(a, base);
+	emit1(a, 1);
+	emit1(a, len);
+}
+
+/* Name (_CRS, ResourceTemplate () { ... }): open; close with crs_close. */
+static size_t crs_open(struct aml *a, size_t *size_at)
+{
+	size_t pkg;
+
+	emit_name(a, "_CRS");
+	emit1(a, AML_BUFFER);
+	pkg = pkg_open(a);
+	emit1(a, AML_WORD);			/* BufferSize, patched */
+	*size_at = a->len;
+	emit2(a, 0);
+	return pkg;
+}
+
+static void crs_close(struct aml *a, size_t pkg, size_t size_at)
+{
+	size_t n;
+
+	emit1(a, RES_END);
+	emit1(a, 0);				/* checksum 0: not checked */
+	n = a->len - size_at - 2;
+	if (size_at + 2 <= a->max) {
+		a->p[size_at] = (uint8_t)n;
+		a->p[size_at + 1] = (uint8_t)(n >> 8);
+	}
+	pkg_close(a, pkg);
+}
+
+static size_t device_open(struct aml *a, const char name[4])
+{
+	size_t pkg;
+
+	emit1(a, AML_EXT);
+	emit1(a, AML_DEVICE);
+	pkg = pkg_open(a);
+	emit(a, name, 4);
+	return pkg;
+}
+
+static void build_pci0(struct aml *a, uint64_t ram_end)
+{
+	size_t dev = device_open(a, "PCI0"), crs, size_at;
+
+	emit_name(a, "_HID");
+	emit_pnp_id(a, 0x0a03);
+	emit_name(a, "_UID");
+	emit1(a, AML_ZERO);
+	crs = crs_open(a, &size_at);
+	res_addr(a, false, RES_SPACE_BUS, 0, 0, 0xff);
+	res_io(a, 0xcf8, 8);
+	res_addr(a, false, RES_SPACE_IO, RES_IO_ENTIRE, 0, 0xcf7);
+	res_addr(a, false, RES_SPACE_IO, RES_IO_ENTIRE, 0xd00, 0xffff);
+	res_addr(a, true, RES_SPACE_MEM, RES_MEM_CACHEABLE | RES_MEM_RW,
+		 0xa0000, 0xbffff);
+	if (ram_end < MMIO_WINDOW_START) {
+		res_addr(a, true, RES_SPACE_MEM, RES_MEM_RW,
+			 (uint32_t)ram_end, (uint32_t)(MMIO_WINDOW_START - 1));
+	}
+	crs_close(a, crs, size_at);
+	pkg_close(a, dev);
+}
+
+/*
+ * An ISA device: _HID EisaId ("PNP@pnp"), _UID @uid when @uid >= 0, and a
+ * _CRS of @nr_io IO (Decode16) ranges and IRQNoFlags () {@irq}.
+ */
+static void build_isa_dev(struct aml *a, const char name[4], uint16_t pnp,
+			  int uid, const uint16_t (*io)[2],
+			  unsigned int nr_io, unsigned int irq)
+{
+	size_t dev = device_open(a, name), crs, size_at;
+
+	emit_name(a, "_HID");
+	emit_pnp_id(a, pnp);
+	if (uid >= 0) {
+		emit_name(a, "_UID");
+		emit1(a, uid ? AML_ONE : AML_ZERO);
+	}
+	crs = crs_open(a, &size_at);
+	for (unsigned int i = 0; i < nr_io; i++) {
+		res_io(a, io[i][0], (uint8_t)io[i][1]);
+	}
+	emit1(a, RES_IRQ_NOFLAGS);
+	emit2(a, (uint16_t)(1u << irq));
+	crs_close(a, crs, size_at);
+	pkg_close(a, dev);
+}
+
+static const uint16_t com1_io[][2] = { { 0x3f8, 8 } };
+static const uint16_t kbd_io[][2] = { { 0x60, 1 }, { 0x64, 1 } };
+static const uint16_t rtc_io[][2] = { { 0x70, 2 } };
+
+/* The DSDT's body into @out (@max bytes). Return: its length, 0 if too big. */
+static size_t build_dsdt_aml(uint8_t *out, size_t max,
+			     const struct x86_acpi_machine *m)
+{
+	struct aml a = { out, 0, max };
+	size_t sb;
+
+	emit1(&a, AML_NAME);
+	emit(&a, "\\_S5_", 5);
+	emit1(&a, AML_PACKAGE);
+	emit1(&a, 0x08);			/* PkgLength 8 */
+	emit1(&a, 0x04);			/* 4 elements */
+	emit1(&a, AML_BYTE);
+	emit1(&a, X86_ACPI_SLP_TYP_S5);		/* SLP_TYPa */
+	emit1(&a, AML_BYTE);
+	emit1(&a, X86_ACPI_SLP_TYP_S5);		/* SLP_TYPb */
+	emit1(&a, AML_ZERO);			/* reserved */
+	emit1(&a, AML_ZERO);
+	emit1(&a, AML_SCOPE);
+	sb = pkg_open(&a);
+	emit(&a, "_SB_", 4);
+	build_pci0(&a, m->ram_end);
+	/* The ISA devices of docs/x86-pc-devices.md and COM1. */
+	build_isa_dev(&a, "COM1", 0x0501, 1, com1_io, 1, 4);
+	build_isa_dev(&a, "KBD_", 0x0303, -1, kbd_io, 2, 1);
+	build_isa_dev(&a, "RTC_", 0x0b00, -1, rtc_io, 1, 8);
+	pkg_close(&a, sb);
+	return a.len <= max ? a.len : 0;
+}
 
 static uint8_t sum(const void *p, size_t len)
 {
@@ -244,7 +543,7 @@ size_t x86_acpi_build_tables(uint8_t *buf, uint64_t gpa,
 	size_t xsdt = at(rsdt + ACPI_HEADER_LEN + 2 * 4, 16);
 	size_t fadt = at(xsdt + ACPI_HEADER_LEN + 2 * 8, 16);
 	size_t madt = at(fadt + sizeof(struct fadt), 16);
-	size_t dsdt, end;
+	size_t dsdt, aml, end;
 	struct facs *fs = (struct facs *)(buf + facs);
 	uint32_t rsdt_ptr[2];
 	uint64_t xsdt_ptr[2];
@@ -255,14 +554,16 @@ size_t x86_acpi_build_tables(uint8_t *buf, uint64_t gpa,
 		return 0;
 	}
 	dsdt = at(madt + build_madt(buf + madt, m), 16);
-	end = dsdt + ACPI_HEADER_LEN + x86_acpi_dsdt_aml_len;
-	if (end > X86_ACPI_TABLES_MAX) {
+	if (dsdt + ACPI_HEADER_LEN >= X86_ACPI_TABLES_MAX) {
 		return 0;
 	}
-	memcpy(buf + dsdt + ACPI_HEADER_LEN, x86_acpi_dsdt_aml,
-	       x86_acpi_dsdt_aml_len);
-	header(buf + dsdt, "DSDT",
-	       (uint32_t)(ACPI_HEADER_LEN + x86_acpi_dsdt_aml_len), 2);
+	aml = build_dsdt_aml(buf + dsdt + ACPI_HEADER_LEN,
+			     X86_ACPI_TABLES_MAX - dsdt - ACPI_HEADER_LEN, m);
+	if (!aml) {
+		return 0;
+	}
+	end = dsdt + ACPI_HEADER_LEN + aml;
+	header(buf + dsdt, "DSDT", (uint32_t)(ACPI_HEADER_LEN + aml), 2);
 
 	memcpy(fs->signature, "FACS", 4);
 	fs->length = sizeof(*fs);

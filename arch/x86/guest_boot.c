@@ -512,7 +512,8 @@ int arch_vcpu_init(struct vcpu *v)
 	v->arch.tsc_adjust = 0;
 	v->arch.tsc_aux = 0;
 	v->arch.misc_enable = X86_MISC_ENABLE_RESET;
-	v->arch.mtrr_def_type = 0;
+	mtrr_power_on(&v->arch.mtrr, mtrr_maxphyaddr());
+	v->arch.ucode_sig = (uint64_t)vmx_caps.ucode_rev << 32;
 	v->arch.mcg_status = 0;
 	v->arch.nmi_pending = false;
 	v->arch.extint_msg = false;

@@ -5,6 +5,7 @@
  * wording is stable: boot tests match it.
  */
 #include <arch/cpu.h>
+#include <arch/mtrr.h>
 #include <arch/ept.h>
 #include <arch/vmcs.h>
 #include <arch/vmx.h>
@@ -26,6 +27,14 @@ void vmx_read_caps(struct vmx_caps *c)
 	if (!c->present) {
 		return;
 	}
+	/*
+	 * The microcode revision as the SDM reads it ("Microcode Update
+	 * Signature"): 0 written, CPUID leaf 1, then bits 63:32. Every
+	 * Intel CPU since the P6 family has the MSR, and VMX is Intel's.
+	 */
+	wrmsr(MSR_IA32_BIOS_SIGN_ID, 0);
+	(void)cpuid(1, 0);
+	c->ucode_rev = (uint32_t)(rdmsr(MSR_IA32_BIOS_SIGN_ID) >> 32);
 	c->basic = rdmsr(MSR_IA32_VMX_BASIC);
 	c->feature_control = rdmsr(MSR_IA32_FEATURE_CONTROL);
 	true_ctls = c->basic & VMX_BASIC_TRUE_CTLS;
@@ -140,6 +149,7 @@ void arch_report_virt_features(void)
 	report_cpu();
 	vmx_read_caps(&c);
 	if (c.present) {
+		pr_info("cpu: microcode revision 0x%x\n", c.ucode_rev);
 		report_vmx(&c);
 	} else {
 		report_no_vmx();

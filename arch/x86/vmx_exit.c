@@ -86,7 +86,6 @@
 /* Bits a guest may change; the others read as fixed and refuse change. */
 #define MISC_ENABLE_WRITABLE	(X86_MISC_ENABLE_FAST_STRING | \
 				 X86_MISC_ENABLE_LIMIT_CPUID)
-#define MTRR_DEF_TYPE_BITS	0xcffULL	/* type, FE, E */
 #define MCG_STATUS_BITS		0x7ULL		/* RIPV, EIPV, MCIP */
 
 #define CPUID_HV_BASE		0x40000000
@@ -370,6 +369,10 @@ static bool handle_cpuid(struct vcpu *v)
 	} else {
 		leaf = cpuid_effective_leaf(v, leaf);
 		r = cpuid(leaf, sub);
+		if (leaf == 1) {
+			/* SDM "Microcode Update Signature" */
+			v->arch.ucode_sig = (uint64_t)vmx_caps.ucode_rev << 32;
+		}
 		cpuid_filter(v, leaf, sub, &r);
 	}
 	*gpr(v, X86_REG_RAX) = r.eax;
@@ -430,6 +433,8 @@ static bool cpu_has_1edx(uint32_t edx_bit)
 /* The MSRs CPUID implies beyond those VMX switches. */
 static bool msr_read_other(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
+	int ret;
+
 	switch (msr) {
 	case MSR_IA32_TSC_ADJUST:
 		*val = v->arch.tsc_adjust;
@@ -440,18 +445,20 @@ static bool msr_read_other(struct vcpu *v, uint32_t msr, uint64_t *val)
 	case MSR_IA32_MISC_ENABLE:
 		*val = v->arch.misc_enable;
 		return true;
-	case MSR_IA32_MTRRCAP:		/* no fixed or variable ranges, no WC */
-		*val = 0;
-		return cpu_has_1edx(CPUID_1_EDX_MTRR);
 	case MSR_IA32_MCG_CAP:		/* no banks */
 		*val = 0;
 		return cpu_has_1edx(CPUID_1_EDX_MCA);
-	case MSR_IA32_MTRR_DEF_TYPE:
-		*val = v->arch.mtrr_def_type;
-		return cpu_has_1edx(CPUID_1_EDX_MTRR);
+	case MSR_IA32_BIOS_SIGN_ID:
+		*val = v->arch.ucode_sig;
+		return true;
 	case MSR_IA32_MCG_STATUS:
 		*val = v->arch.mcg_status;
 		return cpu_has_1edx(CPUID_1_EDX_MCA);
+	}
+	ret = mtrr_msr_read(&v->arch.mtrr, cpu_has_1edx(CPUID_1_EDX_MTRR),
+			    msr, val);
+	if (ret >= 0) {
+		return ret;
 	}
 	return lapic_msr_read(v, msr, val);
 }
@@ -507,15 +514,10 @@ static bool efer_write(uint64_t val)
 	return true;
 }
 
-/* Memory types an MTRR may hold: UC, WC, WT, WP, WB. */
-static bool mtrr_type_valid(uint64_t type)
-{
-	return type == 0 || type == 1 || type == 4 || type == 5 || type == 6;
-}
-
 static bool msr_write_other(struct vcpu *v, uint32_t msr, uint64_t val)
 {
 	struct arch_vcpu *a = &v->arch;
+	int ret;
 
 	switch (msr) {
 	case MSR_IA32_TSC:
@@ -540,12 +542,13 @@ static bool msr_write_other(struct vcpu *v, uint32_t msr, uint64_t val)
 		}
 		a->misc_enable = val;
 		return true;
-	case MSR_IA32_MTRR_DEF_TYPE:
-		if (!cpu_has_1edx(CPUID_1_EDX_MTRR) ||
-		    (val & ~MTRR_DEF_TYPE_BITS) || !mtrr_type_valid(val & 0xff)) {
-			return false;
-		}
-		a->mtrr_def_type = val;
+	case MSR_IA32_BIOS_SIGN_ID:
+		/*
+		 * Software writes 0 before CPUID leaf 1, which loads the
+		 * signature again (handle_cpuid()); nothing is loaded by a
+		 * write: a microcode update goes through 0x79, refused.
+		 */
+		a->ucode_sig = val;
 		return true;
 	case MSR_IA32_MCG_STATUS:
 		if (!cpu_has_1edx(CPUID_1_EDX_MCA) || (val & ~MCG_STATUS_BITS)) {
@@ -553,6 +556,11 @@ static bool msr_write_other(struct vcpu *v, uint32_t msr, uint64_t val)
 		}
 		a->mcg_status = val;
 		return true;
+	}
+	ret = mtrr_msr_write(&a->mtrr, cpu_has_1edx(CPUID_1_EDX_MTRR),
+			     mtrr_maxphyaddr(), msr, val);
+	if (ret >= 0) {
+		return ret;
 	}
 	return lapic_msr_write(v, msr, val);
 }

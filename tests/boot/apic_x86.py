@@ -13,7 +13,9 @@ corei7_skylake_x. One boot, seven VMs:
             broadcast, lowest priority) and an NMI, is put back in
             wait-for-SIPI by INIT and started again, then both switch to
             x2APIC mode and IPIs go through the ICR MSR;
-  msr       CPUID and the MSRs it implies agree; IA32_MISC_ENABLE; TSC
+  msr       CPUID and the MSRs it implies agree; the MTRRs as firmware
+            leaves them (write-back RAM, uncached MMIO window) and their
+            checks; IA32_BIOS_SIGN_ID; IA32_MISC_ENABLE; TSC
             writes, TSC_ADJUST, RDTSCP/TSC_AUX; RFLAGS.RF in the frame of
             injected faults; PCID (CR4.PCIDE's rule, two PCIDs with the
             no-flush bit) and INVPCID;
@@ -106,7 +108,11 @@ def c_smp(log, status):
 
 
 def c_msr(log, status):
-    result(log, "msr", "msr", 48)
+    result(log, "msr", "msr", 70)
+    m = need(log, r"^cpu: microcode revision (0x[0-9a-f]+)$",
+             "Strata's microcode revision line")
+    need(log, r"^\[msr\] msr: microcode revision %s$" % m.group(1),
+         "the host's microcode revision through IA32_BIOS_SIGN_ID")
     # Bochs' corei7_skylake_x has both, and VMX lets INVPCID run
     need(log, r"^\[msr\] msr: CPUID PCID 1 INVPCID 1$",
          "PCID and INVPCID shown (and then checked)")

@@ -23,6 +23,13 @@
 #define MSR_MCG_CAP		0x179
 #define MSR_MCG_STATUS		0x17a
 #define MSR_MPERF		0xe7
+#define MSR_BIOS_SIGN_ID	0x8b
+#define MSR_MTRR_BASE(n)	(0x200 + 2 * (n))
+#define MSR_MTRR_MASK(n)	(0x201 + 2 * (n))
+#define MSR_MTRR_FIX64K		0x250
+#define MSR_MTRR_FIX16K_A0000	0x259
+#define MSR_MTRR_FIX4K_F8000	0x26f
+#define MTRR_WB_BYTES		0x0606060606060606UL
 
 static volatile uint64_t fault_rflags;
 static volatile unsigned int fault_skip;
@@ -67,6 +74,9 @@ static void check_cpuid_msrs(void)
 	}
 	if (r1[3] & (1U << 12)) {
 		v = rdmsr(MSR_MTRRCAP);
+		EXPECT(rdmsr(MSR_MTRR_DEF_TYPE) == 0xc06,
+		       "MTRR_DEF_TYPE 0x%lx at power-on, not E|FE|WB",
+		       (unsigned long)rdmsr(MSR_MTRR_DEF_TYPE));
 		EXPECT(!wrmsr_faults(MSR_MTRR_DEF_TYPE, 0x806),
 		       "MTRR_DEF_TYPE = E|WB refused");
 		EXPECT(rdmsr(MSR_MTRR_DEF_TYPE) == 0x806,
@@ -74,6 +84,7 @@ static void check_cpuid_msrs(void)
 		       (unsigned long)rdmsr(MSR_MTRR_DEF_TYPE));
 		EXPECT(wrmsr_faults(MSR_MTRR_DEF_TYPE, 0x802),
 		       "MTRR_DEF_TYPE type 2 (reserved) accepted");
+		wrmsr(MSR_MTRR_DEF_TYPE, 0xc06);
 		EXPECT((v & 0xff) == 0 || !rdmsr_faults(0x200, NULL),
 		       "MTRRCAP 0x%lx shows variable ranges it does not serve",
 		       (unsigned long)v);
@@ -81,6 +92,100 @@ static void check_cpuid_msrs(void)
 	if (r1[3] & (1U << 14)) {
 		EXPECT(!wrmsr_faults(MSR_MCG_STATUS, 0), "MCG_STATUS = 0 refused");
 	}
+}
+
+/*
+ * The MTRRs as firmware leaves them (MTRRcap's 8 variable ranges, fixed
+ * ranges, WC): RAM write-back, the video hole and the MMIO window from
+ * 0xfe000000 uncached; each register's reserved bits and types refused.
+ */
+static void check_mtrrs(void)
+{
+	uint32_t r1[4], r8[4];
+	uint64_t cap, addr, v;
+	unsigned int maxpa;
+
+	cpuid2(1, 0, r1);
+	if (!(r1[3] & (1U << 12))) {
+		EXPECT(rdmsr_faults(MSR_MTRR_BASE(0), NULL),
+		       "PHYSBASE0 served without CPUID MTRR");
+		return;
+	}
+	cpuid2(0x80000008, 0, r8);
+	maxpa = r8[0] & 0xff;
+	addr = ((1UL << maxpa) - 1) & ~0xfffUL;
+	cap = rdmsr(MSR_MTRRCAP);
+	EXPECT((cap & 0xff) == 8 && (cap & (1UL << 8)) && (cap & (1UL << 10)),
+	       "MTRRcap 0x%lx: want VCNT 8, FIX, WC", (unsigned long)cap);
+	EXPECT(wrmsr_faults(MSR_MTRRCAP, cap), "MTRRcap written");
+	EXPECT(rdmsr(MSR_MTRR_FIX64K) == MTRR_WB_BYTES,
+	       "MTRRfix64K_00000 0x%lx, not WB", (unsigned long)
+	       rdmsr(MSR_MTRR_FIX64K));
+	EXPECT(rdmsr(MSR_MTRR_FIX16K_A0000) == 0,
+	       "MTRRfix16K_A0000 0x%lx, not UC", (unsigned long)
+	       rdmsr(MSR_MTRR_FIX16K_A0000));
+	EXPECT(rdmsr(MSR_MTRR_FIX4K_F8000) == MTRR_WB_BYTES,
+	       "MTRRfix4K_F8000 0x%lx, not WB", (unsigned long)
+	       rdmsr(MSR_MTRR_FIX4K_F8000));
+	EXPECT(rdmsr(MSR_MTRR_BASE(0)) == 0xfe000000UL,
+	       "PHYSBASE0 0x%lx: want 0xfe000000 UC",
+	       (unsigned long)rdmsr(MSR_MTRR_BASE(0)));
+	v = rdmsr(MSR_MTRR_MASK(0));
+	EXPECT(v == ((addr & ~0x1ffffffUL) | (1UL << 11)),
+	       "PHYSMASK0 0x%lx: want 32 MiB, valid", (unsigned long)v);
+	for (unsigned int i = 1; i < 8; i++) {
+		EXPECT(!(rdmsr(MSR_MTRR_MASK(i)) & (1UL << 11)),
+		       "variable range %u valid at power-on", i);
+	}
+	EXPECT(rdmsr_faults(MSR_MTRR_BASE(8), NULL),
+	       "PHYSBASE8 beyond VCNT readable");
+	/* Writes: kept when valid, #GP for reserved bits and types. */
+	EXPECT(!wrmsr_faults(MSR_MTRR_BASE(3), 0x40000000UL | 1),
+	       "PHYSBASE3 = 1 GiB WC refused");
+	EXPECT(!wrmsr_faults(MSR_MTRR_MASK(3), (addr & ~0xfffffffUL) |
+			     (1UL << 11)), "PHYSMASK3 = 256 MiB refused");
+	EXPECT(rdmsr(MSR_MTRR_BASE(3)) == 0x40000001UL &&
+	       rdmsr(MSR_MTRR_MASK(3)) == ((addr & ~0xfffffffUL) |
+					   (1UL << 11)),
+	       "PHYSBASE3/MASK3 not kept");
+	EXPECT(wrmsr_faults(MSR_MTRR_BASE(3), 0x40000000UL | 2),
+	       "PHYSBASE type 2 (reserved) accepted");
+	EXPECT(wrmsr_faults(MSR_MTRR_BASE(3), 0x40000100UL | 6),
+	       "PHYSBASE bit 8 (reserved) accepted");
+	EXPECT(wrmsr_faults(MSR_MTRR_MASK(3), 1UL << maxpa),
+	       "PHYSMASK bit MAXPHYADDR accepted");
+	EXPECT(wrmsr_faults(MSR_MTRR_MASK(3), (1UL << 11) | 1),
+	       "PHYSMASK bit 0 (reserved) accepted");
+	wrmsr(MSR_MTRR_MASK(3), 0);
+	wrmsr(MSR_MTRR_BASE(3), 0);
+	EXPECT(wrmsr_faults(MSR_MTRR_FIX16K_A0000, 0x0300000000000000UL),
+	       "fixed range type 3 (reserved) accepted");
+	EXPECT(!wrmsr_faults(MSR_MTRR_FIX16K_A0000, 0x0101010101010101UL) &&
+	       rdmsr(MSR_MTRR_FIX16K_A0000) == 0x0101010101010101UL,
+	       "MTRRfix16K_A0000 = WC not kept");
+	wrmsr(MSR_MTRR_FIX16K_A0000, 0);
+	EXPECT(wrmsr_faults(MSR_MTRR_DEF_TYPE, 0xc06 | (1UL << 12)),
+	       "MTRR_DEF_TYPE bit 12 (reserved) accepted");
+}
+
+/*
+ * IA32_BIOS_SIGN_ID as the SDM's "Microcode Update Signature" reads it:
+ * write 0, CPUID leaf 1, the revision in bits 63:32. Printed for the
+ * test to compare with the host's revision Strata states.
+ */
+static void check_ucode(void)
+{
+	uint32_t r[4];
+	uint64_t v;
+
+	EXPECT(!wrmsr_faults(MSR_BIOS_SIGN_ID, 0), "WRMSR 0x8b = 0 refused");
+	EXPECT(rdmsr(MSR_BIOS_SIGN_ID) == 0,
+	       "0x8b reads 0x%lx after 0 written, before CPUID",
+	       (unsigned long)rdmsr(MSR_BIOS_SIGN_ID));
+	cpuid2(1, 0, r);
+	v = rdmsr(MSR_BIOS_SIGN_ID);
+	EXPECT(!(uint32_t)v, "0x8b bits 31:0 0x%x", (uint32_t)v);
+	gprintf("msr: microcode revision 0x%x\n", (uint32_t)(v >> 32));
 }
 
 static void check_misc_enable(void)
@@ -306,6 +411,8 @@ int guest_main(void)
 {
 	idt_init();
 	check_cpuid_msrs();
+	check_mtrrs();
+	check_ucode();
 	check_misc_enable();
 	check_tsc_writes();
 	check_rdtscp();

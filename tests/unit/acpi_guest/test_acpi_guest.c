@@ -33,9 +33,12 @@ static const void *area_map(void *ctx, uint64_t pa, uint64_t len)
 
 static const struct acpi_mem mem = { area_map, NULL };
 
+static uint64_t ram_end = 128ULL << 20;
+
 static size_t build(unsigned int cpus)
 {
-	struct x86_acpi_machine m = { .nr_cpus = cpus, .ioapic_id = cpus };
+	struct x86_acpi_machine m = { .nr_cpus = cpus, .ioapic_id = cpus,
+				      .ram_end = ram_end };
 
 	memset(area, 0, sizeof(area));
 	return x86_acpi_build_tables(area, AREA, &m);
@@ -185,6 +188,32 @@ static void iasl_agrees(void)
 			CHECK(strstr(out, "0x05, \n") || strstr(out, "0x05,\n"));
 			CHECK(strstr(out, "DefinitionBlock (\"\", \"DSDT\", 2, "
 				     "\"STRATA\", \"STRATAVM\", 0x00000001)"));
+			/* The host bridge and its windows, COM1. */
+			CHECK(strstr(out, "Device (PCI0)"));
+			CHECK(strstr(out, "Name (_HID, EisaId (\"PNP0A03\")"));
+			CHECK(strstr(out, "WordBusNumber (ResourceProducer, "
+				     "MinFixed, MaxFixed, PosDecode,"));
+			CHECK(strstr(out, "IO (Decode16,\n"));
+			CHECK(strstr(out, "0x0CF8,             // Range Minimum"));
+			CHECK(strstr(out, "0x0CF7,             // Range Maximum"));
+			CHECK(strstr(out, "0x0D00,             // Range Minimum"));
+			CHECK(strstr(out, "0x000BFFFF,         // Range Maximum"));
+			CHECK(strstr(out, "0x08000000,         // Range Minimum"));
+			CHECK(strstr(out, "0xFDFFFFFF,         // Range Maximum"));
+			CHECK(strstr(out, "0xF6000000,         // Length"));
+			CHECK(strstr(out, "Device (COM1)"));
+			CHECK(strstr(out, "Name (_HID, EisaId (\"PNP0501\")"));
+			CHECK(strstr(out, "0x03F8,             // Range Minimum"));
+			CHECK(strstr(out, "IRQNoFlags ()\n"));
+			CHECK(strstr(out, "{4}"));
+			CHECK(strstr(out, "Device (KBD)"));
+			CHECK(strstr(out, "EisaId (\"PNP0303\")"));
+			CHECK(strstr(out, "0x0064,             // Range Minimum"));
+			CHECK(strstr(out, "{1}"));
+			CHECK(strstr(out, "Device (RTC)"));
+			CHECK(strstr(out, "EisaId (\"PNP0B00\")"));
+			CHECK(strstr(out, "0x0070,             // Range Minimum"));
+			CHECK(strstr(out, "{8}"));
 		} else if (!strcmp(sigs[i], "FACP")) {
 			CHECK(strstr(out, "PM1A Control Block Address : "
 				     "00000604"));
@@ -197,11 +226,50 @@ static void iasl_agrees(void)
 	}
 }
 
+/* DWord memory descriptors (0x87, length 23) in the built DSDT. */
+static unsigned int dsdt_dword_windows(void)
+{
+	const uint8_t *d = NULL;
+	unsigned int n = 0;
+	uint32_t len;
+
+	for (size_t i = 0; i + 4 <= sizeof(area); i++) {
+		if (!memcmp(area + i, "DSDT", 4)) {
+			d = area + i;
+			break;
+		}
+	}
+	if (!d) {
+		return ~0U;
+	}
+	memcpy(&len, d + 4, 4);
+	for (uint32_t i = 36; i + 3 <= len; i++) {
+		n += d[i] == 0x87 && d[i + 1] == 23 && d[i + 2] == 0;
+	}
+	return n;
+}
+
+/*
+ * The 32-bit MMIO window runs from the end of RAM to 0xfe000000; RAM
+ * that reaches 0xfe000000 leaves only the VGA window.
+ */
+static void pci_window_follows_ram(void)
+{
+	ram_end = 128ULL << 20;
+	CHECK(build(2) > 0);
+	CHECK_EQ(dsdt_dword_windows(), 2);
+	ram_end = 0xfe000000ULL;
+	CHECK(build(2) > 0);
+	CHECK_EQ(dsdt_dword_windows(), 1);
+	ram_end = 128ULL << 20;
+}
+
 int main(int argc, char **argv)
 {
 	test_init(argc, argv, "acpi_guest");
 	RUN_TEST(parser_reads_them);
 	RUN_TEST(too_many_cpus);
+	RUN_TEST(pci_window_follows_ram);
 	RUN_TEST(iasl_agrees);
 	return test_done();
 }

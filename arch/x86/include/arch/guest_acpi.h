@@ -33,6 +33,7 @@ struct vm;
 struct x86_acpi_machine {
 	unsigned int nr_cpus;		/* APIC IDs 0 .. nr_cpus - 1 */
 	unsigned int ioapic_id;
+	uint64_t ram_end;		/* RAM is [0, ram_end) */
 };
 
 /*
@@ -42,10 +43,6 @@ struct x86_acpi_machine {
  */
 size_t x86_acpi_build_tables(uint8_t *buf, uint64_t gpa,
 			     const struct x86_acpi_machine *m);
-
-/* The DSDT's AML body (after its header) and its length. */
-extern const uint8_t x86_acpi_dsdt_aml[];
-extern const size_t x86_acpi_dsdt_aml_len;
 
 /*
  * PM1 state of a VM (arch/x86/guest_acpi.c).

@@ -6,6 +6,7 @@
 #include <arch/guest_acpi.h>
 #include <arch/irqchip.h>
 #include <arch/lapic.h>
+#include <arch/mtrr.h>
 #include <arch/xsave.h>
 #include <types.h>
 
@@ -76,7 +77,8 @@ struct arch_vcpu {
 	uint64_t tsc_adjust;
 	uint64_t tsc_aux;
 	uint64_t misc_enable;	/* IA32_MISC_ENABLE */
-	uint64_t mtrr_def_type;	/* IA32_MTRR_DEF_TYPE */
+	struct x86_mtrr mtrr;	/* the MTRRs (arch/x86/mtrr.c) */
+	uint64_t ucode_sig;	/* IA32_BIOS_SIGN_ID */
 	uint64_t mcg_status;	/* IA32_MCG_STATUS */
 	enum x86_mp_state mp;
 	bool halt_if;		/* RFLAGS.IF when it halted */

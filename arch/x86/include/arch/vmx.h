@@ -65,6 +65,7 @@ struct vmx_caps {
 	uint64_t misc;
 	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	uint64_t vmfunc;		/* VM functions allowed (0x491) */
+	uint32_t ucode_rev;		/* IA32_BIOS_SIGN_ID[63:32] */
 };
 
 /* VM-function controls: EPTP switching (VMFUNC leaf 0). */
