@@ -493,7 +493,7 @@ bool arch_random_u64(uint64_t *v)
 void arch_vm_destroy(struct vm *vm)
 {
 	/* Everything lives in guest RAM, which the generic code frees. */
-	(void)vm;
+	x86_rtc_power_off(vm);	/* but the RTC's battery keeps its state */
 }
 
 int arch_vcpu_init(struct vcpu *v)

@@ -75,6 +75,7 @@ struct rtc {
 	uint64_t updates;	/* update cycles done since then */
 	uint64_t periods;	/* periodic flags accounted since then */
 	bool line;
+	bool kept;		/* the VM was torn down for a reset */
 };
 
 static struct rtc rtcs[VM_MAX_VMS];
@@ -471,6 +472,18 @@ int x86_rtc_add(struct vm *vm)
 		return -EINVAL;
 	}
 	r = &rtcs[vm->index];
+	d.priv = r;
+	if (r->vm == vm && r->kept) {
+		/*
+		 * A reset: the battery kept the clock, its registers and the
+		 * CMOS RAM; the interrupt controllers are new, so IRQ 8 is
+		 * driven afresh from IRQF.
+		 */
+		r->kept = false;
+		r->line = false;
+		update_irq(r);
+		return vm_add_device(vm, &d);
+	}
 	memset(r, 0, sizeof(*r));
 	r->vm = vm;
 	/* As a BIOS leaves it: 32.768 kHz, 1024 Hz rate, 24 h, BCD. */
@@ -481,6 +494,12 @@ int x86_rtc_add(struct vm *vm)
 	set_clock(r, (int64_t)RTC_EPOCH);
 	r->cmos[RTC_DOW] = 5;	/* the epoch is a Thursday (1: Sunday) */
 	cmos_memory(r, vm->ram_size);
-	d.priv = r;
 	return vm_add_device(vm, &d);
+}
+
+void x86_rtc_power_off(struct vm *vm)
+{
+	if (vm->index < VM_MAX_VMS && rtcs[vm->index].vm == vm) {
+		rtcs[vm->index].kept = true;
+	}
 }

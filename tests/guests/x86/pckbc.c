@@ -15,7 +15,8 @@
  *   - IRQ 1 per keyboard byte with KBDINT, IRQ 12 for aux data with AUXINT
  *     (IOAPIC pins 1 and 12), none with the enables clear;
  *   - 0xfe pulses the reset line: the VM restarts (STRATA_CTR_RESETS) and
- *     the second boot finds the controller in its reset state again.
+ *     the second boot finds the controller in its reset state again, and
+ *     a CMOS RAM byte written before the reset kept (the RTC's battery).
  */
 #include "guest.h"
 #include "x86.h"
@@ -250,6 +251,8 @@ int guest_main(void)
 		check_irqs();
 		/* Leave a changed state behind: the reset must undo it. */
 		set_ctr(0x00);
+		outb(0x70, 0x50);	/* and CMOS RAM, which it must keep */
+		outb(0x71, 0x5a);
 		gprintf("kbc: %u of %u checks failed before the reset; pulsing the reset line\n",
 			checks_failed, checks_run);
 		if (checks_failed) {
@@ -265,5 +268,7 @@ int guest_main(void)
 	EXPECT(inb(0x64) == 0x14 && ctr() == 0x65,
 	       "kbc: status 0x%x, command byte 0x%x after the reset",
 	       inb(0x64), ctr());
+	outb(0x70, 0x50);
+	EXPECT(inb(0x71) == 0x5a, "kbc: CMOS RAM byte 0x50 lost in the reset");
 	return checks_result("kbc");
 }

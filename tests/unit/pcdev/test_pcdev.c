@@ -559,6 +559,37 @@ static void rtc_flags_irq8(void)
 	CHECK_EQ(rd(v, 0x0b), 0x82);
 }
 
+static void rtc_kept_across_reset(void)
+{
+	static const uint8_t t0[7] = { 0x58, 0x59, 0x23, 7, 0x31, 0x12, 0x30 };
+	static const uint8_t t1[7] = { 0x01, 0x00, 0x00, 1, 0x01, 0x01, 0x31 };
+	struct vcpu *v = rtc_setup();
+
+	CHECK(v);
+	rtc_at_ms(100);
+	set_time(v, 0x02, t0, 0x20);
+	wr(v, 0x50, 0xa5);
+	wr(v, 0x0b, 0x12);			/* UIE */
+	rtc_at_ms(1500);
+	x86_rtc_poll(&vm);
+	CHECK(lines[8]);
+	/* The VM is torn down and built again, as vm_reset() does. */
+	x86_rtc_power_off(&vm);
+	vm.nr_devices = 0;
+	lines[8] = false;
+	CHECK(x86_rtc_add(&vm) == 0);
+	CHECK(lines[8]);			/* IRQF still set: driven again */
+	rtc_at_ms(2500);
+	CHECK(time_is(v, t1, 0x20));
+	CHECK_EQ(rd(v, 0x50), 0xa5);
+	CHECK_EQ(rd(v, 0x0b), 0x12);
+	/* A VM built anew (no teardown before) starts at the epoch. */
+	v = rtc_setup();
+	CHECK(v);
+	CHECK_EQ(rd(v, 0x09), 0x26);
+	CHECK_EQ(rd(v, 0x50), 0x00);
+}
+
 /* ---- 8042 -------------------------------------------------------------- */
 
 static void kbc_queue_and_reset(void)
@@ -613,6 +644,58 @@ static void kbc_queue_and_reset(void)
 	CHECK_EQ(in(v, 0x61) & 0x0f, 0x03);
 }
 
+/* ---- Anything a guest may do ------------------------------------------- */
+
+/*
+ * Random accesses of every size to every port of the three devices, with
+ * the TSC moving by random steps (some of them days): nothing may crash or
+ * divide by zero, and a deadline asked for after a poll lies in the
+ * future.
+ */
+static void random_accesses(void)
+{
+	static const uint16_t ports[] = { 0x40, 0x41, 0x42, 0x43, 0x60, 0x61,
+					  0x62, 0x63, 0x64, 0x70, 0x71 };
+	struct vcpu *v;
+	unsigned int n = test_long ? 2000000 : 200000;
+
+	pit_setup(&v);
+	CHECK(v);
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t r = test_rand(), x = test_rand() & 0xffffffff;
+		uint16_t port = ports[r % (sizeof(ports) / sizeof(ports[0]))];
+		unsigned int size = 1U << ((r >> 8) % 3);
+		uint64_t next;
+
+		if ((r >> 12) % 4 == 0) {
+			tsc += (r >> 16) % 5000;
+		} else if ((r >> 12) % 4000 == 1) {
+			tsc += (r >> 20) % (HZ * 86400 * 2);
+		}
+		/* Mostly bytes; commands that reset are fine (counted). */
+		vm_io_access(v, IO_PIO, port, (r >> 40) % 4 ? 1 : size,
+			     (r >> 44) & 1, &x);
+		x86_pit_poll(&vm);
+		x86_rtc_poll(&vm);
+		next = x86_pit_next_tsc(&vm);
+		if (next && next <= tsc) {
+			test_fail(__FILE__, __LINE__,
+				  "PIT deadline 0x%llx not after 0x%llx (step %u)",
+				  (unsigned long long)next,
+				  (unsigned long long)tsc, i);
+			return;
+		}
+		next = x86_rtc_next_tsc(&vm);
+		if (next && next <= tsc) {
+			test_fail(__FILE__, __LINE__,
+				  "RTC deadline 0x%llx not after 0x%llx (step %u)",
+				  (unsigned long long)next,
+				  (unsigned long long)tsc, i);
+			return;
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	test_init(argc, argv, "pcdev");
@@ -624,6 +707,8 @@ int main(int argc, char **argv)
 	RUN_TEST(rtc_calendar);
 	RUN_TEST(rtc_set_divider_uip);
 	RUN_TEST(rtc_flags_irq8);
+	RUN_TEST(rtc_kept_across_reset);
 	RUN_TEST(kbc_queue_and_reset);
+	RUN_TEST(random_accesses);
 	return test_done();
 }

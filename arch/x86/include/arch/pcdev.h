@@ -52,6 +52,11 @@ void x86_reset_ctl_write(struct vcpu *v, uint8_t val);
  * reach a CPU, else 0.
  */
 int x86_rtc_add(struct vm *vm);
+/*
+ * The VM is torn down (arch_vm_destroy()): if it is built again, for a
+ * reset, x86_rtc_add() keeps what the RTC's battery keeps.
+ */
+void x86_rtc_power_off(struct vm *vm);
 void x86_rtc_poll(struct vm *vm);
 uint64_t x86_rtc_next_tsc(struct vm *vm);
 
