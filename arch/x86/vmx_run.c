@@ -479,16 +479,21 @@ static bool enter_guest(struct vcpu *v)
 /*
  * A halted vCPU that nothing wakes now blocks (vmm/run.c may_run()): its
  * CPU runs others or idles until a kick for it (an interrupt delivered to
- * its APIC), its APIC timer's expiry or vmm_block_bound().
+ * its APIC), its APIC timer's expiry, the next edge of its VM's PIT or RTC
+ * line (x86_pcdev_next_tsc(), host TSC) or vmm_block_bound().
  */
 static void block_in_hlt(struct vcpu *v)
 {
 	uint64_t until = vmm_block_bound(), expiry = lapic_next_expiry(v);
+	uint64_t edge = x86_pcdev_next_tsc(v->vm);
 
 	if (expiry) {
 		uint64_t host = expiry - v->arch.tsc_offset;
 
 		until = MIN(until, host);
+	}
+	if (edge) {
+		until = MIN(until, edge);
 	}
 	v->blocked = true;
 	v->wake_at = until;
