@@ -12,6 +12,8 @@
  */
 #define CR0_PE		0x00000001
 #define CR0_WP		0x00010000
+#define CR0_NW		0x20000000
+#define CR0_CD		0x40000000
 #define CR0_PG		0x80000000
 #define CR4_PAE		0x00000020
 #define MSR_EFER	0xc0000080
@@ -55,7 +57,13 @@ x86_ap_tr_pm32:
 	mov	(x86_ap_tr_efer - x86_ap_tramp_start)(%ebx), %eax
 	xor	%edx, %edx
 	wrmsr
+	/*
+	 * INIT leaves CR0.CD and NW as they were (SDM table 9-1, "INIT"): a
+	 * BIOS that left them set would have this CPU run the hypervisor, and
+	 * through HOST_CR0 every exit, uncached. Clear them here.
+	 */
 	mov	%cr0, %eax
+	and	$~(CR0_CD | CR0_NW), %eax
 	or	$(CR0_PG | CR0_WP | CR0_PE), %eax
 	mov	%eax, %cr0
 	ljmpl	*(x86_ap_tr_lm - x86_ap_tramp_start)(%ebx)
