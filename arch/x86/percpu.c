@@ -65,6 +65,12 @@ void arch_cpu_idle(uint64_t until)
 {
 	if (has_tsc_deadline()) {
 		x86_host_apic_lvt_timer(LVT_TSC_DEADLINE | X86_VEC_IDLE_TIMER);
+		/*
+		 * SDM 10.5.4.1: in xAPIC mode the MMIO write that selects
+		 * TSC-deadline mode must be ordered before the WRMSR that
+		 * arms it, or the deadline may be dropped.
+		 */
+		__asm__ volatile("mfence" ::: "memory");
 		wrmsr(MSR_TSC_DEADLINE, until);
 		/* STI's shadow: an interrupt pending already ends the HLT. */
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
