@@ -445,6 +445,12 @@ int vmx_vcpu_setup(struct vcpu *v)
 		vmx_vcpu_teardown(v);
 	} else {
 		vmx_put_vmcs(v);
+		/*
+		 * The set-up ran on whichever CPU builds or resets the VM: the
+		 * INVVPID of a fresh VMCS is still owed on the CPU the vCPU
+		 * runs on, at its first load there.
+		 */
+		v->arch.fresh = true;
 	}
 	return ret;
 }
