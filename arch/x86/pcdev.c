@@ -9,9 +9,26 @@
 #include <arch/pcdev.h>
 #include <vmm/vm.h>
 
+/*
+ * The devices' time base: the host TSC, never going back. A VM's vCPUs run
+ * on several CPUs, whose TSCs may disagree by a little; a device that saw
+ * a later count on one CPU must not see time run backwards on another
+ * (the RTC would count a day of updates, the PIT a full wrap).
+ */
 uint64_t x86_pcdev_tsc(void)
 {
-	return rdtsc();
+	static uint64_t latest;
+	uint64_t now = rdtsc();
+	uint64_t seen = __atomic_load_n(&latest, __ATOMIC_RELAXED);
+
+	do {
+		if (now <= seen) {
+			return seen;
+		}
+	} while (!__atomic_compare_exchange_n(&latest, &seen, now, true,
+					      __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	return now;
 }
 
 void x86_pcdev_poll(struct vm *vm)
