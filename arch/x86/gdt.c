@@ -42,6 +42,20 @@ struct cpu_tables {
 
 static struct cpu_tables cpu_tables[PCPU_MAX];
 
+/*
+ * The CPU whose IST stacks (#DF, NMI, #MC) hold @sp, or -1: this_pcpu()
+ * must name the right CPU in a handler that runs on one of them.
+ */
+int x86_ist_stack_cpu(uintptr_t sp)
+{
+	uintptr_t off = sp - (uintptr_t)cpu_tables;
+
+	if (off >= sizeof(cpu_tables)) {
+		return -1;
+	}
+	return (int)(off / sizeof(cpu_tables[0]));
+}
+
 /* The two quadwords of a 64-bit available-TSS descriptor. */
 static void set_tss_desc(uint64_t *d, uint64_t base, uint32_t limit)
 {

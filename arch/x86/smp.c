@@ -71,10 +71,13 @@ struct pcpu *this_pcpu(void)
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
 	uintptr_t off = sp - (uintptr_t)stacks;
 
+	int ist;
+
 	if (off < sizeof(stacks)) {
 		return &pcpus[off / AP_STACK_SIZE];
 	}
-	return &pcpus[0];
+	ist = x86_ist_stack_cpu(sp);	/* #DF, NMI, #MC */
+	return &pcpus[ist > 0 ? ist : 0];
 }
 
 /* ---- the local APIC of this CPU ----------------------------------------- */

@@ -29,6 +29,7 @@ struct x86_regs {
 
 /* Load CPU @cpu's GDT (with its TSS) and the IDT on this CPU. */
 void x86_cpu_tables_init(unsigned int cpu);
+int x86_ist_stack_cpu(uintptr_t sp);
 /* Load the IDT (part of the above); @build: fill it first (boot CPU). */
 void x86_idt_init(bool build);
 
