@@ -237,9 +237,16 @@ static void deliver_sipi(struct vcpu *t, unsigned int vec)
 					    vec << 12, 0 };
 	t->arch.mp = X86_MP_RUNNING;
 	t->state = VCPU_RUNNABLE;
-	/* The evidence the boot tests read that an AP was started so. */
-	pr_info("vm %s: vCPU %u started by SIPI at %04x:0000 (real mode)\n",
-		t->vm->name, t->id, vec << 8);
+	/*
+	 * The evidence the boot tests read that an AP was started so; once
+	 * per vCPU, so that a guest looping INIT-SIPI cannot flood the
+	 * console (held by every CPU that prints).
+	 */
+	if (!t->arch.sipi_told) {
+		t->arch.sipi_told = true;
+		pr_info("vm %s: vCPU %u started by SIPI at %04x:0000 "
+			"(real mode)\n", t->vm->name, t->id, vec << 8);
+	}
 }
 
 static void deliver(struct vcpu *t, unsigned int mode, unsigned int vec,

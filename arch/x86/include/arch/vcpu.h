@@ -56,6 +56,7 @@ struct arch_vcpu {
 	bool launched;		/* VMLAUNCH done since the last VMCLEAR */
 	int host_cpu;		/* CPU whose host state the VMCS holds */
 	bool fresh;		/* set up anew: INVVPID at its first load */
+	bool sipi_told;		/* its first SIPI start was printed */
 	uint64_t cr2;
 	uint64_t dr[4];
 	uint64_t dr6;
