@@ -8,7 +8,8 @@ XFLUSH_CFLAGS := $(filter-out -fsanitize=% -fno-sanitize-recover=%,\
 	$(HOST_CFLAGS)) -fsanitize=thread -pthread
 
 UNIT_BINS += $(HOST_BUILD)/unit/xflush_stress \
-	$(HOST_BUILD)/unit/xflush_stress.args
+	$(HOST_BUILD)/unit/xflush_stress.args \
+	$(HOST_BUILD)/unit/xflush_mutant $(HOST_BUILD)/unit/xflush_mutant.args
 
 $(HOST_BUILD)/unit/xflush_stress: $(XFLUSH_DIR)/test_xflush.c \
 		include/lib/xflush.h $(HOST_COMMON) tests/unit/harness.h
@@ -18,5 +19,14 @@ $(HOST_BUILD)/unit/xflush_stress: $(XFLUSH_DIR)/test_xflush.c \
 		$(HOST_COMMON) -fsanitize=thread -pthread
 
 $(HOST_BUILD)/unit/xflush_stress.args: $(XFLUSH_DIR)/xflush.args
+	@mkdir -p $(@D)
+	$(Q)cp $< $@
+
+# The same binary with the seeded bug (--break-post): it passes only when
+# the stress test catches stale translations.
+$(HOST_BUILD)/unit/xflush_mutant: $(HOST_BUILD)/unit/xflush_stress
+	$(Q)cp $< $@
+
+$(HOST_BUILD)/unit/xflush_mutant.args: $(XFLUSH_DIR)/xflush_mutant.args
 	@mkdir -p $(@D)
 	$(Q)cp $< $@
