@@ -2,7 +2,8 @@
 """Boot test: an unmodified Debian x86-64 Linux kernel (linux-image-amd64,
 fetched with `apt-get download` into build/deps/linux-x86/, as the arm64
 Linux test fetches its kernel) with a busybox initramfs boots under
-Strata in Bochs corei7_skylake_x, in a VM of 2 vCPUs, to its /init, which
+Strata in Bochs corei7_skylake_x with 2 physical CPUs (count=2), in a VM of
+2 vCPUs (one on each), to its /init, which
 prints a marker and powers off through ACPI \\_S5.
 
 One boot; the verdicts all rest on lines of the serial console:
@@ -14,7 +15,8 @@ One boot; the verdicts all rest on lines of the serial console:
              the DSDT's PCI0 root bridge with its memory window, and its
              COM1, KBD and RTC found by ACPI PnP and bound by their
              drivers;
-  smp        the second vCPU was started by INIT/SIPI from real mode and
+  smp        the vCPUs were placed on physical CPUs 0 and 1, the second
+             was started by INIT/SIPI from real mode and
              Linux brought up 2 CPUs;
   time       the TSC's frequency Linux detects and the one it refines
              against the PM timer agree with the rate Strata states, the
@@ -184,6 +186,11 @@ def c_smp(log):
     need(log, L + r"x86: Booting SMP configuration:$", "the SMP bring-up")
     need(log, L + r".*#1$|" + L + r"\.\.\.\. node +#0, CPUs: +#1",
          "CPU 1 booted")
+    # Bochs count=2: each vCPU on its own physical CPU (docs/smp.md).
+    need(log, r"^vm linux: vCPUs on CPUs 0,1$",
+         "Strata's placement of the two vCPUs on CPUs 0 and 1")
+    need(log, r"^vm linux: vCPU 1 runs on CPU 1$",
+         "vCPU 1 running on physical CPU 1")
     need(log, r"^vm linux: vCPU 1 started by SIPI at [0-9a-f]{2}00:0000 "
          r"\(real mode\)$", "Strata's line for vCPU 1 started by SIPI")
     need(log, L + r"smp: Brought up 1 node, %d CPUs$" % CPUS,
@@ -280,7 +287,7 @@ def main():
             iso = make_iso(tmp, "linux", "loglevel=info",
                            [("linux.cpio", bundle, "linux.cpio")])
             start = time.monotonic()
-            status, log = run_bochs(tmp, "linux", iso, megs=512,
+            status, log = run_bochs(tmp, "linux", iso, megs=512, count=2,
                                     timeout=BOOT_TIMEOUT)
             secs = time.monotonic() - start
         except (Fail, subprocess.TimeoutExpired,
