@@ -203,8 +203,12 @@ static uint64_t edges(const struct pit_ctr *c, uint64_t now)
 		return e >= c->n;
 	case 2:
 	case 3:
-		/* Paused: what it did was moved to edges_base. */
-		return c->paused ? 0 : e / c->n;
+		/*
+		 * Paused: what it did was moved to edges_base. A count of 1
+		 * (illegal in both modes) leaves OUT constant, as out()
+		 * says: no edges, rather than one per tick.
+		 */
+		return c->paused || c->n == 1 ? 0 : e / c->n;
 	default:	/* 4, 5 */
 		return e >= (uint64_t)c->n + 1;
 	}
@@ -224,7 +228,7 @@ static uint64_t next_edge(const struct pit_ctr *c, uint64_t now)
 		return e < c->n ? base + c->n : 0;
 	case 2:
 	case 3:
-		return base + (e / c->n + 1) * c->n;
+		return c->n == 1 ? 0 : base + (e / c->n + 1) * c->n;
 	default:
 		return e < (uint64_t)c->n + 1 ? base + c->n + 1 : 0;
 	}
@@ -482,11 +486,14 @@ static void write_counter(struct pit *p, unsigned int i, uint8_t val,
 			c->wmsb_next = true;
 			/* Mode 0: writing the first byte stops the count. */
 			if (c->mode == 0 && c->armed) {
+				/* A read now gets the count it stopped at. */
+				uint32_t left = count_of(c, now);
+
 				rebase(c, now);
 				c->held = elapsed(c, now);
 				c->paused = true;
 				c->armed = false;
-				c->cr = c->held;
+				c->cr = left;
 			}
 			return;
 		}

@@ -187,6 +187,30 @@ static void pit_mode2_irq0(void)
 	CHECK_EQ(x86_pit_next_tsc(&vm), 0);
 }
 
+/* A count of 1, illegal in modes 2 and 3: OUT stays put, so no edges. */
+static void pit_count_one(void)
+{
+	struct vcpu *v;
+
+	pit_setup(&v);
+	CHECK(v);
+	for (unsigned int mode = 2; mode <= 3; mode++) {
+		unsigned int before;
+
+		pit_at(10);
+		out(v, 0x43, (uint8_t)(0x30 | mode << 1));
+		out(v, 0x40, 1);
+		out(v, 0x40, 0);
+		x86_pit_poll(&vm);
+		before = rises[0];
+		pit_at(1000);
+		x86_pit_poll(&vm);
+		CHECK_EQ(rises[0], before);
+		CHECK_EQ(x86_pit_next_tsc(&vm), 0);
+		base = tsc;
+	}
+}
+
 static void pit_mode3_odd(void)
 {
 	struct vcpu *v;
@@ -250,6 +274,8 @@ static void pit_mode0_gate_and_first_byte(void)
 	/* The first byte of a new count stops it and drops OUT. */
 	out(v, 0x42, 20);
 	CHECK(!out2(v));
+	pit_at(80);
+	CHECK_EQ(latch16(v, 2), 0xffff);	/* stopped where it was */
 	pit_at(100);
 	out(v, 0x42, 0);
 	pit_at(120);
@@ -700,6 +726,7 @@ int main(int argc, char **argv)
 {
 	test_init(argc, argv, "pcdev");
 	RUN_TEST(pit_mode2_irq0);
+	RUN_TEST(pit_count_one);
 	RUN_TEST(pit_mode3_odd);
 	RUN_TEST(pit_mode0_gate_and_first_byte);
 	RUN_TEST(pit_modes_1_4_5);
