@@ -10,19 +10,6 @@
 
 bool ept_invept_ready;
 
-struct invept_desc {
-	uint64_t eptp;
-	uint64_t reserved;
-};
-
-static void invept(uint64_t type, uint64_t eptp)
-{
-	struct invept_desc desc = { .eptp = eptp, .reserved = 0 };
-
-	__asm__ volatile("invept %0, %1"
-			 : : "m"(desc), "r"(type) : "cc", "memory");
-}
-
 void arch_s2_flush(struct s2pt *pt, const struct s2_flush_plan *plan)
 {
 	if (plan->kind == S2_FLUSH_NONE) {
@@ -36,9 +23,9 @@ void arch_s2_flush(struct s2pt *pt, const struct s2_flush_plan *plan)
 	 * all contexts then.
 	 */
 	if (ept_invept_ready && (pt->flags & S2PT_F_SECURE)) {
-		invept(INVEPT_ALL_CONTEXTS, 0);
+		x86_invept(INVEPT_ALL_CONTEXTS, 0);
 	} else if (ept_invept_ready) {
-		invept(INVEPT_SINGLE_CONTEXT, s2pt_root_desc(pt));
+		x86_invept(INVEPT_SINGLE_CONTEXT, s2pt_root_desc(pt));
 	}
 	/* The other CPUs that may cache it (arch/x86/xflush.c). */
 	if (ept_invept_ready) {

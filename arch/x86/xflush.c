@@ -20,19 +20,6 @@
 
 static struct xflush_cpu xflush_cpus[PCPU_MAX];
 
-struct invept_desc {
-	uint64_t eptp;
-	uint64_t reserved;
-};
-
-static void invept(uint64_t type, uint64_t eptp)
-{
-	struct invept_desc desc = { .eptp = eptp, .reserved = 0 };
-
-	__asm__ volatile("invept %0, %1"
-			 : : "m"(desc), "r"(type) : "cc", "memory");
-}
-
 static void kick(unsigned int cpu, void *ctx)
 {
 	(void)ctx;
@@ -72,13 +59,13 @@ void x86_ept_mark_cpu(struct s2pt *pt)
 		return;
 	}
 	__atomic_fetch_or(&pt->cpus_entered, bit, __ATOMIC_SEQ_CST);
-	invept(INVEPT_SINGLE_CONTEXT, s2pt_root_desc(pt));
+	x86_invept(INVEPT_SINGLE_CONTEXT, s2pt_root_desc(pt));
 }
 
 void x86_xflush_enter(void)
 {
 	if (xflush_enter(&xflush_cpus[this_pcpu()->id])) {
-		invept(INVEPT_ALL_CONTEXTS, 0);
+		x86_invept(INVEPT_ALL_CONTEXTS, 0);
 	}
 }
 

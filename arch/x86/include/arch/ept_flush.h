@@ -14,6 +14,18 @@ extern bool ept_invept_ready;
 #define INVEPT_SINGLE_CONTEXT	1
 #define INVEPT_ALL_CONTEXTS	2
 
+/* INVEPT of @type (the descriptor's EPTP is used by single-context only). */
+static inline void x86_invept(uint64_t type, uint64_t eptp)
+{
+	struct {
+		uint64_t eptp;
+		uint64_t reserved;
+	} desc = { eptp, 0 };
+
+	__asm__ volatile("invept %0, %1"
+			 : : "m"(desc), "r"(type) : "cc", "memory");
+}
+
 struct s2pt;
 
 /*
