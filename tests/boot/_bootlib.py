@@ -335,3 +335,45 @@ def run_bochs(tmp, name, iso, cpu="corei7_skylake_x", megs=256, timeout=90,
     ]) + "\n")
     r = run(["bochs", "-f", rc, "-q", "-rc", cont], timeout)
     return r.status, read_log(serial)
+
+
+def apt_unpack(pkg, dest):
+    """apt-get download @pkg and unpack it into @dest; error text or None."""
+    tmp = tempfile.mkdtemp(prefix="apt-", dir=os.path.dirname(dest))
+    try:
+        p = subprocess.run(["apt-get", "download", "-q", pkg], cwd=tmp,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        debs = [f for f in os.listdir(tmp) if f.endswith(".deb")]
+        if p.returncode or not debs:
+            return "apt-get download %s failed: %s" % (
+                pkg, p.stdout.decode(errors="replace").strip()[-200:])
+        subprocess.run(["dpkg-deb", "-x", os.path.join(tmp, debs[0]), dest],
+                       check=True)
+        return None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def unpack_debian_kernel(flavor, qual, unpacked, missing_hint):
+    """Debian's current linux-image-@flavor kernel package and
+    busybox-static (@qual: "" or ":arm64", the package architecture),
+    unpacked into @unpacked (emptied first). Returns (package name,
+    vmlinuz path) or an error text; @missing_hint is the error when apt
+    knows no such kernel."""
+    p = subprocess.run(["apt-cache", "depends",
+                        "linux-image-%s%s" % (flavor, qual)],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    m = re.search(r"Depends: (linux-image-\S+-%s)" % flavor,
+                  p.stdout.decode(errors="replace"))
+    if not m:
+        return missing_hint
+    shutil.rmtree(unpacked, ignore_errors=True)
+    for pkg in (m.group(1) + qual, "busybox-static" + qual):
+        err = apt_unpack(pkg, unpacked)
+        if err:
+            return err
+    boot = os.path.join(unpacked, "boot")
+    kernels = [f for f in os.listdir(boot) if f.startswith("vmlinuz-")]
+    if not kernels:
+        return "no vmlinuz in " + m.group(1)
+    return m.group(1), os.path.join(boot, kernels[0])

@@ -25,13 +25,12 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from _bootlib import (  # noqa: E402
     ROOT, ARM_IMAGE as IMAGE, UBOOT, private_dir, write, newc,
-    make_bundle, run_qemu_arm64 as qemu)
+    make_bundle, run_qemu_arm64 as qemu, unpack_debian_kernel)
 
 TIMEOUT = 30            # seconds per QEMU run
 LINUX_TIMEOUT = 120     # ... booting Linux (about 6-10 s when idle)
@@ -1160,23 +1159,6 @@ LINUX_INIT = """#!/bin/busybox sh
 """
 
 
-def apt_unpack(pkg, dest):
-    """apt-get download @pkg and unpack it into @dest; error text or None."""
-    tmp = tempfile.mkdtemp(prefix="apt-", dir=os.path.dirname(dest))
-    try:
-        p = subprocess.run(["apt-get", "download", "-q", pkg], cwd=tmp,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        debs = [f for f in os.listdir(tmp) if f.endswith(".deb")]
-        if p.returncode or not debs:
-            return "apt-get download %s failed: %s" % (
-                pkg, p.stdout.decode(errors="replace").strip()[-200:])
-        subprocess.run(["dpkg-deb", "-x", os.path.join(tmp, debs[0]), dest],
-                       check=True)
-        return None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
 # Modules of the same kernel package the virtio tests load (in this order),
 # where Debian builds the drivers as modules: the transport, the block
 # device and ext4 for its file system, the entropy device, the network
@@ -1209,23 +1191,14 @@ def _linux_deps():
     if os.path.exists(image) and os.path.exists(busybox) and \
             os.path.isdir(mods):
         return image, busybox
-    p = subprocess.run(["apt-cache", "depends", "linux-image-arm64:arm64"],
-                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    m = re.search(r"Depends: (linux-image-\S+-arm64)",
-                  p.stdout.decode(errors="replace"))
-    if not m:
-        return "no linux-image-arm64:arm64 in apt (dpkg --add-architecture " \
-            "arm64 && apt-get update)"
     unpacked = os.path.join(LINUX_DEPS, "pkgs")
-    shutil.rmtree(unpacked, ignore_errors=True)
-    for pkg in (m.group(1) + ":arm64", "busybox-static:arm64"):
-        err = apt_unpack(pkg, unpacked)
-        if err:
-            return err
-    boot = os.path.join(unpacked, "boot")
-    kernels = [f for f in os.listdir(boot) if f.startswith("vmlinuz-")]
-    if not kernels:
-        return "no vmlinuz in " + m.group(1)
+    got = unpack_debian_kernel(
+        "arm64", ":arm64", unpacked,
+        "no linux-image-arm64:arm64 in apt (dpkg --add-architecture "
+        "arm64 && apt-get update)")
+    if isinstance(got, str):
+        return got
+    pkg, vmlinuz = got
     found = {}
     for dirpath, _, files in os.walk(os.path.join(unpacked, "lib",
                                                   "modules")):
@@ -1234,14 +1207,14 @@ def _linux_deps():
                 found[f[:-3]] = os.path.join(dirpath, f)
     missing = [n for n in LINUX_MODULES if n not in found]
     if missing:
-        return "%s has no module %s" % (m.group(1), ", ".join(missing))
+        return "%s has no module %s" % (pkg, ", ".join(missing))
     shutil.rmtree(mods + ".tmp", ignore_errors=True)
     os.makedirs(mods + ".tmp")
     for n, path in found.items():
         shutil.copy(path, os.path.join(mods + ".tmp", n + ".ko"))
     shutil.rmtree(mods, ignore_errors=True)
     os.rename(mods + ".tmp", mods)
-    shutil.copy(os.path.join(boot, kernels[0]), image + ".tmp")
+    shutil.copy(vmlinuz, image + ".tmp")
     shutil.copy(os.path.join(unpacked, "bin", "busybox"), busybox)
     os.rename(image + ".tmp", image)
     shutil.rmtree(unpacked, ignore_errors=True)

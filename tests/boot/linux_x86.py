@@ -39,14 +39,13 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from _bootlib import (  # noqa: E402
     Fail, ROOT, X86_ELF as ELF, tail, need, newc, write, check_no_exception,
-    private_dir, make_iso, make_bundle, run_bochs)
+    private_dir, make_iso, make_bundle, run_bochs, unpack_debian_kernel)
 
 BOOT_TIMEOUT = 720
 DEPS = os.path.join(ROOT, "build", "deps", "linux-x86")
@@ -74,23 +73,6 @@ done
 """
 
 
-def apt_unpack(pkg, dest):
-    """apt-get download @pkg and unpack it into @dest; error text or None."""
-    tmp = tempfile.mkdtemp(prefix="apt-", dir=os.path.dirname(dest))
-    try:
-        p = subprocess.run(["apt-get", "download", "-q", pkg], cwd=tmp,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        debs = [f for f in os.listdir(tmp) if f.endswith(".deb")]
-        if p.returncode or not debs:
-            return "apt-get download %s failed: %s" % (
-                pkg, p.stdout.decode(errors="replace").strip()[-200:])
-        subprocess.run(["dpkg-deb", "-x", os.path.join(tmp, debs[0]), dest],
-                       check=True)
-        return None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
 def linux_deps():
     """Debian's amd64 kernel (a bzImage) and busybox, fetched once into
     build/deps/linux-x86/ under a lock. Returns (bzImage, busybox) or an
@@ -102,24 +84,14 @@ def linux_deps():
         busybox = os.path.join(DEPS, "busybox")
         if os.path.exists(kernel) and os.path.exists(busybox):
             return kernel, busybox
-        p = subprocess.run(["apt-cache", "depends", "linux-image-amd64"],
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        m = re.search(r"Depends: (linux-image-\S+-amd64)",
-                      p.stdout.decode(errors="replace"))
-        if not m:
-            return "no linux-image-amd64 in apt (apt-get update)"
         unpacked = os.path.join(DEPS, "pkgs")
-        shutil.rmtree(unpacked, ignore_errors=True)
-        for pkg in (m.group(1), "busybox-static"):
-            err = apt_unpack(pkg, unpacked)
-            if err:
-                return err
-        boot = os.path.join(unpacked, "boot")
-        kernels = [f for f in os.listdir(boot) if f.startswith("vmlinuz-")]
-        if not kernels:
-            return "no vmlinuz in " + m.group(1)
+        got = unpack_debian_kernel(
+            "amd64", "", unpacked,
+            "no linux-image-amd64 in apt (apt-get update)")
+        if isinstance(got, str):
+            return got
         shutil.copy(os.path.join(unpacked, "bin", "busybox"), busybox)
-        shutil.copy(os.path.join(boot, kernels[0]), kernel + ".tmp")
+        shutil.copy(got[1], kernel + ".tmp")
         os.rename(kernel + ".tmp", kernel)
         shutil.rmtree(unpacked, ignore_errors=True)
         return kernel, busybox
