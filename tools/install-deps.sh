@@ -8,7 +8,7 @@ PKGS="make gcc python3 qemu-system-x86 qemu-system-arm gcc-aarch64-linux-gnu \
 grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools ovmf qemu-efi-aarch64 \
 bochs bochsbios vgabios \
 device-tree-compiler cpio u-boot-qemu libfdt-dev clang libclang-rt-14-dev \
-acpica-tools"
+acpica-tools valgrind"
 
 # libfdt for the arm64 hypervisor: Debian's libfdt-dev:arm64 conflicts with the
 # host's libfdt-dev, so its .deb is unpacked into DEPS instead of installed.
