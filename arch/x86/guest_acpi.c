@@ -60,11 +60,17 @@ uint64_t x86_tsc_hz(const char **source)
 {
 	static uint64_t hz;
 	static const char *from;
-	uint32_t max = cpuid(0, 0).eax;
+	uint32_t max;
 
+	/*
+	 * Found once (the boot CPU, before the others start); every VM
+	 * entry's timer arithmetic asks again, and CPUID is slow on
+	 * hardware and an exit under nested virtualization.
+	 */
 	if (hz) {
 		goto out;
 	}
+	max = cpuid(0, 0).eax;
 	if (max >= 0x15) {
 		struct cpuid_regs r = cpuid(0x15, 0);
 

@@ -292,7 +292,11 @@ void x86_pit_poll(struct vm *vm)
 {
 	struct pit *p = pit_of(vm);
 
-	if (p->vm == vm) {
+	/*
+	 * A counter 0 that does not count changes OUT only at port writes,
+	 * which drive IRQ 0 themselves: nothing to do at each entry.
+	 */
+	if (p->vm == vm && counting(&p->c[0])) {
 		drive_irq0(p, x86_pit_ticks(vm));
 	}
 }
@@ -302,7 +306,7 @@ uint64_t x86_pit_next_tsc(struct vm *vm)
 	struct pit *p = pit_of(vm);
 	uint64_t now, t;
 
-	if (p->vm != vm ||
+	if (p->vm != vm || !counting(&p->c[0]) ||
 	    ((vm->arch.pic.chip[0].imr & 1) &&
 	     (vm->arch.ioapic.redir[2] & BIT(16)))) {
 		return 0;
