@@ -40,6 +40,7 @@ int vmx_eptp_list_init(struct vcpu *v)
 {
 	v->arch.eptp_list = palloc_page_zeroed();
 	v->arch.eptp_gen = ~0ULL;	/* built before the first entry */
+	v->arch.eptp_marked_gen = ~0ULL;
 	return v->arch.eptp_list ? 0 : -ENOMEM;
 }
 
@@ -55,6 +56,7 @@ void arch_vcpu_drop_roots(struct vcpu *v)
 		}
 	}
 	v->arch.eptp_gen = ~0ULL;
+	v->arch.eptp_marked_gen = ~0ULL;
 }
 
 void vmx_eptp_list_free(struct vcpu *v)

@@ -72,6 +72,13 @@ struct arch_vcpu {
 	 */
 	uint64_t *eptp_list;
 	struct s2_root *eptp_roots[8];
+	/*
+	 * The eptp_gen whose roots this vCPU's CPU (marked_cpu) is already
+	 * in the cpus_entered of (vmx_run.c mark_roots()); ~0: none. Reset
+	 * whenever the roots are dropped, so new roots are always marked.
+	 */
+	uint64_t eptp_marked_gen;
+	int eptp_marked_cpu;
 	uint64_t eptp_gen;
 	/* The TSC offset in the VMCS, IA32_TSC_ADJUST, IA32_TSC_AUX. */
 	uint64_t tsc_offset;
