@@ -549,8 +549,10 @@ void arch_vcpu_run(struct vcpu *v)
 		/*
 		 * A root invalidated or created while other vCPUs ran in the
 		 * guest: they leave it first (vcpu_kick_sync(), docs/smp.md).
+		 * Never on one CPU: no other vCPU is in the guest then, and
+		 * enter_guest() leaves guest_seq even.
 		 */
-		if (vm_vcpu_wait_synced(v)) {
+		if (nr_pcpus > 1 && vm_vcpu_wait_synced(v)) {
 			continue;
 		}
 		mark_roots(v);
