@@ -377,3 +377,34 @@ def unpack_debian_kernel(flavor, qual, unpacked, missing_hint):
     if not kernels:
         return "no vmlinuz in " + m.group(1)
     return m.group(1), os.path.join(boot, kernels[0])
+
+
+def guest_result(log, vm, guest, min_checks):
+    """A test guest's `GUEST: RESULT: PASS (N checks)` line from VM @vm,
+    with at least @min_checks checks; its FAIL lines otherwise."""
+    m = need(log, r"^\[%s\] %s: RESULT: (PASS \((\d+) checks\)|FAIL.*)$"
+             % (vm, guest), "result line of VM %s" % vm)
+    if not m.group(1).startswith("PASS"):
+        fails = re.findall(r"^\[%s\] FAIL: .*$" % vm, log, re.M)
+        raise Fail("%s: %s" % (m.group(1), " | ".join(fails[:6])))
+    if int(m.group(2)) < min_checks:
+        raise Fail("VM %s ran only %s checks" % (vm, m.group(2)))
+
+
+def ended_ok(log, vm):
+    need(log, r"^vm %s: ended: powered off \(status 0\)$" % vm,
+         "'vm %s: ended: powered off (status 0)'" % vm)
+
+
+def select_tests(tests, elf, argv=None):
+    """The entries of @tests (name first) the command line names (all when
+    it names none); None after a FAIL line for each when the test image
+    @elf is missing."""
+    only = sys.argv[1:] if argv is None else argv
+    picked = [t for t in tests if not only or any(o in t[0] for o in only)]
+    if not os.path.exists(elf):
+        for t in picked:
+            print("FAIL: %s: %s missing; run 'make TEST=1 ARCH=x86_64'"
+                  % (t[0], elf))
+        return None
+    return picked

@@ -40,7 +40,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from _bootlib import (  # noqa: E402
     Fail, X86_ELF as ELF, tail, need, check_status, check_no_exception,
-    private_dir, build_guests, make_iso, vm_modules, run_bochs)
+    private_dir, build_guests, make_iso, vm_modules, run_bochs,
+    select_tests, guest_result, ended_ok)
 
 BOOT_TIMEOUT = 480
 CFG = """# the local APIC, SMP start-up, MSRs, isa-debug-exit
@@ -76,39 +77,24 @@ GUESTS = ["apic", "smp", "msr", "debugexit", "debugexit3", "fwcfg",
 FWMOD = b"strata multiboot module\n"
 
 
-def result(log, vm, guest, min_checks):
-    m = need(log, r"^\[%s\] %s: RESULT: (PASS \((\d+) checks\)|FAIL.*)$"
-             % (vm, guest), "result line of VM %s" % vm)
-    if not m.group(1).startswith("PASS"):
-        fails = re.findall(r"^\[%s\] FAIL: .*$" % vm, log, re.M)
-        raise Fail("%s: %s" % (m.group(1), " | ".join(fails[:6])))
-    if int(m.group(2)) < min_checks:
-        raise Fail("VM %s ran only %s checks" % (vm, m.group(2)))
-
-
-def ended_ok(log, vm):
-    need(log, r"^vm %s: ended: powered off \(status 0\)$" % vm,
-         "'vm %s: ended: powered off (status 0)'" % vm)
-
-
 def c_apic(log, status):
     m = need(log, r"^\[apic\] apic: periodic timer gave (\d+) interrupts$",
              "apic's timer line")
     if int(m.group(1)) < 5:
         raise Fail("only %s timer interrupts" % m.group(1))
-    result(log, "apic", "apic", 60)
+    guest_result(log, "apic", "apic", 60)
     ended_ok(log, "apic")
 
 
 def c_smp(log, status):
     need(log, r"^\[smp\] smp: AP started 2 times, APIC ID 1, "
          r"CPUID.1 ID 1, x2APIC ID 1$", "smp's AP report")
-    result(log, "smp", "smp", 26)
+    guest_result(log, "smp", "smp", 26)
     ended_ok(log, "smp")
 
 
 def c_msr(log, status):
-    result(log, "msr", "msr", 70)
+    guest_result(log, "msr", "msr", 70)
     m = need(log, r"^cpu: microcode revision (0x[0-9a-f]+)$",
              "Strata's microcode revision line")
     need(log, r"^\[msr\] msr: microcode revision %s$" % m.group(1),
@@ -138,7 +124,7 @@ def c_fwcfg(log, status):
     need(log, r"^\[fwcfg\] fwcfg: QEMU, 2 CPUs, 8 MiB, kernel \d+ bytes, "
          r"initrd 24 bytes, cmdline 'fw_cfg says hello'$",
          "fwcfg's summary of what it read")
-    result(log, "fwcfg", "fwcfg", 14)
+    guest_result(log, "fwcfg", "fwcfg", 14)
     ended_ok(log, "fwcfg")
 
 
@@ -146,7 +132,7 @@ def c_xsave(log, status):
     # Bochs' corei7_skylake_x has AVX-512: the mask and the area say so
     need(log, r"^\[xsave\] xsave: mask 0xe7, area 2688 bytes, AVX-512 1$",
          "xsave's summary (x87, SSE, AVX and AVX-512 offered)")
-    result(log, "xsave", "xsave", 30)
+    guest_result(log, "xsave", "xsave", 30)
     ended_ok(log, "xsave")
 
 
@@ -170,12 +156,8 @@ TESTS = [
 
 
 def main():
-    only = sys.argv[1:]
-    tests = [t for t in TESTS if not only or any(o in t[0] for o in only)]
-    if not os.path.exists(ELF):
-        for name, _ in tests:
-            print("FAIL: %s: %s missing; run 'make TEST=1 ARCH=x86_64'"
-                  % (name, ELF))
+    tests = select_tests(TESTS, ELF)
+    if tests is None:
         return 1
     with private_dir("apic-x86-") as tmp:
         gdir = os.path.join(tmp, "guests")

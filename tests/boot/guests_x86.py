@@ -34,7 +34,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from _bootlib import (  # noqa: E402
     Fail, X86_ELF as ELF, tail, need, check_status, check_no_exception,
-    private_dir, build_guests, make_iso, vm_modules, run_bochs)
+    private_dir, build_guests, make_iso, vm_modules, run_bochs,
+    guest_result, ended_ok)
 
 GUESTS = None		# the guests' build directory, inside the temporary one
 # Each boot takes about 1.5 minutes with the machine otherwise idle; make test
@@ -104,25 +105,10 @@ def boot(tmp, name):
 
 # ---- checks, one function per reported test --------------------------------
 
-def result(log, vm, guest, min_checks):
-    m = need(log, r"^\[%s\] %s: RESULT: (PASS \((\d+) checks\)|FAIL.*)$"
-             % (vm, guest), "result line of VM %s" % vm)
-    if not m.group(1).startswith("PASS"):
-        fails = re.findall(r"^\[%s\] FAIL: .*$" % vm, log, re.M)
-        raise Fail("%s: %s" % (m.group(1), " | ".join(fails[:4])))
-    if int(m.group(2)) < min_checks:
-        raise Fail("VM %s ran only %s checks" % (vm, m.group(2)))
-
-
-def ended_ok(log, vm):
-    need(log, r"^vm %s: ended: powered off \(status 0\)$" % vm,
-         "'vm %s: ended: powered off (status 0)'" % vm)
-
-
 def c_hello(log, status):
     need(log, r"^\[hello\] hello: hello from a 64-bit guest, 8 MiB of RAM$",
          "greeting of the 64-bit guest")
-    result(log, "hello", "hello", 17)
+    guest_result(log, "hello", "hello", 17)
     ended_ok(log, "hello")
 
 
@@ -141,7 +127,7 @@ def c_memtest(log, status):
         raise Fail("memtest tested %s KiB, expected RAM minus image and "
                    "Strata's area = %d KiB"
                    % (t.group(1), (ram - image - area) // 1024))
-    result(log, "memtest", "memtest", 5)
+    guest_result(log, "memtest", "memtest", 5)
     ended_ok(log, "memtest")
 
 
@@ -152,7 +138,7 @@ def c_mmio(log, status):
     if accesses < 80 or emulated < accesses:
         raise Fail("mmio: %d accesses checked, %d emulated"
                    % (accesses, emulated))
-    result(log, "mmio", "mmio", 150)
+    guest_result(log, "mmio", "mmio", 150)
     ended_ok(log, "mmio")
 
 
@@ -188,7 +174,7 @@ def c_zap(log, status):
     if int(ctr["tlbi_vmid"]) < 6 or int(ctr["s2_faults"]) < 529:
         raise Fail("zap counters too low: tlbi_vmid=%s s2_faults=%s"
                    % (ctr["tlbi_vmid"], ctr["s2_faults"]))
-    result(log, "zap", "zap", 30)
+    guest_result(log, "zap", "zap", 30)
     ended_ok(log, "zap")
 
 
@@ -216,7 +202,7 @@ def c_mb32(log, status):
          r"reserved, RSDP there$", "mb32's memory map with the ACPI area")
     need(log, r"^\[mb32\] mb32: 16-bit code: MMIO ok$",
          "MMIO from 16-bit code")
-    result(log, "mb32", "mb32", 19)
+    guest_result(log, "mb32", "mb32", 19)
     ended_ok(log, "mb32")
 
 
@@ -229,7 +215,7 @@ def c_mb32k(log, status):
          "greeting of the flat 32-bit guest")
     need(log, r"^\[mb32k\] mb32: no modules$",
          "no module flag for a VM without initrd")
-    result(log, "mb32k", "mb32", 19)
+    guest_result(log, "mb32k", "mb32", 19)
     ended_ok(log, "mb32k")
 
 
@@ -251,7 +237,7 @@ def c_zap1g(log, status):
         need(log, r"^\[zap1g\] zap1g: %s: faults %d, maps 4K %d 2M %d 1G %d, "
              r"INVEPT %d, detaches %d$" % ((re.escape(what),) + want),
              "zap1g '%s' line with %s" % (what, want))
-    result(log, "zap1g", "zap1g", 14)
+    guest_result(log, "zap1g", "zap1g", 14)
     ended_ok(log, "zap1g")
 
 
@@ -265,12 +251,12 @@ def c_ve(log, status):
     if faults + unclaimed < touches:
         raise Fail("ve: %d touches but only %d exits" % (touches,
                                                          faults + unclaimed))
-    result(log, "ve", "ve", 30)
+    guest_result(log, "ve", "ve", 30)
     ended_ok(log, "ve")
 
 
 def c_misbehave(log, status):
-    result(log, "misbehave", "misbehave", 25)
+    guest_result(log, "misbehave", "misbehave", 25)
     need(log, r"^\[misbehave\] misbehave: now a triple fault$",
          "the announced triple fault")
     need(log, r"^vm misbehave: ended: stopped: .*triple fault",
@@ -280,7 +266,7 @@ def c_misbehave(log, status):
 
 
 def c_calm(log, status):
-    result(log, "calm", "hello", 17)
+    guest_result(log, "calm", "hello", 17)
     ended_ok(log, "calm")
     need(log, r"^Strata: all 4 VMs ended: 3 ok, 1 failed$",
          "'Strata: all 4 VMs ended: 3 ok, 1 failed'")

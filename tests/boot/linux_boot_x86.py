@@ -33,7 +33,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from _bootlib import (  # noqa: E402
     Fail, X86_ELF as ELF, tail, need, check_no_exception,
-    private_dir, build_guests, make_iso, vm_modules, run_bochs)
+    private_dir, build_guests, make_iso, vm_modules, run_bochs,
+    select_tests)
 
 BOOT_TIMEOUT = 480
 CMDLINE = "console=ttyS0 bz says hello"
@@ -137,12 +138,8 @@ TESTS = [
 
 
 def main():
-    only = sys.argv[1:]
-    tests = [t for t in TESTS if not only or any(o in t[0] for o in only)]
-    if not os.path.exists(ELF):
-        for name, _ in tests:
-            print("FAIL: %s: %s missing; run 'make TEST=1 ARCH=x86_64'"
-                  % (name, ELF))
+    tests = select_tests(TESTS, ELF)
+    if tests is None:
         return 1
     with private_dir("linux-boot-x86-") as tmp:
         gdir = os.path.join(tmp, "guests")

@@ -45,7 +45,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from _bootlib import (  # noqa: E402
     Fail, ROOT, X86_ELF as ELF, tail, need, newc, write, check_no_exception,
-    private_dir, make_iso, make_bundle, run_bochs, unpack_debian_kernel)
+    private_dir, make_iso, make_bundle, run_bochs, unpack_debian_kernel,
+    select_tests)
 
 BOOT_TIMEOUT = 720
 DEPS = os.path.join(ROOT, "build", "deps", "linux-x86")
@@ -231,12 +232,8 @@ TESTS = [
 
 
 def main():
-    only = sys.argv[1:]
-    tests = [t for t in TESTS if not only or any(o in t[0] for o in only)]
-    if not os.path.exists(ELF):
-        for name, _ in tests:
-            print("FAIL: %s: %s missing; run 'make TEST=1 ARCH=x86_64'"
-                  % (name, ELF))
+    tests = select_tests(TESTS, ELF)
+    if tests is None:
         return 1
     try:
         deps = linux_deps()

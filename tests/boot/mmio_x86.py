@@ -21,9 +21,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from _bootlib import (  # noqa: E402
     Fail, X86_ELF as ELF, tail, need, check_status, check_no_exception,
-    private_dir, build_guests, make_iso, vm_modules, run_bochs)
-from guests_x86 import (  # noqa: E402
-    result, ended_ok, c_mmio, c_mb32, INITRDS)
+    private_dir, build_guests, make_iso, vm_modules, run_bochs,
+    guest_result, ended_ok)
+from guests_x86 import c_mmio, c_mb32, INITRDS  # noqa: E402
 
 BOOT_TIMEOUT = 480
 CFG = """# MMIO emulation: the new classes, the MOV forms, the refusals
@@ -53,7 +53,7 @@ def c_alu(log, status):
              r"(\d+) MMIO exits emulated$", "mmio_alu's summary line")
     if int(m.group(1)) < 1000 or int(m.group(2)) < int(m.group(1)) // 2:
         raise Fail("mmio_alu: %s accesses, %s exits" % m.groups())
-    result(log, "mmio_alu", "mmio_alu", 27 * 14 * 3)
+    guest_result(log, "mmio_alu", "mmio_alu", 27 * 14 * 3)
     ended_ok(log, "mmio_alu")
 
 
@@ -61,11 +61,11 @@ def c_strings(log, status):
     need(log, r"^\[mmio_alu\] mmio_alu: string ops: movs RAM->MMIO, "
          r"MMIO->RAM \(DF\), MMIO->MMIO \(addr32\), stos checked$",
          "mmio_alu's string line")
-    result(log, "mmio_alu", "mmio_alu", 1)
+    guest_result(log, "mmio_alu", "mmio_alu", 1)
 
 
 def c_refused(log, status):
-    result(log, "misbehave", "misbehave", 25)
+    guest_result(log, "misbehave", "misbehave", 25)
     need(log, r"^\[misbehave\] misbehave: undecodable MMIO: #UD 6, #GP 0$",
          "six #UD for the instructions still refused")
     need(log, r"^vm misbehave: MMIO at GPA 0x[0-9a-f]+ by an instruction "

@@ -37,7 +37,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from _bootlib import (  # noqa: E402
     Fail, X86_ELF as ELF, tail, need, check_status, check_no_exception,
-    private_dir, build_guests, make_iso, vm_modules, run_bochs)
+    private_dir, build_guests, make_iso, vm_modules, run_bochs,
+    select_tests)
 
 BOOT_TIMEOUT = 480
 # Two boots: the RTC's guest waits half a second of guest time for an
@@ -130,16 +131,12 @@ TESTS = [
 
 
 def main():
-    only = sys.argv[1:]
-    tests = [t for t in TESTS if not only or any(o in t[0] for o in only)]
-    if not os.path.exists(ELF):
-        for name, _, _ in tests:
-            print("FAIL: %s: %s missing; run 'make TEST=1 ARCH=x86_64'"
-                  % (name, ELF))
+    tests = select_tests(TESTS, ELF)
+    if tests is None:
         return 1
     wanted = set(t[1] for t in tests if t[1])
     if any(t[1] is None for t in tests):
-        wanted = set(b for b, _ in BOOTS) if not only or \
+        wanted = set(b for b, _ in BOOTS) if not sys.argv[1:] or \
             all(t[1] is None for t in tests) else wanted
     logs = {}
     with private_dir("pcdev-x86-") as tmp:

@@ -37,7 +37,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from _bootlib import (  # noqa: E402
     Fail, X86_ELF as ELF, need, check_no_exception, private_dir,
-    build_guests, make_iso, vm_modules, run_bochs)
+    build_guests, make_iso, vm_modules, run_bochs,
+    guest_result, ended_ok)
 
 TIMEOUT = 240
 GUESTS = ["smpmm", "misbehave", "hello", "smp"]
@@ -78,21 +79,6 @@ def boot(tmp, name, cfg, kernels, cmdline="loglevel=info"):
     return log
 
 
-def result(log, vm, guest, min_checks):
-    m = need(log, r"^\[%s\] %s: RESULT: (PASS \((\d+) checks\)|FAIL.*)$"
-             % (vm, guest), "result line of VM %s" % vm)
-    if not m.group(1).startswith("PASS"):
-        fails = re.findall(r"^\[%s\] FAIL: .*$" % vm, log, re.M)
-        raise Fail("%s: %s" % (m.group(1), " | ".join(fails[:6])))
-    if int(m.group(2)) < min_checks:
-        raise Fail("VM %s ran only %s checks" % (vm, m.group(2)))
-
-
-def ended_ok(log, vm):
-    need(log, r"^vm %s: ended: powered off \(status 0\)$" % vm,
-         "'vm %s: ended: powered off (status 0)'" % vm)
-
-
 def cpus_of(log, vm, n):
     cpus = []
     for i in range(n):
@@ -122,7 +108,7 @@ def t_mm(tmp):
         raise Fail("misbehave did not run on CPU 1, its pin")
     if cpus_of(log, "calm", 1) != [0]:
         raise Fail("calm did not run on CPU 0, its pin")
-    result(log, "smpmm", "smpmm", 70)
+    guest_result(log, "smpmm", "smpmm", 70)
     need(log, r"^\[smpmm\] smpmm: write protection: 2048 faults for 2048 "
          r"pages, one per write$", "one write fault per page")
     need(log, r"^\[smpmm\] smpmm: a deleted memslot read as zero on the "
@@ -144,7 +130,7 @@ def t_mm(tmp):
     ended_ok(log, "smpmm")
     need(log, r"^vm misbehave: ended: stopped: .*triple fault",
          "'vm misbehave: ended: stopped: ...triple fault...'")
-    result(log, "calm", "hello", 17)
+    guest_result(log, "calm", "hello", 17)
     ended_ok(log, "calm")
     need(log, r"^Strata: all 3 VMs ended: 2 ok, 1 failed$",
          "'Strata: all 3 VMs ended: 2 ok, 1 failed'")
@@ -161,7 +147,7 @@ def t_mptable(tmp):
         raise Fail("smp's vCPUs did not run on CPUs 0 and 1")
     need(log, r"^\[smp\] smp: AP started 2 times, APIC ID 1, "
          r"CPUID.1 ID 1, x2APIC ID 1$", "smp's AP report")
-    result(log, "smp", "smp", 26)
+    guest_result(log, "smp", "smp", 26)
     ended_ok(log, "smp")
     return "CPUs from the MP table, smp on CPUs 0,1"
 
@@ -177,7 +163,7 @@ def t_cpus(tmp):
         raise Fail("CPU 1 was started despite cpus=1")
     if cpus_of(log, "smp", 2) != [0, 0]:
         raise Fail("smp's vCPUs did not share CPU 0")
-    result(log, "smp", "smp", 26)
+    guest_result(log, "smp", "smp", 26)
     ended_ok(log, "smp")
     return "1 of 2 CPUs, smp on CPU 0"
 
@@ -192,7 +178,7 @@ def t_apfail(tmp):
     need(log, r"^x86: 1 of 2 CPUs online$", "'x86: 1 of 2 CPUs online'")
     if cpus_of(log, "hello", 1) != [0]:
         raise Fail("hello did not run on CPU 0")
-    result(log, "hello", "hello", 17)
+    guest_result(log, "hello", "hello", 17)
     ended_ok(log, "hello")
     return "CPU 1 parked, hello on CPU 0"
 
