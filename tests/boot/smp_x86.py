@@ -192,6 +192,11 @@ def main():
         print("FAIL: smp_x86: %s missing (make TEST=1 ARCH=x86_64)" % ELF)
         return 1
     want = sys.argv[1:] or list(CASES)
+    unknown = [n for n in want if n not in CASES]
+    if unknown:
+        print("FAIL: smp_x86: no case %s (cases: %s)"
+              % (", ".join(unknown), ", ".join(CASES)))
+        return 1
     ok = True
     with private_dir("smp-x86-") as tmp:
         try:
